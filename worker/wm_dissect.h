@@ -1,0 +1,30 @@
+/* wm_dissect: raw frames into wm_packet records.
+ *
+ * Link types: Ethernet (with 802.1Q tags), Linux cooked v1 and v2 (SLL,
+ * SLL2), raw IP (DLT_RAW, LINKTYPE_IPV4/IPV6) and BSD loopback (DLT_NULL,
+ * DLT_LOOP). IPv4 with options, IPv6 with its extension headers skipped,
+ * then TCP with its options. Every read is bounds-checked against the
+ * captured length: a truncated or malformed frame is reported as such and
+ * never read past. Fragments other than the first are not TCP to us. */
+#ifndef WM_DISSECT_H
+#define WM_DISSECT_H
+
+#include <stdint.h>
+
+#include "wm_packet.h"
+
+typedef enum wm_dissect_status {
+    WM_DISSECT_TCP = 0,    /* *out is filled */
+    WM_DISSECT_NOT_TCP,    /* a valid frame of something else (ARP, UDP...) */
+    WM_DISSECT_MALFORMED,  /* truncated or inconsistent: counted, skipped */
+} wm_dissect_status;
+
+/* linktype is a pcap DLT_ value (pcap_datalink()). frame_no, ts_ns and the
+ * lengths are copied into *out by the caller's wm_trace, not here. */
+wm_dissect_status wm_dissect_frame(int linktype, const uint8_t *data,
+                                   uint32_t cap_len, wm_packet *out);
+
+/* True for the link types above. */
+int wm_dissect_linktype_supported(int linktype);
+
+#endif

@@ -1,0 +1,44 @@
+/* wm_trace: the dissected packets of one capture, in capture order, with
+ * the counts of frames that were not TCP or were malformed.
+ *
+ * Live capture appends frames as they arrive; wm_trace_read_file fills one
+ * from a pcap or pcapng file through libpcap, at nanosecond precision, so
+ * that a run and the offline analysis of its pcap read the same numbers. */
+#ifndef WM_TRACE_H
+#define WM_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wm_error.h"
+#include "wm_packet.h"
+
+typedef struct wm_trace {
+    wm_packet *packets;   /* TCP packets only, in capture order */
+    size_t count, capacity;
+    uint64_t frames;      /* every frame seen, TCP or not */
+    uint64_t not_tcp;
+    uint64_t malformed;
+    int linktype;         /* DLT_ value */
+    int64_t first_ts_ns;  /* first frame of any kind: the zero of the
+                             relative Time column, as in Wireshark */
+} wm_trace;
+
+void wm_trace_init(wm_trace *trace, int linktype);
+
+/* Dissects one frame and appends it when it is TCP; counts it otherwise.
+ * Fails only when memory runs out. */
+int wm_trace_add_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
+                       uint32_t cap_len, uint32_t frame_len, wm_error *err);
+
+/* Reads a pcap or pcapng file. An unsupported link type or unreadable file
+ * is an error naming the file; malformed frames are only counted. */
+int wm_trace_read_file(const char *path, wm_trace *trace, wm_error *err);
+
+/* The same, from a buffer holding a whole pcap file (fuzzing, tests). */
+int wm_trace_read_memory(const uint8_t *data, size_t size, wm_trace *trace,
+                         wm_error *err);
+
+void wm_trace_free(wm_trace *trace);
+
+#endif

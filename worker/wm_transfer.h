@@ -1,0 +1,92 @@
+/* wm_transfer: a real TCP exchange of N bytes over loopback.
+ *
+ * A sink listens on 127.0.0.1 (or ::1) port 0, so the kernel picks a free
+ * port and concurrent runs never collide; it is opened before the client
+ * connects so that the capture can be filtered to its port first. The
+ * client sends a small request naming the size and direction, then one side
+ * sends a deterministic pattern that the other checks by count and
+ * checksum, then both close in order. Every blocking step has a deadline: a
+ * stalled peer fails the run with WM_ERR_TIMEOUT, it never hangs. */
+#ifndef WM_TRANSFER_H
+#define WM_TRANSFER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wm_error.h"
+
+typedef enum wm_direction {
+    WM_DOWNLOAD = 0, /* the server sends, like a file server */
+    WM_UPLOAD = 1,   /* the client sends */
+} wm_direction;
+
+#define WM_TRANSFER_DEFAULT_CHUNK (64u * 1024u)
+#define WM_TRANSFER_MAX_CHUNK (16u * 1024u * 1024u)
+#define WM_TRANSFER_DEFAULT_TIMEOUT_MS 10000u
+
+typedef struct wm_transfer_options {
+    uint64_t size_bytes;
+    wm_direction direction;
+    uint32_t chunk_bytes;   /* application write size */
+    bool nodelay;           /* TCP_NODELAY on both sockets */
+    uint32_t sndbuf_bytes;  /* SO_SNDBUF, 0: kernel default */
+    uint32_t rcvbuf_bytes;  /* SO_RCVBUF, 0: kernel default */
+    uint32_t mss_bytes;     /* TCP_MAXSEG, 0: kernel default */
+    char congestion[16];    /* TCP_CONGESTION, "": kernel default */
+    bool ipv6;              /* ::1 instead of 127.0.0.1 */
+    uint32_t io_timeout_ms; /* deadline of each blocking step */
+} wm_transfer_options;
+
+typedef struct wm_tcp_stats {
+    bool valid;
+    uint32_t rtt_us, rttvar_us;
+    uint32_t snd_cwnd;       /* segments */
+    uint32_t snd_mss, rcv_mss;
+    uint32_t total_retrans;  /* segments retransmitted over the connection */
+    uint32_t retransmits;    /* unrecovered at the time of reading */
+    char congestion[16];     /* algorithm in use */
+} wm_tcp_stats;
+
+typedef struct wm_integrity {
+    uint64_t expected_bytes, received_bytes;
+    uint64_t expected_checksum, received_checksum; /* FNV-1a 64 */
+    bool verified;           /* count and checksum both equal */
+} wm_integrity;
+
+typedef struct wm_transfer_result {
+    uint16_t server_port, client_port;
+    wm_tcp_stats sender;     /* the data sender's TCP_INFO after the data */
+    wm_integrity integrity;
+} wm_transfer_result;
+
+/* Called from the sending thread about every chunk, never concurrently. */
+typedef void (*wm_progress_fn)(void *ctx, uint64_t bytes_done);
+
+typedef struct wm_transfer wm_transfer;
+
+void wm_transfer_options_default(wm_transfer_options *opts);
+
+/* Checks every option against what is allowed, naming the parameter
+ * ("chunk", "mss", "congestion" checked against the kernel's
+ * tcp_available_congestion_control...). */
+int wm_transfer_validate(const wm_transfer_options *opts, wm_error *err);
+
+/* Binds and listens; *server_port is the port the kernel chose. */
+int wm_transfer_open(const wm_transfer_options *opts, wm_transfer **out,
+                     uint16_t *server_port, wm_error *err);
+
+/* Connects, exchanges, closes and verifies. Fails with WM_ERR_INTEGRITY
+ * when the data differs, WM_ERR_TIMEOUT when a step stalls. */
+int wm_transfer_run(wm_transfer *transfer, wm_progress_fn progress,
+                    void *progress_ctx, wm_transfer_result *result,
+                    wm_error *err);
+
+void wm_transfer_close(wm_transfer *transfer);
+
+/* The deterministic pattern and its checksum, shared by both ends. */
+void wm_transfer_pattern(uint64_t offset, uint8_t *buf, uint32_t len);
+uint64_t wm_transfer_checksum_update(uint64_t state, const uint8_t *buf,
+                                     uint32_t len);
+#define WM_CHECKSUM_INIT 0xcbf29ce484222325ULL
+
+#endif
