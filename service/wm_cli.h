@@ -1,0 +1,12 @@
+/* wm_cli: the subcommands of the `wiremeter` binary. Each takes the
+ * arguments after its own name and returns the process exit status:
+ * 0 success, 1 the work failed (message on stderr), 2 bad usage. */
+#ifndef WM_CLI_H
+#define WM_CLI_H
+
+int wm_cli_run(int argc, char **argv);
+int wm_cli_sweep(int argc, char **argv);
+int wm_cli_analyze(int argc, char **argv);
+int wm_serve_main(int argc, char **argv);
+
+#endif
