@@ -58,6 +58,7 @@ const char *wm_error_code(wm_error_kind kind)
     case WM_ERR_TIMEOUT: return "timeout";
     case WM_ERR_IO: return "io_error";
     case WM_ERR_INTEGRITY: return "integrity_error";
+    case WM_ERR_BUSY: return "busy";
     case WM_ERR_INTERNAL: return "internal_error";
     }
     return "internal_error";

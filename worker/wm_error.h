@@ -21,6 +21,7 @@ typedef enum wm_error_kind {
     WM_ERR_TIMEOUT,    /* a peer or step stalled past its deadline */
     WM_ERR_IO,         /* a system call, socket or file failed */
     WM_ERR_INTEGRITY,  /* bytes received differ from bytes sent */
+    WM_ERR_BUSY,       /* queue full: HTTP 429/503 with Retry-After */
     WM_ERR_INTERNAL,   /* a bug or resource exhaustion */
 } wm_error_kind;
 
@@ -44,7 +45,7 @@ int wm_error_prefix(wm_error *err, const char *prefix);
 
 /* A stable machine-readable code for the kind: "invalid_parameter",
  * "too_large", "not_found", "capture_not_permitted", "timeout", "io_error",
- * "integrity_error", "internal_error". */
+ * "integrity_error", "busy", "internal_error". */
 const char *wm_error_code(wm_error_kind kind);
 
 void wm_error_clear(wm_error *err);
