@@ -1,0 +1,44 @@
+#!/bin/bash
+# Builds and runs every test wiremeter has, the way CI does:
+#   1. a normal build (-Werror) and the whole ctest suite: unit, live
+#      captures, tshark agreement, HTTP, browser, docker compose;
+#   2. the unit, live and HTTP suites again under AddressSanitizer and
+#      UndefinedBehaviorSanitizer;
+#   3. the unit tests under valgrind (zero errors, no leaks);
+#   4. each libFuzzer target for WM_FUZZ_SECONDS (default 30).
+# Capture needs CAP_NET_RAW: run as root (sudo). With
+# WIREMETER_REQUIRE_CAPTURE=1 a test that cannot capture fails instead of
+# skipping. Set WM_TEST_SKIP_DOCKER=1 to leave out the docker suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+exclude=()
+[ "${WM_TEST_SKIP_DOCKER:-0}" = 1 ] && exclude=(-LE docker)
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "build (warnings are errors)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWM_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+
+step "sanitizer build (address, undefined)"
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DWM_SANITIZE=ON >/dev/null
+cmake --build build-sanitize -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-sanitize -L 'unit|live|http' --output-on-failure -j2
+
+step "valgrind on the unit tests"
+for test in build/tests/test_*; do
+    [ -x "$test" ] || continue
+    valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        "$test" >/dev/null 2>"$test.valgrind" || { cat "$test.valgrind"; exit 1; }
+    echo "valgrind clean: $(basename "$test")"
+done
+
+step "fuzzing (libFuzzer, ${WM_FUZZ_SECONDS:-30} s a target)"
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DWM_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzz_size fuzz_pcap
+ctest --test-dir build-fuzz -L fuzz --output-on-failure
+
+step "the whole suite"
+ctest --test-dir build --output-on-failure "${exclude[@]}"

@@ -1,0 +1,182 @@
+/* Run parameters: every name, its accepted values, and that each bad value
+ * is refused with an error naming the parameter and what is allowed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "wm_params.h"
+
+static const wm_params_limits limits = {.max_size_bytes = 1ull << 30};
+
+static wm_run_request fresh(void)
+{
+    wm_run_request request;
+    wm_params_init(&request);
+    return request;
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    wm_run_request r = fresh();
+    assert_int_equal(r.config.transfer.direction, WM_DOWNLOAD);
+    assert_int_equal(r.config.transfer.chunk_bytes, WM_TRANSFER_DEFAULT_CHUNK);
+    assert_false(r.config.transfer.nodelay);
+    assert_false(r.size_given);
+}
+
+typedef struct good_case {
+    const char *name, *value;
+} good_case;
+
+static void test_accepts_good_values(void **state)
+{
+    (void)state;
+    static const good_case cases[] = {
+        {"size", "1MB"},        {"size", "0"},          {"direction", "upload"},
+        {"direction", "download"}, {"chunk", "1"},      {"chunk", "16MiB"},
+        {"nodelay", "true"},    {"nodelay", "0"},       {"sndbuf", "0"},
+        {"rcvbuf", "256KiB"},   {"mss", "0"},           {"mss", "1460"},
+        {"congestion", "reno"}, {"ipv6", "yes"},        {"snaplen", "96"},
+        {"snaplen", "full"},    {"timeout", "1"},       {"label", "lab 3, run a"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wm_run_request r = fresh();
+        wm_error err = {0};
+        if (wm_params_set(&r, cases[i].name, cases[i].value, &limits, &err) != 0)
+            fail_msg("%s=%s refused: %s", cases[i].name, cases[i].value,
+                     err.message);
+    }
+}
+
+static void test_values_land_in_config(void **state)
+{
+    (void)state;
+    wm_run_request r = fresh();
+    assert_int_equal(wm_params_set(&r, "size", "1.5MB", &limits, NULL), 0);
+    assert_int_equal(wm_params_set(&r, "chunk", "1KiB", &limits, NULL), 0);
+    assert_int_equal(wm_params_set(&r, "mss", "1000", &limits, NULL), 0);
+    assert_int_equal(wm_params_set(&r, "snaplen", "full", &limits, NULL), 0);
+    assert_int_equal(wm_params_set(&r, "direction", "upload", &limits, NULL), 0);
+    assert_int_equal(r.config.transfer.size_bytes, 1500000);
+    assert_string_equal(r.size_text, "1.5MB");
+    assert_int_equal(r.config.transfer.chunk_bytes, 1024);
+    assert_int_equal(r.config.transfer.mss_bytes, 1000);
+    assert_int_equal(r.config.capture.snaplen, 262144);
+    assert_int_equal(r.config.transfer.direction, WM_UPLOAD);
+}
+
+typedef struct bad_case {
+    const char *name, *value;
+    wm_error_kind kind;
+    const char *parameter;
+} bad_case;
+
+static void test_refuses_bad_values(void **state)
+{
+    (void)state;
+    static const bad_case cases[] = {
+        {"size", "-1", WM_ERR_INVALID, "size"},
+        {"size", "1XB", WM_ERR_INVALID, "size"},
+        {"size", "99999999999999999999", WM_ERR_INVALID, "size"},
+        {"size", "2GiB", WM_ERR_TOO_LARGE, "size"},
+        {"direction", "sideways", WM_ERR_INVALID, "direction"},
+        {"chunk", "0", WM_ERR_INVALID, "chunk"},
+        {"chunk", "17MiB", WM_ERR_INVALID, "chunk"},
+        {"nodelay", "maybe", WM_ERR_INVALID, "nodelay"},
+        {"sndbuf", "1GiB", WM_ERR_INVALID, "sndbuf"},
+        {"mss", "87", WM_ERR_INVALID, "mss"},
+        {"mss", "65536", WM_ERR_INVALID, "mss"},
+        {"mss", "-5", WM_ERR_INVALID, "mss"},
+        {"congestion", "Reno!", WM_ERR_INVALID, "congestion"},
+        {"congestion", "", WM_ERR_INVALID, "congestion"},
+        {"snaplen", "95", WM_ERR_INVALID, "snaplen"},
+        {"timeout", "0", WM_ERR_INVALID, "timeout"},
+        {"label", "bell\a", WM_ERR_INVALID, "label"},
+        {"szie", "1MB", WM_ERR_INVALID, "szie"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wm_run_request r = fresh();
+        wm_error err = {0};
+        if (wm_params_set(&r, cases[i].name, cases[i].value, &limits, &err) == 0)
+            fail_msg("%s=%s accepted", cases[i].name, cases[i].value);
+        assert_int_equal(err.kind, cases[i].kind);
+        assert_string_equal(err.parameter, cases[i].parameter);
+        assert_non_null(strstr(err.message, cases[i].parameter));
+    }
+}
+
+static void test_unknown_parameter_lists_allowed(void **state)
+{
+    (void)state;
+    wm_run_request r = fresh();
+    wm_error err = {0};
+    assert_int_equal(wm_params_set(&r, "bogus", "1", &limits, &err), -1);
+    assert_non_null(strstr(err.message, "unknown parameter 'bogus'"));
+    assert_non_null(strstr(err.message, "direction"));
+}
+
+static void test_label_too_long(void **state)
+{
+    (void)state;
+    char label[WM_LABEL_MAX + 2];
+    memset(label, 'x', sizeof label - 1);
+    label[sizeof label - 1] = '\0';
+    wm_run_request r = fresh();
+    assert_int_equal(wm_params_set(&r, "label", label, &limits, NULL), -1);
+    label[WM_LABEL_MAX] = '\0';
+    assert_int_equal(wm_params_set(&r, "label", label, &limits, NULL), 0);
+}
+
+static void test_size_is_required(void **state)
+{
+    (void)state;
+    wm_run_request r = fresh();
+    wm_error err = {0};
+    assert_int_equal(wm_params_finish(&r, &err), -1);
+    assert_string_equal(err.parameter, "size");
+}
+
+static void test_max_size_is_configurable(void **state)
+{
+    (void)state;
+    const wm_params_limits small = {.max_size_bytes = 1000};
+    wm_run_request r = fresh();
+    wm_error err = {0};
+    assert_int_equal(wm_params_set(&r, "size", "1kB", &small, &err), 0);
+    assert_int_equal(wm_params_set(&r, "size", "1001", &small, &err), -1);
+    assert_int_equal(err.kind, WM_ERR_TOO_LARGE);
+}
+
+static void test_specs_match_names(void **state)
+{
+    (void)state;
+    const char *names = wm_params_names();
+    size_t count = 0;
+    for (const wm_param_spec *spec = wm_params_specs(); spec->name; spec++) {
+        assert_non_null(strstr(names, spec->name));
+        assert_non_null(spec->allowed);
+        count++;
+    }
+    assert_int_equal(count, 12);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_accepts_good_values),
+        cmocka_unit_test(test_values_land_in_config),
+        cmocka_unit_test(test_refuses_bad_values),
+        cmocka_unit_test(test_unknown_parameter_lists_allowed),
+        cmocka_unit_test(test_label_too_long),
+        cmocka_unit_test(test_size_is_required),
+        cmocka_unit_test(test_max_size_is_configurable),
+        cmocka_unit_test(test_specs_match_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
