@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# compose_test.sh - `docker compose up` end to end (ctest label "docker").
+#
+#  1. makes sure a Docker engine runs (docker/ensure-engine.sh: installs
+#     docker.io and docker-compose from Debian when missing, starts dockerd);
+#  2. makes sure the debian:bookworm-slim base image exists
+#     (docker/make-base-image.sh: debootstrap + docker import; no registry);
+#  3. builds and starts the service with the repository's compose.yaml, under
+#     its own project name and on a free loopback port;
+#  4. waits until the container is healthy, POSTs a 1 MB run through the
+#     published 127.0.0.1 port and checks its JSON and its pcap;
+#  5. restarts the container and checks the run is still there;
+#  6. takes it all down with its volume (also on failure).
+#
+# Exit status: 0 passed; 77 skipped (no engine can be started here; set
+# WIREMETER_REQUIRE_DOCKER=1 to make that a failure); 1 failed.
+#
+# Environment: WIREMETER_COMPOSE (the compose command, default: `docker
+# compose` when it works, else `docker-compose`), WIREMETER_TEST_PORT (host
+# port, default: the first free one from 18080), WIREMETER_KEEP=1 (leave the
+# project up for inspection).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+PROJECT="wiremeter-test-$$"
+SERVICE=wiremeter
+export WIREMETER_IMAGE="wiremeter:compose-test"
+
+t0=$(date +%s)
+say()  { echo "compose_test [$(( $(date +%s) - t0 ))s]: $*"; }
+fail() { say "FAIL: $*"; exit 1; }
+skip() {
+    if [ "${WIREMETER_REQUIRE_DOCKER:-0}" = 1 ]; then
+        fail "$* (WIREMETER_REQUIRE_DOCKER=1, so this is a failure)"
+    fi
+    say "SKIP: $*"; exit 77
+}
+
+# ---------------------------------------------------------------- 1. engine
+"$REPO/docker/ensure-engine.sh"
+rc=$?
+[ "$rc" = 77 ] && skip "no Docker engine can be started here (see above)"
+[ "$rc" = 0 ] || fail "docker/ensure-engine.sh exited $rc"
+
+if [ -n "${WIREMETER_COMPOSE:-}" ]; then
+    read -r -a COMPOSE <<<"$WIREMETER_COMPOSE"
+elif docker compose version >/dev/null 2>&1; then
+    COMPOSE=(docker compose)
+elif command -v docker-compose >/dev/null 2>&1; then
+    COMPOSE=(docker-compose)
+else
+    skip "no compose command (docker compose / docker-compose)"
+fi
+say "engine: $(docker version -f '{{.Server.Version}}' 2>/dev/null); compose: ${COMPOSE[*]} ($("${COMPOSE[@]}" version --short 2>/dev/null || echo '?'))"
+
+for tool in curl python3; do
+    command -v "$tool" >/dev/null 2>&1 || fail "$tool is needed by this test"
+done
+
+# ------------------------------------------------------------ 2. base image
+"$REPO/docker/make-base-image.sh"
+rc=$?
+[ "$rc" = 77 ] && skip "the debian:bookworm-slim base image cannot be made here (see above)"
+[ "$rc" = 0 ] || fail "docker/make-base-image.sh exited $rc"
+
+# ------------------------------------------------------------- 3. build, up
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+PORT=${WIREMETER_TEST_PORT:-}
+if [ -z "$PORT" ]; then
+    for p in $(seq 18080 18180); do
+        if port_free "$p"; then PORT=$p; break; fi
+    done
+    [ -n "$PORT" ] || fail "no free port in 18080-18180"
+fi
+export WIREMETER_PORT=$PORT
+BASE="http://127.0.0.1:$PORT"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/wiremeter-compose.XXXXXX")
+
+dc() { (cd "$REPO" && "${COMPOSE[@]}" -p "$PROJECT" "$@"); }
+
+cleanup() {
+    local rc=$?
+    if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+        say "container logs (last 60 lines):"
+        dc logs --no-color --tail=60 "$SERVICE" 2>&1 | sed 's/^/    /'
+    fi
+    if [ "${WIREMETER_KEEP:-0}" = 1 ]; then
+        say "WIREMETER_KEEP=1: leaving project $PROJECT up on $BASE"
+    else
+        dc down -v --remove-orphans >/dev/null 2>&1 || say "warning: compose down failed"
+    fi
+    rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+say "building (project $PROJECT)"
+b0=$(date +%s)
+dc build "$SERVICE" >"$WORK/build.log" 2>&1 || { tail -n 60 "$WORK/build.log"; fail "compose build failed"; }
+say "built in $(( $(date +%s) - b0 ))s; image $WIREMETER_IMAGE: $(docker image inspect -f '{{.Size}}' "$WIREMETER_IMAGE" 2>/dev/null) bytes"
+grep -E 'cap_net_raw[=+]' "$WORK/build.log" | sed 's/^/    /'
+
+dc up -d "$SERVICE" >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; fail "compose up failed"; }
+CID=$(dc ps -q "$SERVICE")
+[ -n "$CID" ] || fail "no container for service $SERVICE"
+say "up: container ${CID:0:12}, published on $BASE"
+
+wait_healthy() {
+    local i status
+    for i in $(seq 1 120); do
+        status=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.State.Status}}' "$CID" 2>/dev/null)
+        case "$status" in
+            "healthy "*) say "healthy after ${i}s"; return 0 ;;
+            *" exited"|*" dead") fail "container stopped ($status)" ;;
+            "none "*) fail "the image has no HEALTHCHECK" ;;
+        esac
+        sleep 1
+    done
+    fail "not healthy after 120s (last: $status)"
+}
+wait_healthy
+
+code=$(curl -sS -o "$WORK/healthz.json" -w '%{http_code}' "$BASE/healthz") || fail "GET /healthz: curl failed"
+[ "$code" = 200 ] || fail "GET /healthz answered $code: $(cat "$WORK/healthz.json")"
+say "GET /healthz -> 200 $(head -c 200 "$WORK/healthz.json")"
+
+# ---------------------------------------------------------- 4. a 1 MB run
+code=$(curl -sS -X POST -o "$WORK/post.json" -w '%{http_code}' --max-time 120 "$BASE/runs?size=1MB") \
+    || fail "POST /runs?size=1MB: curl failed"
+say "POST /runs?size=1MB -> $code"
+case "$code" in 200|201|202) ;; *) fail "POST /runs answered $code: $(head -c 600 "$WORK/post.json")" ;; esac
+
+# The run's id, and its status when the answer is the daemon's wrapper.
+read -r RUN_ID RUN_STATUS < <(python3 - "$WORK/post.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+# A bare result (no wrapper) counts as done; "-" stands for a missing id.
+print(d.get("id", "-") if isinstance(d, dict) else "-",
+      d.get("status", "done") if isinstance(d, dict) else "?")
+PY
+) || fail "POST /runs did not answer JSON: $(head -c 600 "$WORK/post.json")"
+[ -n "$RUN_ID" ] && [ "$RUN_ID" != - ] || fail "POST /runs answer has no id: $(head -c 600 "$WORK/post.json")"
+
+# An asynchronous answer: poll the run until it is done.
+cp "$WORK/post.json" "$WORK/run.json"
+for i in $(seq 1 120); do
+    case "$RUN_STATUS" in queued|running) ;; *) break ;; esac
+    sleep 1
+    curl -sS -o "$WORK/run.json" "$BASE/runs/$RUN_ID" || fail "GET /runs/$RUN_ID: curl failed"
+    RUN_STATUS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("status",""))' "$WORK/run.json")
+done
+
+check_run() {  # check_run FILE: the run's JSON is a complete 1 MB download
+    python3 - "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d.get("result", d) if isinstance(d, dict) else None
+problems = []
+if d.get("status", "done") != "done":
+    problems.append("status %r, error %r" % (d.get("status"), d.get("error")))
+if not isinstance(r, dict):
+    problems.append("no result")
+    r = {}
+def get(path):
+    cur = r
+    for k in path.split("."):
+        if not isinstance(cur, dict) or k not in cur:
+            return None
+        cur = cur[k]
+    return cur
+if not isinstance(get("schema"), int):
+    problems.append("schema is %r, not an integer" % get("schema"))
+# 1MB is 1,000,000 bytes of payload in the data direction (a download by
+# default); totals.payload_bytes adds the client's small request to it.
+down = get("totals.payload_server_to_client")
+total = get("totals.payload_bytes")
+if down != 1000000 and total != 1000000:
+    problems.append("payload: totals.payload_server_to_client=%r totals.payload_bytes=%r, want 1000000" % (down, total))
+if get("handshake.complete") is not True:
+    problems.append("handshake.complete is %r" % get("handshake.complete"))
+if len(get("handshake.packets") or []) != 3:
+    problems.append("handshake has %d packets, not 3" % len(get("handshake.packets") or []))
+if get("integrity.verified") is False:
+    problems.append("integrity not verified: %r" % get("integrity"))
+packets = get("totals.packets")
+if not isinstance(packets, int) or packets < 10:
+    problems.append("totals.packets is %r" % packets)
+if problems:
+    print("; ".join(problems))
+    sys.exit(1)
+print("schema %s, %s packets, payload %s (server->client %s), handshake complete, closure %s by %s, total %.3f ms"
+      % (r["schema"], packets, total, down, get("closure.kind"), get("closure.initiator"),
+         (get("timing.total_ns") or 0) / 1e6))
+PY
+}
+summary=$(check_run "$WORK/run.json") || fail "run $RUN_ID: $summary"
+say "run $RUN_ID: $summary"
+PACKETS=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("result", d)["totals"]["packets"])' "$WORK/run.json")
+
+# ------------------------------------------------------------------ the pcap
+code=$(curl -sS -o "$WORK/run.pcap" -w '%{http_code}' "$BASE/runs/$RUN_ID/pcap") || fail "GET /runs/$RUN_ID/pcap: curl failed"
+[ "$code" = 200 ] || fail "GET /runs/$RUN_ID/pcap answered $code: $(head -c 300 "$WORK/run.pcap")"
+magic=$(od -An -tx1 -N4 "$WORK/run.pcap" | tr -d ' \n')
+case "$magic" in
+    d4c3b2a1|a1b2c3d4) kind="pcap (microseconds)" ;;
+    4d3cb2a1|a1b23c4d) kind="pcap (nanoseconds)" ;;
+    0a0d0d0a)          kind="pcapng" ;;
+    *) fail "GET /runs/$RUN_ID/pcap is not a capture file (magic $magic)" ;;
+esac
+say "pcap: $(stat -c %s "$WORK/run.pcap") bytes, $kind"
+reader=""
+if command -v tcpdump >/dev/null 2>&1; then
+    reader=tcpdump
+    frames=$(tcpdump -nn -r "$WORK/run.pcap" 2>"$WORK/reader.err" | wc -l) || true
+elif command -v tshark >/dev/null 2>&1; then
+    reader=tshark
+    frames=$(tshark -n -r "$WORK/run.pcap" 2>"$WORK/reader.err" | wc -l) || true
+fi
+if [ -n "$reader" ]; then
+    grep -qiE 'truncated|bad|error' "$WORK/reader.err" && fail "$reader: $(cat "$WORK/reader.err")"
+    [ "$frames" = "$PACKETS" ] || fail "$reader reads $frames frames in the pcap, the result counts $PACKETS packets"
+    say "pcap: $reader reads $frames frames, as the result counts"
+else
+    say "pcap: neither tcpdump nor tshark installed; checked the magic bytes only"
+fi
+
+# ---------------------------------------------------------------- 5. restart
+say "restarting the container"
+dc restart "$SERVICE" >/dev/null 2>&1 || fail "compose restart failed"
+sleep 1
+wait_healthy
+code=$(curl -sS -o "$WORK/after.json" -w '%{http_code}' "$BASE/runs/$RUN_ID") || fail "GET /runs/$RUN_ID: curl failed"
+[ "$code" = 200 ] || fail "after the restart GET /runs/$RUN_ID answered $code: $(head -c 300 "$WORK/after.json")"
+summary=$(check_run "$WORK/after.json") || fail "after the restart, run $RUN_ID: $summary"
+same=$(python3 - "$WORK/run.json" "$WORK/after.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+ra, rb = a.get("result", a), b.get("result", b)
+print("yes" if (a.get("id") == b.get("id") and ra.get("totals") == rb.get("totals")) else "no")
+PY
+)
+[ "$same" = yes ] || fail "after the restart run $RUN_ID differs from the one stored"
+code=$(curl -sS -o /dev/null -w '%{http_code}' "$BASE/runs/$RUN_ID/pcap")
+[ "$code" = 200 ] || fail "after the restart GET /runs/$RUN_ID/pcap answered $code"
+say "after the restart run $RUN_ID is still there, same totals, pcap still served"
+
+# ------------------------------------------------------------------- 6. down
+# (the EXIT trap runs `down -v`)
+say "PASS (in $(( $(date +%s) - t0 ))s)"
+exit 0
