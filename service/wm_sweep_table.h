@@ -17,8 +17,10 @@
  * - A run that failed is counted with wm_sweep_table_add_failed: it shows
  *   in the row's "failed" count and nowhere else.
  * - Statistics are over a row's samples: median, min, max. The median of an
- *   even count is the mean of the two middle values (a JSON real when it is
- *   not whole, an integer otherwise). With no sample they are null.
+ *   even count is the mean of the two middle values; for the integer
+ *   columns (packets, total_ns) it is a JSON real when that mean is not
+ *   whole, an integer otherwise; average_packet_size is always a real.
+ *   With no sample they are null.
  * - The "median sample" is the one whose total_ns is the median (for an
  *   even count, the lower of the two middle ones; ties go to the earliest);
  *   its absolute start/end are what the text table shows.
