@@ -83,6 +83,27 @@ int wm_transfer_run(wm_transfer *transfer, wm_progress_fn progress,
 
 void wm_transfer_close(wm_transfer *transfer);
 
+/* One side alone, against a peer that is not this process's own: a test's
+ * misbehaving socket, or some day a remote wiremeter. The result holds what
+ * this side can know: when it receives, the integrity is checked against
+ * the pattern of the requested size; when it sends, integrity.verified
+ * stays false since only the receiver can tell. */
+int wm_transfer_serve(wm_transfer *transfer, wm_progress_fn progress,
+                      void *progress_ctx, wm_transfer_result *result,
+                      wm_error *err);
+int wm_transfer_run_client(const wm_transfer_options *opts,
+                           uint16_t server_port, wm_progress_fn progress,
+                           void *progress_ctx, wm_transfer_result *result,
+                           wm_error *err);
+
+/* The request the client sends first: "WMTR", version, direction, two
+ * zero bytes, then the size as a big-endian u64. Public so that tests can
+ * play a client by hand. */
+#define WM_TRANSFER_REQUEST_BYTES 16u
+#define WM_TRANSFER_PROTOCOL_VERSION 1u
+void wm_transfer_request_encode(wm_direction direction, uint64_t size_bytes,
+                                uint8_t out[WM_TRANSFER_REQUEST_BYTES]);
+
 /* The deterministic pattern and its checksum, shared by both ends. */
 void wm_transfer_pattern(uint64_t offset, uint8_t *buf, uint32_t len);
 uint64_t wm_transfer_checksum_update(uint64_t state, const uint8_t *buf,

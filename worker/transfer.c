@@ -1,0 +1,504 @@
+/* wm_transfer: see wm_transfer.h.
+ *
+ * The server side runs in a thread of its own and the client in the
+ * caller's, so that one call yields one real connection with both ends
+ * observed. Whoever sends the data shuts its write side first (its FIN
+ * leads, as a file server's does on a download), the receiver reads to EOF
+ * and closes, and the sender, having read that EOF, reads its TCP_INFO and
+ * closes last. The receiver hashes what it got; the sender hashes what it
+ * wrote; the run compares the two. The first side to fail cancels the
+ * other through an eventfd, and its error is the one reported. */
+#include "wm_transfer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "transfer_socket.h"
+
+#define MIN_READ_BYTES (64u * 1024u) /* read size floor, so that a tiny
+                                        chunk does not slow the receiver */
+#define MAX_SOCKBUF_BYTES (256u * 1024u * 1024u)
+#define MIN_MSS_BYTES 88u       /* the kernel's TCP_MIN_MSS */
+#define MAX_MSS_BYTES 32767u    /* the kernel's MAX_TCP_WINDOW */
+#define MAX_TIMEOUT_MS 600000u
+
+struct wm_transfer {
+    wm_transfer_options opts;
+    int listen_fd;
+    int cancel_fd;             /* eventfd shared by both sides */
+    uint16_t server_port;
+    atomic_uint failures;      /* orders the sides' failures */
+};
+
+/* One end of the exchange and what it learnt. */
+typedef struct side {
+    wm_transfer *transfer;     /* NULL for a lone client */
+    const wm_transfer_options *opts;
+    wm_tsock_ctx ctx;
+    wm_progress_fn progress;
+    void *progress_ctx;
+    wm_direction direction;    /* as requested by the client */
+    uint64_t size_bytes;       /* as requested by the client */
+    bool sent;                 /* this side sent the data */
+    uint64_t bytes, checksum;  /* written or received */
+    uint16_t local_port;
+    wm_tcp_stats stats;        /* the sender's only */
+    int rc;                    /* 0, -1 or WM_TSOCK_CANCELLED */
+    unsigned failure_order;    /* 1 for the first side that failed */
+    wm_error err;
+} side;
+
+void wm_transfer_options_default(wm_transfer_options *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->direction = WM_DOWNLOAD;
+    opts->chunk_bytes = WM_TRANSFER_DEFAULT_CHUNK;
+    opts->io_timeout_ms = WM_TRANSFER_DEFAULT_TIMEOUT_MS;
+}
+
+/* An odd multiplier spreads neighbouring block indexes before the
+ * xorshift, so that swapped or shifted blocks never hash alike. */
+static uint64_t pattern_word(uint64_t block)
+{
+    uint64_t x = block * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+}
+
+void wm_transfer_pattern(uint64_t offset, uint8_t *buf, uint32_t len)
+{
+    uint32_t i = 0;
+    while (i < len) {
+        uint64_t pos = offset + i;
+        uint64_t word = pattern_word(pos >> 3);
+        unsigned shift = (unsigned)(pos & 7u);
+        if (shift == 0 && len - i >= 8) {
+            for (unsigned b = 0; b < 8; b++)
+                buf[i + b] = (uint8_t)(word >> (8 * b));
+            i += 8;
+        } else {
+            buf[i++] = (uint8_t)(word >> (8 * shift));
+        }
+    }
+}
+
+uint64_t wm_transfer_checksum_update(uint64_t state, const uint8_t *buf,
+                                     uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++) {
+        state ^= buf[i];
+        state *= 0x100000001b3ULL;
+    }
+    return state;
+}
+
+void wm_transfer_request_encode(wm_direction direction, uint64_t size_bytes,
+                                uint8_t out[WM_TRANSFER_REQUEST_BYTES])
+{
+    memcpy(out, "WMTR", 4);
+    out[4] = WM_TRANSFER_PROTOCOL_VERSION;
+    out[5] = (uint8_t)direction;
+    out[6] = out[7] = 0;
+    for (unsigned i = 0; i < 8; i++)
+        out[8 + i] = (uint8_t)(size_bytes >> (56 - 8 * i));
+}
+
+static int request_decode(const uint8_t in[WM_TRANSFER_REQUEST_BYTES],
+                          side *s, wm_error *err)
+{
+    if (memcmp(in, "WMTR", 4) != 0)
+        return wm_error_set(err, WM_ERR_IO,
+                            "transfer: the client's request is not "
+                            "wiremeter's (bad magic)");
+    if (in[4] != WM_TRANSFER_PROTOCOL_VERSION || in[5] > WM_UPLOAD)
+        return wm_error_set(err, WM_ERR_IO,
+                            "transfer: unsupported request (version %u, "
+                            "direction %u)", in[4], in[5]);
+    s->direction = (wm_direction)in[5];
+    s->size_bytes = 0;
+    for (unsigned i = 0; i < 8; i++)
+        s->size_bytes = (s->size_bytes << 8) | in[8 + i];
+    return 0;
+}
+
+static int check_congestion(const char *name, wm_error *err)
+{
+    if (strnlen(name, 16) == 16)
+        return wm_error_param(err, WM_ERR_INVALID, "congestion",
+                              "congestion: name longer than 15 characters");
+    if (name[0] == '\0')
+        return 0;
+    char offered[256] = "";
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_congestion_control",
+                    "r");
+    if (!f) /* no procfs: the kernel's own setsockopt will judge */
+        return 0;
+    if (!fgets(offered, sizeof offered, f))
+        offered[0] = '\0';
+    fclose(f);
+    offered[strcspn(offered, "\n")] = '\0';
+    size_t len = strlen(name);
+    for (const char *p = offered; (p = strstr(p, name)) != NULL; p += len) {
+        bool starts = p == offered || p[-1] == ' ';
+        bool ends = p[len] == '\0' || p[len] == ' ';
+        if (starts && ends)
+            return 0;
+    }
+    return wm_error_param(err, WM_ERR_INVALID, "congestion",
+                          "congestion: '%s' is not offered by this kernel; "
+                          "available: %s", name, offered);
+}
+
+int wm_transfer_validate(const wm_transfer_options *opts, wm_error *err)
+{
+    if (opts->direction != WM_DOWNLOAD && opts->direction != WM_UPLOAD)
+        return wm_error_param(err, WM_ERR_INVALID, "direction",
+                              "direction: allowed: download or upload");
+    if (opts->chunk_bytes < 1 || opts->chunk_bytes > WM_TRANSFER_MAX_CHUNK)
+        return wm_error_param(err, WM_ERR_INVALID, "chunk",
+                              "chunk: %u bytes is not allowed; allowed: 1 to "
+                              "%u bytes", opts->chunk_bytes,
+                              WM_TRANSFER_MAX_CHUNK);
+    if (opts->sndbuf_bytes > MAX_SOCKBUF_BYTES)
+        return wm_error_param(err, WM_ERR_INVALID, "sndbuf",
+                              "sndbuf: allowed: 0 (kernel default) to %u "
+                              "bytes", MAX_SOCKBUF_BYTES);
+    if (opts->rcvbuf_bytes > MAX_SOCKBUF_BYTES)
+        return wm_error_param(err, WM_ERR_INVALID, "rcvbuf",
+                              "rcvbuf: allowed: 0 (kernel default) to %u "
+                              "bytes", MAX_SOCKBUF_BYTES);
+    if (opts->mss_bytes != 0 && (opts->mss_bytes < MIN_MSS_BYTES ||
+                                 opts->mss_bytes > MAX_MSS_BYTES))
+        return wm_error_param(err, WM_ERR_INVALID, "mss",
+                              "mss: %u is not allowed; allowed: 0 (kernel "
+                              "default) or %u to %u bytes (the kernel's "
+                              "TCP_MAXSEG range)", opts->mss_bytes,
+                              MIN_MSS_BYTES, MAX_MSS_BYTES);
+    if (opts->io_timeout_ms < 1 || opts->io_timeout_ms > MAX_TIMEOUT_MS)
+        return wm_error_param(err, WM_ERR_INVALID, "timeout",
+                              "timeout: allowed: 1 to %u ms", MAX_TIMEOUT_MS);
+    return check_congestion(opts->congestion, err);
+}
+
+static void fail_side(side *s, int rc)
+{
+    s->rc = rc;
+    if (rc == -1 && s->transfer) {
+        s->failure_order = atomic_fetch_add(&s->transfer->failures, 1) + 1;
+        uint64_t one = 1;
+        if (write(s->transfer->cancel_fd, &one, sizeof one) < 0) {
+            /* An eventfd write fails only on overflow: already signalled. */
+        }
+    }
+}
+
+/* Writes the pattern, shuts the write side, then waits for the receiver's
+ * EOF: the sender's FIN leads and its TCP_INFO is read with all data
+ * acknowledged. */
+static int send_data(side *s, int fd)
+{
+    uint32_t chunk = s->opts->chunk_bytes;
+    uint8_t *buf = malloc(chunk);
+    if (!buf)
+        return wm_error_set(&s->err, WM_ERR_INTERNAL,
+                            "transfer: out of memory for a %u-byte chunk",
+                            chunk);
+    s->sent = true;
+    s->checksum = WM_CHECKSUM_INIT;
+    int rc = 0;
+    while (s->bytes < s->size_bytes && rc == 0) {
+        uint64_t left = s->size_bytes - s->bytes;
+        uint32_t n = left < chunk ? (uint32_t)left : chunk;
+        wm_transfer_pattern(s->bytes, buf, n);
+        s->checksum = wm_transfer_checksum_update(s->checksum, buf, n);
+        rc = wm_tsock_write_all(fd, buf, n, &s->ctx, "sending the data",
+                                &s->err);
+        if (rc == 0) {
+            s->bytes += n;
+            if (s->progress)
+                s->progress(s->progress_ctx, s->bytes);
+        }
+    }
+    if (rc == 0 && s->size_bytes == 0 && s->progress)
+        s->progress(s->progress_ctx, 0);
+    if (rc == 0 && shutdown(fd, SHUT_WR) != 0)
+        rc = wm_error_set(&s->err, WM_ERR_IO, "transfer: shutdown: %s",
+                          strerror(errno));
+    if (rc == 0) {
+        ssize_t n = wm_tsock_read_some(fd, buf, chunk, &s->ctx,
+                                       "waiting for the receiver to close",
+                                       &s->err);
+        if (n > 0)
+            rc = wm_error_set(&s->err, WM_ERR_IO,
+                              "transfer: the receiver sent data back");
+        else
+            rc = (int)n;
+    }
+    if (rc == 0)
+        wm_tsock_tcp_stats(fd, &s->stats);
+    free(buf);
+    return rc;
+}
+
+static int receive_data(side *s, int fd)
+{
+    uint32_t len = s->opts->chunk_bytes;
+    if (len < MIN_READ_BYTES)
+        len = MIN_READ_BYTES;
+    uint8_t *buf = malloc(len);
+    if (!buf)
+        return wm_error_set(&s->err, WM_ERR_INTERNAL,
+                            "transfer: out of memory for a read buffer");
+    s->checksum = WM_CHECKSUM_INIT;
+    ssize_t n;
+    while ((n = wm_tsock_read_some(fd, buf, len, &s->ctx,
+                                   "receiving the data", &s->err)) > 0) {
+        s->checksum = wm_transfer_checksum_update(s->checksum, buf,
+                                                  (uint32_t)n);
+        s->bytes += (uint64_t)n;
+    }
+    free(buf);
+    return (int)n;
+}
+
+/* The side that sends is the server on a download, the client on an
+ * upload. */
+static int exchange(side *s, int fd, bool is_server)
+{
+    bool sends = (s->direction == WM_DOWNLOAD) == is_server;
+    return sends ? send_data(s, fd) : receive_data(s, fd);
+}
+
+static void serve_side(side *s)
+{
+    wm_transfer *t = s->transfer;
+    uint8_t request[WM_TRANSFER_REQUEST_BYTES];
+    int fd = wm_tsock_accept(t->listen_fd, &s->ctx, &s->err);
+    if (fd < 0) {
+        fail_side(s, fd);
+        return;
+    }
+    int rc = wm_tsock_read_exact(fd, request, sizeof request, &s->ctx,
+                                 "reading the client's request", &s->err);
+    if (rc == 0)
+        rc = request_decode(request, s, &s->err);
+    if (rc == 0)
+        rc = exchange(s, fd, true);
+    close(fd);
+    if (rc != 0)
+        fail_side(s, rc);
+}
+
+static void *server_thread(void *arg)
+{
+    serve_side(arg);
+    return NULL;
+}
+
+static void client_side(side *s, uint16_t server_port)
+{
+    uint8_t request[WM_TRANSFER_REQUEST_BYTES];
+    int fd = wm_tsock_open(s->opts, &s->err);
+    if (fd < 0) {
+        fail_side(s, -1);
+        return;
+    }
+    int rc = wm_tsock_connect(fd, s->opts, server_port, &s->ctx, &s->err);
+    if (rc == 0)
+        rc = wm_tsock_local_port(fd, &s->local_port, &s->err);
+    if (rc == 0) {
+        wm_transfer_request_encode(s->direction, s->size_bytes, request);
+        rc = wm_tsock_write_all(fd, request, sizeof request, &s->ctx,
+                                "sending the request", &s->err);
+    }
+    if (rc == 0)
+        rc = exchange(s, fd, false);
+    close(fd);
+    if (rc != 0)
+        fail_side(s, rc);
+}
+
+static void side_init(side *s, wm_transfer *t, const wm_transfer_options *o,
+                      wm_progress_fn progress, void *progress_ctx)
+{
+    memset(s, 0, sizeof *s);
+    s->transfer = t;
+    s->opts = o;
+    s->ctx.cancel_fd = t ? t->cancel_fd : -1;
+    s->ctx.timeout_ms = o->io_timeout_ms;
+    s->direction = o->direction;
+    s->size_bytes = o->size_bytes;
+    s->progress = progress;
+    s->progress_ctx = progress_ctx;
+}
+
+int wm_transfer_open(const wm_transfer_options *opts, wm_transfer **out,
+                     uint16_t *server_port, wm_error *err)
+{
+    *out = NULL;
+    if (wm_transfer_validate(opts, err) != 0)
+        return -1;
+    wm_transfer *t = calloc(1, sizeof *t);
+    if (!t)
+        return wm_error_set(err, WM_ERR_INTERNAL, "transfer: out of memory");
+    t->opts = *opts;
+    t->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    t->listen_fd = t->cancel_fd < 0 ? -1 : wm_tsock_open(opts, err);
+    if (t->cancel_fd < 0)
+        wm_error_set(err, WM_ERR_IO, "transfer: eventfd: %s", strerror(errno));
+    int rc = t->listen_fd < 0 ? -1 : wm_tsock_bind_listen(t->listen_fd, opts,
+                                                         err);
+    if (rc == 0)
+        rc = wm_tsock_local_port(t->listen_fd, &t->server_port, err);
+    if (rc != 0) {
+        wm_transfer_close(t);
+        return -1;
+    }
+    *server_port = t->server_port;
+    *out = t;
+    return 0;
+}
+
+void wm_transfer_close(wm_transfer *transfer)
+{
+    if (!transfer)
+        return;
+    if (transfer->listen_fd >= 0)
+        close(transfer->listen_fd);
+    if (transfer->cancel_fd >= 0)
+        close(transfer->cancel_fd);
+    free(transfer);
+}
+
+/* The sender's count and checksum are the expected ones; a lone receiver
+ * recomputes them from the pattern of the requested size. */
+static void expected_from_pattern(const side *receiver, wm_integrity *in)
+{
+    uint8_t buf[64 * 1024];
+    uint64_t sum = WM_CHECKSUM_INIT;
+    for (uint64_t off = 0; off < receiver->size_bytes; off += sizeof buf) {
+        uint64_t left = receiver->size_bytes - off;
+        uint32_t n = left < sizeof buf ? (uint32_t)left : (uint32_t)sizeof buf;
+        wm_transfer_pattern(off, buf, n);
+        sum = wm_transfer_checksum_update(sum, buf, n);
+    }
+    in->expected_bytes = receiver->size_bytes;
+    in->expected_checksum = sum;
+}
+
+static int fill_result(const side *sender, const side *receiver,
+                       wm_transfer_result *result, wm_error *err)
+{
+    wm_integrity *in = &result->integrity;
+    if (sender) {
+        result->sender = sender->stats;
+        in->expected_bytes = sender->bytes;
+        in->expected_checksum = sender->checksum;
+    } else {
+        expected_from_pattern(receiver, in);
+    }
+    if (!receiver)
+        return 0;
+    in->received_bytes = receiver->bytes;
+    in->received_checksum = receiver->checksum;
+    in->verified = in->received_bytes == in->expected_bytes &&
+                   in->received_checksum == in->expected_checksum;
+    if (in->verified)
+        return 0;
+    return wm_error_set(err, WM_ERR_INTEGRITY,
+                        "transfer: integrity: received %llu of %llu bytes, "
+                        "checksum %016llx, expected %016llx",
+                        (unsigned long long)in->received_bytes,
+                        (unsigned long long)in->expected_bytes,
+                        (unsigned long long)in->received_checksum,
+                        (unsigned long long)in->expected_checksum);
+}
+
+/* The first real failure is the cause; a cancellation is its echo. */
+static int first_failure(const side *a, const side *b, wm_error *err)
+{
+    const side *cause = NULL;
+    if (a->rc == -1)
+        cause = a;
+    if (b->rc == -1 && (!cause || b->failure_order < cause->failure_order))
+        cause = b;
+    if (!cause)
+        cause = a->rc != 0 ? a : b;
+    if (err)
+        *err = cause->err;
+    return -1;
+}
+
+int wm_transfer_run(wm_transfer *transfer, wm_progress_fn progress,
+                    void *progress_ctx, wm_transfer_result *result,
+                    wm_error *err)
+{
+    memset(result, 0, sizeof *result);
+    side server, client;
+    side_init(&server, transfer, &transfer->opts, progress, progress_ctx);
+    side_init(&client, transfer, &transfer->opts, progress, progress_ctx);
+    pthread_t thread;
+    int prc = pthread_create(&thread, NULL, server_thread, &server);
+    if (prc != 0)
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "transfer: starting the server thread: %s",
+                            strerror(prc));
+    client_side(&client, transfer->server_port);
+    pthread_join(thread, NULL);
+    result->server_port = transfer->server_port;
+    result->client_port = client.local_port;
+    if (server.rc != 0 || client.rc != 0)
+        return first_failure(&server, &client, err);
+    bool download = transfer->opts.direction == WM_DOWNLOAD;
+    return fill_result(download ? &server : &client,
+                       download ? &client : &server, result, err);
+}
+
+int wm_transfer_serve(wm_transfer *transfer, wm_progress_fn progress,
+                      void *progress_ctx, wm_transfer_result *result,
+                      wm_error *err)
+{
+    memset(result, 0, sizeof *result);
+    side s;
+    side_init(&s, NULL, &transfer->opts, progress, progress_ctx);
+    s.transfer = transfer;
+    s.ctx.cancel_fd = -1; /* nobody else to cancel it */
+    serve_side(&s);
+    result->server_port = transfer->server_port;
+    if (s.rc != 0) {
+        if (err)
+            *err = s.err;
+        return -1;
+    }
+    return fill_result(s.sent ? &s : NULL, s.sent ? NULL : &s, result, err);
+}
+
+int wm_transfer_run_client(const wm_transfer_options *opts,
+                           uint16_t server_port, wm_progress_fn progress,
+                           void *progress_ctx, wm_transfer_result *result,
+                           wm_error *err)
+{
+    memset(result, 0, sizeof *result);
+    if (wm_transfer_validate(opts, err) != 0)
+        return -1;
+    side s;
+    side_init(&s, NULL, opts, progress, progress_ctx);
+    client_side(&s, server_port);
+    result->server_port = server_port;
+    result->client_port = s.local_port;
+    if (s.rc != 0) {
+        if (err)
+            *err = s.err;
+        return -1;
+    }
+    return fill_result(s.sent ? &s : NULL, s.sent ? NULL : &s, result, err);
+}

@@ -1,0 +1,272 @@
+/* transfer_socket: see transfer_socket.h. */
+#include "transfer_socket.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Waits until fd is ready for events. 0 when ready, -1 on a timeout or a
+ * poll failure, WM_TSOCK_CANCELLED when the run was cancelled. */
+static int wait_ready(int fd, short events, const wm_tsock_ctx *ctx,
+                      const char *what, wm_error *err)
+{
+    struct pollfd fds[2] = {
+        {.fd = fd, .events = events},
+        {.fd = ctx->cancel_fd, .events = POLLIN},
+    };
+    nfds_t count = ctx->cancel_fd >= 0 ? 2 : 1;
+    for (;;) {
+        int ready = poll(fds, count, (int)ctx->timeout_ms);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready < 0)
+            return wm_error_set(err, WM_ERR_IO, "transfer: poll while %s: %s",
+                                what, strerror(errno));
+        if (ready == 0)
+            return wm_error_set(err, WM_ERR_TIMEOUT,
+                                "transfer: %s: no progress for %u ms", what,
+                                ctx->timeout_ms);
+        if (count == 2 && fds[1].revents) {
+            wm_error_set(err, WM_ERR_INTERNAL,
+                         "transfer: %s: cancelled, the other side failed",
+                         what);
+            return WM_TSOCK_CANCELLED;
+        }
+        /* Errors and hang-ups are reported by the call that follows. */
+        return 0;
+    }
+}
+
+static int set_int(int fd, int level, int name, int value, const char *param,
+                   wm_error *err)
+{
+    if (setsockopt(fd, level, name, &value, sizeof value) == 0)
+        return 0;
+    return wm_error_param(err, WM_ERR_IO, param,
+                          "transfer: setting %s to %d: %s", param, value,
+                          strerror(errno));
+}
+
+static int apply_options(int fd, const wm_transfer_options *opts,
+                         wm_error *err)
+{
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
+        return wm_error_set(err, WM_ERR_IO, "transfer: SO_REUSEADDR: %s",
+                            strerror(errno));
+    if (opts->nodelay &&
+        set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1, "nodelay", err) != 0)
+        return -1;
+    if (opts->sndbuf_bytes && set_int(fd, SOL_SOCKET, SO_SNDBUF,
+                                      (int)opts->sndbuf_bytes, "sndbuf",
+                                      err) != 0)
+        return -1;
+    if (opts->rcvbuf_bytes && set_int(fd, SOL_SOCKET, SO_RCVBUF,
+                                      (int)opts->rcvbuf_bytes, "rcvbuf",
+                                      err) != 0)
+        return -1;
+    if (opts->mss_bytes && set_int(fd, IPPROTO_TCP, TCP_MAXSEG,
+                                   (int)opts->mss_bytes, "mss", err) != 0)
+        return -1;
+    size_t name_len = strnlen(opts->congestion, sizeof opts->congestion);
+    if (name_len && setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION,
+                               opts->congestion, (socklen_t)name_len) != 0)
+        return wm_error_param(err, WM_ERR_IO, "congestion",
+                              "transfer: setting congestion to '%.16s': %s",
+                              opts->congestion, strerror(errno));
+    return 0;
+}
+
+int wm_tsock_open(const wm_transfer_options *opts, wm_error *err)
+{
+    int family = opts->ipv6 ? AF_INET6 : AF_INET;
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return wm_error_set(err, WM_ERR_IO, "transfer: socket(%s): %s",
+                            opts->ipv6 ? "IPv6" : "IPv4", strerror(errno));
+    if (apply_options(fd, opts, err) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The loopback address of the run's family, port 0 (the kernel's pick)
+ * or the given one. */
+static socklen_t loopback_addr(bool ipv6, uint16_t port,
+                               struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (ipv6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_addr = in6addr_loopback;
+        sin6->sin6_port = htons(port);
+        return sizeof *sin6;
+    }
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin->sin_port = htons(port);
+    return sizeof *sin;
+}
+
+int wm_tsock_bind_listen(int fd, const wm_transfer_options *opts,
+                         wm_error *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = loopback_addr(opts->ipv6, 0, &ss);
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0)
+        return wm_error_set(err, WM_ERR_IO, "transfer: bind to %s port 0: %s",
+                            opts->ipv6 ? "::1" : "127.0.0.1",
+                            strerror(errno));
+    if (listen(fd, 4) != 0)
+        return wm_error_set(err, WM_ERR_IO, "transfer: listen: %s",
+                            strerror(errno));
+    return 0;
+}
+
+int wm_tsock_connect(int fd, const wm_transfer_options *opts, uint16_t port,
+                     const wm_tsock_ctx *ctx, wm_error *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = loopback_addr(opts->ipv6, port, &ss);
+    if (connect(fd, (struct sockaddr *)&ss, len) == 0)
+        return 0;
+    if (errno != EINPROGRESS)
+        return wm_error_set(err, WM_ERR_IO, "transfer: connect to port %u: %s",
+                            port, strerror(errno));
+    int rc = wait_ready(fd, POLLOUT, ctx, "connecting", err);
+    if (rc != 0)
+        return rc;
+    int so_error = 0;
+    socklen_t so_len = sizeof so_error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_len) != 0)
+        so_error = errno;
+    if (so_error != 0)
+        return wm_error_set(err, WM_ERR_IO, "transfer: connect to port %u: %s",
+                            port, strerror(so_error));
+    return 0;
+}
+
+int wm_tsock_accept(int listen_fd, const wm_tsock_ctx *ctx, wm_error *err)
+{
+    for (;;) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0)
+            return fd;
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return wm_error_set(err, WM_ERR_IO, "transfer: accept: %s",
+                                strerror(errno));
+        int rc = wait_ready(listen_fd, POLLIN, ctx,
+                            "waiting for the client to connect", err);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+int wm_tsock_local_port(int fd, uint16_t *port, wm_error *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return wm_error_set(err, WM_ERR_IO, "transfer: getsockname: %s",
+                            strerror(errno));
+    if (ss.ss_family == AF_INET6)
+        *port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    else
+        *port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    return 0;
+}
+
+int wm_tsock_write_all(int fd, const uint8_t *buf, size_t len,
+                       const wm_tsock_ctx *ctx, const char *what,
+                       wm_error *err)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = send(fd, buf + done, len - done, MSG_NOSIGNAL);
+        if (n > 0) {
+            done += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            return wm_error_set(err, WM_ERR_IO, "transfer: %s: %s", what,
+                                strerror(errno));
+        int rc = wait_ready(fd, POLLOUT, ctx, what, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+ssize_t wm_tsock_read_some(int fd, uint8_t *buf, size_t len,
+                           const wm_tsock_ctx *ctx, const char *what,
+                           wm_error *err)
+{
+    for (;;) {
+        ssize_t n = recv(fd, buf, len, 0);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return wm_error_set(err, WM_ERR_IO, "transfer: %s: %s", what,
+                                strerror(errno));
+        int rc = wait_ready(fd, POLLIN, ctx, what, err);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+int wm_tsock_read_exact(int fd, uint8_t *buf, size_t len,
+                        const wm_tsock_ctx *ctx, const char *what,
+                        wm_error *err)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = wm_tsock_read_some(fd, buf + done, len - done, ctx, what,
+                                       err);
+        if (n < 0)
+            return (int)n;
+        if (n == 0)
+            return wm_error_set(err, WM_ERR_IO,
+                                "transfer: %s: the peer closed after %zu of "
+                                "%zu bytes", what, done, len);
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+void wm_tsock_tcp_stats(int fd, wm_tcp_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    memset(&info, 0, sizeof info);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
+        return;
+    stats->valid = true;
+    stats->rtt_us = info.tcpi_rtt;
+    stats->rttvar_us = info.tcpi_rttvar;
+    stats->snd_cwnd = info.tcpi_snd_cwnd;
+    stats->snd_mss = info.tcpi_snd_mss;
+    stats->rcv_mss = info.tcpi_rcv_mss;
+    stats->total_retrans = info.tcpi_total_retrans;
+    stats->retransmits = info.tcpi_retransmits;
+    char name[sizeof stats->congestion + 1] = {0};
+    socklen_t name_len = sizeof stats->congestion;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &name_len) == 0)
+        memcpy(stats->congestion, name, sizeof stats->congestion - 1);
+}

@@ -1,0 +1,61 @@
+/* transfer_socket: the blocking steps of a transfer, each bounded by a
+ * deadline and abortable, private to wm_transfer.
+ *
+ * Sockets are non-blocking and every step polls with the run's io timeout,
+ * so a stalled peer becomes WM_ERR_TIMEOUT ("no progress for N ms") instead
+ * of a hang. Each poll also watches a shared cancel descriptor: when one
+ * side of a run fails, the other stops at once rather than waiting out its
+ * own deadline on a peer that is gone. Split from transfer.c to keep both
+ * files short; the prefix is wm_tsock_. */
+#ifndef WM_TRANSFER_SOCKET_H
+#define WM_TRANSFER_SOCKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "wm_error.h"
+#include "wm_transfer.h"
+
+/* Returned instead of -1 when a step stopped because the other side of the
+ * run failed first: its error, not this one, is the cause to report. */
+#define WM_TSOCK_CANCELLED (-2)
+
+typedef struct wm_tsock_ctx {
+    int cancel_fd;       /* eventfd, readable once the run is cancelled */
+    uint32_t timeout_ms; /* deadline of each step */
+} wm_tsock_ctx;
+
+/* A non-blocking TCP socket of the family with the options set that must
+ * precede connect or listen (buffers and MSS shape the SYN). */
+int wm_tsock_open(const wm_transfer_options *opts, wm_error *err);
+
+/* Binds to the loopback address of the family, port 0, and listens. */
+int wm_tsock_bind_listen(int fd, const wm_transfer_options *opts,
+                         wm_error *err);
+
+int wm_tsock_connect(int fd, const wm_transfer_options *opts, uint16_t port,
+                     const wm_tsock_ctx *ctx, wm_error *err);
+int wm_tsock_accept(int listen_fd, const wm_tsock_ctx *ctx, wm_error *err);
+
+/* The local port of a bound or connected socket. */
+int wm_tsock_local_port(int fd, uint16_t *port, wm_error *err);
+
+int wm_tsock_write_all(int fd, const uint8_t *buf, size_t len,
+                       const wm_tsock_ctx *ctx, const char *what,
+                       wm_error *err);
+
+/* Bytes read (> 0), 0 at EOF, or -1 / WM_TSOCK_CANCELLED. */
+ssize_t wm_tsock_read_some(int fd, uint8_t *buf, size_t len,
+                           const wm_tsock_ctx *ctx, const char *what,
+                           wm_error *err);
+
+/* Exactly len bytes; EOF before that is an error. */
+int wm_tsock_read_exact(int fd, uint8_t *buf, size_t len,
+                        const wm_tsock_ctx *ctx, const char *what,
+                        wm_error *err);
+
+/* TCP_INFO and TCP_CONGESTION of a connected socket. */
+void wm_tsock_tcp_stats(int fd, wm_tcp_stats *stats);
+
+#endif
