@@ -24,6 +24,14 @@ typedef enum wm_dissect_status {
 wm_dissect_status wm_dissect_frame(int linktype, const uint8_t *data,
                                    uint32_t cap_len, wm_packet *out);
 
+/* The same, knowing the frame's length on the wire (pcap "len"; 0 when
+ * unknown): it stands in for an IP length left at 0 by TSO/GSO, and an IP
+ * length beyond it marks the frame malformed. wm_dissect_frame is this
+ * with frame_len 0. */
+wm_dissect_status wm_dissect_frame_wire(int linktype, const uint8_t *data,
+                                        uint32_t cap_len, uint32_t frame_len,
+                                        wm_packet *out);
+
 /* True for the link types above. */
 int wm_dissect_linktype_supported(int linktype);
 

@@ -1,0 +1,355 @@
+/* wm_dissect: see wm_dissect.h.
+ *
+ * Each layer is a function that takes the bytes left and returns where the
+ * next layer starts; every read goes through a length check first. Lengths
+ * come in two kinds that must not be confused: what was captured (bounds
+ * every read) and what the IP header says was sent (gives payload_len, so
+ * a headers-only snaplen still yields the real segment length). When the
+ * IP length is 0 (TSO/GSO on loopback hands libpcap super-frames whose IP
+ * length field is left unset) the length on the wire stands in for it. */
+#include "wm_dissect.h"
+
+#include <pcap/dlt.h>
+#include <stddef.h>
+#include <string.h>
+
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
+#define ETHERTYPE_VLAN 0x8100   /* 802.1Q */
+#define ETHERTYPE_QINQ 0x88a8   /* 802.1ad */
+#define ETHERTYPE_QINQ_OLD 0x9100
+#define ETH_HEADER_BYTES 14
+#define VLAN_TAG_BYTES 4
+#define SLL_HEADER_BYTES 16
+#define SLL2_HEADER_BYTES 20
+#define NULL_HEADER_BYTES 4
+#define IPV4_MIN_HEADER_BYTES 20
+#define IPV6_HEADER_BYTES 40
+#define TCP_MIN_HEADER_BYTES 20
+#define IPPROTO_TCP_NUM 6
+
+/* The network layer found under the link layer. */
+typedef struct net_start {
+    int version;     /* 4, 6, or 0 for something that is not IP */
+    uint32_t offset; /* where its header starts in the frame */
+} net_start;
+
+/* The TCP segment found under the network layer. */
+typedef struct tcp_start {
+    uint32_t offset;      /* in the frame */
+    uint32_t segment_len; /* TCP header + payload, from the IP lengths */
+} tcp_start;
+
+static uint16_t read16(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static uint32_t read32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+           ((uint32_t)p[2] << 8) | p[3];
+}
+
+static int ethertype_version(uint16_t ethertype)
+{
+    return ethertype == ETHERTYPE_IPV4 ? 4
+         : ethertype == ETHERTYPE_IPV6 ? 6 : 0;
+}
+
+/* Ethernet from the type field on: skips any stack of VLAN tags. */
+static wm_dissect_status ether_payload(const uint8_t *data, uint32_t cap_len,
+                                       uint32_t type_at, net_start *net)
+{
+    for (;;) {
+        if (cap_len < 2 || type_at > cap_len - 2)
+            return WM_DISSECT_MALFORMED;
+        uint16_t type = read16(data + type_at);
+        if (type != ETHERTYPE_VLAN && type != ETHERTYPE_QINQ &&
+            type != ETHERTYPE_QINQ_OLD) {
+            net->version = ethertype_version(type);
+            net->offset = type_at + 2;
+            return WM_DISSECT_TCP;
+        }
+        type_at += VLAN_TAG_BYTES; /* TCI, then the inner type */
+    }
+}
+
+/* BSD loopback: the address family of the sender's OS, 4 bytes. */
+static wm_dissect_status loopback_payload(int linktype, const uint8_t *data,
+                                          uint32_t cap_len, net_start *net)
+{
+    if (cap_len < NULL_HEADER_BYTES)
+        return WM_DISSECT_MALFORMED;
+    uint32_t family;
+    if (linktype == DLT_LOOP) {
+        family = read32(data);
+    } else {
+        /* Host order of the machine that captured, which need not be
+         * ours: families are small, so a value with high bits set is the
+         * other byte order (Wireshark reads it the same way). */
+        memcpy(&family, data, sizeof family);
+        if (family & 0xffff0000u)
+            family = __builtin_bswap32(family);
+    }
+    net->offset = NULL_HEADER_BYTES;
+    switch (family) {
+    case 2: net->version = 4; break;
+    case 10: case 24: case 28: case 30: net->version = 6; break;
+    default: net->version = 0; break;
+    }
+    return WM_DISSECT_TCP;
+}
+
+static wm_dissect_status raw_payload(int linktype, const uint8_t *data,
+                                     uint32_t cap_len, net_start *net)
+{
+    if (cap_len < 1)
+        return WM_DISSECT_MALFORMED;
+    int version = data[0] >> 4;
+    if ((linktype == DLT_IPV4 && version != 4) ||
+        (linktype == DLT_IPV6 && version != 6) ||
+        (version != 4 && version != 6))
+        return WM_DISSECT_MALFORMED;
+    net->version = version;
+    net->offset = 0;
+    return WM_DISSECT_TCP;
+}
+
+static wm_dissect_status link_layer(int linktype, const uint8_t *data,
+                                    uint32_t cap_len, net_start *net)
+{
+    switch (linktype) {
+    case DLT_EN10MB:
+        if (cap_len < ETH_HEADER_BYTES)
+            return WM_DISSECT_MALFORMED;
+        return ether_payload(data, cap_len, 12, net);
+    case DLT_LINUX_SLL:
+        if (cap_len < SLL_HEADER_BYTES)
+            return WM_DISSECT_MALFORMED;
+        return ether_payload(data, cap_len, 14, net);
+    case DLT_LINUX_SLL2:
+        if (cap_len < SLL2_HEADER_BYTES)
+            return WM_DISSECT_MALFORMED;
+        net->version = ethertype_version(read16(data));
+        net->offset = SLL2_HEADER_BYTES;
+        return WM_DISSECT_TCP;
+    case DLT_NULL:
+    case DLT_LOOP:
+        return loopback_payload(linktype, data, cap_len, net);
+    case DLT_RAW:
+    case DLT_IPV4:
+    case DLT_IPV6:
+        return raw_payload(linktype, data, cap_len, net);
+    default:
+        return WM_DISSECT_MALFORMED;
+    }
+}
+
+/* ip: the header, avail captured bytes of it; wire_left the bytes sent
+ * from here on, 0 when unknown. */
+static wm_dissect_status ipv4(const uint8_t *ip, uint32_t avail,
+                              uint32_t wire_left, wm_packet *out,
+                              tcp_start *tcp)
+{
+    if (avail < IPV4_MIN_HEADER_BYTES || ip[0] >> 4 != 4)
+        return WM_DISSECT_MALFORMED;
+    uint32_t header_len = (uint32_t)(ip[0] & 0x0f) * 4;
+    if (header_len < IPV4_MIN_HEADER_BYTES || header_len > avail)
+        return WM_DISSECT_MALFORMED;
+    uint32_t total_len = read16(ip + 2);
+    if (total_len == 0) /* TSO: the length was never filled in */
+        total_len = wire_left ? wire_left : avail;
+    if (total_len < header_len || (wire_left && total_len > wire_left))
+        return WM_DISSECT_MALFORMED;
+    if ((read16(ip + 6) & 0x1fff) != 0)
+        return WM_DISSECT_NOT_TCP; /* a later fragment has no TCP header */
+    if (ip[9] != IPPROTO_TCP_NUM)
+        return WM_DISSECT_NOT_TCP;
+    out->src.family = out->dst.family = 4;
+    memcpy(out->src.bytes, ip + 12, 4);
+    memcpy(out->dst.bytes, ip + 16, 4);
+    tcp->offset = header_len;
+    tcp->segment_len = total_len - header_len;
+    return WM_DISSECT_TCP;
+}
+
+/* Walks the extension headers to TCP: payload_len bounds the walk as
+ * sent, avail as captured. */
+static wm_dissect_status ipv6_extensions(const uint8_t *ip, uint32_t avail,
+                                         uint32_t payload_len, tcp_start *tcp)
+{
+    uint8_t next = ip[6];
+    uint32_t at = IPV6_HEADER_BYTES, end = IPV6_HEADER_BYTES + payload_len;
+    for (;;) {
+        uint32_t len;
+        switch (next) {
+        case IPPROTO_TCP_NUM:
+            tcp->offset = at;
+            tcp->segment_len = end - at;
+            return WM_DISSECT_TCP;
+        case 0: case 43: case 60: case 51: case 44:
+            break;
+        default: /* 50 ESP, 59 no next header, UDP, ICMPv6... */
+            return WM_DISSECT_NOT_TCP;
+        }
+        if (end - at < 8 || at > avail || avail - at < 8)
+            return WM_DISSECT_MALFORMED;
+        if (next == 44) {
+            if ((read16(ip + at + 2) & 0xfff8) != 0)
+                return WM_DISSECT_NOT_TCP; /* not the first fragment */
+            len = 8;
+        } else if (next == 51) {
+            len = ((uint32_t)ip[at + 1] + 2) * 4; /* AH counts 4-byte words */
+        } else {
+            len = ((uint32_t)ip[at + 1] + 1) * 8;
+        }
+        next = ip[at];
+        if (len > end - at)
+            return WM_DISSECT_MALFORMED;
+        at += len;
+    }
+}
+
+static wm_dissect_status ipv6(const uint8_t *ip, uint32_t avail,
+                              uint32_t wire_left, wm_packet *out,
+                              tcp_start *tcp)
+{
+    if (avail < IPV6_HEADER_BYTES || ip[0] >> 4 != 6)
+        return WM_DISSECT_MALFORMED;
+    uint32_t payload_len = read16(ip + 4);
+    uint32_t sent_left = wire_left ? wire_left : avail;
+    if (payload_len == 0) /* TSO, or a jumbogram: take what was sent */
+        payload_len = sent_left - IPV6_HEADER_BYTES;
+    if (wire_left && payload_len > wire_left - IPV6_HEADER_BYTES)
+        return WM_DISSECT_MALFORMED;
+    out->src.family = out->dst.family = 6;
+    memcpy(out->src.bytes, ip + 8, 16);
+    memcpy(out->dst.bytes, ip + 24, 16);
+    return ipv6_extensions(ip, avail, payload_len, tcp);
+}
+
+/* One option at opt[0], room bytes left in the header. Returns the bytes
+ * it takes, or 0 when it is malformed. */
+static uint32_t tcp_option(const uint8_t *opt, uint32_t room,
+                           wm_tcp_options *o)
+{
+    if (opt[0] == 1) {
+        if (o->nop_count < UINT8_MAX)
+            o->nop_count++;
+        return 1;
+    }
+    if (room < 2 || opt[1] < 2 || opt[1] > room)
+        return 0;
+    uint32_t len = opt[1];
+    if (opt[0] == 2 && len == 4) {
+        o->has_mss = true;
+        o->mss = read16(opt + 2);
+    } else if (opt[0] == 3 && len == 3) {
+        o->has_wscale = true;
+        o->wscale = opt[2];
+    } else if (opt[0] == 4 && len == 2) {
+        o->sack_permitted = true;
+    } else if (opt[0] == 5 && len >= 10 && (len - 2) % 8 == 0 &&
+               (len - 2) / 8 <= WM_TCP_MAX_SACK_BLOCKS) {
+        o->sack_count = (uint8_t)((len - 2) / 8);
+        for (unsigned i = 0; i < o->sack_count; i++) {
+            o->sack[i].left = read32(opt + 2 + 8 * i);
+            o->sack[i].right = read32(opt + 6 + 8 * i);
+        }
+    } else if (opt[0] == 8 && len == 10) {
+        o->has_timestamps = true;
+        o->ts_val = read32(opt + 2);
+        o->ts_ecr = read32(opt + 6);
+    } else if (o->unknown_count < UINT8_MAX) {
+        /* another kind, or a known kind at a length it cannot have: well
+         * delimited, so the rest of the header still parses */
+        o->unknown_count++;
+    }
+    return len;
+}
+
+static wm_dissect_status tcp_options(const uint8_t *opts, uint32_t len,
+                                     wm_tcp_options *o)
+{
+    uint32_t at = 0;
+    while (at < len) {
+        if (opts[at] == 0) { /* EOL: the rest is padding */
+            o->has_eol = true;
+            return WM_DISSECT_TCP;
+        }
+        uint32_t used = tcp_option(opts + at, len - at, o);
+        if (used == 0)
+            return WM_DISSECT_MALFORMED;
+        at += used;
+    }
+    return WM_DISSECT_TCP;
+}
+
+static wm_dissect_status tcp(const uint8_t *seg, uint32_t avail,
+                             uint32_t segment_len, wm_packet *out)
+{
+    if (avail < TCP_MIN_HEADER_BYTES || segment_len < TCP_MIN_HEADER_BYTES)
+        return WM_DISSECT_MALFORMED;
+    uint32_t header_len = (uint32_t)(seg[12] >> 4) * 4;
+    if (header_len < TCP_MIN_HEADER_BYTES || header_len > avail ||
+        header_len > segment_len)
+        return WM_DISSECT_MALFORMED;
+    out->src_port = read16(seg);
+    out->dst_port = read16(seg + 2);
+    out->seq = read32(seg + 4);
+    out->ack = read32(seg + 8);
+    out->flags = seg[13];
+    out->window = read16(seg + 14);
+    out->header_len = (uint8_t)header_len;
+    out->payload_len = segment_len - header_len;
+    return tcp_options(seg + TCP_MIN_HEADER_BYTES,
+                       header_len - TCP_MIN_HEADER_BYTES, &out->opts);
+}
+
+wm_dissect_status wm_dissect_frame_wire(int linktype, const uint8_t *data,
+                                        uint32_t cap_len, uint32_t frame_len,
+                                        wm_packet *out)
+{
+    memset(out, 0, sizeof *out);
+    net_start net;
+    wm_dissect_status status = link_layer(linktype, data, cap_len, &net);
+    if (status != WM_DISSECT_TCP)
+        return status;
+    if (net.version == 0)
+        return WM_DISSECT_NOT_TCP;
+    if (net.offset > cap_len)
+        return WM_DISSECT_MALFORMED;
+    /* A wire length below the captured one is a broken record: trust the
+     * bytes we have. */
+    uint32_t wire_len = frame_len > cap_len ? frame_len : cap_len;
+    uint32_t wire_left = frame_len ? wire_len - net.offset : 0;
+    const uint8_t *ip = data + net.offset;
+    uint32_t avail = cap_len - net.offset;
+    tcp_start seg;
+    status = net.version == 4 ? ipv4(ip, avail, wire_left, out, &seg)
+                              : ipv6(ip, avail, wire_left, out, &seg);
+    if (status != WM_DISSECT_TCP)
+        return status;
+    if (seg.offset > avail)
+        return WM_DISSECT_MALFORMED;
+    return tcp(ip + seg.offset, avail - seg.offset, seg.segment_len, out);
+}
+
+wm_dissect_status wm_dissect_frame(int linktype, const uint8_t *data,
+                                   uint32_t cap_len, wm_packet *out)
+{
+    return wm_dissect_frame_wire(linktype, data, cap_len, 0, out);
+}
+
+int wm_dissect_linktype_supported(int linktype)
+{
+    switch (linktype) {
+    case DLT_EN10MB: case DLT_LINUX_SLL: case DLT_LINUX_SLL2:
+    case DLT_NULL: case DLT_LOOP:
+    case DLT_RAW: case DLT_IPV4: case DLT_IPV6:
+        return 1;
+    default:
+        return 0;
+    }
+}
