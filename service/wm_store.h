@@ -1,0 +1,240 @@
+/* wm_store: the daemon's memory of runs and sweeps — SQLite in the data
+ * directory, pcaps as files beside it.
+ *
+ * Why SQLite: a run must outlive the process that ran it (a restart keeps
+ * the history and says which runs were cut short), and the HTTP layer needs
+ * lists by id with a cursor, counts by status and retention, all of which a
+ * table with an index does in one statement. The database is
+ * <data>/wiremeter.db in WAL mode (readers never block the writer),
+ * synchronous=NORMAL (a power cut may lose the last commits, never corrupt),
+ * foreign_keys=ON. Captures are plain files, <data>/pcaps/<id>.pcap, so
+ * they are streamed from disk and opened in Wireshark as they are.
+ *
+ * Schema: versioned with PRAGMA user_version; migrations are an ordered
+ * list, each applied in its own transaction together with the new version
+ * number, so a crash leaves the old schema or the new one, never half. A
+ * database written by a newer wiremeter (a user_version above what this
+ * binary knows) is refused with a message saying so: it is never
+ * "migrated" downwards. A file that is not a SQLite database is refused
+ * with a message naming it.
+ *
+ * Threads: one wm_store is shared by the HTTP threads and the workers. It
+ * holds one connection guarded by a mutex: every function takes the mutex
+ * for the few statements it runs and never across anything slow (no
+ * network, no run), so a GET never waits on a run, only on another short
+ * statement. Every statement is prepared with bound parameters.
+ *
+ * Ownership: what a getter returns is a copy the caller frees
+ * (wm_store_run_free, wm_store_run_list_free, wm_store_sweep_free); no
+ * pointer into the store escapes.
+ *
+ * State changes are guarded: mark_running applies only to a queued run,
+ * finish_run only to a running one, fail_run only to a queued or running
+ * one; a run already finished (for instance marked "interrupted by
+ * shutdown" while its worker was still busy) keeps its final state and the
+ * late call fails with WM_ERR_INVALID. */
+#ifndef WM_STORE_H
+#define WM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wm_error.h"
+#include "wm_params.h"
+
+/* The schema version this binary writes (PRAGMA user_version). */
+#define WM_STORE_SCHEMA_VERSION 1
+
+#define WM_STORE_DB_NAME "wiremeter.db"
+#define WM_STORE_PCAP_DIR "pcaps"
+#define WM_STORE_DEFAULT_BUSY_TIMEOUT_MS 5000u
+
+/* Error codes stored for interrupted runs. */
+#define WM_STORE_CODE_INTERRUPTED "interrupted"
+#define WM_STORE_MSG_RESTART "interrupted by restart"
+#define WM_STORE_MSG_SHUTDOWN "interrupted by shutdown"
+
+typedef enum wm_store_status {
+    WM_STORE_QUEUED = 0,
+    WM_STORE_RUNNING = 1,
+    WM_STORE_DONE = 2,
+    WM_STORE_FAILED = 3,
+} wm_store_status;
+#define WM_STORE_STATUS_COUNT 4
+
+/* "queued", "running", "done", "failed". */
+const char *wm_store_status_name(wm_store_status status);
+
+/* The reverse; -1 for any other text. */
+int wm_store_status_parse(const char *name, wm_store_status *out);
+
+/* true for done and failed. */
+bool wm_store_status_final(wm_store_status status);
+
+typedef struct wm_store_options {
+    const char *data_dir;     /* created 0700 when missing; required */
+    unsigned busy_timeout_ms; /* SQLite busy_timeout (another process
+                                 holding the file) */
+} wm_store_options;
+
+/* One stored run, copied out. */
+typedef struct wm_store_run {
+    int64_t id;
+    wm_store_status status;
+    char label[WM_LABEL_MAX + 1];
+    uint64_t size_bytes;
+    char *params_json;          /* never NULL ("{}" at least) */
+    char *result_json;          /* NULL unless done (and asked for) */
+    char error_code[32];        /* "" unless failed */
+    char error_message[480];    /* "" unless failed */
+    int64_t created_ns;         /* wall clock, ns since the epoch */
+    int64_t started_ns;         /* 0 while queued */
+    int64_t finished_ns;        /* 0 until done or failed */
+    int64_t sweep_id;           /* 0 when not part of a sweep */
+} wm_store_run;
+
+typedef struct wm_store_run_list {
+    wm_store_run *runs;         /* newest first */
+    size_t count;
+    int64_t next_before;        /* pass as before_id for the next page; 0
+                                   when this page was the last */
+} wm_store_run_list;
+
+/* One stored sweep, with the ids of its runs. */
+typedef struct wm_store_sweep {
+    int64_t id;
+    wm_store_status status;     /* running until all its runs ended, then
+                                   done (failed runs included) or failed
+                                   (interrupted) */
+    char *params_json;          /* never NULL */
+    int64_t created_ns, finished_ns; /* finished_ns 0 until it ends */
+    int64_t *run_ids;           /* in submission order (ascending id) */
+    size_t run_count;
+} wm_store_sweep;
+
+enum wm_store_list_flags {
+    WM_STORE_LIST_RESULTS = 1u << 0, /* copy result_json too (heavier) */
+};
+
+typedef struct wm_store wm_store;
+
+void wm_store_options_default(wm_store_options *opts);
+
+/* Creates the data directory and pcaps/ (0700) when missing, opens or
+ * creates the database, applies pending migrations. Refuses (WM_ERR_IO,
+ * message naming the file) a file that is not a database and a database
+ * whose schema is newer than WM_STORE_SCHEMA_VERSION. */
+int wm_store_open(const wm_store_options *opts, wm_store **out,
+                  wm_error *err);
+
+/* Closes the connection (checkpointing the WAL). NULL is fine. */
+void wm_store_close(wm_store *store);
+
+/* The schema version of the open database (after migrations). */
+int wm_store_schema_version(wm_store *store);
+
+/* Data directory as given to open. */
+const char *wm_store_data_dir(const wm_store *store);
+
+/* Whether the database answers a trivial query (for /healthz). */
+bool wm_store_ping(wm_store *store);
+
+/* At start-up: every run left queued or running (by a process that died)
+ * becomes failed with code "interrupted" and message
+ * "interrupted by restart"; their partial pcaps are removed; unfinished
+ * sweeps become failed. *count (may be NULL) gets the runs changed. */
+int wm_store_recover(wm_store *store, uint64_t *count, wm_error *err);
+
+/* The same for any reason (shutdown uses WM_STORE_MSG_SHUTDOWN): every
+ * queued or running run becomes failed with this code and message. */
+int wm_store_fail_unfinished(wm_store *store, const char *code,
+                             const char *message, uint64_t *count,
+                             wm_error *err);
+
+/* Stores a new run as queued, created now; *id gets its id. label may be
+ * NULL (""); params_json may be NULL ("{}"); sweep_id 0 for none. */
+int wm_store_insert_run(wm_store *store, const char *label,
+                        uint64_t size_bytes, const char *params_json,
+                        int64_t sweep_id, int64_t *id, wm_error *err);
+
+/* queued -> running, started now. */
+int wm_store_mark_running(wm_store *store, int64_t id, wm_error *err);
+
+/* running -> done with its result (a JSON text), finished now. */
+int wm_store_finish_run(wm_store *store, int64_t id, const char *result_json,
+                        wm_error *err);
+
+/* queued or running -> failed with a machine code (wm_error_code's, or
+ * "interrupted") and a message for people, finished now. */
+int wm_store_fail_run(wm_store *store, int64_t id, const char *code,
+                      const char *message, wm_error *err);
+
+/* One run with its result; WM_ERR_NOT_FOUND when there is none. Free
+ * with wm_store_run_free. */
+int wm_store_get_run(wm_store *store, int64_t id, wm_store_run *out,
+                     wm_error *err);
+
+/* Frees what a run holds (not the struct itself); zeroed after. */
+void wm_store_run_free(wm_store_run *run);
+
+/* Up to limit runs with id < before_id (0: from the newest), newest
+ * first. flags: enum wm_store_list_flags. Free with
+ * wm_store_run_list_free. */
+int wm_store_list_runs(wm_store *store, int64_t before_id, size_t limit,
+                       unsigned flags, wm_store_run_list *out,
+                       wm_error *err);
+
+void wm_store_run_list_free(wm_store_run_list *list);
+
+/* Removes a finished run's row and its pcap file. WM_ERR_NOT_FOUND when
+ * there is none; WM_ERR_INVALID (parameter "id") while it is queued or
+ * running: its worker still owns it. */
+int wm_store_delete_run(wm_store *store, int64_t id, wm_error *err);
+
+/* Retention: keeps the keep newest finished (done or failed) runs and
+ * deletes older finished ones with their pcaps, then sweeps left with no
+ * run. Queued and running runs are never touched. *deleted (may be NULL)
+ * gets the runs removed. */
+int wm_store_prune(wm_store *store, uint64_t keep, uint64_t *deleted,
+                   wm_error *err);
+
+/* Runs by status, indexed by wm_store_status (for /metrics). */
+int wm_store_count_by_status(wm_store *store,
+                             uint64_t counts[WM_STORE_STATUS_COUNT],
+                             wm_error *err);
+
+/* <data>/pcaps/<id>.pcap, where a run's capture lives once complete.
+ * -1 (WM_ERR_INTERNAL) when buf is too small. */
+int wm_store_pcap_path(const wm_store *store, int64_t id, char *buf,
+                       size_t buflen, wm_error *err);
+
+/* <data>/pcaps/<id>.pcap.tmp, where a worker writes it before renaming,
+ * so that a reader never sees half a file. */
+int wm_store_pcap_tmp_path(const wm_store *store, int64_t id, char *buf,
+                           size_t buflen, wm_error *err);
+
+/* A new sweep, status running, created now. */
+int wm_store_insert_sweep(wm_store *store, const char *params_json,
+                          int64_t *id, wm_error *err);
+
+/* Ends a sweep (done or failed), finished now. */
+int wm_store_finish_sweep(wm_store *store, int64_t id,
+                          wm_store_status status, wm_error *err);
+
+/* When no run of the sweep is queued or running any more, marks it done
+ * and sets *ended (may be NULL); otherwise leaves it. Workers call it
+ * after each run of a sweep. */
+int wm_store_settle_sweep(wm_store *store, int64_t id, bool *ended,
+                          wm_error *err);
+
+/* One sweep with its run ids; WM_ERR_NOT_FOUND when there is none. */
+int wm_store_get_sweep(wm_store *store, int64_t id, wm_store_sweep *out,
+                       wm_error *err);
+
+void wm_store_sweep_free(wm_store_sweep *sweep);
+
+/* Wall clock now, ns since the epoch (the store's timestamps). */
+int64_t wm_store_now_ns(void);
+
+#endif
