@@ -1,0 +1,272 @@
+/* Live capture of real loopback transfers. Needs capture rights: without
+ * them the program exits 77 (skip) with a message saying why, or 1 when
+ * WIREMETER_REQUIRE_CAPTURE=1. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wm_capture.h"
+#include "wm_transfer.h"
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct captured {
+    wm_transfer_result transfer;
+    wm_trace trace;
+    wm_capture_stats stats;
+} captured;
+
+/* A transfer of size bytes with the capture around it, as wm_run does. */
+static void capture_transfer(uint64_t size, wm_direction direction,
+                             const char *pcap_path, captured *out)
+{
+    wm_transfer_options topts;
+    wm_transfer_options_default(&topts);
+    topts.size_bytes = size;
+    topts.direction = direction;
+    wm_transfer *t = NULL;
+    uint16_t port = 0;
+    wm_error err = {0};
+    assert_int_equal(wm_transfer_open(&topts, &t, &port, &err), 0);
+    wm_capture_options copts;
+    wm_capture_options_default(&copts);
+    copts.port = port;
+    copts.pcap_path = pcap_path;
+    wm_capture *cap = NULL;
+    if (wm_capture_start(&copts, &cap, &err) != 0)
+        fail_msg("capture start: %s", err.message);
+    if (wm_transfer_run(t, NULL, NULL, &out->transfer, &err) != 0)
+        fail_msg("transfer: %s", err.message);
+    wm_transfer_close(t);
+    if (wm_capture_finish(cap, &out->trace, &out->stats, &err) != 0)
+        fail_msg("capture finish: %s", err.message);
+    wm_capture_free(cap);
+}
+
+static size_t count_flag(const wm_trace *trace, uint8_t flag)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < trace->count; i++)
+        n += (trace->packets[i].flags & flag) != 0;
+    return n;
+}
+
+static void test_captures_whole_connection(void **state)
+{
+    (void)state;
+    captured c;
+    int64_t start = now_ms();
+    capture_transfer(13, WM_DOWNLOAD, NULL, &c);
+    /* complete: finishing did not wait for the grace period */
+    assert_true(c.stats.complete);
+    assert_true(now_ms() - start < 5000);
+    assert_string_equal(c.stats.interface, "lo");
+    assert_int_equal(c.stats.snaplen, WM_CAPTURE_DEFAULT_SNAPLEN);
+    assert_int_equal(c.stats.dropped, 0);
+    assert_true(c.stats.received >= c.trace.count);
+    /* SYN, SYN-ACK, ACK, request, its ACK, data, FIN..., at least 8 */
+    assert_true(c.trace.count >= 8);
+    const wm_packet *first = &c.trace.packets[0];
+    assert_int_equal(first->flags, WM_TCP_SYN);
+    assert_int_equal(first->dst_port, c.transfer.server_port);
+    assert_int_equal(first->src_port, c.transfer.client_port);
+    assert_int_equal(count_flag(&c.trace, WM_TCP_FIN), 2);
+    assert_int_equal(count_flag(&c.trace, WM_TCP_RST), 0);
+    uint64_t payload = 0;
+    for (size_t i = 0; i < c.trace.count; i++) {
+        const wm_packet *p = &c.trace.packets[i];
+        assert_true(p->src_port == c.transfer.server_port ||
+                    p->dst_port == c.transfer.server_port);
+        assert_true(p->ts_ns >= first->ts_ns);
+        payload += p->payload_len;
+    }
+    assert_int_equal(payload, 13 + WM_TRANSFER_REQUEST_BYTES);
+    wm_trace_free(&c.trace);
+}
+
+static void test_large_upload_no_drops(void **state)
+{
+    (void)state;
+    captured c;
+    capture_transfer(8u * 1024 * 1024, WM_UPLOAD, NULL, &c);
+    assert_true(c.stats.complete);
+    assert_int_equal(c.stats.dropped, 0);
+    uint64_t payload = 0;
+    for (size_t i = 0; i < c.trace.count; i++)
+        payload += c.trace.packets[i].payload_len;
+    assert_true(payload >= 8u * 1024 * 1024 + WM_TRANSFER_REQUEST_BYTES);
+    assert_int_equal(c.trace.malformed, 0);
+    wm_trace_free(&c.trace);
+}
+
+static void test_pcap_written_and_readable(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/wm_test_capture_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    captured c;
+    capture_transfer(439000, WM_DOWNLOAD, path, &c);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t magic[4];
+    assert_int_equal(fread(magic, 1, 4, f), 4);
+    fclose(f);
+    /* the nanosecond pcap magic, 0xa1b23c4d, in host order */
+    uint32_t m;
+    memcpy(&m, magic, 4);
+    assert_int_equal(m, 0xa1b23c4du);
+    wm_trace back;
+    wm_error err = {0};
+    if (wm_trace_read_file(path, &back, &err) != 0)
+        fail_msg("reading back: %s", err.message);
+    assert_int_equal(back.count, c.trace.count);
+    assert_int_equal(back.frames, c.trace.frames);
+    for (size_t i = 0; i < back.count; i++) {
+        assert_int_equal(back.packets[i].ts_ns, c.trace.packets[i].ts_ns);
+        assert_int_equal(back.packets[i].seq, c.trace.packets[i].seq);
+    }
+    wm_trace_free(&back);
+    wm_trace_free(&c.trace);
+    unlink(path);
+}
+
+static void test_grace_bounds_the_wait(void **state)
+{
+    (void)state;
+    wm_capture_options copts;
+    wm_capture_options_default(&copts);
+    copts.port = 9; /* nothing talks on it here */
+    copts.grace_ms = 200;
+    wm_capture *cap = NULL;
+    wm_error err = {0};
+    assert_int_equal(wm_capture_start(&copts, &cap, &err), 0);
+    int64_t start = now_ms();
+    wm_trace trace;
+    wm_capture_stats stats;
+    assert_int_equal(wm_capture_finish(cap, &trace, &stats, &err), 0);
+    int64_t elapsed = now_ms() - start;
+    wm_capture_free(cap);
+    assert_false(stats.complete);
+    assert_int_equal(trace.count, 0);
+    assert_true(elapsed >= 190 && elapsed < 3000);
+    wm_trace_free(&trace);
+}
+
+static void test_rst_completes(void **state)
+{
+    (void)state;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    socklen_t len = sizeof sin;
+    getsockname(lfd, (struct sockaddr *)&sin, &len);
+    wm_capture_options copts;
+    wm_capture_options_default(&copts);
+    copts.port = ntohs(sin.sin_port);
+    copts.grace_ms = 5000;
+    wm_capture *cap = NULL;
+    wm_error err = {0};
+    assert_int_equal(wm_capture_start(&copts, &cap, &err), 0);
+    int cfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(cfd, (struct sockaddr *)&sin, sizeof sin), 0);
+    struct linger hard = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(cfd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    close(cfd); /* an abortive close: RST */
+    int64_t start = now_ms();
+    wm_trace trace;
+    wm_capture_stats stats;
+    assert_int_equal(wm_capture_finish(cap, &trace, &stats, &err), 0);
+    wm_capture_free(cap);
+    close(lfd);
+    assert_true(stats.complete);
+    assert_true(now_ms() - start < 2500); /* well before the 5 s grace */
+    assert_int_equal(count_flag(&trace, WM_TCP_RST), 1);
+    wm_trace_free(&trace);
+}
+
+static void expect_start_error(const wm_capture_options *opts,
+                               wm_error_kind kind, const char *parameter)
+{
+    wm_capture *cap = (wm_capture *)1;
+    wm_error err = {0};
+    assert_int_equal(wm_capture_start(opts, &cap, &err), -1);
+    assert_null(cap);
+    assert_int_equal(err.kind, kind);
+    assert_string_equal(err.parameter, parameter);
+    assert_true(strlen(err.message) > 0);
+}
+
+static void test_start_errors(void **state)
+{
+    (void)state;
+    wm_capture_options o;
+    wm_capture_options_default(&o);
+    expect_start_error(&o, WM_ERR_INVALID, "port"); /* port 0 */
+    o.port = 5000;
+    o.snaplen = 10;
+    expect_start_error(&o, WM_ERR_INVALID, "snaplen");
+    wm_capture_options_default(&o);
+    o.port = 5000;
+    o.interface = "";
+    expect_start_error(&o, WM_ERR_INVALID, "interface");
+    o.interface = "nosuchif0";
+    expect_start_error(&o, WM_ERR_IO, "");
+    o.interface = "lo";
+    o.pcap_path = "/nonexistent-dir/x.pcap";
+    expect_start_error(&o, WM_ERR_IO, "pcap");
+    /* an unknown interface is not reported as a permission problem */
+    wm_error err = {0};
+    assert_false(wm_capture_permitted("nosuchif0", &err));
+    assert_int_equal(err.kind, WM_ERR_IO);
+    assert_true(wm_capture_permitted("lo", &err));
+}
+
+/* Exits 77 (skip) or 1 (required) when capture is not permitted. */
+static void require_capture_or_exit(void)
+{
+    wm_error err = {0};
+    if (wm_capture_permitted("lo", &err))
+        return;
+    const char *require = getenv("WIREMETER_REQUIRE_CAPTURE");
+    if (require && strcmp(require, "1") == 0) {
+        printf("FAIL: capture is not permitted and "
+               "WIREMETER_REQUIRE_CAPTURE=1: %s\n", err.message);
+        exit(1);
+    }
+    printf("SKIP: capture is not permitted here: %s\n", err.message);
+    exit(77);
+}
+
+int main(void)
+{
+    require_capture_or_exit();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_captures_whole_connection),
+        cmocka_unit_test(test_large_upload_no_drops),
+        cmocka_unit_test(test_pcap_written_and_readable),
+        cmocka_unit_test(test_grace_bounds_the_wait),
+        cmocka_unit_test(test_rst_completes),
+        cmocka_unit_test(test_start_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

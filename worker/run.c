@@ -1,0 +1,105 @@
+/* wm_run: see wm_run.h.
+ *
+ * The capture is finished even when the transfer failed: its thread and
+ * handle must be released on every path, and only then is the transfer's
+ * error, the cause, returned. A result is handed over whole or not at all,
+ * so that a caller never frees half of one. */
+#include "wm_run.h"
+
+#include <string.h>
+#include <time.h>
+
+void wm_run_config_default(wm_run_config *config)
+{
+    wm_transfer_options_default(&config->transfer);
+    wm_capture_options_default(&config->capture);
+}
+
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Transfer and capture, in the order that makes the trace whole: the sink's
+ * port names the filter, the capture is active before the client
+ * connects, and it is finished only after the transfer returned. */
+static int measure(const wm_run_config *config, wm_progress_fn progress,
+                   void *progress_ctx, wm_run_result *result, wm_error *err)
+{
+    wm_transfer *transfer = NULL;
+    uint16_t port = 0;
+    if (wm_transfer_open(&config->transfer, &transfer, &port, err) != 0)
+        return -1;
+    wm_capture_options copts = config->capture;
+    copts.port = port;
+    copts.ipv6 = config->transfer.ipv6;
+    wm_capture *capture = NULL;
+    if (wm_capture_start(&copts, &capture, err) != 0) {
+        wm_transfer_close(transfer);
+        return -1;
+    }
+    wm_error transfer_err = {0};
+    int transfer_rc = wm_transfer_run(transfer, progress, progress_ctx,
+                                      &result->transfer, &transfer_err);
+    wm_transfer_close(transfer);
+    wm_error capture_err = {0};
+    int capture_rc = wm_capture_finish(capture, &result->trace,
+                                       &result->capture, &capture_err);
+    wm_capture_free(capture);
+    if (capture_rc == 0 && transfer_rc != 0)
+        wm_trace_free(&result->trace);
+    if (transfer_rc != 0) {
+        if (err)
+            *err = transfer_err;
+        return -1;
+    }
+    if (capture_rc != 0) {
+        if (err)
+            *err = capture_err;
+        return -1;
+    }
+    return 0;
+}
+
+int wm_run_execute(const wm_run_config *config, wm_progress_fn progress,
+                   void *progress_ctx, wm_run_result *result, wm_error *err)
+{
+    memset(result, 0, sizeof *result);
+    if (wm_transfer_validate(&config->transfer, err) != 0)
+        return -1;
+    result->started_ns = wall_ns();
+    if (measure(config, progress, progress_ctx, result, err) != 0) {
+        memset(result, 0, sizeof *result);
+        return -1;
+    }
+    result->finished_ns = wall_ns();
+    if (wm_analyze_trace(&result->trace, &result->analysis, err) != 0) {
+        wm_trace_free(&result->trace);
+        memset(result, 0, sizeof *result);
+        return -1;
+    }
+    result->connection = wm_analysis_find(&result->analysis,
+                                          result->transfer.server_port,
+                                          result->transfer.client_port);
+    if (!result->connection) {
+        uint16_t server_port = result->transfer.server_port;
+        uint16_t client_port = result->transfer.client_port;
+        wm_run_result_free(result);
+        return wm_error_set(err, WM_ERR_IO,
+                            "capture saw no packets of the transfer (server "
+                            "port %u, client port %u on %s)", server_port,
+                            client_port, config->capture.interface);
+    }
+    return 0;
+}
+
+void wm_run_result_free(wm_run_result *result)
+{
+    if (!result)
+        return;
+    wm_analysis_free(&result->analysis);
+    wm_trace_free(&result->trace);
+    memset(result, 0, sizeof *result);
+}
