@@ -31,8 +31,11 @@ void wm_trace_init(wm_trace *trace, int linktype);
 int wm_trace_add_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
                        uint32_t cap_len, uint32_t frame_len, wm_error *err);
 
-/* Reads a pcap or pcapng file. An unsupported link type or unreadable file
- * is an error naming the file; malformed frames are only counted. */
+/* Reads a pcap or pcapng file into trace (initialised here). An unsupported
+ * link type, an unreadable or cut-short file, or a timestamp outside
+ * 1970..2116 is an error naming the file, and leaves trace empty (freeing it
+ * stays safe); malformed frames are only counted. A missing file is
+ * WM_ERR_NOT_FOUND. */
 int wm_trace_read_file(const char *path, wm_trace *trace, wm_error *err);
 
 /* The same, from a buffer holding a whole pcap file (fuzzing, tests). */
