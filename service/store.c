@@ -1,0 +1,399 @@
+/* wm_store: the connection, its settings and the schema's migrations. Runs
+ * and sweeps live in store_runs.c and store_sweeps.c. See wm_store.h. */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <stdlib.h>
+
+/* PRAGMA application_id: tells our database from any other SQLite file
+ * ("WMTR"). */
+#define STORE_APPLICATION_ID 0x574d5452
+
+/* Migrations, in order: migrations[i] takes the schema from version i to
+ * i + 1. Append only; a released entry is never edited. */
+static const char *const migrations[] = {
+    /* v1: runs and the sweeps that group them. */
+    "CREATE TABLE sweeps ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " params_json TEXT NOT NULL,"
+    " status TEXT NOT NULL"
+    "  CHECK (status IN ('queued','running','done','failed')),"
+    " created_ns INTEGER NOT NULL,"
+    " finished_ns INTEGER);"
+    "CREATE TABLE runs ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " status TEXT NOT NULL"
+    "  CHECK (status IN ('queued','running','done','failed')),"
+    " label TEXT NOT NULL DEFAULT '',"
+    " size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),"
+    " params_json TEXT NOT NULL,"
+    " result_json TEXT,"
+    " error_code TEXT,"
+    " error_message TEXT,"
+    " created_ns INTEGER NOT NULL,"
+    " started_ns INTEGER,"
+    " finished_ns INTEGER,"
+    " sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL);"
+    "CREATE INDEX runs_by_status ON runs(status);"
+    "CREATE INDEX runs_by_sweep ON runs(sweep_id);",
+};
+#define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
+
+_Static_assert(MIGRATION_COUNT == WM_STORE_SCHEMA_VERSION,
+               "one migration per schema version");
+
+static const char *const status_names[WM_STORE_STATUS_COUNT] = {
+    "queued", "running", "done", "failed",
+};
+
+const char *wm_store_status_name(wm_store_status status)
+{
+    if ((unsigned)status >= WM_STORE_STATUS_COUNT)
+        return "failed";
+    return status_names[status];
+}
+
+int wm_store_status_parse(const char *name, wm_store_status *out)
+{
+    for (int i = 0; name && i < WM_STORE_STATUS_COUNT; i++)
+        if (strcmp(name, status_names[i]) == 0) {
+            *out = (wm_store_status)i;
+            return 0;
+        }
+    return -1;
+}
+
+bool wm_store_status_final(wm_store_status status)
+{
+    return status == WM_STORE_DONE || status == WM_STORE_FAILED;
+}
+
+int64_t wm_store_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void wm_store_options_default(wm_store_options *opts)
+{
+    opts->data_dir = NULL;
+    opts->busy_timeout_ms = WM_STORE_DEFAULT_BUSY_TIMEOUT_MS;
+}
+
+void store_lock(wm_store *store)
+{
+    pthread_mutex_lock(&store->lock);
+}
+
+void store_unlock(wm_store *store)
+{
+    pthread_mutex_unlock(&store->lock);
+}
+
+int store_db_error(wm_store *store, const char *doing, wm_error *err)
+{
+    int code = sqlite3_extended_errcode(store->db);
+    wm_error_kind kind = (code & 0xff) == SQLITE_NOMEM ? WM_ERR_INTERNAL
+                                                       : WM_ERR_IO;
+    return wm_error_set(err, kind, "store: %s: %s", doing,
+                        sqlite3_errmsg(store->db));
+}
+
+sqlite3_stmt *store_stmt(wm_store *store, const char *sql, wm_error *err)
+{
+    for (size_t i = 0; i < store->stmt_count; i++)
+        if (store->stmts[i].sql == sql) {
+            sqlite3_reset(store->stmts[i].stmt);
+            sqlite3_clear_bindings(store->stmts[i].stmt);
+            return store->stmts[i].stmt;
+        }
+    /* Every statement of the store is static SQL, so the cache is bounded
+     * by the code, not by the input. */
+    if (store->stmt_count == STORE_STMT_CACHE) {
+        wm_error_set(err, WM_ERR_INTERNAL, "store: statement cache full");
+        return NULL;
+    }
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                           &stmt, NULL) != SQLITE_OK) {
+        store_db_error(store, "preparing a statement", err);
+        return NULL;
+    }
+    store->stmts[store->stmt_count++] = (store_stmt_slot){sql, stmt};
+    return stmt;
+}
+
+int store_step_done(wm_store *store, sqlite3_stmt *stmt, const char *doing,
+                    wm_error *err)
+{
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE) {
+        store_db_error(store, doing, err);
+        sqlite3_reset(stmt);
+        return -1;
+    }
+    sqlite3_reset(stmt);
+    return 0;
+}
+
+int store_exec(wm_store *store, const char *sql, wm_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        wm_error_set(err, WM_ERR_IO, "store: %s: %s", sql,
+                     msg ? msg : sqlite3_errmsg(store->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int store_bind_text(sqlite3_stmt *stmt, int index, const char *text)
+{
+    if (!text)
+        return sqlite3_bind_null(stmt, index);
+    return sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT);
+}
+
+int store_unlink(const char *path, wm_error *err)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        return wm_error_set(err, WM_ERR_IO, "removing %s: %s", path,
+                            strerror(errno));
+    return 0;
+}
+
+static int make_dir(const char *path, wm_error *err)
+{
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return wm_error_set(err, WM_ERR_IO, "creating data directory %s: %s",
+                            path, strerror(errno));
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return wm_error_set(err, WM_ERR_IO, "%s is not a directory", path);
+    return 0;
+}
+
+/* Two daemons on one data directory would each "recover" the other's
+ * running runs; a lock file makes the second one refuse to start. */
+static int lock_data_dir(wm_store *store, wm_error *err)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/wiremeter.lock", store->data_dir);
+    store->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (store->lock_fd < 0)
+        return wm_error_set(err, WM_ERR_IO, "opening %s: %s", path,
+                            strerror(errno));
+    if (flock(store->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return wm_error_set(err, WM_ERR_IO,
+                            "data directory %s is in use by another "
+                            "wiremeter (%s is locked)",
+                            store->data_dir, path);
+    return 0;
+}
+
+static int pragma_int(wm_store *store, const char *sql, int *out,
+                      wm_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(stmt);
+        return wm_error_set(err, WM_ERR_IO,
+                            "%s/" WM_STORE_DB_NAME
+                            " is not a wiremeter database: %s",
+                            store->data_dir, sqlite3_errmsg(store->db));
+    }
+    *out = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    return 0;
+}
+
+/* Refuses a file that is not ours before anything is written to it. */
+static int check_identity(wm_store *store, int *version, wm_error *err)
+{
+    int app_id = 0, tables = 0;
+    if (pragma_int(store, "PRAGMA application_id", &app_id, err) != 0 ||
+        pragma_int(store, "PRAGMA user_version", version, err) != 0 ||
+        pragma_int(store, "SELECT count(*) FROM sqlite_master", &tables,
+                   err) != 0)
+        return -1;
+    if (app_id != STORE_APPLICATION_ID && (app_id != 0 || tables != 0))
+        return wm_error_set(err, WM_ERR_IO,
+                            "%s/" WM_STORE_DB_NAME " is a SQLite database "
+                            "of another program, not wiremeter's",
+                            store->data_dir);
+    if (*version > WM_STORE_SCHEMA_VERSION)
+        return wm_error_set(err, WM_ERR_IO,
+                            "%s/" WM_STORE_DB_NAME " has schema version %d, "
+                            "newer than the %d this wiremeter knows; use a "
+                            "newer wiremeter or another data directory",
+                            store->data_dir, *version,
+                            WM_STORE_SCHEMA_VERSION);
+    return 0;
+}
+
+static int configure(wm_store *store, unsigned busy_timeout_ms,
+                     wm_error *err)
+{
+    int mode_is_wal = 0;
+    sqlite3_busy_timeout(store->db, (int)busy_timeout_ms);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(store->db, "PRAGMA journal_mode=WAL", -1, &stmt,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        mode_is_wal = strcmp((const char *)sqlite3_column_text(stmt, 0),
+                             "wal") == 0;
+    sqlite3_finalize(stmt);
+    if (!mode_is_wal)
+        return wm_error_set(err, WM_ERR_IO,
+                            "store: %s/" WM_STORE_DB_NAME
+                            " cannot use WAL mode: %s",
+                            store->data_dir, sqlite3_errmsg(store->db));
+    return store_exec(store,
+                      "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                      err);
+}
+
+static int migrate(wm_store *store, int from, wm_error *err)
+{
+    for (int v = from; v < MIGRATION_COUNT; v++) {
+        char set_version[96];
+        /* PRAGMA takes no bound parameter; these are our own constants. */
+        snprintf(set_version, sizeof set_version,
+                 "PRAGMA user_version=%d; PRAGMA application_id=%d;", v + 1,
+                 STORE_APPLICATION_ID);
+        if (store_exec(store, "BEGIN IMMEDIATE", err) != 0)
+            return -1;
+        if (store_exec(store, migrations[v], err) != 0 ||
+            store_exec(store, set_version, err) != 0 ||
+            store_exec(store, "COMMIT", err) != 0) {
+            store_exec(store, "ROLLBACK", NULL);
+            return wm_error_prefix(err, "migrating the schema: ");
+        }
+    }
+    store->version = MIGRATION_COUNT;
+    return 0;
+}
+
+static int open_db(wm_store *store, const wm_store_options *opts,
+                   wm_error *err)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/" WM_STORE_DB_NAME, store->data_dir);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &store->db, flags, NULL) != SQLITE_OK)
+        return wm_error_set(err, WM_ERR_IO, "opening %s: %s", path,
+                            store->db ? sqlite3_errmsg(store->db)
+                                      : "out of memory");
+    int version = 0;
+    if (check_identity(store, &version, err) != 0 ||
+        configure(store, opts->busy_timeout_ms, err) != 0)
+        return -1;
+    return migrate(store, version, err);
+}
+
+int wm_store_open(const wm_store_options *opts, wm_store **out,
+                  wm_error *err)
+{
+    *out = NULL;
+    if (!opts || !opts->data_dir || !opts->data_dir[0])
+        return wm_error_set(err, WM_ERR_INVALID, "store: no data directory");
+    wm_store *store = calloc(1, sizeof *store);
+    if (!store)
+        return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
+    store->lock_fd = -1;
+    pthread_mutex_init(&store->lock, NULL);
+    int n = snprintf(store->data_dir, sizeof store->data_dir, "%s",
+                     opts->data_dir);
+    int m = snprintf(store->pcap_dir, sizeof store->pcap_dir,
+                     "%s/" WM_STORE_PCAP_DIR, opts->data_dir);
+    if (n < 0 || (size_t)n >= sizeof store->data_dir || m < 0 ||
+        (size_t)m >= sizeof store->pcap_dir) {
+        wm_store_close(store);
+        return wm_error_set(err, WM_ERR_INVALID, "store: data directory "
+                            "path too long");
+    }
+    if (make_dir(store->data_dir, err) != 0 ||
+        make_dir(store->pcap_dir, err) != 0 ||
+        lock_data_dir(store, err) != 0 || open_db(store, opts, err) != 0) {
+        wm_store_close(store);
+        return -1;
+    }
+    *out = store;
+    return 0;
+}
+
+void wm_store_close(wm_store *store)
+{
+    if (!store)
+        return;
+    for (size_t i = 0; i < store->stmt_count; i++)
+        sqlite3_finalize(store->stmts[i].stmt);
+    if (store->db)
+        sqlite3_close(store->db);
+    if (store->lock_fd >= 0)
+        close(store->lock_fd);
+    pthread_mutex_destroy(&store->lock);
+    free(store);
+}
+
+int wm_store_schema_version(wm_store *store)
+{
+    return store->version;
+}
+
+const char *wm_store_data_dir(const wm_store *store)
+{
+    return store->data_dir;
+}
+
+bool wm_store_ping(wm_store *store)
+{
+    static const char sql[] =
+        "SELECT count(*) FROM (SELECT 1 FROM runs LIMIT 1)";
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, sql, NULL);
+    bool ok = stmt && sqlite3_step(stmt) == SQLITE_ROW;
+    if (stmt)
+        sqlite3_reset(stmt);
+    store_unlock(store);
+    return ok;
+}
+
+static int pcap_path(const wm_store *store, int64_t id, const char *suffix,
+                     char *buf, size_t buflen, wm_error *err)
+{
+    int n = snprintf(buf, buflen, "%s/%lld.pcap%s", store->pcap_dir,
+                     (long long)id, suffix);
+    if (n < 0 || (size_t)n >= buflen)
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "store: pcap path too long for its buffer");
+    return 0;
+}
+
+int wm_store_pcap_path(const wm_store *store, int64_t id, char *buf,
+                       size_t buflen, wm_error *err)
+{
+    return pcap_path(store, id, "", buf, buflen, err);
+}
+
+int wm_store_pcap_tmp_path(const wm_store *store, int64_t id, char *buf,
+                           size_t buflen, wm_error *err)
+{
+    return pcap_path(store, id, ".tmp", buf, buflen, err);
+}

@@ -1,0 +1,498 @@
+/* wm_store: runs — their life from queued to done or failed, lists,
+ * deletion and retention. See wm_store.h. */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char SQL_INSERT[] =
+    "INSERT INTO runs (status, label, size_bytes, params_json, created_ns,"
+    " sweep_id) VALUES ('queued', ?1, ?2, ?3, ?4, ?5)";
+static const char SQL_MARK_RUNNING[] =
+    "UPDATE runs SET status = 'running', started_ns = ?2"
+    " WHERE id = ?1 AND status = 'queued'";
+static const char SQL_FINISH[] =
+    "UPDATE runs SET status = 'done', result_json = ?2, finished_ns = ?3"
+    " WHERE id = ?1 AND status = 'running'";
+static const char SQL_FAIL[] =
+    "UPDATE runs SET status = 'failed', error_code = ?2,"
+    " error_message = ?3, finished_ns = ?4"
+    " WHERE id = ?1 AND status IN ('queued', 'running')";
+static const char SQL_STATUS_OF[] = "SELECT status FROM runs WHERE id = ?1";
+static const char SQL_GET[] =
+    "SELECT id, status, label, size_bytes, params_json, result_json,"
+    " error_code, error_message, created_ns, started_ns, finished_ns,"
+    " sweep_id FROM runs WHERE id = ?1";
+static const char SQL_LIST[] =
+    "SELECT id, status, label, size_bytes, params_json,"
+    " CASE WHEN ?3 THEN result_json END,"
+    " error_code, error_message, created_ns, started_ns, finished_ns,"
+    " sweep_id FROM runs WHERE id < ?1 ORDER BY id DESC LIMIT ?2";
+static const char SQL_DELETE[] =
+    "DELETE FROM runs WHERE id = ?1 AND status IN ('done', 'failed')";
+static const char SQL_PRUNE[] =
+    "DELETE FROM runs WHERE id IN (SELECT id FROM runs"
+    " WHERE status IN ('done', 'failed') ORDER BY id DESC"
+    " LIMIT -1 OFFSET ?1) RETURNING id";
+static const char SQL_PRUNE_SWEEPS[] =
+    "DELETE FROM sweeps WHERE status IN ('done', 'failed') AND NOT EXISTS"
+    " (SELECT 1 FROM runs WHERE runs.sweep_id = sweeps.id)";
+static const char SQL_FAIL_UNFINISHED[] =
+    "UPDATE runs SET status = 'failed', error_code = ?1,"
+    " error_message = ?2, finished_ns = ?3"
+    " WHERE status IN ('queued', 'running') RETURNING id";
+static const char SQL_FAIL_SWEEPS[] =
+    "UPDATE sweeps SET status = 'failed', finished_ns = ?1"
+    " WHERE status IN ('queued', 'running')";
+static const char SQL_COUNT[] =
+    "SELECT status, count(*) FROM runs GROUP BY status";
+
+/* A growable list of ids, for files to remove once the lock is let go. */
+typedef struct id_list {
+    int64_t *ids;
+    size_t count, capacity;
+} id_list;
+
+static int id_list_push(id_list *list, int64_t id, wm_error *err)
+{
+    if (list->count == list->capacity) {
+        size_t cap = list->capacity ? list->capacity * 2 : 16;
+        int64_t *ids = realloc(list->ids, cap * sizeof *ids);
+        if (!ids)
+            return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
+        list->ids = ids;
+        list->capacity = cap;
+    }
+    list->ids[list->count++] = id;
+    return 0;
+}
+
+/* Removes the pcap (and a partial one) of each run; all are tried, the
+ * first failure is reported. */
+static int remove_pcaps(wm_store *store, const id_list *list, wm_error *err)
+{
+    int rc = 0;
+    char path[PATH_MAX + 64];
+    for (size_t i = 0; i < list->count; i++) {
+        wm_error local;
+        if (wm_store_pcap_path(store, list->ids[i], path, sizeof path,
+                               &local) != 0 ||
+            store_unlink(path, &local) != 0 ||
+            wm_store_pcap_tmp_path(store, list->ids[i], path, sizeof path,
+                                   &local) != 0 ||
+            store_unlink(path, &local) != 0) {
+            if (rc == 0 && err)
+                *err = local;
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+int wm_store_insert_run(wm_store *store, const char *label,
+                        uint64_t size_bytes, const char *params_json,
+                        int64_t sweep_id, int64_t *id, wm_error *err)
+{
+    if (size_bytes > INT64_MAX)
+        return wm_error_param(err, WM_ERR_TOO_LARGE, "size",
+                              "size: more than the store can hold");
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_INSERT, err);
+    int rc = -1;
+    if (stmt) {
+        store_bind_text(stmt, 1, label ? label : "");
+        sqlite3_bind_int64(stmt, 2, (sqlite3_int64)size_bytes);
+        store_bind_text(stmt, 3, params_json ? params_json : "{}");
+        sqlite3_bind_int64(stmt, 4, wm_store_now_ns());
+        if (sweep_id > 0)
+            sqlite3_bind_int64(stmt, 5, sweep_id);
+        rc = store_step_done(store, stmt, "inserting a run", err);
+        if (rc == 0)
+            *id = sqlite3_last_insert_rowid(store->db);
+    }
+    store_unlock(store);
+    return rc;
+}
+
+/* Why an update touched no row: no such run, or not in the state the
+ * change needs. Called with the lock held. */
+static int explain_no_change(wm_store *store, int64_t id, const char *want,
+                             wm_error *err)
+{
+    sqlite3_stmt *stmt = store_stmt(store, SQL_STATUS_OF, err);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        char status[16];
+        snprintf(status, sizeof status, "%s",
+                 (const char *)sqlite3_column_text(stmt, 0));
+        sqlite3_reset(stmt);
+        return wm_error_param(err, WM_ERR_INVALID, "id",
+                              "run %lld is %s, not %s", (long long)id,
+                              status, want);
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE)
+        return store_db_error(store, "reading a run's status", err);
+    return wm_error_param(err, WM_ERR_NOT_FOUND, "id", "no run %lld",
+                          (long long)id);
+}
+
+/* Runs an UPDATE/DELETE whose parameters are bound, then explains a
+ * change of nothing. Called with the lock held. */
+static int change_one(wm_store *store, sqlite3_stmt *stmt, int64_t id,
+                      const char *want, const char *doing, wm_error *err)
+{
+    if (store_step_done(store, stmt, doing, err) != 0)
+        return -1;
+    if (sqlite3_changes(store->db) == 0)
+        return explain_no_change(store, id, want, err);
+    return 0;
+}
+
+int wm_store_mark_running(wm_store *store, int64_t id, wm_error *err)
+{
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_MARK_RUNNING, err);
+    int rc = -1;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_int64(stmt, 2, wm_store_now_ns());
+        rc = change_one(store, stmt, id, "queued", "starting a run", err);
+    }
+    store_unlock(store);
+    return rc;
+}
+
+int wm_store_finish_run(wm_store *store, int64_t id, const char *result_json,
+                        wm_error *err)
+{
+    if (!result_json)
+        return wm_error_set(err, WM_ERR_INTERNAL, "store: no result");
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_FINISH, err);
+    int rc = -1;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, id);
+        store_bind_text(stmt, 2, result_json);
+        sqlite3_bind_int64(stmt, 3, wm_store_now_ns());
+        rc = change_one(store, stmt, id, "running", "storing a result", err);
+    }
+    store_unlock(store);
+    return rc;
+}
+
+int wm_store_fail_run(wm_store *store, int64_t id, const char *code,
+                      const char *message, wm_error *err)
+{
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_FAIL, err);
+    int rc = -1;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, id);
+        store_bind_text(stmt, 2, code ? code : "internal_error");
+        store_bind_text(stmt, 3, message ? message : "");
+        sqlite3_bind_int64(stmt, 4, wm_store_now_ns());
+        rc = change_one(store, stmt, id, "queued or running",
+                        "storing a failure", err);
+    }
+    store_unlock(store);
+    return rc;
+}
+
+static char *dup_column(sqlite3_stmt *stmt, int col, bool *oom)
+{
+    const char *text = (const char *)sqlite3_column_text(stmt, col);
+    if (!text)
+        return NULL;
+    char *copy = strdup(text);
+    if (!copy)
+        *oom = true;
+    return copy;
+}
+
+static void copy_column(sqlite3_stmt *stmt, int col, char *buf, size_t len)
+{
+    const char *text = (const char *)sqlite3_column_text(stmt, col);
+    snprintf(buf, len, "%s", text ? text : "");
+}
+
+/* Copies the current row (columns in the order of SQL_GET). */
+static int read_row(sqlite3_stmt *stmt, wm_store_run *run, wm_error *err)
+{
+    memset(run, 0, sizeof *run);
+    bool oom = false;
+    run->id = sqlite3_column_int64(stmt, 0);
+    if (wm_store_status_parse((const char *)sqlite3_column_text(stmt, 1),
+                              &run->status) != 0)
+        run->status = WM_STORE_FAILED; /* the CHECK makes this unreachable */
+    copy_column(stmt, 2, run->label, sizeof run->label);
+    run->size_bytes = (uint64_t)sqlite3_column_int64(stmt, 3);
+    run->params_json = dup_column(stmt, 4, &oom);
+    run->result_json = dup_column(stmt, 5, &oom);
+    copy_column(stmt, 6, run->error_code, sizeof run->error_code);
+    copy_column(stmt, 7, run->error_message, sizeof run->error_message);
+    run->created_ns = sqlite3_column_int64(stmt, 8);
+    run->started_ns = sqlite3_column_int64(stmt, 9);
+    run->finished_ns = sqlite3_column_int64(stmt, 10);
+    run->sweep_id = sqlite3_column_int64(stmt, 11);
+    if (!run->params_json && !oom)
+        run->params_json = strdup("{}");
+    if (oom || !run->params_json) {
+        wm_store_run_free(run);
+        return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
+    }
+    return 0;
+}
+
+int wm_store_get_run(wm_store *store, int64_t id, wm_store_run *out,
+                     wm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_GET, err);
+    int rc = -1;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, id);
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW)
+            rc = read_row(stmt, out, err);
+        else if (step == SQLITE_DONE)
+            wm_error_param(err, WM_ERR_NOT_FOUND, "id", "no run %lld",
+                           (long long)id);
+        else
+            store_db_error(store, "reading a run", err);
+        sqlite3_reset(stmt);
+    }
+    store_unlock(store);
+    return rc;
+}
+
+void wm_store_run_free(wm_store_run *run)
+{
+    if (!run)
+        return;
+    free(run->params_json);
+    free(run->result_json);
+    memset(run, 0, sizeof *run);
+}
+
+void wm_store_run_list_free(wm_store_run_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        wm_store_run_free(&list->runs[i]);
+    free(list->runs);
+    memset(list, 0, sizeof *list);
+}
+
+static int list_grow(wm_store_run_list *list, size_t *capacity,
+                     wm_error *err)
+{
+    size_t cap = *capacity ? *capacity * 2 : 32;
+    wm_store_run *runs = realloc(list->runs, cap * sizeof *runs);
+    if (!runs)
+        return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
+    list->runs = runs;
+    *capacity = cap;
+    return 0;
+}
+
+/* Steps the list query into out; one row more than limit is asked for,
+ * so that next_before is 0 exactly when nothing older is left. */
+static int read_list(wm_store *store, sqlite3_stmt *stmt, size_t limit,
+                     wm_store_run_list *out, wm_error *err)
+{
+    size_t capacity = 0;
+    int step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (out->count == limit) {
+            out->next_before = out->runs[limit - 1].id;
+            break;
+        }
+        if (out->count == capacity && list_grow(out, &capacity, err) != 0)
+            return -1;
+        if (read_row(stmt, &out->runs[out->count], err) != 0)
+            return -1;
+        out->count++;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return store_db_error(store, "listing runs", err);
+    return 0;
+}
+
+int wm_store_list_runs(wm_store *store, int64_t before_id, size_t limit,
+                       unsigned flags, wm_store_run_list *out,
+                       wm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (limit == 0)
+        return 0;
+    if (limit > INT32_MAX)
+        limit = INT32_MAX;
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_LIST, err);
+    int rc = -1;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, before_id > 0 ? before_id : INT64_MAX);
+        sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit + 1);
+        sqlite3_bind_int(stmt, 3, (flags & WM_STORE_LIST_RESULTS) != 0);
+        rc = read_list(store, stmt, limit, out, err);
+        sqlite3_reset(stmt);
+    }
+    store_unlock(store);
+    if (rc != 0)
+        wm_store_run_list_free(out);
+    return rc;
+}
+
+int wm_store_delete_run(wm_store *store, int64_t id, wm_error *err)
+{
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_DELETE, err);
+    int rc = -1;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, id);
+        rc = change_one(store, stmt, id, "finished (done or failed)",
+                        "deleting a run", err);
+    }
+    store_unlock(store);
+    if (rc != 0)
+        return -1;
+    id_list one = {&id, 1, 1};
+    return remove_pcaps(store, &one, err);
+}
+
+/* Steps a statement that RETURNs ids into list. Lock held. */
+static int collect_ids(wm_store *store, sqlite3_stmt *stmt, id_list *list,
+                       const char *doing, wm_error *err)
+{
+    int step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW)
+        if (id_list_push(list, sqlite3_column_int64(stmt, 0), err) != 0) {
+            sqlite3_reset(stmt);
+            return -1;
+        }
+    sqlite3_reset(stmt);
+    if (step != SQLITE_DONE)
+        return store_db_error(store, doing, err);
+    return 0;
+}
+
+/* Inside one transaction: deletes what retention drops, ids into gone.
+ * Lock held. */
+static int prune_locked(wm_store *store, uint64_t keep, id_list *gone,
+                        wm_error *err)
+{
+    sqlite3_stmt *stmt = store_stmt(store, SQL_PRUNE, err);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, keep > INT64_MAX ? INT64_MAX : (int64_t)keep);
+    if (collect_ids(store, stmt, gone, "pruning runs", err) != 0)
+        return -1;
+    stmt = store_stmt(store, SQL_PRUNE_SWEEPS, err);
+    if (!stmt)
+        return -1;
+    return store_step_done(store, stmt, "pruning sweeps", err);
+}
+
+/* Ends the transaction begun before the work whose outcome is rc:
+ * COMMIT when it succeeded, ROLLBACK otherwise. Lock held. */
+static int in_transaction(wm_store *store, int rc, wm_error *err)
+{
+    if (rc == 0)
+        return store_exec(store, "COMMIT", err);
+    store_exec(store, "ROLLBACK", NULL);
+    return -1;
+}
+
+int wm_store_prune(wm_store *store, uint64_t keep, uint64_t *deleted,
+                   wm_error *err)
+{
+    id_list gone = {0};
+    store_lock(store);
+    int rc = store_exec(store, "BEGIN IMMEDIATE", err);
+    if (rc == 0)
+        rc = in_transaction(store, prune_locked(store, keep, &gone, err),
+                            err);
+    store_unlock(store);
+    if (rc == 0)
+        rc = remove_pcaps(store, &gone, err);
+    if (deleted)
+        *deleted = rc == 0 ? gone.count : 0;
+    free(gone.ids);
+    return rc;
+}
+
+static int fail_unfinished_locked(wm_store *store, const char *code,
+                                  const char *message, id_list *failed,
+                                  wm_error *err)
+{
+    int64_t now_ns = wm_store_now_ns();
+    sqlite3_stmt *stmt = store_stmt(store, SQL_FAIL_UNFINISHED, err);
+    if (!stmt)
+        return -1;
+    store_bind_text(stmt, 1, code);
+    store_bind_text(stmt, 2, message);
+    sqlite3_bind_int64(stmt, 3, now_ns);
+    if (collect_ids(store, stmt, failed, "failing runs", err) != 0)
+        return -1;
+    stmt = store_stmt(store, SQL_FAIL_SWEEPS, err);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, now_ns);
+    return store_step_done(store, stmt, "failing sweeps", err);
+}
+
+int wm_store_fail_unfinished(wm_store *store, const char *code,
+                             const char *message, uint64_t *count,
+                             wm_error *err)
+{
+    id_list failed = {0};
+    store_lock(store);
+    int rc = store_exec(store, "BEGIN IMMEDIATE", err);
+    if (rc == 0)
+        rc = in_transaction(
+            store, fail_unfinished_locked(store, code, message, &failed, err),
+            err);
+    store_unlock(store);
+    /* A run cut short has at most a partial capture: not worth keeping. */
+    if (rc == 0)
+        rc = remove_pcaps(store, &failed, err);
+    if (count)
+        *count = rc == 0 ? failed.count : 0;
+    free(failed.ids);
+    return rc;
+}
+
+int wm_store_recover(wm_store *store, uint64_t *count, wm_error *err)
+{
+    return wm_store_fail_unfinished(store, WM_STORE_CODE_INTERRUPTED,
+                                    WM_STORE_MSG_RESTART, count, err);
+}
+
+int wm_store_count_by_status(wm_store *store,
+                             uint64_t counts[WM_STORE_STATUS_COUNT],
+                             wm_error *err)
+{
+    memset(counts, 0, WM_STORE_STATUS_COUNT * sizeof counts[0]);
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_COUNT, err);
+    int rc = stmt ? 0 : -1, step = SQLITE_DONE;
+    while (stmt && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        wm_store_status status;
+        if (wm_store_status_parse((const char *)sqlite3_column_text(stmt, 0),
+                                  &status) == 0)
+            counts[status] = (uint64_t)sqlite3_column_int64(stmt, 1);
+    }
+    if (stmt && step != SQLITE_DONE)
+        rc = store_db_error(store, "counting runs", err);
+    if (stmt)
+        sqlite3_reset(stmt);
+    store_unlock(store);
+    return rc;
+}

@@ -1,0 +1,181 @@
+/* wm_store: sweeps — a row per sweep, its runs found by their sweep_id.
+ * See wm_store.h. */
+#include "store_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char SQL_INSERT[] =
+    "INSERT INTO sweeps (params_json, status, created_ns)"
+    " VALUES (?1, 'running', ?2)";
+static const char SQL_FINISH[] =
+    "UPDATE sweeps SET status = ?2, finished_ns = ?3 WHERE id = ?1";
+static const char SQL_PENDING[] =
+    "SELECT count(*) FROM runs"
+    " WHERE sweep_id = ?1 AND status IN ('queued', 'running')";
+static const char SQL_SETTLE[] =
+    "UPDATE sweeps SET status = 'done', finished_ns = ?2"
+    " WHERE id = ?1 AND status IN ('queued', 'running')";
+static const char SQL_GET[] =
+    "SELECT id, status, params_json, created_ns, finished_ns"
+    " FROM sweeps WHERE id = ?1";
+static const char SQL_RUNS[] =
+    "SELECT id FROM runs WHERE sweep_id = ?1 ORDER BY id";
+
+int wm_store_insert_sweep(wm_store *store, const char *params_json,
+                          int64_t *id, wm_error *err)
+{
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_INSERT, err);
+    int rc = -1;
+    if (stmt) {
+        store_bind_text(stmt, 1, params_json ? params_json : "{}");
+        sqlite3_bind_int64(stmt, 2, wm_store_now_ns());
+        rc = store_step_done(store, stmt, "inserting a sweep", err);
+        if (rc == 0)
+            *id = sqlite3_last_insert_rowid(store->db);
+    }
+    store_unlock(store);
+    return rc;
+}
+
+int wm_store_finish_sweep(wm_store *store, int64_t id,
+                          wm_store_status status, wm_error *err)
+{
+    if (!wm_store_status_final(status))
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "store: a sweep ends done or failed, not %s",
+                            wm_store_status_name(status));
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_FINISH, err);
+    int rc = -1;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, id);
+        store_bind_text(stmt, 2, wm_store_status_name(status));
+        sqlite3_bind_int64(stmt, 3, wm_store_now_ns());
+        rc = store_step_done(store, stmt, "ending a sweep", err);
+        if (rc == 0 && sqlite3_changes(store->db) == 0)
+            rc = wm_error_param(err, WM_ERR_NOT_FOUND, "id", "no sweep %lld",
+                                (long long)id);
+    }
+    store_unlock(store);
+    return rc;
+}
+
+/* Lock held. */
+static int settle_locked(wm_store *store, int64_t id, bool *ended,
+                         wm_error *err)
+{
+    sqlite3_stmt *stmt = store_stmt(store, SQL_PENDING, err);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, id);
+    int step = sqlite3_step(stmt);
+    int64_t pending = step == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    sqlite3_reset(stmt);
+    if (step != SQLITE_ROW)
+        return store_db_error(store, "counting a sweep's runs", err);
+    if (pending > 0)
+        return 0;
+    stmt = store_stmt(store, SQL_SETTLE, err);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, wm_store_now_ns());
+    if (store_step_done(store, stmt, "ending a sweep", err) != 0)
+        return -1;
+    *ended = sqlite3_changes(store->db) > 0;
+    return 0;
+}
+
+int wm_store_settle_sweep(wm_store *store, int64_t id, bool *ended,
+                          wm_error *err)
+{
+    bool done = false;
+    store_lock(store);
+    int rc = settle_locked(store, id, &done, err);
+    store_unlock(store);
+    if (ended)
+        *ended = done;
+    return rc;
+}
+
+/* Lock held. */
+static int read_sweep_runs(wm_store *store, wm_store_sweep *out,
+                           wm_error *err)
+{
+    sqlite3_stmt *stmt = store_stmt(store, SQL_RUNS, err);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, out->id);
+    size_t capacity = 0;
+    int step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (out->run_count == capacity) {
+            capacity = capacity ? capacity * 2 : 16;
+            int64_t *ids = realloc(out->run_ids, capacity * sizeof *ids);
+            if (!ids) {
+                sqlite3_reset(stmt);
+                return wm_error_set(err, WM_ERR_INTERNAL,
+                                    "store: out of memory");
+            }
+            out->run_ids = ids;
+        }
+        out->run_ids[out->run_count++] = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_reset(stmt);
+    if (step != SQLITE_DONE)
+        return store_db_error(store, "listing a sweep's runs", err);
+    return 0;
+}
+
+/* Lock held. */
+static int read_sweep(wm_store *store, int64_t id, wm_store_sweep *out,
+                      wm_error *err)
+{
+    sqlite3_stmt *stmt = store_stmt(store, SQL_GET, err);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, id);
+    int step = sqlite3_step(stmt);
+    if (step != SQLITE_ROW) {
+        sqlite3_reset(stmt);
+        if (step == SQLITE_DONE)
+            return wm_error_param(err, WM_ERR_NOT_FOUND, "id",
+                                  "no sweep %lld", (long long)id);
+        return store_db_error(store, "reading a sweep", err);
+    }
+    out->id = sqlite3_column_int64(stmt, 0);
+    if (wm_store_status_parse((const char *)sqlite3_column_text(stmt, 1),
+                              &out->status) != 0)
+        out->status = WM_STORE_FAILED;
+    const char *params = (const char *)sqlite3_column_text(stmt, 2);
+    out->params_json = strdup(params ? params : "{}");
+    out->created_ns = sqlite3_column_int64(stmt, 3);
+    out->finished_ns = sqlite3_column_int64(stmt, 4);
+    sqlite3_reset(stmt);
+    if (!out->params_json)
+        return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
+    return read_sweep_runs(store, out, err);
+}
+
+int wm_store_get_sweep(wm_store *store, int64_t id, wm_store_sweep *out,
+                       wm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    store_lock(store);
+    int rc = read_sweep(store, id, out, err);
+    store_unlock(store);
+    if (rc != 0)
+        wm_store_sweep_free(out);
+    return rc;
+}
+
+void wm_store_sweep_free(wm_store_sweep *sweep)
+{
+    if (!sweep)
+        return;
+    free(sweep->params_json);
+    free(sweep->run_ids);
+    memset(sweep, 0, sizeof *sweep);
+}
