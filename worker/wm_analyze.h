@@ -34,9 +34,19 @@ enum wm_mark {
     WM_MARK_KEEP_ALIVE = 1u << 7,
     WM_MARK_WINDOW_UPDATE = 1u << 8,
     WM_MARK_ZERO_WINDOW = 1u << 9,
+    WM_MARK_WINDOW_FULL = 1u << 10,
+    WM_MARK_ZERO_WINDOW_PROBE = 1u << 11,
+    WM_MARK_KEEP_ALIVE_ACK = 1u << 14,
+    WM_MARK_ZERO_WINDOW_PROBE_ACK = 1u << 15,
     WM_MARK_HANDSHAKE = 1u << 12,     /* one of SYN, SYN-ACK, ACK */
     WM_MARK_CLOSURE = 1u << 13,       /* part of the FIN/RST exchange */
 };
+
+/* The three kinds Wireshark's "tcp.analysis.retransmission" filter
+ * matches (and the totals count). */
+#define WM_MARK_ANY_RETRANSMISSION \
+    (WM_MARK_RETRANSMISSION | WM_MARK_FAST_RETRANSMISSION | \
+     WM_MARK_SPURIOUS_RETRANSMISSION)
 
 #define WM_NO_PACKET (-1) /* an index field that points at nothing */
 
