@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs what wiremeter needs on Debian 12 (run as root or through sudo).
+# Installs what wiremeter needs on Debian 12. As root it runs as it is;
+# otherwise it asks sudo.
 #   scripts/install-deps.sh          build and run the service
 #   scripts/install-deps.sh --test   also everything the whole test suite uses
 # Only packages that are missing are installed, so a second run is quick.
@@ -19,7 +20,10 @@ case "${1:-}" in
 esac
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "install-deps: run as root (sudo $0 $*)" >&2
+    if command -v sudo >/dev/null; then
+        exec sudo "$0" "$@"
+    fi
+    echo "install-deps: installing packages needs root; run it as root" >&2
     exit 1
 fi
 
