@@ -18,17 +18,17 @@ exclude=()
 step() { printf '\n==== %s\n' "$*"; }
 
 step "build (warnings are errors)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWM_WERROR=ON >/dev/null
-cmake --build build -j"$jobs"
+cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWM_WERROR=ON -DBUILD_TESTING=ON >/dev/null
+cmake --build build-test -j"$jobs"
 
 step "sanitizer build (address, undefined)"
-cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DWM_SANITIZE=ON >/dev/null
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DWM_SANITIZE=ON -DBUILD_TESTING=ON >/dev/null
 cmake --build build-sanitize -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-sanitize -L 'unit|live|http' --output-on-failure -j2
 
 step "valgrind on the unit tests"
-for test in build/tests/test_*; do
+for test in build-test/tests/test_*; do
     [ -x "$test" ] || continue
     valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
         "$test" >/dev/null 2>"$test.valgrind" || { cat "$test.valgrind"; exit 1; }
@@ -41,4 +41,4 @@ cmake --build build-fuzz -j"$jobs" --target fuzz_size fuzz_pcap
 ctest --test-dir build-fuzz -L fuzz --output-on-failure
 
 step "the whole suite"
-ctest --test-dir build --output-on-failure "${exclude[@]}"
+ctest --test-dir build-test --output-on-failure "${exclude[@]}"
