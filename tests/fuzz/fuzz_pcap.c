@@ -1,0 +1,60 @@
+/* libFuzzer target: arbitrary bytes as a pcap or pcapng file, through the
+ * whole offline path of `wiremeter analyze`: libpcap, the dissector, the
+ * analyser and the JSON report, freeing everything.
+ *
+ * Besides the sanitizers, it checks what must hold of any trace: every
+ * frame is counted exactly once, packets keep capture order, and each
+ * packet's TCP header is one a dissector could have read. */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "wm_analyze.h"
+#include "wm_report.h"
+#include "wm_trace.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_trace(const wm_trace *trace)
+{
+    if (trace->count + trace->not_tcp + trace->malformed != trace->frames)
+        abort();
+    for (size_t i = 0; i < trace->count; i++) {
+        const wm_packet *p = &trace->packets[i];
+        if (p->header_len < 20 || p->header_len > 60 ||
+            p->header_len > p->cap_len ||
+            p->opts.sack_count > WM_TCP_MAX_SACK_BLOCKS ||
+            (i > 0 && p->frame_no <= trace->packets[i - 1].frame_no))
+            abort();
+    }
+}
+
+static void analyze_and_report(const wm_trace *trace)
+{
+    wm_analysis analysis;
+    wm_error err = {0};
+    if (wm_analyze_trace(trace, &analysis, &err) != 0)
+        return;
+    json_t *report = wm_report_file("fuzz.pcap", trace, &analysis,
+                                    WM_REPORT_PACKETS);
+    if (report) {
+        char *text = json_dumps(report, JSON_COMPACT);
+        free(text);
+        json_decref(report);
+    }
+    wm_analysis_free(&analysis);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    wm_trace trace;
+    wm_error err = {0};
+    if (wm_trace_read_memory(data, size, &trace, &err) == 0) {
+        check_trace(&trace);
+        analyze_and_report(&trace);
+    } else if (trace.count != 0 || trace.packets != NULL) {
+        abort(); /* a failed read must leave nothing behind */
+    }
+    wm_trace_free(&trace);
+    return 0;
+}
