@@ -6,11 +6,15 @@
 #      UndefinedBehaviorSanitizer;
 #   3. the unit tests under valgrind (zero errors, no leaks);
 #   4. each libFuzzer target for WM_FUZZ_SECONDS (default 30).
-# Capture needs CAP_NET_RAW: run as root (sudo). With
+# Capture needs CAP_NET_RAW: not root, it asks sudo to run as root, and
+# without sudo the capture tests skip, saying why. With
 # WIREMETER_REQUIRE_CAPTURE=1 a test that cannot capture fails instead of
 # skipping. Set WM_TEST_SKIP_DOCKER=1 to leave out the docker suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && [ -z "${WM_TEST_NO_SUDO:-}" ]; then
+    exec sudo --preserve-env=WIREMETER_REQUIRE_CAPTURE,WM_FUZZ_SECONDS,WM_TEST_SKIP_DOCKER "$0" "$@"
+fi
 jobs=$(nproc)
 exclude=()
 [ "${WM_TEST_SKIP_DOCKER:-0}" = 1 ] && exclude=(-LE docker)
