@@ -1,0 +1,174 @@
+/* wm_router: see wm_router.h. */
+#include "wm_router.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "wm_handlers.h"
+
+static const wm_route routes[] = {
+    {"POST", "/runs", wm_handle_runs_create,
+     "Start a run; answers with its result when it ends within wait"},
+    {"GET", "/runs", wm_handle_runs_list, "List runs, newest first"},
+    {"GET", "/runs/{id}", wm_handle_run_get, "One run: status and result"},
+    {"DELETE", "/runs/{id}", wm_handle_run_delete,
+     "Remove a run and its pcap"},
+    {"GET", "/runs/{id}/packets", wm_handle_run_packets,
+     "A page of the run's packet list"},
+    {"GET", "/runs/{id}/pcap", wm_handle_run_pcap, "The run's capture file"},
+    {"POST", "/sweeps", wm_handle_sweeps_create,
+     "Run several sizes, repeated; answers the lab's tables"},
+    {"GET", "/sweeps/{id}", wm_handle_sweep_get, "One sweep and its tables"},
+    {"GET", "/healthz", wm_handle_healthz,
+     "Store, capture permission, version, uptime"},
+    {"GET", "/metrics", wm_handle_metrics, "Prometheus metrics"},
+    {"GET", "/openapi.json", wm_handle_openapi, "This API, in OpenAPI 3.1"},
+    {"GET", "/vendor/chart.js", wm_handle_chartjs,
+     "Chart.js, from the Debian package"},
+    {"GET", "/", wm_handle_static, "The chart page"},
+    {"GET", "/{path}", wm_handle_static, "A file of the chart page"},
+};
+
+#define N_ROUTES (sizeof routes / sizeof routes[0])
+
+const wm_route *wm_router_routes(size_t *count)
+{
+    *count = N_ROUTES;
+    return routes;
+}
+
+void wm_router_print(FILE *out)
+{
+    for (size_t i = 0; i < N_ROUTES; i++)
+        fprintf(out, "%-6s %-20s %s\n", routes[i].method, routes[i].pattern,
+                routes[i].summary);
+}
+
+/* Matches path against pattern segment by segment. Captures {id} into
+ * req->id_text and a final {path} into req->rest (only on success). */
+static bool match(const char *pattern, const char *path, wm_http_request *req)
+{
+    char id[sizeof req->id_text] = "";
+    const char *rest = NULL;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (*p != '/' || *s != '/')
+            return false;
+        p++, s++;
+        const char *pend = strchrnul(p, '/');
+        const char *send = strchrnul(s, '/');
+        size_t plen = (size_t)(pend - p), slen = (size_t)(send - s);
+        if (plen == 6 && !strncmp(p, "{path}", 6) && !*pend) {
+            rest = s;
+            s += strlen(s);
+            p = pend;
+            break;
+        }
+        if (plen == 4 && !strncmp(p, "{id}", 4)) {
+            if (slen == 0)
+                return false;
+            snprintf(id, sizeof id, "%.*s", (int)slen, s);
+        } else if (plen != slen || strncmp(p, s, plen) != 0) {
+            return false;
+        }
+        p = pend, s = send;
+    }
+    if (*p || *s)
+        return false;
+    memcpy(req->id_text, id, sizeof id);
+    req->rest = rest;
+    return true;
+}
+
+static bool method_is(const wm_route *route, const char *method)
+{
+    return !strcmp(route->method, method) ||
+           (!strcmp(method, "HEAD") && !strcmp(route->method, "GET"));
+}
+
+static int method_not_allowed(wm_http_request *req)
+{
+    char allow[64] = "";
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (!match(routes[i].pattern, req->path, req) ||
+            strstr(allow, routes[i].method))
+            continue;
+        if (allow[0])
+            strcat(allow, ", ");
+        strcat(allow, routes[i].method);
+        if (!strcmp(routes[i].method, "GET"))
+            strcat(allow, ", HEAD");
+    }
+    if (!allow[0])
+        return wm_http_send_error(req, 404, "not_found", NULL,
+                                  "no route for %.200s", req->path);
+    json_t *doc = json_pack(
+        "{s:{s:s, s:s}}", "error", "code", "method_not_allowed", "message",
+        "this method is not allowed here; see the Allow header");
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text)
+        return -1;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(strlen(text),
+                                                           text, free);
+    if (!resp) {
+        free(text);
+        return -1;
+    }
+    MHD_add_response_header(resp, "Allow", allow);
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    return wm_http_queue(req, 405, resp);
+}
+
+/* Returns 1 when the request may go on, else answers 401/403. */
+static int authorized(wm_http_request *req)
+{
+    const wm_app *app = req->app;
+    const char *token = app->config->token;
+    if (!token[0] || !strcmp(req->method, "GET") ||
+        !strcmp(req->method, "HEAD"))
+        return 1;
+    const char *auth = wm_http_header(req, "Authorization");
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
+        json_t *doc = json_pack(
+            "{s:{s:s, s:s, s:s}}", "error", "code", "unauthorized",
+            "message", "this server needs `Authorization: Bearer <token>` "
+            "for POST and DELETE", "parameter", "Authorization");
+        char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        json_decref(doc);
+        struct MHD_Response *resp =
+            text ? MHD_create_response_from_buffer_with_free_callback(
+                       strlen(text), text, free)
+                 : NULL;
+        if (!resp) {
+            free(text);
+            return -1;
+        }
+        MHD_add_response_header(resp, "WWW-Authenticate",
+                                "Bearer realm=\"wiremeter\"");
+        MHD_add_response_header(resp, "Content-Type", "application/json");
+        return wm_http_queue(req, 401, resp) == 0 ? 0 : -1;
+    }
+    if (!wm_http_secret_equal(auth + 7, token))
+        return wm_http_send_error(req, 403, "forbidden", "Authorization",
+                                  "the bearer token is not the one this "
+                                  "server was given") == 0 ? 0 : -1;
+    return 1;
+}
+
+int wm_router_dispatch(wm_http_request *req)
+{
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (!method_is(&routes[i], req->method) ||
+            !match(routes[i].pattern, req->path, req))
+            continue;
+        req->route = (int)i;
+        int ok = authorized(req);
+        if (ok <= 0)
+            return ok;
+        return routes[i].handler(req);
+    }
+    return method_not_allowed(req);
+}

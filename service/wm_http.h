@@ -1,0 +1,93 @@
+/* wm_http: libmicrohttpd glue — one request in, one response out.
+ *
+ * libmicrohttpd calls an access handler several times per request (headers,
+ * body pieces, end); this module hides that behind a wm_http_request that
+ * holds the whole body, bounded by --max-body (413 beyond it), and the raw
+ * request target, bounded by --max-url (414). It runs one thread per
+ * connection, so that a POST waiting for its run never delays a GET on
+ * another connection. Every response leaves through wm_http_queue, which
+ * adds the security headers and counts the request by route and status for
+ * /metrics; every error leaves as {"error": {"code", "message",
+ * "parameter"}}. Routing and handlers live elsewhere (wm_router). */
+#ifndef WM_HTTP_H
+#define WM_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "wm_error.h"
+
+struct wm_app;
+
+typedef struct wm_http_request {
+    struct MHD_Connection *conn;
+    struct wm_app *app;
+    const char *method;       /* "GET", "POST"... */
+    const char *path;         /* decoded path, no query */
+    const char *raw_uri;      /* as received, with the query string */
+    const char *body;         /* NUL-terminated; "" when none */
+    size_t body_len;
+    int route;                /* index in the route table, -1 when none */
+    char id_text[64];         /* the {id} segment, when the route has one */
+    const char *rest;         /* what a trailing {path} matched */
+    unsigned status;          /* set by wm_http_queue */
+} wm_http_request;
+
+typedef struct wm_http_daemon wm_http_daemon;
+
+typedef struct wm_http_options {
+    const struct sockaddr *addr;
+    unsigned addr_len;
+    size_t max_body_bytes, max_url_bytes;
+    unsigned max_connections;
+    struct wm_app *app;
+    int (*dispatch)(wm_http_request *req); /* 0, or -1 to drop */
+    /* Called once per finished request, answered or not (status 0). */
+    void (*count)(void *ctx, int route, unsigned status);
+    void *count_ctx;
+} wm_http_options;
+
+/* Binds and starts serving; the bound port (useful with port 0) is
+ * returned in *port. */
+int wm_http_start(const wm_http_options *opts, wm_http_daemon **out,
+                  unsigned *port, wm_error *err);
+
+/* Stops accepting new connections; those open are still served. */
+void wm_http_quiesce(wm_http_daemon *daemon);
+
+/* Closes every connection and frees the daemon. */
+void wm_http_stop(wm_http_daemon *daemon);
+
+/* Sends resp with status (security headers added, request counted) and
+ * releases it. Returns 0, or -1 when the connection is gone. */
+int wm_http_queue(wm_http_request *req, unsigned status,
+                  struct MHD_Response *resp);
+
+/* A JSON document (the reference is stolen), as application/json. */
+int wm_http_send_json(wm_http_request *req, unsigned status, json_t *doc);
+
+/* {"error": {"code", "message", "parameter"}}; parameter may be NULL. */
+int wm_http_send_error(wm_http_request *req, unsigned status,
+                       const char *code, const char *parameter,
+                       const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* The same from a wm_error, its kind mapped to a status (400, 413, 404,
+ * 429 with Retry-After for busy, 500 for the rest). */
+int wm_http_send_wm_error(wm_http_request *req, const wm_error *err);
+
+/* 429 "busy" (the queue is full: Retry-After 1) or, when closing, 503
+ * "shutting_down" (Retry-After 5). */
+int wm_http_send_retry(wm_http_request *req, bool closing,
+                       const char *message);
+
+/* A request header, or NULL. */
+const char *wm_http_header(const wm_http_request *req, const char *name);
+
+/* Constant-time comparison of a secret, so that response timing does not
+ * reveal how much of a guessed token was right. */
+bool wm_http_secret_equal(const char *given, const char *expected);
+
+#endif

@@ -1,0 +1,40 @@
+/* wm_router: the table of routes — method, path pattern, handler, summary —
+ * and the dispatch from a request to one of them.
+ *
+ * A table rather than if-chains so that the route list is data: /metrics
+ * labels requests by pattern, `wiremeter serve --print-routes` prints it,
+ * and a test checks it against docs/openapi.json both ways. A pattern
+ * segment "{id}" matches one segment (the handler validates it); a final
+ * "{path}" matches the rest of the path. When a path matches but the
+ * method does not, the answer is 405 with Allow; when nothing matches, 404.
+ * HEAD is accepted wherever GET is. Token checks happen here, before any
+ * handler: POST and DELETE need `Authorization: Bearer` when a token is
+ * set (401 without one, 403 with a wrong one). */
+#ifndef WM_ROUTER_H
+#define WM_ROUTER_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "wm_http.h"
+
+typedef int (*wm_route_fn)(wm_http_request *req);
+
+typedef struct wm_route {
+    const char *method;
+    const char *pattern;   /* "/runs/{id}/packets" */
+    wm_route_fn handler;
+    const char *summary;
+} wm_route;
+
+/* The table and its length. */
+const wm_route *wm_router_routes(size_t *count);
+
+/* Finds the route, checks the token, calls the handler. For
+ * wm_http_options.dispatch. */
+int wm_router_dispatch(wm_http_request *req);
+
+/* "METHOD PATTERN  summary" per line. */
+void wm_router_print(FILE *out);
+
+#endif
