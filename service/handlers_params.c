@@ -1,0 +1,217 @@
+/* Request parameters for the handlers: the query string, then a JSON
+ * object or a form body, as one stream of name=value texts, so that
+ * `?size=1MB`, `{"size": "1MB"}`, `{"size": 1000000}` and `size=1MB` in a
+ * form all reach wm_params_set the same way. A name given twice (in the
+ * query and again in the body, say) is refused: which one would win is
+ * not something a caller should have to guess. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "wm_handlers.h"
+
+#define MAX_PARAMS 64
+
+typedef struct param_walk {
+    wm_param_fn fn;
+    void *ctx;
+    wm_error *err;
+    char *seen[MAX_PARAMS];
+    size_t seen_count;
+    int rc;
+} param_walk;
+
+static int deliver(param_walk *w, const char *name, const char *value)
+{
+    for (size_t i = 0; i < w->seen_count; i++)
+        if (!strcmp(w->seen[i], name))
+            return wm_error_param(w->err, WM_ERR_INVALID, name,
+                                  "%.32s is given more than once; give each "
+                                  "parameter once", name);
+    if (w->seen_count == MAX_PARAMS)
+        return wm_error_set(w->err, WM_ERR_INVALID,
+                            "more than %d parameters", MAX_PARAMS);
+    w->seen[w->seen_count] = strdup(name);
+    if (!w->seen[w->seen_count])
+        return wm_error_set(w->err, WM_ERR_INTERNAL, "out of memory");
+    w->seen_count++;
+    return w->fn(w->ctx, name, value, w->err);
+}
+
+static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind,
+                                    const char *key, const char *value)
+{
+    (void)kind;
+    param_walk *w = cls;
+    w->rc = deliver(w, key, value ? value : "");
+    return w->rc == 0 ? MHD_YES : MHD_NO;
+}
+
+/* A JSON scalar as the text a query string would carry. */
+static int json_text(const char *name, const json_t *value, char *buf,
+                     size_t len, wm_error *err)
+{
+    if (json_is_string(value))
+        snprintf(buf, len, "%s", json_string_value(value));
+    else if (json_is_integer(value))
+        snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+    else if (json_is_real(value))
+        snprintf(buf, len, "%.17g", json_real_value(value));
+    else if (json_is_boolean(value))
+        snprintf(buf, len, "%s", json_is_true(value) ? "true" : "false");
+    else
+        return wm_error_param(err, WM_ERR_INVALID, name,
+                              "%.32s: a JSON string, number or boolean is "
+                              "needed", name);
+    return 0;
+}
+
+static int walk_json(param_walk *w, const wm_http_request *req)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+                             &jerr);
+    if (!doc)
+        return wm_error_param(w->err, WM_ERR_INVALID, "body",
+                              "the body is not valid JSON: %s (line %d, "
+                              "column %d)", jerr.text, jerr.line, jerr.column);
+    int rc = 0;
+    if (!json_is_object(doc))
+        rc = wm_error_param(w->err, WM_ERR_INVALID, "body",
+                            "the body must be a JSON object of parameters");
+    const char *key;
+    json_t *value;
+    char text[1024];
+    json_object_foreach(doc, key, value) {
+        if (rc != 0)
+            break;
+        rc = json_text(key, value, text, sizeof text, w->err);
+        if (rc == 0)
+            rc = deliver(w, key, text);
+    }
+    json_decref(doc);
+    return rc;
+}
+
+static int hex_digit(char c)
+{
+    return isdigit((unsigned char)c) ? c - '0'
+           : isxdigit((unsigned char)c) ? (tolower((unsigned char)c) - 'a' + 10)
+                                        : -1;
+}
+
+/* In place: '+' is a space, %XX a byte. NUL bytes are refused. */
+static int form_decode(char *s, wm_error *err)
+{
+    char *out = s;
+    for (; *s; s++) {
+        if (*s == '+') {
+            *out++ = ' ';
+        } else if (*s == '%') {
+            int hi = hex_digit(s[1]), lo = hi < 0 ? -1 : hex_digit(s[2]);
+            if (lo < 0 || (hi == 0 && lo == 0))
+                return wm_error_param(err, WM_ERR_INVALID, "body",
+                                      "the form body has a bad %% escape");
+            *out++ = (char)(hi * 16 + lo);
+            s += 2;
+        } else {
+            *out++ = *s;
+        }
+    }
+    *out = '\0';
+    return 0;
+}
+
+static int walk_form(param_walk *w, const wm_http_request *req)
+{
+    if (memchr(req->body, '\0', req->body_len))
+        return wm_error_param(w->err, WM_ERR_INVALID, "body",
+                              "the form body holds a NUL byte");
+    char *copy = strdup(req->body);
+    if (!copy)
+        return wm_error_set(w->err, WM_ERR_INTERNAL, "out of memory");
+    int rc = 0;
+    char *save = NULL;
+    for (char *pair = strtok_r(copy, "&", &save); pair && rc == 0;
+         pair = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(pair, '=');
+        char *value = eq ? eq + 1 : pair + strlen(pair);
+        if (eq)
+            *eq = '\0';
+        rc = form_decode(pair, w->err);
+        if (rc == 0)
+            rc = form_decode(value, w->err);
+        if (rc == 0)
+            rc = deliver(w, pair, value);
+    }
+    free(copy);
+    return rc;
+}
+
+static bool media_type_is(const char *header, const char *type)
+{
+    size_t len = strlen(type);
+    return !strncasecmp(header, type, len) &&
+           (header[len] == '\0' || header[len] == ';' || header[len] == ' ');
+}
+
+static int walk_body(param_walk *w, const wm_http_request *req,
+                     unsigned *status)
+{
+    const char *type = wm_http_header(req, "Content-Type");
+    if (req->body_len == 0)
+        return 0;
+    if (type && media_type_is(type, "application/json"))
+        return walk_json(w, req);
+    if (type && media_type_is(type, "application/x-www-form-urlencoded"))
+        return walk_form(w, req);
+    *status = 415;
+    return wm_error_param(w->err, WM_ERR_INVALID, "Content-Type",
+                          "Content-Type '%.64s' is not supported; allowed: "
+                          "application/json or "
+                          "application/x-www-form-urlencoded",
+                          type ? type : "(none)");
+}
+
+int wm_request_params(wm_http_request *req, wm_param_fn fn, void *ctx,
+                      unsigned *status, wm_error *err)
+{
+    param_walk w = {.fn = fn, .ctx = ctx, .err = err};
+    *status = 400;
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, on_query_arg,
+                              &w);
+    int rc = w.rc;
+    if (rc == 0)
+        rc = walk_body(&w, req, status);
+    for (size_t i = 0; i < w.seen_count; i++)
+        free(w.seen[i]);
+    return rc;
+}
+
+int wm_param_uint(const char *name, const char *value, uint64_t min,
+                  uint64_t max, uint64_t *out, wm_error *err)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(value, &end, 10);
+    if (!isdigit((unsigned char)value[0]) || errno || *end || n < min ||
+        n > max)
+        return wm_error_param(err, WM_ERR_INVALID, name,
+                              "%s: '%.32s' is not valid; allowed: a whole "
+                              "number from %" PRIu64 " to %" PRIu64,
+                              name, value, min, max);
+    *out = n;
+    return 0;
+}
+
+int wm_request_id(const wm_http_request *req, int64_t *id, wm_error *err)
+{
+    uint64_t n = 0;
+    if (wm_param_uint("id", req->id_text, 1, INT64_MAX, &n, err) != 0)
+        return -1;
+    *id = (int64_t)n;
+    return 0;
+}

@@ -1,0 +1,195 @@
+/* /runs: create, list, show and delete runs.
+ *
+ * The run document (docs/result.md, "The daemon wraps it") is assembled as
+ * text: the stored params and result are JSON texts this daemon wrote, so
+ * they are spliced in as they are instead of being parsed and printed
+ * again on every GET — the hot path of the API. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wm_handlers.h"
+#include "wm_jobs.h"
+#include "wm_runs_doc.h"
+#include "wm_store.h"
+
+#define LIST_DEFAULT_LIMIT 20u
+#define LIST_MAX_LIMIT 200u
+#define DEFAULT_WAIT_S 30u
+
+typedef struct create_ctx {
+    wm_app *app;
+    wm_run_request request;
+    wm_params_limits limits;
+    uint64_t wait_s;
+} create_ctx;
+
+static int create_param(void *opaque, const char *name, const char *value,
+                        wm_error *err)
+{
+    create_ctx *c = opaque;
+    if (!strcmp(name, "wait"))
+        return wm_param_uint("wait", value, 0, c->app->config->max_wait_s,
+                             &c->wait_s, err);
+    if (!wm_runs_param_known(name))
+        return wm_error_param(err, WM_ERR_INVALID, name,
+                              "unknown parameter '%.32s'; allowed: %s, wait",
+                              name, wm_params_names());
+    return wm_params_set(&c->request, name, value, &c->limits, err);
+}
+
+/* 429 while the queue is full, 503 while shutting down. */
+static int send_busy(wm_http_request *req, const wm_error *err)
+{
+    wm_app *app = req->app;
+    bool closing = atomic_load(&app->draining) || !wm_jobs_accepting(app->jobs);
+    return wm_http_send_retry(req, closing, err->message);
+}
+
+/* Sends the run document with status and a Location header. */
+static int send_run(wm_http_request *req, unsigned status,
+                    const wm_store_run *run, bool with_result)
+{
+    char *text = wm_runs_document(req->app, run, with_result);
+    if (!text)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory rendering run %" PRId64,
+                                  run->id);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(strlen(text),
+                                                           text, free);
+    if (!resp) {
+        free(text);
+        return -1;
+    }
+    char location[64];
+    snprintf(location, sizeof location, "/runs/%" PRId64, run->id);
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (status == 201 || status == 202)
+        MHD_add_response_header(resp, "Location", location);
+    return wm_http_queue(req, status, resp);
+}
+
+static int respond_created(wm_http_request *req, int64_t id, bool ended)
+{
+    wm_store_run run;
+    wm_error err;
+    if (wm_store_get_run(req->app->store, id, &run, &err) != 0)
+        return wm_http_send_wm_error(req, &err);
+    int rc = send_run(req, ended ? 201 : 202, &run, ended);
+    wm_store_run_free(&run);
+    return rc;
+}
+
+int wm_handle_runs_create(wm_http_request *req)
+{
+    wm_app *app = req->app;
+    create_ctx c = {.app = app, .wait_s = DEFAULT_WAIT_S};
+    if (c.wait_s > app->config->max_wait_s)
+        c.wait_s = app->config->max_wait_s;
+    wm_params_init(&c.request);
+    c.limits.max_size_bytes = app->config->max_size_bytes;
+    unsigned status = 400;
+    wm_error err;
+    wm_error_clear(&err);
+    if (wm_request_params(req, create_param, &c, &status, &err) != 0 ||
+        wm_params_finish(&c.request, &err) != 0)
+        return err.kind == WM_ERR_INVALID
+                   ? wm_http_send_error(req, status, wm_error_code(err.kind),
+                                        err.parameter, "%s", err.message)
+                   : wm_http_send_wm_error(req, &err);
+    if (atomic_load(&app->draining))
+        return send_busy(req, &err);
+    c.request.config.capture.interface = app->config->interface;
+    char *params = wm_runs_params_json(&c.request);
+    if (!params)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory");
+    int64_t id = 0;
+    int rc = wm_jobs_submit(app->jobs, &c.request, params, &id, &err);
+    free(params);
+    if (rc != 0)
+        return err.kind == WM_ERR_BUSY ? send_busy(req, &err)
+                                       : wm_http_send_wm_error(req, &err);
+    bool ended = wm_jobs_wait(app->jobs, id, (unsigned)c.wait_s * 1000u);
+    return respond_created(req, id, ended);
+}
+
+int wm_handle_run_get(wm_http_request *req)
+{
+    int64_t id = 0;
+    wm_store_run run;
+    wm_error err;
+    if (wm_request_id(req, &id, &err) != 0 ||
+        wm_store_get_run(req->app->store, id, &run, &err) != 0)
+        return wm_http_send_wm_error(req, &err);
+    int rc = send_run(req, 200, &run, true);
+    wm_store_run_free(&run);
+    return rc;
+}
+
+int wm_handle_run_delete(wm_http_request *req)
+{
+    int64_t id = 0;
+    wm_error err;
+    if (wm_request_id(req, &id, &err) != 0)
+        return wm_http_send_wm_error(req, &err);
+    if (wm_store_delete_run(req->app->store, id, &err) != 0)
+        return err.kind == WM_ERR_INVALID
+                   ? wm_http_send_error(req, 409, "conflict", "id",
+                                        "run %" PRId64 " is still queued or "
+                                        "running; delete it once it ended",
+                                        id)
+                   : wm_http_send_wm_error(req, &err);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    return wm_http_queue(req, 204, resp);
+}
+
+typedef struct list_ctx {
+    uint64_t limit, before;
+} list_ctx;
+
+static int list_param(void *opaque, const char *name, const char *value,
+                      wm_error *err)
+{
+    list_ctx *c = opaque;
+    if (!strcmp(name, "limit"))
+        return wm_param_uint(name, value, 1, LIST_MAX_LIMIT, &c->limit, err);
+    if (!strcmp(name, "before"))
+        return wm_param_uint(name, value, 1, INT64_MAX, &c->before, err);
+    return wm_error_param(err, WM_ERR_INVALID, name,
+                          "unknown parameter '%.32s'; allowed: limit, before",
+                          name);
+}
+
+int wm_handle_runs_list(wm_http_request *req)
+{
+    list_ctx c = {.limit = LIST_DEFAULT_LIMIT};
+    unsigned status = 400;
+    wm_error err;
+    if (wm_request_params(req, list_param, &c, &status, &err) != 0)
+        return wm_http_send_error(req, status, wm_error_code(err.kind),
+                                  err.parameter, "%s", err.message);
+    wm_store_run_list list;
+    if (wm_store_list_runs(req->app->store, (int64_t)c.before, c.limit,
+                           WM_STORE_LIST_RESULTS, &list, &err) != 0)
+        return wm_http_send_wm_error(req, &err);
+    char *text = wm_runs_list_document(req->app, &list, c.limit);
+    wm_store_run_list_free(&list);
+    if (!text)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory");
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(strlen(text),
+                                                           text, free);
+    if (!resp) {
+        free(text);
+        return -1;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    return wm_http_queue(req, 200, resp);
+}

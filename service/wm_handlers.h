@@ -1,0 +1,75 @@
+/* wm_handlers: the route handlers of `wiremeter serve` and the state they
+ * share (wm_app).
+ *
+ * Each handler parses its request, calls the store or the job pool, and
+ * renders; none holds state of its own. wm_app is built once by serve.c
+ * and only read afterwards, except for the draining flag, which the signal
+ * path sets so that new work gets 503 while running runs finish. */
+#ifndef WM_HANDLERS_H
+#define WM_HANDLERS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wm_config.h"
+#include "wm_http.h"
+#include "wm_params.h"
+
+struct wm_store;
+struct wm_jobs;
+struct wm_metrics;
+
+typedef struct wm_app {
+    const wm_config *config;
+    struct wm_store *store;
+    struct wm_jobs *jobs;
+    struct wm_metrics *metrics;
+    int64_t started_ns;          /* wall clock at start, for uptime */
+    bool capture_permitted;
+    char capture_reason[480];    /* why not, and how to grant it */
+    atomic_bool draining;        /* shutting down: new work gets 503 */
+} wm_app;
+
+/* handlers_runs.c */
+int wm_handle_runs_create(wm_http_request *req);
+int wm_handle_runs_list(wm_http_request *req);
+int wm_handle_run_get(wm_http_request *req);
+int wm_handle_run_delete(wm_http_request *req);
+int wm_handle_run_packets(wm_http_request *req);
+int wm_handle_run_pcap(wm_http_request *req);
+
+/* handlers_sweeps.c */
+int wm_handle_sweeps_create(wm_http_request *req);
+int wm_handle_sweep_get(wm_http_request *req);
+
+/* handlers_ops.c */
+int wm_handle_healthz(wm_http_request *req);
+int wm_handle_metrics(wm_http_request *req);
+int wm_handle_openapi(wm_http_request *req);
+
+/* static.c */
+int wm_handle_static(wm_http_request *req);
+int wm_handle_chartjs(wm_http_request *req);
+
+/* Request parsing shared by the handlers (handlers_params.c). */
+
+/* One name=value pair of a request, from the query or the body. */
+typedef int (*wm_param_fn)(void *ctx, const char *name, const char *value,
+                           wm_error *err);
+
+/* Calls fn for every query argument, then every field of a JSON object or
+ * form body (415 for other content types: the error has parameter
+ * "Content-Type" and kind WM_ERR_INVALID; *status says 400 or 415). A name
+ * given twice is an error. */
+int wm_request_params(wm_http_request *req, wm_param_fn fn, void *ctx,
+                      unsigned *status, wm_error *err);
+
+/* An unsigned integer service parameter within [min, max]. */
+int wm_param_uint(const char *name, const char *value, uint64_t min,
+                  uint64_t max, uint64_t *out, wm_error *err);
+
+/* The {id} of the route: a positive decimal integer, else 400. */
+int wm_request_id(const wm_http_request *req, int64_t *id, wm_error *err);
+
+#endif
