@@ -63,6 +63,8 @@ int wm_cli_analyze(int argc, char **argv)
     unsigned flags = 0;
     int code;
     optind = 0; /* glibc: a full reset, so a second call parses afresh */
+    /* getopt names argv[0] in its messages: make it the command. */
+    argv[0] = (char *)"wiremeter analyze";
     while ((code = getopt_long(argc, argv, "h", analyze_options, NULL)) != -1) {
         if (code == 'h')
             return usage(stdout), 0;

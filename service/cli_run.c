@@ -138,9 +138,10 @@ static void usage(FILE *out)
             "libpcap and analysed: endpoints, handshake, closure, totals,\n"
             "timing, average packet size.\n"
             "\n"
-            "  --size SIZE          bytes to transfer (required): %s\n"
-            "%s"
+            "  --size SIZE          bytes to transfer (required):\n"
+            "                       %s\n"
             "  --pcap FILE          write the capture to FILE\n"
+            "%s"
             "\n"
             "Exit status: 0 done, 1 the run failed, 2 bad arguments.\n",
             WM_SIZE_FORMS, WM_CLI_RUN_OPTIONS_USAGE);
@@ -158,6 +159,8 @@ static int parse(int argc, char **argv, wm_cli_run_args *args)
     wm_error err = {0};
     int code;
     optind = 0; /* glibc: a full reset, so a second call parses afresh */
+    /* getopt names argv[0] in its messages: make it the command. */
+    argv[0] = (char *)"wiremeter run";
     opterr = 1;
     while ((code = getopt_long(argc, argv, "h", run_options, NULL)) != -1) {
         if (code == WM_OPT_HELP)

@@ -87,6 +87,8 @@ static int parse(int argc, char **argv, sweep_args *args)
     wm_error err = {0};
     int code;
     optind = 0; /* glibc: a full reset, so a second call parses afresh */
+    /* getopt names argv[0] in its messages: make it the command. */
+    argv[0] = (char *)"wiremeter sweep";
     opterr = 1;
     while ((code = getopt_long(argc, argv, "h", sweep_options, NULL)) != -1) {
         int rc = 0;
