@@ -115,8 +115,8 @@ static void default_web_root(char *buf, size_t len)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            snprintf(buf, len, "%s/../share/wiremeter/web", exe);
-            if (is_dir(buf))
+            int w = snprintf(buf, len, "%s/../share/wiremeter/web", exe);
+            if (w > 0 && (size_t)w < len && is_dir(buf))
                 return;
         }
     }

@@ -170,8 +170,8 @@ static int add_packet(builder *b, const wm_trace *trace, size_t i,
                       wm_error *err)
 {
     const wm_packet *p = &trace->packets[i];
-    uint32_t index;
-    int dir;
+    uint32_t index = 0; /* connection_for sets both when it returns 0; */
+    int dir = 0;        /* gcc -O2 cannot see through wm_error_set */
     if (connection_for(b, p, &index, &dir, err) < 0)
         return -1;
     wm_connection *conn = &b->out->connections[index];
