@@ -229,19 +229,29 @@ static wm_dissect_status ipv6(const uint8_t *ip, uint32_t avail,
     return ipv6_extensions(ip, avail, payload_len, tcp);
 }
 
-/* One option at opt[0], room bytes left in the header. Returns the bytes
- * it takes, or 0 when it is malformed. */
-static uint32_t tcp_option(const uint8_t *opt, uint32_t room,
+/* One option at opts[at]: header_len bounds it as sent, cap_len as
+ * captured. Returns the bytes it takes, 0 when it is malformed, or
+ * OPTION_CUT when the capture ends inside it. */
+#define OPTION_CUT UINT32_MAX
+static uint32_t tcp_option(const uint8_t *opts, uint32_t at,
+                           uint32_t header_len, uint32_t cap_len,
                            wm_tcp_options *o)
 {
+    const uint8_t *opt = opts + at;
     if (opt[0] == 1) {
         if (o->nop_count < UINT8_MAX)
             o->nop_count++;
         return 1;
     }
-    if (room < 2 || opt[1] < 2 || opt[1] > room)
-        return 0;
+    if (header_len - at < 2)
+        return 0; /* a kind with no room for its length */
+    if (cap_len - at < 2)
+        return OPTION_CUT;
     uint32_t len = opt[1];
+    if (len < 2 || len > header_len - at)
+        return 0;
+    if (len > cap_len - at)
+        return OPTION_CUT;
     if (opt[0] == 2 && len == 4) {
         o->has_mss = true;
         o->mss = read16(opt + 2);
@@ -269,31 +279,42 @@ static uint32_t tcp_option(const uint8_t *opt, uint32_t room,
     return len;
 }
 
-static wm_dissect_status tcp_options(const uint8_t *opts, uint32_t len,
-                                     wm_tcp_options *o)
+/* The options: header_len bytes were sent, cap_len (maybe fewer) kept. */
+static wm_dissect_status tcp_options(const uint8_t *opts, uint32_t header_len,
+                                     uint32_t cap_len, wm_tcp_options *o)
 {
     uint32_t at = 0;
-    while (at < len) {
+    while (at < header_len) {
+        if (at >= cap_len) {
+            o->truncated = true;
+            return WM_DISSECT_TCP;
+        }
         if (opts[at] == 0) { /* EOL: the rest is padding */
             o->has_eol = true;
             return WM_DISSECT_TCP;
         }
-        uint32_t used = tcp_option(opts + at, len - at, o);
+        uint32_t used = tcp_option(opts, at, header_len, cap_len, o);
         if (used == 0)
             return WM_DISSECT_MALFORMED;
+        if (used == OPTION_CUT) {
+            o->truncated = true;
+            return WM_DISSECT_TCP;
+        }
         at += used;
     }
     return WM_DISSECT_TCP;
 }
 
+/* The fixed header must be captured; options cut by the snaplen are read
+ * as far as they go, as Wireshark does, so that a short snaplen still
+ * shows the handshake. */
 static wm_dissect_status tcp(const uint8_t *seg, uint32_t avail,
                              uint32_t segment_len, wm_packet *out)
 {
     if (avail < TCP_MIN_HEADER_BYTES || segment_len < TCP_MIN_HEADER_BYTES)
         return WM_DISSECT_MALFORMED;
     uint32_t header_len = (uint32_t)(seg[12] >> 4) * 4;
-    if (header_len < TCP_MIN_HEADER_BYTES || header_len > avail ||
-        header_len > segment_len)
+    if (header_len < TCP_MIN_HEADER_BYTES || header_len > segment_len)
         return WM_DISSECT_MALFORMED;
     out->src_port = read16(seg);
     out->dst_port = read16(seg + 2);
@@ -303,8 +324,10 @@ static wm_dissect_status tcp(const uint8_t *seg, uint32_t avail,
     out->window = read16(seg + 14);
     out->header_len = (uint8_t)header_len;
     out->payload_len = segment_len - header_len;
+    uint32_t captured = avail < header_len ? avail : header_len;
     return tcp_options(seg + TCP_MIN_HEADER_BYTES,
-                       header_len - TCP_MIN_HEADER_BYTES, &out->opts);
+                       header_len - TCP_MIN_HEADER_BYTES,
+                       captured - TCP_MIN_HEADER_BYTES, &out->opts);
 }
 
 wm_dissect_status wm_dissect_frame_wire(int linktype, const uint8_t *data,

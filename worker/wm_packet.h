@@ -38,6 +38,8 @@ typedef struct wm_tcp_options {
     uint8_t nop_count;
     bool has_eol;
     uint8_t unknown_count; /* well-formed options of other kinds */
+    bool truncated;        /* the snaplen cut the options short: those
+                              after the cut are unknown, not absent */
 } wm_tcp_options;
 
 typedef struct wm_addr {
