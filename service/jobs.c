@@ -1,0 +1,536 @@
+/* wm_jobs: the pool — queue, workers, waiting, counters and shutdown. One
+ * run's execution is in jobs_run.c. See wm_jobs.h.
+ *
+ * Lock order: the pool's lock may be held while calling the store (whose
+ * own lock is then taken), never the other way round; workers call the
+ * store and the engine without the pool's lock. */
+#include "jobs_internal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wm_size.h"
+
+const double wm_jobs_duration_bounds_s[WM_JOBS_DURATION_BUCKETS - 1] = {
+    0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+};
+
+void wm_jobs_options_default(wm_jobs_options *opts)
+{
+    opts->workers = 0;
+    opts->queue_max = WM_JOBS_DEFAULT_QUEUE_MAX;
+    opts->history_max = WM_JOBS_DEFAULT_HISTORY_MAX;
+}
+
+job *jobs_find_active(wm_jobs *jobs, int64_t id)
+{
+    for (job *j = jobs->active; j; j = j->active_next)
+        if (j->id == id)
+            return j;
+    return NULL;
+}
+
+void jobs_unlink_active(wm_jobs *jobs, job *gone)
+{
+    for (job **p = &jobs->active; *p; p = &(*p)->active_next)
+        if (*p == gone) {
+            *p = gone->active_next;
+            return;
+        }
+}
+
+/* Counts a run that ended. Lock held. */
+void jobs_count_end(wm_jobs *jobs, bool done, bool started,
+                      double duration_s, uint64_t payload_bytes)
+{
+    wm_jobs_metrics *m = &jobs->metrics;
+    m->ended[done ? WM_STORE_DONE : WM_STORE_FAILED]++;
+    m->bytes_transferred += payload_bytes;
+    if (!started)
+        return;
+    for (int i = 0; i < WM_JOBS_DURATION_BUCKETS - 1; i++)
+        if (duration_s <= wm_jobs_duration_bounds_s[i])
+            m->duration_buckets[i]++;
+    m->duration_buckets[WM_JOBS_DURATION_BUCKETS - 1]++;
+    m->duration_sum_s += duration_s;
+    m->duration_count++;
+}
+
+/* What follows a run's end outside the lock: its sweep may be complete,
+ * and retention may drop the oldest runs. */
+void jobs_after_end(wm_jobs *jobs, int64_t sweep_id)
+{
+    wm_error err = {0};
+    if (sweep_id > 0 &&
+        wm_store_settle_sweep(jobs->store, sweep_id, NULL, &err) != 0)
+        jobs_log("ending a sweep", &err);
+    if (jobs->opts.history_max > 0 &&
+        wm_store_prune(jobs->store, jobs->opts.history_max, NULL, &err) != 0)
+        jobs_log("retention", &err);
+}
+
+/* Takes the next queued job, or NULL when the worker must exit. */
+static job *next_job(wm_jobs *jobs)
+{
+    pthread_mutex_lock(&jobs->lock);
+    while (!jobs->queue_head && !jobs->quit)
+        pthread_cond_wait(&jobs->work, &jobs->lock);
+    job *j = jobs->queue_head;
+    if (j) {
+        jobs->queue_head = j->next;
+        if (!jobs->queue_head)
+            jobs->queue_tail = NULL;
+        jobs->queue_depth--;
+        jobs->running++;
+        j->status = WM_STORE_RUNNING;
+        j->started_ns = wm_store_now_ns();
+    }
+    pthread_mutex_unlock(&jobs->lock);
+    return j;
+}
+
+static void *worker_main(void *arg)
+{
+    wm_jobs *jobs = arg;
+    job *j;
+    while ((j = next_job(jobs)) != NULL) {
+        double duration_s = 0;
+        bool done = false;
+        uint64_t payload_bytes = 0;
+        jobs_execute(jobs, j, &duration_s, &done, &payload_bytes);
+        pthread_mutex_lock(&jobs->lock);
+        jobs_unlink_active(jobs, j);
+        jobs->running--;
+        jobs_count_end(jobs, done, true, duration_s, payload_bytes);
+        pthread_cond_broadcast(&jobs->ended);
+        pthread_mutex_unlock(&jobs->lock);
+        jobs_after_end(jobs, j->sweep_id);
+        free(j);
+    }
+    return NULL;
+}
+
+static unsigned default_workers(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 ? (unsigned)cores : 1;
+}
+
+/* Stops and joins the workers started so far. */
+void jobs_stop_workers(wm_jobs *jobs)
+{
+    pthread_mutex_lock(&jobs->lock);
+    jobs->quit = true;
+    pthread_cond_broadcast(&jobs->work);
+    pthread_mutex_unlock(&jobs->lock);
+    for (unsigned i = 0; i < jobs->thread_count; i++)
+        pthread_join(jobs->threads[i], NULL);
+    jobs->thread_count = 0;
+}
+
+static int init_sync(wm_jobs *jobs)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    /* Waits are measured on the monotonic clock: a wall clock step must
+     * not stretch or cut a POST's wait. */
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int rc = pthread_mutex_init(&jobs->lock, NULL) ||
+             pthread_cond_init(&jobs->work, &attr) ||
+             pthread_cond_init(&jobs->ended, &attr);
+    pthread_condattr_destroy(&attr);
+    return rc ? -1 : 0;
+}
+
+int wm_jobs_start(wm_store *store, const wm_jobs_options *opts,
+                  wm_jobs **out, wm_error *err)
+{
+    *out = NULL;
+    if (opts->queue_max == 0)
+        return wm_error_param(err, WM_ERR_INVALID, "queue_length",
+                              "the queue must hold at least one run");
+    wm_jobs *jobs = calloc(1, sizeof *jobs);
+    if (!jobs)
+        return wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of memory");
+    jobs->store = store;
+    jobs->opts = *opts;
+    if (jobs->opts.workers == 0)
+        jobs->opts.workers = default_workers();
+    jobs->threads = calloc(jobs->opts.workers, sizeof *jobs->threads);
+    if (!jobs->threads || init_sync(jobs) != 0) {
+        free(jobs->threads);
+        free(jobs);
+        return wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of resources");
+    }
+    for (unsigned i = 0; i < jobs->opts.workers; i++) {
+        int rc = pthread_create(&jobs->threads[i], NULL, worker_main, jobs);
+        if (rc != 0) {
+            jobs->shut_down = true;
+            jobs_stop_workers(jobs);
+            wm_jobs_free(jobs);
+            return wm_error_set(err, WM_ERR_INTERNAL,
+                                "jobs: starting worker %u: %s", i,
+                                strerror(rc));
+        }
+        jobs->thread_count++;
+    }
+    *out = jobs;
+    return 0;
+}
+
+/* Why a submit of n runs cannot be taken now, or 0. Lock held. */
+static int refuse_locked(wm_jobs *jobs, size_t n, wm_error *err)
+{
+    if (jobs->stopping)
+        return wm_error_set(err, WM_ERR_BUSY,
+                            "the service is shutting down; no new runs");
+    if (n > jobs->opts.queue_max - jobs->queue_depth)
+        return wm_error_set(err, WM_ERR_BUSY,
+                            "the run queue is full (%u waiting, at most %u);"
+                            " retry later",
+                            jobs->queue_depth, jobs->opts.queue_max);
+    return 0;
+}
+
+static job *new_job(const wm_run_request *request, int64_t sweep_id)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->request = *request;
+    j->sweep_id = sweep_id;
+    j->status = WM_STORE_QUEUED;
+    atomic_init(&j->bytes_done, 0);
+    return j;
+}
+
+/* Stores j as queued and appends it to the queue. Lock held. */
+static int enqueue_locked(wm_jobs *jobs, job *j, const char *params_json,
+                          wm_error *err)
+{
+    if (wm_store_insert_run(jobs->store, j->request.label,
+                            j->request.config.transfer.size_bytes,
+                            params_json, j->sweep_id, &j->id, err) != 0)
+        return -1;
+    if (jobs->queue_tail)
+        jobs->queue_tail->next = j;
+    else
+        jobs->queue_head = j;
+    jobs->queue_tail = j;
+    jobs->queue_depth++;
+    j->active_next = jobs->active;
+    jobs->active = j;
+    pthread_cond_signal(&jobs->work);
+    return 0;
+}
+
+int wm_jobs_submit(wm_jobs *jobs, const wm_run_request *request,
+                   const char *params_json, int64_t *id, wm_error *err)
+{
+    job *j = new_job(request, 0);
+    if (!j)
+        return wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of memory");
+    /* The store is written under the pool's lock, so that the check for
+     * room and the insert are one step: a rejected run is never stored. */
+    pthread_mutex_lock(&jobs->lock);
+    int rc = refuse_locked(jobs, 1, err);
+    if (rc == 0)
+        rc = enqueue_locked(jobs, j, params_json, err);
+    if (rc == 0)
+        *id = j->id;
+    pthread_mutex_unlock(&jobs->lock);
+    if (rc != 0)
+        free(j);
+    return rc;
+}
+
+/* A copy of params_json (an object, or "{}") with the run's own size. */
+static char *sweep_run_params(const char *params_json, uint64_t size_bytes,
+                              const char *size_text)
+{
+    json_t *doc = params_json ? json_loads(params_json, 0, NULL) : NULL;
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        doc = json_object();
+    }
+    char *text = NULL;
+    if (doc &&
+        json_object_set_new(doc, "size", json_integer((json_int_t)size_bytes))
+            == 0 &&
+        json_object_set_new(doc, "size_text", json_string(size_text)) == 0)
+        text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return text;
+}
+
+typedef struct sweep_plan {
+    job **jobs;
+    char **params;
+    size_t count;
+} sweep_plan;
+
+static void sweep_plan_free(sweep_plan *plan, bool free_jobs)
+{
+    for (size_t i = 0; i < plan->count; i++) {
+        if (free_jobs)
+            free(plan->jobs[i]);
+        free(plan->params[i]);
+    }
+    free(plan->jobs);
+    free(plan->params);
+}
+
+/* The runs of a sweep, size-major, each with its params text. */
+static int plan_sweep(const wm_run_request *base, const uint64_t *sizes,
+                      const char *const *size_texts, size_t size_count,
+                      unsigned repeat, const char *params_json,
+                      sweep_plan *plan, wm_error *err)
+{
+    size_t n = size_count * repeat;
+    plan->jobs = calloc(n, sizeof *plan->jobs);
+    plan->params = calloc(n, sizeof *plan->params);
+    plan->count = 0;
+    if (!plan->jobs || !plan->params)
+        return wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of memory");
+    for (size_t s = 0; s < size_count; s++) {
+        wm_run_request request = *base;
+        request.config.transfer.size_bytes = sizes[s];
+        request.size_given = true;
+        if (size_texts && size_texts[s])
+            snprintf(request.size_text, sizeof request.size_text, "%s",
+                     size_texts[s]);
+        else
+            wm_size_format(sizes[s], request.size_text,
+                           sizeof request.size_text);
+        for (unsigned r = 0; r < repeat; r++) {
+            job *j = new_job(&request, 0);
+            char *params = sweep_run_params(params_json, sizes[s],
+                                            request.size_text);
+            plan->jobs[plan->count] = j;
+            plan->params[plan->count++] = params;
+            if (!j || !params)
+                return wm_error_set(err, WM_ERR_INTERNAL,
+                                    "jobs: out of memory");
+        }
+    }
+    return 0;
+}
+
+/* Stores the sweep and queues its runs; on a failure half-way, the runs
+ * already stored are failed and the sweep with them. Lock held. */
+static int enqueue_sweep_locked(wm_jobs *jobs, sweep_plan *plan,
+                                const char *params_json, int64_t *sweep_id,
+                                size_t *queued, wm_error *err)
+{
+    *queued = 0;
+    if (wm_store_insert_sweep(jobs->store, params_json, sweep_id, err) != 0)
+        return -1;
+    for (size_t i = 0; i < plan->count; i++) {
+        plan->jobs[i]->sweep_id = *sweep_id;
+        if (enqueue_locked(jobs, plan->jobs[i], plan->params[i], err) != 0)
+            break;
+        (*queued)++;
+    }
+    if (*queued == plan->count)
+        return 0;
+    /* Rare (the store failed): the queued runs will run and fail on their
+     * own merits; the sweep is marked failed now so nobody waits on it. */
+    wm_store_finish_sweep(jobs->store, *sweep_id, WM_STORE_FAILED, NULL);
+    return -1;
+}
+
+int wm_jobs_submit_sweep(wm_jobs *jobs, const wm_run_request *base,
+                         const uint64_t *sizes,
+                         const char *const *size_texts, size_t size_count,
+                         unsigned repeat, const char *params_json,
+                         int64_t *sweep_id, wm_error *err)
+{
+    if (size_count == 0 || repeat == 0)
+        return wm_error_param(err, WM_ERR_INVALID,
+                              size_count ? "repeat" : "sizes",
+                              "a sweep needs at least one size and one run");
+    if (size_count > jobs->opts.queue_max ||
+        repeat > jobs->opts.queue_max / size_count)
+        return wm_error_set(err, WM_ERR_BUSY,
+                            "a sweep of %zu runs exceeds the run queue (%u)",
+                            size_count * (size_t)repeat, jobs->opts.queue_max);
+    sweep_plan plan = {0};
+    if (plan_sweep(base, sizes, size_texts, size_count, repeat, params_json,
+                   &plan, err) != 0) {
+        sweep_plan_free(&plan, true);
+        return -1;
+    }
+    size_t queued = 0;
+    pthread_mutex_lock(&jobs->lock);
+    int rc = refuse_locked(jobs, plan.count, err);
+    if (rc == 0)
+        rc = enqueue_sweep_locked(jobs, &plan, params_json, sweep_id,
+                                  &queued, err);
+    pthread_mutex_unlock(&jobs->lock);
+    /* Queued jobs now belong to the workers; free only the rest. */
+    for (size_t i = 0; i < queued; i++)
+        plan.jobs[i] = NULL;
+    sweep_plan_free(&plan, true);
+    return rc;
+}
+
+static void deadline_after(struct timespec *ts, unsigned ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+bool wm_jobs_wait(wm_jobs *jobs, int64_t id, unsigned timeout_ms)
+{
+    struct timespec deadline;
+    deadline_after(&deadline, timeout_ms);
+    pthread_mutex_lock(&jobs->lock);
+    bool ended = jobs_find_active(jobs, id) == NULL;
+    while (!ended && timeout_ms > 0) {
+        int rc = pthread_cond_timedwait(&jobs->ended, &jobs->lock, &deadline);
+        ended = jobs_find_active(jobs, id) == NULL;
+        if (rc == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&jobs->lock);
+    return ended;
+}
+
+bool wm_jobs_progress_get(wm_jobs *jobs, int64_t id, wm_jobs_progress *out)
+{
+    pthread_mutex_lock(&jobs->lock);
+    job *j = jobs_find_active(jobs, id);
+    if (j) {
+        out->status = j->status;
+        out->bytes_done = atomic_load_explicit(&j->bytes_done,
+                                               memory_order_relaxed);
+        out->bytes_total = j->request.config.transfer.size_bytes;
+        out->started_ns = j->started_ns;
+    }
+    pthread_mutex_unlock(&jobs->lock);
+    return j != NULL;
+}
+
+void wm_jobs_metrics_get(wm_jobs *jobs, wm_jobs_metrics *out)
+{
+    pthread_mutex_lock(&jobs->lock);
+    *out = jobs->metrics;
+    out->queue_depth = jobs->queue_depth;
+    out->running = jobs->running;
+    out->workers = jobs->opts.workers;
+    out->queue_max = jobs->opts.queue_max;
+    pthread_mutex_unlock(&jobs->lock);
+}
+
+bool wm_jobs_accepting(wm_jobs *jobs)
+{
+    pthread_mutex_lock(&jobs->lock);
+    bool accepting = !jobs->stopping;
+    pthread_mutex_unlock(&jobs->lock);
+    return accepting;
+}
+
+/* Takes every queued job out of the queue (workers will not see them).
+ * Lock held. */
+static job *detach_queue_locked(wm_jobs *jobs)
+{
+    job *head = jobs->queue_head;
+    jobs->queue_head = jobs->queue_tail = NULL;
+    jobs->queue_depth = 0;
+    return head;
+}
+
+/* Marks the queued runs failed, "interrupted by shutdown", and forgets
+ * them. Returns how many there were. */
+static uint64_t fail_queued(wm_jobs *jobs, job *head)
+{
+    uint64_t count = 0;
+    while (head) {
+        job *j = head;
+        head = j->next;
+        wm_error err = {0};
+        if (wm_store_fail_run(jobs->store, j->id,
+                              WM_STORE_CODE_INTERRUPTED,
+                              WM_STORE_MSG_SHUTDOWN, &err) != 0)
+            jobs_log("marking a queued run interrupted", &err);
+        else
+            count++;
+        pthread_mutex_lock(&jobs->lock);
+        jobs_unlink_active(jobs, j);
+        jobs_count_end(jobs, false, false, 0, 0);
+        pthread_cond_broadcast(&jobs->ended);
+        pthread_mutex_unlock(&jobs->lock);
+        jobs_after_end(jobs, j->sweep_id);
+        free(j);
+    }
+    return count;
+}
+
+/* Waits until no run executes or the deadline passes; true when none
+ * runs. */
+static bool drain_running(wm_jobs *jobs, unsigned deadline_ms)
+{
+    struct timespec deadline;
+    deadline_after(&deadline, deadline_ms);
+    pthread_mutex_lock(&jobs->lock);
+    while (jobs->running > 0 &&
+           pthread_cond_timedwait(&jobs->ended, &jobs->lock, &deadline) !=
+               ETIMEDOUT)
+        ;
+    bool idle = jobs->running == 0;
+    pthread_mutex_unlock(&jobs->lock);
+    return idle;
+}
+
+int wm_jobs_shutdown(wm_jobs *jobs, unsigned deadline_ms,
+                     uint64_t *interrupted, wm_error *err)
+{
+    if (interrupted)
+        *interrupted = 0;
+    pthread_mutex_lock(&jobs->lock);
+    bool already = jobs->shut_down || jobs->stopping;
+    jobs->stopping = true;
+    job *queued = already ? NULL : detach_queue_locked(jobs);
+    pthread_mutex_unlock(&jobs->lock);
+    if (already)
+        return 0;
+    uint64_t count = fail_queued(jobs, queued);
+    int rc = 0;
+    if (!drain_running(jobs, deadline_ms)) {
+        /* Stored as interrupted now, so that a kill -9 from here on loses
+         * nothing; their workers' late results are refused by the store. */
+        uint64_t marked = 0;
+        rc = wm_store_fail_unfinished(jobs->store, WM_STORE_CODE_INTERRUPTED,
+                                      WM_STORE_MSG_SHUTDOWN, &marked, err);
+        count += marked;
+    }
+    jobs_stop_workers(jobs);
+    jobs->shut_down = true;
+    if (interrupted)
+        *interrupted = count;
+    return rc;
+}
+
+void wm_jobs_free(wm_jobs *jobs)
+{
+    if (!jobs)
+        return;
+    if (!jobs->shut_down && wm_jobs_shutdown(jobs, 0, NULL, NULL) != 0)
+        fprintf(stderr, "wiremeter: jobs: shutdown did not store every "
+                        "interrupted run\n");
+    pthread_mutex_destroy(&jobs->lock);
+    pthread_cond_destroy(&jobs->work);
+    pthread_cond_destroy(&jobs->ended);
+    free(jobs->threads);
+    free(jobs);
+}
