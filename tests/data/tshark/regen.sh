@@ -1,0 +1,28 @@
+#!/bin/sh
+# Regenerates the synthetic pcaps and what tshark says of each packet in
+# them (*.fields, tab-separated with a header line). The unit test
+# test_tshark_agreement.c compares our analysis with these files, so that
+# the suite needs no tshark at run time; run this after adding a scenario
+# to gen_pcaps.py, and commit both kinds of file.
+# Generated with: TShark (Wireshark) 4.0.17 (Debian 12).
+set -eu
+dir=$(cd "$(dirname "$0")" && pwd)
+python3 "$dir/gen_pcaps.py" "$dir"
+fields="frame.number frame.time_relative ip.src ip.dst ipv6.src ipv6.dst
+tcp.srcport tcp.dstport tcp.stream frame.len tcp.flags tcp.seq tcp.ack
+tcp.window_size tcp.len tcp.analysis.retransmission
+tcp.analysis.fast_retransmission tcp.analysis.spurious_retransmission
+tcp.analysis.out_of_order tcp.analysis.duplicate_ack
+tcp.analysis.duplicate_ack_num tcp.analysis.duplicate_ack_frame
+tcp.analysis.lost_segment tcp.analysis.ack_lost_segment
+tcp.analysis.keep_alive tcp.analysis.keep_alive_ack
+tcp.analysis.window_update tcp.analysis.window_full tcp.analysis.zero_window
+tcp.analysis.zero_window_probe tcp.analysis.zero_window_probe_ack"
+args=""
+for f in $fields; do args="$args -e $f"; done
+for pcap in "$dir"/*.pcap; do
+    # shellcheck disable=SC2086
+    tshark -n -r "$pcap" -T fields -E header=y -E separator=/t $args \
+        > "${pcap%.pcap}.fields" 2>/dev/null
+    tshark -n -r "$pcap" -q -z conv,tcp 2>/dev/null > "${pcap%.pcap}.conv"
+done

@@ -1,0 +1,359 @@
+/* Agreement with tshark, data-driven: every tests/data/tshark/NAME.pcap
+ * comes with NAME.fields (tshark -T fields, one row per packet, a header
+ * naming the columns) and NAME.conv (tshark -z conv,tcp), both written by
+ * tests/data/tshark/regen.sh. For every packet and every column we print
+ * what tshark printed and compare; the frame counts of each conversation
+ * must equal tshark's too. Adding a case is adding a scenario to
+ * gen_pcaps.py and running regen.sh: this file does not change. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wm_analyze.h"
+#include "wm_trace.h"
+
+#define DATA_DIR WM_TEST_DATA "/tshark"
+#define MAX_COLUMNS 40
+#define MAX_LINE 4096
+
+typedef struct row_ctx {
+    const wm_packet *p;
+    const wm_packet_info *info;
+    size_t stream;
+} row_ctx;
+
+/* Our value of tshark's column `name`, as tshark prints it. */
+typedef void (*column_fn)(const row_ctx *r, char *buf, size_t len);
+
+static void flag(char *buf, size_t len, bool set)
+{
+    snprintf(buf, len, "%s", set ? "1" : "");
+}
+
+#define MARK_COLUMN(fname, mask)                                        \
+    static void fname(const row_ctx *r, char *buf, size_t len)          \
+    {                                                                   \
+        flag(buf, len, (r->info->marks & (mask)) != 0);                 \
+    }
+MARK_COLUMN(col_retrans, WM_MARK_ANY_RETRANSMISSION)
+MARK_COLUMN(col_fast, WM_MARK_FAST_RETRANSMISSION)
+MARK_COLUMN(col_spurious, WM_MARK_SPURIOUS_RETRANSMISSION)
+MARK_COLUMN(col_ooo, WM_MARK_OUT_OF_ORDER)
+MARK_COLUMN(col_dup, WM_MARK_DUP_ACK)
+MARK_COLUMN(col_lost, WM_MARK_LOST_SEGMENT)
+MARK_COLUMN(col_acked_unseen, WM_MARK_ACKED_UNSEEN)
+MARK_COLUMN(col_keep_alive, WM_MARK_KEEP_ALIVE)
+MARK_COLUMN(col_keep_alive_ack, WM_MARK_KEEP_ALIVE_ACK)
+MARK_COLUMN(col_window_update, WM_MARK_WINDOW_UPDATE)
+MARK_COLUMN(col_window_full, WM_MARK_WINDOW_FULL)
+MARK_COLUMN(col_zero_window, WM_MARK_ZERO_WINDOW)
+MARK_COLUMN(col_zwp, WM_MARK_ZERO_WINDOW_PROBE)
+MARK_COLUMN(col_zwp_ack, WM_MARK_ZERO_WINDOW_PROBE_ACK)
+
+static void col_frame(const row_ctx *r, char *buf, size_t len)
+{
+    snprintf(buf, len, "%" PRIu32, r->p->frame_no);
+}
+
+static void col_time(const row_ctx *r, char *buf, size_t len)
+{
+    int64_t ns = r->info->rel_time_ns;
+    snprintf(buf, len, "%" PRId64 ".%09" PRId64, ns / 1000000000,
+             ns % 1000000000);
+}
+
+static void addr_of(const wm_addr *a, int family, char *buf, size_t len)
+{
+    if (a->family == family)
+        wm_addr_format(a, buf, (unsigned)len);
+    else
+        buf[0] = '\0';
+}
+
+static void col_ip_src(const row_ctx *r, char *b, size_t n)
+{
+    addr_of(&r->p->src, 4, b, n);
+}
+static void col_ip_dst(const row_ctx *r, char *b, size_t n)
+{
+    addr_of(&r->p->dst, 4, b, n);
+}
+static void col_ip6_src(const row_ctx *r, char *b, size_t n)
+{
+    addr_of(&r->p->src, 6, b, n);
+}
+static void col_ip6_dst(const row_ctx *r, char *b, size_t n)
+{
+    addr_of(&r->p->dst, 6, b, n);
+}
+
+#define UINT_COLUMN(fname, expr)                                        \
+    static void fname(const row_ctx *r, char *buf, size_t len)          \
+    {                                                                   \
+        snprintf(buf, len, "%" PRIu64, (uint64_t)(expr));               \
+    }
+UINT_COLUMN(col_sport, r->p->src_port)
+UINT_COLUMN(col_dport, r->p->dst_port)
+UINT_COLUMN(col_stream, r->stream)
+UINT_COLUMN(col_frame_len, r->p->frame_len)
+UINT_COLUMN(col_seq, r->info->rel_seq)
+UINT_COLUMN(col_window, r->info->window)
+UINT_COLUMN(col_len, r->p->payload_len)
+
+static void col_flags(const row_ctx *r, char *buf, size_t len)
+{
+    snprintf(buf, len, "0x%04x", r->p->flags);
+}
+
+static void col_ack(const row_ctx *r, char *buf, size_t len)
+{
+    /* Without the ACK flag tshark shows the raw field (our rel_ack is 0
+     * then, as docs/result.md says). */
+    uint32_t ack = (r->p->flags & WM_TCP_ACK) ? r->info->rel_ack : r->p->ack;
+    snprintf(buf, len, "%" PRIu32, ack);
+}
+
+static void col_dup_num(const row_ctx *r, char *buf, size_t len)
+{
+    if (r->info->marks & WM_MARK_DUP_ACK)
+        snprintf(buf, len, "%" PRIu32, r->info->dup_ack_num);
+    else
+        buf[0] = '\0';
+}
+
+static void col_dup_frame(const row_ctx *r, char *buf, size_t len)
+{
+    if (r->info->marks & WM_MARK_DUP_ACK)
+        snprintf(buf, len, "%" PRIu32, r->info->dup_ack_frame);
+    else
+        buf[0] = '\0';
+}
+
+static const struct {
+    const char *name;
+    column_fn fn;
+} columns[] = {
+    {"frame.number", col_frame}, {"frame.time_relative", col_time},
+    {"ip.src", col_ip_src}, {"ip.dst", col_ip_dst},
+    {"ipv6.src", col_ip6_src}, {"ipv6.dst", col_ip6_dst},
+    {"tcp.srcport", col_sport}, {"tcp.dstport", col_dport},
+    {"tcp.stream", col_stream}, {"frame.len", col_frame_len},
+    {"tcp.flags", col_flags}, {"tcp.seq", col_seq}, {"tcp.ack", col_ack},
+    {"tcp.window_size", col_window}, {"tcp.len", col_len},
+    {"tcp.analysis.retransmission", col_retrans},
+    {"tcp.analysis.fast_retransmission", col_fast},
+    {"tcp.analysis.spurious_retransmission", col_spurious},
+    {"tcp.analysis.out_of_order", col_ooo},
+    {"tcp.analysis.duplicate_ack", col_dup},
+    {"tcp.analysis.duplicate_ack_num", col_dup_num},
+    {"tcp.analysis.duplicate_ack_frame", col_dup_frame},
+    {"tcp.analysis.lost_segment", col_lost},
+    {"tcp.analysis.ack_lost_segment", col_acked_unseen},
+    {"tcp.analysis.keep_alive", col_keep_alive},
+    {"tcp.analysis.keep_alive_ack", col_keep_alive_ack},
+    {"tcp.analysis.window_update", col_window_update},
+    {"tcp.analysis.window_full", col_window_full},
+    {"tcp.analysis.zero_window", col_zero_window},
+    {"tcp.analysis.zero_window_probe", col_zwp},
+    {"tcp.analysis.zero_window_probe_ack", col_zwp_ack},
+};
+
+/* Expert-info columns print "1" once per item ("1,1" for a duplicate
+ * ACK, which carries two): what matters is present or not. */
+static bool is_mark_column(const char *name)
+{
+    return strncmp(name, "tcp.analysis.", 13) == 0 &&
+           strcmp(name, "tcp.analysis.duplicate_ack_num") != 0 &&
+           strcmp(name, "tcp.analysis.duplicate_ack_frame") != 0;
+}
+
+static column_fn column_named(const char *name)
+{
+    for (size_t i = 0; i < sizeof columns / sizeof columns[0]; i++)
+        if (strcmp(columns[i].name, name) == 0)
+            return columns[i].fn;
+    fail_msg("tshark column %s has no counterpart here", name);
+    return NULL;
+}
+
+/* Splits a tab-separated line in place; empty fields are kept. */
+static size_t split_tabs(char *line, char **fields, size_t max)
+{
+    line[strcspn(line, "\r\n")] = '\0';
+    size_t n = 0;
+    for (char *p = line; n < max;) {
+        fields[n++] = p;
+        char *tab = strchr(p, '\t');
+        if (!tab)
+            break;
+        *tab = '\0';
+        p = tab + 1;
+    }
+    return n;
+}
+
+/* The packet of frame number `frame`, found through the analysis. */
+static bool find_frame(const wm_analysis *a, const wm_trace *t,
+                       uint32_t frame, row_ctx *out)
+{
+    for (size_t k = 0; k < a->count; k++) {
+        const wm_connection *c = &a->connections[k];
+        for (size_t i = 0; i < c->packet_count; i++) {
+            const wm_packet *p = &t->packets[c->packets[i].packet];
+            if (p->frame_no == frame) {
+                *out = (row_ctx){.p = p, .info = &c->packets[i], .stream = k};
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static int compare_row(const char *name, char **head, char **vals,
+                       size_t n, const wm_analysis *a, const wm_trace *t)
+{
+    row_ctx r;
+    uint32_t frame = (uint32_t)strtoul(vals[0], NULL, 10);
+    if (!find_frame(a, t, frame, &r)) {
+        print_error("%s: frame %u not in our analysis\n", name, frame);
+        return 1;
+    }
+    int bad = 0;
+    for (size_t c = 0; c < n; c++) {
+        char ours[128];
+        column_named(head[c])(&r, ours, sizeof ours);
+        bool same = is_mark_column(head[c])
+                        ? (ours[0] != '\0') == (vals[c][0] != '\0')
+                        : strcmp(ours, vals[c]) == 0;
+        if (!same) {
+            print_error("%s frame %u %s: tshark '%s', wiremeter '%s'\n",
+                        name, frame, head[c], vals[c], ours);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+static int compare_fields(const char *name, const char *path,
+                          const wm_analysis *a, const wm_trace *t,
+                          size_t *rows)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char header[MAX_LINE], line[MAX_LINE];
+    char *head[MAX_COLUMNS], *vals[MAX_COLUMNS];
+    assert_non_null(fgets(header, sizeof header, f));
+    size_t n = split_tabs(header, head, MAX_COLUMNS);
+    assert_string_equal(head[0], "frame.number");
+    int bad = 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t m = split_tabs(line, vals, MAX_COLUMNS);
+        assert_int_equal(m, n);
+        bad += compare_row(name, head, vals, n, a, t);
+        (*rows)++;
+    }
+    fclose(f);
+    return bad;
+}
+
+/* "A:port <-> B:port  framesBA bytes unit  framesAB bytes unit  total..." */
+static int compare_conv(const char *name, const char *path,
+                        const wm_analysis *a)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[MAX_LINE];
+    size_t k = 0;
+    int bad = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strstr(line, "<->"))
+            continue;
+        char left[80], right[80], u1[16], u2[16];
+        unsigned long to_left, to_right, b1, b2, total;
+        int got = sscanf(line, "%79s <-> %79s %lu %lu %15s %lu %lu %15s %lu",
+                         left, right, &to_left, &b1, u1, &to_right, &b2, u2,
+                         &total);
+        assert_int_equal(got, 9);
+        assert_true(k < a->count);
+        const wm_connection *c = &a->connections[k++];
+        unsigned left_port = (unsigned)strtoul(strrchr(left, ':') + 1,
+                                               NULL, 10);
+        wm_side l = c->side[WM_SIDE_CLIENT].port == left_port
+                        ? WM_SIDE_CLIENT : WM_SIDE_SERVER;
+        if (c->side[l].packets != to_right || c->side[!l].packets != to_left ||
+            wm_connection_packets(c) != total) {
+            print_error("%s conversation %zu: tshark %lu/%lu/%lu frames, "
+                        "wiremeter %" PRIu64 "/%" PRIu64 "\n", name, k - 1,
+                        to_right, to_left, total, c->side[l].packets,
+                        c->side[!l].packets);
+            bad++;
+        }
+    }
+    fclose(f);
+    if (k != a->count) {
+        print_error("%s: tshark %zu conversations, wiremeter %zu\n", name, k,
+                    a->count);
+        bad++;
+    }
+    return bad;
+}
+
+static int check_case(const char *name, size_t *rows)
+{
+    char path[512];
+    wm_trace trace;
+    wm_analysis analysis;
+    wm_error err;
+    snprintf(path, sizeof path, "%s/%s.pcap", DATA_DIR, name);
+    if (wm_trace_read_file(path, &trace, &err) < 0)
+        fail_msg("%s: %s", path, err.message);
+    assert_int_equal(wm_analyze_trace(&trace, &analysis, &err), 0);
+    snprintf(path, sizeof path, "%s/%s.fields", DATA_DIR, name);
+    int bad = compare_fields(name, path, &analysis, &trace, rows);
+    snprintf(path, sizeof path, "%s/%s.conv", DATA_DIR, name);
+    bad += compare_conv(name, path, &analysis);
+    wm_analysis_free(&analysis);
+    wm_trace_free(&trace);
+    return bad;
+}
+
+static void test_every_case_agrees(void **state)
+{
+    (void)state;
+    DIR *dir = opendir(DATA_DIR);
+    assert_non_null(dir);
+    size_t cases = 0, rows = 0;
+    int bad = 0;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".pcap") != 0)
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(len - 5), e->d_name);
+        bad += check_case(name, &rows);
+        cases++;
+    }
+    closedir(dir);
+    print_message("%zu captures, %zu packets compared with tshark\n", cases,
+                  rows);
+    assert_true(cases >= 10);
+    assert_int_equal(bad, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_case_agrees),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
