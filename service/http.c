@@ -308,13 +308,14 @@ int wm_http_start(const wm_http_options *opts, wm_http_daemon **out,
         flags |= MHD_USE_IPv6;
     d->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, d,
+        /* First, so that MHD's messages about the options go to it too. */
+        MHD_OPTION_EXTERNAL_LOGGER, on_log, d,
         MHD_OPTION_SOCK_ADDR, opts->addr,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, d,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
         MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_BYTES,
-        MHD_OPTION_EXTERNAL_LOGGER, on_log, d,
         MHD_OPTION_END);
     if (!d->mhd) {
         free(d);
