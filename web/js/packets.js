@@ -1,0 +1,117 @@
+// packets: the run's packet list, a page at a time from GET
+// /runs/{id}/packets, laid out like Wireshark's (No., Time, Source,
+// Destination, Length, Info), with handshake and closure rows marked. Also
+// fetches the whole list for the time–sequence graph, up to a limit.
+
+import * as api from './api.js';
+import * as fmt from './format.js';
+
+export const PAGE_SIZE = 50;
+const BULK_PAGE = 1000;
+const BULK_MAX = 20000;
+
+function address(ip, port) {
+  return ip && ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function cell(text, className, exact) {
+  const td = document.createElement('td');
+  if (className) td.className = className;
+  td.textContent = text;
+  if (exact !== undefined) {
+    td.dataset.value = String(exact);
+    td.title = String(exact);
+  }
+  return td;
+}
+
+function packetRow(p) {
+  const tr = document.createElement('tr');
+  tr.dataset.role = p.role || '';
+  tr.dataset.no = String(p.no);
+  if (p.role === 'handshake' || p.role === 'closure') tr.classList.add(`row-${p.role}`);
+  if (p.analysis && p.analysis.length) tr.classList.add('row-analysis');
+  const no = cell(String(p.no), 'num');
+  if (p.role === 'handshake' || p.role === 'closure') {
+    const mark = document.createElement('span');
+    mark.className = 'visually-hidden';
+    mark.textContent = ` (${p.role})`;
+    no.appendChild(mark);
+  }
+  const info = cell(p.info || '', 'info');
+  if (p.analysis && p.analysis.length) {
+    const tag = document.createElement('span');
+    tag.className = 'tag warn';
+    tag.textContent = p.analysis.join(', ').replaceAll('_', ' ');
+    info.prepend(tag, ' ');
+  }
+  tr.append(no, cell(fmt.seconds6(p.time_ns), 'num mono', p.time_ns),
+    cell(address(p.source, p.source_port), 'mono'), cell(address(p.destination, p.destination_port), 'mono'),
+    cell(fmt.integer(p.length), 'num', p.length), cell(p.flags || '', 'flags'), info);
+  return tr;
+}
+
+export class PacketList {
+  constructor(root, onError) {
+    this.tbody = root.querySelector('#packet-table tbody');
+    this.prev = root.querySelector('#page-prev');
+    this.next = root.querySelector('#page-next');
+    this.info = root.querySelector('#page-info');
+    this.onError = onError;
+    this.prev.addEventListener('click', () => this.show(this.offset - PAGE_SIZE));
+    this.next.addEventListener('click', () => this.show(this.offset + PAGE_SIZE));
+    this.runId = null;
+  }
+
+  open(runId, total) {
+    this.runId = runId;
+    this.total = total;
+    return this.show(0);
+  }
+
+  async show(offset) {
+    const runId = this.runId;
+    this.offset = Math.max(0, offset);
+    let page;
+    try {
+      page = await api.getPackets(runId, this.offset, PAGE_SIZE);
+    } catch (err) {
+      this.onError(err);
+      return;
+    }
+    if (runId !== this.runId) return; // another run was opened meanwhile
+    if (page.total !== null) this.total = page.total;
+    this.tbody.replaceChildren(...page.packets.map(packetRow));
+    const last = this.offset + page.packets.length;
+    const total = this.total ?? last;
+    this.info.textContent = total
+      ? `Packets ${fmt.integer(this.offset + 1)}–${fmt.integer(last)} of ${fmt.integer(total)}`
+      : 'No packets';
+    this.prev.disabled = this.offset === 0;
+    this.next.disabled = last >= total;
+  }
+}
+
+// Every packet of a run (for the graph), at most BULK_MAX; returns
+// {packets, truncated}. A daemon whose page limit is smaller than
+// BULK_PAGE names "limit" in its error; the pages are then made smaller.
+export async function fetchAll(runId, signal) {
+  const packets = [];
+  let limit = BULK_PAGE;
+  while (packets.length < BULK_MAX) {
+    let page;
+    try {
+      page = await api.getPackets(runId, packets.length, limit, signal);
+    } catch (err) {
+      if (err instanceof api.ApiError && err.parameter === 'limit' && limit > PAGE_SIZE) {
+        limit = PAGE_SIZE;
+        continue;
+      }
+      throw err;
+    }
+    packets.push(...page.packets);
+    const total = page.total ?? Infinity;
+    if (page.packets.length < limit || packets.length >= total) return { packets, truncated: false };
+  }
+  return { packets, truncated: true };
+}

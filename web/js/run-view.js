@@ -1,0 +1,227 @@
+// run-view: one run at #/runs/{id}: summary cards, the handshake/closure
+// ladder, the time–sequence graph, the packet list, the pcap link and the
+// raw JSON. A run still under way is followed until it ends, then drawn.
+// Every figure keeps the API's exact value in data-value, so what is shown
+// can be checked against GET /runs/{id}.
+
+import * as api from './api.js';
+import * as fmt from './format.js';
+import { drawLadder } from './ladder.js';
+import { chartAvailable, drawTimeSequence } from './charts.js';
+import { PacketList, fetchAll } from './packets.js';
+import { follow } from './progress.js';
+import { isFinal, runSize } from './model.js';
+
+function endpointText(ep) {
+  if (!ep) return '—';
+  return ep.ip.includes(':') ? `[${ep.ip}]:${ep.port}` : `${ep.ip}:${ep.port}`;
+}
+
+function card(field, label, text, exact, unit, sub) {
+  const div = document.createElement('div');
+  div.className = 'card';
+  div.dataset.card = field;
+  const dt = document.createElement('p');
+  dt.className = 'card-label';
+  dt.textContent = label;
+  const dd = document.createElement('p');
+  dd.className = 'card-value';
+  dd.dataset.field = field;
+  fmt.setValue(dd, text, exact, unit);
+  div.append(dt, dd);
+  if (sub) {
+    const s = document.createElement('p');
+    s.className = 'card-sub';
+    s.textContent = sub;
+    div.appendChild(s);
+  }
+  return div;
+}
+
+function connectionNote(c) {
+  if (!c) return '';
+  const parts = [`IPv${c.ip_version}`];
+  if (c.mss && c.mss.client) parts.push(`MSS ${c.mss.client}/${c.mss.server ?? '?'}`);
+  if (c.window_scale && c.window_scale.client !== null && c.window_scale.client !== undefined) {
+    parts.push(`WS ${c.window_scale.client}/${c.window_scale.server ?? '?'}`);
+  }
+  if (c.sack_permitted) parts.push('SACK');
+  if (c.timestamps) parts.push('TS');
+  return parts.join(' · ');
+}
+
+export function buildCards(result) {
+  const c = result.connection || {};
+  const t = result.totals || {};
+  const tm = result.timing || {};
+  const avg = result.average_packet_size || {};
+  const cap = result.capture || {};
+  const integ = result.integrity || {};
+  const endpoints = `${endpointText(c.client)} → ${endpointText(c.server)}`;
+  const dropped = cap.dropped ?? null;
+  const dropsSub = [`${fmt.integer(cap.received)} received`];
+  if (cap.if_dropped) dropsSub.push(`${fmt.integer(cap.if_dropped)} by the interface`);
+  dropsSub.push(cap.complete ? 'capture complete' : 'capture incomplete');
+  const verified = integ.verified ? 'verified' : 'NOT verified';
+  return [
+    card('endpoints', 'Endpoints (client → server)', endpoints, endpoints, '', connectionNote(c)),
+    card('packets', 'Packets', fmt.integer(t.packets), t.packets, 'packets',
+      `${fmt.integer(t.client_to_server)} from client · ${fmt.integer(t.server_to_client)} from server · ${fmt.integer(t.data_packets)} with data`),
+    card('total_ns', 'Total time', fmt.duration(tm.total_ns), tm.total_ns, 'ns',
+      `handshake ${fmt.duration(tm.handshake_ns)} · transfer ${fmt.duration(tm.transfer_ns)} · closure ${fmt.duration(tm.closure_ns)}`),
+    card('average_packet_size', 'Average packet size', fmt.bytes(avg.all), avg.all, 'bytes',
+      `data packets: ${fmt.bytes(avg.data)} · ${fmt.bytes(t.wire_bytes)} on the wire`),
+    card('throughput_bps', 'Throughput', fmt.bitrate(tm.throughput_bps), tm.throughput_bps, 'bit/s',
+      `${fmt.bytes(integ.received_bytes ?? t.payload_bytes)} payload, ${verified}`),
+    card('dropped', 'Drops', fmt.integer(dropped), dropped, 'frames', dropsSub.join(' · ')),
+  ];
+}
+
+function middleText(result) {
+  const t = result.totals || {};
+  const hs = (result.handshake && result.handshake.packets) || [];
+  const cl = (result.closure && result.closure.packets) || [];
+  const n = Math.max(0, (t.packets ?? 0) - hs.length - cl.length);
+  const payload = t.payload_bytes;
+  return `${fmt.integer(n)} packets of data transfer (${fmt.bytes(payload)} payload)`;
+}
+
+export class RunView {
+  constructor(root, { onDeleted, confirmDelete, announce }) {
+    this.root = root;
+    this.el = (id) => root.querySelector(`#${id}`);
+    this.onDeleted = onDeleted;
+    this.confirmDelete = confirmDelete;
+    this.announce = announce;
+    this.packets = new PacketList(root, (err) => this.showError(err.message));
+    this.tsgChart = null;
+    this.controller = null;
+    this.run = null;
+    this.el('run-delete').addEventListener('click', () => this.remove());
+    this.el('raw-details').addEventListener('toggle', () => this.fillRaw());
+  }
+
+  showError(message) {
+    const box = this.el('run-error');
+    box.textContent = message;
+    box.hidden = !message;
+  }
+
+  close() {
+    if (this.controller) this.controller.abort();
+    this.controller = null;
+  }
+
+  reset(id) {
+    this.run = null;
+    this.el('run-title').textContent = `Run ${id}`;
+    this.el('run-subtitle').textContent = '';
+    this.el('run-status').textContent = '';
+    this.el('run-status').className = 'badge';
+    this.el('run-pcap').hidden = true;
+    this.el('run-body').hidden = true;
+    this.el('run-progress').replaceChildren();
+    this.el('run-progress').hidden = true;
+    this.el('raw-details').open = false;
+    this.el('raw-json').textContent = '';
+    this.el('cards').replaceChildren();
+    this.showError('');
+  }
+
+  async open(id) {
+    this.close();
+    this.controller = new AbortController();
+    const { signal } = this.controller;
+    this.id = id;
+    this.reset(id);
+    try {
+      let run = await api.getRun(id, signal);
+      this.header(run);
+      if (!isFinal(run.status)) {
+        run = await follow(this.el('run-progress'), id, run.params && run.params.size_text, signal);
+        this.header(run);
+      }
+      if (signal.aborted) return;
+      this.run = run;
+      if (run.status === 'failed') {
+        this.showError(`This run failed: ${(run.error && run.error.message) || 'no reason given'}`);
+        return;
+      }
+      this.el('run-progress').hidden = true;
+      await this.render(run, signal);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      this.showError(err.status === 404 ? `There is no run ${id} (deleted, or never made).` : err.message);
+    }
+  }
+
+  header(run) {
+    const size = runSize(run);
+    const p = run.params || {};
+    const bits = [`${fmt.bytes(size)} ${p.direction || ''}`.trim()];
+    if (p.chunk) bits.push(`chunk ${fmt.bytes(p.chunk)}`);
+    if (p.nodelay) bits.push('TCP_NODELAY');
+    if (run.label) bits.push(`“${run.label}”`);
+    bits.push(fmt.clock(run.created_ns));
+    this.el('run-title').textContent = `Run ${run.id}`;
+    const sub = this.el('run-subtitle');
+    sub.textContent = bits.join(' · ');
+    sub.dataset.size = String(size);
+    const badge = this.el('run-status');
+    badge.textContent = run.status;
+    badge.className = `badge status-${run.status}`;
+    const pcap = this.el('run-pcap');
+    pcap.href = api.pcapUrl(run);
+    pcap.setAttribute('download', `wiremeter-run-${run.id}.pcap`);
+    pcap.hidden = run.status !== 'done';
+    document.title = `Run ${run.id} · ${fmt.bytes(size)} · wiremeter`;
+  }
+
+  async render(run, signal) {
+    const result = run.result;
+    this.el('run-body').hidden = false;
+    this.el('cards').replaceChildren(...buildCards(result));
+    drawLadder(this.el('ladder'), result, middleText(result));
+    const total = result.totals && result.totals.packets;
+    const listed = this.packets.open(run.id, total);
+    const graphed = this.drawGraph(run.id, signal);
+    await Promise.all([listed, graphed]);
+    this.root.dataset.renderedRun = String(run.id);
+    this.announce(`Run ${run.id} loaded: ${fmt.integer(total)} packets in ${fmt.duration(result.timing && result.timing.total_ns)}.`);
+  }
+
+  async drawGraph(id, signal) {
+    const note = this.el('tsg-note');
+    note.textContent = '';
+    if (!chartAvailable()) {
+      note.textContent = 'Chart.js is not available at /vendor/chart.js, so the graph cannot be drawn.';
+      return;
+    }
+    try {
+      const { packets, truncated } = await fetchAll(id, signal);
+      if (signal.aborted) return;
+      this.tsgChart = drawTimeSequence(this.el('chart-tsg'), packets, this.tsgChart);
+      if (truncated) note.textContent = `Only the first ${fmt.integer(packets.length)} packets are drawn.`;
+    } catch (err) {
+      if (err.name !== 'AbortError') note.textContent = `The packet list could not be read: ${err.message}`;
+    }
+  }
+
+  fillRaw() {
+    const details = this.el('raw-details');
+    if (!details.open || !this.run) return;
+    this.el('raw-json').textContent = JSON.stringify(this.run, null, 2);
+  }
+
+  async remove() {
+    if (!this.id) return;
+    const ok = await this.confirmDelete(this.id);
+    if (!ok) return;
+    try {
+      await api.deleteRun(this.id);
+      this.onDeleted(this.id);
+    } catch (err) {
+      this.showError(err.message);
+    }
+  }
+}
