@@ -148,8 +148,9 @@ static int append_info(wm_connection *conn, conn_build *c, wm_error *err)
 
 /* The connection p belongs to, created when its tuple is new or reused. */
 static int connection_for(builder *b, const wm_packet *p, uint32_t *index,
-                          int *dir, wm_error *err)
+                          int *dir, bool *reused_tuple, wm_error *err)
 {
+    *reused_tuple = false;
     if ((b->out->count + 1) * 2 > b->slot_count && grow_slots(b, err) < 0)
         return -1;
     size_t slot = find_slot(b, p);
@@ -159,10 +160,12 @@ static int connection_for(builder *b, const wm_packet *p, uint32_t *index,
         if (!wm_analyze_flow_reuses(&b->builds[*index].state, *dir, p))
             return 0;
     }
+    bool reused = b->slots[slot] != 0;
     if (new_connection(b, p, index, err) < 0)
         return -1;
     b->slots[slot] = *index + 1;
     *dir = 0;
+    *reused_tuple = reused;
     return 0;
 }
 
@@ -172,7 +175,8 @@ static int add_packet(builder *b, const wm_trace *trace, size_t i,
     const wm_packet *p = &trace->packets[i];
     uint32_t index = 0; /* connection_for sets both when it returns 0; */
     int dir = 0;        /* gcc -O2 cannot see through wm_error_set */
-    if (connection_for(b, p, &index, &dir, err) < 0)
+    bool reused_tuple = false;
+    if (connection_for(b, p, &index, &dir, &reused_tuple, err) < 0)
         return -1;
     wm_connection *conn = &b->out->connections[index];
     conn_build *c = &b->builds[index];
@@ -183,6 +187,8 @@ static int add_packet(builder *b, const wm_trace *trace, size_t i,
     info->from = (wm_side)dir;
     info->rel_time_ns = p->ts_ns - trace->first_ts_ns;
     wm_analyze_flow_step(&c->state, dir, p, info);
+    if (reused_tuple)
+        info->marks |= WM_MARK_PORTS_REUSED;
     return 0;
 }
 

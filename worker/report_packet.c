@@ -13,28 +13,31 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Wireshark's expert names (docs/result.md), and its Info prefixes. */
+/* Wireshark's expert names (docs/result.md) and Info prefixes, in the
+ * order its Info column shows them: packet-tcp.c prepends each in turn,
+ * so the last it adds comes first. The retransmission kinds are one
+ * prefix between them (info_prefix). */
 static const struct {
     uint32_t mark;
     const char *name;
-    const char *info; /* NULL: no prefix (the retransmission kinds name
-                         themselves once, see info_prefix) */
+    const char *info; /* NULL: written by info_prefix itself */
 } mark_names[] = {
-    {WM_MARK_RETRANSMISSION, "retransmission", NULL},
-    {WM_MARK_FAST_RETRANSMISSION, "fast_retransmission", NULL},
-    {WM_MARK_SPURIOUS_RETRANSMISSION, "spurious_retransmission", NULL},
-    {WM_MARK_OUT_OF_ORDER, "out_of_order", "TCP Out-Of-Order"},
-    {WM_MARK_DUP_ACK, "duplicate_ack", NULL},
-    {WM_MARK_LOST_SEGMENT, "lost_segment", "TCP Previous segment not captured"},
-    {WM_MARK_ACKED_UNSEEN, "acked_unseen_segment", "TCP ACKed unseen segment"},
-    {WM_MARK_KEEP_ALIVE, "keep_alive", "TCP Keep-Alive"},
-    {WM_MARK_KEEP_ALIVE_ACK, "keep_alive_ack", "TCP Keep-Alive ACK"},
-    {WM_MARK_WINDOW_UPDATE, "window_update", "TCP Window Update"},
-    {WM_MARK_WINDOW_FULL, "window_full", "TCP Window Full"},
-    {WM_MARK_ZERO_WINDOW, "zero_window", "TCP ZeroWindow"},
-    {WM_MARK_ZERO_WINDOW_PROBE, "zero_window_probe", "TCP ZeroWindowProbe"},
     {WM_MARK_ZERO_WINDOW_PROBE_ACK, "zero_window_probe_ack",
      "TCP ZeroWindowProbeAck"},
+    {WM_MARK_ZERO_WINDOW, "zero_window", "TCP ZeroWindow"},
+    {WM_MARK_ZERO_WINDOW_PROBE, "zero_window_probe", "TCP ZeroWindowProbe"},
+    {WM_MARK_DUP_ACK, "duplicate_ack", NULL},
+    {WM_MARK_KEEP_ALIVE_ACK, "keep_alive_ack", "TCP Keep-Alive ACK"},
+    {WM_MARK_KEEP_ALIVE, "keep_alive", "TCP Keep-Alive"},
+    {WM_MARK_WINDOW_FULL, "window_full", "TCP Window Full"},
+    {WM_MARK_WINDOW_UPDATE, "window_update", "TCP Window Update"},
+    {WM_MARK_ACKED_UNSEEN, "acked_unseen_segment", "TCP ACKed unseen segment"},
+    {WM_MARK_LOST_SEGMENT, "lost_segment", "TCP Previous segment not captured"},
+    {WM_MARK_OUT_OF_ORDER, "out_of_order", "TCP Out-Of-Order"},
+    {WM_MARK_FAST_RETRANSMISSION, "fast_retransmission", NULL},
+    {WM_MARK_SPURIOUS_RETRANSMISSION, "spurious_retransmission", NULL},
+    {WM_MARK_RETRANSMISSION, "retransmission", NULL},
+    {WM_MARK_PORTS_REUSED, "ports_reused", "TCP Port numbers reused"},
 };
 
 #define MARK_NAME_COUNT (sizeof mark_names / sizeof mark_names[0])
@@ -61,21 +64,29 @@ static void text_add(text *t, const char *fmt, ...)
         t->used = sizeof t->buf - 1;
 }
 
-/* Wireshark marks a retransmission once, by its most specific kind. */
+/* The prefixes, in mark_names' order; a retransmission is named once, by
+ * its most specific kind, where the table lists the three. */
 static void info_prefix(const wm_packet_info *info, text *t)
 {
-    if (info->marks & WM_MARK_SPURIOUS_RETRANSMISSION)
-        text_add(t, "[TCP Spurious Retransmission] ");
-    else if (info->marks & WM_MARK_FAST_RETRANSMISSION)
-        text_add(t, "[TCP Fast Retransmission] ");
-    else if (info->marks & WM_MARK_RETRANSMISSION)
-        text_add(t, "[TCP Retransmission] ");
-    if (info->marks & WM_MARK_DUP_ACK)
-        text_add(t, "[TCP Dup ACK %" PRIu32 "#%" PRIu32 "] ",
-                 info->dup_ack_frame, info->dup_ack_num);
-    for (size_t i = 0; i < MARK_NAME_COUNT; i++)
-        if ((info->marks & mark_names[i].mark) && mark_names[i].info)
+    for (size_t i = 0; i < MARK_NAME_COUNT; i++) {
+        uint32_t mark = mark_names[i].mark;
+        if (!(info->marks & mark))
+            continue;
+        if (mark_names[i].info)
             text_add(t, "[%s] ", mark_names[i].info);
+        else if (mark == WM_MARK_DUP_ACK)
+            text_add(t, "[TCP Dup ACK %" PRIu32 "#%" PRIu32 "] ",
+                     info->dup_ack_frame, info->dup_ack_num);
+        else if (mark == WM_MARK_FAST_RETRANSMISSION)
+            text_add(t, "[TCP Fast Retransmission] ");
+        else if (mark == WM_MARK_SPURIOUS_RETRANSMISSION &&
+                 !(info->marks & WM_MARK_FAST_RETRANSMISSION))
+            text_add(t, "[TCP Spurious Retransmission] ");
+        else if (mark == WM_MARK_RETRANSMISSION &&
+                 !(info->marks & (WM_MARK_FAST_RETRANSMISSION |
+                                  WM_MARK_SPURIOUS_RETRANSMISSION)))
+            text_add(t, "[TCP Retransmission] ");
+    }
 }
 
 /* The sender's view of SACK blocks is in the receiver's sequence space:

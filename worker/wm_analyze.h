@@ -38,6 +38,8 @@ enum wm_mark {
     WM_MARK_ZERO_WINDOW_PROBE = 1u << 11,
     WM_MARK_KEEP_ALIVE_ACK = 1u << 14,
     WM_MARK_ZERO_WINDOW_PROBE_ACK = 1u << 15,
+    WM_MARK_PORTS_REUSED = 1u << 16,  /* a SYN opening a new connection
+                                         on a 4-tuple seen before */
     WM_MARK_HANDSHAKE = 1u << 12,     /* one of SYN, SYN-ACK, ACK */
     WM_MARK_CLOSURE = 1u << 13,       /* part of the FIN/RST exchange */
 };
