@@ -2,7 +2,8 @@
  * comes with NAME.fields (tshark -T fields, one row per packet, a header
  * naming the columns) and NAME.conv (tshark -z conv,tcp), both written by
  * tests/data/tshark/regen.sh. For every packet and every column we print
- * what tshark printed and compare; the frame counts of each conversation
+ * what tshark printed and compare (the Info column through the report's
+ * packet row, so that its text is Wireshark's); the frame counts of each conversation
  * must equal tshark's too. Adding a case is adding a scenario to
  * gen_pcaps.py and running regen.sh: this file does not change. */
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "wm_analyze.h"
+#include "wm_report.h"
 #include "wm_trace.h"
 
 #define DATA_DIR WM_TEST_DATA "/tshark"
@@ -29,6 +31,9 @@ typedef struct row_ctx {
     const wm_packet *p;
     const wm_packet_info *info;
     size_t stream;
+    const wm_trace *trace;        /* for the report's packet row */
+    const wm_analysis *analysis;
+    size_t index;                 /* of info in its connection */
 } row_ctx;
 
 /* Our value of tshark's column `name`, as tshark prints it. */
@@ -138,6 +143,17 @@ static void col_dup_frame(const row_ctx *r, char *buf, size_t len)
         buf[0] = '\0';
 }
 
+/* The Info column, as the report's packet row writes it. */
+static void col_info(const row_ctx *r, char *buf, size_t len)
+{
+    const wm_connection *c = &r->analysis->connections[r->stream];
+    json_t *row = wm_report_packet(r->trace, r->analysis, c, r->index);
+    assert_non_null(row);
+    const char *info = json_string_value(json_object_get(row, "info"));
+    snprintf(buf, len, "%s", info ? info : "(none)");
+    json_decref(row);
+}
+
 static const struct {
     const char *name;
     column_fn fn;
@@ -165,6 +181,7 @@ static const struct {
     {"tcp.analysis.zero_window", col_zero_window},
     {"tcp.analysis.zero_window_probe", col_zwp},
     {"tcp.analysis.zero_window_probe_ack", col_zwp_ack},
+    {"_ws.col.Info", col_info},
 };
 
 /* Expert-info columns print "1" once per item ("1,1" for a duplicate
@@ -210,7 +227,9 @@ static bool find_frame(const wm_analysis *a, const wm_trace *t,
         for (size_t i = 0; i < c->packet_count; i++) {
             const wm_packet *p = &t->packets[c->packets[i].packet];
             if (p->frame_no == frame) {
-                *out = (row_ctx){.p = p, .info = &c->packets[i], .stream = k};
+                *out = (row_ctx){.p = p, .info = &c->packets[i],
+                                 .stream = k, .trace = t, .analysis = a,
+                                 .index = i};
                 return true;
             }
         }
@@ -229,7 +248,7 @@ static int compare_row(const char *name, char **head, char **vals,
     }
     int bad = 0;
     for (size_t c = 0; c < n; c++) {
-        char ours[128];
+        char ours[512];
         column_named(head[c])(&r, ours, sizeof ours);
         bool same = is_mark_column(head[c])
                         ? (ours[0] != '\0') == (vals[c][0] != '\0')

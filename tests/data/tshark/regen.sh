@@ -17,7 +17,8 @@ tcp.analysis.duplicate_ack_num tcp.analysis.duplicate_ack_frame
 tcp.analysis.lost_segment tcp.analysis.ack_lost_segment
 tcp.analysis.keep_alive tcp.analysis.keep_alive_ack
 tcp.analysis.window_update tcp.analysis.window_full tcp.analysis.zero_window
-tcp.analysis.zero_window_probe tcp.analysis.zero_window_probe_ack"
+tcp.analysis.zero_window_probe tcp.analysis.zero_window_probe_ack
+_ws.col.Info"
 args=""
 for f in $fields; do args="$args -e $f"; done
 for pcap in "$dir"/*.pcap; do
