@@ -1,5 +1,5 @@
-/* wm_jobs: the pool — queue, workers, waiting, counters and shutdown. One
- * run's execution is in jobs_run.c. See wm_jobs.h.
+/* wm_jobs: the pool — queue, workers, waiting and counters. One run's
+ * execution is in jobs_run.c, shutdown in jobs_shutdown.c. See wm_jobs.h.
  *
  * Lock order: the pool's lock may be held while calling the store (whose
  * own lock is then taken), never the other way round; workers call the
@@ -379,7 +379,7 @@ int wm_jobs_submit_sweep(wm_jobs *jobs, const wm_run_request *base,
     return rc;
 }
 
-static void deadline_after(struct timespec *ts, unsigned ms)
+void jobs_deadline_after(struct timespec *ts, unsigned ms)
 {
     clock_gettime(CLOCK_MONOTONIC, ts);
     ts->tv_sec += ms / 1000;
@@ -393,7 +393,7 @@ static void deadline_after(struct timespec *ts, unsigned ms)
 bool wm_jobs_wait(wm_jobs *jobs, int64_t id, unsigned timeout_ms)
 {
     struct timespec deadline;
-    deadline_after(&deadline, timeout_ms);
+    jobs_deadline_after(&deadline, timeout_ms);
     pthread_mutex_lock(&jobs->lock);
     bool ended = jobs_find_active(jobs, id) == NULL;
     while (!ended && timeout_ms > 0) {
@@ -440,97 +440,3 @@ bool wm_jobs_accepting(wm_jobs *jobs)
     return accepting;
 }
 
-/* Takes every queued job out of the queue (workers will not see them).
- * Lock held. */
-static job *detach_queue_locked(wm_jobs *jobs)
-{
-    job *head = jobs->queue_head;
-    jobs->queue_head = jobs->queue_tail = NULL;
-    jobs->queue_depth = 0;
-    return head;
-}
-
-/* Marks the queued runs failed, "interrupted by shutdown", and forgets
- * them. Returns how many there were. */
-static uint64_t fail_queued(wm_jobs *jobs, job *head)
-{
-    uint64_t count = 0;
-    while (head) {
-        job *j = head;
-        head = j->next;
-        wm_error err = {0};
-        if (wm_store_fail_run(jobs->store, j->id,
-                              WM_STORE_CODE_INTERRUPTED,
-                              WM_STORE_MSG_SHUTDOWN, &err) != 0)
-            jobs_log("marking a queued run interrupted", &err);
-        else
-            count++;
-        pthread_mutex_lock(&jobs->lock);
-        jobs_unlink_active(jobs, j);
-        jobs_count_end(jobs, false, false, 0, 0);
-        pthread_cond_broadcast(&jobs->ended);
-        pthread_mutex_unlock(&jobs->lock);
-        jobs_after_end(jobs, j->sweep_id);
-        free(j);
-    }
-    return count;
-}
-
-/* Waits until no run executes or the deadline passes; true when none
- * runs. */
-static bool drain_running(wm_jobs *jobs, unsigned deadline_ms)
-{
-    struct timespec deadline;
-    deadline_after(&deadline, deadline_ms);
-    pthread_mutex_lock(&jobs->lock);
-    while (jobs->running > 0 &&
-           pthread_cond_timedwait(&jobs->ended, &jobs->lock, &deadline) !=
-               ETIMEDOUT)
-        ;
-    bool idle = jobs->running == 0;
-    pthread_mutex_unlock(&jobs->lock);
-    return idle;
-}
-
-int wm_jobs_shutdown(wm_jobs *jobs, unsigned deadline_ms,
-                     uint64_t *interrupted, wm_error *err)
-{
-    if (interrupted)
-        *interrupted = 0;
-    pthread_mutex_lock(&jobs->lock);
-    bool already = jobs->shut_down || jobs->stopping;
-    jobs->stopping = true;
-    job *queued = already ? NULL : detach_queue_locked(jobs);
-    pthread_mutex_unlock(&jobs->lock);
-    if (already)
-        return 0;
-    uint64_t count = fail_queued(jobs, queued);
-    int rc = 0;
-    if (!drain_running(jobs, deadline_ms)) {
-        /* Stored as interrupted now, so that a kill -9 from here on loses
-         * nothing; their workers' late results are refused by the store. */
-        uint64_t marked = 0;
-        rc = wm_store_fail_unfinished(jobs->store, WM_STORE_CODE_INTERRUPTED,
-                                      WM_STORE_MSG_SHUTDOWN, &marked, err);
-        count += marked;
-    }
-    jobs_stop_workers(jobs);
-    jobs->shut_down = true;
-    if (interrupted)
-        *interrupted = count;
-    return rc;
-}
-
-void wm_jobs_free(wm_jobs *jobs)
-{
-    if (!jobs)
-        return;
-    if (!jobs->shut_down && wm_jobs_shutdown(jobs, 0, NULL, NULL) != 0)
-        fprintf(stderr, "wiremeter: jobs: shutdown did not store every "
-                        "interrupted run\n");
-    pthread_mutex_destroy(&jobs->lock);
-    pthread_cond_destroy(&jobs->work);
-    pthread_cond_destroy(&jobs->ended);
-    free(jobs->threads);
-    free(jobs);
-}

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "wm_jobs.h"
 
@@ -61,6 +62,9 @@ void jobs_after_end(wm_jobs *jobs, int64_t sweep_id);
 
 /* Tells the workers to quit once the queue is empty, and joins them. */
 void jobs_stop_workers(wm_jobs *jobs);
+
+/* ts = now + ms on the monotonic clock, the clock of the pool's waits. */
+void jobs_deadline_after(struct timespec *ts, unsigned ms);
 
 /* Prints a failure no caller can receive (a worker's) on stderr. */
 void jobs_log(const char *what, const wm_error *err);
