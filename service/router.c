@@ -87,11 +87,21 @@ static bool method_is(const wm_route *route, const char *method)
            (!strcmp(method, "HEAD") && !strcmp(route->method, "GET"));
 }
 
-static int method_not_allowed(wm_http_request *req)
+/* A pattern ending in {path} matches any GET path: it serves the page's
+ * files, and must not hide the API's own routes. */
+static bool is_catch_all(const wm_route *route)
+{
+    return strstr(route->pattern, "{path}") != NULL;
+}
+
+/* 405 with the methods of the routes matching the path (only the
+ * specific ones when any_route is false), or 404 when none does. */
+static int method_not_allowed(wm_http_request *req, bool any_route)
 {
     char allow[64] = "";
     for (size_t i = 0; i < N_ROUTES; i++) {
-        if (!match(routes[i].pattern, req->path, req) ||
+        if ((!any_route && is_catch_all(&routes[i])) ||
+            !match(routes[i].pattern, req->path, req) ||
             strstr(allow, routes[i].method))
             continue;
         if (allow[0])
@@ -158,17 +168,34 @@ static int authorized(wm_http_request *req)
     return 1;
 }
 
+static int call(wm_http_request *req, size_t i)
+{
+    req->route = (int)i;
+    int ok = authorized(req);
+    if (ok <= 0)
+        return ok;
+    return routes[i].handler(req);
+}
+
+/* Specific routes first: when one matches the path but not the method,
+ * the answer is 405 (GET /sweeps: Allow POST), not the catch-all's "no
+ * such file". Only then the catch-all. */
 int wm_router_dispatch(wm_http_request *req)
 {
+    bool path_known = false;
     for (size_t i = 0; i < N_ROUTES; i++) {
-        if (!method_is(&routes[i], req->method) ||
+        if (is_catch_all(&routes[i]) ||
             !match(routes[i].pattern, req->path, req))
             continue;
-        req->route = (int)i;
-        int ok = authorized(req);
-        if (ok <= 0)
-            return ok;
-        return routes[i].handler(req);
+        if (method_is(&routes[i], req->method))
+            return call(req, i);
+        path_known = true;
     }
-    return method_not_allowed(req);
+    if (path_known)
+        return method_not_allowed(req, false);
+    for (size_t i = 0; i < N_ROUTES; i++)
+        if (is_catch_all(&routes[i]) && method_is(&routes[i], req->method) &&
+            match(routes[i].pattern, req->path, req))
+            return call(req, i);
+    return method_not_allowed(req, true);
 }

@@ -5,8 +5,10 @@
  * labels requests by pattern, `wiremeter serve --print-routes` prints it,
  * and a test checks it against docs/openapi.json both ways. A pattern
  * segment "{id}" matches one segment (the handler validates it); a final
- * "{path}" matches the rest of the path. When a path matches but the
- * method does not, the answer is 405 with Allow; when nothing matches, 404.
+ * "{path}" matches the rest of the path, and is tried only after every
+ * other route: a path that an API route matches with another method is a
+ * 405, never a file of the page. When a path matches but the method does
+ * not, the answer is 405 with Allow; when nothing matches, 404.
  * HEAD is accepted wherever GET is. Token checks happen here, before any
  * handler: POST and DELETE need `Authorization: Bearer` when a token is
  * set (401 without one, 403 with a wrong one). */
