@@ -31,6 +31,27 @@ typedef struct sweep_ctx {
     uint64_t repeat, wait_s;
 } sweep_ctx;
 
+/* One item of the list; an empty one ("13B,,2kB") is refused rather
+ * than skipped, since it is most likely a size that was left out. */
+static int parse_size_item(sweep_ctx *c, const char *item, wm_error *err)
+{
+    if (c->size_count == MAX_SIZES)
+        return wm_error_param(err, WM_ERR_INVALID, "sizes",
+                              "sizes: allowed: up to %d sizes", MAX_SIZES);
+    if (item[0] == '\0')
+        return wm_error_param(err, WM_ERR_INVALID, "sizes",
+                              "sizes: an empty item; allowed: sizes separated "
+                              "by single commas, e.g. 13B,2kB,439kB,1MB");
+    if (wm_size_parse(item, c->limits.max_size_bytes,
+                      &c->sizes[c->size_count], err) != 0) {
+        snprintf(err->parameter, sizeof err->parameter, "sizes");
+        return -1;
+    }
+    snprintf(c->texts[c->size_count], sizeof c->texts[0], "%s", item);
+    c->size_count++;
+    return 0;
+}
+
 static int parse_sizes(sweep_ctx *c, const char *value, wm_error *err)
 {
     char copy[1024];
@@ -39,25 +60,11 @@ static int parse_sizes(sweep_ctx *c, const char *value, wm_error *err)
                               "sizes: too long; allowed: up to %d sizes",
                               MAX_SIZES);
     snprintf(copy, sizeof copy, "%s", value);
-    char *save = NULL;
     c->size_count = 0;
-    for (char *s = strtok_r(copy, ",", &save); s;
-         s = strtok_r(NULL, ",", &save)) {
-        if (c->size_count == MAX_SIZES)
-            return wm_error_param(err, WM_ERR_INVALID, "sizes",
-                                  "sizes: allowed: up to %d sizes", MAX_SIZES);
-        if (wm_size_parse(s, c->limits.max_size_bytes,
-                          &c->sizes[c->size_count], err) != 0) {
-            snprintf(err->parameter, sizeof err->parameter, "sizes");
+    char *rest = copy;
+    while (rest)
+        if (parse_size_item(c, strsep(&rest, ","), err) != 0)
             return -1;
-        }
-        snprintf(c->texts[c->size_count], sizeof c->texts[0], "%s", s);
-        c->size_count++;
-    }
-    if (c->size_count == 0)
-        return wm_error_param(err, WM_ERR_INVALID, "sizes",
-                              "sizes: a comma-separated list is needed, e.g. "
-                              "13B,2kB,439kB,1MB");
     return 0;
 }
 
