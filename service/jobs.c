@@ -354,11 +354,16 @@ int wm_jobs_submit_sweep(wm_jobs *jobs, const wm_run_request *base,
         return wm_error_param(err, WM_ERR_INVALID,
                               size_count ? "repeat" : "sizes",
                               "a sweep needs at least one size and one run");
+    /* Not WM_ERR_BUSY: such a sweep would never fit, so "retry later"
+     * would be a lie; it is the request that must change. */
     if (size_count > jobs->opts.queue_max ||
         repeat > jobs->opts.queue_max / size_count)
-        return wm_error_set(err, WM_ERR_BUSY,
-                            "a sweep of %zu runs exceeds the run queue (%u)",
-                            size_count * (size_t)repeat, jobs->opts.queue_max);
+        return wm_error_param(err, WM_ERR_INVALID, "repeat",
+                              "a sweep of %zu runs (sizes x repeat) is more "
+                              "than the run queue holds; allowed: up to %u "
+                              "runs (--queue)",
+                              size_count * (size_t)repeat,
+                              jobs->opts.queue_max);
     sweep_plan plan = {0};
     if (plan_sweep(base, sizes, size_texts, size_count, repeat, params_json,
                    &plan, err) != 0) {

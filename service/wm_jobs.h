@@ -105,8 +105,9 @@ int wm_jobs_submit(wm_jobs *jobs, const wm_run_request *request,
  * runs with their sweep id, each run's params being params_json with
  * "size" and "size_text" set to its own, and the request's size replaced
  * by sizes[i] (size_texts[i] for display; may be NULL). All or nothing:
- * when the queue cannot take every run, WM_ERR_BUSY and nothing is
- * stored. The sweep ends (status done) when its last run ends.
+ * when the queue cannot take every run now, WM_ERR_BUSY and nothing is
+ * stored; when it never could (more runs than queue_max), WM_ERR_INVALID
+ * naming "repeat". The sweep ends (status done) when its last run ends.
  * Run ids: wm_store_get_sweep. */
 int wm_jobs_submit_sweep(wm_jobs *jobs, const wm_run_request *base,
                          const uint64_t *sizes,
