@@ -287,6 +287,11 @@ static void print_totals(const json_t *t, FILE *out)
             text_at(t, "payload_bytes", a),
             text_at(t, "payload_client_to_server", b),
             text_at(t, "payload_server_to_client", c));
+    const json_t *stream = json_object_get(t, "stream_bytes");
+    fprintf(out, "  stream bytes     client->server %s, server->client %s "
+                 "(each byte once, retransmissions aside)\n",
+            text_at(stream, "client_to_server", a),
+            text_at(stream, "server_to_client", b));
     fprintf(out, "  retransmissions  %s, duplicate ACKs %s, out of order %s\n",
             text_at(t, "retransmissions", a), text_at(t, "duplicate_acks", b),
             text_at(t, "out_of_order", c));

@@ -118,7 +118,27 @@ static json_t *closure_json(const wm_trace *trace, const wm_analysis *analysis,
         "packets", closure_rows(trace, analysis, conn));
 }
 
-static json_t *totals_json(const wm_connection *conn)
+/* The length of the byte stream a side delivered: the end of its highest
+ * segment in relative sequence numbers, each byte counted once however
+ * often it was retransmitted. Null without that side's SYN, whose ISN
+ * makes the numbers relative to the stream's start. */
+static json_t *stream_bytes(const wm_trace *trace, const wm_connection *conn,
+                            wm_side side)
+{
+    if (!conn->side[side].isn_known)
+        return json_null();
+    uint64_t end = 1; /* relative seq of the first data byte */
+    for (size_t i = 0; i < conn->packet_count; i++) {
+        const wm_packet_info *info = &conn->packets[i];
+        uint32_t len = trace->packets[info->packet].payload_len;
+        if (info->from == side && len > 0 &&
+            (uint64_t)info->rel_seq + len > end)
+            end = (uint64_t)info->rel_seq + len;
+    }
+    return json_integer((json_int_t)(end - 1));
+}
+
+static json_t *totals_json(const wm_trace *trace, const wm_connection *conn)
 {
     const wm_side_info *c = &conn->side[WM_SIDE_CLIENT];
     const wm_side_info *s = &conn->side[WM_SIDE_SERVER];
@@ -132,8 +152,10 @@ static json_t *totals_json(const wm_connection *conn)
         (json_int_t)(c->payload_bytes + s->payload_bytes),
         "payload_client_to_server", (json_int_t)c->payload_bytes);
     json_t *more = json_pack(
-        "{s:I, s:I, s:I, s:I}", "payload_server_to_client",
-        (json_int_t)s->payload_bytes, "retransmissions",
+        "{s:I, s:{s:o, s:o}, s:I, s:I, s:I}", "payload_server_to_client",
+        (json_int_t)s->payload_bytes, "stream_bytes", "client_to_server",
+        stream_bytes(trace, conn, WM_SIDE_CLIENT), "server_to_client",
+        stream_bytes(trace, conn, WM_SIDE_SERVER), "retransmissions",
         (json_int_t)(c->retransmissions + s->retransmissions),
         "duplicate_acks", (json_int_t)(c->dup_acks + s->dup_acks),
         "out_of_order", (json_int_t)(c->out_of_order + s->out_of_order));
@@ -199,7 +221,7 @@ json_t *wm_report_connection(const wm_trace *trace,
     json_t *doc = json_pack(
         "{s:o, s:o, s:o, s:o, s:o, s:o}", "connection", connection_json(conn),
         "handshake", handshake_json(trace, analysis, conn), "closure",
-        closure_json(trace, analysis, conn), "totals", totals_json(conn),
+        closure_json(trace, analysis, conn), "totals", totals_json(trace, conn),
         "timing", timing_json(conn), "average_packet_size",
         average_json(trace, conn));
     if (doc && (flags & WM_REPORT_PACKETS))

@@ -54,11 +54,18 @@ def check_totals(label, r, size, direction):
     t = r["totals"]
     check = wmtest.check
     c2s, s2c = livelib.expected_payload(size, direction)
-    check(t["payload_client_to_server"] == c2s,
-          f"{label}: client->server payload {t['payload_client_to_server']} != {c2s}")
-    check(t["payload_server_to_client"] == s2c,
-          f"{label}: server->client payload {t['payload_server_to_client']} != {s2c}")
-    check(t["payload_bytes"] == c2s + s2c, f"{label}: payload_bytes")
+    # Each byte of each stream exactly once; payload counts retransmitted
+    # bytes again, which loopback does under load (its backlog drops).
+    stream = t["stream_bytes"]
+    check(stream == {"client_to_server": c2s, "server_to_client": s2c},
+          f"{label}: stream bytes {stream}, expected {c2s}/{s2c}")
+    payload = (t["payload_client_to_server"], t["payload_server_to_client"])
+    if t["retransmissions"] == 0:
+        check(payload == (c2s, s2c), f"{label}: payload {payload} != {(c2s, s2c)}")
+    else:
+        check(payload[0] >= c2s and payload[1] >= s2c,
+              f"{label}: payload {payload} short of {(c2s, s2c)}")
+    check(t["payload_bytes"] == sum(payload), f"{label}: payload_bytes")
     check(t["packets"] == t["client_to_server"] + t["server_to_client"],
           f"{label}: per-direction packets do not add up")
     check(t["packets"] >= 7, f"{label}: only {t['packets']} packets")

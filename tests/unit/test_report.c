@@ -133,6 +133,9 @@ static void test_totals_and_averages(void **state)
     assert_float_equal(all, (double)wire / 15, 1e-9);
     assert_float_equal(data, (82.0 + 4 * 32834 + 1066) / 6, 1e-9);
     assert_int_equal(int_at(conn, "totals.retransmissions"), 0);
+    assert_int_equal(int_at(conn, "totals.stream_bytes.client_to_server"), 16);
+    assert_int_equal(int_at(conn, "totals.stream_bytes.server_to_client"),
+                     4 * 32768 + 1000);
     unload(&c);
 }
 
@@ -192,6 +195,7 @@ static void test_unknowns_are_null(void **state)
     assert_true(json_is_null(at(conn, "connection.mss.client")));
     assert_true(json_is_null(at(conn, "connection.window_scale.server")));
     assert_true(json_is_null(at(conn, "connection.sack_permitted")));
+    assert_true(json_is_null(at(conn, "totals.stream_bytes.client_to_server")));
     assert_true(json_is_null(at(conn, "timing.handshake_ns")));
     assert_int_equal(json_array_size(at(conn, "handshake.packets")), 0);
     unload(&c);
@@ -225,6 +229,11 @@ static void test_marks_in_rows(void **state)
     assert_int_equal(int_at(dup, "dup_ack.of"), 3);
     assert_true(has_name(json_object_get(dup, "analysis"), "duplicate_ack"));
     assert_int_equal(int_at(first_connection(&c), "totals.retransmissions"), 1);
+    /* the retransmitted 1000 bytes count twice as payload, once as stream */
+    assert_int_equal(int_at(first_connection(&c), "totals.stream_bytes."
+                                                  "server_to_client"), 5000);
+    assert_int_equal(int_at(first_connection(&c),
+                            "totals.payload_server_to_client"), 6000);
     assert_int_equal(int_at(first_connection(&c), "totals.duplicate_acks"), 4);
     unload(&c);
 }
