@@ -61,17 +61,25 @@ void jobs_count_end(wm_jobs *jobs, bool done, bool started,
     m->duration_count++;
 }
 
-/* What follows a run's end outside the lock: its sweep may be complete,
- * and retention may drop the oldest runs. */
-void jobs_after_end(wm_jobs *jobs, int64_t sweep_id)
+void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
+              double duration_s, uint64_t payload_bytes)
 {
     wm_error err = {0};
-    if (sweep_id > 0 &&
-        wm_store_settle_sweep(jobs->store, sweep_id, NULL, &err) != 0)
+    if (j->sweep_id > 0 &&
+        wm_store_settle_sweep(jobs->store, j->sweep_id, NULL, &err) != 0)
         jobs_log("ending a sweep", &err);
+    pthread_mutex_lock(&jobs->lock);
+    jobs_unlink_active(jobs, j);
+    if (started)
+        jobs->running--;
+    jobs_count_end(jobs, done, started, duration_s, payload_bytes);
+    pthread_cond_broadcast(&jobs->ended);
+    pthread_mutex_unlock(&jobs->lock);
+    /* Retention after the waiters are woken: it is not theirs to wait on. */
     if (jobs->opts.history_max > 0 &&
         wm_store_prune(jobs->store, jobs->opts.history_max, NULL, &err) != 0)
         jobs_log("retention", &err);
+    free(j);
 }
 
 /* Takes the next queued job, or NULL when the worker must exit. */
@@ -103,14 +111,7 @@ static void *worker_main(void *arg)
         bool done = false;
         uint64_t payload_bytes = 0;
         jobs_execute(jobs, j, &duration_s, &done, &payload_bytes);
-        pthread_mutex_lock(&jobs->lock);
-        jobs_unlink_active(jobs, j);
-        jobs->running--;
-        jobs_count_end(jobs, done, true, duration_s, payload_bytes);
-        pthread_cond_broadcast(&jobs->ended);
-        pthread_mutex_unlock(&jobs->lock);
-        jobs_after_end(jobs, j->sweep_id);
-        free(j);
+        jobs_end(jobs, j, done, true, duration_s, payload_bytes);
     }
     return NULL;
 }

@@ -56,9 +56,12 @@ void jobs_unlink_active(wm_jobs *jobs, job *gone);
 void jobs_count_end(wm_jobs *jobs, bool done, bool started,
                     double duration_s, uint64_t payload_bytes);
 
-/* After a run ended, outside the lock: settles its sweep, applies
- * retention. */
-void jobs_after_end(wm_jobs *jobs, int64_t sweep_id);
+/* A run whose final state is stored has ended: settles its sweep, then
+ * drops it from the live list (waking waiters), counts it, applies
+ * retention and frees it. In that order, so that a POST that waited for
+ * a sweep's last run reads the sweep already done. Lock not held. */
+void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
+              double duration_s, uint64_t payload_bytes);
 
 /* Tells the workers to quit once the queue is empty, and joins them. */
 void jobs_stop_workers(wm_jobs *jobs);

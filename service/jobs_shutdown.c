@@ -33,13 +33,7 @@ static uint64_t fail_queued(wm_jobs *jobs, job *head)
             jobs_log("marking a queued run interrupted", &err);
         else
             count++;
-        pthread_mutex_lock(&jobs->lock);
-        jobs_unlink_active(jobs, j);
-        jobs_count_end(jobs, false, false, 0, 0);
-        pthread_cond_broadcast(&jobs->ended);
-        pthread_mutex_unlock(&jobs->lock);
-        jobs_after_end(jobs, j->sweep_id);
-        free(j);
+        jobs_end(jobs, j, false, false, 0, 0);
     }
     return count;
 }
