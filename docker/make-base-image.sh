@@ -4,8 +4,9 @@
 # The machines this project runs on reach Debian's package mirror but no
 # container registry, so `FROM debian:bookworm-slim` cannot be pulled. This
 # script makes an equivalent image with debootstrap (variant minbase, plus
-# ca-certificates), strips documentation, man pages and locales the way the
-# official slim image does, and loads it with `docker import`.
+# ca-certificates only for an https mirror), strips documentation, man pages
+# and locales the way the official slim image does, and loads it with
+# `docker import`.
 #
 # It does nothing when the image already exists (use --force to rebuild).
 # The Debian mirror is the one this machine's apt uses (read from
@@ -60,7 +61,8 @@ apt_sources() {
     for f in /etc/apt/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
         # Stanzas are separated by blank lines; Enabled: no turns one off.
-        sed -e 's/#.*//' "$f" | awk '
+        # Comment lines are dropped, not blanked: they do not end a stanza.
+        sed -e '/^[[:space:]]*#/d' -e 's/#.*//' "$f" | awk '
             function flush() { if (uris != "" && enabled) { n = split(uris, u, " "); m = split(suites, s, " ");
                                for (a = 1; a <= n; a++) for (b = 1; b <= m; b++) print u[a], s[b] }
                                uris = ""; suites = ""; enabled = 1 }
@@ -85,9 +87,15 @@ cleanup() { rm -rf "$WORK"; }
 trap cleanup EXIT INT TERM
 ROOT=$WORK/rootfs
 
+# The official slim image has no ca-certificates; apt needs them only when
+# a mirror is reached over https.
+INCLUDE=""
+case "$MIRROR $SECURITY" in *https://*) INCLUDE="--include=ca-certificates" ;; esac
+
 start=$(date +%s)
-log "debootstrap --variant=minbase $SUITE (this takes a few minutes)"
-if ! debootstrap --variant=minbase --include=ca-certificates \
+log "debootstrap --variant=minbase $SUITE (this takes a minute or more)"
+# shellcheck disable=SC2086 # $INCLUDE is empty or one word
+if ! debootstrap --variant=minbase $INCLUDE \
         --exclude=e2fsprogs \
         "$SUITE" "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1; then
     tail -n 30 "$WORK/debootstrap.log" >&2
