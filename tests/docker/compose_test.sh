@@ -7,10 +7,16 @@
 #     (docker/make-base-image.sh: debootstrap + docker import; no registry);
 #  3. builds and starts the service with the repository's compose.yaml, under
 #     its own project name and on a free loopback port;
-#  4. waits until the container is healthy, POSTs a 1 MB run through the
-#     published 127.0.0.1 port and checks its JSON and its pcap;
-#  5. restarts the container and checks the run is still there;
-#  6. takes it all down with its volume (also on failure).
+#  4. checks how the container runs: as a non-root user, with NET_RAW as its
+#     only capability, published on the host's 127.0.0.1 only, --open inside;
+#  5. waits until the container is healthy, POSTs a 1 MB run through the
+#     published 127.0.0.1 port and checks its JSON (capture permitted, no
+#     drops, handshake and closure complete, 1,000,000 bytes verified) and
+#     its pcap (magic; the image's own `wiremeter analyze` and, when the host
+#     has it, tshark or tcpdump count the packets the JSON counts);
+#  6. restarts the container and checks the run is still there;
+#  7. takes it all down with its volume (also on failure), and checks that no
+#     container, network or volume of the project is left.
 #
 # Exit status: 0 passed; 77 skipped (no engine can be started here; set
 # WIREMETER_REQUIRE_DOCKER=1 to make that a failure); 1 failed.
@@ -89,8 +95,18 @@ cleanup() {
         say "WIREMETER_KEEP=1: leaving project $PROJECT up on $BASE"
     else
         dc down -v --remove-orphans >/dev/null 2>&1 || say "warning: compose down failed"
+        local label="label=com.docker.compose.project=$PROJECT" left
+        left=$( { docker ps -aq --filter "$label"; docker network ls -q --filter "$label";
+                  docker volume ls -q --filter "$label"; } 2>/dev/null)
+        if [ -n "$left" ]; then
+            say "FAIL: left behind after down -v: $(echo $left)"
+            [ "$rc" = 0 ] && rc=1
+        elif [ "$rc" = 0 ]; then
+            say "down -v: no container, network or volume of $PROJECT is left"
+        fi
     fi
     rm -rf "$WORK"
+    [ "$rc" = 0 ] && say "PASS (in $(( $(date +%s) - t0 ))s)"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -98,14 +114,54 @@ trap 'exit 1' INT TERM
 
 say "building (project $PROJECT)"
 b0=$(date +%s)
-dc build "$SERVICE" >"$WORK/build.log" 2>&1 || { tail -n 60 "$WORK/build.log"; fail "compose build failed"; }
-say "built in $(( $(date +%s) - b0 ))s; image $WIREMETER_IMAGE: $(docker image inspect -f '{{.Size}}' "$WIREMETER_IMAGE" 2>/dev/null) bytes"
+build_opts=()
+# docker-compose 1.x leaves the container of a failed step behind unless asked.
+[ "${COMPOSE[0]}" = docker-compose ] && build_opts=(--force-rm)
+dc build "${build_opts[@]}" "$SERVICE" >"$WORK/build.log" 2>&1 || { tail -n 60 "$WORK/build.log"; fail "compose build failed"; }
+size=$(docker image inspect -f '{{.Size}}' "$WIREMETER_IMAGE" 2>/dev/null)
+say "built in $(( $(date +%s) - b0 ))s; image $WIREMETER_IMAGE: $size bytes ($(( size / 1000000 )) MB)"
 grep -E 'cap_net_raw[=+]' "$WORK/build.log" | sed 's/^/    /'
 
 dc up -d "$SERVICE" >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; fail "compose up failed"; }
 CID=$(dc ps -q "$SERVICE")
 [ -n "$CID" ] || fail "no container for service $SERVICE"
 say "up: container ${CID:0:12}, published on $BASE"
+
+# ------------------------------------------ 4. how the container runs
+# Only NET_RAW is added, everything else dropped; the port is published on
+# the host's loopback only; the daemon is told --open (it listens on all the
+# container's addresses); it runs as a user other than root, and its bounding
+# set holds NET_RAW alone (bit 13: 0x2000).
+python3 - "$CID" <<'PY' || fail "the container is not configured as compose.yaml says"
+import json, subprocess, sys
+c = json.loads(subprocess.check_output(["docker", "inspect", sys.argv[1]]))[0]
+hc, cfg = c["HostConfig"], c["Config"]
+problems = []
+adds = sorted(a.upper().removeprefix("CAP_") for a in (hc.get("CapAdd") or []))
+drops = sorted(a.upper().removeprefix("CAP_") for a in (hc.get("CapDrop") or []))
+if adds != ["NET_RAW"]:
+    problems.append("cap_add is %r, want NET_RAW only" % adds)
+if drops != ["ALL"]:
+    problems.append("cap_drop is %r, want ALL" % drops)
+if hc.get("Privileged"):
+    problems.append("privileged")
+for port, binds in (hc.get("PortBindings") or {}).items():
+    for b in binds or []:
+        if b.get("HostIp") != "127.0.0.1":
+            problems.append("%s published on %r, not 127.0.0.1" % (port, b.get("HostIp")))
+cmd = (c.get("Path") and [c["Path"]] or []) + (c.get("Args") or [])
+if "--open" not in cmd:
+    problems.append("the daemon is not started with --open: %r" % cmd)
+if cfg.get("User") in ("", "0", "root", None):
+    problems.append("the image's user is %r" % cfg.get("User"))
+for p in problems:
+    print("    " + p)
+sys.exit(1 if problems else 0)
+PY
+read -r uid capbnd < <(docker exec "$CID" sh -c 'echo "$(id -u) $(sed -n "s/^CapBnd:[[:space:]]*//p" /proc/1/status)"')
+[ -n "$uid" ] && [ "$uid" != 0 ] || fail "the daemon runs as uid ${uid:-?}"
+[ "$((16#${capbnd:-0}))" = $((1 << 13)) ] || fail "the container's capability bounding set is $capbnd, want 0000000000002000 (NET_RAW)"
+say "container: uid $uid ($(docker exec "$CID" id -un)), capabilities $capbnd (NET_RAW only), $(docker exec "$CID" getcap /usr/local/bin/wiremeter 2>/dev/null)"
 
 wait_healthy() {
     local i status
@@ -125,8 +181,10 @@ wait_healthy
 code=$(curl -sS -o "$WORK/healthz.json" -w '%{http_code}' "$BASE/healthz") || fail "GET /healthz: curl failed"
 [ "$code" = 200 ] || fail "GET /healthz answered $code: $(cat "$WORK/healthz.json")"
 say "GET /healthz -> 200 $(head -c 200 "$WORK/healthz.json")"
+permitted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("capture",{}).get("permitted"))' "$WORK/healthz.json")
+[ "$permitted" = True ] || fail "GET /healthz says capture is not permitted in the container: $(cat "$WORK/healthz.json")"
 
-# ---------------------------------------------------------- 4. a 1 MB run
+# ---------------------------------------------------------- 5. a 1 MB run
 code=$(curl -sS -X POST -o "$WORK/post.json" -w '%{http_code}' --max-time 120 "$BASE/runs?size=1MB") \
     || fail "POST /runs?size=1MB: curl failed"
 say "POST /runs?size=1MB -> $code"
@@ -182,17 +240,22 @@ if get("handshake.complete") is not True:
     problems.append("handshake.complete is %r" % get("handshake.complete"))
 if len(get("handshake.packets") or []) != 3:
     problems.append("handshake has %d packets, not 3" % len(get("handshake.packets") or []))
-if get("integrity.verified") is False:
+if get("integrity.verified") is not True or get("integrity.received_bytes") != 1000000:
     problems.append("integrity not verified: %r" % get("integrity"))
+if get("closure.complete") is not True or get("closure.kind") != "fin":
+    problems.append("closure: complete %r, kind %r" % (get("closure.complete"), get("closure.kind")))
+if get("capture.dropped") != 0 or get("capture.complete") is not True:
+    problems.append("capture: %r" % get("capture"))
 packets = get("totals.packets")
 if not isinstance(packets, int) or packets < 10:
     problems.append("totals.packets is %r" % packets)
 if problems:
     print("; ".join(problems))
     sys.exit(1)
-print("schema %s, %s packets, payload %s (server->client %s), handshake complete, closure %s by %s, total %.3f ms"
+print("schema %s, %s packets, payload %s (server->client %s), handshake complete, closure %s by %s, "
+      "capture dropped %s, integrity verified, total %.3f ms"
       % (r["schema"], packets, total, down, get("closure.kind"), get("closure.initiator"),
-         (get("timing.total_ns") or 0) / 1e6))
+         get("capture.dropped"), (get("timing.total_ns") or 0) / 1e6))
 PY
 }
 summary=$(check_run "$WORK/run.json") || fail "run $RUN_ID: $summary"
@@ -210,23 +273,42 @@ case "$magic" in
     *) fail "GET /runs/$RUN_ID/pcap is not a capture file (magic $magic)" ;;
 esac
 say "pcap: $(stat -c %s "$WORK/run.pcap") bytes, $kind"
+# The image's own offline analysis of the downloaded file must agree with
+# the live result.
+docker exec -i "$CID" wiremeter analyze /dev/stdin --json <"$WORK/run.pcap" >"$WORK/analyze.json" 2>"$WORK/analyze.err" \
+    || fail "wiremeter analyze of the pcap failed: $(cat "$WORK/analyze.err")"
+agree=$(python3 - "$WORK/run.json" "$WORK/analyze.json" <<'PY'
+import json, sys
+run, off = (json.load(open(p)) for p in sys.argv[1:3])
+live = run.get("result", run)
+conns = off.get("connections") or []
+if len(conns) != 1:
+    print("analyze finds %d connections, want 1" % len(conns)); sys.exit(1)
+keys = ("packets", "data_packets", "pure_acks", "wire_bytes", "payload_bytes", "retransmissions")
+diff = [k for k in keys if conns[0]["totals"].get(k) != live["totals"].get(k)]
+if diff or off.get("frames") != live["totals"]["packets"] or off.get("malformed"):
+    print("analyze disagrees on %s (frames %r, malformed %r)" % (diff, off.get("frames"), off.get("malformed"))); sys.exit(1)
+print("%d frames, %d payload bytes" % (off["frames"], conns[0]["totals"]["payload_bytes"]))
+PY
+) || fail "the pcap and the run's JSON disagree: $agree"
+say "pcap: wiremeter analyze (in the image) reads $agree, as the run's JSON says"
 reader=""
-if command -v tcpdump >/dev/null 2>&1; then
+if command -v tshark >/dev/null 2>&1; then
+    reader=tshark
+    frames=$(tshark -n -r "$WORK/run.pcap" -T fields -e frame.number 2>"$WORK/reader.err" | wc -l) || true
+elif command -v tcpdump >/dev/null 2>&1; then
     reader=tcpdump
     frames=$(tcpdump -nn -r "$WORK/run.pcap" 2>"$WORK/reader.err" | wc -l) || true
-elif command -v tshark >/dev/null 2>&1; then
-    reader=tshark
-    frames=$(tshark -n -r "$WORK/run.pcap" 2>"$WORK/reader.err" | wc -l) || true
 fi
 if [ -n "$reader" ]; then
     grep -qiE 'truncated|bad|error' "$WORK/reader.err" && fail "$reader: $(cat "$WORK/reader.err")"
     [ "$frames" = "$PACKETS" ] || fail "$reader reads $frames frames in the pcap, the result counts $PACKETS packets"
     say "pcap: $reader reads $frames frames, as the result counts"
 else
-    say "pcap: neither tcpdump nor tshark installed; checked the magic bytes only"
+    say "pcap: neither tshark nor tcpdump on the host; the image's analyze only"
 fi
 
-# ---------------------------------------------------------------- 5. restart
+# ---------------------------------------------------------------- 6. restart
 say "restarting the container"
 dc restart "$SERVICE" >/dev/null 2>&1 || fail "compose restart failed"
 sleep 1
@@ -246,7 +328,7 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' "$BASE/runs/$RUN_ID/pcap")
 [ "$code" = 200 ] || fail "after the restart GET /runs/$RUN_ID/pcap answered $code"
 say "after the restart run $RUN_ID is still there, same totals, pcap still served"
 
-# ------------------------------------------------------------------- 6. down
-# (the EXIT trap runs `down -v`)
-say "PASS (in $(( $(date +%s) - t0 ))s)"
+# ------------------------------------------------------------------- 7. down
+# (the EXIT trap runs `down -v`, checks nothing is left and says PASS)
+say "every check passed; taking the project down"
 exit 0
