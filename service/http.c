@@ -7,11 +7,14 @@
  * or not. */
 #include "wm_http.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define IDLE_TIMEOUT_S 60u
@@ -20,6 +23,9 @@
 struct wm_http_daemon {
     struct MHD_Daemon *mhd;
     wm_http_options opts;
+    pthread_mutex_t lock;   /* guards in_flight */
+    pthread_cond_t idle;    /* in_flight fell to 0 */
+    unsigned in_flight;     /* requests begun and not yet completed */
 };
 
 typedef struct http_ctx {
@@ -175,13 +181,16 @@ bool wm_http_secret_equal(const char *given, const char *expected)
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)cls;
     (void)conn;
+    wm_http_daemon *d = cls;
     http_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return NULL;
     ctx->raw_uri = strdup(uri ? uri : "");
     ctx->req.route = -1;
+    pthread_mutex_lock(&d->lock);
+    d->in_flight++;
+    pthread_mutex_unlock(&d->lock);
     return ctx;
 }
 
@@ -200,6 +209,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
     free(ctx->body);
     free(ctx);
     *con_cls = NULL;
+    pthread_mutex_lock(&d->lock);
+    if (--d->in_flight == 0)
+        pthread_cond_broadcast(&d->idle);
+    pthread_mutex_unlock(&d->lock);
 }
 
 static int append_body(http_ctx *ctx, const char *data, size_t len,
@@ -294,12 +307,37 @@ static void on_log(void *cls, const char *fmt, va_list args)
     vfprintf(stderr, fmt, args);
 }
 
+static int init_sync(wm_http_daemon *d)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        return -1;
+    /* The drain deadline is on the monotonic clock: a wall clock step
+     * must not stretch or cut it. */
+    int rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (rc == 0 && (rc = pthread_mutex_init(&d->lock, NULL)) == 0 &&
+        (rc = pthread_cond_init(&d->idle, &attr)) != 0)
+        pthread_mutex_destroy(&d->lock);
+    pthread_condattr_destroy(&attr);
+    return rc == 0 ? 0 : -1;
+}
+
+static void free_sync(wm_http_daemon *d)
+{
+    pthread_cond_destroy(&d->idle);
+    pthread_mutex_destroy(&d->lock);
+}
+
 int wm_http_start(const wm_http_options *opts, wm_http_daemon **out,
                   unsigned *port, wm_error *err)
 {
     wm_http_daemon *d = calloc(1, sizeof *d);
     if (!d)
         return wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
+    if (init_sync(d) != 0) {
+        free(d);
+        return wm_error_set(err, WM_ERR_INTERNAL, "http: out of resources");
+    }
     d->opts = *opts;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
@@ -318,6 +356,7 @@ int wm_http_start(const wm_http_options *opts, wm_http_daemon **out,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_BYTES,
         MHD_OPTION_END);
     if (!d->mhd) {
+        free_sync(d);
         free(d);
         return wm_error_set(err, WM_ERR_IO,
                             "cannot listen (address in use, or not "
@@ -337,10 +376,30 @@ void wm_http_quiesce(wm_http_daemon *daemon)
         close(fd);
 }
 
+bool wm_http_drain(wm_http_daemon *daemon, unsigned timeout_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&daemon->lock);
+    int rc = 0;
+    while (daemon->in_flight > 0 && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&daemon->idle, &daemon->lock, &deadline);
+    bool idle = daemon->in_flight == 0;
+    pthread_mutex_unlock(&daemon->lock);
+    return idle;
+}
+
 void wm_http_stop(wm_http_daemon *daemon)
 {
     if (!daemon)
         return;
     MHD_stop_daemon(daemon->mhd);
+    free_sync(daemon);
     free(daemon);
 }

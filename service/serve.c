@@ -6,7 +6,8 @@
  * shutdown is ordinary code, not a handler restricted to async-signal-safe
  * calls. Shutdown order: refuse new work (503), stop accepting
  * connections, let running runs finish up to --drain (the pool marks the
- * rest "interrupted by shutdown"), then close connections and the store. */
+ * rest "interrupted by shutdown"), let the requests in flight (a POST that
+ * waited for its run) be answered, then close connections and the store. */
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -25,6 +26,9 @@
 #include "wm_metrics.h"
 #include "wm_router.h"
 #include "wm_store.h"
+
+/* How long answers in flight at shutdown may take to be sent. */
+#define RESPONSE_GRACE_MS 10000u
 
 typedef struct serve_state {
     wm_config config;
@@ -147,6 +151,11 @@ static void shut_down(serve_state *s, int sig)
     if (interrupted)
         printf("wiremeter: %" PRIu64 " run(s) marked \"%s\"\n", interrupted,
                WM_STORE_MSG_SHUTDOWN);
+    /* Every run has ended now, so the POSTs that waited for one are
+     * answering; they get a moment to finish before connections close. */
+    if (s->http && !wm_http_drain(s->http, RESPONSE_GRACE_MS))
+        printf("wiremeter: requests still unanswered after %u ms are cut\n",
+               RESPONSE_GRACE_MS);
 }
 
 static void release(serve_state *s)

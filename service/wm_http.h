@@ -57,7 +57,13 @@ int wm_http_start(const wm_http_options *opts, wm_http_daemon **out,
 /* Stops accepting new connections; those open are still served. */
 void wm_http_quiesce(wm_http_daemon *daemon);
 
-/* Closes every connection and frees the daemon. */
+/* Waits up to timeout_ms for every request begun to be answered and
+ * completed; true when none is left. For shutdown: a POST that waited for
+ * its run must get its answer before wm_http_stop closes its connection.
+ * Idle keep-alive connections do not count. */
+bool wm_http_drain(wm_http_daemon *daemon, unsigned timeout_ms);
+
+/* Closes every connection, answered or not, and frees the daemon. */
 void wm_http_stop(wm_http_daemon *daemon);
 
 /* Sends resp with status (security headers added, request counted) and
