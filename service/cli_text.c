@@ -392,11 +392,17 @@ static void print_capture(const json_t *c, FILE *out)
 
 static void print_integrity(const json_t *i, FILE *out)
 {
-    char t[4][TEXT_BYTES];
-    fprintf(out,
-            "Integrity               %s of %s bytes received, checksum %s, %s\n",
+    char t[3][TEXT_BYTES];
+    const json_t *mismatch = at(i, "first_mismatch");
+    fprintf(out, "Integrity               %s of %s bytes received, ",
             text_at(i, "received_bytes", t[0]),
-            text_at(i, "expected_bytes", t[1]), text_at(i, "checksum", t[2]),
+            text_at(i, "expected_bytes", t[1]));
+    if (json_is_integer(mismatch))
+        fprintf(out, "byte %s differs from the byte sent, ",
+                text_at(i, "first_mismatch", t[2]));
+    else
+        fprintf(out, "each equal to the byte sent, ");
+    fprintf(out, "%s\n",
             json_is_true(at(i, "verified")) ? "verified" : "NOT VERIFIED");
 }
 

@@ -273,12 +273,11 @@ static json_t *capture_json(const wm_capture_stats *c, const wm_trace *trace)
 
 static json_t *integrity_json(const wm_integrity *i)
 {
-    char checksum[24];
-    snprintf(checksum, sizeof checksum, "0x%016" PRIx64,
-             i->received_checksum);
-    return json_pack("{s:I, s:I, s:s, s:b}", "expected_bytes",
+    return json_pack("{s:I, s:I, s:o, s:b}", "expected_bytes",
                      (json_int_t)i->expected_bytes, "received_bytes",
-                     (json_int_t)i->received_bytes, "checksum", checksum,
+                     (json_int_t)i->received_bytes, "first_mismatch",
+                     i->mismatch ? json_integer((json_int_t)i->mismatch_offset)
+                                 : json_null(),
                      "verified", i->verified);
 }
 

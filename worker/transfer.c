@@ -5,8 +5,9 @@
  * observed. Whoever sends the data shuts its write side first (its FIN
  * leads, as a file server's does on a download), the receiver reads to EOF
  * and closes, and the sender, having read that EOF, reads its TCP_INFO and
- * closes last. The receiver hashes what it got; the sender hashes what it
- * wrote; the run compares the two. The first side to fail cancels the
+ * closes last. The sender writes slices of the pattern (wm_pattern.h); the
+ * receiver compares every byte it reads with the pattern and counts them;
+ * the run compares the counts. The first side to fail cancels the
  * other through an eventfd, and its error is the one reported. */
 #include "wm_transfer.h"
 
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "transfer_socket.h"
+#include "wm_pattern.h"
 
 #define MIN_READ_BYTES (64u * 1024u) /* read size floor, so that a tiny
                                         chunk does not slow the receiver */
@@ -47,7 +49,9 @@ typedef struct side {
     wm_direction direction;    /* as requested by the client */
     uint64_t size_bytes;       /* as requested by the client */
     bool sent;                 /* this side sent the data */
-    uint64_t bytes, checksum;  /* written or received */
+    uint64_t bytes;            /* written or received */
+    bool mismatch;             /* the receiver got a byte not sent */
+    uint64_t mismatch_offset;  /* stream offset of the first such byte */
     uint16_t local_port;
     wm_tcp_stats stats;        /* the sender's only */
     int rc;                    /* 0, -1 or WM_TSOCK_CANCELLED */
@@ -61,44 +65,6 @@ void wm_transfer_options_default(wm_transfer_options *opts)
     opts->direction = WM_DOWNLOAD;
     opts->chunk_bytes = WM_TRANSFER_DEFAULT_CHUNK;
     opts->io_timeout_ms = WM_TRANSFER_DEFAULT_TIMEOUT_MS;
-}
-
-/* An odd multiplier spreads neighbouring block indexes before the
- * xorshift, so that swapped or shifted blocks never hash alike. */
-static uint64_t pattern_word(uint64_t block)
-{
-    uint64_t x = block * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-}
-
-void wm_transfer_pattern(uint64_t offset, uint8_t *buf, uint32_t len)
-{
-    uint32_t i = 0;
-    while (i < len) {
-        uint64_t pos = offset + i;
-        uint64_t word = pattern_word(pos >> 3);
-        unsigned shift = (unsigned)(pos & 7u);
-        if (shift == 0 && len - i >= 8) {
-            for (unsigned b = 0; b < 8; b++)
-                buf[i + b] = (uint8_t)(word >> (8 * b));
-            i += 8;
-        } else {
-            buf[i++] = (uint8_t)(word >> (8 * shift));
-        }
-    }
-}
-
-uint64_t wm_transfer_checksum_update(uint64_t state, const uint8_t *buf,
-                                     uint32_t len)
-{
-    for (uint32_t i = 0; i < len; i++) {
-        state ^= buf[i];
-        state *= 0x100000001b3ULL;
-    }
-    return state;
 }
 
 void wm_transfer_request_encode(wm_direction direction, uint64_t size_bytes,
@@ -201,27 +167,20 @@ static void fail_side(side *s, int rc)
     }
 }
 
-/* Writes the pattern, shuts the write side, then waits for the receiver's
- * EOF: the sender's FIN leads and its TCP_INFO is read with all data
- * acknowledged. */
-static int send_data(side *s, int fd)
+/* Writes the data a chunk at a time, each chunk one sendmsg of pattern
+ * slices, so the application write size is what the user asked for. */
+static int send_pattern(side *s, int fd, const wm_pattern *pattern)
 {
+    struct iovec iov[WM_TRANSFER_MAX_CHUNK / WM_PATTERN_PERIOD + 2];
     uint32_t chunk = s->opts->chunk_bytes;
-    uint8_t *buf = malloc(chunk);
-    if (!buf)
-        return wm_error_set(&s->err, WM_ERR_INTERNAL,
-                            "transfer: out of memory for a %u-byte chunk",
-                            chunk);
-    s->sent = true;
-    s->checksum = WM_CHECKSUM_INIT;
     int rc = 0;
     while (s->bytes < s->size_bytes && rc == 0) {
         uint64_t left = s->size_bytes - s->bytes;
         uint32_t n = left < chunk ? (uint32_t)left : chunk;
-        wm_transfer_pattern(s->bytes, buf, n);
-        s->checksum = wm_transfer_checksum_update(s->checksum, buf, n);
-        rc = wm_tsock_write_all(fd, buf, n, &s->ctx, "sending the data",
-                                &s->err);
+        size_t count = wm_pattern_iov(pattern, s->bytes, n, iov,
+                                      sizeof iov / sizeof iov[0]);
+        rc = wm_tsock_writev_all(fd, iov, count, &s->ctx, "sending the data",
+                                 &s->err);
         if (rc == 0) {
             s->bytes += n;
             if (s->progress)
@@ -230,11 +189,27 @@ static int send_data(side *s, int fd)
     }
     if (rc == 0 && s->size_bytes == 0 && s->progress)
         s->progress(s->progress_ctx, 0);
+    return rc;
+}
+
+/* Sends, shuts the write side, then waits for the receiver's EOF: the
+ * sender's FIN leads and its TCP_INFO is read with all data
+ * acknowledged. */
+static int send_data(side *s, int fd)
+{
+    wm_pattern pattern;
+    if (wm_pattern_init(&pattern, s->size_bytes, &s->err) != 0)
+        return -1;
+    s->sent = true;
+    int rc = send_pattern(s, fd, &pattern);
+    wm_pattern_free(&pattern);
     if (rc == 0 && shutdown(fd, SHUT_WR) != 0)
         rc = wm_error_set(&s->err, WM_ERR_IO, "transfer: shutdown: %s",
                           strerror(errno));
     if (rc == 0) {
-        ssize_t n = wm_tsock_read_some(fd, buf, chunk, &s->ctx,
+        uint8_t unexpected[256];
+        ssize_t n = wm_tsock_read_some(fd, unexpected, sizeof unexpected,
+                                       &s->ctx,
                                        "waiting for the receiver to close",
                                        &s->err);
         if (n > 0)
@@ -245,28 +220,39 @@ static int send_data(side *s, int fd)
     }
     if (rc == 0)
         wm_tsock_tcp_stats(fd, &s->stats);
-    free(buf);
     return rc;
 }
 
+/* Reads to EOF, comparing each byte with the pattern until the first that
+ * differs, counting them all. */
 static int receive_data(side *s, int fd)
 {
     uint32_t len = s->opts->chunk_bytes;
     if (len < MIN_READ_BYTES)
         len = MIN_READ_BYTES;
+    wm_pattern pattern;
+    if (wm_pattern_init(&pattern, s->size_bytes, &s->err) != 0)
+        return -1;
     uint8_t *buf = malloc(len);
-    if (!buf)
+    if (!buf) {
+        wm_pattern_free(&pattern);
         return wm_error_set(&s->err, WM_ERR_INTERNAL,
                             "transfer: out of memory for a read buffer");
-    s->checksum = WM_CHECKSUM_INIT;
+    }
     ssize_t n;
     while ((n = wm_tsock_read_some(fd, buf, len, &s->ctx,
                                    "receiving the data", &s->err)) > 0) {
-        s->checksum = wm_transfer_checksum_update(s->checksum, buf,
-                                                  (uint32_t)n);
+        size_t same = s->mismatch ? (size_t)n
+                                  : wm_pattern_match(&pattern, s->bytes, buf,
+                                                     (size_t)n);
+        if (same < (size_t)n) {
+            s->mismatch = true;
+            s->mismatch_offset = s->bytes + same;
+        }
         s->bytes += (uint64_t)n;
     }
     free(buf);
+    wm_pattern_free(&pattern);
     return (int)n;
 }
 
@@ -379,48 +365,35 @@ void wm_transfer_close(wm_transfer *transfer)
     free(transfer);
 }
 
-/* The sender's count and checksum are the expected ones; a lone receiver
- * recomputes them from the pattern of the requested size. */
-static void expected_from_pattern(const side *receiver, wm_integrity *in)
-{
-    uint8_t buf[64 * 1024];
-    uint64_t sum = WM_CHECKSUM_INIT;
-    for (uint64_t off = 0; off < receiver->size_bytes; off += sizeof buf) {
-        uint64_t left = receiver->size_bytes - off;
-        uint32_t n = left < sizeof buf ? (uint32_t)left : (uint32_t)sizeof buf;
-        wm_transfer_pattern(off, buf, n);
-        sum = wm_transfer_checksum_update(sum, buf, n);
-    }
-    in->expected_bytes = receiver->size_bytes;
-    in->expected_checksum = sum;
-}
-
+/* The sender's count is the expected one; a lone receiver expects the
+ * size its client asked for. */
 static int fill_result(const side *sender, const side *receiver,
                        wm_transfer_result *result, wm_error *err)
 {
     wm_integrity *in = &result->integrity;
-    if (sender) {
+    if (sender)
         result->sender = sender->stats;
-        in->expected_bytes = sender->bytes;
-        in->expected_checksum = sender->checksum;
-    } else {
-        expected_from_pattern(receiver, in);
-    }
+    in->expected_bytes = sender ? sender->bytes : receiver->size_bytes;
     if (!receiver)
         return 0;
     in->received_bytes = receiver->bytes;
-    in->received_checksum = receiver->checksum;
-    in->verified = in->received_bytes == in->expected_bytes &&
-                   in->received_checksum == in->expected_checksum;
+    in->mismatch = receiver->mismatch;
+    in->mismatch_offset = receiver->mismatch_offset;
+    in->verified = in->received_bytes == in->expected_bytes && !in->mismatch;
     if (in->verified)
         return 0;
+    if (in->mismatch)
+        return wm_error_set(err, WM_ERR_INTEGRITY,
+                            "transfer: integrity: byte %llu received differs "
+                            "from the byte sent (%llu of %llu bytes "
+                            "received)",
+                            (unsigned long long)in->mismatch_offset,
+                            (unsigned long long)in->received_bytes,
+                            (unsigned long long)in->expected_bytes);
     return wm_error_set(err, WM_ERR_INTEGRITY,
-                        "transfer: integrity: received %llu of %llu bytes, "
-                        "checksum %016llx, expected %016llx",
+                        "transfer: integrity: received %llu of %llu bytes",
                         (unsigned long long)in->received_bytes,
-                        (unsigned long long)in->expected_bytes,
-                        (unsigned long long)in->received_checksum,
-                        (unsigned long long)in->expected_checksum);
+                        (unsigned long long)in->expected_bytes);
 }
 
 /* The first real failure is the cause; a cancellation is its echo. */

@@ -188,15 +188,31 @@ int wm_tsock_local_port(int fd, uint16_t *port, wm_error *err)
     return 0;
 }
 
-int wm_tsock_write_all(int fd, const uint8_t *buf, size_t len,
-                       const wm_tsock_ctx *ctx, const char *what,
-                       wm_error *err)
+/* Drops the first done bytes of iov; returns the entries left. */
+static size_t iov_advance(struct iovec **iov, size_t count, size_t done)
 {
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = send(fd, buf + done, len - done, MSG_NOSIGNAL);
+    while (count > 0 && done >= (*iov)->iov_len) {
+        done -= (*iov)->iov_len;
+        (*iov)++;
+        count--;
+    }
+    if (count > 0) {
+        (*iov)->iov_base = (uint8_t *)(*iov)->iov_base + done;
+        (*iov)->iov_len -= done;
+    }
+    return count;
+}
+
+int wm_tsock_writev_all(int fd, struct iovec *iov, size_t count,
+                        const wm_tsock_ctx *ctx, const char *what,
+                        wm_error *err)
+{
+    count = iov_advance(&iov, count, 0); /* skips empty leading entries */
+    while (count > 0) {
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = count};
+        ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
         if (n > 0) {
-            done += (size_t)n;
+            count = iov_advance(&iov, count, (size_t)n);
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -209,6 +225,14 @@ int wm_tsock_write_all(int fd, const uint8_t *buf, size_t len,
             return rc;
     }
     return 0;
+}
+
+int wm_tsock_write_all(int fd, const uint8_t *buf, size_t len,
+                       const wm_tsock_ctx *ctx, const char *what,
+                       wm_error *err)
+{
+    struct iovec one = {.iov_base = (void *)buf, .iov_len = len};
+    return wm_tsock_writev_all(fd, &one, 1, ctx, what, err);
 }
 
 ssize_t wm_tsock_read_some(int fd, uint8_t *buf, size_t len,

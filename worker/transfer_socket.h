@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "wm_error.h"
 #include "wm_transfer.h"
@@ -44,6 +45,12 @@ int wm_tsock_local_port(int fd, uint16_t *port, wm_error *err);
 int wm_tsock_write_all(int fd, const uint8_t *buf, size_t len,
                        const wm_tsock_ctx *ctx, const char *what,
                        wm_error *err);
+
+/* All of iov, in one sendmsg when the socket takes it: one application
+ * write, whatever the pieces. iov is consumed (adjusted in place). */
+int wm_tsock_writev_all(int fd, struct iovec *iov, size_t count,
+                        const wm_tsock_ctx *ctx, const char *what,
+                        wm_error *err);
 
 /* Bytes read (> 0), 0 at EOF, or -1 / WM_TSOCK_CANCELLED. */
 ssize_t wm_tsock_read_some(int fd, uint8_t *buf, size_t len,

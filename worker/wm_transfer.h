@@ -4,8 +4,8 @@
  * port and concurrent runs never collide; it is opened before the client
  * connects so that the capture can be filtered to its port first. The
  * client sends a small request naming the size and direction, then one side
- * sends a deterministic pattern that the other checks by count and
- * checksum, then both close in order. Every blocking step has a deadline: a
+ * sends a deterministic pattern (wm_pattern.h) whose every byte and count
+ * the other checks, then both close in order. Every blocking step has a deadline: a
  * stalled peer fails the run with WM_ERR_TIMEOUT, it never hangs. */
 #ifndef WM_TRANSFER_H
 #define WM_TRANSFER_H
@@ -49,8 +49,9 @@ typedef struct wm_tcp_stats {
 
 typedef struct wm_integrity {
     uint64_t expected_bytes, received_bytes;
-    uint64_t expected_checksum, received_checksum; /* FNV-1a 64 */
-    bool verified;           /* count and checksum both equal */
+    bool mismatch;            /* a byte received differs from the one sent */
+    uint64_t mismatch_offset; /* stream offset of the first that does */
+    bool verified;            /* counts equal, every byte as sent */
 } wm_integrity;
 
 typedef struct wm_transfer_result {
@@ -103,11 +104,5 @@ int wm_transfer_run_client(const wm_transfer_options *opts,
 #define WM_TRANSFER_PROTOCOL_VERSION 1u
 void wm_transfer_request_encode(wm_direction direction, uint64_t size_bytes,
                                 uint8_t out[WM_TRANSFER_REQUEST_BYTES]);
-
-/* The deterministic pattern and its checksum, shared by both ends. */
-void wm_transfer_pattern(uint64_t offset, uint8_t *buf, uint32_t len);
-uint64_t wm_transfer_checksum_update(uint64_t state, const uint8_t *buf,
-                                     uint32_t len);
-#define WM_CHECKSUM_INIT 0xcbf29ce484222325ULL
 
 #endif

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wm_pattern.h"
 #include "wm_transfer.h"
 
 #define MIB (1024u * 1024u)
@@ -99,40 +100,6 @@ static void test_upload_sizes(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         check_transfer(sizes[i], WM_UPLOAD);
-}
-
-static void test_pattern_is_offset_dependent(void **state)
-{
-    (void)state;
-    uint8_t whole[100], part[100];
-    wm_transfer_pattern(0, whole, sizeof whole);
-    /* Any slice equals the same range of the whole, at any alignment. */
-    for (uint32_t off = 0; off < 20; off++) {
-        wm_transfer_pattern(off, part, 77);
-        assert_memory_equal(part, whole + off, 77);
-    }
-    /* Blocks differ from each other, so a misordered block is caught. */
-    assert_memory_not_equal(whole, whole + 8, 8);
-    assert_memory_not_equal(whole + 8, whole + 16, 8);
-    uint8_t far[8];
-    wm_transfer_pattern(1ull << 40, far, sizeof far);
-    assert_memory_not_equal(far, whole, 8);
-}
-
-static void test_checksum_is_fnv1a64(void **state)
-{
-    (void)state;
-    assert_int_equal(wm_transfer_checksum_update(WM_CHECKSUM_INIT, NULL, 0),
-                     0xcbf29ce484222325ULL);
-    const uint8_t a[] = "a", foobar[] = "foobar";
-    assert_int_equal(wm_transfer_checksum_update(WM_CHECKSUM_INIT, a, 1),
-                     0xaf63dc4c8601ec8cULL);
-    assert_int_equal(wm_transfer_checksum_update(WM_CHECKSUM_INIT, foobar, 6),
-                     0x85944171f73967e8ULL);
-    /* Incremental equals one pass. */
-    uint64_t s = wm_transfer_checksum_update(WM_CHECKSUM_INIT, foobar, 2);
-    s = wm_transfer_checksum_update(s, foobar + 2, 4);
-    assert_int_equal(s, 0x85944171f73967e8ULL);
 }
 
 static bool congestion_offered(const char *name)
@@ -461,7 +428,9 @@ static void *liar_thread(void *arg)
     return NULL;
 }
 
-static void expect_integrity_error(const uint8_t *data, size_t len)
+/* mismatch_at: the offset the receiver must name, or -1 for none. */
+static void expect_integrity_error(const uint8_t *data, size_t len,
+                                   int64_t mismatch_at)
 {
     liar l = {.data = data, .len = len};
     uint16_t port;
@@ -482,21 +451,26 @@ static void expect_integrity_error(const uint8_t *data, size_t len)
     assert_false(result.integrity.verified);
     assert_int_equal(result.integrity.expected_bytes, 13);
     assert_int_equal(result.integrity.received_bytes, len);
+    assert_int_equal(result.integrity.mismatch, mismatch_at >= 0);
+    if (mismatch_at >= 0)
+        assert_int_equal(result.integrity.mismatch_offset, mismatch_at);
 }
 
 static void test_integrity_errors(void **state)
 {
     (void)state;
-    uint8_t good[13], bad[13];
-    wm_transfer_pattern(0, good, sizeof good);
+    uint8_t good[13], bad[13], longer[14];
+    wm_pattern_fill(0, good, sizeof good);
     memcpy(bad, good, sizeof bad);
     bad[9] ^= 1;
-    expect_integrity_error(bad, sizeof bad);   /* one bit flipped */
-    expect_integrity_error(good, 10);          /* short */
+    expect_integrity_error(bad, sizeof bad, 9);   /* one bit flipped */
+    expect_integrity_error(good, 10, -1);         /* short */
+    wm_pattern_fill(0, longer, sizeof longer);
+    expect_integrity_error(longer, 14, 13);       /* one byte too many */
     uint8_t swapped[16];
-    wm_transfer_pattern(8, swapped, 8);        /* blocks out of order */
-    wm_transfer_pattern(0, swapped + 8, 8);
-    expect_integrity_error(swapped, 13);
+    wm_pattern_fill(8, swapped, 8);               /* blocks out of order */
+    wm_pattern_fill(0, swapped + 8, 8);
+    expect_integrity_error(swapped, 13, 0);
     /* and the honest answer passes through the same path */
     liar l = {.data = good, .len = sizeof good};
     uint16_t port;
@@ -542,8 +516,6 @@ static void test_lone_sides_interoperate(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pattern_is_offset_dependent),
-        cmocka_unit_test(test_checksum_is_fnv1a64),
         cmocka_unit_test(test_download_sizes),
         cmocka_unit_test(test_upload_sizes),
         cmocka_unit_test(test_options_applied),

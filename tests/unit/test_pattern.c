@@ -1,0 +1,121 @@
+/* The pattern a transfer carries: the table and the computed bytes agree,
+ * slices and iovecs cover the stream exactly across period boundaries, and
+ * a match stops at the first byte that differs, at a shifted block, and at
+ * the end of the stream. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "wm_pattern.h"
+
+#define PERIOD WM_PATTERN_PERIOD
+
+static void test_table_equals_fill(void **state)
+{
+    (void)state;
+    wm_pattern p;
+    assert_int_equal(wm_pattern_init(&p, 3ull * PERIOD, NULL), 0);
+    assert_int_equal(p.len, PERIOD);
+    uint8_t *computed = malloc(PERIOD);
+    assert_non_null(computed);
+    wm_pattern_fill(0, computed, PERIOD);
+    assert_memory_equal(computed, p.bytes, PERIOD);
+    /* the stream repeats with the period, at any alignment */
+    uint8_t a[100], b[100];
+    wm_pattern_fill(12345, a, sizeof a);
+    wm_pattern_fill(12345 + 2ull * PERIOD, b, sizeof b);
+    assert_memory_equal(a, b, sizeof a);
+    free(computed);
+    wm_pattern_free(&p);
+}
+
+static void test_small_stream_builds_little(void **state)
+{
+    (void)state;
+    wm_pattern p;
+    assert_int_equal(wm_pattern_init(&p, 13, NULL), 0);
+    assert_int_equal(p.len, 13);
+    wm_pattern_free(&p);
+    assert_int_equal(wm_pattern_init(&p, 0, NULL), 0);
+    assert_int_equal(p.len, 0);
+    assert_null(p.bytes);
+    wm_pattern_free(&p);
+}
+
+static void test_neighbour_blocks_differ(void **state)
+{
+    (void)state;
+    uint8_t whole[64];
+    wm_pattern_fill(0, whole, sizeof whole);
+    for (size_t i = 0; i + 16 <= sizeof whole; i += 8)
+        assert_memory_not_equal(whole + i, whole + i + 8, 8);
+}
+
+/* The iovecs of a slice that crosses period boundaries, laid end to end,
+ * are the stream's bytes. */
+static void test_iov_crosses_periods(void **state)
+{
+    (void)state;
+    wm_pattern p;
+    uint64_t size = 4ull * PERIOD;
+    assert_int_equal(wm_pattern_init(&p, size, NULL), 0);
+    uint64_t offset = PERIOD - 100;
+    size_t len = 2 * PERIOD + 300;
+    struct iovec iov[8];
+    size_t n = wm_pattern_iov(&p, offset, len, iov, 8);
+    assert_int_equal(n, 4);
+    uint8_t *joined = malloc(len), *want = malloc(len);
+    assert_non_null(joined);
+    assert_non_null(want);
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(joined + at, iov[i].iov_base, iov[i].iov_len);
+        at += iov[i].iov_len;
+    }
+    assert_int_equal(at, len);
+    wm_pattern_fill(offset, want, len);
+    assert_memory_equal(joined, want, len);
+    free(joined);
+    free(want);
+    wm_pattern_free(&p);
+}
+
+static void test_match_finds_first_difference(void **state)
+{
+    (void)state;
+    wm_pattern p;
+    uint64_t size = 2ull * PERIOD + 10;
+    assert_int_equal(wm_pattern_init(&p, size, NULL), 0);
+    uint8_t buf[4096];
+    uint64_t offset = PERIOD - 2000; /* the buffer spans a boundary */
+    wm_pattern_fill(offset, buf, sizeof buf);
+    assert_int_equal(wm_pattern_match(&p, offset, buf, sizeof buf),
+                     sizeof buf);
+    buf[2500] ^= 0x80;
+    assert_int_equal(wm_pattern_match(&p, offset, buf, sizeof buf), 2500);
+    /* the right bytes at the wrong offset */
+    wm_pattern_fill(offset, buf, sizeof buf);
+    assert_int_equal(wm_pattern_match(&p, offset + 8, buf, sizeof buf), 0);
+    /* bytes past the end of the stream never match */
+    wm_pattern_fill(size - 6, buf, 16);
+    assert_int_equal(wm_pattern_match(&p, size - 6, buf, 16), 6);
+    wm_pattern_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_equals_fill),
+        cmocka_unit_test(test_small_stream_builds_little),
+        cmocka_unit_test(test_neighbour_blocks_differ),
+        cmocka_unit_test(test_iov_crosses_periods),
+        cmocka_unit_test(test_match_finds_first_difference),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

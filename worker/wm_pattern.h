@@ -1,0 +1,52 @@
+/* wm_pattern: the bytes a transfer carries, known to both ends, so that the
+ * receiver can check every byte it got against what was sent.
+ *
+ * Why periodic: the sender must not spend CPU per byte, or a run measures
+ * the sender's arithmetic instead of TCP (a byte-wise hash capped runs at
+ * about 2 Gbit/s on loopback, where TCP itself moves 30). So the stream is
+ * one period of pseudo-random bytes repeated: the sender hands slices of it
+ * to sendmsg as they are, and the receiver memcmp()s what it reads against
+ * it, which costs far less than the copy out of the kernel. The period is a
+ * prime number of bytes, so data delivered at a wrong offset never lines up
+ * with the pattern, whatever the write or segment size; and within a
+ * period every 8-byte block differs from its neighbours, so swapped or
+ * duplicated blocks are caught too. */
+#ifndef WM_PATTERN_H
+#define WM_PATTERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "wm_error.h"
+
+#define WM_PATTERN_PERIOD 1048573u /* bytes; the largest prime < 2^20 */
+
+typedef struct wm_pattern {
+    uint8_t *bytes;       /* the stream's first len bytes */
+    uint32_t len;         /* min(size_bytes, WM_PATTERN_PERIOD) */
+    uint64_t size_bytes;  /* the stream's length */
+} wm_pattern;
+
+/* Builds the pattern of a stream of size_bytes (only as much of one
+ * period as the stream uses, so a small run builds little). */
+int wm_pattern_init(wm_pattern *pattern, uint64_t size_bytes, wm_error *err);
+
+void wm_pattern_free(wm_pattern *pattern);
+
+/* iov entries that make up [offset, offset + len) of the stream, which
+ * must lie within it; returns how many were used. max must be at least
+ * len / WM_PATTERN_PERIOD + 2. */
+size_t wm_pattern_iov(const wm_pattern *pattern, uint64_t offset, size_t len,
+                      struct iovec *iov, size_t max);
+
+/* How many bytes of buf, from the start, equal the stream at offset;
+ * bytes past the stream's end never match. len means all of them. */
+size_t wm_pattern_match(const wm_pattern *pattern, uint64_t offset,
+                        const uint8_t *buf, size_t len);
+
+/* The stream's bytes at offset, computed without a table (for tests and
+ * peers that play a part by hand). */
+void wm_pattern_fill(uint64_t offset, uint8_t *buf, size_t len);
+
+#endif
