@@ -10,10 +10,12 @@
 
 #define MIN_SNAPLEN 96u      /* link + IPv6 + a TCP header with options */
 #define MAX_SNAPLEN 262144u
-#define MIN_MSS 88u          /* Linux refuses TCP_MAXSEG below this */
-#define MAX_MSS 65535u
-#define MAX_SOCKBUF (256u * 1024u * 1024u)
-#define MAX_TIMEOUT_MS 600000u
+#define MIN_MSS ((uint64_t)WM_TRANSFER_MIN_MSS)
+#define MAX_MSS ((uint64_t)WM_TRANSFER_MAX_MSS)
+#define MAX_SOCKBUF ((uint64_t)WM_TRANSFER_MAX_SOCKBUF)
+#define MAX_TIMEOUT_MS ((uint64_t)WM_TRANSFER_MAX_TIMEOUT_MS)
+#define QUOTE(x) #x
+#define NUMBER(x) QUOTE(x) /* a macro's value as text */
 
 static const wm_param_spec specs[] = {
     {"size", "size", WM_SIZE_FORMS, "Bytes to transfer (required)."},
@@ -27,7 +29,9 @@ static const wm_param_spec specs[] = {
      "SO_SNDBUF of both sockets."},
     {"rcvbuf", "size", "0 (kernel default) to 256MiB",
      "SO_RCVBUF of both sockets."},
-    {"mss", "integer", "0 (kernel default) or 88 to 65535",
+    {"mss", "integer",
+     "0 (kernel default) or " NUMBER(WM_TRANSFER_MIN_MSS) " to "
+     NUMBER(WM_TRANSFER_MAX_MSS),
      "TCP_MAXSEG of both sockets, in bytes."},
     {"congestion", "string",
      "an algorithm the kernel offers (tcp_available_congestion_control)",
@@ -36,7 +40,8 @@ static const wm_param_spec specs[] = {
      "Use ::1 instead of 127.0.0.1 (default false)."},
     {"snaplen", "integer", "96 to 262144, or \"full\"",
      "Bytes captured per frame (default 160: headers only)."},
-    {"timeout", "integer", "1 to 600000 (milliseconds)",
+    {"timeout", "integer",
+     "1 to " NUMBER(WM_TRANSFER_MAX_TIMEOUT_MS) " (milliseconds)",
      "Deadline of each blocking step of the transfer (default 10000)."},
     {"label", "string", "up to 100 printable characters",
      "A free text stored with the run."},

@@ -68,7 +68,7 @@ enum wm_cli_run_option {
     "  --nodelay            TCP_NODELAY on both sockets\n"                    \
     "  --sndbuf SIZE        SO_SNDBUF of both sockets (0: kernel default)\n"  \
     "  --rcvbuf SIZE        SO_RCVBUF of both sockets (0: kernel default)\n"  \
-    "  --mss N              TCP_MAXSEG in bytes (88..65535, 0: default)\n"    \
+    "  --mss N              TCP_MAXSEG in bytes (88..32767, 0: default)\n"    \
     "  --congestion NAME    a congestion control the kernel offers\n"         \
     "  --ipv6               use ::1 instead of 127.0.0.1\n"                   \
     "  --snaplen N|full     bytes captured per frame (default 160)\n"         \

@@ -26,10 +26,10 @@
 
 #define MIN_READ_BYTES (64u * 1024u) /* read size floor, so that a tiny
                                         chunk does not slow the receiver */
-#define MAX_SOCKBUF_BYTES (256u * 1024u * 1024u)
-#define MIN_MSS_BYTES 88u       /* the kernel's TCP_MIN_MSS */
-#define MAX_MSS_BYTES 32767u    /* the kernel's MAX_TCP_WINDOW */
-#define MAX_TIMEOUT_MS 600000u
+#define MAX_SOCKBUF_BYTES ((uint32_t)WM_TRANSFER_MAX_SOCKBUF)
+#define MIN_MSS_BYTES ((uint32_t)WM_TRANSFER_MIN_MSS)
+#define MAX_MSS_BYTES ((uint32_t)WM_TRANSFER_MAX_MSS)
+#define MAX_TIMEOUT_MS ((uint32_t)WM_TRANSFER_MAX_TIMEOUT_MS)
 
 struct wm_transfer {
     wm_transfer_options opts;

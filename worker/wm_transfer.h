@@ -23,6 +23,11 @@ typedef enum wm_direction {
 #define WM_TRANSFER_DEFAULT_CHUNK (64u * 1024u)
 #define WM_TRANSFER_MAX_CHUNK (16u * 1024u * 1024u)
 #define WM_TRANSFER_DEFAULT_TIMEOUT_MS 10000u
+/* Limits of the options, plain numbers so that messages can quote them. */
+#define WM_TRANSFER_MIN_MSS 88          /* the kernel's TCP_MIN_MSS */
+#define WM_TRANSFER_MAX_MSS 32767       /* the kernel's MAX_TCP_WINDOW */
+#define WM_TRANSFER_MAX_SOCKBUF 268435456 /* 256 MiB */
+#define WM_TRANSFER_MAX_TIMEOUT_MS 600000
 
 typedef struct wm_transfer_options {
     uint64_t size_bytes;
