@@ -300,6 +300,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return d->opts.dispatch(req) == 0 ? MHD_YES : MHD_NO;
 }
 
+/* MHD's messages, whose format strings are MHD's own. */
+__attribute__((format(printf, 2, 0)))
 static void on_log(void *cls, const char *fmt, va_list args)
 {
     (void)cls;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+__attribute__((format(printf, 2, 0)))
 static void set_message(wm_error *err, const char *fmt, va_list args)
 {
     vsnprintf(err->message, sizeof err->message, fmt, args);
