@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -174,11 +175,29 @@ int store_unlink(const char *path, wm_error *err)
     return 0;
 }
 
+/* Like mkdir -p: on a fresh account the default ~/.local/share/wiremeter
+ * has no ~/.local yet. Every directory made on the way gets 0700, as the
+ * XDG base directory specification asks. */
 static int make_dir(const char *path, wm_error *err)
 {
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
-        return wm_error_set(err, WM_ERR_IO, "creating data directory %s: %s",
-                            path, strerror(errno));
+    char buf[PATH_MAX];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof buf)
+        return wm_error_set(err, WM_ERR_IO, "bad data directory '%s'", path);
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+            return wm_error_set(err, WM_ERR_IO,
+                                "creating data directory %s: %s", buf,
+                                strerror(errno));
+        *p = c;
+        if (c == '\0')
+            break;
+    }
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return wm_error_set(err, WM_ERR_IO, "%s is not a directory", path);

@@ -161,6 +161,23 @@ static void test_open_fresh(void **state)
     assert_string_equal(mode, "wal");
 }
 
+/* The default data directory, ~/.local/share/wiremeter, lies under
+ * directories a fresh account does not have yet: they are made too. */
+static void test_open_makes_parents(void **state)
+{
+    fixture *f = *state;
+    snprintf(f->data, sizeof f->data, "%s/.local/share/wiremeter", f->root);
+    f->store = open_store(f);
+    struct stat st;
+    assert_int_equal(stat(f->data, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    char parent[128];
+    snprintf(parent, sizeof parent, "%s/.local", f->root);
+    assert_int_equal(stat(parent, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    assert_true(wm_store_ping(f->store));
+}
+
 static void test_reopen_keeps_data(void **state)
 {
     fixture *f = *state;
@@ -540,6 +557,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_open_fresh),
+        T(test_open_makes_parents),
         T(test_reopen_keeps_data),
         T(test_newer_schema_refused),
         T(test_garbage_file_refused),
