@@ -39,9 +39,9 @@ for test in build-test/tests/test_*; do
     echo "valgrind clean: $(basename "$test")"
 done
 
-step "fuzzing (libFuzzer, ${WM_FUZZ_SECONDS:-30} s a target)"
+step "clang build (warnings are errors) and fuzzing (libFuzzer, ${WM_FUZZ_SECONDS:-30} s a target)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DWM_FUZZ=ON >/dev/null
-cmake --build build-fuzz -j"$jobs" --target fuzz_size fuzz_pcap
+cmake --build build-fuzz -j"$jobs"
 ctest --test-dir build-fuzz -L fuzz --output-on-failure
 
 step "the whole suite"
