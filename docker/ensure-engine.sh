@@ -43,6 +43,16 @@ apt_install() {
 
 engine_ok() { docker info >/dev/null 2>&1; }
 
+# A dockerd that is alive: a killed one can linger as a zombie for a while
+# (its parent gone, not yet reaped), which pgrep still lists.
+dockerd_alive() {
+    for pid in $(pgrep -x dockerd); do
+        state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null)
+        [ -n "$state" ] && [ "$state" != Z ] && return 0
+    done
+    return 1
+}
+
 # 1. The client, the daemon and a compose command.
 if ! command -v docker >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1; then
     if ! engine_ok; then
@@ -58,7 +68,7 @@ fi
 engine_ok && exit 0
 
 # 2. Start dockerd when none runs.
-if pgrep -x dockerd >/dev/null 2>&1; then
+if dockerd_alive; then
     log "a dockerd is already running; waiting for it to answer"
 else
     is_root || skip "no Docker engine answers and starting dockerd needs root (run as root or start the engine)"
@@ -76,7 +86,7 @@ fi
 i=0
 while [ "$i" -lt "$WAIT" ]; do
     engine_ok && { log "engine ready after ${i}s"; exit 0; }
-    if ! pgrep -x dockerd >/dev/null 2>&1 && [ "$i" -gt 2 ]; then
+    if ! dockerd_alive && [ "$i" -gt 2 ]; then
         log "dockerd exited; last lines of $DOCKERD_LOG:"
         tail -n 20 "$DOCKERD_LOG" >&2 2>/dev/null
         skip "dockerd could not be started on this machine"
