@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && [ -z "${WM_TEST_NO_SUDO:-}" ]; then
-    exec sudo --preserve-env=WIREMETER_REQUIRE_CAPTURE,WM_FUZZ_SECONDS,WM_TEST_SKIP_DOCKER "$0" "$@"
+    exec sudo --preserve-env=WIREMETER_REQUIRE_CAPTURE,WIREMETER_REQUIRE_DOCKER,WM_FUZZ_SECONDS,WM_TEST_SKIP_DOCKER "$0" "$@"
 fi
 jobs=$(nproc)
 exclude=()
