@@ -60,14 +60,11 @@ export function getRun(id, signal) {
   return call('GET', `/runs/${encodeURIComponent(id)}`, { signal });
 }
 
-// One page of the history: {runs: [...], next: cursor or null}.
+// One page of the history, newest first: {runs: [...], next: the id to
+// pass as before for the next page, or null on the last page}.
 export async function listRuns(limit, before) {
   const body = await call('GET', `/runs${query({ limit, before })}`);
-  const runs = Array.isArray(body) ? body : (body && (body.runs || body.items)) || [];
-  const next = body && !Array.isArray(body)
-    ? (body.next ?? body.next_before ?? null)
-    : null;
-  return { runs, next: next || null };
+  return { runs: body.runs, next: body.next_before ?? null };
 }
 
 export function deleteRun(id) {
@@ -77,29 +74,20 @@ export function deleteRun(id) {
 // One page of a run's packet list: {packets: [...], total: N}.
 export async function getPackets(id, offset, limit, signal) {
   const body = await call('GET', `/runs/${encodeURIComponent(id)}/packets${query({ offset, limit })}`, { signal });
-  const packets = Array.isArray(body) ? body : (body && body.packets) || [];
-  const total = body && !Array.isArray(body) && Number.isFinite(body.total) ? body.total : null;
-  return { packets, total };
+  return { packets: body.packets, total: body.total };
 }
 
-// A sweep; wait=0 asks for the ids at once. A daemon that does not know
-// wait on this route names it in its error, and then the sweep is asked for
-// again without it (it answers when the sweep ends).
-export async function createSweep(sizes, repeat) {
-  try {
-    return await call('POST', `/sweeps${query({ sizes: sizes.join(','), repeat, wait: 0 })}`);
-  } catch (err) {
-    if (err instanceof ApiError && err.parameter === 'wait') {
-      return call('POST', `/sweeps${query({ sizes: sizes.join(','), repeat })}`);
-    }
-    throw err;
-  }
+// A sweep; wait=0 so that the answer names its runs at once and the page
+// follows each of them.
+// params: direction, chunk, nodelay... as for a run.
+export function createSweep(sizes, repeat, params = {}) {
+  return call('POST', `/sweeps${query({ sizes: sizes.join(','), repeat, ...params, wait: 0 })}`);
 }
 
-export function getSweep(id) {
-  return call('GET', `/sweeps/${encodeURIComponent(id)}`);
+export function getHealth() {
+  return call('GET', '/healthz');
 }
 
 export function pcapUrl(run) {
-  return (run.links && run.links.pcap) || `/runs/${run.id}/pcap`;
+  return run.links.pcap;
 }

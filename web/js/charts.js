@@ -26,7 +26,6 @@ function baseOptions() {
     maintainAspectRatio: false,
     animation: false,
     parsing: false,
-    normalized: true,
     interaction: { mode: 'nearest', intersect: true },
     plugins: {
       legend: { position: 'bottom', labels: { usePointStyle: true, boxWidth: 8, color: COLORS.text } },
@@ -36,33 +35,45 @@ function baseOptions() {
 
 // Labels only at 1, 10, 100... on a log axis: the others crowd the axis.
 function logSizeTick(value) {
-  const mantissa = value / 10 ** Math.floor(Math.log10(value) + 1e-9);
-  return Math.abs(mantissa - 1) < 1e-6 ? fmt.bytes(value) : '';
+  return isDecade(value) ? fmt.bytes(value) : '';
 }
 
+function isDecade(value) {
+  const mantissa = value / 10 ** Math.floor(Math.log10(value) + 1e-9);
+  return Math.abs(mantissa - 1) < 1e-6;
+}
+
+// Grid lines at the decades only; the axis reaches a little past the
+// smallest and largest size so that their points are not cut in half.
 function sizeAxis() {
   return {
     type: 'logarithmic',
-    title: { display: true, text: 'Transfer size (log scale)', color: COLORS.text },
-    grid: { color: COLORS.grid },
+    title: { display: true, text: 'Transfer size (bytes, log scale)', color: COLORS.text },
+    grid: { color: (ctx) => (ctx.tick && isDecade(ctx.tick.value) ? COLORS.grid : 'transparent') },
     ticks: { color: COLORS.text, callback: logSizeTick, autoSkip: false, maxRotation: 0 },
+    afterDataLimits(scale) {
+      if (scale.min > 0) scale.min = 10 ** (Math.log10(scale.min) - 0.25);
+      if (scale.max > 0) scale.max = 10 ** (Math.log10(scale.max) + 0.25);
+    },
   };
 }
 
-// Points of {x: size, y: value, id} and the median of each size, in size
-// order, for the line.
-function series(runs, value) {
+// Points of {x: size, y: value, id} (one per run) and the median of each
+// size, in size order, for the line. Runs of size 0 have no place on a log
+// axis and are left out.
+function series(runs, sizeOf, valueOf) {
   const points = [];
   const bySize = new Map();
   for (const run of runs) {
-    const y = value(run.run);
-    if (!Number.isFinite(run.size) || run.size <= 0 || !Number.isFinite(y)) continue;
-    points.push({ x: run.size, y, id: run.id });
-    if (!bySize.has(run.size)) bySize.set(run.size, []);
-    bySize.get(run.size).push(y);
+    const x = sizeOf(run);
+    const y = valueOf(run);
+    if (!Number.isFinite(x) || x <= 0 || !Number.isFinite(y)) continue;
+    points.push({ x, y, id: run.id });
+    if (!bySize.has(x)) bySize.set(x, []);
+    bySize.get(x).push(y);
   }
   const medians = [...bySize.entries()]
-    .sort((a, b) => a[0] - b[0])
+    .sort((p, q) => p[0] - q[0])
     .map(([x, ys]) => ({ x, y: median(ys), n: ys.length }));
   return { points, medians };
 }
@@ -98,26 +109,31 @@ function labChart(canvas, yTitle, yFormat, onOpen) {
     type: 'scatter',
     data: {
       datasets: [
-        { kind: 'runs', label: 'Runs', data: [], backgroundColor: COLORS.point, borderColor: COLORS.client,
+        { kind: 'runs', label: 'One run', data: [], backgroundColor: COLORS.point, borderColor: COLORS.client,
           pointRadius: 4, pointHoverRadius: 6 },
         { kind: 'median', label: 'Median per size', type: 'line', data: [], borderColor: COLORS.median,
-          backgroundColor: COLORS.median, borderWidth: 2, pointRadius: 3, pointStyle: 'rectRot', tension: 0 },
+          backgroundColor: COLORS.median, borderWidth: 2, pointRadius: 4, pointStyle: 'rectRot', tension: 0 },
       ],
     },
     options,
   });
 }
 
-// The two charts of the home page; update(runs) with [{id, size, run}].
+// The two charts of the home page. update(runs, {size, packets, totalNs})
+// takes the runs and accessors for their figures.
 export class LabCharts {
   constructor(packetsCanvas, timeCanvas, onOpen) {
-    this.packets = labChart(packetsCanvas, 'Packets', (v) => fmt.integer(Math.round(v * 10) / 10), onOpen);
-    this.time = labChart(timeCanvas, 'Total time', (v) => fmt.duration(v), onOpen);
+    this.packets = labChart(packetsCanvas, 'Packets captured (frames)', (v) => fmt.integer(v), onOpen);
+    this.time = labChart(timeCanvas, 'Total time, first to last packet (ms)',
+      (v) => `${Number(v.toPrecision(3))}`, onOpen);
   }
 
-  update(runs, packetsOf, timeOf) {
-    const p = series(runs, packetsOf);
-    const t = series(runs, timeOf);
+  update(runs, of) {
+    const p = series(runs, of.size, of.packets);
+    const t = series(runs, of.size, (run) => {
+      const ns = of.totalNs(run);
+      return ns === null ? NaN : ns / 1e6;
+    });
     this.packets.data.datasets[0].data = p.points;
     this.packets.data.datasets[1].data = p.medians;
     this.time.data.datasets[0].data = t.points;
@@ -157,13 +173,14 @@ export function drawTimeSequence(canvas, packets, previous) {
     // ACKs only matter for a direction that carried data.
     const acked = acks[side].filter((a) => a.y > 0);
     datasets.push({ label: `ACKs for ${name}`, data: acked, borderColor: COLORS[side], backgroundColor: COLORS[side],
-      borderWidth: 1.5, borderDash: [4, 3], pointRadius: 0, showLine: true, stepped: 'before', type: 'line' });
+      borderWidth: 1.5, borderDash: [4, 3], pointRadius: 0, pointStyle: 'line', showLine: true, stepped: 'before',
+      type: 'line' });
   }
   const options = baseOptions();
   options.scales = {
     x: { type: 'linear', title: { display: true, text: 'Time since first frame (ms)', color: COLORS.text },
       grid: { color: COLORS.grid }, ticks: { color: COLORS.text } },
-    y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'Relative sequence number', color: COLORS.text },
+    y: { type: 'linear', beginAtZero: true, title: { display: true, text: 'Relative sequence number (bytes)', color: COLORS.text },
       grid: { color: COLORS.grid }, ticks: { color: COLORS.text, callback: (v) => fmt.bytes(v) } },
   };
   options.plugins.tooltip = {

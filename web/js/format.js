@@ -27,6 +27,15 @@ export function bytes(n) {
   return `${sig3(n)} B`;
 }
 
+// A size the user chose (a write size, a buffer): in binary units when it
+// is a whole number of them (64 KiB, not 65.5 kB), else as bytes() does.
+export function sizeParam(n) {
+  if (!n) return bytes(n);
+  if (n % 1048576 === 0) return `${n / 1048576} MiB`;
+  if (n % 1024 === 0) return `${n / 1024} KiB`;
+  return bytes(n);
+}
+
 // A duration given in nanoseconds: 41 µs, 82.1 ms, 1.2 s.
 export function duration(ns) {
   if (ns === null || ns === undefined || Number.isNaN(ns)) return '—';

@@ -2,21 +2,24 @@
 // Wireshark's Statistics > Flow Graph: a client column and a server column,
 // one arrow per packet with its flags above and its relative seq/ack below,
 // and the time since the first frame on the left. The data transfer between
-// them is folded into one line, so that the two exchanges the lab asks about
+// them is folded into one box, so that the two exchanges the lab asks about
 // fit on a screen.
+//
+// The SVG is laid out in CSS pixels for the width of its container (and
+// redrawn when that changes) rather than scaled from a fixed viewBox: a
+// scaled drawing would shrink its text below reading size on a phone.
 
 import * as fmt from './format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const WIDTH = 480;
-const TIME_X = 4;
-const CLIENT_X = 118;
-const SERVER_X = 400;
-const HEAD_H = 58;
-const ROW_H = 54;
-const GAP_H = 46;
-const SLOPE = 16;
-const MAX_ROWS = 16;
+const MIN_W = 300;            // px: narrower containers scroll
+const MAX_W = 640;            // px: wider ones leave the rest empty
+const HEAD_H = 54;            // px: column names and endpoints
+const SECTION_H = 26;         // px: "Three-way handshake · 27 µs"
+const ROW_H = 58;             // px: one packet
+const SLOPE = 12;             // px: an arrow falls this much (time passes)
+const GAP_H = 58;             // px: the folded data transfer
+const MAX_ROWS = 16;          // closure packets drawn; the rest are listed
 
 let ladderCount = 0;
 
@@ -32,96 +35,168 @@ function endpoint(ep) {
   return ep.ip.includes(':') ? `[${ep.ip}]:${ep.port}` : `${ep.ip}:${ep.port}`;
 }
 
+// Column positions for a drawing width w: the time gutter on the left, the
+// client and server lifelines far enough in for their endpoint labels.
+function layout(w) {
+  const narrow = w < 420;
+  const timeW = narrow ? 60 : 74;
+  const margin = narrow ? 56 : 66;
+  return { w, timeW, clientX: timeW + margin, serverX: w - margin };
+}
+
 function markers(svg, id) {
   const defs = el('defs');
   for (const side of ['client', 'server']) {
     const marker = el('marker', { id: `${id}-${side}`, viewBox: '0 0 10 10', refX: 9, refY: 5,
-      markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+      markerWidth: 8, markerHeight: 8, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' });
     marker.appendChild(el('path', { d: 'M0,0 L10,5 L0,10 z', class: `arrowhead ${side}` }));
     defs.appendChild(marker);
   }
   svg.appendChild(defs);
 }
 
-function header(svg, connection, height) {
-  const cols = [['Client', CLIENT_X, connection && connection.client],
-    ['Server', SERVER_X, connection && connection.server]];
-  svg.appendChild(el('text', { x: TIME_X, y: 18, class: 'ladder-head' }, 'Time (s)'));
-  for (const [name, x, ep] of cols) {
-    svg.appendChild(el('text', { x, y: 18, 'text-anchor': 'middle', class: 'ladder-head' }, name));
-    svg.appendChild(el('text', { x, y: 36, 'text-anchor': 'middle', class: 'ladder-endpoint' }, endpoint(ep)));
-    svg.appendChild(el('line', { x1: x, y1: HEAD_H - 12, x2: x, y2: height - 8, class: 'ladder-life' }));
+function header(svg, L, connection, height) {
+  svg.appendChild(el('text', { x: 2, y: 16, class: 'ladder-head' }, 'Time (s)'));
+  const cols = [['Client', L.clientX, connection && connection.client, 'client'],
+    ['Server', L.serverX, connection && connection.server, 'server']];
+  for (const [name, x, ep, side] of cols) {
+    svg.appendChild(el('text', { x, y: 16, 'text-anchor': 'middle', class: `ladder-head ${side}` }, name));
+    svg.appendChild(el('text', { x, y: 34, 'text-anchor': 'middle', class: 'ladder-endpoint' }, endpoint(ep)));
+    svg.appendChild(el('line', { x1: x, y1: HEAD_H - 10, x2: x, y2: height - 4, class: `ladder-life ${side}` }));
   }
 }
 
+// Wireshark's flow graph comment, shortened: Len only when there is data.
 function seqAck(p) {
   const parts = [`Seq=${p.seq}`];
   if (p.flags && p.flags.includes('ACK')) parts.push(`Ack=${p.ack}`);
-  parts.push(`Len=${p.len}`);
+  if (p.len) parts.push(`Len=${p.len}`);
   return parts.join(' ');
 }
 
-function arrow(svg, p, y, id, phase) {
+function arrow(svg, L, p, y, id, phase) {
   const fromClient = p.from === 'client';
-  const x1 = fromClient ? CLIENT_X : SERVER_X;
-  const x2 = fromClient ? SERVER_X : CLIENT_X;
+  const x1 = fromClient ? L.clientX : L.serverX;
+  const x2 = fromClient ? L.serverX - 1 : L.clientX + 1;
   const g = el('g', { class: `ladder-arrow ${p.from}`, 'data-flags': p.flags, 'data-from': p.from,
     'data-phase': phase, 'data-seq': p.seq, 'data-ack': p.ack, 'data-time-ns': p.time_ns, 'data-no': p.no });
-  g.appendChild(el('title', {}, `${phase}: ${p.from} to ${fromClient ? 'server' : 'client'}, ${p.flags}, `
+  g.appendChild(el('title', {}, `${phase}: ${p.from} to ${fromClient ? 'server' : 'client'}, [${p.flags}] `
     + `${seqAck(p)}, at ${fmt.seconds6(p.time_ns)} s (frame ${p.no})`));
-  g.appendChild(el('text', { x: TIME_X, y: y + 4, class: 'ladder-time' }, fmt.seconds6(p.time_ns)));
-  g.appendChild(el('line', { x1, y1: y, x2: fromClient ? x2 - 2 : x2 + 2, y2: y + SLOPE,
-    class: 'ladder-line', 'marker-end': `url(#${id}-${p.from})` }));
-  const mid = (CLIENT_X + SERVER_X) / 2;
-  g.appendChild(el('text', { x: mid, y: y + SLOPE / 2 - 6, 'text-anchor': 'middle', class: 'ladder-flags' }, p.flags));
-  g.appendChild(el('text', { x: mid, y: y + SLOPE / 2 + 16, 'text-anchor': 'middle', class: 'ladder-seq' }, seqAck(p)));
+  const mid = (L.clientX + L.serverX) / 2;
+  const midY = y + SLOPE / 2;
+  g.appendChild(el('text', { x: 2, y: y + 4, class: 'ladder-time' }, fmt.seconds6(p.time_ns)));
+  g.appendChild(el('circle', { cx: x1, cy: y, r: 3, class: `ladder-dot ${p.from}` }));
+  g.appendChild(el('line', { x1, y1: y, x2, y2: y + SLOPE, class: `ladder-line ${p.from}`,
+    'marker-end': `url(#${id}-${p.from})` }));
+  // The labels hug their own arrow (above and below its middle), with the
+  // wider space between rows, so that each pair reads as one packet.
+  g.appendChild(el('text', { x: mid, y: midY - 7, 'text-anchor': 'middle', class: `ladder-flags ${p.from}` }, p.flags));
+  g.appendChild(el('text', { x: mid, y: midY + 16, 'text-anchor': 'middle', class: 'ladder-seq' }, seqAck(p)));
   svg.appendChild(g);
 }
 
-function gap(svg, y, text) {
-  const mid = (CLIENT_X + SERVER_X) / 2;
-  svg.appendChild(el('rect', { x: CLIENT_X + 10, y: y + 6, width: SERVER_X - CLIENT_X - 20, height: GAP_H - 14,
-    rx: 6, class: 'ladder-gap' }));
-  svg.appendChild(el('text', { x: mid, y: y + GAP_H / 2 + 3, 'text-anchor': 'middle', class: 'ladder-gap-text' }, text));
+function section(svg, L, y, text) {
+  svg.appendChild(el('text', { x: 2, y: y + 16, class: 'ladder-section' }, text));
 }
 
-// Draws result.handshake and result.closure into container. middleText
-// describes what happens between them (the data transfer).
-export function drawLadder(container, result, middleText) {
+// The folded transfer: a box across both lifelines, as a break in them.
+function gap(svg, L, y, lines) {
+  const mid = L.w / 2;
+  svg.appendChild(el('rect', { x: 2, y: y + 6, width: L.w - 4, height: GAP_H - 12, rx: 6, class: 'ladder-gap' }));
+  lines.forEach((text, i) => {
+    svg.appendChild(el('text', { x: mid, y: y + 25 + i * 15, 'text-anchor': 'middle',
+      class: i ? 'ladder-gap-sub' : 'ladder-gap-text' }, text));
+  });
+}
+
+function closureTitle(closure) {
+  if (!closure || closure.kind === 'none' || !closure.packets.length) return 'Closure (not captured)';
+  const kind = closure.kind === 'rst' ? 'Reset' : 'Closure';
+  const who = closure.simultaneous ? 'both sides at once'
+    : closure.initiator ? `${closure.initiator} closed first` : 'initiator unknown';
+  const took = closure.duration_ns !== null ? ` · ${fmt.duration(closure.duration_ns)}` : '';
+  return `${kind}: ${who}${took}`;
+}
+
+function draw(container, result, middle, width) {
   const hs = (result.handshake && result.handshake.packets) || [];
-  const cl = (result.closure && result.closure.packets) || [];
-  const closure = cl.slice(0, MAX_ROWS);
-  const height = HEAD_H + (hs.length + closure.length) * ROW_H + GAP_H + 12;
+  const allClosure = (result.closure && result.closure.packets) || [];
+  const closure = allClosure.slice(0, MAX_ROWS);
+  const L = layout(Math.max(MIN_W, Math.min(MAX_W, width)));
+  const height = HEAD_H + 2 * SECTION_H + (hs.length + closure.length) * ROW_H + GAP_H + 8;
   const id = `ladder${++ladderCount}`;
-  const svg = el('svg', { viewBox: `0 0 ${WIDTH} ${height}`, width: '100%', role: 'img',
-    'aria-labelledby': `${id}-title ${id}-desc`, class: 'ladder-svg', preserveAspectRatio: 'xMidYMin meet' });
-  svg.style.maxWidth = `${WIDTH * 1.5}px`;
+  const svg = el('svg', { viewBox: `0 0 ${L.w} ${height}`, width: L.w, height, role: 'img',
+    'aria-labelledby': `${id}-title ${id}-desc`, class: 'ladder-svg' });
   svg.appendChild(el('title', { id: `${id}-title` }, 'Handshake and closure, as a flow graph'));
-  const described = [...hs.map((p) => `${p.from} ${p.flags}`), '…', ...closure.map((p) => `${p.from} ${p.flags}`)];
+  const described = [...hs.map((p) => `${p.from} sends ${p.flags}, ${seqAck(p)}`), 'data transfer',
+    ...closure.map((p) => `${p.from} sends ${p.flags}, ${seqAck(p)}`)];
   svg.appendChild(el('desc', { id: `${id}-desc` }, described.join('; ')));
   markers(svg, id);
-  header(svg, result.connection, height);
+  header(svg, L, result.connection, height);
   let y = HEAD_H;
+  const hsTook = result.handshake && result.handshake.duration_ns !== null
+    ? ` · ${fmt.duration(result.handshake.duration_ns)}` : '';
+  section(svg, L, y, hs.length ? `Three-way handshake${hsTook}` : 'Handshake (not captured)');
+  y += SECTION_H + 12;
   for (const p of hs) {
-    arrow(svg, p, y, id, 'handshake');
+    arrow(svg, L, p, y, id, 'handshake');
     y += ROW_H;
   }
-  gap(svg, y - 8, middleText);
-  y += GAP_H;
+  gap(svg, L, y - 16, middle);
+  y += GAP_H - 16;
+  section(svg, L, y, closureTitle(result.closure));
+  y += SECTION_H + 12;
   for (const p of closure) {
-    arrow(svg, p, y, id, 'closure');
+    arrow(svg, L, p, y, id, 'closure');
     y += ROW_H;
   }
-  container.replaceChildren(svg);
-  if (!hs.length && !cl.length) {
+  const nodes = [svg];
+  if (!hs.length && !allClosure.length) {
     const note = document.createElement('p');
     note.className = 'empty';
     note.textContent = 'Neither the handshake nor the closure was captured.';
-    container.appendChild(note);
-  } else if (cl.length > closure.length) {
+    nodes.push(note);
+  } else if (allClosure.length > closure.length) {
     const note = document.createElement('p');
     note.className = 'hint';
-    note.textContent = `${cl.length - closure.length} more closure packets are in the packet list.`;
-    container.appendChild(note);
+    note.textContent = `${allClosure.length - closure.length} more closure packets are in the packet list.`;
+    nodes.push(note);
   }
+  container.replaceChildren(...nodes);
+  fitLabels(svg, L);
+}
+
+// A seq/ack label wider than the space between the lifelines (a phone,
+// a long Len=) is set smaller until it fits, never below 9 px.
+function fitLabels(svg, L) {
+  const room = L.serverX - L.clientX - 10;
+  for (const text of svg.querySelectorAll('.ladder-seq')) {
+    const width = text.getComputedTextLength();
+    if (width > room) {
+      const size = parseFloat(getComputedStyle(text).fontSize);
+      text.style.fontSize = `${Math.max(9, (size * room) / width).toFixed(1)}px`;
+    }
+  }
+}
+
+const observers = new WeakMap();
+
+// Draws result.handshake and result.closure into container, and again
+// whenever the container's width changes. middle: one or two lines that
+// describe what happens between them (the data transfer).
+export function drawLadder(container, result, middle) {
+  const previous = observers.get(container);
+  if (previous) previous.disconnect();
+  let drawnWidth = null;
+  const redraw = () => {
+    const width = Math.floor(container.clientWidth);
+    if (!width || width === drawnWidth) return;
+    drawnWidth = width;
+    draw(container, result, middle, width);
+  };
+  draw(container, result, middle, container.clientWidth || MAX_W);
+  drawnWidth = Math.floor(container.clientWidth) || null;
+  const observer = new ResizeObserver(redraw);
+  observer.observe(container);
+  observers.set(container, observer);
 }

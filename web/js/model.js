@@ -1,44 +1,30 @@
-// model: reads the figures the page shows out of a run document
-// (docs/result.md: the daemon's wrapper around the engine's result). The
-// history list may carry the full result or only a summary, depending on
-// the daemon; these accessors look in both places so that the rest of the
-// page never guesses at the shape.
-
-function pick(...values) {
-  for (const v of values) if (v !== undefined && v !== null) return v;
-  return null;
-}
+// model: reads the figures the page shows out of the daemon's documents
+// (docs/result.md). GET /runs/{id} carries the whole result; GET /runs
+// carries a summary per run instead ({packets, payload_bytes, total_ns,
+// throughput_bps, average_packet_size}). These accessors read either, so
+// that the rest of the page never looks into the shapes itself.
 
 export function runSize(run) {
-  return pick(run.params && run.params.size, run.size, run.size_bytes,
-    run.result && run.result.params && run.result.params.size);
+  return run.params ? run.params.size : null;
 }
 
 export function runSizeText(run) {
-  return pick(run.params && run.params.size_text, run.size_text);
+  return run.params ? run.params.size_text : null;
 }
 
 export function runPackets(run) {
-  const r = run.result;
-  return pick(r && r.totals && r.totals.packets, run.summary && run.summary.packets);
+  if (run.result) return run.result.totals.packets;
+  return run.summary ? run.summary.packets : null;
 }
 
 export function runTotalNs(run) {
-  const r = run.result;
-  return pick(r && r.timing && r.timing.total_ns, run.summary && run.summary.total_ns);
+  if (run.result) return run.result.timing.total_ns;
+  return run.summary ? run.summary.total_ns : null;
 }
 
 export function runAveragePacket(run) {
-  const r = run.result;
-  const avg = r && r.average_packet_size;
-  const s = run.summary;
-  return pick(avg && avg.all,
-    s && s.average_packet_size && (typeof s.average_packet_size === 'object' ? s.average_packet_size.all : s.average_packet_size));
-}
-
-// Whether a done run lacks the figures (a list that carries no result).
-export function needsDetail(run) {
-  return run.status === 'done' && (runPackets(run) === null || runTotalNs(run) === null);
+  if (run.result) return run.result.average_packet_size.all;
+  return run.summary ? run.summary.average_packet_size : null;
 }
 
 export function isFinal(status) {
@@ -47,9 +33,7 @@ export function isFinal(status) {
 
 export function progressOf(run) {
   const p = run.progress || {};
-  const total = pick(p.bytes_total, runSize(run));
-  const done = pick(p.bytes_done, 0);
-  return { done, total };
+  return { done: p.bytes_done ?? 0, total: p.bytes_total ?? runSize(run) };
 }
 
 export function median(values) {
@@ -57,4 +41,24 @@ export function median(values) {
   if (!sorted.length) return null;
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+// The lab's tables from a list of runs: per size (ascending), the number of
+// finished runs and the medians of packets, total time and average packet
+// size. Failed and unfinished runs are left out.
+export function labTable(runs) {
+  const bySize = new Map();
+  for (const run of runs) {
+    if (run.status !== 'done' || runPackets(run) === null) continue;
+    const size = runSize(run);
+    if (!bySize.has(size)) bySize.set(size, []);
+    bySize.get(size).push(run);
+  }
+  return [...bySize.entries()].sort((a, b) => a[0] - b[0]).map(([size, list]) => ({
+    size,
+    runs: list.length,
+    packets: median(list.map(runPackets)),
+    total_ns: median(list.map(runTotalNs)),
+    average_packet_size: median(list.map(runAveragePacket)),
+  }));
 }

@@ -7,7 +7,7 @@ import * as api from './api.js';
 import * as fmt from './format.js';
 
 export const PAGE_SIZE = 50;
-const BULK_PAGE = 1000;
+const BULK_PAGE = 5000;
 const BULK_MAX = 20000;
 
 function address(ip, port) {
@@ -46,7 +46,7 @@ function packetRow(p) {
     info.prepend(tag, ' ');
   }
   tr.append(no, cell(fmt.seconds6(p.time_ns), 'num mono', p.time_ns),
-    cell(address(p.source, p.source_port), 'mono'), cell(address(p.destination, p.destination_port), 'mono'),
+    cell(address(p.source, p.source_port), 'mono col-addr'), cell(address(p.destination, p.destination_port), 'mono col-addr'),
     cell(fmt.integer(p.length), 'num', p.length), cell(p.flags || '', 'flags'), info);
   return tr;
 }
@@ -80,10 +80,10 @@ export class PacketList {
       return;
     }
     if (runId !== this.runId) return; // another run was opened meanwhile
-    if (page.total !== null) this.total = page.total;
+    this.total = page.total;
     this.tbody.replaceChildren(...page.packets.map(packetRow));
     const last = this.offset + page.packets.length;
-    const total = this.total ?? last;
+    const total = this.total;
     this.info.textContent = total
       ? `Packets ${fmt.integer(this.offset + 1)}–${fmt.integer(last)} of ${fmt.integer(total)}`
       : 'No packets';
@@ -92,26 +92,15 @@ export class PacketList {
   }
 }
 
-// Every packet of a run (for the graph), at most BULK_MAX; returns
-// {packets, truncated}. A daemon whose page limit is smaller than
-// BULK_PAGE names "limit" in its error; the pages are then made smaller.
+// Every packet of a run (for the graph), at most BULK_MAX, in pages of
+// BULK_PAGE (the daemon allows up to 10000 a page); returns {packets,
+// truncated}.
 export async function fetchAll(runId, signal) {
   const packets = [];
-  let limit = BULK_PAGE;
   while (packets.length < BULK_MAX) {
-    let page;
-    try {
-      page = await api.getPackets(runId, packets.length, limit, signal);
-    } catch (err) {
-      if (err instanceof api.ApiError && err.parameter === 'limit' && limit > PAGE_SIZE) {
-        limit = PAGE_SIZE;
-        continue;
-      }
-      throw err;
-    }
+    const page = await api.getPackets(runId, packets.length, BULK_PAGE, signal);
     packets.push(...page.packets);
-    const total = page.total ?? Infinity;
-    if (page.packets.length < limit || packets.length >= total) return { packets, truncated: false };
+    if (!page.packets.length || packets.length >= page.total) return { packets, truncated: false };
   }
   return { packets, truncated: true };
 }

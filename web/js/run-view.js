@@ -38,6 +38,20 @@ function card(field, label, text, exact, unit, sub) {
   return div;
 }
 
+// The endpoints card's value: client and server in their colours, the
+// text still reading "client → server".
+function endpointsValue(div, c) {
+  const value = div.querySelector('.card-value');
+  const client = document.createElement('span');
+  client.className = 'ep client';
+  client.textContent = endpointText(c.client);
+  const server = document.createElement('span');
+  server.className = 'ep server';
+  server.textContent = endpointText(c.server);
+  value.replaceChildren(client, ' → ', server);
+  return div;
+}
+
 function connectionNote(c) {
   if (!c) return '';
   const parts = [`IPv${c.ip_version}`];
@@ -64,7 +78,7 @@ export function buildCards(result) {
   dropsSub.push(cap.complete ? 'capture complete' : 'capture incomplete');
   const verified = integ.verified ? 'verified' : 'NOT verified';
   return [
-    card('endpoints', 'Endpoints (client → server)', endpoints, endpoints, '', connectionNote(c)),
+    endpointsValue(card('endpoints', 'Endpoints (client → server)', endpoints, endpoints, '', connectionNote(c)), c),
     card('packets', 'Packets', fmt.integer(t.packets), t.packets, 'packets',
       `${fmt.integer(t.client_to_server)} from client · ${fmt.integer(t.server_to_client)} from server · ${fmt.integer(t.data_packets)} with data`),
     card('total_ns', 'Total time', fmt.duration(tm.total_ns), tm.total_ns, 'ns',
@@ -77,13 +91,73 @@ export function buildCards(result) {
   ];
 }
 
+// The two lines of the ladder's folded middle: the data transfer.
 function middleText(result) {
   const t = result.totals || {};
   const hs = (result.handshake && result.handshake.packets) || [];
   const cl = (result.closure && result.closure.packets) || [];
   const n = Math.max(0, (t.packets ?? 0) - hs.length - cl.length);
-  const payload = t.payload_bytes;
-  return `${fmt.integer(n)} packets of data transfer (${fmt.bytes(payload)} payload)`;
+  return [`${fmt.integer(n)} packets of data transfer`,
+    `${fmt.integer(t.data_packets)} with data · ${fmt.bytes(t.payload_bytes)} payload`];
+}
+
+function fact(term, text, exact) {
+  const dt = document.createElement('dt');
+  dt.textContent = term;
+  const dd = document.createElement('dd');
+  fmt.setValue(dd, text, exact);
+  return [dt, dd];
+}
+
+// Everything the totals, the capture and TCP_INFO say, as a list.
+export function buildTotals(result) {
+  const t = result.totals || {};
+  const cap = result.capture || {};
+  const ti = result.tcp_info;
+  const n = (v) => fmt.integer(v);
+  const rows = [
+    ...fact('Packets client → server', n(t.client_to_server), t.client_to_server),
+    ...fact('Packets server → client', n(t.server_to_client), t.server_to_client),
+    ...fact('With data / pure ACKs', `${n(t.data_packets)} / ${n(t.pure_acks)}`),
+    ...fact('Bytes on the wire', `${n(t.wire_bytes)} B`, t.wire_bytes),
+    ...fact('Payload client → server', `${n(t.payload_client_to_server)} B`, t.payload_client_to_server),
+    ...fact('Payload server → client', `${n(t.payload_server_to_client)} B`, t.payload_server_to_client),
+    ...fact('Retransmissions', n(t.retransmissions), t.retransmissions),
+    ...fact('Duplicate ACKs / out of order', `${n(t.duplicate_acks)} / ${n(t.out_of_order)}`),
+    ...fact('Captured / dropped', `${n(cap.frames)} frames / ${n(cap.dropped)}`),
+  ];
+  if (ti) {
+    rows.push(...fact('Sender RTT (TCP_INFO)', `${n(ti.rtt_us)} µs ± ${n(ti.rttvar_us)} µs`, ti.rtt_us));
+    rows.push(...fact('Sender cwnd, MSS', `${n(ti.snd_cwnd)} segments, ${n(ti.snd_mss)} B`));
+    rows.push(...fact('Congestion control', ti.congestion || '—'));
+  }
+  return rows;
+}
+
+// The lab's handshake and closure questions, answered beside the ladder.
+export function buildFacts(result) {
+  const c = result.connection || {};
+  const hs = result.handshake || {};
+  const cl = result.closure || {};
+  const isn = hs.isn || {};
+  const pair = (v) => (v ? `${v.client ?? '?'} / ${v.server ?? '?'}` : '—');
+  const opts = [c.sack_permitted ? 'SACK permitted' : null, c.timestamps ? 'timestamps' : null]
+    .filter(Boolean).join(', ') || 'none';
+  let closed = '—';
+  if (cl.kind === 'fin' || cl.kind === 'rst') {
+    closed = cl.simultaneous ? 'both at once' : `the ${cl.initiator ?? '?'}`;
+    if (cl.kind === 'rst') closed += ' (RST)';
+  }
+  return [
+    ...fact('Client ISN (raw)', isn.client ?? '—', isn.client),
+    ...fact('Server ISN (raw)', isn.server ?? '—', isn.server),
+    ...fact('MSS client / server', pair(c.mss)),
+    ...fact('Window scale client / server', pair(c.window_scale)),
+    ...fact('Options', opts),
+    ...fact('Handshake took', fmt.duration(hs.duration_ns), hs.duration_ns),
+    ...fact('Closed first by', closed),
+    ...fact('Closure took', fmt.duration(cl.duration_ns), cl.duration_ns),
+  ];
 }
 
 export class RunView {
@@ -159,7 +233,7 @@ export class RunView {
     const size = runSize(run);
     const p = run.params || {};
     const bits = [`${fmt.bytes(size)} ${p.direction || ''}`.trim()];
-    if (p.chunk) bits.push(`chunk ${fmt.bytes(p.chunk)}`);
+    if (p.chunk) bits.push(`chunk ${fmt.sizeParam(p.chunk)}`);
     if (p.nodelay) bits.push('TCP_NODELAY');
     if (run.label) bits.push(`“${run.label}”`);
     bits.push(fmt.clock(run.created_ns));
@@ -182,6 +256,8 @@ export class RunView {
     this.el('run-body').hidden = false;
     this.el('cards').replaceChildren(...buildCards(result));
     drawLadder(this.el('ladder'), result, middleText(result));
+    this.el('ladder-facts').replaceChildren(...buildFacts(result));
+    this.el('totals-list').replaceChildren(...buildTotals(result));
     const total = result.totals && result.totals.packets;
     const listed = this.packets.open(run.id, total);
     const graphed = this.drawGraph(run.id, signal);

@@ -1,0 +1,114 @@
+// app: the page's entry point. Two views behind the URL's hash — #/ (the
+// form, the lab's tables and charts, the history) and #/runs/{id} (one run)
+// — so that a run's address can be shared and reloaded. Also the health
+// indicator, the delete confirmation and the screen-reader announcer that
+// both views use.
+
+import * as api from './api.js';
+import { Home } from './home.js';
+import { RunView } from './run-view.js';
+
+const main = document.getElementById('main');
+const homeView = document.getElementById('home-view');
+const runView = document.getElementById('run-view');
+const announcer = document.getElementById('announcer');
+
+function announce(text) {
+  // Emptied first so that the same message twice is read twice.
+  announcer.textContent = '';
+  window.setTimeout(() => { announcer.textContent = text; }, 50);
+}
+
+// Resolves true when the user confirms; a native <dialog> keeps the focus
+// inside it and answers Escape as "Cancel".
+function confirmDelete(id) {
+  const dialog = document.getElementById('confirm-dialog');
+  document.getElementById('confirm-text').textContent = `Run ${id}, its result and its capture file will be removed. `
+    + 'This cannot be undone.';
+  const opener = document.activeElement;
+  dialog.returnValue = 'cancel';
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => {
+      if (opener && document.contains(opener)) opener.focus();
+      resolve(dialog.returnValue === 'delete');
+    }, { once: true });
+  });
+}
+
+function openRun(id) {
+  window.location.hash = `#/runs/${id}`;
+}
+
+const home = new Home(homeView, { onOpen: openRun, confirmDelete, announce });
+const run = new RunView(runView, {
+  onDeleted: (id) => {
+    announce(`Run ${id} deleted.`);
+    window.location.hash = '#/';
+  },
+  confirmDelete,
+  announce,
+});
+
+let firstRoute = true;
+
+function route() {
+  const match = /^#\/runs\/(\d+)\/?$/.exec(window.location.hash);
+  const showRun = Boolean(match);
+  homeView.hidden = showRun;
+  runView.hidden = !showRun;
+  for (const link of document.querySelectorAll('.nav-links a[href="#/"]')) {
+    if (showRun) link.removeAttribute('aria-current');
+    else link.setAttribute('aria-current', 'page');
+  }
+  if (showRun) {
+    run.open(Number(match[1]));
+  } else {
+    run.close();
+    document.title = 'wiremeter';
+    home.refresh();
+  }
+  // A view change moves the focus to its heading, as a page load would;
+  // the first load leaves it where the browser put it.
+  if (!firstRoute) {
+    const heading = (showRun ? runView : homeView).querySelector('h1');
+    heading.setAttribute('tabindex', '-1');
+    heading.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
+  firstRoute = false;
+}
+
+async function health() {
+  const dot = document.getElementById('health-dot');
+  const text = document.getElementById('health-text');
+  const warning = document.getElementById('capture-warning');
+  try {
+    const h = await api.getHealth();
+    const capture = h.capture && h.capture.permitted;
+    dot.className = `health-dot ${capture ? 'ok' : 'warn'}`;
+    text.textContent = capture ? 'Capture ok' : 'No capture';
+    document.getElementById('health-link').title = `wiremeter ${h.version}, up ${Math.round(h.uptime_s)} s; `
+      + `${h.runs.workers} workers, ${h.runs.running} running, ${h.runs.queued} queued`;
+    if (!capture) {
+      warning.textContent = `Capture is not permitted on ${h.capture.interface}: ${h.capture.reason || 'no reason given'}. `
+        + 'Runs will fail until the daemon has CAP_NET_RAW.';
+      warning.hidden = false;
+    }
+  } catch (err) {
+    dot.className = 'health-dot bad';
+    text.textContent = 'Daemon down';
+    warning.textContent = err.message;
+    warning.hidden = false;
+  }
+}
+
+window.addEventListener('hashchange', route);
+main.addEventListener('keydown', (e) => {
+  // Escape on a run goes back to the list, as the breadcrumb does.
+  if (e.key === 'Escape' && !runView.hidden && !document.querySelector('dialog[open]')) {
+    window.location.hash = '#/';
+  }
+});
+route();
+health();
