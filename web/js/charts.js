@@ -28,32 +28,30 @@ function baseOptions() {
     parsing: false,
     interaction: { mode: 'nearest', intersect: true },
     plugins: {
-      legend: { position: 'bottom', labels: { usePointStyle: true, boxWidth: 8, color: COLORS.text } },
+      legend: { position: 'bottom', labels: { usePointStyle: true, boxWidth: 10, boxHeight: 7, color: COLORS.text } },
     },
   };
 }
 
-// Labels only at 1, 10, 100... on a log axis: the others crowd the axis.
-function logSizeTick(value) {
-  return isDecade(value) ? fmt.bytes(value) : '';
-}
-
-function isDecade(value) {
-  const mantissa = value / 10 ** Math.floor(Math.log10(value) + 1e-9);
-  return Math.abs(mantissa - 1) < 1e-6;
-}
-
-// Grid lines at the decades only; the axis reaches a little past the
-// smallest and largest size so that their points are not cut in half.
+// The size axis reaches a little past the smallest and largest size, so
+// that their points are not cut in half, and has a tick (label and grid
+// line) at each decade inside it: 10 B, 100 B, 1 kB... Chart.js's own log
+// ticks (1, 2, 5 of each decade) crowd a phone-width axis.
 function sizeAxis() {
   return {
     type: 'logarithmic',
+    bounds: 'data',
     title: { display: true, text: 'Transfer size (bytes, log scale)', color: COLORS.text },
-    grid: { color: (ctx) => (ctx.tick && isDecade(ctx.tick.value) ? COLORS.grid : 'transparent') },
-    ticks: { color: COLORS.text, callback: logSizeTick, autoSkip: false, maxRotation: 0 },
+    grid: { color: COLORS.grid },
+    ticks: { color: COLORS.text, callback: (value) => fmt.bytes(value), autoSkip: false, maxRotation: 0 },
     afterDataLimits(scale) {
       if (scale.min > 0) scale.min = 10 ** (Math.log10(scale.min) - 0.25);
       if (scale.max > 0) scale.max = 10 ** (Math.log10(scale.max) + 0.25);
+    },
+    afterBuildTicks(scale) {
+      const ticks = [];
+      for (let e = Math.ceil(Math.log10(scale.min)); 10 ** e <= scale.max; e += 1) ticks.push({ value: 10 ** e });
+      scale.ticks = ticks;
     },
   };
 }
