@@ -45,8 +45,12 @@ function sizeAxis() {
     grid: { color: COLORS.grid },
     ticks: { color: COLORS.text, callback: (value) => fmt.bytes(value), autoSkip: false, maxRotation: 0 },
     afterDataLimits(scale) {
-      if (scale.min > 0) scale.min = 10 ** (Math.log10(scale.min) - 0.25);
-      if (scale.max > 0) scale.max = 10 ** (Math.log10(scale.max) + 0.25);
+      const empty = scale.chart.data.datasets.every((d) => !d.data.length);
+      // No runs yet: the lab's range, 13 B to 1 MB.
+      const min = empty ? 13 : scale.min;
+      const max = empty ? 1e6 : scale.max;
+      scale.min = 10 ** (Math.log10(min) - 0.25);
+      scale.max = 10 ** (Math.log10(max) + 0.25);
     },
     afterBuildTicks(scale) {
       const ticks = [];
@@ -82,6 +86,7 @@ function labChart(canvas, yTitle, yFormat, onOpen) {
     x: sizeAxis(),
     y: {
       beginAtZero: true,
+      suggestedMax: 1,
       title: { display: true, text: yTitle, color: COLORS.text },
       grid: { color: COLORS.grid },
       ticks: { color: COLORS.text, callback: (v) => yFormat(v) },
@@ -122,6 +127,7 @@ function labChart(canvas, yTitle, yFormat, onOpen) {
 export class LabCharts {
   constructor(packetsCanvas, timeCanvas, onOpen) {
     this.packets = labChart(packetsCanvas, 'Packets captured (frames)', (v) => fmt.integer(v), onOpen);
+    this.packets.options.scales.y.ticks.precision = 0; // whole packets
     this.time = labChart(timeCanvas, 'Total time, first to last packet (ms)',
       (v) => `${Number(v.toPrecision(3))}`, onOpen);
   }

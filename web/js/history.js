@@ -26,7 +26,8 @@ export function statusBadge(status) {
 
 export class History {
   constructor(root, { onOpen, confirmDelete, onDeleted, announce }) {
-    this.tbody = root.querySelector('#history-table tbody');
+    this.table = root.querySelector('#history-table');
+    this.tbody = this.table.querySelector('tbody');
     this.empty = root.querySelector('#history-empty');
     this.more = root.querySelector('#more-button');
     this.error = root.querySelector('#history-error');
@@ -113,8 +114,14 @@ export class History {
     this.next = page.next;
     this.more.hidden = this.next === null;
     this.more.disabled = false;
-    this.empty.hidden = this.tbody.children.length > 0;
+    this.showEmpty();
     if (append) this.announce(`${rows.length} more runs listed.`);
+  }
+
+  showEmpty() {
+    const any = this.tbody.children.length > 0;
+    this.empty.hidden = any;
+    this.table.hidden = !any;
   }
 
   async remove(id, tr) {
@@ -129,7 +136,7 @@ export class History {
     // Keep the keyboard on the table: the next row's Delete, else the "more".
     const next = tr.nextElementSibling || tr.previousElementSibling;
     tr.remove();
-    this.empty.hidden = this.tbody.children.length > 0;
+    this.showEmpty();
     if (next) next.querySelector('button').focus();
     this.onDeleted(id);
   }
