@@ -107,7 +107,9 @@ int wm_jobs_submit(wm_jobs *jobs, const wm_run_request *request,
  * by sizes[i] (size_texts[i] for display; may be NULL). All or nothing:
  * when the queue cannot take every run now, WM_ERR_BUSY and nothing is
  * stored; when it never could (more runs than queue_max), WM_ERR_INVALID
- * naming "repeat". The sweep ends (status done) when its last run ends.
+ * naming "repeat". Its runs execute one at a time, in that order, so
+ * that no run of a sweep skews another's times (other runs may execute
+ * beside them). The sweep ends (status done) when its last run ends.
  * Run ids: wm_store_get_sweep. */
 int wm_jobs_submit_sweep(wm_jobs *jobs, const wm_run_request *base,
                          const uint64_t *sizes,
