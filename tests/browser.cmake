@@ -6,7 +6,8 @@
 # node, npm and chromium (scripts/install-deps.sh --test). The part that
 # needs capture rights exits 77 — skipped — without them, and fails under
 # WIREMETER_REQUIRE_CAPTURE=1. Screenshots go to
-# <build>/tests/browser-artifacts and to docs/screenshots.
+# <build>/tests/browser-artifacts, and to docs/screenshots when
+# WM_UPDATE_SCREENSHOTS=1 is set at run time.
 find_program(WM_NODE node)
 find_program(WM_NPM npm)
 set(WM_BROWSER_NODE_DIR ${CMAKE_CURRENT_BINARY_DIR}/browser-node)

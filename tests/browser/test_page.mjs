@@ -6,7 +6,9 @@
 //   env: WM_NODE_MODULES  node_modules holding playwright-core (required)
 //        WM_ARTIFACTS     where screenshots and the daemon log go
 //        WM_WEB_ROOT      the page (default: web/ of this checkout)
-//        WM_DOCS_SCREENSHOTS  where the README's copies go (optional)
+//        WM_DOCS_SCREENSHOTS  where the README's copies go, written only
+//                             when WM_UPDATE_SCREENSHOTS=1 (so that a test
+//                             run leaves the checkout as it was)
 //        WM_CHROMIUM      the browser (default /usr/bin/chromium)
 //
 // First, what needs no capture: the static files (types, ETag and
@@ -38,7 +40,8 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const wiremeter = process.argv[2];
 const artifacts = process.env.WM_ARTIFACTS || path.join(os.tmpdir(), 'wm-browser-artifacts');
 const webRoot = process.env.WM_WEB_ROOT || path.resolve(here, '../../web');
-const docsShots = process.env.WM_DOCS_SCREENSHOTS || '';
+const docsShots = process.env.WM_UPDATE_SCREENSHOTS === '1'
+  ? (process.env.WM_DOCS_SCREENSHOTS || '') : '';
 const chromiumPath = process.env.WM_CHROMIUM || '/usr/bin/chromium';
 
 function loadPlaywright() {
