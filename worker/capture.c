@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture_pool.h"
+
 #define MIN_SNAPLEN 68u
 #define MAX_SNAPLEN 262144u
 #define MIN_BUFFER_BYTES (64u * 1024u)
@@ -42,8 +44,11 @@ struct wm_capture {
     wm_trace trace;            /* owned by the thread until it is joined */
     uint16_t port;
     uint32_t snaplen;
+    uint32_t buffer_bytes;     /* the ring's size, to park the handle */
     uint32_t grace_ms;
     char interface[32];
+    struct pcap_stat base;     /* the handle's counters when this capture
+                                  began: a pooled handle counts for life */
     int stop_fd;               /* eventfd: finish wakes the thread */
     atomic_bool stop;
     pthread_t thread;
@@ -290,6 +295,7 @@ static wm_capture *capture_new(const wm_capture_options *opts)
         return NULL;
     cap->port = opts->port;
     cap->snaplen = opts->snaplen;
+    cap->buffer_bytes = opts->buffer_bytes;
     cap->grace_ms = opts->grace_ms;
     snprintf(cap->interface, sizeof cap->interface, "%s", opts->interface);
     cap->stop_fd = -1;
@@ -322,12 +328,17 @@ int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
     if (!cap)
         return wm_error_set(err, WM_ERR_INTERNAL, "capture: out of memory");
     int rc = 0;
-    cap->handle = open_handle(opts->interface, opts->snaplen,
-                              opts->buffer_bytes, err);
+    cap->handle = capture_pool_take(opts->interface, opts->snaplen,
+                                    opts->buffer_bytes);
+    if (!cap->handle)
+        cap->handle = open_handle(opts->interface, opts->snaplen,
+                                  opts->buffer_bytes, err);
     if (!cap->handle)
         rc = -1;
     if (rc == 0)
         rc = set_filter(cap, err);
+    if (rc == 0 && pcap_stats(cap->handle, &cap->base) != 0)
+        memset(&cap->base, 0, sizeof cap->base);
     if (rc == 0 && opts->pcap_path)
         rc = open_dump(cap, opts->pcap_path, err);
     if (rc == 0) {
@@ -412,9 +423,10 @@ int wm_capture_finish(wm_capture *capture, wm_trace *trace,
     stats->complete = cap->complete;
     struct pcap_stat ps;
     if (pcap_stats(cap->handle, &ps) == 0) {
-        stats->received = ps.ps_recv;
-        stats->dropped = ps.ps_drop;
-        stats->if_dropped = ps.ps_ifdrop;
+        /* u_int arithmetic: right across a counter's wrap too. */
+        stats->received = ps.ps_recv - cap->base.ps_recv;
+        stats->dropped = ps.ps_drop - cap->base.ps_drop;
+        stats->if_dropped = ps.ps_ifdrop - cap->base.ps_ifdrop;
     }
     int rc = close_dump(cap, err);
     if (cap->thread_rc != 0) {
@@ -436,8 +448,8 @@ void wm_capture_free(wm_capture *capture)
     stop_thread(capture);
     if (capture->dumper)
         pcap_dump_close(capture->dumper);
-    if (capture->handle)
-        pcap_close(capture->handle);
+    capture_pool_give(capture->handle, capture->interface,
+                      capture->snaplen, capture->buffer_bytes);
     if (capture->stop_fd >= 0)
         close(capture->stop_fd);
     if (capture->trace.packets)
