@@ -87,6 +87,11 @@ static uint32_t ring_bytes_for(const wm_run_config *config)
     uint32_t segment = t->mss_bytes ? t->mss_bytes : LOOPBACK_MSS;
     if (t->chunk_bytes && t->chunk_bytes < segment)
         segment = t->chunk_bytes; /* nodelay sends a chunk per segment */
+    /* Small socket buffers make small windows, so small segments. */
+    uint32_t buffers[2] = {t->sndbuf_bytes, t->rcvbuf_bytes};
+    for (int i = 0; i < 2; i++)
+        if (buffers[i] && buffers[i] / 4 < segment)
+            segment = buffers[i] / 4 ? buffers[i] / 4 : 1;
     uint64_t frames = 2 * (t->size_bytes / segment + 1) + RUN_OVERHEAD_FRAMES;
     if (config->capture.snaplen <= SMALL_RING_MAX_SNAPLEN &&
         frames * RING_SLOT_BYTES <= SMALL_RING_BYTES &&
