@@ -262,6 +262,22 @@ summary=$(check_run "$WORK/run.json") || fail "run $RUN_ID: $summary"
 say "run $RUN_ID: $summary"
 PACKETS=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("result", d)["totals"]["packets"])' "$WORK/run.json")
 
+# IPv6 on the container's loopback (compose.yaml turns it on): a small run.
+code=$(curl -sS -X POST -o "$WORK/v6.json" -w '%{http_code}' --max-time 60 "$BASE/runs?size=13B&ipv6=true") \
+    || fail "POST /runs?size=13B&ipv6=true: curl failed"
+v6=$(python3 - "$WORK/v6.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d.get("result") or {}
+c = r.get("connection", {})
+ok = d.get("status") == "done" and c.get("ip_version") == 6 and r.get("integrity", {}).get("verified") is True
+print("%s -> [%s]:%s, %s packets" % (d.get("status"), c.get("server", {}).get("ip"), c.get("server", {}).get("port"),
+                                    r.get("totals", {}).get("packets")) if ok else json.dumps(d)[:400])
+sys.exit(0 if ok else 1)
+PY
+) || fail "POST /runs?size=13B&ipv6=true answered $code: $v6"
+say "POST /runs?size=13B&ipv6=true -> $code, $v6"
+
 # ------------------------------------------------------------------ the pcap
 code=$(curl -sS -o "$WORK/run.pcap" -w '%{http_code}' "$BASE/runs/$RUN_ID/pcap") || fail "GET /runs/$RUN_ID/pcap: curl failed"
 [ "$code" = 200 ] || fail "GET /runs/$RUN_ID/pcap answered $code: $(head -c 300 "$WORK/run.pcap")"
