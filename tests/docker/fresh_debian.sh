@@ -83,6 +83,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
+# A machine has ::1 on lo (the live suite runs over IPv6 too); Docker turns
+# IPv6 off in a container unless asked.
+run_opts+=(--sysctl net.ipv6.conf.lo.disable_ipv6=0)
 docker run -d --name "$NAME" --hostname fresh "${run_opts[@]}" \
     --mount type=volume,dst=/var/lib/docker "$IMAGE" sleep infinity >/dev/null
 docker cp "$clone/wiremeter" "$NAME:/root/wiremeter"
