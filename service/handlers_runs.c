@@ -83,6 +83,40 @@ static int respond_created(wm_http_request *req, int64_t id, bool ended)
     return rc;
 }
 
+/* A POST waiting for its run, off the connection's thread. */
+typedef struct run_wait {
+    struct wm_jobs *jobs;
+    int64_t id;
+    unsigned timeout_ms;
+    bool ended;
+} run_wait;
+
+static void wait_for_run(void *arg)
+{
+    run_wait *w = arg;
+    w->ended = wm_jobs_wait(w->jobs, w->id, w->timeout_ms);
+}
+
+static int answer_run(wm_http_request *req, void *arg)
+{
+    run_wait *w = arg;
+    /* Asked again: when no thread could wait, the run may have ended. */
+    bool ended = w->ended || wm_jobs_wait(w->jobs, w->id, 0);
+    return respond_created(req, w->id, ended);
+}
+
+/* 201 with the result once the run ended within timeout_ms, else 202. */
+static int wait_then_respond(wm_http_request *req, int64_t id,
+                             unsigned timeout_ms)
+{
+    struct wm_jobs *jobs = req->app->jobs;
+    run_wait *w = timeout_ms ? malloc(sizeof *w) : NULL;
+    if (!w)
+        return respond_created(req, id, wm_jobs_wait(jobs, id, 0));
+    *w = (run_wait){.jobs = jobs, .id = id, .timeout_ms = timeout_ms};
+    return wm_http_wait_then(req, wait_for_run, answer_run, w);
+}
+
 int wm_handle_runs_create(wm_http_request *req)
 {
     wm_app *app = req->app;
@@ -113,8 +147,7 @@ int wm_handle_runs_create(wm_http_request *req)
     if (rc != 0)
         return err.kind == WM_ERR_BUSY ? send_busy(req, &err)
                                        : wm_http_send_wm_error(req, &err);
-    bool ended = wm_jobs_wait(app->jobs, id, (unsigned)c.wait_s * 1000u);
-    return respond_created(req, id, ended);
+    return wait_then_respond(req, id, (unsigned)c.wait_s * 1000u);
 }
 
 int wm_handle_run_get(wm_http_request *req)

@@ -130,6 +130,38 @@ static bool wait_sweep(wm_app *app, int64_t sweep_id, uint64_t wait_s)
 
 static int send_sweep(wm_http_request *req, int64_t id, unsigned status);
 
+/* A POST waiting for its sweep, off the connection's thread. */
+typedef struct sweep_wait {
+    wm_app *app;
+    int64_t id;
+    uint64_t wait_s;
+    bool ended;
+} sweep_wait;
+
+static void wait_for_sweep(void *arg)
+{
+    sweep_wait *w = arg;
+    w->ended = wait_sweep(w->app, w->id, w->wait_s);
+}
+
+static int answer_sweep(wm_http_request *req, void *arg)
+{
+    sweep_wait *w = arg;
+    /* Asked again: when no thread could wait, the sweep may have ended. */
+    bool ended = w->ended || wait_sweep(w->app, w->id, 0);
+    return send_sweep(req, w->id, ended ? 201 : 202);
+}
+
+/* 201 with the tables once every run ended within wait_s, else 202. */
+static int wait_then_send(wm_http_request *req, int64_t id, uint64_t wait_s)
+{
+    sweep_wait *w = wait_s ? malloc(sizeof *w) : NULL;
+    if (!w)
+        return send_sweep(req, id, wait_sweep(req->app, id, 0) ? 201 : 202);
+    *w = (sweep_wait){.app = req->app, .id = id, .wait_s = wait_s};
+    return wm_http_wait_then(req, wait_for_sweep, answer_sweep, w);
+}
+
 static int submit(wm_http_request *req, sweep_ctx *c)
 {
     wm_app *app = req->app;
@@ -152,8 +184,7 @@ static int submit(wm_http_request *req, sweep_ctx *c)
             return wm_http_send_wm_error(req, &err);
         return wm_http_send_retry(req, closing, err.message);
     }
-    bool ended = wait_sweep(app, id, c->wait_s);
-    return send_sweep(req, id, ended ? 201 : 202);
+    return wait_then_send(req, id, c->wait_s);
 }
 
 int wm_handle_sweeps_create(wm_http_request *req)

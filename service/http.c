@@ -4,7 +4,11 @@
  * libmicrohttpd shows the raw target, before it decodes %XX in the path),
  * grows with the body, and is freed in the completion callback, which is
  * also where the request is counted: it runs for every request, answered
- * or not. */
+ * or not.
+ *
+ * A request that must wait (wm_http_wait_then) is suspended, its wait runs
+ * on a thread of its own, and libmicrohttpd calls the access handler again
+ * once it is resumed; the context then says which function answers. */
 #include "wm_http.h"
 
 #include <errno.h>
@@ -18,166 +22,35 @@
 #include <unistd.h>
 
 #define IDLE_TIMEOUT_S 60u
-#define CONNECTION_MEMORY_BYTES (64u * 1024u)
+#define MIN_CONNECTION_MEMORY (16u * 1024u)
+#define HEADER_ROOM_BYTES (8u * 1024u)
+#define MIN_POLL_THREADS 4u
 
 struct wm_http_daemon {
     struct MHD_Daemon *mhd;
     wm_http_options opts;
-    pthread_mutex_t lock;   /* guards in_flight */
-    pthread_cond_t idle;    /* in_flight fell to 0 */
+    pthread_mutex_t lock;   /* guards in_flight and waiters */
+    pthread_cond_t idle;    /* in_flight or waiters fell to 0 */
     unsigned in_flight;     /* requests begun and not yet completed */
+    unsigned waiters;       /* wait threads not yet done with a request */
 };
 
 typedef struct http_ctx {
-    wm_http_request req;
+    wm_http_request req;    /* first: wm_http_wait_then finds the context */
+    wm_http_daemon *daemon;
     char *raw_uri;
     char *body;
     size_t body_len, body_cap;
     bool too_large;     /* body went over the limit: discarded, 413 */
     bool seen;          /* the first call (headers only) has happened */
+    wm_http_answer_fn answer; /* set while suspended: answers on resume */
+    void *answer_arg;   /* freed once answered, or with the context */
 } http_ctx;
 
-static const char *security_headers[][2] = {
-    {"X-Content-Type-Options", "nosniff"},
-    {"X-Frame-Options", "DENY"},
-    {"Referrer-Policy", "no-referrer"},
-    {"Cross-Origin-Opener-Policy", "same-origin"},
-    {"Content-Security-Policy",
-     "default-src 'self'; img-src 'self' data: blob:; "
-     "style-src 'self' 'unsafe-inline'; object-src 'none'; "
-     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
-};
-
-int wm_http_queue(wm_http_request *req, unsigned status,
-                  struct MHD_Response *resp)
-{
-    if (!resp)
-        return -1;
-    for (size_t i = 0; i < sizeof security_headers / sizeof *security_headers;
-         i++)
-        MHD_add_response_header(resp, security_headers[i][0],
-                                security_headers[i][1]);
-    enum MHD_Result rc = MHD_queue_response(req->conn, status, resp);
-    MHD_destroy_response(resp);
-    if (rc != MHD_YES)
-        return -1;
-    req->status = status;
-    return 0;
-}
-
-int wm_http_send_json(wm_http_request *req, unsigned status, json_t *doc)
-{
-    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII)
-                     : NULL;
-    json_decref(doc);
-    if (!text)
-        return wm_http_queue(req, 500,
-                             MHD_create_response_from_buffer(
-                                 0, (void *)"", MHD_RESPMEM_PERSISTENT));
-    size_t len = strlen(text);
-    text[len] = '\0';
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
-        len, text, free);
-    if (!resp) {
-        free(text);
-        return -1;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    return wm_http_queue(req, status, resp);
-}
-
-int wm_http_send_error(wm_http_request *req, unsigned status,
-                       const char *code, const char *parameter,
-                       const char *fmt, ...)
-{
-    char message[600];
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(message, sizeof message, fmt, args);
-    va_end(args);
-    json_t *doc = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code,
-                            "message", message, "parameter",
-                            parameter && parameter[0] ? parameter : NULL);
-    return wm_http_send_json(req, status, doc);
-}
-
-int wm_http_send_retry(wm_http_request *req, bool closing,
-                       const char *message)
-{
-    json_t *doc = json_pack("{s:{s:s, s:s}}", "error", "code",
-                            closing ? "shutting_down" : "busy", "message",
-                            closing ? "the server is shutting down; try "
-                                      "again once it is back"
-                                    : message);
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    struct MHD_Response *resp =
-        text ? MHD_create_response_from_buffer_with_free_callback(
-                   strlen(text), text, free)
-             : NULL;
-    if (!resp) {
-        free(text);
-        return -1;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Retry-After", closing ? "5" : "1");
-    return wm_http_queue(req, closing ? 503 : 429, resp);
-}
-
-static unsigned status_of(wm_error_kind kind)
-{
-    switch (kind) {
-    case WM_ERR_INVALID: return 400;
-    case WM_ERR_TOO_LARGE: return 413;
-    case WM_ERR_NOT_FOUND: return 404;
-    case WM_ERR_BUSY: return 429;
-    case WM_ERR_PERMISSION: return 503;
-    default: return 500;
-    }
-}
-
-int wm_http_send_wm_error(wm_http_request *req, const wm_error *err)
-{
-    unsigned status = status_of(err->kind);
-    json_t *doc = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code",
-                            wm_error_code(err->kind), "message", err->message,
-                            "parameter",
-                            err->parameter[0] ? err->parameter : NULL);
-    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-    json_decref(doc);
-    if (!text)
-        return -1;
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
-        strlen(text), text, free);
-    if (!resp) {
-        free(text);
-        return -1;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    if (status == 429 || status == 503)
-        MHD_add_response_header(resp, "Retry-After", "1");
-    return wm_http_queue(req, status, resp);
-}
-
-const char *wm_http_header(const wm_http_request *req, const char *name)
-{
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-bool wm_http_secret_equal(const char *given, const char *expected)
-{
-    size_t given_len = strlen(given), expected_len = strlen(expected);
-    unsigned char diff = given_len != expected_len;
-    /* Always walk the expected secret's length, so the time depends on
-     * neither where the first difference is nor the given length. */
-    for (size_t i = 0; i < expected_len; i++) {
-        unsigned char g = i < given_len ? (unsigned char)given[i] : 0;
-        diff |= (unsigned char)(g ^ (unsigned char)expected[i]);
-    }
-    return diff == 0;
-}
+typedef struct wait_job {
+    http_ctx *ctx;
+    void (*wait)(void *arg);
+} wait_job;
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -186,6 +59,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     http_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return NULL;
+    ctx->daemon = d;
     ctx->raw_uri = strdup(uri ? uri : "");
     ctx->req.route = -1;
     pthread_mutex_lock(&d->lock);
@@ -205,6 +79,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
         return;
     if (d->opts.count)
         d->opts.count(d->opts.count_ctx, ctx->req.route, ctx->req.status);
+    free(ctx->answer_arg); /* the client left before it was answered */
     free(ctx->raw_uri);
     free(ctx->body);
     free(ctx);
@@ -213,6 +88,76 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
     if (--d->in_flight == 0)
         pthread_cond_broadcast(&d->idle);
     pthread_mutex_unlock(&d->lock);
+}
+
+static void waiters_done(wm_http_daemon *d)
+{
+    pthread_mutex_lock(&d->lock);
+    if (--d->waiters == 0)
+        pthread_cond_broadcast(&d->idle);
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void *wait_main(void *arg)
+{
+    wait_job *job = arg;
+    http_ctx *ctx = job->ctx;
+    job->wait(ctx->answer_arg);
+    free(job);
+    wm_http_daemon *d = ctx->daemon;
+    /* From here the request is libmicrohttpd's again: ctx may be gone. */
+    MHD_resume_connection(ctx->req.conn);
+    waiters_done(d);
+    return NULL;
+}
+
+int wm_http_wait_then(wm_http_request *req, void (*wait)(void *arg),
+                      wm_http_answer_fn answer, void *arg)
+{
+    http_ctx *ctx = (http_ctx *)req;
+    wait_job *job = malloc(sizeof *job);
+    if (!job) {
+        /* No memory to wait with: answer at once, with what there is. */
+        int rc = answer(req, arg);
+        free(arg);
+        return rc;
+    }
+    *job = (wait_job){.ctx = ctx, .wait = wait};
+    ctx->answer = answer;
+    ctx->answer_arg = arg;
+    wm_http_daemon *d = ctx->daemon;
+    pthread_mutex_lock(&d->lock);
+    d->waiters++;
+    pthread_mutex_unlock(&d->lock);
+    MHD_suspend_connection(req->conn);
+    pthread_attr_t attr;
+    pthread_t thread;
+    int rc = pthread_attr_init(&attr);
+    if (rc == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        rc = pthread_create(&thread, &attr, wait_main, job);
+        pthread_attr_destroy(&attr);
+    }
+    if (rc != 0) {
+        /* No thread to wait on: resumed at once, answer() will answer
+         * with what there is. */
+        free(job);
+        MHD_resume_connection(req->conn);
+        waiters_done(d);
+    }
+    return 0;
+}
+
+/* The second half of a request that waited. */
+static enum MHD_Result answer_resumed(http_ctx *ctx)
+{
+    wm_http_answer_fn answer = ctx->answer;
+    void *arg = ctx->answer_arg;
+    ctx->answer = NULL;
+    ctx->answer_arg = NULL;
+    int rc = answer(&ctx->req, arg);
+    free(arg);
+    return rc == 0 ? MHD_YES : MHD_NO;
 }
 
 static int append_body(http_ctx *ctx, const char *data, size_t len,
@@ -282,6 +227,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         req->raw_uri = ctx->raw_uri;
         return early_checks(d, ctx) < 0 ? MHD_NO : MHD_YES;
     }
+    if (ctx->answer)
+        return answer_resumed(ctx);
     if (req->status)
         return MHD_YES; /* answered early; the rest of the body is dropped */
     if (*upload_size) {
@@ -307,6 +254,27 @@ static void on_log(void *cls, const char *fmt, va_list args)
     (void)cls;
     fputs("wiremeter: http: ", stderr);
     vfprintf(stderr, fmt, args);
+}
+
+/* Each connection's memory holds the request's head (target and
+ * headers) and the response's headers, and libmicrohttpd zeroes all of it
+ * for every request: room for twice the longest target this daemon
+ * accepts (so that a longer one still reaches early_checks and gets the
+ * JSON 414, not libmicrohttpd's own) and the headers, and no more. */
+static size_t connection_memory(const wm_http_options *opts)
+{
+    size_t bytes = 2 * opts->max_url_bytes + HEADER_ROOM_BYTES;
+    return bytes < MIN_CONNECTION_MEMORY ? MIN_CONNECTION_MEMORY : bytes;
+}
+
+/* Twice the cores, at least MIN_POLL_THREADS: a handler that computes
+ * (a page of a large run's packet list) holds up only the connections of
+ * its own thread, and never all of them. */
+static unsigned poll_threads(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned n = cores > 0 ? 2u * (unsigned)cores : MIN_POLL_THREADS;
+    return n < MIN_POLL_THREADS ? MIN_POLL_THREADS : n;
 }
 
 static int init_sync(wm_http_daemon *d)
@@ -341,8 +309,8 @@ int wm_http_start(const wm_http_options *opts, wm_http_daemon **out,
         return wm_error_set(err, WM_ERR_INTERNAL, "http: out of resources");
     }
     d->opts = *opts;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
     if (opts->addr->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -354,8 +322,9 @@ int wm_http_start(const wm_http_options *opts, wm_http_daemon **out,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, d,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
         MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
+        MHD_OPTION_THREAD_POOL_SIZE, poll_threads(),
         MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_BYTES,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory(opts),
         MHD_OPTION_END);
     if (!d->mhd) {
         free_sync(d);
@@ -401,6 +370,12 @@ void wm_http_stop(wm_http_daemon *daemon)
 {
     if (!daemon)
         return;
+    /* A wait thread still holds a suspended connection, which
+     * libmicrohttpd must not free under it. */
+    pthread_mutex_lock(&daemon->lock);
+    while (daemon->waiters > 0)
+        pthread_cond_wait(&daemon->idle, &daemon->lock);
+    pthread_mutex_unlock(&daemon->lock);
     MHD_stop_daemon(daemon->mhd);
     free_sync(daemon);
     free(daemon);

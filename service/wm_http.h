@@ -3,9 +3,11 @@
  * libmicrohttpd calls an access handler several times per request (headers,
  * body pieces, end); this module hides that behind a wm_http_request that
  * holds the whole body, bounded by --max-body (413 beyond it), and the raw
- * request target, bounded by --max-url (414). It runs one thread per
- * connection, so that a POST waiting for its run never delays a GET on
- * another connection. Every response leaves through wm_http_queue, which
+ * request target, bounded by --max-url (414). A few threads poll every
+ * connection (epoll); a request that must wait — a POST for its run — is
+ * suspended and waits on a thread of its own (wm_http_wait_then), so that
+ * it never delays a GET, and a GET costs no thread of its own either.
+ * Every response leaves through wm_http_queue, which
  * adds the security headers and counts the request by route and status for
  * /metrics; every error leaves as {"error": {"code", "message",
  * "parameter"}}. Routing and handlers live elsewhere (wm_router). */
@@ -63,8 +65,22 @@ void wm_http_quiesce(wm_http_daemon *daemon);
  * Idle keep-alive connections do not count. */
 bool wm_http_drain(wm_http_daemon *daemon, unsigned timeout_ms);
 
-/* Closes every connection, answered or not, and frees the daemon. */
+/* Closes every connection, answered or not, and frees the daemon. Waits
+ * first for the wait threads of wm_http_wait_then to be done, so it must
+ * come after what they wait on has ended (the job pool shut down). */
 void wm_http_stop(wm_http_daemon *daemon);
+
+/* Answers a request that waited; 0, or -1 to drop the connection. */
+typedef int (*wm_http_answer_fn)(wm_http_request *req, void *arg);
+
+/* For a handler that must wait before it can answer: suspends the
+ * request, runs wait(arg) on a thread of its own, then answer(req, arg)
+ * on the connection's thread once the wait returned (at once, without
+ * waiting, when no thread can be had). arg is a malloc'd block that this
+ * module frees after answer (or when the client left before). Returns
+ * what the handler returns: 0, or -1 to drop the connection. */
+int wm_http_wait_then(wm_http_request *req, void (*wait)(void *arg),
+                      wm_http_answer_fn answer, void *arg);
 
 /* Sends resp with status (security headers added, request counted) and
  * releases it. Returns 0, or -1 when the connection is gone. */
