@@ -11,6 +11,7 @@
 
 #include "wm_handlers.h"
 #include "wm_jobs.h"
+#include "wm_run_cache.h"
 #include "wm_runs_doc.h"
 #include "wm_store.h"
 
@@ -47,24 +48,19 @@ static int send_busy(wm_http_request *req, const wm_error *err)
     return wm_http_send_retry(req, closing, err->message);
 }
 
-/* Sends the run document with status and a Location header. */
-static int send_run(wm_http_request *req, unsigned status,
-                    const wm_store_run *run, bool with_result)
+/* Sends a run document (text, which is taken over) with status, and a
+ * Location header for 201 and 202. */
+static int send_text(wm_http_request *req, unsigned status, int64_t id,
+                     char *text, size_t len)
 {
-    char *text = wm_runs_document(req->app, run, with_result);
-    if (!text)
-        return wm_http_send_error(req, 500, "internal_error", NULL,
-                                  "out of memory rendering run %" PRId64,
-                                  run->id);
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer_with_free_callback(strlen(text),
-                                                           text, free);
+        MHD_create_response_from_buffer_with_free_callback(len, text, free);
     if (!resp) {
         free(text);
         return -1;
     }
     char location[64];
-    snprintf(location, sizeof location, "/runs/%" PRId64, run->id);
+    snprintf(location, sizeof location, "/runs/%" PRId64, id);
     MHD_add_response_header(resp, "Content-Type", "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (status == 201 || status == 202)
@@ -72,13 +68,31 @@ static int send_run(wm_http_request *req, unsigned status,
     return wm_http_queue(req, status, resp);
 }
 
+/* Renders and sends the run document; an ended run's whole document is
+ * kept in the cache, under the deletion count read before the run was. */
+static int send_run(wm_http_request *req, unsigned status,
+                    const wm_store_run *run, bool with_result,
+                    uint64_t deletions)
+{
+    char *text = wm_runs_document(req->app, run, with_result);
+    if (!text)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory rendering run %" PRId64,
+                                  run->id);
+    size_t len = strlen(text);
+    if (with_result && wm_store_status_final(run->status))
+        wm_run_cache_put(req->app->run_cache, run->id, deletions, text, len);
+    return send_text(req, status, run->id, text, len);
+}
+
 static int respond_created(wm_http_request *req, int64_t id, bool ended)
 {
     wm_store_run run;
     wm_error err;
+    uint64_t deletions = wm_store_deletions(req->app->store);
     if (wm_store_get_run(req->app->store, id, &run, &err) != 0)
         return wm_http_send_wm_error(req, &err);
-    int rc = send_run(req, ended ? 201 : 202, &run, ended);
+    int rc = send_run(req, ended ? 201 : 202, &run, ended, deletions);
     wm_store_run_free(&run);
     return rc;
 }
@@ -155,10 +169,16 @@ int wm_handle_run_get(wm_http_request *req)
     int64_t id = 0;
     wm_store_run run;
     wm_error err;
-    if (wm_request_id(req, &id, &err) != 0 ||
-        wm_store_get_run(req->app->store, id, &run, &err) != 0)
+    if (wm_request_id(req, &id, &err) != 0)
         return wm_http_send_wm_error(req, &err);
-    int rc = send_run(req, 200, &run, true);
+    uint64_t deletions = wm_store_deletions(req->app->store);
+    size_t len = 0;
+    char *text = wm_run_cache_get(req->app->run_cache, id, deletions, &len);
+    if (text)
+        return send_text(req, 200, id, text, len);
+    if (wm_store_get_run(req->app->store, id, &run, &err) != 0)
+        return wm_http_send_wm_error(req, &err);
+    int rc = send_run(req, 200, &run, true, deletions);
     wm_store_run_free(&run);
     return rc;
 }

@@ -25,7 +25,11 @@
 #include "wm_jobs.h"
 #include "wm_metrics.h"
 #include "wm_router.h"
+#include "wm_run_cache.h"
 #include "wm_store.h"
+
+/* Documents of ended runs kept for GET /runs/{id}: a few MiB at most. */
+#define RUN_CACHE_SLOTS 256u
 
 /* How long answers in flight at shutdown may take to be sent. */
 #define RESPONSE_GRACE_MS 10000u
@@ -108,7 +112,8 @@ static int open_backends(serve_state *s, wm_error *err)
     size_t routes = 0;
     wm_router_routes(&routes);
     s->app.metrics = wm_metrics_new((unsigned)routes);
-    if (!s->app.metrics)
+    s->app.run_cache = wm_run_cache_new(RUN_CACHE_SLOTS);
+    if (!s->app.metrics || !s->app.run_cache)
         return wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
     return 0;
 }
@@ -164,6 +169,7 @@ static void release(serve_state *s)
     wm_jobs_free(s->app.jobs);
     wm_store_close(s->app.store);
     wm_metrics_free(s->app.metrics);
+    wm_run_cache_free(s->app.run_cache);
 }
 
 static int wait_for_signal(const sigset_t *set)

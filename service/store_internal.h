@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include "wm_store.h"
 
@@ -28,6 +29,8 @@ struct wm_store {
     int version;                 /* user_version after migrations */
     char data_dir[PATH_MAX];
     char pcap_dir[PATH_MAX];
+    atomic_uint_fast64_t deletions; /* runs deleted since open, for
+                                       wm_store_deletions */
 };
 
 void store_lock(wm_store *store);

@@ -360,11 +360,18 @@ int wm_store_delete_run(wm_store *store, int64_t id, wm_error *err)
         rc = change_one(store, stmt, id, "finished (done or failed)",
                         "deleting a run", err);
     }
+    if (rc == 0)
+        atomic_fetch_add(&store->deletions, 1);
     store_unlock(store);
     if (rc != 0)
         return -1;
     id_list one = {&id, 1, 1};
     return remove_pcaps(store, &one, err);
+}
+
+uint64_t wm_store_deletions(wm_store *store)
+{
+    return atomic_load(&store->deletions);
 }
 
 /* Steps a statement that RETURNs ids into list. Lock held. */
@@ -419,6 +426,8 @@ int wm_store_prune(wm_store *store, uint64_t keep, uint64_t *deleted,
     if (rc == 0)
         rc = in_transaction(store, prune_locked(store, keep, &gone, err),
                             err);
+    if (rc == 0 && gone.count > 0)
+        atomic_fetch_add(&store->deletions, gone.count);
     store_unlock(store);
     if (rc == 0)
         rc = remove_pcaps(store, &gone, err);

@@ -19,12 +19,14 @@
 struct wm_store;
 struct wm_jobs;
 struct wm_metrics;
+struct wm_run_cache;
 
 typedef struct wm_app {
     const wm_config *config;
     struct wm_store *store;
     struct wm_jobs *jobs;
     struct wm_metrics *metrics;
+    struct wm_run_cache *run_cache; /* documents of ended runs */
     int64_t started_ns;          /* wall clock at start, for uptime */
     bool capture_permitted;
     char capture_reason[480];    /* why not, and how to grant it */

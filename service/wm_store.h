@@ -192,6 +192,13 @@ void wm_store_run_list_free(wm_store_run_list *list);
  * running: its worker still owns it. */
 int wm_store_delete_run(wm_store *store, int64_t id, wm_error *err);
 
+/* How many runs were deleted (wm_store_delete_run, wm_store_prune) since
+ * the store was opened; it only grows. A reader that notes it before
+ * reading a run knows, by noting it again, whether the run may have been
+ * deleted since (wm_run_cache). It is counted before the lock is let go,
+ * so a reader that sees a run gone also sees the new count. */
+uint64_t wm_store_deletions(wm_store *store);
+
 /* Retention: keeps the keep newest finished (done or failed) runs and
  * deletes older finished ones with their pcaps, then sweeps left with no
  * run. Queued and running runs are never touched. *deleted (may be NULL)
