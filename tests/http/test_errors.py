@@ -216,6 +216,21 @@ def test_token(wiremeter):
         hc.finish(d)
 
 
+def test_long_targets(wiremeter):
+    """--max-url is the limit, whatever it is set to: a target just under
+    it reaches the handler, one over it gets the JSON 414."""
+    with hc.Daemon(wiremeter, ["--max-url", "16KiB"]) as d:
+        under = "/runs?size=13B&label=" + "z" * (16 * 1024 - 200)
+        hc.expect_error(hc.raw(d, "POST", under), 400, "a 16 KiB target under --max-url",
+                        parameter="label")
+        over = "/runs?size=13B&label=" + "z" * (16 * 1024 + 10)
+        hc.expect_error(hc.raw(d, "POST", over), 414, "a target over --max-url 16KiB")
+        far = "/runs?size=13B&label=" + "z" * (24 * 1024)
+        hc.expect_error(hc.raw(d, "POST", far), 414, "a 24 KiB target")
+        check(hc.all_runs(d) == [], "a refused long target stored a run")
+        hc.finish(d)
+
+
 def test_exposed_refused(wiremeter):
     """A non-loopback address with neither a token nor --open is refused
     at start, saying why."""
@@ -236,6 +251,7 @@ def test():
         test_bad_inputs(d)
         hc.finish(d)
     test_token(wiremeter)
+    test_long_targets(wiremeter)
     test_exposed_refused(wiremeter)
 
 

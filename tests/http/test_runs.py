@@ -222,6 +222,27 @@ def test_delete(d, run_id):
     check(after == [i for i in before if i != run_id], f"list after DELETE: {after}")
 
 
+def test_retention(wiremeter):
+    """--history 3: the oldest ended runs go, with their pcaps, as new ones
+    end — also those a GET has just read (and the daemon may have kept)."""
+    with hc.Daemon(wiremeter, ["--history", "3"]) as d:
+        ids = []
+        for i in range(5):
+            run = hc.created_run(hc.post_run(d, "size=13B"), f"run {i}")
+            ids.append(run["id"])
+            hc.expect_status(d.get(f"/runs/{run['id']}"), 200, f"GET run {i}")
+        listed = [r["id"] for r in hc.all_runs(d)]
+        check(listed == ids[:1:-1], f"--history 3 keeps {listed}, expected {ids[:1:-1]}")
+        for gone in ids[:2]:
+            hc.expect_error(d.get(f"/runs/{gone}"), 404, f"GET pruned run {gone}")
+            hc.expect_error(d.get(f"/runs/{gone}/pcap"), 404, f"pcap of pruned run {gone}")
+            check(not os.path.exists(os.path.join(d.data_dir, "pcaps", f"{gone}.pcap")),
+                  f"the pcap of pruned run {gone} is still there")
+        for kept in ids[2:]:
+            hc.expect_status(d.get(f"/runs/{kept}/pcap"), 200, f"pcap of kept run {kept}")
+        hc.finish(d)
+
+
 def test_get_while_waiting(d):
     """A POST waiting for its run does not hold up GETs on other
     connections: they are answered while it is still pending."""
@@ -256,6 +277,7 @@ def test():
         hc.finish(d)
     test_states(wiremeter)
     test_failed(wiremeter)
+    test_retention(wiremeter)
 
 
 if __name__ == "__main__":

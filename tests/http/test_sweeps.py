@@ -101,7 +101,8 @@ def test_queue_full(wiremeter):
     whole, with Retry-After, and nothing of it is stored."""
     with hc.Daemon(wiremeter, ["--workers", "1", "--queue", "2"] + hc.LONG_ARGS) as d:
         running = hc.post_run(d, f"{hc.LONG}&wait=0").json()["id"]
-        hc.expect_status(hc.post_run(d, "size=13B&wait=0"), 202, "one queued")
+        queued = hc.post_run(d, "size=13B&wait=0")
+        hc.expect_status(queued, 202, "one queued")
         before = hc.store_snapshot(d)
         resp = d.post("/sweeps?sizes=13B,2kB&repeat=1")
         hc.expect_error(resp, 429, "a sweep of 2 with room for 1", code="busy")
@@ -110,7 +111,8 @@ def test_queue_full(wiremeter):
         check([r["id"] for r in hc.json.loads(after[0])] == [r["id"] for r in hc.json.loads(before[0])]
               and after[1] == before[1], f"the refused sweep left runs or files behind: {before[1]} -> {after[1]}")
         hc.expect_error(d.get("/sweeps/1"), 404, "the refused sweep is stored")
-        hc.wait_run(d, running, timeout=300)
+        for run_id in (running, queued.json()["id"]):
+            hc.wait_run(d, run_id, timeout=300)
         hc.expect_status(d.post("/sweeps?sizes=13B&repeat=2"), 201, "a sweep once there is room")
         hc.finish(d)
 
