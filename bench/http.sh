@@ -1,0 +1,208 @@
+#!/bin/bash
+# The HTTP service's speed, from one sitting:
+#   (a) GET /runs/{id} with wrk: requests/s and p99 latency of the daemon,
+#       against Debian's nginx serving the very same JSON document as a
+#       static file on another loopback port (target >= 0.5x nginx's
+#       requests/s);
+#   (b) POST /runs?size=13B end to end, 500 in a row on one keep-alive
+#       connection: p50 and p99 latency (target p50 <= 2 ms), with the
+#       daemon's own split of where the time went;
+#   (c) runs per second with 8 POST /runs?size=13B in flight at once (wrk).
+# Nothing here is a test: the figures vary with the machine and its load;
+# read them, do not gate on them. wrk, nginx and the daemon share the
+# machine's cores, as they would on a small host.
+#
+# usage: bench/http.sh [WIREMETER]   (default: build/wiremeter)
+# env:   WM_BENCH_SECONDS (wrk duration, 10), WM_BENCH_CONNECTIONS (wrk
+#        connections for (a), 32), WM_BENCH_POSTS (500), WM_BENCH_SIZE
+#        (the run whose document (a) fetches, 1MB)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+wiremeter=$(realpath "${1:-build/wiremeter}")
+seconds=${WM_BENCH_SECONDS:-10}
+connections=${WM_BENCH_CONNECTIONS:-32}
+posts=${WM_BENCH_POSTS:-500}
+doc_size=${WM_BENCH_SIZE:-1MB}
+tmp=$(mktemp -d /tmp/wm-bench-http.XXXXXX)
+daemon_pid=
+nginx_pid=
+
+cleanup() {
+    for pid in "$daemon_pid" "$nginx_pid"; do
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+need() {
+    command -v "$1" >/dev/null || { echo "http.sh: $1 is needed ($2)" >&2; exit 1; }
+}
+[ -x "$wiremeter" ] || { echo "http.sh: no wiremeter binary at $wiremeter" >&2; exit 1; }
+need wrk "apt-get install wrk"
+need python3 "apt-get install python3"
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$nginx" ] || { echo "http.sh: nginx is needed (apt-get install nginx-light)" >&2; exit 1; }
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {   # until something listens on 127.0.0.1:$1
+    for _ in $(seq 200); do
+        ss -Hltn "sport = :$1" | grep -q . && return 0
+        sleep 0.05
+    done
+    echo "http.sh: nothing listens on port $1; see $2" >&2
+    cat "$2" >&2
+    exit 1
+}
+# wrk's figures as "requests/s p99_ms non_2xx"; wrk prints latencies
+# with their own unit (us, ms, s).
+wrk_figures() {
+    python3 - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+p99 = float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+errors = re.search(r"Socket errors: (.*)", text)
+print(f"{rps} {p99} {int(bad.group(1)) if bad else 0}")
+if errors:
+    print(f"wrk: socket errors: {errors.group(1)}", file=sys.stderr)
+PY
+}
+
+echo "wiremeter HTTP benchmark: $(nproc) CPUs, $(uname -r), $(date -u +%FT%TZ)" >&2
+
+# ---- the daemon, and the run whose document (a) fetches
+port=$(free_port)
+"$wiremeter" serve --listen "127.0.0.1:$port" --data-dir "$tmp/data" >"$tmp/daemon.log" 2>&1 &
+daemon_pid=$!
+wait_port "$port" "$tmp/daemon.log"
+base="http://127.0.0.1:$port"
+python3 - "$base" <<'PY' || exit 1
+import json, sys, urllib.request
+health = json.load(urllib.request.urlopen(sys.argv[1] + "/healthz"))
+if not health["capture"]["permitted"]:
+    sys.exit(f"http.sh: the daemon may not capture ({health['capture']['reason']}); run as root")
+PY
+run_id=$(curl -sf -X POST "$base/runs?size=$doc_size" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+mkdir -p "$tmp/www/runs"
+curl -sf "$base/runs/$run_id" -o "$tmp/www/runs/$run_id"
+doc_bytes=$(stat -c %s "$tmp/www/runs/$run_id")
+
+# ---- nginx on its own loopback port, the same document as a file
+nport=$(free_port)
+mkdir -p "$tmp/nginx"
+chmod 755 "$tmp" "$tmp/www" "$tmp/www/runs"   # nginx's workers run as nobody
+chmod 644 "$tmp/www/runs/$run_id"
+cat >"$tmp/nginx/nginx.conf" <<EOF
+worker_processes auto;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+daemon off;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $tmp/nginx/body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
+    server {
+        listen 127.0.0.1:$nport;
+        root $tmp/www;
+        default_type application/json;
+    }
+}
+EOF
+"$nginx" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
+nginx_pid=$!
+wait_port "$nport" "$tmp/nginx/error.log"
+cmp -s <(curl -sf "http://127.0.0.1:$nport/runs/$run_id") "$tmp/www/runs/$run_id" ||
+    { echo "http.sh: nginx does not serve the run's document" >&2; exit 1; }
+
+# ---- (a) GET /runs/{id}: wrk against both, each warmed up first
+get_bench() {   # name url
+    wrk -t2 -c"$connections" -d2s "$2" >/dev/null
+    echo "wrk -t2 -c$connections -d${seconds}s --latency $2" >&2
+    wrk -t2 -c"$connections" -d"${seconds}s" --latency "$2" >"$tmp/wrk-$1.txt"
+    wrk_figures "$tmp/wrk-$1.txt"
+}
+read -r wm_rps wm_p99 wm_bad < <(get_bench wiremeter "$base/runs/$run_id")
+read -r ng_rps ng_p99 ng_bad < <(get_bench nginx "http://127.0.0.1:$nport/runs/$run_id")
+
+# ---- (b) POST /runs?size=13B, one after another on one connection
+echo "POST /runs?size=13B x $posts, sequential ..." >&2
+python3 - "$port" "$posts" >"$tmp/posts.txt" <<'PY'
+import http.client, json, sys, time
+port, count = int(sys.argv[1]), int(sys.argv[2])
+conn = http.client.HTTPConnection("127.0.0.1", port)
+def post():
+    t0 = time.perf_counter_ns()
+    conn.request("POST", "/runs?size=13B")
+    resp = conn.getresponse()
+    body = resp.read()
+    elapsed = time.perf_counter_ns() - t0
+    doc = json.loads(body)
+    if resp.status != 201 or doc["status"] != "done":
+        sys.exit(f"http.sh: POST answered {resp.status} {doc.get('status')}: {body[:300]!r}")
+    return elapsed, doc
+for _ in range(20):   # warm-up, not counted
+    post()
+lat, queued, ran = [], [], []
+for _ in range(count):
+    elapsed, doc = post()
+    lat.append(elapsed / 1e6)
+    queued.append((doc["started_ns"] - doc["created_ns"]) / 1e6)
+    ran.append((doc["finished_ns"] - doc["started_ns"]) / 1e6)
+def pct(values, p):   # nearest rank
+    s = sorted(values)
+    return s[max(0, -(-len(s) * p // 100) - 1)]
+print(pct(lat, 50), pct(lat, 99), pct(queued, 50), pct(ran, 50))
+PY
+read -r post_p50 post_p99 queued_p50 ran_p50 <"$tmp/posts.txt"
+
+# ---- (c) runs per second, 8 in flight
+cat >"$tmp/post.lua" <<'EOF'
+wrk.method = "POST"
+EOF
+wrk -t2 -c8 -d2s -s "$tmp/post.lua" "$base/runs?size=13B" >/dev/null
+echo "wrk -t2 -c8 -d${seconds}s -s post.lua $base/runs?size=13B" >&2
+wrk -t2 -c8 -d"${seconds}s" --latency -s "$tmp/post.lua" "$base/runs?size=13B" >"$tmp/wrk-post.txt"
+read -r runs_s runs_p99 runs_bad < <(wrk_figures "$tmp/wrk-post.txt")
+workers=$(python3 -c 'import json,sys,urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1]+"/healthz"))["runs"]["workers"])' "$base")
+
+python3 - "$wm_rps" "$wm_p99" "$wm_bad" "$ng_rps" "$ng_p99" "$ng_bad" \
+    "$post_p50" "$post_p99" "$queued_p50" "$ran_p50" "$runs_s" "$runs_p99" "$runs_bad" \
+    "$doc_bytes" "$doc_size" "$posts" "$connections" "$workers" <<'PY'
+import sys
+(wm_rps, wm_p99, wm_bad, ng_rps, ng_p99, ng_bad, p50, p99, q50, r50,
+ runs_s, runs_p99, runs_bad) = map(float, sys.argv[1:14])
+doc_bytes, doc_size, posts, conns, workers = sys.argv[14:19]
+rows = [
+    ("figure", "wiremeter", "nginx", "ratio", "target"),
+    (f"GET /runs/{{id}} ({doc_size} run, {doc_bytes} B), requests/s, {conns} conns",
+     f"{wm_rps:.0f}", f"{ng_rps:.0f}", f"{wm_rps/ng_rps:.2f}x", ">= 0.5x"),
+    ("GET /runs/{id} p99 latency (ms)", f"{wm_p99:.2f}", f"{ng_p99:.2f}",
+     f"{wm_p99/ng_p99:.2f}x", "-"),
+    (f"POST /runs?size=13B p50, {posts} sequential (ms)", f"{p50:.2f}", "-",
+     f"{p50/2:.2f}x the target", "<= 2 ms"),
+    (f"POST /runs?size=13B p99, {posts} sequential (ms)", f"{p99:.2f}", "-", "-", "-"),
+    ("  of which queued / running, p50 (ms)", f"{q50:.2f} / {r50:.2f}", "-", "-", "-"),
+    (f"runs/s, 8 POSTs in flight ({workers} workers)", f"{runs_s:.1f}", "-", "-", "-"),
+    ("  p99 latency at 8 in flight (ms)", f"{runs_p99:.2f}", "-", "-", "-"),
+]
+widths = [max(len(r[i]) for r in rows) for i in range(5)]
+for i, r in enumerate(rows):
+    print(" | ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    if i == 0:
+        print("-|-".join("-" * w for w in widths))
+for what, n in (("GET (wiremeter)", wm_bad), ("GET (nginx)", ng_bad), ("POST at 8", runs_bad)):
+    if n:
+        print(f"warning: {what}: {n:.0f} non-2xx answers")
+PY
