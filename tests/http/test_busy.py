@@ -9,7 +9,6 @@ drain deadline of 0, the runs still queued or running are marked
 usage: test_busy.py WIREMETER
 """
 import http.client
-import json
 import os
 import signal
 import sys
