@@ -166,11 +166,21 @@ static int sweep(sweep_args *args)
     wm_sweep_table *table = wm_sweep_table_new();
     if (!table)
         return fprintf(stderr, "wiremeter sweep: out of memory\n"), 1;
+    /* One capture handle serves every run: opening one costs more than
+     * a small run (wm_capture_pool). */
+    wm_capture_pool *pool = NULL;
+    wm_error err = {0};
+    if (wm_capture_pool_new(WM_CAPTURE_POOL_DEFAULT_BYTES, &pool, &err) != 0)
+        fprintf(stderr, "wiremeter sweep: %s; each run opens its own\n",
+                err.message);
+    args->run.request.config.capture.pool = pool;
     int failed = 0;
     /* Rows appear in the order the sizes were given, failed or not. */
     for (unsigned round = 0; round < args->repeat; round++)
         for (int i = 0; i < args->size_count; i++)
             failed |= run_one(args, i, round, table) != 0;
+    args->run.request.config.capture.pool = NULL;
+    wm_capture_pool_free(pool);
     int rc = 0;
     if (args->run.json)
         rc = print_json(args, table);

@@ -168,6 +168,11 @@ int wm_jobs_start(wm_store *store, const wm_jobs_options *opts,
         free(jobs);
         return wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of resources");
     }
+    /* Without a pool each run opens its own handle: slower, still right. */
+    wm_error pool_err = {0};
+    if (wm_capture_pool_new(WM_CAPTURE_POOL_DEFAULT_BYTES, &jobs->captures,
+                            &pool_err) != 0)
+        jobs_log("capture handle pool", &pool_err);
     for (unsigned i = 0; i < jobs->opts.workers; i++) {
         int rc = pthread_create(&jobs->threads[i], NULL, worker_main, jobs);
         if (rc != 0) {

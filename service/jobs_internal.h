@@ -37,6 +37,7 @@ struct wm_jobs {
     pthread_t *threads;
     unsigned thread_count;
     wm_jobs_metrics metrics;   /* counters only; gauges filled on read */
+    wm_capture_pool *captures; /* capture handles reused by the runs */
 };
 
 /* Executes one job end to end and records its outcome in the store; the

@@ -67,39 +67,6 @@ static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
     return 0;
 }
 
-/* Headers-only captures of small transfers get a small kernel ring. Why:
- * the capture handle is reused from run to run (the engine's capture
- * pool), and each run's filter change walks the whole ring in libpcap —
- * 1.7 ms for the default 32 MiB, most of a 13 B run. A small run's frames
- * fit in SMALL_RING_BYTES many times over even if the reader never ran:
- * at most two frames (a segment and its ACK) per segment the size can
- * make, each slot a few hundred bytes. Anything bigger, or with payload
- * captured, keeps the engine's default. */
-#define SMALL_RING_BYTES (1u << 20)
-#define SMALL_RING_MAX_SNAPLEN 256u
-#define RING_SLOT_BYTES 512u      /* tpacket header + a headers-only frame */
-#define RUN_OVERHEAD_FRAMES 32u   /* handshake, request, closure, acks */
-#define LOOPBACK_MSS 65483u
-
-static uint32_t ring_bytes_for(const wm_run_config *config)
-{
-    const wm_transfer_options *t = &config->transfer;
-    uint32_t segment = t->mss_bytes ? t->mss_bytes : LOOPBACK_MSS;
-    if (t->chunk_bytes && t->chunk_bytes < segment)
-        segment = t->chunk_bytes; /* nodelay sends a chunk per segment */
-    /* Small socket buffers make small windows, so small segments. */
-    uint32_t buffers[2] = {t->sndbuf_bytes, t->rcvbuf_bytes};
-    for (int i = 0; i < 2; i++)
-        if (buffers[i] && buffers[i] / 4 < segment)
-            segment = buffers[i] / 4 ? buffers[i] / 4 : 1;
-    uint64_t frames = 2 * (t->size_bytes / segment + 1) + RUN_OVERHEAD_FRAMES;
-    if (config->capture.snaplen <= SMALL_RING_MAX_SNAPLEN &&
-        frames * RING_SLOT_BYTES <= SMALL_RING_BYTES &&
-        config->capture.buffer_bytes > SMALL_RING_BYTES)
-        return SMALL_RING_BYTES;
-    return config->capture.buffer_bytes;
-}
-
 /* The engine's part: run, render, store. Returns 0 when the run ended
  * done; otherwise run_err says why (a failure of the run itself or of
  * storing it). */
@@ -108,7 +75,7 @@ static int run_and_store(wm_jobs *jobs, job *j, const char *tmp_path,
 {
     wm_run_config config = j->request.config;
     config.capture.pcap_path = tmp_path;
-    config.capture.buffer_bytes = ring_bytes_for(&config);
+    config.capture.pool = jobs->captures;
     wm_run_result result;
     if (wm_run_execute(&config, on_progress, j, &result, run_err) != 0)
         return -1;

@@ -93,6 +93,7 @@ void wm_jobs_free(wm_jobs *jobs)
     pthread_mutex_destroy(&jobs->lock);
     pthread_cond_destroy(&jobs->work);
     pthread_cond_destroy(&jobs->ended);
+    wm_capture_pool_free(jobs->captures); /* the workers are joined */
     free(jobs->threads);
     free(jobs);
 }

@@ -45,6 +45,7 @@ struct wm_capture {
     uint16_t port;
     uint32_t snaplen;
     uint32_t buffer_bytes;     /* the ring's size, to park the handle */
+    wm_capture_pool *pool;     /* where the handle goes back, or NULL */
     uint32_t grace_ms;
     char interface[32];
     struct pcap_stat base;     /* the handle's counters when this capture
@@ -317,6 +318,7 @@ static wm_capture *capture_new(const wm_capture_options *opts)
     cap->port = opts->port;
     cap->snaplen = opts->snaplen;
     cap->buffer_bytes = opts->buffer_bytes;
+    cap->pool = opts->pool;
     cap->grace_ms = opts->grace_ms;
     snprintf(cap->interface, sizeof cap->interface, "%s", opts->interface);
     cap->stop_fd = -1;
@@ -349,8 +351,8 @@ int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
     if (!cap)
         return wm_error_set(err, WM_ERR_INTERNAL, "capture: out of memory");
     int rc = 0;
-    cap->handle = capture_pool_take(opts->interface, opts->snaplen,
-                                    opts->buffer_bytes);
+    cap->handle = capture_pool_take(opts->pool, opts->interface,
+                                    opts->snaplen, opts->buffer_bytes);
     if (!cap->handle)
         cap->handle = open_handle(opts->interface, opts->snaplen,
                                   opts->buffer_bytes, err);
@@ -474,7 +476,7 @@ void wm_capture_free(wm_capture *capture)
     stop_thread(capture);
     if (capture->dumper)
         pcap_dump_close(capture->dumper);
-    capture_pool_give(capture->handle, capture->interface,
+    capture_pool_give(capture->pool, capture->handle, capture->interface,
                       capture->snaplen, capture->buffer_bytes);
     if (capture->stop_fd >= 0)
         close(capture->stop_fd);

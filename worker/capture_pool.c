@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define POOL_SLOTS 16
@@ -18,9 +19,40 @@ typedef struct parked {
     uint32_t buffer_bytes;  /* the ring, kernel memory held while parked */
 } parked;
 
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static parked pool[POOL_SLOTS];
-static uint64_t pool_bytes; /* sum of the parked rings */
+struct wm_capture_pool {
+    pthread_mutex_t lock;   /* guards what follows */
+    parked slots[POOL_SLOTS];
+    uint64_t bytes;         /* sum of the parked rings */
+    uint64_t max_bytes;
+};
+
+int wm_capture_pool_new(uint64_t max_bytes, wm_capture_pool **out,
+                        wm_error *err)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "capture: out of memory for the handle pool");
+    if (pthread_mutex_init(&(*out)->lock, NULL) != 0) {
+        free(*out);
+        *out = NULL;
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "capture: cannot create the handle pool's lock");
+    }
+    (*out)->max_bytes = max_bytes;
+    return 0;
+}
+
+void wm_capture_pool_free(wm_capture_pool *pool)
+{
+    if (!pool)
+        return;
+    for (size_t i = 0; i < POOL_SLOTS; i++)
+        if (pool->slots[i].handle)
+            pcap_close(pool->slots[i].handle);
+    pthread_mutex_destroy(&pool->lock);
+    free(pool);
+}
 
 static bool same(const parked *p, const char *interface, uint32_t snaplen,
                  uint32_t buffer_bytes)
@@ -30,19 +62,22 @@ static bool same(const parked *p, const char *interface, uint32_t snaplen,
            strcmp(p->interface, interface) == 0;
 }
 
-pcap_t *capture_pool_take(const char *interface, uint32_t snaplen,
-                          uint32_t buffer_bytes)
+pcap_t *capture_pool_take(wm_capture_pool *pool, const char *interface,
+                          uint32_t snaplen, uint32_t buffer_bytes)
 {
+    if (!pool)
+        return NULL;
     pcap_t *handle = NULL;
-    pthread_mutex_lock(&pool_lock);
+    pthread_mutex_lock(&pool->lock);
     for (size_t i = 0; i < POOL_SLOTS && !handle; i++) {
-        if (!same(&pool[i], interface, snaplen, buffer_bytes))
+        parked *slot = &pool->slots[i];
+        if (!same(slot, interface, snaplen, buffer_bytes))
             continue;
-        handle = pool[i].handle;
-        pool[i].handle = NULL;
-        pool_bytes -= buffer_bytes;
+        handle = slot->handle;
+        slot->handle = NULL;
+        pool->bytes -= buffer_bytes;
     }
-    pthread_mutex_unlock(&pool_lock);
+    pthread_mutex_unlock(&pool->lock);
     return handle;
 }
 
@@ -69,35 +104,36 @@ static int make_inert(pcap_t *handle)
 }
 
 /* A free slot when the rings' memory allows one more; lock held. */
-static parked *free_slot_locked(uint32_t buffer_bytes)
+static parked *free_slot_locked(wm_capture_pool *pool, uint32_t buffer_bytes)
 {
-    if (pool_bytes + buffer_bytes > WM_CAPTURE_POOL_MAX_BYTES)
+    if (pool->bytes + buffer_bytes > pool->max_bytes)
         return NULL;
     for (size_t i = 0; i < POOL_SLOTS; i++)
-        if (!pool[i].handle)
-            return &pool[i];
+        if (!pool->slots[i].handle)
+            return &pool->slots[i];
     return NULL;
 }
 
-void capture_pool_give(pcap_t *handle, const char *interface,
-                       uint32_t snaplen, uint32_t buffer_bytes)
+void capture_pool_give(wm_capture_pool *pool, pcap_t *handle,
+                       const char *interface, uint32_t snaplen,
+                       uint32_t buffer_bytes)
 {
     if (!handle)
         return;
-    if (strlen(interface) >= IFNAMSIZ || make_inert(handle) != 0) {
+    if (!pool || strlen(interface) >= IFNAMSIZ || make_inert(handle) != 0) {
         pcap_close(handle);
         return;
     }
-    pthread_mutex_lock(&pool_lock);
-    parked *slot = free_slot_locked(buffer_bytes);
+    pthread_mutex_lock(&pool->lock);
+    parked *slot = free_slot_locked(pool, buffer_bytes);
     if (slot) {
         slot->handle = handle;
         snprintf(slot->interface, sizeof slot->interface, "%s", interface);
         slot->snaplen = snaplen;
         slot->buffer_bytes = buffer_bytes;
-        pool_bytes += buffer_bytes;
+        pool->bytes += buffer_bytes;
     }
-    pthread_mutex_unlock(&pool_lock);
+    pthread_mutex_unlock(&pool->lock);
     if (!slot)
         pcap_close(handle); /* outside the lock: it takes milliseconds */
 }

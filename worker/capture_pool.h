@@ -16,10 +16,12 @@
  * activation; the filter is each run's own. pcap_stats counts over a
  * handle's whole life, so a capture takes a baseline at its start.
  *
- * The pool is bounded by the kernel memory its rings hold
- * (WM_CAPTURE_POOL_MAX_BYTES); past that, handles are closed as before.
- * Internal to the worker library; threads: every function may be called
- * from any thread. */
+ * The pool is an object its user owns (wm_capture_pool_new in
+ * wm_capture.h: the daemon's job pool, a command-line sweep), bounded by
+ * the kernel memory its rings hold; past that, handles are closed as
+ * before. A capture given no pool opens and closes its own handle. These
+ * two calls are internal to wm_capture; every function may be called from
+ * any thread. */
 #ifndef WM_CAPTURE_POOL_H
 #define WM_CAPTURE_POOL_H
 
@@ -27,15 +29,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define WM_CAPTURE_POOL_MAX_BYTES (64u * 1024u * 1024u)
+#include "wm_capture.h"
 
-/* A parked handle with these settings, or NULL when there is none. */
-pcap_t *capture_pool_take(const char *interface, uint32_t snaplen,
-                          uint32_t buffer_bytes);
+/* A parked handle with these settings, or NULL when there is none (or no
+ * pool). */
+pcap_t *capture_pool_take(wm_capture_pool *pool, const char *interface,
+                          uint32_t snaplen, uint32_t buffer_bytes);
 
-/* Parks the handle, or closes it when the pool is full or it cannot be
- * made inert. The caller no longer owns it either way. */
-void capture_pool_give(pcap_t *handle, const char *interface,
-                       uint32_t snaplen, uint32_t buffer_bytes);
+/* Parks the handle, or closes it when there is no pool, the pool is full
+ * or the handle cannot be made inert. The caller no longer owns it either
+ * way. */
+void capture_pool_give(wm_capture_pool *pool, pcap_t *handle,
+                       const char *interface, uint32_t snaplen,
+                       uint32_t buffer_bytes);
 
 #endif

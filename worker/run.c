@@ -22,6 +22,39 @@ static int64_t wall_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Headers-only captures of small transfers get a small kernel ring. Why:
+ * a capture handle may be reused from run to run (wm_capture_pool), and
+ * each run's filter change walks the whole ring in libpcap — 1.7 ms for
+ * the default 32 MiB, most of a 13 B run. A small run's frames
+ * fit in SMALL_RING_BYTES many times over even if the reader never ran:
+ * at most two frames (a segment and its ACK) per segment the size can
+ * make, each slot a few hundred bytes. Anything bigger, or with payload
+ * captured, keeps the configured ring. */
+#define SMALL_RING_BYTES (1u << 20)
+#define SMALL_RING_MAX_SNAPLEN 256u
+#define RING_SLOT_BYTES 512u      /* tpacket header + a headers-only frame */
+#define RUN_OVERHEAD_FRAMES 32u   /* handshake, request, closure, acks */
+#define LOOPBACK_MSS 65483u
+
+static uint32_t ring_bytes_for(const wm_run_config *config)
+{
+    const wm_transfer_options *t = &config->transfer;
+    uint32_t segment = t->mss_bytes ? t->mss_bytes : LOOPBACK_MSS;
+    if (t->chunk_bytes && t->chunk_bytes < segment)
+        segment = t->chunk_bytes; /* nodelay sends a chunk per segment */
+    /* Small socket buffers make small windows, so small segments. */
+    uint32_t buffers[2] = {t->sndbuf_bytes, t->rcvbuf_bytes};
+    for (int i = 0; i < 2; i++)
+        if (buffers[i] && buffers[i] / 4 < segment)
+            segment = buffers[i] / 4 ? buffers[i] / 4 : 1;
+    uint64_t frames = 2 * (t->size_bytes / segment + 1) + RUN_OVERHEAD_FRAMES;
+    if (config->capture.snaplen <= SMALL_RING_MAX_SNAPLEN &&
+        frames * RING_SLOT_BYTES <= SMALL_RING_BYTES &&
+        config->capture.buffer_bytes > SMALL_RING_BYTES)
+        return SMALL_RING_BYTES;
+    return config->capture.buffer_bytes;
+}
+
 /* Transfer and capture, in the order that makes the trace whole: the sink's
  * port names the filter, the capture is active before the client
  * connects, and it is finished only after the transfer returned. */
@@ -33,6 +66,7 @@ static int measure(const wm_run_config *config, wm_progress_fn progress,
     if (wm_transfer_open(&config->transfer, &transfer, &port, err) != 0)
         return -1;
     wm_capture_options copts = config->capture;
+    copts.buffer_bytes = ring_bytes_for(config);
     copts.port = port;
     copts.ipv6 = config->transfer.ipv6;
     wm_capture *capture = NULL;

@@ -22,6 +22,20 @@
 #define WM_CAPTURE_DEFAULT_GRACE_MS 500u
 #define WM_CAPTURE_DEFAULT_BUFFER (32u * 1024u * 1024u)
 
+/* Activated handles kept from one capture to the next (capture_pool.h
+ * says why): owned by whoever runs many captures, shared by their
+ * threads. */
+typedef struct wm_capture_pool wm_capture_pool;
+
+#define WM_CAPTURE_POOL_DEFAULT_BYTES (64u * 1024u * 1024u) /* of rings */
+
+int wm_capture_pool_new(uint64_t max_bytes, wm_capture_pool **out,
+                        wm_error *err);
+
+/* Closes the parked handles. Captures using the pool must have been
+ * freed. NULL is fine. */
+void wm_capture_pool_free(wm_capture_pool *pool);
+
 typedef struct wm_capture_options {
     const char *interface;   /* "lo" */
     uint16_t port;           /* BPF: tcp port N */
@@ -30,6 +44,7 @@ typedef struct wm_capture_options {
     uint32_t buffer_bytes;   /* kernel ring size */
     uint32_t grace_ms;       /* wait for the closure after the transfer */
     const char *pcap_path;   /* written when not NULL */
+    wm_capture_pool *pool;   /* NULL: open and close a handle of its own */
 } wm_capture_options;
 
 typedef struct wm_capture_stats {

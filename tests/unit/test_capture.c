@@ -33,8 +33,9 @@ typedef struct captured {
 } captured;
 
 /* A transfer of size bytes with the capture around it, as wm_run does. */
-static void capture_transfer(uint64_t size, wm_direction direction,
-                             const char *pcap_path, captured *out)
+static void capture_pooled(uint64_t size, wm_direction direction,
+                           const char *pcap_path, wm_capture_pool *pool,
+                           captured *out)
 {
     wm_transfer_options topts;
     wm_transfer_options_default(&topts);
@@ -48,6 +49,7 @@ static void capture_transfer(uint64_t size, wm_direction direction,
     wm_capture_options_default(&copts);
     copts.port = port;
     copts.pcap_path = pcap_path;
+    copts.pool = pool;
     wm_capture *cap = NULL;
     if (wm_capture_start(&copts, &cap, &err) != 0)
         fail_msg("capture start: %s", err.message);
@@ -57,6 +59,12 @@ static void capture_transfer(uint64_t size, wm_direction direction,
     if (wm_capture_finish(cap, &out->trace, &out->stats, &err) != 0)
         fail_msg("capture finish: %s", err.message);
     wm_capture_free(cap);
+}
+
+static void capture_transfer(uint64_t size, wm_direction direction,
+                             const char *pcap_path, captured *out)
+{
+    capture_pooled(size, direction, pcap_path, NULL, out);
 }
 
 static size_t count_flag(const wm_trace *trace, uint8_t flag)
@@ -121,10 +129,14 @@ static void uncaptured_transfer(uint64_t size)
 static void test_reused_handle_sees_only_its_run(void **state)
 {
     (void)state;
+    wm_capture_pool *pool = NULL;
+    assert_int_equal(wm_capture_pool_new(WM_CAPTURE_POOL_DEFAULT_BYTES, &pool,
+                                         NULL), 0);
     captured first, second;
-    capture_transfer(13, WM_DOWNLOAD, NULL, &first);
+    capture_pooled(13, WM_DOWNLOAD, NULL, pool, &first);
     uncaptured_transfer(1000000);
-    capture_transfer(13, WM_DOWNLOAD, NULL, &second);
+    capture_pooled(13, WM_DOWNLOAD, NULL, pool, &second);
+    wm_capture_pool_free(pool);
     for (size_t i = 0; i < second.trace.count; i++) {
         const wm_packet *p = &second.trace.packets[i];
         assert_true(p->src_port == second.transfer.server_port ||
