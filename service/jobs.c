@@ -74,6 +74,8 @@ void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
         jobs->running--;
     jobs_count_end(jobs, done, started, duration_s, payload_bytes);
     pthread_cond_broadcast(&jobs->ended);
+    if (j->sweep_id > 0) /* the sweep's next run may start now */
+        pthread_cond_signal(&jobs->work);
     pthread_mutex_unlock(&jobs->lock);
     /* Retention after the waiters are woken: it is not theirs to wait on. */
     if (jobs->opts.history_max > 0 &&
@@ -82,17 +84,48 @@ void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
     free(j);
 }
 
-/* Takes the next queued job, or NULL when the worker must exit. */
+/* Whether a run of this sweep is executing. Lock held. */
+static bool sweep_running_locked(wm_jobs *jobs, int64_t sweep_id)
+{
+    if (sweep_id <= 0)
+        return false;
+    for (job *a = jobs->active; a; a = a->active_next)
+        if (a->sweep_id == sweep_id && a->status == WM_STORE_RUNNING)
+            return true;
+    return false;
+}
+
+/* The first queued job that may start, taken out of the queue, or NULL.
+ * A sweep's runs go one at a time, as `wiremeter sweep` runs them: run
+ * side by side on the workers they would share the CPUs and skew each
+ * other's times, and a sweep is there to compare sizes. Lock held. */
+static job *take_startable_locked(wm_jobs *jobs)
+{
+    job *prev = NULL;
+    for (job *j = jobs->queue_head; j; prev = j, j = j->next) {
+        if (sweep_running_locked(jobs, j->sweep_id))
+            continue;
+        if (prev)
+            prev->next = j->next;
+        else
+            jobs->queue_head = j->next;
+        if (jobs->queue_tail == j)
+            jobs->queue_tail = prev;
+        j->next = NULL;
+        return j;
+    }
+    return NULL;
+}
+
+/* Takes the next queued job that may start, or NULL when the worker must
+ * exit. */
 static job *next_job(wm_jobs *jobs)
 {
     pthread_mutex_lock(&jobs->lock);
-    while (!jobs->queue_head && !jobs->quit)
+    job *j;
+    while (!(j = take_startable_locked(jobs)) && !jobs->quit)
         pthread_cond_wait(&jobs->work, &jobs->lock);
-    job *j = jobs->queue_head;
     if (j) {
-        jobs->queue_head = j->next;
-        if (!jobs->queue_head)
-            jobs->queue_tail = NULL;
         jobs->queue_depth--;
         jobs->running++;
         j->status = WM_STORE_RUNNING;

@@ -2,7 +2,7 @@
 """/sweeps: POST with sizes and repeat answers the lab's tables — per size
 the packets, start, end and total time and average packet size, with the
 median, min and max over the repeats, and the run ids — which must agree
-with the runs themselves (each under /runs, tied by sweep_id); GET
+with the runs themselves, run one after another (each under /runs, tied by sweep_id); GET
 /sweeps/{id} gives the same document; wait=0 answers 202 at once; the JSON
 body form works; a sweep the queue cannot take now is 429 with
 Retry-After and leaves nothing stored.
@@ -64,6 +64,13 @@ def test_sweep(d):
     check(len(doc["table"]) == len(SIZES), f"{len(doc['table'])} rows")
     for row, (text, size) in zip(doc["table"], SIZES):
         check_row(d, row, text, size, doc["id"])
+    # One after another, in order: no run of the sweep shared the machine
+    # with another (the daemon has as many workers as cores).
+    runs = [d.get(f"/runs/{r['id']}").json() for r in doc["runs"]]
+    for before, after in zip(runs, runs[1:]):
+        check(after["started_ns"] >= before["finished_ns"],
+              f"sweep runs {before['id']} and {after['id']} overlapped: "
+              f"{before['started_ns']}..{before['finished_ns']}, {after['started_ns']}..")
     ids = {r["id"] for r in doc["runs"]}
     listed = {r["id"] for r in hc.all_runs(d) if r["sweep_id"] == doc["id"]}
     check(listed == ids, f"/runs shows {listed} for the sweep, it has {ids}")
