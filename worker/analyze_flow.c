@@ -109,7 +109,10 @@ static uint32_t check_forward(const step *s)
     return marks;
 }
 
-/* A segment that does not advance the sequence space: which kind. */
+/* A segment that does not advance the sequence space: which kind. The
+ * order of the tests is Wireshark's (4.0, fast retransmission taking
+ * precedence over out-of-order, its default): data the receiver already
+ * acknowledged is spurious whatever else it looks like. */
 static uint32_t classify_old_segment(const step *s, uint32_t marks)
 {
     const wm_flow_state *fwd = s->fwd, *rev = s->rev;
@@ -121,6 +124,9 @@ static uint32_t classify_old_segment(const step *s, uint32_t marks)
     /* New data right after a probable zero window probe. */
     if (s->seglen > 1 && fwd->nextseq - 1 == s->seq)
         not_advanced = false;
+    if (s->seglen > 0 && rev->lastack &&
+        SEQ_LE(s->seq + s->seglen, rev->lastack))
+        return WM_MARK_SPURIOUS_RETRANSMISSION;
     int64_t since_ack = s->ts_ns - rev->lastack_ts_ns;
     if (not_advanced && rev->dupacknum >= 2 && rev->lastack == s->seq &&
         since_ack < FAST_RETRANS_WINDOW_NS)
@@ -128,12 +134,10 @@ static uint32_t classify_old_segment(const step *s, uint32_t marks)
     int64_t ooo_ns = s->conn->first_rtt_ns ? s->conn->first_rtt_ns
                                             : DEFAULT_OOO_THRESHOLD_NS;
     int64_t since_next = s->ts_ns - fwd->nextseq_ts_ns;
-    if (not_advanced && since_next < ooo_ns &&
-        fwd->nextseq != s->seq + s->seglen)
+    uint32_t seg_end = s->seq + s->seglen +
+                       ((s->flags & (F_SYN | F_FIN)) ? 1u : 0u);
+    if (not_advanced && since_next < ooo_ns && fwd->nextseq != seg_end)
         return WM_MARK_OUT_OF_ORDER;
-    if (s->seglen > 0 && rev->lastack &&
-        SEQ_LE(s->seq + s->seglen, rev->lastack))
-        return WM_MARK_SPURIOUS_RETRANSMISSION;
     return not_advanced ? WM_MARK_RETRANSMISSION : 0;
 }
 

@@ -204,6 +204,37 @@ def spurious_retransmission():
     return [f]
 
 
+def quick_spurious_retransmission():
+    """Two segments, both ACKed, then the first sent again at once: old
+    data within the out-of-order threshold, yet already acknowledged —
+    Wireshark calls it spurious before it considers out-of-order."""
+    f = Flow()
+    f.handshake(dt=5_000_000)  # a first RTT of 10 ms
+    s = f.next[1]
+    f.data(1, 1000, dt=1000)
+    f.data(1, 1000, dt=1000)
+    f.ack(0, dt=1000)
+    f.data(1, 1000, seq=s, advance=False, dt=1000)
+    f.ack(0, dt=1000)
+    close_normally(f)
+    return [f]
+
+
+def fin_retransmission():
+    """A FIN sent again soon after: its sequence number counts one byte,
+    so it is a retransmission, not out-of-order."""
+    f = Flow()
+    f.handshake(dt=5_000_000)
+    f.data(1, 1000, dt=1000)
+    f.ack(0, dt=1000)
+    fin_seq = f.next[1]
+    f.fin(1, dt=1000)
+    f.raw(1, FIN | ACK, fin_seq, f.next[0], 0, dt=1000)
+    f.fin(0, dt=1000)
+    f.ack(1, dt=1000)
+    return [f]
+
+
 def out_of_order():
     f = Flow()
     f.handshake(dt=5_000_000)  # a first RTT of 10 ms
@@ -345,6 +376,8 @@ SCENARIOS = {
     "fast_retransmission": fast_retransmission,
     "spurious_retransmission": spurious_retransmission,
     "out_of_order": out_of_order, "lost_segment": lost_segment,
+    "quick_spurious_retransmission": quick_spurious_retransmission,
+    "fin_retransmission": fin_retransmission,
     "keepalive_zero_window": keepalive_zero_window,
     "client_closes": client_closes, "simultaneous_close": simultaneous_close,
     "rst_close": rst_close, "no_handshake": no_handshake,
