@@ -53,16 +53,11 @@ static int send_busy(wm_http_request *req, const wm_error *err)
 static int send_text(wm_http_request *req, unsigned status, int64_t id,
                      char *text, size_t len)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer_with_free_callback(len, text, free);
-    if (!resp) {
-        free(text);
+    struct MHD_Response *resp = wm_http_json_text_response(text, len);
+    if (!resp)
         return -1;
-    }
     char location[64];
     snprintf(location, sizeof location, "/runs/%" PRId64, id);
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (status == 201 || status == 202)
         MHD_add_response_header(resp, "Location", location);
     return wm_http_queue(req, status, resp);
@@ -235,14 +230,7 @@ int wm_handle_runs_list(wm_http_request *req)
     if (!text)
         return wm_http_send_error(req, 500, "internal_error", NULL,
                                   "out of memory");
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer_with_free_callback(strlen(text),
-                                                           text, free);
-    if (!resp) {
-        free(text);
-        return -1;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    return wm_http_queue(req, 200, resp);
+    struct MHD_Response *resp = wm_http_json_text_response(text,
+                                                           strlen(text));
+    return resp ? wm_http_queue(req, 200, resp) : -1;
 }

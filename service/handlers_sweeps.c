@@ -320,20 +320,11 @@ static int send_sweep(wm_http_request *req, int64_t id, unsigned status)
     wm_store_sweep_free(&sweep);
     if (!doc)
         return wm_http_send_wm_error(req, &err);
-    char *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    struct MHD_Response *resp =
-        text ? MHD_create_response_from_buffer_with_free_callback(
-                   strlen(text), text, free)
-             : NULL;
-    if (!resp) {
-        free(text);
+    struct MHD_Response *resp = wm_http_json_response(doc);
+    if (!resp)
         return -1;
-    }
     char location[48];
     snprintf(location, sizeof location, "/sweeps/%" PRId64, id);
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (status != 200)
         MHD_add_response_header(resp, "Location", location);
     return wm_http_queue(req, status, resp);

@@ -37,25 +37,36 @@ int wm_http_queue(wm_http_request *req, unsigned status,
     return 0;
 }
 
-int wm_http_send_json(wm_http_request *req, unsigned status, json_t *doc)
+struct MHD_Response *wm_http_json_text_response(char *text, size_t len)
+{
+    struct MHD_Response *resp =
+        text ? MHD_create_response_from_buffer_with_free_callback(len, text,
+                                                                  free)
+             : NULL;
+    if (!resp) {
+        free(text);
+        return NULL;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    return resp;
+}
+
+struct MHD_Response *wm_http_json_response(json_t *doc)
 {
     char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII)
                      : NULL;
     json_decref(doc);
-    if (!text)
+    return wm_http_json_text_response(text, text ? strlen(text) : 0);
+}
+
+int wm_http_send_json(wm_http_request *req, unsigned status, json_t *doc)
+{
+    struct MHD_Response *resp = wm_http_json_response(doc);
+    if (!resp)
         return wm_http_queue(req, 500,
                              MHD_create_response_from_buffer(
                                  0, (void *)"", MHD_RESPMEM_PERSISTENT));
-    size_t len = strlen(text);
-    text[len] = '\0';
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
-        len, text, free);
-    if (!resp) {
-        free(text);
-        return -1;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
     return wm_http_queue(req, status, resp);
 }
 
@@ -82,17 +93,9 @@ int wm_http_send_retry(wm_http_request *req, bool closing,
                             closing ? "the server is shutting down; try "
                                       "again once it is back"
                                     : message);
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    struct MHD_Response *resp =
-        text ? MHD_create_response_from_buffer_with_free_callback(
-                   strlen(text), text, free)
-             : NULL;
-    if (!resp) {
-        free(text);
+    struct MHD_Response *resp = wm_http_json_response(doc);
+    if (!resp)
         return -1;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
     MHD_add_response_header(resp, "Retry-After", closing ? "5" : "1");
     return wm_http_queue(req, closing ? 503 : 429, resp);
 }
@@ -116,18 +119,9 @@ int wm_http_send_wm_error(wm_http_request *req, const wm_error *err)
                             wm_error_code(err->kind), "message", err->message,
                             "parameter",
                             err->parameter[0] ? err->parameter : NULL);
-    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-    json_decref(doc);
-    if (!text)
+    struct MHD_Response *resp = wm_http_json_response(doc);
+    if (!resp)
         return -1;
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(
-        strlen(text), text, free);
-    if (!resp) {
-        free(text);
-        return -1;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (status == 429 || status == 503)
         MHD_add_response_header(resp, "Retry-After", "1");
     return wm_http_queue(req, status, resp);

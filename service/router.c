@@ -116,19 +116,10 @@ static int method_not_allowed(wm_http_request *req, bool any_route)
     json_t *doc = json_pack(
         "{s:{s:s, s:s}}", "error", "code", "method_not_allowed", "message",
         "this method is not allowed here; see the Allow header");
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (!text)
+    struct MHD_Response *resp = wm_http_json_response(doc);
+    if (!resp)
         return -1;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer_with_free_callback(strlen(text),
-                                                           text, free);
-    if (!resp) {
-        free(text);
-        return -1;
-    }
     MHD_add_response_header(resp, "Allow", allow);
-    MHD_add_response_header(resp, "Content-Type", "application/json");
     return wm_http_queue(req, 405, resp);
 }
 
@@ -146,19 +137,11 @@ static int authorized(wm_http_request *req)
             "{s:{s:s, s:s, s:s}}", "error", "code", "unauthorized",
             "message", "this server needs `Authorization: Bearer <token>` "
             "for POST and DELETE", "parameter", "Authorization");
-        char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-        json_decref(doc);
-        struct MHD_Response *resp =
-            text ? MHD_create_response_from_buffer_with_free_callback(
-                       strlen(text), text, free)
-                 : NULL;
-        if (!resp) {
-            free(text);
+        struct MHD_Response *resp = wm_http_json_response(doc);
+        if (!resp)
             return -1;
-        }
         MHD_add_response_header(resp, "WWW-Authenticate",
                                 "Bearer realm=\"wiremeter\"");
-        MHD_add_response_header(resp, "Content-Type", "application/json");
         return wm_http_queue(req, 401, resp) == 0 ? 0 : -1;
     }
     if (!wm_http_secret_equal(auth + 7, token))

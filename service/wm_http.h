@@ -87,6 +87,14 @@ int wm_http_wait_then(wm_http_request *req, void (*wait)(void *arg),
 int wm_http_queue(wm_http_request *req, unsigned status,
                   struct MHD_Response *resp);
 
+/* A response carrying a JSON text (malloc'd, taken over, len bytes) as
+ * application/json, not to be cached; NULL (the text freed) when out of
+ * memory. For handlers that add headers before queueing it. */
+struct MHD_Response *wm_http_json_text_response(char *text, size_t len);
+
+/* The same from a document (the reference is stolen). */
+struct MHD_Response *wm_http_json_response(json_t *doc);
+
 /* A JSON document (the reference is stolen), as application/json. */
 int wm_http_send_json(wm_http_request *req, unsigned status, json_t *doc);
 
