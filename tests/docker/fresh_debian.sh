@@ -22,7 +22,11 @@
 # /var/tmp/wiremeter-fresh/MODE-DATE).
 #
 # Environment: WM_TEST_SKIP_DOCKER=1 is passed on to test.sh;
-# WIREMETER_DEBIAN_MIRROR (default http://deb.debian.org/debian).
+# WIREMETER_DEBIAN_MIRROR (default http://deb.debian.org/debian);
+# WM_FRESH_EXTRA_CA=FILE, CA certificates the fresh machine's Node.js trusts
+# as well (NODE_EXTRA_CA_CERTS), where the way to the npm registry re-signs
+# TLS with a CA of its own that the host trusts but a new machine would be
+# given by its network's set-up.
 set -euo pipefail
 
 MODE=${1:-}
@@ -86,6 +90,9 @@ trap 'exit 1' INT TERM
 # A machine has ::1 on lo (the live suite runs over IPv6 too); Docker turns
 # IPv6 off in a container unless asked.
 run_opts+=(--sysctl net.ipv6.conf.lo.disable_ipv6=0)
+if [ -n "${WM_FRESH_EXTRA_CA:-}" ]; then
+    run_opts+=(-v "$WM_FRESH_EXTRA_CA:/etc/fresh-extra-ca.crt:ro" -e NODE_EXTRA_CA_CERTS=/etc/fresh-extra-ca.crt)
+fi
 docker run -d --name "$NAME" --hostname fresh "${run_opts[@]}" \
     --mount type=volume,dst=/var/lib/docker "$IMAGE" sleep infinity >/dev/null
 docker cp "$clone/wiremeter" "$NAME:/root/wiremeter"
