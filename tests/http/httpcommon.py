@@ -165,36 +165,27 @@ def done_run(resp, what):
     return doc
 
 
-RETRANSMITTED = {"retransmission", "fast_retransmission", "spurious_retransmission"}
-
-
-def check_payload(daemon, run, size, direction, label):
+def check_payload(run, size, direction, label):
     """The run carried exactly its own bytes: the request one way, the size
-    the other. Retransmitted segments (rare on loopback, but a busy machine
-    makes them: a late ACK, a tail loss probe) are on the wire twice, so
-    the packet list's retransmissions are taken out before comparing."""
-    result = run["result"]
-    t = result["totals"]
+    the other. Each byte of each stream counts once in stream_bytes;
+    payload counts bytes sent again too (a busy machine makes loopback
+    resend: Wireshark calls those retransmissions, or out-of-order when they
+    come within the first RTT), so it equals the size only when nothing
+    was resent."""
+    t = run["result"]["totals"]
     c2s, s2c = (REQUEST_BYTES, size) if direction == "download" else (REQUEST_BYTES + size, 0)
-    i = result["integrity"]
+    i = run["result"]["integrity"]
     check(i["verified"] is True and i["received_bytes"] == size == i["expected_bytes"],
           f"{label}: integrity {i}")
-    seen = {"client": 0, "server": 0}
-    again = {"client": 0, "server": 0}
-    if t["retransmissions"] == 0:
-        seen = {"client": t["payload_client_to_server"], "server": t["payload_server_to_client"]}
+    stream = t["stream_bytes"]
+    check(stream == {"client_to_server": c2s, "server_to_client": s2c},
+          f"{label}: stream bytes {stream}, expected {c2s}/{s2c}")
+    payload = (t["payload_client_to_server"], t["payload_server_to_client"])
+    if t["retransmissions"] == 0 and t["out_of_order"] == 0:
+        check(payload == (c2s, s2c), f"{label}: payload {payload}, expected {(c2s, s2c)}")
     else:
-        rows, _, _ = packet_list(daemon, run["id"], 10000)
-        for p in rows:
-            seen[p["from"]] += p["len"]
-            if RETRANSMITTED & set(p["analysis"]):
-                again[p["from"]] += p["len"]
-        check(seen["client"] == t["payload_client_to_server"]
-              and seen["server"] == t["payload_server_to_client"],
-              f"{label}: the packet list's payload {seen} differs from the totals {t}")
-    got = (seen["client"] - again["client"], seen["server"] - again["server"])
-    check(got == (c2s, s2c), f"{label}: payload c->s, s->c {got} (retransmitted {again}), "
-                             f"expected {(c2s, s2c)}")
+        check(payload[0] >= c2s and payload[1] >= s2c,
+              f"{label}: payload {payload} short of {(c2s, s2c)}")
 
 
 def analyze(wiremeter, path):

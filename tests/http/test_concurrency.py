@@ -58,7 +58,7 @@ def check_own(wiremeter, d, i, run):
     label = f"run c{i} (id {run['id']}, {size} B {direction})"
     check(run["label"] == f"c{i}" and run["params"]["size"] == size
           and run["params"]["direction"] == direction, f"{label}: another run's answer: {run['params']}")
-    hc.check_payload(d, run, size, direction, label)
+    hc.check_payload(run, size, direction, label)
     result = run["result"]
     conn = result["connection"]
     ports = {conn["client"]["port"], conn["server"]["port"]}

@@ -26,7 +26,7 @@ def test_forms(d):
     check(doc["progress"] == {"bytes_done": 13, "bytes_total": 13}, f"query: {doc['progress']}")
     check(doc["error"] is None and doc["finished_ns"] >= doc["started_ns"] >= doc["created_ns"],
           f"query: times or error: {doc}")
-    hc.check_payload(d, doc, 13, "download", "query")
+    hc.check_payload(doc, 13, "download", "query")
     check(doc["links"] == {"self": f"/runs/{doc['id']}", "packets": f"/runs/{doc['id']}/packets",
                            "pcap": f"/runs/{doc['id']}/pcap"}, f"links {doc['links']}")
 
@@ -35,7 +35,7 @@ def test_forms(d):
     p = doc["params"]
     check(p["size"] == 2000 and p["direction"] == "upload" and p["nodelay"] is True
           and doc["label"] == "json body", f"JSON body: params {p}")
-    hc.check_payload(d, doc, 2000, "upload", "JSON body")
+    hc.check_payload(doc, 2000, "upload", "JSON body")
 
     doc = hc.done_run(d.post("/runs", {"size": 1500, "chunk": 100}), "JSON numbers")
     check(doc["params"]["size"] == 1500 and doc["params"]["chunk"] == 100,
@@ -46,7 +46,7 @@ def test_forms(d):
         "Content-Type": "application/x-www-form-urlencoded"}), "form body")
     check(doc["params"]["size"] == 439000 and doc["label"] == "form body!"
           and doc["params"]["snaplen"] == 262144, f"form body: {doc['params']} {doc['label']}")
-    hc.check_payload(d, doc, 439000, "download", "form body")
+    hc.check_payload(doc, 439000, "download", "form body")
 
     # The query string and a body together, each naming different things.
     doc = hc.done_run(d.post("/runs?direction=upload", {"size": "1kB"}), "query + body")
@@ -65,7 +65,7 @@ def test_accepted(d):
           f"202 body: status {doc['status']}, result {doc.get('result')!r}")
     done = hc.wait_run(d, doc["id"])
     check(done["status"] == "done", f"run {doc['id']} after 202: {done['status']} {done['error']}")
-    hc.check_payload(d, done, 1000000, "download", "after 202")
+    hc.check_payload(done, 1000000, "download", "after 202")
 
 
 def poll_running(d, run_id):
@@ -266,7 +266,7 @@ def test():
         test_forms(d)
         test_accepted(d)
         big = hc.done_run(hc.post_run(d, "size=1MB&label=big"), "1MB")
-        hc.check_payload(d, big, 1000000, "download", "1MB")
+        hc.check_payload(big, 1000000, "download", "1MB")
         check(d.get(f"/runs/{big['id']}").json() == big, "GET differs from the 201 body")
         ids = [hc.done_run(hc.post_run(d, "size=0"), "size 0")["id"] for _ in range(3)]
         test_list(d, ids)

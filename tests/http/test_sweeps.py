@@ -31,7 +31,7 @@ def check_row(d, row, size_text, size, sweep_id):
         check(run["status"] == "done" and run["sweep_id"] == sweep_id
               and run["params"]["size"] == size and run["params"]["size_text"] == size_text,
               f"{label}: run {run_id}: {run['status']} sweep {run['sweep_id']} {run['params']}")
-        hc.check_payload(d, run, size, "download", f"{label}: run {run_id}")
+        hc.check_payload(run, size, "download", f"{label}: run {run_id}")
         results.append(run["result"])
     packets = [r["totals"]["packets"] for r in results]
     totals = [r["timing"]["total_ns"] for r in results]
@@ -96,7 +96,7 @@ def test_forms_and_wait(d):
           f"the sweep after its runs: {final}")
     for r in final["runs"]:
         run = d.get(f"/runs/{r['id']}").json()
-        hc.check_payload(d, run, r["size"], "upload", f"upload sweep run {r['id']}")
+        hc.check_payload(run, r["size"], "upload", f"upload sweep run {r['id']}")
     form = d.post("/sweeps", "sizes=13B%2C2kB&repeat=1",
                   headers={"Content-Type": "application/x-www-form-urlencoded"})
     hc.expect_status(form, 201, "POST /sweeps as a form")
