@@ -52,6 +52,37 @@ def binary():
     return path
 
 
+# The client's request before any data (WM_TRANSFER_REQUEST_BYTES in
+# worker/wm_transfer.h): "WMTR", version, direction, padding, u64 size.
+REQUEST_BYTES = 16
+
+
+def expected_streams(size, direction):
+    """(client->server, server->client) bytes of a run's two streams."""
+    if direction == "download":
+        return REQUEST_BYTES, size
+    return REQUEST_BYTES + size, 0
+
+
+def check_streams(label, totals, size, direction):
+    """A run's totals carried exactly its own bytes: the request one way,
+    the size the other. stream_bytes counts each byte of a stream once;
+    payload counts bytes sent again too (a busy machine makes loopback
+    resend: Wireshark calls those retransmissions, or out-of-order within
+    the first RTT), so it equals the streams only when nothing was resent."""
+    c2s, s2c = expected_streams(size, direction)
+    stream = totals["stream_bytes"]
+    check(stream == {"client_to_server": c2s, "server_to_client": s2c},
+          f"{label}: stream bytes {stream}, expected {c2s}/{s2c}")
+    payload = (totals["payload_client_to_server"], totals["payload_server_to_client"])
+    if totals["retransmissions"] == 0 and totals["out_of_order"] == 0:
+        check(payload == (c2s, s2c), f"{label}: payload {payload}, expected {(c2s, s2c)}")
+    else:
+        check(payload[0] >= c2s and payload[1] >= s2c,
+              f"{label}: payload {payload} short of {(c2s, s2c)}")
+    check(totals["payload_bytes"] == sum(payload), f"{label}: payload_bytes")
+
+
 def capture_permitted(wiremeter):
     """Asks the binary itself whether it may capture on lo."""
     proc = subprocess.run([wiremeter, "run", "--size", "0", "--json"],

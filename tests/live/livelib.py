@@ -18,10 +18,6 @@ SIZES = [("0", 0), ("13B", 13), ("2kB", 2000), ("439kB", 439000),
          ("1MB", 1000000), ("64MiB", 64 * 1024 * 1024)]
 DIRECTIONS = ["download", "upload"]
 
-# The client's request before any data (WM_TRANSFER_REQUEST_BYTES in
-# worker/wm_transfer.h): "WMTR", version, direction, padding, u64 size.
-REQUEST_BYTES = 16
-
 # The fragments that `analyze` of a run's pcap must reproduce exactly.
 FRAGMENTS = ["connection", "handshake", "closure", "totals", "timing",
              "average_packet_size"]
@@ -51,13 +47,6 @@ def transfer(wiremeter, size_text, direction, workdir, extra=()):
                                   direction, "--pcap", pcap] + list(extra))
     wmtest.check(os.path.getsize(pcap) > 24, f"{pcap} is empty")
     return result, pcap
-
-
-def expected_payload(size, direction):
-    """(client->server, server->client) payload bytes of a clean run."""
-    if direction == "download":
-        return REQUEST_BYTES, size
-    return REQUEST_BYTES + size, 0
 
 
 def workdir():
