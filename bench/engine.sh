@@ -29,27 +29,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-need() {
-    command -v "$1" >/dev/null || { echo "engine.sh: $1 is needed ($2)" >&2; exit 1; }
-}
-[ -x "$wiremeter" ] || { echo "engine.sh: no wiremeter binary at $wiremeter" >&2; exit 1; }
+bench=engine.sh
+. bench/lib.sh
+need_binary "$wiremeter"
 need iperf3 "apt-get install iperf3"
 need tshark "apt-get install tshark"
 need python3 "apt-get install python3"
+need ss "apt-get install iproute2"
 [ -x /usr/bin/time ] || { echo "engine.sh: /usr/bin/time is needed (apt-get install time)" >&2; exit 1; }
 
-# A JSON field by dotted path, from a file.
-field() {
-    python3 -c 'import json,sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split("."):
-    v = v[int(k)] if isinstance(v, list) else v[k]
-print(v)' "$1" "$2"
-}
 max_rss_kib() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 echo "wiremeter engine benchmark: $(nproc) CPUs, $(uname -r), $(date -u +%FT%TZ)" >&2
 
@@ -68,10 +57,7 @@ size_bytes=$(field "$tmp/run.json" params.size)
 port=$(free_port)
 iperf3 -s -1 -B 127.0.0.1 -p "$port" >"$tmp/iperf-server.log" 2>&1 &
 iperf_pid=$!
-for _ in $(seq 100); do   # until it listens; a probe connect would use up -1
-    ss -Hltn "sport = :$port" | grep -q . && break
-    sleep 0.1
-done
+wait_port "$port" "$tmp/iperf-server.log"
 echo "running iperf3 -n $size_bytes ..." >&2
 /usr/bin/time -v -o "$tmp/iperf.time" \
     iperf3 -c 127.0.0.1 -p "$port" -n "$size_bytes" -J >"$tmp/iperf.json"

@@ -38,27 +38,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-need() {
-    command -v "$1" >/dev/null || { echo "http.sh: $1 is needed ($2)" >&2; exit 1; }
-}
-[ -x "$wiremeter" ] || { echo "http.sh: no wiremeter binary at $wiremeter" >&2; exit 1; }
+bench=http.sh
+. bench/lib.sh
+need_binary "$wiremeter"
 need wrk "apt-get install wrk"
 need python3 "apt-get install python3"
+need ss "apt-get install iproute2"
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx" ] || { echo "http.sh: nginx is needed (apt-get install nginx-light)" >&2; exit 1; }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {   # until something listens on 127.0.0.1:$1
-    for _ in $(seq 200); do
-        ss -Hltn "sport = :$1" | grep -q . && return 0
-        sleep 0.05
-    done
-    echo "http.sh: nothing listens on port $1; see $2" >&2
-    cat "$2" >&2
-    exit 1
-}
 # wrk's figures as "requests/s p99_ms non_2xx"; wrk prints latencies
 # with their own unit (us, ms, s).
 wrk_figures() {
