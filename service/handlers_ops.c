@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "wm_handlers.h"
+#include "wm_clock.h"
 #include "wm_jobs.h"
 #include "wm_metrics.h"
 #include "wm_store.h"
@@ -42,7 +43,7 @@ int wm_handle_healthz(wm_http_request *req)
     wm_jobs_metrics j;
     wm_jobs_metrics_get(app->jobs, &j);
     bool draining = atomic_load(&app->draining);
-    int64_t uptime_ns = wm_store_now_ns() - app->started_ns;
+    int64_t uptime_ns = wm_clock_wall_ns() - app->started_ns;
     json_t *doc = json_pack(
         "{s:s, s:s, s:f, s:b, s:{s:b, s:i}, s:{s:b, s:s, s:s?}, "
         "s:{s:i, s:i, s:i, s:i}}",

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "wm_handlers.h"
+#include "wm_clock.h"
 #include "wm_jobs.h"
 #include "wm_runs_doc.h"
 #include "wm_size.h"
@@ -104,23 +105,16 @@ static char *sweep_params_json(const sweep_ctx *c)
     return text;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for every run of the sweep within wait_s in all. */
 static bool wait_sweep(wm_app *app, int64_t sweep_id, uint64_t wait_s)
 {
     wm_store_sweep sweep;
     if (wm_store_get_sweep(app->store, sweep_id, &sweep, NULL) != 0)
         return false;
-    int64_t deadline = now_ms() + (int64_t)wait_s * 1000;
+    int64_t deadline = wm_clock_monotonic_ns() / 1000000 + (int64_t)wait_s * 1000;
     bool all = true;
     for (size_t i = 0; i < sweep.run_count && all; i++) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - wm_clock_monotonic_ns() / 1000000;
         all = wm_jobs_wait(app->jobs, sweep.run_ids[i],
                            left > 0 ? (unsigned)left : 0);
     }

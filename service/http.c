@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wm_clock.h"
+
 #define IDLE_TIMEOUT_S 60u
 #define MIN_CONNECTION_MEMORY (16u * 1024u)
 #define HEADER_ROOM_BYTES (8u * 1024u)
@@ -350,13 +352,7 @@ void wm_http_quiesce(wm_http_daemon *daemon)
 bool wm_http_drain(wm_http_daemon *daemon, unsigned timeout_ms)
 {
     struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    wm_clock_deadline(&deadline, timeout_ms);
     pthread_mutex_lock(&daemon->lock);
     int rc = 0;
     while (daemon->in_flight > 0 && rc != ETIMEDOUT)

@@ -129,7 +129,7 @@ static job *next_job(wm_jobs *jobs)
         jobs->queue_depth--;
         jobs->running++;
         j->status = WM_STORE_RUNNING;
-        j->started_ns = wm_store_now_ns();
+        j->started_ns = wm_clock_wall_ns();
     }
     pthread_mutex_unlock(&jobs->lock);
     return j;
@@ -423,21 +423,10 @@ int wm_jobs_submit_sweep(wm_jobs *jobs, const wm_run_request *base,
     return rc;
 }
 
-void jobs_deadline_after(struct timespec *ts, unsigned ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 bool wm_jobs_wait(wm_jobs *jobs, int64_t id, unsigned timeout_ms)
 {
     struct timespec deadline;
-    jobs_deadline_after(&deadline, timeout_ms);
+    wm_clock_deadline(&deadline, timeout_ms);
     pthread_mutex_lock(&jobs->lock);
     bool ended = jobs_find_active(jobs, id) == NULL;
     while (!ended && timeout_ms > 0) {

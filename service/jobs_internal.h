@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#include "wm_clock.h"
 #include "wm_jobs.h"
 
 /* A run queued or running in this pool. Lives from submit until its
@@ -66,9 +67,6 @@ void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
 
 /* Tells the workers to quit once the queue is empty, and joins them. */
 void jobs_stop_workers(wm_jobs *jobs);
-
-/* ts = now + ms on the monotonic clock, the clock of the pool's waits. */
-void jobs_deadline_after(struct timespec *ts, unsigned ms);
 
 /* Prints a failure no caller can receive (a worker's) on stderr. */
 void jobs_log(const char *what, const wm_error *err);

@@ -23,9 +23,7 @@ void jobs_log(const char *what, const wm_error *err)
 
 static double monotonic_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)wm_clock_monotonic_ns() / 1e9;
 }
 
 /* The engine's progress callback: the sending thread reports the bytes it

@@ -43,7 +43,7 @@ static uint64_t fail_queued(wm_jobs *jobs, job *head)
 static bool drain_running(wm_jobs *jobs, unsigned deadline_ms)
 {
     struct timespec deadline;
-    jobs_deadline_after(&deadline, deadline_ms);
+    wm_clock_deadline(&deadline, deadline_ms);
     pthread_mutex_lock(&jobs->lock);
     while (jobs->running > 0 &&
            pthread_cond_timedwait(&jobs->ended, &jobs->lock, &deadline) !=

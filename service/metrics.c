@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wm_clock.h"
 #include "wm_handlers.h"
 #include "wm_jobs.h"
 #include "wm_router.h"
@@ -121,7 +122,7 @@ static void render_runs(const wm_jobs_metrics *j, const uint64_t *stored,
 static void render_pool(const wm_jobs_metrics *j, const wm_app *app,
                         FILE *out)
 {
-    int64_t uptime_ns = wm_store_now_ns() - app->started_ns;
+    int64_t uptime_ns = wm_clock_wall_ns() - app->started_ns;
     fprintf(out,
             "# HELP wiremeter_queue_depth Runs waiting for a worker.\n"
             "# TYPE wiremeter_queue_depth gauge\nwiremeter_queue_depth %u\n"

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "wm_capture.h"
+#include "wm_clock.h"
 #include "wm_cli.h"
 #include "wm_config.h"
 #include "wm_handlers.h"
@@ -207,7 +208,7 @@ int wm_serve_main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     s->app.config = &s->config;
-    s->app.started_ns = wm_store_now_ns();
+    s->app.started_ns = wm_clock_wall_ns();
     wm_error why;
     wm_error_clear(&why);
     s->app.capture_permitted = wm_capture_permitted(s->config.interface, &why);

@@ -77,13 +77,6 @@ bool wm_store_status_final(wm_store_status status)
     return status == WM_STORE_DONE || status == WM_STORE_FAILED;
 }
 
-int64_t wm_store_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void wm_store_options_default(wm_store_options *opts)
 {
     opts->data_dir = NULL;

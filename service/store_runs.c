@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wm_clock.h"
+
 static const char SQL_INSERT[] =
     "INSERT INTO runs (status, label, size_bytes, params_json, created_ns,"
     " sweep_id) VALUES ('queued', ?1, ?2, ?3, ?4, ?5)";
@@ -104,7 +106,7 @@ int wm_store_insert_run(wm_store *store, const char *label,
         store_bind_text(stmt, 1, label ? label : "");
         sqlite3_bind_int64(stmt, 2, (sqlite3_int64)size_bytes);
         store_bind_text(stmt, 3, params_json ? params_json : "{}");
-        sqlite3_bind_int64(stmt, 4, wm_store_now_ns());
+        sqlite3_bind_int64(stmt, 4, wm_clock_wall_ns());
         if (sweep_id > 0)
             sqlite3_bind_int64(stmt, 5, sweep_id);
         rc = store_step_done(store, stmt, "inserting a run", err);
@@ -160,7 +162,7 @@ int wm_store_mark_running(wm_store *store, int64_t id, wm_error *err)
     int rc = -1;
     if (stmt) {
         sqlite3_bind_int64(stmt, 1, id);
-        sqlite3_bind_int64(stmt, 2, wm_store_now_ns());
+        sqlite3_bind_int64(stmt, 2, wm_clock_wall_ns());
         rc = change_one(store, stmt, id, "queued", "starting a run", err);
     }
     store_unlock(store);
@@ -178,7 +180,7 @@ int wm_store_finish_run(wm_store *store, int64_t id, const char *result_json,
     if (stmt) {
         sqlite3_bind_int64(stmt, 1, id);
         store_bind_text(stmt, 2, result_json);
-        sqlite3_bind_int64(stmt, 3, wm_store_now_ns());
+        sqlite3_bind_int64(stmt, 3, wm_clock_wall_ns());
         rc = change_one(store, stmt, id, "running", "storing a result", err);
     }
     store_unlock(store);
@@ -195,7 +197,7 @@ int wm_store_fail_run(wm_store *store, int64_t id, const char *code,
         sqlite3_bind_int64(stmt, 1, id);
         store_bind_text(stmt, 2, code ? code : "internal_error");
         store_bind_text(stmt, 3, message ? message : "");
-        sqlite3_bind_int64(stmt, 4, wm_store_now_ns());
+        sqlite3_bind_int64(stmt, 4, wm_clock_wall_ns());
         rc = change_one(store, stmt, id, "queued or running",
                         "storing a failure", err);
     }
@@ -441,7 +443,7 @@ static int fail_unfinished_locked(wm_store *store, const char *code,
                                   const char *message, id_list *failed,
                                   wm_error *err)
 {
-    int64_t now_ns = wm_store_now_ns();
+    int64_t now_ns = wm_clock_wall_ns();
     sqlite3_stmt *stmt = store_stmt(store, SQL_FAIL_UNFINISHED, err);
     if (!stmt)
         return -1;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wm_clock.h"
+
 static const char SQL_INSERT[] =
     "INSERT INTO sweeps (params_json, status, created_ns)"
     " VALUES (?1, 'running', ?2)";
@@ -30,7 +32,7 @@ int wm_store_insert_sweep(wm_store *store, const char *params_json,
     int rc = -1;
     if (stmt) {
         store_bind_text(stmt, 1, params_json ? params_json : "{}");
-        sqlite3_bind_int64(stmt, 2, wm_store_now_ns());
+        sqlite3_bind_int64(stmt, 2, wm_clock_wall_ns());
         rc = store_step_done(store, stmt, "inserting a sweep", err);
         if (rc == 0)
             *id = sqlite3_last_insert_rowid(store->db);
@@ -52,7 +54,7 @@ int wm_store_finish_sweep(wm_store *store, int64_t id,
     if (stmt) {
         sqlite3_bind_int64(stmt, 1, id);
         store_bind_text(stmt, 2, wm_store_status_name(status));
-        sqlite3_bind_int64(stmt, 3, wm_store_now_ns());
+        sqlite3_bind_int64(stmt, 3, wm_clock_wall_ns());
         rc = store_step_done(store, stmt, "ending a sweep", err);
         if (rc == 0 && sqlite3_changes(store->db) == 0)
             rc = wm_error_param(err, WM_ERR_NOT_FOUND, "id", "no sweep %lld",
@@ -81,7 +83,7 @@ static int settle_locked(wm_store *store, int64_t id, bool *ended,
     if (!stmt)
         return -1;
     sqlite3_bind_int64(stmt, 1, id);
-    sqlite3_bind_int64(stmt, 2, wm_store_now_ns());
+    sqlite3_bind_int64(stmt, 2, wm_clock_wall_ns());
     if (store_step_done(store, stmt, "ending a sweep", err) != 0)
         return -1;
     *ended = sqlite3_changes(store->db) > 0;

@@ -241,7 +241,4 @@ int wm_store_get_sweep(wm_store *store, int64_t id, wm_store_sweep *out,
 
 void wm_store_sweep_free(wm_store_sweep *sweep);
 
-/* Wall clock now, ns since the epoch (the store's timestamps). */
-int64_t wm_store_now_ns(void);
-
 #endif

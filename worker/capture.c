@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "capture_pool.h"
+#include "wm_clock.h"
 
 #define MIN_SNAPLEN 68u
 #define MAX_SNAPLEN 262144u
@@ -404,13 +405,7 @@ static void stop_thread(wm_capture *cap)
 static void wait_for_closure(wm_capture *cap, uint32_t grace_ms)
 {
     struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += grace_ms / 1000;
-    deadline.tv_nsec += (long)(grace_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    wm_clock_deadline(&deadline, grace_ms);
     pthread_mutex_lock(&cap->lock);
     while (!cap->complete && !cap->thread_done) {
         if (pthread_cond_timedwait(&cap->changed, &cap->lock, &deadline) ==

@@ -7,19 +7,13 @@
 #include "wm_run.h"
 
 #include <string.h>
-#include <time.h>
+
+#include "wm_clock.h"
 
 void wm_run_config_default(wm_run_config *config)
 {
     wm_transfer_options_default(&config->transfer);
     wm_capture_options_default(&config->capture);
-}
-
-static int64_t wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Headers-only captures of small transfers get a small kernel ring. Why:
@@ -103,12 +97,12 @@ int wm_run_execute(const wm_run_config *config, wm_progress_fn progress,
     memset(result, 0, sizeof *result);
     if (wm_transfer_validate(&config->transfer, err) != 0)
         return -1;
-    result->started_ns = wall_ns();
+    result->started_ns = wm_clock_wall_ns();
     if (measure(config, progress, progress_ctx, result, err) != 0) {
         memset(result, 0, sizeof *result);
         return -1;
     }
-    result->finished_ns = wall_ns();
+    result->finished_ns = wm_clock_wall_ns();
     if (wm_analyze_trace(&result->trace, &result->analysis, err) != 0) {
         wm_trace_free(&result->trace);
         memset(result, 0, sizeof *result);
