@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "wm_cli.h"
+#include "wm_serve.h"
 
 static void usage(FILE *out)
 {

@@ -29,7 +29,7 @@ foreach(target size pcap)
     -fsanitize=fuzzer,${WM_FUZZ_SANITIZERS} -fno-omit-frame-pointer
     -fno-sanitize-recover=all)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer,${WM_FUZZ_SANITIZERS})
-  target_link_libraries(${name} PRIVATE wm_worker)
+  target_link_libraries(${name} PRIVATE wm_worker_internal)
 
   set(work_corpus ${WM_FUZZ_DIR}/corpus_${target})
   file(MAKE_DIRECTORY ${work_corpus})

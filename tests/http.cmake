@@ -15,9 +15,3 @@ foreach(script ${WM_HTTP_TESTS})
     SKIP_RETURN_CODE 77
     TIMEOUT 600)
 endforeach()
-
-# service/handlers_ops.c builds docs/openapi.json into the binary with
-# .incbin, which the compiler's dependency scan cannot see: tell CMake.
-set_property(SOURCE ${PROJECT_SOURCE_DIR}/service/handlers_ops.c
-             DIRECTORY ${PROJECT_SOURCE_DIR}/service
-             APPEND PROPERTY OBJECT_DEPENDS ${PROJECT_SOURCE_DIR}/docs/openapi.json)

@@ -264,9 +264,9 @@ static void test_run_document(void **state)
     (void)state;
     capture_doc c;
     load("download", 0, &c);
-    wm_run_config config;
-    wm_run_config_default(&config);
-    config.transfer.size_bytes = 132072;
+    wm_run_request request;
+    wm_params_init(&request);
+    request.config.transfer.size_bytes = 132072;
     wm_run_result result;
     memset(&result, 0, sizeof result);
     result.trace = c.trace;
@@ -278,7 +278,7 @@ static void test_run_document(void **state)
     snprintf(result.capture.interface, sizeof result.capture.interface, "lo");
     result.started_ns = 5;
     result.finished_ns = 9;
-    json_t *run = wm_report_run(&config, &result, 0);
+    json_t *run = wm_report_run(&request, &result, 0);
     assert_non_null(run);
     assert_int_equal(int_at(run, "schema"), WM_REPORT_SCHEMA);
     assert_int_equal(int_at(run, "params.size"), 132072);

@@ -11,7 +11,8 @@
 
 #include <cmocka.h>
 
-#include "wm_sweep_table.h"
+#include "wm_cli_text.h"
+#include "wm_sweep.h"
 
 #define T0_NS 1000000000LL /* 00:00:01 UTC, 1970-01-01 */
 
@@ -196,7 +197,10 @@ static char *render(const wm_sweep_table *t)
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     assert_non_null(out);
-    wm_sweep_table_print(t, out);
+    json_t *rows = wm_sweep_table_json(t);
+    assert_non_null(rows);
+    wm_cli_text_sweep(rows, out);
+    json_decref(rows);
     fclose(out);
     return text;
 }

@@ -1,0 +1,81 @@
+/* Operations: /healthz, /metrics and /openapi.json.
+ *
+ * The OpenAPI document is made from its template and the run parameter
+ * table (wm_openapi.h) inside the binary, so that an installed daemon
+ * serves the same document the tests compare with the route table, with
+ * no file to find at run time. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wm_handlers.h"
+#include "wm_clock.h"
+#include "wm_jobs.h"
+#include "wm_metrics.h"
+#include "wm_openapi.h"
+#include "wm_store.h"
+
+int wm_handle_openapi(wm_http_request *req)
+{
+    size_t len = 0;
+    const char *doc = wm_openapi_document(&len);
+    if (!doc)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "the OpenAPI document could not be built");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, (void *)doc, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return -1;
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    return wm_http_queue(req, 200, resp);
+}
+
+int wm_handle_healthz(wm_http_request *req)
+{
+    wm_app *app = req->app;
+    bool store_ok = wm_store_ping(app->store);
+    wm_jobs_metrics j;
+    wm_jobs_metrics_get(app->jobs, &j);
+    bool draining = atomic_load(&app->draining);
+    int64_t uptime_ns = wm_clock_wall_ns() - app->started_ns;
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:f, s:b, s:{s:b, s:i}, s:{s:b, s:s, s:s?}, "
+        "s:{s:i, s:i, s:i, s:i}}",
+        "status", !store_ok ? "store_unavailable" : draining ? "draining" : "ok",
+        "version", WM_VERSION, "uptime_s", (double)uptime_ns / 1e9,
+        "draining", draining, "store", "ok", store_ok, "schema",
+        store_ok ? wm_store_schema_version(app->store) : 0, "capture",
+        "permitted", app->capture_permitted, "interface",
+        app->config->interface, "reason",
+        app->capture_permitted ? NULL : app->capture_reason, "runs",
+        "workers", (int)j.workers, "running", (int)j.running, "queued",
+        (int)j.queue_depth, "queue_max", (int)j.queue_max);
+    return wm_http_send_json(req, store_ok ? 200 : 503, doc);
+}
+
+int wm_handle_metrics(wm_http_request *req)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (!out)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory");
+    wm_metrics_render(req->app->metrics, req->app, out);
+    if (fclose(out) != 0) {
+        free(text);
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory");
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(size, text, free);
+    if (!resp) {
+        free(text);
+        return -1;
+    }
+    MHD_add_response_header(resp, "Content-Type",
+                            "text/plain; version=0.0.4; charset=utf-8");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    return wm_http_queue(req, 200, resp);
+}

@@ -1,0 +1,231 @@
+/* /runs: create, list, show and delete runs.
+ *
+ * The run document (docs/result.md, "The daemon wraps it") is assembled as
+ * text: the stored params and result are JSON texts this daemon wrote, so
+ * they are spliced in as they are instead of being parsed and printed
+ * again on every GET — the hot path of the API. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wm_handlers.h"
+#include "wm_jobs.h"
+#include "wm_run_cache.h"
+#include "wm_runs_doc.h"
+#include "wm_store.h"
+
+#define LIST_DEFAULT_LIMIT 20u
+#define LIST_MAX_LIMIT 200u
+#define DEFAULT_WAIT_S 30u
+
+typedef struct create_ctx {
+    wm_app *app;
+    wm_run_request request;
+    wm_params_limits limits;
+    uint64_t wait_s;
+} create_ctx;
+
+static int create_param(void *opaque, const char *name, const char *value,
+                        wm_error *err)
+{
+    create_ctx *c = opaque;
+    if (!strcmp(name, "wait"))
+        return wm_param_uint("wait", value, 0, c->app->config->max_wait_s,
+                             &c->wait_s, err);
+    if (!wm_params_find(name))
+        return wm_error_param(err, WM_ERR_INVALID, name,
+                              "unknown parameter '%.32s'; allowed: %s, wait",
+                              name, wm_params_names());
+    return wm_params_set(&c->request, name, value, &c->limits, err);
+}
+
+/* 429 while the queue is full, 503 while shutting down. */
+static int send_busy(wm_http_request *req, const wm_error *err)
+{
+    wm_app *app = req->app;
+    bool closing = atomic_load(&app->draining) || !wm_jobs_accepting(app->jobs);
+    return wm_http_send_retry(req, closing, err->message);
+}
+
+/* Sends a run document (text, which is taken over) with status, and a
+ * Location header for 201 and 202. */
+static int send_text(wm_http_request *req, unsigned status, int64_t id,
+                     char *text, size_t len)
+{
+    struct MHD_Response *resp = wm_http_json_text_response(text, len);
+    if (!resp)
+        return -1;
+    char location[64];
+    snprintf(location, sizeof location, "/runs/%" PRId64, id);
+    if (status == 201 || status == 202)
+        MHD_add_response_header(resp, "Location", location);
+    return wm_http_queue(req, status, resp);
+}
+
+/* Renders and sends the run document; an ended run's whole document is
+ * kept in the cache, under the deletion count read before the run was. */
+static int send_run(wm_http_request *req, unsigned status,
+                    const wm_store_run *run, bool with_result,
+                    uint64_t deletions)
+{
+    char *text = wm_runs_document(req->app, run, with_result);
+    if (!text)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory rendering run %" PRId64,
+                                  run->id);
+    size_t len = strlen(text);
+    if (with_result && wm_store_status_final(run->status))
+        wm_run_cache_put(req->app->run_cache, run->id, deletions, text, len);
+    return send_text(req, status, run->id, text, len);
+}
+
+static int respond_created(wm_http_request *req, int64_t id, bool ended)
+{
+    wm_store_run run;
+    wm_error err;
+    uint64_t deletions = wm_store_deletions(req->app->store);
+    if (wm_store_get_run(req->app->store, id, &run, &err) != 0)
+        return wm_http_send_wm_error(req, &err);
+    int rc = send_run(req, ended ? 201 : 202, &run, ended, deletions);
+    wm_store_run_free(&run);
+    return rc;
+}
+
+/* A POST waiting for its run, off the connection's thread. */
+typedef struct run_wait {
+    struct wm_jobs *jobs;
+    int64_t id;
+    unsigned timeout_ms;
+    bool ended;
+} run_wait;
+
+static void wait_for_run(void *arg)
+{
+    run_wait *w = arg;
+    w->ended = wm_jobs_wait(w->jobs, w->id, w->timeout_ms);
+}
+
+static int answer_run(wm_http_request *req, void *arg)
+{
+    run_wait *w = arg;
+    /* Asked again: when no thread could wait, the run may have ended. */
+    bool ended = w->ended || wm_jobs_wait(w->jobs, w->id, 0);
+    return respond_created(req, w->id, ended);
+}
+
+/* 201 with the result once the run ended within timeout_ms, else 202. */
+static int wait_then_respond(wm_http_request *req, int64_t id,
+                             unsigned timeout_ms)
+{
+    struct wm_jobs *jobs = req->app->jobs;
+    run_wait *w = timeout_ms ? malloc(sizeof *w) : NULL;
+    if (!w)
+        return respond_created(req, id, wm_jobs_wait(jobs, id, 0));
+    *w = (run_wait){.jobs = jobs, .id = id, .timeout_ms = timeout_ms};
+    return wm_http_wait_then(req, wait_for_run, answer_run, w);
+}
+
+int wm_handle_runs_create(wm_http_request *req)
+{
+    wm_app *app = req->app;
+    create_ctx c = {.app = app, .wait_s = DEFAULT_WAIT_S};
+    if (c.wait_s > app->config->max_wait_s)
+        c.wait_s = app->config->max_wait_s;
+    wm_params_init(&c.request);
+    c.limits.max_size_bytes = app->config->max_size_bytes;
+    unsigned status = 400;
+    wm_error err;
+    wm_error_clear(&err);
+    if (wm_request_params(req, create_param, &c, &status, &err) != 0 ||
+        wm_params_finish(&c.request, &err) != 0)
+        return err.kind == WM_ERR_INVALID
+                   ? wm_http_send_error(req, status, wm_error_code(err.kind),
+                                        err.parameter, "%s", err.message)
+                   : wm_http_send_wm_error(req, &err);
+    if (atomic_load(&app->draining))
+        return send_busy(req, &err);
+    c.request.config.capture.interface = app->config->interface;
+    int64_t id = 0;
+    int rc = wm_jobs_submit(app->jobs, &c.request, &id, &err);
+    if (rc != 0)
+        return err.kind == WM_ERR_BUSY ? send_busy(req, &err)
+                                       : wm_http_send_wm_error(req, &err);
+    return wait_then_respond(req, id, (unsigned)c.wait_s * 1000u);
+}
+
+int wm_handle_run_get(wm_http_request *req)
+{
+    int64_t id = 0;
+    wm_store_run run;
+    wm_error err;
+    if (wm_request_id(req, &id, &err) != 0)
+        return wm_http_send_wm_error(req, &err);
+    uint64_t deletions = wm_store_deletions(req->app->store);
+    size_t len = 0;
+    char *text = wm_run_cache_get(req->app->run_cache, id, deletions, &len);
+    if (text)
+        return send_text(req, 200, id, text, len);
+    if (wm_store_get_run(req->app->store, id, &run, &err) != 0)
+        return wm_http_send_wm_error(req, &err);
+    int rc = send_run(req, 200, &run, true, deletions);
+    wm_store_run_free(&run);
+    return rc;
+}
+
+int wm_handle_run_delete(wm_http_request *req)
+{
+    int64_t id = 0;
+    wm_error err;
+    if (wm_request_id(req, &id, &err) != 0)
+        return wm_http_send_wm_error(req, &err);
+    if (wm_store_delete_run(req->app->store, id, &err) != 0)
+        return err.kind == WM_ERR_INVALID
+                   ? wm_http_send_error(req, 409, "conflict", "id",
+                                        "run %" PRId64 " is still queued or "
+                                        "running; delete it once it ended",
+                                        id)
+                   : wm_http_send_wm_error(req, &err);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    return wm_http_queue(req, 204, resp);
+}
+
+typedef struct list_ctx {
+    uint64_t limit, before;
+} list_ctx;
+
+static int list_param(void *opaque, const char *name, const char *value,
+                      wm_error *err)
+{
+    list_ctx *c = opaque;
+    if (!strcmp(name, "limit"))
+        return wm_param_uint(name, value, 1, LIST_MAX_LIMIT, &c->limit, err);
+    if (!strcmp(name, "before"))
+        return wm_param_uint(name, value, 1, INT64_MAX, &c->before, err);
+    return wm_error_param(err, WM_ERR_INVALID, name,
+                          "unknown parameter '%.32s'; allowed: limit, before",
+                          name);
+}
+
+int wm_handle_runs_list(wm_http_request *req)
+{
+    list_ctx c = {.limit = LIST_DEFAULT_LIMIT};
+    unsigned status = 400;
+    wm_error err;
+    if (wm_request_params(req, list_param, &c, &status, &err) != 0)
+        return wm_http_send_error(req, status, wm_error_code(err.kind),
+                                  err.parameter, "%s", err.message);
+    wm_store_run_list list;
+    if (wm_store_list_runs(req->app->store, (int64_t)c.before, c.limit,
+                           WM_STORE_LIST_RESULTS, &list, &err) != 0)
+        return wm_http_send_wm_error(req, &err);
+    char *text = wm_runs_list_document(req->app, &list, c.limit);
+    wm_store_run_list_free(&list);
+    if (!text)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory");
+    struct MHD_Response *resp = wm_http_json_text_response(text,
+                                                           strlen(text));
+    return resp ? wm_http_queue(req, 200, resp) : -1;
+}

@@ -1,0 +1,332 @@
+/* /sweeps: the lab's tables over several sizes, each run `repeat` times.
+ *
+ * A sweep is a set of ordinary runs (each visible under /runs) tied by a
+ * sweep id; its tables are computed on every GET from the stored results
+ * with the same wm_sweep_table arithmetic as `wiremeter sweep`, so nothing
+ * derived is stored that could disagree with the runs. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wm_handlers.h"
+#include "wm_clock.h"
+#include "wm_jobs.h"
+#include "wm_runs_doc.h"
+#include "wm_size.h"
+#include "wm_store.h"
+#include "wm_sweep.h"
+
+#define MAX_SIZES 32
+#define MAX_REPEAT 100u
+#define DEFAULT_WAIT_S 30u
+
+typedef struct sweep_ctx {
+    wm_app *app;
+    wm_run_request base;
+    wm_params_limits limits;
+    uint64_t sizes[MAX_SIZES];
+    char texts[MAX_SIZES][32];
+    size_t size_count;
+    uint64_t repeat, wait_s;
+} sweep_ctx;
+
+/* One item of the list; an empty one ("13B,,2kB") is refused rather
+ * than skipped, since it is most likely a size that was left out. */
+static int parse_size_item(sweep_ctx *c, const char *item, wm_error *err)
+{
+    if (c->size_count == MAX_SIZES)
+        return wm_error_param(err, WM_ERR_INVALID, "sizes",
+                              "sizes: allowed: up to %d sizes", MAX_SIZES);
+    if (item[0] == '\0')
+        return wm_error_param(err, WM_ERR_INVALID, "sizes",
+                              "sizes: an empty item; allowed: sizes separated "
+                              "by single commas, e.g. 13B,2kB,439kB,1MB");
+    if (wm_size_parse(item, c->limits.max_size_bytes,
+                      &c->sizes[c->size_count], err) != 0) {
+        snprintf(err->parameter, sizeof err->parameter, "sizes");
+        return -1;
+    }
+    snprintf(c->texts[c->size_count], sizeof c->texts[0], "%s", item);
+    c->size_count++;
+    return 0;
+}
+
+static int parse_sizes(sweep_ctx *c, const char *value, wm_error *err)
+{
+    char copy[1024];
+    if (strlen(value) >= sizeof copy)
+        return wm_error_param(err, WM_ERR_INVALID, "sizes",
+                              "sizes: too long; allowed: up to %d sizes",
+                              MAX_SIZES);
+    snprintf(copy, sizeof copy, "%s", value);
+    c->size_count = 0;
+    char *rest = copy;
+    while (rest)
+        if (parse_size_item(c, strsep(&rest, ","), err) != 0)
+            return -1;
+    return 0;
+}
+
+static int sweep_param(void *opaque, const char *name, const char *value,
+                       wm_error *err)
+{
+    sweep_ctx *c = opaque;
+    if (!strcmp(name, "sizes"))
+        return parse_sizes(c, value, err);
+    if (!strcmp(name, "repeat"))
+        return wm_param_uint(name, value, 1, MAX_REPEAT, &c->repeat, err);
+    if (!strcmp(name, "wait"))
+        return wm_param_uint(name, value, 0, c->app->config->max_wait_s,
+                             &c->wait_s, err);
+    if (!strcmp(name, "size") || !wm_params_find(name))
+        return wm_error_param(err, WM_ERR_INVALID, name,
+                              "unknown parameter '%.32s'; allowed: sizes, "
+                              "repeat, wait and the run parameters but size "
+                              "(%s)", name, wm_params_names());
+    return wm_params_set(&c->base, name, value, &c->limits, err);
+}
+
+static char *sweep_params_json(const sweep_ctx *c)
+{
+    json_t *doc = wm_params_json(&c->base);
+    json_t *sizes = json_array();
+    for (size_t i = 0; i < c->size_count; i++)
+        json_array_append_new(sizes, json_string(c->texts[i]));
+    json_object_set_new(doc, "sizes", sizes);
+    json_object_set_new(doc, "repeat", json_integer((json_int_t)c->repeat));
+    json_object_del(doc, "size");
+    json_object_del(doc, "size_text");
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    return text;
+}
+
+/* Waits for every run of the sweep within wait_s in all. */
+static bool wait_sweep(wm_app *app, int64_t sweep_id, uint64_t wait_s)
+{
+    wm_store_sweep sweep;
+    if (wm_store_get_sweep(app->store, sweep_id, &sweep, NULL) != 0)
+        return false;
+    int64_t deadline = wm_clock_monotonic_ns() / 1000000 + (int64_t)wait_s * 1000;
+    bool all = true;
+    for (size_t i = 0; i < sweep.run_count && all; i++) {
+        int64_t left = deadline - wm_clock_monotonic_ns() / 1000000;
+        all = wm_jobs_wait(app->jobs, sweep.run_ids[i],
+                           left > 0 ? (unsigned)left : 0);
+    }
+    wm_store_sweep_free(&sweep);
+    return all;
+}
+
+static int send_sweep(wm_http_request *req, int64_t id, unsigned status);
+
+/* A POST waiting for its sweep, off the connection's thread. */
+typedef struct sweep_wait {
+    wm_app *app;
+    int64_t id;
+    uint64_t wait_s;
+    bool ended;
+} sweep_wait;
+
+static void wait_for_sweep(void *arg)
+{
+    sweep_wait *w = arg;
+    w->ended = wait_sweep(w->app, w->id, w->wait_s);
+}
+
+static int answer_sweep(wm_http_request *req, void *arg)
+{
+    sweep_wait *w = arg;
+    /* Asked again: when no thread could wait, the sweep may have ended. */
+    bool ended = w->ended || wait_sweep(w->app, w->id, 0);
+    return send_sweep(req, w->id, ended ? 201 : 202);
+}
+
+/* 201 with the tables once every run ended within wait_s, else 202. */
+static int wait_then_send(wm_http_request *req, int64_t id, uint64_t wait_s)
+{
+    sweep_wait *w = wait_s ? malloc(sizeof *w) : NULL;
+    if (!w)
+        return send_sweep(req, id, wait_sweep(req->app, id, 0) ? 201 : 202);
+    *w = (sweep_wait){.app = req->app, .id = id, .wait_s = wait_s};
+    return wm_http_wait_then(req, wait_for_sweep, answer_sweep, w);
+}
+
+static int submit(wm_http_request *req, sweep_ctx *c)
+{
+    wm_app *app = req->app;
+    wm_error err;
+    char *params = sweep_params_json(c);
+    if (!params)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory");
+    const char *texts[MAX_SIZES];
+    for (size_t i = 0; i < c->size_count; i++)
+        texts[i] = c->texts[i];
+    int64_t id = 0;
+    int rc = wm_jobs_submit_sweep(app->jobs, &c->base, c->sizes, texts,
+                                  c->size_count, (unsigned)c->repeat, params,
+                                  &id, &err);
+    free(params);
+    if (rc != 0) {
+        bool closing = !wm_jobs_accepting(app->jobs);
+        if (err.kind != WM_ERR_BUSY)
+            return wm_http_send_wm_error(req, &err);
+        return wm_http_send_retry(req, closing, err.message);
+    }
+    return wait_then_send(req, id, c->wait_s);
+}
+
+int wm_handle_sweeps_create(wm_http_request *req)
+{
+    wm_app *app = req->app;
+    sweep_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory");
+    c->app = app;
+    c->repeat = 1;
+    c->wait_s = DEFAULT_WAIT_S < app->config->max_wait_s
+                    ? DEFAULT_WAIT_S : app->config->max_wait_s;
+    c->limits.max_size_bytes = app->config->max_size_bytes;
+    wm_params_init(&c->base);
+    c->base.config.capture.interface = app->config->interface;
+    unsigned status = 400;
+    wm_error err;
+    wm_error_clear(&err);
+    int rc;
+    if (wm_request_params(req, sweep_param, c, &status, &err) != 0)
+        rc = wm_http_send_error(req, err.kind == WM_ERR_TOO_LARGE ? 413
+                                                                   : status,
+                                wm_error_code(err.kind), err.parameter, "%s",
+                                err.message);
+    else if (c->size_count == 0)
+        rc = wm_http_send_error(req, 400, "invalid_parameter", "sizes",
+                                "sizes is required, e.g. 13B,2kB,439kB,1MB");
+    else if (wm_params_set(&c->base, "size", c->texts[0], &c->limits,
+                           &err) != 0 ||
+             wm_params_finish(&c->base, &err) != 0)
+        rc = wm_http_send_wm_error(req, &err);
+    else if (atomic_load(&app->draining))
+        rc = wm_http_send_retry(req, true, "the server is shutting down");
+    else
+        rc = submit(req, c);
+    free(c);
+    return rc;
+}
+
+/* The sweep's runs, and its table with each row's run ids. */
+static int sweep_runs(wm_app *app, const wm_store_sweep *sweep,
+                      wm_sweep_table *table, json_t *runs, wm_error *err)
+{
+    for (size_t i = 0; i < sweep->run_count; i++) {
+        wm_store_run run;
+        if (wm_store_get_run(app->store, sweep->run_ids[i], &run, err) != 0)
+            return -1;
+        json_t *params = json_loads(run.params_json, 0, NULL);
+        const char *text = json_string_value(json_object_get(params,
+                                                             "size_text"));
+        json_t *result = run.result_json ? json_loads(run.result_json, 0, NULL)
+                                         : NULL;
+        int rc = 0;
+        if (run.status == WM_STORE_DONE && result)
+            rc = wm_sweep_table_add(table, run.size_bytes, text ? text : "",
+                                    result, err);
+        else if (run.status == WM_STORE_FAILED)
+            rc = wm_sweep_table_add_failed(table, run.size_bytes,
+                                           text ? text : "", err);
+        json_array_append_new(
+            runs, json_pack("{s:I, s:s, s:I, s:s}", "id", (json_int_t)run.id,
+                            "status", wm_store_status_name(run.status), "size",
+                            (json_int_t)run.size_bytes, "size_text",
+                            text ? text : ""));
+        json_decref(result);
+        json_decref(params);
+        wm_store_run_free(&run);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Adds "run_ids" and "pending" to each row of the table. */
+static void rows_add_runs(json_t *rows, const json_t *runs)
+{
+    size_t i, j;
+    json_t *row, *run;
+    json_array_foreach(rows, i, row) {
+        json_t *ids = json_array();
+        json_int_t size = json_integer_value(json_object_get(row, "size"));
+        json_int_t pending = 0;
+        json_array_foreach(runs, j, run) {
+            if (json_integer_value(json_object_get(run, "size")) != size)
+                continue;
+            json_array_append(ids, json_object_get(run, "id"));
+            const char *st = json_string_value(json_object_get(run, "status"));
+            pending += st && (!strcmp(st, "queued") || !strcmp(st, "running"));
+        }
+        json_object_set_new(row, "run_ids", ids);
+        json_object_set_new(row, "pending", json_integer(pending));
+    }
+}
+
+static json_t *sweep_document(wm_app *app, const wm_store_sweep *sweep,
+                              wm_error *err)
+{
+    wm_sweep_table *table = wm_sweep_table_new();
+    json_t *runs = json_array();
+    json_t *rows = NULL;
+    if (table && runs && sweep_runs(app, sweep, table, runs, err) == 0)
+        rows = wm_sweep_table_json(table);
+    wm_sweep_table_free(table);
+    if (!rows) {
+        json_decref(runs);
+        if (err->kind == WM_ERR_NONE)
+            wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    rows_add_runs(rows, runs);
+    char self[48];
+    snprintf(self, sizeof self, "/sweeps/%" PRId64, sweep->id);
+    json_t *params = json_loads(sweep->params_json, 0, NULL);
+    return json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:o, s:{s:s}}", "id",
+                     (json_int_t)sweep->id, "status",
+                     wm_store_status_name(sweep->status), "created_ns",
+                     (json_int_t)sweep->created_ns, "finished_ns",
+                     sweep->finished_ns ? json_integer(sweep->finished_ns)
+                                        : json_null(),
+                     "params", params ? params : json_object(), "runs", runs,
+                     "table", rows, "links", "self", self);
+}
+
+static int send_sweep(wm_http_request *req, int64_t id, unsigned status)
+{
+    wm_store_sweep sweep;
+    wm_error err;
+    wm_error_clear(&err);
+    if (wm_store_get_sweep(req->app->store, id, &sweep, &err) != 0)
+        return wm_http_send_wm_error(req, &err);
+    json_t *doc = sweep_document(req->app, &sweep, &err);
+    wm_store_sweep_free(&sweep);
+    if (!doc)
+        return wm_http_send_wm_error(req, &err);
+    struct MHD_Response *resp = wm_http_json_response(doc);
+    if (!resp)
+        return -1;
+    char location[48];
+    snprintf(location, sizeof location, "/sweeps/%" PRId64, id);
+    if (status != 200)
+        MHD_add_response_header(resp, "Location", location);
+    return wm_http_queue(req, status, resp);
+}
+
+int wm_handle_sweep_get(wm_http_request *req)
+{
+    int64_t id = 0;
+    wm_error err;
+    if (wm_request_id(req, &id, &err) != 0)
+        return wm_http_send_wm_error(req, &err);
+    return send_sweep(req, id, 200);
+}

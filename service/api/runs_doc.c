@@ -1,0 +1,124 @@
+/* wm_runs_doc: see wm_runs_doc.h. */
+#include "wm_runs_doc.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wm_jobs.h"
+
+static json_t *ns_or_null(int64_t ns)
+{
+    return ns ? json_integer(ns) : json_null();
+}
+
+static json_t *progress_of(wm_app *app, const wm_store_run *run)
+{
+    wm_jobs_progress p;
+    uint64_t done = run->status == WM_STORE_DONE ? run->size_bytes : 0;
+    if (!wm_store_status_final(run->status) &&
+        wm_jobs_progress_get(app->jobs, run->id, &p))
+        done = p.bytes_done;
+    return json_pack("{s:I, s:I}", "bytes_done", (json_int_t)done,
+                     "bytes_total", (json_int_t)run->size_bytes);
+}
+
+/* The figures a list row needs, so that a history table and its charts
+ * need not fetch every run. */
+static json_t *summary_of(const wm_store_run *run)
+{
+    if (!run->result_json)
+        return json_null();
+    json_t *result = json_loads(run->result_json, 0, NULL);
+    if (!result)
+        return json_null();
+    json_t *totals = json_object_get(result, "totals");
+    json_t *timing = json_object_get(result, "timing");
+    json_t *average = json_object_get(result, "average_packet_size");
+    json_t *summary = json_pack(
+        "{s:O?, s:O?, s:O?, s:O?, s:O?}",
+        "packets", json_object_get(totals, "packets"),
+        "payload_bytes", json_object_get(totals, "payload_bytes"),
+        "total_ns", json_object_get(timing, "total_ns"),
+        "throughput_bps", json_object_get(timing, "throughput_bps"),
+        "average_packet_size", json_object_get(average, "all"));
+    json_decref(result);
+    return summary ? summary : json_null();
+}
+
+static json_t *wrapper_of(wm_app *app, const wm_store_run *run,
+                          bool with_result)
+{
+    char self[48], packets[64], pcap[64];
+    snprintf(self, sizeof self, "/runs/%" PRId64, run->id);
+    snprintf(packets, sizeof packets, "%s/packets", self);
+    snprintf(pcap, sizeof pcap, "%s/pcap", self);
+    json_t *error = run->status == WM_STORE_FAILED
+                        ? json_pack("{s:s, s:s}", "code", run->error_code,
+                                    "message", run->error_message)
+                        : json_null();
+    json_t *doc = json_pack(
+        "{s:I, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:s, s:s, "
+        "s:s}}",
+        "id", (json_int_t)run->id, "status",
+        wm_store_status_name(run->status), "label", run->label, "created_ns",
+        (json_int_t)run->created_ns, "started_ns", ns_or_null(run->started_ns),
+        "finished_ns", ns_or_null(run->finished_ns), "error", error,
+        "progress", progress_of(app, run), "sweep_id",
+        run->sweep_id ? json_integer(run->sweep_id) : json_null(), "summary",
+        with_result ? json_null() : summary_of(run), "links", "self", self,
+        "packets", packets, "pcap", pcap);
+    if (doc && with_result)
+        json_object_del(doc, "summary");
+    return doc;
+}
+
+char *wm_runs_document(wm_app *app, const wm_store_run *run,
+                       bool with_result)
+{
+    json_t *wrapper = wrapper_of(app, run, with_result);
+    char *head = wrapper ? json_dumps(wrapper, JSON_COMPACT) : NULL;
+    json_decref(wrapper);
+    if (!head)
+        return NULL;
+    size_t len = strlen(head);
+    head[len - 1] = '\0'; /* drop the closing brace: the rest follows */
+    const char *result =
+        with_result && run->result_json ? run->result_json : "null";
+    char *text = NULL;
+    int n = with_result
+                ? asprintf(&text, "%s,\"params\":%s,\"result\":%s}", head,
+                           run->params_json, result)
+                : asprintf(&text, "%s,\"params\":%s}", head,
+                           run->params_json);
+    free(head);
+    return n < 0 ? NULL : text;
+}
+
+char *wm_runs_list_document(wm_app *app, const wm_store_run_list *list,
+                            size_t limit)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (!out)
+        return NULL;
+    bool ok = fputs("{\"runs\":[", out) >= 0;
+    for (size_t i = 0; ok && i < list->count; i++) {
+        char *doc = wm_runs_document(app, &list->runs[i], false);
+        ok = doc && fprintf(out, "%s%s", i ? "," : "", doc) >= 0;
+        free(doc);
+    }
+    if (list->next_before)
+        fprintf(out, "],\"next_before\":%" PRId64
+                     ",\"next\":\"/runs?limit=%zu&before=%" PRId64 "\"}",
+                list->next_before, limit, list->next_before);
+    else
+        fputs("],\"next_before\":null,\"next\":null}", out);
+    if (fclose(out) != 0 || !ok) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}

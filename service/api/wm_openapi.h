@@ -1,0 +1,21 @@
+/* wm_openapi: the OpenAPI document the daemon serves at /openapi.json.
+ *
+ * Made once from two sources, so that nothing in it is written twice: the
+ * hand-written template api/openapi.json (routes, responses, schemas,
+ * built into the binary) and the engine's run parameter table
+ * (wm_params_specs), from which come the run_* parameters, their use by
+ * POST /runs and POST /sweeps (query and body), and the schema of a run's
+ * "params". docs/openapi.json is this same document, for readers and
+ * tools, written by `wiremeter serve --print-openapi`; a test keeps the
+ * two equal. */
+#ifndef WM_OPENAPI_H
+#define WM_OPENAPI_H
+
+#include <stddef.h>
+
+/* The document as JSON text (NUL-terminated, *len bytes without the NUL),
+ * built on first use and kept for the life of the process; NULL when
+ * memory ran out. */
+const char *wm_openapi_document(size_t *len);
+
+#endif

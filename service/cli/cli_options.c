@@ -1,0 +1,191 @@
+/* wm_cli_run: see wm_cli_run.h. The options and their usage lines are
+ * made from the run parameter table when a command starts. */
+#include "wm_cli_run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "wm_engine.h"
+#include "wm_size.h"
+
+#define USAGE_WIDTH 79
+#define USAGE_INDENT 23 /* where the help column starts */
+
+static const struct option shared_options[] = {
+    {"interface", required_argument, NULL, WM_OPT_INTERFACE},
+    {"pcap", required_argument, NULL, WM_OPT_PCAP},
+    {"max-size", required_argument, NULL, WM_OPT_MAX_SIZE},
+    {"json", no_argument, NULL, WM_OPT_JSON},
+    {"packets", no_argument, NULL, WM_OPT_PACKETS},
+    {"help", no_argument, NULL, WM_OPT_HELP},
+};
+#define SHARED_COUNT (sizeof shared_options / sizeof shared_options[0])
+
+/* Appends one entry; a table too small for the parameters is a bug of
+ * this build, not something a user can cause, so it stops the program. */
+static void put(struct option *out, size_t cap, size_t *n, struct option o)
+{
+    if (*n + 1 >= cap) {
+        fprintf(stderr, "wiremeter: WM_CLI_MAX_OPTIONS is too small\n");
+        abort();
+    }
+    out[(*n)++] = o;
+}
+
+void wm_cli_run_options(struct option *out, size_t cap,
+                        const struct option *own, const char *without)
+{
+    size_t n = 0;
+    for (size_t i = 0; own && own[i].name; i++)
+        put(out, cap, &n, own[i]);
+    const wm_param_spec *specs = wm_params_specs();
+    for (int i = 0; specs[i].name; i++)
+        if (!without || strcmp(specs[i].name, without) != 0)
+            put(out, cap, &n,
+                (struct option){specs[i].name,
+                                specs[i].metavar ? required_argument
+                                                 : no_argument,
+                                NULL, WM_OPT_PARAM_FIRST + i});
+    for (size_t i = 0; i < SHARED_COUNT; i++)
+        put(out, cap, &n, shared_options[i]);
+    out[n] = (struct option){0};
+}
+
+/* "  --flag ARG" padded to the help column, then text folded at
+ * USAGE_WIDTH under that column. */
+static void usage_line(FILE *out, const char *flag, const char *metavar,
+                       const char *text)
+{
+    char head[64];
+    snprintf(head, sizeof head, "  --%s%s%s", flag, metavar ? " " : "",
+             metavar ? metavar : "");
+    int column = fprintf(out, "%-*s", USAGE_INDENT - 1, head);
+    while (*text) {
+        size_t word = strcspn(text, " ");
+        if (column + 1 + (int)word > USAGE_WIDTH && column > USAGE_INDENT)
+            column = fprintf(out, "\n%*s", USAGE_INDENT - 1, "") - 1;
+        column += fprintf(out, " %.*s", (int)word, text);
+        text += word;
+        text += strspn(text, " ");
+    }
+    fputc('\n', out);
+}
+
+void wm_cli_run_usage(FILE *out, const char *without)
+{
+    for (const wm_param_spec *s = wm_params_specs(); s->name; s++) {
+        if (without && strcmp(s->name, without) == 0)
+            continue;
+        char text[512];
+        /* A switch's allowed words are its own spelling: leave them out. */
+        snprintf(text, sizeof text, s->metavar ? "%s Allowed: %s." : "%s",
+                 s->description, s->allowed);
+        usage_line(out, s->name, s->metavar, text);
+    }
+    wm_run_request defaults;
+    wm_params_init(&defaults);
+    char max[32], text[96];
+    wm_size_format(WM_SIZE_DEFAULT_MAX, max, sizeof max);
+    snprintf(text, sizeof text, "Capture interface (default %s).",
+             defaults.config.capture.interface);
+    usage_line(out, "interface", "NAME", text);
+    snprintf(text, sizeof text, "Largest size accepted (default %s).", max);
+    usage_line(out, "max-size", "SIZE", text);
+    usage_line(out, "json", NULL, "Print the result as JSON (docs/result.md).");
+    usage_line(out, "packets", NULL, "Include the whole packet list.");
+    fprintf(out, "  -h, --help             this help\n");
+}
+
+void wm_cli_run_args_init(wm_cli_run_args *args)
+{
+    memset(args, 0, sizeof *args);
+    wm_params_init(&args->request);
+    args->limits.max_size_bytes = WM_SIZE_DEFAULT_MAX;
+}
+
+static int pend(wm_cli_run_args *args, const char *name, const char *value,
+                wm_error *err)
+{
+    if (args->pending_count == WM_CLI_RUN_MAX_PENDING)
+        return wm_error_set(err, WM_ERR_INVALID,
+                            "too many options (at most %d)",
+                            WM_CLI_RUN_MAX_PENDING);
+    args->pending[args->pending_count].name = name;
+    args->pending[args->pending_count].value = value;
+    args->pending_count++;
+    return 0;
+}
+
+static int set_max_size(wm_cli_run_args *args, const char *value,
+                        wm_error *err)
+{
+    uint64_t bytes = 0;
+    if (wm_size_parse(value, UINT64_MAX, &bytes, NULL) != 0 || bytes == 0)
+        return wm_error_param(err, WM_ERR_INVALID, "max-size",
+                              "max-size: '%.64s' is not valid; expected a "
+                              "positive size, %s",
+                              value, WM_SIZE_FORMS);
+    args->limits.max_size_bytes = bytes;
+    return 0;
+}
+
+int wm_cli_run_option(wm_cli_run_args *args, int code, const char *value,
+                      wm_error *err)
+{
+    if (code >= WM_OPT_PARAM_FIRST) {
+        const wm_param_spec *spec =
+            &wm_params_specs()[code - WM_OPT_PARAM_FIRST];
+        /* A switch takes no value; the table spells it as a boolean. */
+        return pend(args, spec->name, spec->metavar ? value : "true", err);
+    }
+    switch (code) {
+    case WM_OPT_INTERFACE:
+        args->interface = value;
+        return 0;
+    case WM_OPT_PCAP:
+        args->pcap_path = value;
+        return 0;
+    case WM_OPT_JSON:
+        args->json = true;
+        return 0;
+    case WM_OPT_PACKETS:
+        args->packets = true;
+        return 0;
+    case WM_OPT_MAX_SIZE:
+        return set_max_size(args, value, err);
+    default:
+        return 1;
+    }
+}
+
+int wm_cli_run_apply(wm_cli_run_args *args, wm_error *err)
+{
+    for (unsigned i = 0; i < args->pending_count; i++)
+        if (wm_params_set(&args->request, args->pending[i].name,
+                          args->pending[i].value, &args->limits, err) != 0)
+            return -1;
+    if (args->interface) {
+        if (args->interface[0] == '\0' || strlen(args->interface) >= 32)
+            return wm_error_param(err, WM_ERR_INVALID, "interface",
+                                  "interface: '%.64s' is not a valid "
+                                  "interface name",
+                                  args->interface);
+        args->request.config.capture.interface = args->interface;
+    }
+    args->request.config.capture.pcap_path = args->pcap_path;
+    return 0;
+}
+
+int wm_cli_run_usage_error(const char *command, const wm_error *err)
+{
+    fprintf(stderr, "wiremeter %s: %s\n", command, err->message);
+    fprintf(stderr, "Try 'wiremeter %s --help'.\n", command);
+    return 2;
+}
+
+json_t *wm_cli_run_once(const wm_cli_run_args *args,
+                        const wm_run_request *request, wm_error *err)
+{
+    return wm_engine_run(request, NULL, NULL,
+                         args->packets ? WM_ENGINE_PACKETS : 0, err);
+}

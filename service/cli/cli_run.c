@@ -1,0 +1,91 @@
+/* `wiremeter run`: one captured transfer, printed as a report or JSON.
+ *
+ * The text report is rendered from the same JSON document --json prints
+ * (wm_cli_text), so the two can never disagree. Exit status: 0 done, 1 the
+ * run failed (a timeout, capture not permitted...), 2 bad arguments. */
+#include "wm_cli_run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "wm_cli.h"
+#include "wm_cli_text.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: wiremeter run --size SIZE [options]\n"
+            "\n"
+            "One TCP transfer of SIZE bytes over loopback, captured with\n"
+            "libpcap and analysed: endpoints, handshake, closure, totals,\n"
+            "timing, average packet size.\n"
+            "\n");
+    wm_cli_run_usage(out, NULL);
+    fprintf(out, "  --pcap FILE            write the capture to FILE\n"
+                 "\n"
+                 "Exit status: 0 done, 1 the run failed, 2 bad arguments.\n");
+}
+
+/* 0 to go on, or the exit status when parsing ends the command. */
+static int parse(int argc, char **argv, wm_cli_run_args *args)
+{
+    wm_error err = {0};
+    int code;
+    optind = 0; /* glibc: a full reset, so a second call parses afresh */
+    /* getopt names argv[0] in its messages: make it the command. */
+    argv[0] = (char *)"wiremeter run";
+    opterr = 1;
+    struct option options[WM_CLI_MAX_OPTIONS];
+    wm_cli_run_options(options, WM_CLI_MAX_OPTIONS, NULL, NULL);
+    while ((code = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (code == WM_OPT_HELP)
+            return usage(stdout), -1;
+        if (code == '?' || code == ':') {
+            usage(stderr);
+            return 2;
+        }
+        int rc = wm_cli_run_option(args, code, optarg, &err);
+        if (rc == 1)
+            wm_error_set(&err, WM_ERR_INVALID, "unexpected option");
+        if (rc != 0)
+            return wm_cli_run_usage_error("run", &err);
+    }
+    if (optind < argc) {
+        wm_error_set(&err, WM_ERR_INVALID, "unexpected argument '%.64s'",
+                     argv[optind]);
+        return wm_cli_run_usage_error("run", &err);
+    }
+    if (wm_cli_run_apply(args, &err) != 0 ||
+        wm_params_finish(&args->request, &err) != 0)
+        return wm_cli_run_usage_error("run", &err);
+    return 0;
+}
+
+int wm_cli_run(int argc, char **argv)
+{
+    wm_cli_run_args *args = malloc(sizeof *args);
+    if (!args)
+        return fprintf(stderr, "wiremeter run: out of memory\n"), 1;
+    wm_cli_run_args_init(args);
+    int status = parse(argc, argv, args);
+    if (status != 0) {
+        free(args);
+        return status < 0 ? 0 : status;
+    }
+    wm_error err = {0};
+    json_t *report = wm_cli_run_once(args, &args->request, &err);
+    if (!report) {
+        fprintf(stderr, "wiremeter run: %s\n", err.message);
+        free(args);
+        return 1;
+    }
+    if (args->json) {
+        json_dumpf(report, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+    } else {
+        wm_cli_text_run(report, stdout);
+    }
+    json_decref(report);
+    free(args);
+    return fflush(stdout) == 0 ? 0 : 1;
+}

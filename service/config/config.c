@@ -1,0 +1,352 @@
+/* wm_config: see wm_config.h.
+ *
+ * One table describes every setting (flag, variable, kind, bounds), so the
+ * usage text, the environment and the flags cannot drift apart. */
+#include "wm_config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wm_size.h"
+
+#define FALLBACK_WEB_ROOT "/usr/share/wiremeter/web"
+#define DEFAULT_CHARTJS "/usr/share/javascript/chart.js/chart.min.js"
+
+typedef enum opt_kind {
+    OPT_STRING, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_LISTEN
+} opt_kind;
+
+typedef struct opt_spec {
+    const char *flag, *env;
+    opt_kind kind;
+    size_t offset;   /* into wm_config */
+    size_t length;   /* buffer size for strings, field size for numbers */
+    uint64_t min, max;
+    const char *help;
+} opt_spec;
+
+#define FIELD(f) offsetof(wm_config, f), sizeof(((wm_config *)0)->f)
+
+static const opt_spec opts[] = {
+    {"--listen", "WIREMETER_LISTEN", OPT_LISTEN, FIELD(listen), 0, 0,
+     "ADDR:PORT to listen on, [::1]:PORT for IPv6 (127.0.0.1:8080)"},
+    {"--data-dir", "WIREMETER_DATA_DIR", OPT_STRING, FIELD(data_dir), 1, 0,
+     "run store and pcaps ($XDG_DATA_HOME/wiremeter)"},
+    {"--max-size", "WIREMETER_MAX_SIZE", OPT_SIZE, FIELD(max_size_bytes), 0,
+     UINT64_MAX, "largest transfer a run may ask for (1GiB)"},
+    {"--workers", "WIREMETER_WORKERS", OPT_UINT, FIELD(workers), 1, 256,
+     "concurrent runs, 1 to 256 (number of cores)"},
+    {"--queue", "WIREMETER_QUEUE", OPT_UINT, FIELD(queue_length), 1, 100000,
+     "runs waiting for a worker, 1 to 100000 (64)"},
+    {"--max-wait", "WIREMETER_MAX_WAIT", OPT_UINT, FIELD(max_wait_s), 0,
+     86400, "longest wait= in seconds, 0 to 86400 (300)"},
+    {"--history", "WIREMETER_HISTORY", OPT_UINT, FIELD(history_runs), 1,
+     100000000, "runs kept before the oldest are removed (1000)"},
+    {"--token", "WIREMETER_TOKEN", OPT_STRING, FIELD(token), 1, 0,
+     "bearer token that POST and DELETE require"},
+    {"--open", "WIREMETER_OPEN", OPT_BOOL, FIELD(open), 0, 1,
+     "accept running without a token on a non-loopback address"},
+    {"--web-root", "WIREMETER_WEB_ROOT", OPT_STRING, FIELD(web_root), 1, 0,
+     "directory of the chart page"},
+    {"--chartjs", "WIREMETER_CHARTJS", OPT_STRING, FIELD(chartjs_path), 1, 0,
+     "Chart.js served at /vendor/chart.js (" DEFAULT_CHARTJS ")"},
+    {"--interface", "WIREMETER_INTERFACE", OPT_STRING, FIELD(interface), 1, 0,
+     "capture interface (lo)"},
+    {"--drain", "WIREMETER_DRAIN", OPT_UINT, FIELD(drain_s), 0, 86400,
+     "seconds running runs may finish at shutdown (30)"},
+    {"--max-body", "WIREMETER_MAX_BODY", OPT_SIZE, FIELD(max_body_bytes), 1,
+     64u << 20, "largest request body, up to 64MiB (64KiB)"},
+    {"--max-url", "WIREMETER_MAX_URL", OPT_SIZE, FIELD(max_url_bytes), 64,
+     16384, "longest request target, 64B to 16KiB (4KiB)"},
+    {"--max-connections", "WIREMETER_MAX_CONNECTIONS", OPT_UINT,
+     FIELD(max_connections), 1, 10000,
+     "concurrent HTTP connections, 1 to 10000 (256)"},
+};
+
+#define N_OPTS (sizeof opts / sizeof opts[0])
+
+void wm_config_usage(FILE *out)
+{
+    fprintf(out, "usage: wiremeter serve [options]\n\n"
+                 "Each option may also be set by its environment variable; "
+                 "the option wins.\n\n");
+    for (size_t i = 0; i < N_OPTS; i++)
+        fprintf(out, "  %-18s %-26s %s\n", opts[i].flag, opts[i].env,
+                opts[i].help);
+    fprintf(out, "  %-18s %-26s %s\n", "--print-routes", "",
+            "list the HTTP routes and exit");
+    fprintf(out, "  %-18s %-26s %s\n", "--print-openapi", "",
+            "print the OpenAPI document (docs/openapi.json) and exit");
+}
+
+static void default_data_dir(char *buf, size_t len)
+{
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && xdg[0] == '/')
+        snprintf(buf, len, "%s/wiremeter", xdg);
+    else if (home && home[0])
+        snprintf(buf, len, "%s/.local/share/wiremeter", home);
+    else
+        snprintf(buf, len, "/var/lib/wiremeter");
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The page shipped with the source tree when run from a build, the
+ * installed copy beside the binary, then the Debian location. */
+static void default_web_root(char *buf, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (is_dir(WM_DEFAULT_WEB_ROOT)) {
+        snprintf(buf, len, "%s", WM_DEFAULT_WEB_ROOT);
+        return;
+    }
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            int w = snprintf(buf, len, "%s/../share/wiremeter/web", exe);
+            if (w > 0 && (size_t)w < len && is_dir(buf))
+                return;
+        }
+    }
+    snprintf(buf, len, "%s", FALLBACK_WEB_ROOT);
+}
+
+static void set_defaults(wm_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
+    default_data_dir(cfg->data_dir, sizeof cfg->data_dir);
+    cfg->max_size_bytes = WM_SIZE_DEFAULT_MAX;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->workers = cores > 0 && cores <= 256 ? (unsigned)cores : 1;
+    cfg->queue_length = 64;
+    cfg->max_wait_s = 300;
+    cfg->history_runs = 1000;
+    default_web_root(cfg->web_root, sizeof cfg->web_root);
+    snprintf(cfg->chartjs_path, sizeof cfg->chartjs_path, DEFAULT_CHARTJS);
+    snprintf(cfg->interface, sizeof cfg->interface, "lo");
+    cfg->drain_s = 30;
+    cfg->max_body_bytes = 64 * 1024;
+    cfg->max_url_bytes = 4096;
+    cfg->max_connections = 256;
+}
+
+static int bad(wm_error *err, const opt_spec *o, const char *source,
+               const char *value, const char *allowed)
+{
+    return wm_error_param(err, WM_ERR_INVALID, o->flag + 2,
+                          "%s: '%.64s' is not valid; allowed: %s", source,
+                          value, allowed);
+}
+
+static int parse_number(const opt_spec *o, const char *source,
+                        const char *value, uint64_t *out, wm_error *err)
+{
+    uint64_t n = 0;
+    if (o->kind == OPT_SIZE) {
+        if (wm_size_parse(value, UINT64_MAX, &n, NULL) != 0)
+            return bad(err, o, source, value, WM_SIZE_FORMS);
+    } else {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (value[0] < '0' || value[0] > '9' || errno || *end)
+            return bad(err, o, source, value, o->help);
+        n = v;
+    }
+    if (n < o->min || n > o->max)
+        return bad(err, o, source, value, o->help);
+    *out = n;
+    return 0;
+}
+
+static int store_number(wm_config *cfg, const opt_spec *o, uint64_t n)
+{
+    char *field = (char *)cfg + o->offset;
+    if (o->length == sizeof(uint64_t)) {
+        uint64_t v = n;
+        memcpy(field, &v, sizeof v);
+    } else {
+        unsigned v = (unsigned)n;
+        memcpy(field, &v, sizeof v);
+    }
+    return 0;
+}
+
+static int parse_bool(const opt_spec *o, const char *source,
+                      const char *value, bool *out, wm_error *err)
+{
+    if (!strcmp(value, "1") || !strcmp(value, "true") || !strcmp(value, "yes"))
+        *out = true;
+    else if (!strcmp(value, "0") || !strcmp(value, "false") ||
+             !strcmp(value, "no") || !strcmp(value, ""))
+        *out = false;
+    else
+        return bad(err, o, source, value, "1, 0, true, false, yes or no");
+    return 0;
+}
+
+/* Sets one option from a flag (source "--x") or a variable (source "X"). */
+static int apply(wm_config *cfg, const opt_spec *o, const char *source,
+                 const char *value, wm_error *err)
+{
+    char *field = (char *)cfg + o->offset;
+    uint64_t n = 0;
+    switch (o->kind) {
+    case OPT_BOOL:
+        return parse_bool(o, source, value, (bool *)(void *)field, err);
+    case OPT_UINT:
+    case OPT_SIZE:
+        if (parse_number(o, source, value, &n, err) != 0)
+            return -1;
+        return store_number(cfg, o, n);
+    case OPT_STRING:
+    case OPT_LISTEN:
+        if (strlen(value) < o->min || strlen(value) >= o->length)
+            return bad(err, o, source, value, o->help);
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    }
+    return 0;
+}
+
+static int load_env(wm_config *cfg, wm_error *err)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const char *value = getenv(opts[i].env);
+        if (value && apply(cfg, &opts[i], opts[i].env, value, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const opt_spec *find_flag(const char *arg, size_t len)
+{
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (strlen(opts[i].flag) == len && !strncmp(opts[i].flag, arg, len))
+            return &opts[i];
+    return NULL;
+}
+
+/* "--flag value" and "--flag=value"; --open alone means true. */
+static int load_args(wm_config *cfg, int argc, char **argv, wm_error *err)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "--print-routes")) {
+            cfg->print_routes = true;
+            continue;
+        }
+        if (!strcmp(arg, "--print-openapi")) {
+            cfg->print_openapi = true;
+            continue;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+        const opt_spec *o = find_flag(arg, len);
+        if (!o)
+            return wm_error_param(err, WM_ERR_INVALID, "serve",
+                                  "unknown option '%.64s' (see "
+                                  "`wiremeter serve --help`)", arg);
+        const char *value = eq ? eq + 1 : NULL;
+        if (!value && o->kind == OPT_BOOL)
+            value = "1";
+        else if (!value && i + 1 < argc)
+            value = argv[++i];
+        else if (!value)
+            return wm_error_param(err, WM_ERR_INVALID, o->flag + 2,
+                                  "%s needs a value: %s", o->flag, o->help);
+        if (apply(cfg, o, o->flag, value, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static bool addr_is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+    return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}
+
+/* "HOST:PORT", "[V6]:PORT" or ":PORT" (every interface). */
+static int resolve_listen(wm_config *cfg, wm_error *err)
+{
+    static const char *allowed = "HOST:PORT, [IPv6]:PORT or :PORT, e.g. "
+                                 "127.0.0.1:8080 or [::1]:8080";
+    char host[128];
+    const char *colon = strrchr(cfg->listen, ':');
+    const char *text = cfg->listen;
+    if (!colon)
+        return wm_error_param(err, WM_ERR_INVALID, "listen",
+                              "--listen: '%s' is not valid; allowed: %s",
+                              text, allowed);
+    size_t hlen = (size_t)(colon - text);
+    if (hlen >= 2 && text[0] == '[' && text[hlen - 1] == ']')
+        text++, hlen -= 2;
+    memcpy(host, text, hlen);
+    host[hlen] = '\0';
+    char *end = NULL;
+    errno = 0;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (colon[1] < '0' || colon[1] > '9' || *end || errno || port > 65535)
+        return wm_error_param(err, WM_ERR_INVALID, "listen",
+                              "--listen: port '%s' is not valid; allowed: "
+                              "0 to 65535", colon + 1);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(hlen ? host : NULL, colon + 1, &hints, &res);
+    if (rc != 0 || !res)
+        return wm_error_param(err, WM_ERR_INVALID, "listen",
+                              "--listen: cannot resolve '%s': %s; allowed: %s",
+                              host, gai_strerror(rc), allowed);
+    memcpy(&cfg->addr, res->ai_addr, res->ai_addrlen);
+    cfg->addr_len = res->ai_addrlen;
+    freeaddrinfo(res);
+    cfg->loopback = addr_is_loopback(&cfg->addr);
+    return 0;
+}
+
+int wm_config_load(wm_config *cfg, int argc, char **argv, wm_error *err)
+{
+    set_defaults(cfg);
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            wm_config_usage(stdout);
+            return WM_CONFIG_EXIT;
+        }
+    if (load_env(cfg, err) != 0 || load_args(cfg, argc, argv, err) != 0)
+        return -1;
+    return resolve_listen(cfg, err) != 0 ? -1 : WM_CONFIG_RUN;
+}
+
+int wm_config_check_exposure(const wm_config *cfg, wm_error *err)
+{
+    if (cfg->loopback || cfg->token[0] || cfg->open)
+        return 0;
+    return wm_error_param(
+        err, WM_ERR_INVALID, "listen",
+        "refusing to listen on %s, which is not a loopback address, without "
+        "a token: anyone who can reach it could start captures. Set --token "
+        "(WIREMETER_TOKEN) so that POST and DELETE need it, or pass --open "
+        "(WIREMETER_OPEN=1) to accept an open service",
+        cfg->listen);
+}

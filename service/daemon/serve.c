@@ -1,0 +1,234 @@
+/* `wiremeter serve`: start-up, the wait for a signal, and an orderly
+ * shutdown.
+ *
+ * Signals are blocked in every thread (they are created after the mask is
+ * set) and taken synchronously by sigwait() in the main thread, so that
+ * shutdown is ordinary code, not a handler restricted to async-signal-safe
+ * calls. Shutdown order: refuse new work (503), stop accepting
+ * connections, let running runs finish up to --drain (the pool marks the
+ * rest "interrupted by shutdown"), let the requests in flight (a POST that
+ * waited for its run) be answered, then close connections and the store. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "wm_capture.h"
+#include "wm_clock.h"
+#include "wm_serve.h"
+#include "wm_config.h"
+#include "wm_handlers.h"
+#include "wm_http.h"
+#include "wm_jobs.h"
+#include "wm_metrics.h"
+#include "wm_openapi.h"
+#include "wm_router.h"
+#include "wm_run_cache.h"
+#include "wm_store.h"
+
+/* Documents of ended runs kept for GET /runs/{id}: a few MiB at most. */
+#define RUN_CACHE_SLOTS 256u
+
+/* How long answers in flight at shutdown may take to be sent. */
+#define RESPONSE_GRACE_MS 10000u
+
+typedef struct serve_state {
+    wm_config config;
+    wm_app app;
+    wm_http_daemon *http;
+    unsigned port;
+} serve_state;
+
+static int fail(const char *what, const wm_error *err)
+{
+    fprintf(stderr, "wiremeter serve: %s%s\n", what, err->message);
+    return 1;
+}
+
+static void url_of(const wm_config *cfg, unsigned port, char *buf,
+                   size_t len)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (cfg->addr.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const void *)&cfg->addr;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        snprintf(buf, len, "http://[%s]:%u", host, port);
+    } else {
+        const struct sockaddr_in *in = (const void *)&cfg->addr;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        snprintf(buf, len, "http://%s:%u", host, port);
+    }
+}
+
+static void announce(const serve_state *s)
+{
+    const wm_config *cfg = &s->config;
+    char url[128];
+    struct stat st;
+    url_of(cfg, s->port, url, sizeof url);
+    printf("wiremeter %s listening on %s%s\n", WM_VERSION, url,
+           cfg->token[0] ? " (POST and DELETE need the bearer token)"
+           : cfg->loopback ? "" : " (OPEN: no token, non-loopback address)");
+    printf("  data:      %s\n", cfg->data_dir);
+    printf("  web root:  %s%s\n", cfg->web_root,
+           stat(cfg->web_root, &st) == 0 ? "" : " (MISSING: the page will 404)");
+    printf("  chart.js:  %s%s\n", cfg->chartjs_path,
+           stat(cfg->chartjs_path, &st) == 0
+               ? "" : " (MISSING: apt-get install libjs-chart.js)");
+    printf("  runs:      %u workers, queue %u, up to %" PRIu64 " bytes, "
+           "history %u\n", cfg->workers, cfg->queue_length,
+           cfg->max_size_bytes, cfg->history_runs);
+    if (s->app.capture_permitted)
+        printf("  capture:   permitted on %s\n", cfg->interface);
+    else
+        printf("  capture:   NOT permitted on %s; runs will fail until it "
+               "is granted: %s\n", cfg->interface, s->app.capture_reason);
+    fflush(stdout);
+}
+
+static int open_backends(serve_state *s, wm_error *err)
+{
+    wm_store_options so;
+    wm_store_options_default(&so);
+    so.data_dir = s->config.data_dir;
+    uint64_t recovered = 0;
+    if (wm_store_open(&so, &s->app.store, err) != 0)
+        return wm_error_prefix(err, "store: ");
+    if (wm_store_recover(s->app.store, &recovered, err) != 0)
+        return wm_error_prefix(err, "recovering runs: ");
+    if (recovered)
+        printf("wiremeter: %" PRIu64 " run(s) left unfinished by the last "
+               "process marked failed (\"%s\")\n", recovered,
+               WM_STORE_MSG_RESTART);
+    wm_jobs_options jo;
+    wm_jobs_options_default(&jo);
+    jo.workers = s->config.workers;
+    jo.queue_max = s->config.queue_length;
+    jo.history_max = s->config.history_runs;
+    if (wm_jobs_start(s->app.store, &jo, &s->app.jobs, err) != 0)
+        return wm_error_prefix(err, "workers: ");
+    size_t routes = 0;
+    wm_router_routes(&routes);
+    s->app.metrics = wm_metrics_new((unsigned)routes);
+    s->app.run_cache = wm_run_cache_new(RUN_CACHE_SLOTS);
+    if (!s->app.metrics || !s->app.run_cache)
+        return wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+static int start_http(serve_state *s, wm_error *err)
+{
+    wm_http_options ho = {
+        .addr = (const struct sockaddr *)&s->config.addr,
+        .addr_len = (unsigned)s->config.addr_len,
+        .max_body_bytes = s->config.max_body_bytes,
+        .max_url_bytes = s->config.max_url_bytes,
+        .max_connections = s->config.max_connections,
+        .app = &s->app,
+        .dispatch = wm_router_dispatch,
+        .count = wm_metrics_count_http,
+        .count_ctx = s->app.metrics,
+    };
+    if (wm_http_start(&ho, &s->http, &s->port, err) != 0) {
+        char prefix[200];
+        snprintf(prefix, sizeof prefix, "listening on %s: ", s->config.listen);
+        return wm_error_prefix(err, prefix);
+    }
+    return 0;
+}
+
+static void shut_down(serve_state *s, int sig)
+{
+    printf("wiremeter: %s: no new runs; letting running runs finish "
+           "(up to %u s)\n", strsignal(sig), s->config.drain_s);
+    fflush(stdout);
+    atomic_store(&s->app.draining, true);
+    if (s->http)
+        wm_http_quiesce(s->http);
+    uint64_t interrupted = 0;
+    wm_error err;
+    if (s->app.jobs &&
+        wm_jobs_shutdown(s->app.jobs, s->config.drain_s * 1000u,
+                         &interrupted, &err) != 0)
+        fprintf(stderr, "wiremeter: shutdown: %s\n", err.message);
+    if (interrupted)
+        printf("wiremeter: %" PRIu64 " run(s) marked \"%s\"\n", interrupted,
+               WM_STORE_MSG_SHUTDOWN);
+    /* Every run has ended now, so the POSTs that waited for one are
+     * answering; they get a moment to finish before connections close. */
+    if (s->http && !wm_http_drain(s->http, RESPONSE_GRACE_MS))
+        printf("wiremeter: requests still unanswered after %u ms are cut\n",
+               RESPONSE_GRACE_MS);
+}
+
+static void release(serve_state *s)
+{
+    wm_http_stop(s->http);
+    wm_jobs_free(s->app.jobs);
+    wm_store_close(s->app.store);
+    wm_metrics_free(s->app.metrics);
+    wm_run_cache_free(s->app.run_cache);
+}
+
+static int wait_for_signal(const sigset_t *set)
+{
+    int sig = 0;
+    while (sigwait(set, &sig) != 0)
+        ;
+    return sig;
+}
+
+int wm_serve_main(int argc, char **argv)
+{
+    serve_state *s = calloc(1, sizeof *s);
+    wm_error err;
+    wm_error_clear(&err);
+    if (!s)
+        return 1;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int rc = wm_config_load(&s->config, argc, argv, &err);
+    if (rc != WM_CONFIG_RUN || s->config.print_routes ||
+        s->config.print_openapi) {
+        if (s->config.print_routes && rc == WM_CONFIG_RUN)
+            wm_router_print(stdout);
+        size_t len = 0;
+        const char *openapi = wm_openapi_document(&len);
+        if (s->config.print_openapi && rc == WM_CONFIG_RUN && openapi)
+            fwrite(openapi, 1, len, stdout);
+        free(s);
+        return rc < 0 ? (fprintf(stderr, "wiremeter serve: %s\n",
+                                 err.message), 2) : 0;
+    }
+    if (wm_config_check_exposure(&s->config, &err) != 0) {
+        free(s);
+        return fail("", &err), 2;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    s->app.config = &s->config;
+    s->app.started_ns = wm_clock_wall_ns();
+    wm_error why;
+    wm_error_clear(&why);
+    s->app.capture_permitted = wm_capture_permitted(s->config.interface, &why);
+    snprintf(s->app.capture_reason, sizeof s->app.capture_reason, "%s",
+             why.message);
+    rc = 0;
+    if (open_backends(s, &err) != 0 || start_http(s, &err) != 0) {
+        rc = fail("", &err);
+    } else {
+        announce(s);
+        shut_down(s, wait_for_signal(&set));
+        printf("wiremeter: stopped\n");
+    }
+    release(s);
+    free(s);
+    return rc;
+}

@@ -1,0 +1,459 @@
+/* wm_jobs: the pool — queue, workers, waiting and counters. One run's
+ * execution is in jobs_run.c, shutdown in jobs_shutdown.c. See wm_jobs.h.
+ *
+ * Lock order: the pool's lock may be held while calling the store (whose
+ * own lock is then taken), never the other way round; workers call the
+ * store and the engine without the pool's lock. */
+#include "jobs_internal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wm_size.h"
+#include "wm_sweep.h"
+
+const double wm_jobs_duration_bounds_s[WM_JOBS_DURATION_BUCKETS - 1] = {
+    0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+};
+
+void wm_jobs_options_default(wm_jobs_options *opts)
+{
+    opts->workers = 0;
+    opts->queue_max = WM_JOBS_DEFAULT_QUEUE_MAX;
+    opts->history_max = WM_JOBS_DEFAULT_HISTORY_MAX;
+}
+
+job *jobs_find_active(wm_jobs *jobs, int64_t id)
+{
+    for (job *j = jobs->active; j; j = j->active_next)
+        if (j->id == id)
+            return j;
+    return NULL;
+}
+
+void jobs_unlink_active(wm_jobs *jobs, job *gone)
+{
+    for (job **p = &jobs->active; *p; p = &(*p)->active_next)
+        if (*p == gone) {
+            *p = gone->active_next;
+            return;
+        }
+}
+
+/* Counts a run that ended. Lock held. */
+void jobs_count_end(wm_jobs *jobs, bool done, bool started,
+                      double duration_s, uint64_t payload_bytes)
+{
+    wm_jobs_metrics *m = &jobs->metrics;
+    m->ended[done ? WM_STORE_DONE : WM_STORE_FAILED]++;
+    m->bytes_transferred += payload_bytes;
+    if (!started)
+        return;
+    for (int i = 0; i < WM_JOBS_DURATION_BUCKETS - 1; i++)
+        if (duration_s <= wm_jobs_duration_bounds_s[i])
+            m->duration_buckets[i]++;
+    m->duration_buckets[WM_JOBS_DURATION_BUCKETS - 1]++;
+    m->duration_sum_s += duration_s;
+    m->duration_count++;
+}
+
+void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
+              double duration_s, uint64_t payload_bytes)
+{
+    wm_error err = {0};
+    if (j->sweep_id > 0 &&
+        wm_store_settle_sweep(jobs->store, j->sweep_id, NULL, &err) != 0)
+        jobs_log("ending a sweep", &err);
+    pthread_mutex_lock(&jobs->lock);
+    jobs_unlink_active(jobs, j);
+    if (started)
+        jobs->running--;
+    jobs_count_end(jobs, done, started, duration_s, payload_bytes);
+    pthread_cond_broadcast(&jobs->ended);
+    if (j->sweep_id > 0) /* the sweep's next run may start now */
+        pthread_cond_signal(&jobs->work);
+    pthread_mutex_unlock(&jobs->lock);
+    /* Retention after the waiters are woken: it is not theirs to wait on. */
+    if (jobs->opts.history_max > 0 &&
+        wm_store_prune(jobs->store, jobs->opts.history_max, NULL, &err) != 0)
+        jobs_log("retention", &err);
+    free(j);
+}
+
+/* Whether a run of this sweep is executing. Lock held. */
+static bool sweep_running_locked(wm_jobs *jobs, int64_t sweep_id)
+{
+    if (sweep_id <= 0)
+        return false;
+    for (job *a = jobs->active; a; a = a->active_next)
+        if (a->sweep_id == sweep_id && a->status == WM_STORE_RUNNING)
+            return true;
+    return false;
+}
+
+/* The first queued job that may start, taken out of the queue, or NULL.
+ * A sweep's runs go one at a time, as `wiremeter sweep` runs them: run
+ * side by side on the workers they would share the CPUs and skew each
+ * other's times, and a sweep is there to compare sizes. Lock held. */
+static job *take_startable_locked(wm_jobs *jobs)
+{
+    job *prev = NULL;
+    for (job *j = jobs->queue_head; j; prev = j, j = j->next) {
+        if (sweep_running_locked(jobs, j->sweep_id))
+            continue;
+        if (prev)
+            prev->next = j->next;
+        else
+            jobs->queue_head = j->next;
+        if (jobs->queue_tail == j)
+            jobs->queue_tail = prev;
+        j->next = NULL;
+        return j;
+    }
+    return NULL;
+}
+
+/* Takes the next queued job that may start, or NULL when the worker must
+ * exit. */
+static job *next_job(wm_jobs *jobs)
+{
+    pthread_mutex_lock(&jobs->lock);
+    job *j;
+    while (!(j = take_startable_locked(jobs)) && !jobs->quit)
+        pthread_cond_wait(&jobs->work, &jobs->lock);
+    if (j) {
+        jobs->queue_depth--;
+        jobs->running++;
+        j->status = WM_STORE_RUNNING;
+        j->started_ns = wm_clock_wall_ns();
+    }
+    pthread_mutex_unlock(&jobs->lock);
+    return j;
+}
+
+static void *worker_main(void *arg)
+{
+    wm_jobs *jobs = arg;
+    job *j;
+    while ((j = next_job(jobs)) != NULL) {
+        double duration_s = 0;
+        bool done = false;
+        uint64_t payload_bytes = 0;
+        jobs_execute(jobs, j, &duration_s, &done, &payload_bytes);
+        jobs_end(jobs, j, done, true, duration_s, payload_bytes);
+    }
+    return NULL;
+}
+
+static unsigned default_workers(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 ? (unsigned)cores : 1;
+}
+
+/* Stops and joins the workers started so far. */
+void jobs_stop_workers(wm_jobs *jobs)
+{
+    pthread_mutex_lock(&jobs->lock);
+    jobs->quit = true;
+    pthread_cond_broadcast(&jobs->work);
+    pthread_mutex_unlock(&jobs->lock);
+    for (unsigned i = 0; i < jobs->thread_count; i++)
+        pthread_join(jobs->threads[i], NULL);
+    jobs->thread_count = 0;
+}
+
+void jobs_release(wm_jobs *jobs)
+{
+    pthread_mutex_destroy(&jobs->lock);
+    pthread_cond_destroy(&jobs->work);
+    pthread_cond_destroy(&jobs->ended);
+    wm_capture_pool_free(jobs->captures); /* the workers are joined */
+    free(jobs->threads);
+    free(jobs);
+}
+
+static int init_sync(wm_jobs *jobs)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    /* Waits are measured on the monotonic clock: a wall clock step must
+     * not stretch or cut a POST's wait. */
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int rc = pthread_mutex_init(&jobs->lock, NULL) ||
+             pthread_cond_init(&jobs->work, &attr) ||
+             pthread_cond_init(&jobs->ended, &attr);
+    pthread_condattr_destroy(&attr);
+    return rc ? -1 : 0;
+}
+
+int wm_jobs_start(wm_store *store, const wm_jobs_options *opts,
+                  wm_jobs **out, wm_error *err)
+{
+    *out = NULL;
+    if (opts->queue_max == 0)
+        return wm_error_param(err, WM_ERR_INVALID, "queue_length",
+                              "the queue must hold at least one run");
+    wm_jobs *jobs = calloc(1, sizeof *jobs);
+    if (!jobs)
+        return wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of memory");
+    jobs->store = store;
+    jobs->opts = *opts;
+    if (jobs->opts.workers == 0)
+        jobs->opts.workers = default_workers();
+    jobs->threads = calloc(jobs->opts.workers, sizeof *jobs->threads);
+    if (!jobs->threads || init_sync(jobs) != 0) {
+        free(jobs->threads);
+        free(jobs);
+        return wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of resources");
+    }
+    /* Without a pool each run opens its own handle: slower, still right. */
+    wm_error pool_err = {0};
+    if (wm_capture_pool_new(WM_CAPTURE_POOL_DEFAULT_BYTES, &jobs->captures,
+                            &pool_err) != 0)
+        jobs_log("capture handle pool", &pool_err);
+    for (unsigned i = 0; i < jobs->opts.workers; i++) {
+        int rc = pthread_create(&jobs->threads[i], NULL, worker_main, jobs);
+        if (rc != 0) {
+            jobs_stop_workers(jobs);
+            jobs_release(jobs);
+            return wm_error_set(err, WM_ERR_INTERNAL,
+                                "jobs: starting worker %u: %s", i,
+                                strerror(rc));
+        }
+        jobs->thread_count++;
+    }
+    *out = jobs;
+    return 0;
+}
+
+/* Why a submit of n runs cannot be taken now, or 0. Lock held. */
+static int refuse_locked(wm_jobs *jobs, size_t n, wm_error *err)
+{
+    if (jobs->stopping)
+        return wm_error_set(err, WM_ERR_BUSY,
+                            "the service is shutting down; no new runs");
+    if (n > jobs->opts.queue_max - jobs->queue_depth)
+        return wm_error_set(err, WM_ERR_BUSY,
+                            "the run queue is full (%u waiting, at most %u);"
+                            " retry later",
+                            jobs->queue_depth, jobs->opts.queue_max);
+    return 0;
+}
+
+static job *new_job(const wm_run_request *request, int64_t sweep_id)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->request = *request;
+    j->sweep_id = sweep_id;
+    j->status = WM_STORE_QUEUED;
+    atomic_init(&j->bytes_done, 0);
+    return j;
+}
+
+/* Stores j as queued, with its params as the engine renders them into
+ * its result (wm_params_json), and appends it to the queue. Lock held. */
+static int enqueue_locked(wm_jobs *jobs, job *j, wm_error *err)
+{
+    json_t *params = wm_params_json(&j->request);
+    char *params_json = params ? json_dumps(params, JSON_COMPACT) : NULL;
+    json_decref(params);
+    int rc = params_json
+                 ? wm_store_insert_run(jobs->store, j->request.label,
+                                       j->request.config.transfer.size_bytes,
+                                       params_json, j->sweep_id, &j->id, err)
+                 : wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of memory");
+    free(params_json);
+    if (rc != 0)
+        return -1;
+    if (jobs->queue_tail)
+        jobs->queue_tail->next = j;
+    else
+        jobs->queue_head = j;
+    jobs->queue_tail = j;
+    jobs->queue_depth++;
+    j->active_next = jobs->active;
+    jobs->active = j;
+    pthread_cond_signal(&jobs->work);
+    return 0;
+}
+
+int wm_jobs_submit(wm_jobs *jobs, const wm_run_request *request,
+                   int64_t *id, wm_error *err)
+{
+    job *j = new_job(request, 0);
+    if (!j)
+        return wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of memory");
+    /* The store is written under the pool's lock, so that the check for
+     * room and the insert are one step: a rejected run is never stored. */
+    pthread_mutex_lock(&jobs->lock);
+    int rc = refuse_locked(jobs, 1, err);
+    if (rc == 0)
+        rc = enqueue_locked(jobs, j, err);
+    if (rc == 0)
+        *id = j->id;
+    pthread_mutex_unlock(&jobs->lock);
+    if (rc != 0)
+        free(j);
+    return rc;
+}
+
+typedef struct sweep_plan {
+    job **jobs;
+    size_t count;
+} sweep_plan;
+
+static void sweep_plan_free(sweep_plan *plan)
+{
+    for (size_t i = 0; i < plan->count; i++)
+        free(plan->jobs[i]);
+    free(plan->jobs);
+}
+
+/* The runs of a sweep, in the engine's sweep order (wm_sweep.h). */
+static int plan_sweep(const wm_run_request *base, const uint64_t *sizes,
+                      const char *const *size_texts, size_t size_count,
+                      unsigned repeat, sweep_plan *plan, wm_error *err)
+{
+    size_t n = size_count * repeat;
+    plan->jobs = calloc(n, sizeof *plan->jobs);
+    plan->count = 0;
+    if (!plan->jobs)
+        return wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of memory");
+    for (size_t k = 0; k < n; k++) {
+        size_t s = wm_sweep_size_index(k, size_count);
+        wm_run_request request = *base;
+        request.config.transfer.size_bytes = sizes[s];
+        request.size_given = true;
+        if (size_texts && size_texts[s])
+            snprintf(request.size_text, sizeof request.size_text, "%s",
+                     size_texts[s]);
+        else
+            wm_size_format(sizes[s], request.size_text,
+                           sizeof request.size_text);
+        if (!(plan->jobs[plan->count++] = new_job(&request, 0)))
+            return wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of memory");
+    }
+    return 0;
+}
+
+/* Stores the sweep and queues its runs; on a failure half-way, the runs
+ * already stored are failed and the sweep with them. Lock held. */
+static int enqueue_sweep_locked(wm_jobs *jobs, sweep_plan *plan,
+                                const char *params_json, int64_t *sweep_id,
+                                size_t *queued, wm_error *err)
+{
+    *queued = 0;
+    if (wm_store_insert_sweep(jobs->store, params_json, sweep_id, err) != 0)
+        return -1;
+    for (size_t i = 0; i < plan->count; i++) {
+        plan->jobs[i]->sweep_id = *sweep_id;
+        if (enqueue_locked(jobs, plan->jobs[i], err) != 0)
+            break;
+        (*queued)++;
+    }
+    if (*queued == plan->count)
+        return 0;
+    /* Rare (the store failed): the queued runs will run and fail on their
+     * own merits; the sweep is marked failed now so nobody waits on it. */
+    wm_store_finish_sweep(jobs->store, *sweep_id, WM_STORE_FAILED, NULL);
+    return -1;
+}
+
+int wm_jobs_submit_sweep(wm_jobs *jobs, const wm_run_request *base,
+                         const uint64_t *sizes,
+                         const char *const *size_texts, size_t size_count,
+                         unsigned repeat, const char *params_json,
+                         int64_t *sweep_id, wm_error *err)
+{
+    if (size_count == 0 || repeat == 0)
+        return wm_error_param(err, WM_ERR_INVALID,
+                              size_count ? "repeat" : "sizes",
+                              "a sweep needs at least one size and one run");
+    /* Not WM_ERR_BUSY: such a sweep would never fit, so "retry later"
+     * would be a lie; it is the request that must change. */
+    if (size_count > jobs->opts.queue_max ||
+        repeat > jobs->opts.queue_max / size_count)
+        return wm_error_param(err, WM_ERR_INVALID, "repeat",
+                              "a sweep of %zu runs (sizes x repeat) is more "
+                              "than the run queue holds; allowed: up to %u "
+                              "runs (--queue)",
+                              size_count * (size_t)repeat,
+                              jobs->opts.queue_max);
+    sweep_plan plan = {0};
+    if (plan_sweep(base, sizes, size_texts, size_count, repeat, &plan,
+                   err) != 0) {
+        sweep_plan_free(&plan);
+        return -1;
+    }
+    size_t queued = 0;
+    pthread_mutex_lock(&jobs->lock);
+    int rc = refuse_locked(jobs, plan.count, err);
+    if (rc == 0)
+        rc = enqueue_sweep_locked(jobs, &plan, params_json, sweep_id,
+                                  &queued, err);
+    pthread_mutex_unlock(&jobs->lock);
+    /* Queued jobs now belong to the workers; free only the rest. */
+    for (size_t i = 0; i < queued; i++)
+        plan.jobs[i] = NULL;
+    sweep_plan_free(&plan);
+    return rc;
+}
+
+bool wm_jobs_wait(wm_jobs *jobs, int64_t id, unsigned timeout_ms)
+{
+    struct timespec deadline;
+    wm_clock_deadline(&deadline, timeout_ms);
+    pthread_mutex_lock(&jobs->lock);
+    bool ended = jobs_find_active(jobs, id) == NULL;
+    while (!ended && timeout_ms > 0) {
+        int rc = pthread_cond_timedwait(&jobs->ended, &jobs->lock, &deadline);
+        ended = jobs_find_active(jobs, id) == NULL;
+        if (rc == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&jobs->lock);
+    return ended;
+}
+
+bool wm_jobs_progress_get(wm_jobs *jobs, int64_t id, wm_jobs_progress *out)
+{
+    pthread_mutex_lock(&jobs->lock);
+    job *j = jobs_find_active(jobs, id);
+    if (j) {
+        out->status = j->status;
+        out->bytes_done = atomic_load_explicit(&j->bytes_done,
+                                               memory_order_relaxed);
+        out->bytes_total = j->request.config.transfer.size_bytes;
+        out->started_ns = j->started_ns;
+    }
+    pthread_mutex_unlock(&jobs->lock);
+    return j != NULL;
+}
+
+void wm_jobs_metrics_get(wm_jobs *jobs, wm_jobs_metrics *out)
+{
+    pthread_mutex_lock(&jobs->lock);
+    *out = jobs->metrics;
+    out->queue_depth = jobs->queue_depth;
+    out->running = jobs->running;
+    out->workers = jobs->opts.workers;
+    out->queue_max = jobs->opts.queue_max;
+    pthread_mutex_unlock(&jobs->lock);
+}
+
+bool wm_jobs_accepting(wm_jobs *jobs)
+{
+    pthread_mutex_lock(&jobs->lock);
+    bool accepting = !jobs->stopping;
+    pthread_mutex_unlock(&jobs->lock);
+    return accepting;
+}
+

@@ -1,0 +1,78 @@
+/* jobs_internal: what jobs.c (the pool: queue, submit, wait, shutdown)
+ * and jobs_run.c (one run, executed by a worker) share. */
+#ifndef WM_JOBS_INTERNAL_H
+#define WM_JOBS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "wm_clock.h"
+#include "wm_jobs.h"
+
+/* A run queued or running in this pool. Lives from submit until its
+ * worker (or shutdown, for a queued one) ended it. */
+typedef struct job {
+    int64_t id;
+    int64_t sweep_id;          /* 0: none */
+    wm_run_request request;
+    wm_store_status status;    /* queued or running; guarded by the lock */
+    _Atomic uint64_t bytes_done; /* written by the sending thread */
+    int64_t started_ns;        /* wall clock; 0 while queued */
+    struct job *next;          /* FIFO link while queued */
+    struct job *active_next;   /* link in the pool's list of live runs */
+} job;
+
+struct wm_jobs {
+    wm_store *store;
+    wm_jobs_options opts;
+    pthread_mutex_t lock;      /* guards everything below */
+    pthread_cond_t work;       /* a run was queued, or workers must quit */
+    pthread_cond_t ended;      /* some run ended (waiters re-check) */
+    job *queue_head, *queue_tail;
+    job *active;               /* every queued or running job */
+    unsigned queue_depth, running;
+    bool stopping;             /* submit refuses */
+    bool quit;                 /* idle workers exit */
+    bool shut_down;            /* wm_jobs_shutdown completed */
+    pthread_t *threads;
+    unsigned thread_count;
+    wm_jobs_metrics metrics;   /* counters only; gauges filled on read */
+    wm_capture_pool *captures; /* capture handles reused by the runs */
+};
+
+/* Executes one job end to end and records its outcome in the store; the
+ * job stays owned by the caller. duration_s gets the time it ran and
+ * *done whether it ended done. */
+void jobs_execute(wm_jobs *jobs, job *j, double *duration_s, bool *done,
+                  uint64_t *payload_bytes);
+
+/* The live job of this id, or NULL. Lock held. */
+job *jobs_find_active(wm_jobs *jobs, int64_t id);
+
+/* Drops a job from the live list (waiters then see it ended). Lock held. */
+void jobs_unlink_active(wm_jobs *jobs, job *gone);
+
+/* Counts a run that ended in the metrics; started says whether it ran
+ * (and so has a duration). Lock held. */
+void jobs_count_end(wm_jobs *jobs, bool done, bool started,
+                    double duration_s, uint64_t payload_bytes);
+
+/* A run whose final state is stored has ended: settles its sweep, then
+ * drops it from the live list (waking waiters), counts it, applies
+ * retention and frees it. In that order, so that a POST that waited for
+ * a sweep's last run reads the sweep already done. Lock not held. */
+void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
+              double duration_s, uint64_t payload_bytes);
+
+/* Tells the workers to quit once the queue is empty, and joins them. */
+void jobs_stop_workers(wm_jobs *jobs);
+
+/* Frees the pool's memory and capture handles once its workers are
+ * joined: the end of wm_jobs_free, and of a start that failed. */
+void jobs_release(wm_jobs *jobs);
+
+/* Prints a failure no caller can receive (a worker's) on stderr. */
+void jobs_log(const char *what, const wm_error *err);
+
+#endif

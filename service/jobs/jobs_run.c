@@ -1,0 +1,107 @@
+/* wm_jobs: one run as a worker executes it — start it in the store, run
+ * the engine with the capture going to a temporary file, then store the
+ * result and move the pcap into place, or store the failure and drop the
+ * partial pcap. See wm_jobs.h. */
+#include "jobs_internal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wm_engine.h"
+
+void jobs_log(const char *what, const wm_error *err)
+{
+    fprintf(stderr, "wiremeter: %s: %s\n", what,
+            err && err->message[0] ? err->message : "unknown error");
+}
+
+static double monotonic_s(void)
+{
+    return (double)wm_clock_monotonic_ns() / 1e9;
+}
+
+/* The engine's progress callback: the sending thread reports the bytes it
+ * has written; readers see them through wm_jobs_progress_get. */
+static void on_progress(void *ctx, uint64_t bytes_done)
+{
+    job *j = ctx;
+    atomic_store_explicit(&j->bytes_done, bytes_done, memory_order_relaxed);
+}
+
+/* Moves the finished pcap into place and stores the result. A run that
+ * shutdown already marked failed keeps that state and loses its pcap. */
+static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
+                         const char *result_json, wm_error *err)
+{
+    char path[PATH_MAX];
+    if (wm_store_pcap_path(jobs->store, j->id, path, sizeof path, err) != 0)
+        return -1;
+    if (rename(tmp_path, path) != 0)
+        return wm_error_set(err, WM_ERR_IO, "storing the pcap %s: %s", path,
+                            strerror(errno));
+    if (wm_store_finish_run(jobs->store, j->id, result_json, err) != 0) {
+        remove(path);
+        return -1;
+    }
+    return 0;
+}
+
+/* The engine's part: run, render, store. Returns 0 when the run ended
+ * done; otherwise run_err says why (a failure of the run itself or of
+ * storing it). */
+static int run_and_store(wm_jobs *jobs, job *j, const char *tmp_path,
+                         uint64_t *payload_bytes, wm_error *run_err)
+{
+    wm_run_request request = j->request;
+    request.config.capture.pcap_path = tmp_path;
+    request.config.capture.pool = jobs->captures;
+    json_t *doc = wm_engine_run(&request, on_progress, j, 0, run_err);
+    if (!doc)
+        return -1;
+    char *text = json_dumps(doc, JSON_COMPACT);
+    int rc = text ? store_success(jobs, j, tmp_path, text, run_err)
+                  : wm_error_set(run_err, WM_ERR_INTERNAL,
+                                 "rendering the result: out of memory");
+    if (rc == 0)
+        *payload_bytes = (uint64_t)json_integer_value(json_object_get(
+            json_object_get(doc, "integrity"), "received_bytes"));
+    free(text);
+    json_decref(doc);
+    return rc;
+}
+
+void jobs_execute(wm_jobs *jobs, job *j, double *duration_s, bool *done,
+                  uint64_t *payload_bytes)
+{
+    double start_s = monotonic_s();
+    *done = false;
+    *payload_bytes = 0;
+    wm_error err = {0};
+    char tmp_path[PATH_MAX];
+    if (wm_store_pcap_tmp_path(jobs->store, j->id, tmp_path, sizeof tmp_path,
+                               &err) != 0 ||
+        wm_store_mark_running(jobs->store, j->id, &err) != 0) {
+        /* Not started (shutdown marked it, or the store failed): no run
+         * to account for. */
+        jobs_log("starting a run", &err);
+        *duration_s = monotonic_s() - start_s;
+        return;
+    }
+    wm_error run_err = {0};
+    if (run_and_store(jobs, j, tmp_path, payload_bytes, &run_err) == 0) {
+        *done = true;
+    } else {
+        remove(tmp_path);
+        if (wm_store_fail_run(jobs->store, j->id,
+                              wm_error_code(run_err.kind), run_err.message,
+                              &err) != 0 &&
+            err.kind != WM_ERR_INVALID) /* INVALID: already interrupted */
+            jobs_log("storing a failed run", &err);
+    }
+    *duration_s = monotonic_s() - start_s;
+}

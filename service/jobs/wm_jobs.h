@@ -1,0 +1,143 @@
+/* wm_jobs: the bounded pool that executes runs, between the HTTP layer and
+ * the measurement engine.
+ *
+ * Why a pool and a bound: a run holds a capture handle, two sockets and a
+ * thread or three for a while; running every request at once would let one
+ * client exhaust the machine and skew every measurement. So N workers
+ * (default: the number of cores) take runs from a FIFO of at most
+ * queue_max waiting runs; when it is full, a submit fails at once with
+ * WM_ERR_BUSY (the HTTP layer answers 429 with Retry-After) and NOTHING is
+ * stored — a rejected request leaves no half-made run behind.
+ *
+ * A run is stored (queued) before it is queued, so no accepted run is ever
+ * lost: a worker marks it running, executes it with its capture written to
+ * <data>/pcaps/<id>.pcap.tmp (renamed to <id>.pcap on success, removed on
+ * failure), renders the result with wm_report_run and stores it, or stores
+ * the failure with the wm_error's code and message. After each run,
+ * retention prunes the store to history_max finished runs.
+ *
+ * What lives only in memory, for runs that are queued or running in this
+ * process: bytes done so far (updated by the transfer's progress callback)
+ * and a condition variable so that wm_jobs_wait returns the moment the run
+ * ends (POST /runs?wait=). Once a run ended, the store is the truth.
+ *
+ * Counters (for /metrics) cover runs that ended in this process.
+ *
+ * Shutdown: submit starts failing (WM_ERR_BUSY, "shutting down"); queued
+ * runs are marked failed "interrupted by shutdown" at once; running runs
+ * get until the deadline; those still running then are marked the same way
+ * in the store (so a kill -9 after that loses nothing), and the workers are
+ * joined (an engine run cannot be cancelled, but each of its steps has its
+ * own deadline, so the join is bounded). A run marked failed that finishes
+ * later keeps its "interrupted" state; its pcap is removed.
+ *
+ * Threads: every function may be called from any thread, except that
+ * wm_jobs_free must be the last call. */
+#ifndef WM_JOBS_H
+#define WM_JOBS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wm_error.h"
+#include "wm_params.h"
+#include "wm_store.h"
+
+#define WM_JOBS_DEFAULT_QUEUE_MAX 64u
+#define WM_JOBS_DEFAULT_HISTORY_MAX 1000u
+
+/* Upper bounds (seconds) of the run duration histogram; the last bucket,
+ * +Inf, is implicit and is WM_JOBS_DURATION_BUCKETS - 1. */
+#define WM_JOBS_DURATION_BUCKETS 12
+extern const double wm_jobs_duration_bounds_s[WM_JOBS_DURATION_BUCKETS - 1];
+
+typedef struct wm_jobs_options {
+    unsigned workers;      /* concurrent runs; 0: number of online cores */
+    unsigned queue_max;    /* runs waiting for a worker; at least 1 */
+    uint64_t history_max;  /* finished runs kept; 0: keep all */
+} wm_jobs_options;
+
+/* What a run looks like in memory while it is queued or running. */
+typedef struct wm_jobs_progress {
+    wm_store_status status;   /* queued or running */
+    uint64_t bytes_done;      /* payload bytes the sender has written */
+    uint64_t bytes_total;     /* the run's size */
+    int64_t started_ns;       /* 0 while queued */
+} wm_jobs_progress;
+
+typedef struct wm_jobs_metrics {
+    uint64_t ended[WM_STORE_STATUS_COUNT]; /* runs ended in this process,
+                                              by status: only done and
+                                              failed are ever non-zero */
+    uint64_t duration_buckets[WM_JOBS_DURATION_BUCKETS]; /* cumulative, as
+                                   Prometheus wants: [i] counts runs that
+                                   took <= wm_jobs_duration_bounds_s[i];
+                                   the last is +Inf (= duration_count) */
+    double duration_sum_s;     /* started to ended, runs that started */
+    uint64_t duration_count;
+    uint64_t bytes_transferred; /* payload bytes of runs that ended done */
+    unsigned queue_depth;       /* runs waiting now */
+    unsigned running;           /* runs executing now */
+    unsigned workers, queue_max;
+} wm_jobs_metrics;
+
+typedef struct wm_jobs wm_jobs;
+
+/* workers 0 (cores), queue_max 64, history_max 1000. */
+void wm_jobs_options_default(wm_jobs_options *opts);
+
+/* Starts the workers. The store must outlive the pool; the pool does not
+ * own it. */
+int wm_jobs_start(wm_store *store, const wm_jobs_options *opts,
+                  wm_jobs **out, wm_error *err);
+
+/* Stores the run as queued (label from request->label, params as
+ * wm_params_json renders them: the same object the engine puts in its
+ * result) and queues it; *id gets its id. request is copied.
+ * WM_ERR_BUSY when the queue is full or the pool is shutting down: then
+ * nothing was stored. */
+int wm_jobs_submit(wm_jobs *jobs, const wm_run_request *request,
+                   int64_t *id, wm_error *err);
+
+/* A sweep: size_count sizes, each run repeat times, in the engine's
+ * sweep order (wm_sweep_size_index: round by round). Stores the sweep
+ * (params_json, NULL: "{}") and all its runs with their sweep id, each
+ * run being base with its own size (sizes[i]; size_texts[i] as written,
+ * may be NULL). All or nothing: when the queue cannot take every run now,
+ * WM_ERR_BUSY and nothing is stored; when it never could (more runs than
+ * queue_max), WM_ERR_INVALID naming "repeat". Its runs execute one at a
+ * time, in that order, so that no run of a sweep skews another's times
+ * (other runs may execute beside them). The sweep ends (status done) when
+ * its last run ends. Run ids: wm_store_get_sweep. */
+int wm_jobs_submit_sweep(wm_jobs *jobs, const wm_run_request *base,
+                         const uint64_t *sizes,
+                         const char *const *size_texts, size_t size_count,
+                         unsigned repeat, const char *params_json,
+                         int64_t *sweep_id, wm_error *err);
+
+/* Waits up to timeout_ms (0: not at all) for the run to end. true when
+ * it is not queued or running in this pool (it ended, or never was), so
+ * the store holds its final state; false on timeout. */
+bool wm_jobs_wait(wm_jobs *jobs, int64_t id, unsigned timeout_ms);
+
+/* Progress of a queued or running run; false (out untouched) when the
+ * run is not active in this pool: read the store. */
+bool wm_jobs_progress_get(wm_jobs *jobs, int64_t id, wm_jobs_progress *out);
+
+/* A snapshot of the counters and gauges. */
+void wm_jobs_metrics_get(wm_jobs *jobs, wm_jobs_metrics *out);
+
+/* false once shutdown started. */
+bool wm_jobs_accepting(wm_jobs *jobs);
+
+/* See the header comment. *interrupted (may be NULL) gets the runs marked
+ * "interrupted by shutdown". Idempotent. */
+int wm_jobs_shutdown(wm_jobs *jobs, unsigned deadline_ms,
+                     uint64_t *interrupted, wm_error *err);
+
+/* Shuts down with a zero deadline when that was not done, then frees.
+ * NULL is fine. */
+void wm_jobs_free(wm_jobs *jobs);
+
+#endif

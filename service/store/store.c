@@ -1,0 +1,311 @@
+/* wm_store: the connection and its settings, status names, recovery and
+ * retention. The schema is in store_schema.c; runs and sweeps live in
+ * store_runs.c and store_sweeps.c. See wm_store.h. */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <stdlib.h>
+
+static const char *const status_names[WM_STORE_STATUS_COUNT] = {
+    "queued", "running", "done", "failed",
+};
+
+const char *wm_store_status_name(wm_store_status status)
+{
+    if ((unsigned)status >= WM_STORE_STATUS_COUNT)
+        return "failed";
+    return status_names[status];
+}
+
+int wm_store_status_parse(const char *name, wm_store_status *out)
+{
+    for (int i = 0; name && i < WM_STORE_STATUS_COUNT; i++)
+        if (strcmp(name, status_names[i]) == 0) {
+            *out = (wm_store_status)i;
+            return 0;
+        }
+    return -1;
+}
+
+bool wm_store_status_final(wm_store_status status)
+{
+    return status == WM_STORE_DONE || status == WM_STORE_FAILED;
+}
+
+void wm_store_options_default(wm_store_options *opts)
+{
+    opts->data_dir = NULL;
+    opts->busy_timeout_ms = WM_STORE_DEFAULT_BUSY_TIMEOUT_MS;
+}
+
+void store_lock(wm_store *store)
+{
+    pthread_mutex_lock(&store->lock);
+}
+
+void store_unlock(wm_store *store)
+{
+    pthread_mutex_unlock(&store->lock);
+}
+
+int store_db_error(wm_store *store, const char *doing, wm_error *err)
+{
+    int code = sqlite3_extended_errcode(store->db);
+    wm_error_kind kind = (code & 0xff) == SQLITE_NOMEM ? WM_ERR_INTERNAL
+                                                       : WM_ERR_IO;
+    return wm_error_set(err, kind, "store: %s: %s", doing,
+                        sqlite3_errmsg(store->db));
+}
+
+sqlite3_stmt *store_stmt(wm_store *store, const char *sql, wm_error *err)
+{
+    for (size_t i = 0; i < store->stmt_count; i++)
+        if (store->stmts[i].sql == sql) {
+            sqlite3_reset(store->stmts[i].stmt);
+            sqlite3_clear_bindings(store->stmts[i].stmt);
+            return store->stmts[i].stmt;
+        }
+    /* Every statement of the store is static SQL, so the cache is bounded
+     * by the code, not by the input. */
+    if (store->stmt_count == STORE_STMT_CACHE) {
+        wm_error_set(err, WM_ERR_INTERNAL, "store: statement cache full");
+        return NULL;
+    }
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                           &stmt, NULL) != SQLITE_OK) {
+        store_db_error(store, "preparing a statement", err);
+        return NULL;
+    }
+    store->stmts[store->stmt_count++] = (store_stmt_slot){sql, stmt};
+    return stmt;
+}
+
+int store_step_done(wm_store *store, sqlite3_stmt *stmt, const char *doing,
+                    wm_error *err)
+{
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE) {
+        store_db_error(store, doing, err);
+        sqlite3_reset(stmt);
+        return -1;
+    }
+    sqlite3_reset(stmt);
+    return 0;
+}
+
+int store_exec(wm_store *store, const char *sql, wm_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        wm_error_set(err, WM_ERR_IO, "store: %s: %s", sql,
+                     msg ? msg : sqlite3_errmsg(store->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int store_bind_text(sqlite3_stmt *stmt, int index, const char *text)
+{
+    if (!text)
+        return sqlite3_bind_null(stmt, index);
+    return sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT);
+}
+
+int store_unlink(const char *path, wm_error *err)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        return wm_error_set(err, WM_ERR_IO, "removing %s: %s", path,
+                            strerror(errno));
+    return 0;
+}
+
+/* Like mkdir -p: on a fresh account the default ~/.local/share/wiremeter
+ * has no ~/.local yet. Every directory made on the way gets 0700, as the
+ * XDG base directory specification asks. */
+static int make_dir(const char *path, wm_error *err)
+{
+    char buf[PATH_MAX];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof buf)
+        return wm_error_set(err, WM_ERR_IO, "bad data directory '%s'", path);
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+            return wm_error_set(err, WM_ERR_IO,
+                                "creating data directory %s: %s", buf,
+                                strerror(errno));
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return wm_error_set(err, WM_ERR_IO, "%s is not a directory", path);
+    return 0;
+}
+
+/* Two daemons on one data directory would each "recover" the other's
+ * running runs; a lock file makes the second one refuse to start. */
+static int lock_data_dir(wm_store *store, wm_error *err)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/wiremeter.lock", store->data_dir);
+    store->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (store->lock_fd < 0)
+        return wm_error_set(err, WM_ERR_IO, "opening %s: %s", path,
+                            strerror(errno));
+    if (flock(store->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return wm_error_set(err, WM_ERR_IO,
+                            "data directory %s is in use by another "
+                            "wiremeter (%s is locked)",
+                            store->data_dir, path);
+    return 0;
+}
+
+static int configure(wm_store *store, unsigned busy_timeout_ms,
+                     wm_error *err)
+{
+    int mode_is_wal = 0;
+    sqlite3_busy_timeout(store->db, (int)busy_timeout_ms);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(store->db, "PRAGMA journal_mode=WAL", -1, &stmt,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        mode_is_wal = strcmp((const char *)sqlite3_column_text(stmt, 0),
+                             "wal") == 0;
+    sqlite3_finalize(stmt);
+    if (!mode_is_wal)
+        return wm_error_set(err, WM_ERR_IO,
+                            "store: %s/" WM_STORE_DB_NAME
+                            " cannot use WAL mode: %s",
+                            store->data_dir, sqlite3_errmsg(store->db));
+    return store_exec(store,
+                      "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                      err);
+}
+
+static int open_db(wm_store *store, const wm_store_options *opts,
+                   wm_error *err)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/" WM_STORE_DB_NAME, store->data_dir);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &store->db, flags, NULL) != SQLITE_OK)
+        return wm_error_set(err, WM_ERR_IO, "opening %s: %s", path,
+                            store->db ? sqlite3_errmsg(store->db)
+                                      : "out of memory");
+    int version = 0;
+    if (store_schema_check(store, &version, err) != 0 ||
+        configure(store, opts->busy_timeout_ms, err) != 0)
+        return -1;
+    return store_schema_migrate(store, version, err);
+}
+
+int wm_store_open(const wm_store_options *opts, wm_store **out,
+                  wm_error *err)
+{
+    *out = NULL;
+    if (!opts || !opts->data_dir || !opts->data_dir[0])
+        return wm_error_set(err, WM_ERR_INVALID, "store: no data directory");
+    wm_store *store = calloc(1, sizeof *store);
+    if (!store)
+        return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
+    store->lock_fd = -1;
+    pthread_mutex_init(&store->lock, NULL);
+    int n = snprintf(store->data_dir, sizeof store->data_dir, "%s",
+                     opts->data_dir);
+    int m = snprintf(store->pcap_dir, sizeof store->pcap_dir,
+                     "%s/" WM_STORE_PCAP_DIR, opts->data_dir);
+    if (n < 0 || (size_t)n >= sizeof store->data_dir || m < 0 ||
+        (size_t)m >= sizeof store->pcap_dir) {
+        wm_store_close(store);
+        return wm_error_set(err, WM_ERR_INVALID, "store: data directory "
+                            "path too long");
+    }
+    if (make_dir(store->data_dir, err) != 0 ||
+        make_dir(store->pcap_dir, err) != 0 ||
+        lock_data_dir(store, err) != 0 || open_db(store, opts, err) != 0) {
+        wm_store_close(store);
+        return -1;
+    }
+    *out = store;
+    return 0;
+}
+
+void wm_store_close(wm_store *store)
+{
+    if (!store)
+        return;
+    for (size_t i = 0; i < store->stmt_count; i++)
+        sqlite3_finalize(store->stmts[i].stmt);
+    if (store->db)
+        sqlite3_close(store->db);
+    if (store->lock_fd >= 0)
+        close(store->lock_fd);
+    pthread_mutex_destroy(&store->lock);
+    free(store);
+}
+
+int wm_store_schema_version(wm_store *store)
+{
+    return store->version;
+}
+
+const char *wm_store_data_dir(const wm_store *store)
+{
+    return store->data_dir;
+}
+
+bool wm_store_ping(wm_store *store)
+{
+    static const char sql[] =
+        "SELECT count(*) FROM (SELECT 1 FROM runs LIMIT 1)";
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, sql, NULL);
+    bool ok = stmt && sqlite3_step(stmt) == SQLITE_ROW;
+    if (stmt)
+        sqlite3_reset(stmt);
+    store_unlock(store);
+    return ok;
+}
+
+static int pcap_path(const wm_store *store, int64_t id, const char *suffix,
+                     char *buf, size_t buflen, wm_error *err)
+{
+    int n = snprintf(buf, buflen, "%s/%lld.pcap%s", store->pcap_dir,
+                     (long long)id, suffix);
+    if (n < 0 || (size_t)n >= buflen)
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "store: pcap path too long for its buffer");
+    return 0;
+}
+
+int wm_store_pcap_path(const wm_store *store, int64_t id, char *buf,
+                       size_t buflen, wm_error *err)
+{
+    return pcap_path(store, id, "", buf, buflen, err);
+}
+
+int wm_store_pcap_tmp_path(const wm_store *store, int64_t id, char *buf,
+                           size_t buflen, wm_error *err)
+{
+    return pcap_path(store, id, ".tmp", buf, buflen, err);
+}

@@ -1,0 +1,84 @@
+/* wm_capture: libpcap on the loopback interface, for one run's port.
+ *
+ * The handle is activated (immediate mode, nanosecond timestamps, the
+ * run's snaplen, a filter on the server port) before the client connects,
+ * and read by a thread of its own that dissects frames as they arrive. The
+ * capture ends when the closure is seen complete — both FINs and the ACK of
+ * the last, or an RST — or when the grace period after the transfer ends
+ * runs out; never after a fixed sleep alone. pcap_stats() counters are
+ * kept so that a run can say whether the kernel dropped anything. */
+#ifndef WM_CAPTURE_H
+#define WM_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wm_error.h"
+#include "wm_trace.h"
+
+#define WM_CAPTURE_DEFAULT_SNAPLEN 160u   /* link + IP + TCP headers with
+                                             options, for IPv4 and IPv6 */
+/* Bounds of the snaplen: the least that holds a link header, an IPv6
+ * header and a TCP header with some options; libpcap's own maximum. */
+#define WM_CAPTURE_MIN_SNAPLEN 96u
+#define WM_CAPTURE_MAX_SNAPLEN 262144u
+#define WM_CAPTURE_DEFAULT_GRACE_MS 500u
+#define WM_CAPTURE_DEFAULT_BUFFER (32u * 1024u * 1024u)
+
+/* Activated handles kept from one capture to the next (capture_pool.h
+ * says why): owned by whoever runs many captures, shared by their
+ * threads. */
+typedef struct wm_capture_pool wm_capture_pool;
+
+#define WM_CAPTURE_POOL_DEFAULT_BYTES (64u * 1024u * 1024u) /* of rings */
+
+int wm_capture_pool_new(uint64_t max_bytes, wm_capture_pool **out,
+                        wm_error *err);
+
+/* Closes the parked handles. Captures using the pool must have been
+ * freed. NULL is fine. */
+void wm_capture_pool_free(wm_capture_pool *pool);
+
+typedef struct wm_capture_options {
+    const char *interface;   /* "lo" */
+    uint16_t port;           /* BPF: tcp port N */
+    bool ipv6;               /* the run's family, for the filter */
+    uint32_t snaplen;        /* bytes kept per frame */
+    uint32_t buffer_bytes;   /* kernel ring size */
+    uint32_t grace_ms;       /* wait for the closure after the transfer */
+    const char *pcap_path;   /* written when not NULL */
+    wm_capture_pool *pool;   /* NULL: open and close a handle of its own */
+} wm_capture_options;
+
+typedef struct wm_capture_stats {
+    char interface[32];
+    uint64_t received;       /* pcap_stats ps_recv */
+    uint64_t dropped;        /* ps_drop: dropped by the kernel buffer */
+    uint64_t if_dropped;     /* ps_ifdrop */
+    uint32_t snaplen;
+    bool complete;           /* the closure was seen before the grace ran out */
+} wm_capture_stats;
+
+typedef struct wm_capture wm_capture;
+
+void wm_capture_options_default(wm_capture_options *opts);
+
+/* Opens, filters, activates and starts reading. WM_ERR_PERMISSION with a
+ * message saying how to grant CAP_NET_RAW when the kernel refuses. */
+int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
+                     wm_error *err);
+
+/* Waits for the closure (or the grace period), stops, and hands over the
+ * trace and counters. The trace then belongs to the caller. */
+int wm_capture_finish(wm_capture *capture, wm_trace *trace,
+                      wm_capture_stats *stats, wm_error *err);
+
+/* Frees a capture that was started, finished or not. */
+void wm_capture_free(wm_capture *capture);
+
+/* Whether this process may capture on the interface; when not, why (the
+ * pcap error and how to fix it) goes into err. */
+bool wm_capture_permitted(const char *interface, wm_error *err);
+
+#endif

@@ -1,0 +1,444 @@
+/* wm_params: see wm_params.h.
+ *
+ * A row says where its value lives (an offset into wm_run_request), how
+ * its text is read (its kind, or a parser of its own) and its bounds; the
+ * words of "allowed" and of the help, the list of names and the "params"
+ * JSON are all made from the rows. The public wm_param_spec array is
+ * filled from them once, on first use. */
+#include "wm_params.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wm_size.h"
+
+typedef enum param_kind {
+    KIND_SIZE,     /* the transfer's size: bytes, and the text as written */
+    KIND_BYTES,    /* a size-valued option, uint32_t */
+    KIND_UINT,     /* a whole number, uint32_t */
+    KIND_BOOL,     /* bool */
+    KIND_STRING,   /* char[], checked by the row's own parser */
+    KIND_ENUM,     /* an enum whose names are the row's choices */
+} param_kind;
+
+typedef struct param_row param_row;
+typedef int (*param_parse_fn)(const param_row *row, wm_run_request *request,
+                              const char *value, const wm_params_limits *lim,
+                              wm_error *err);
+
+struct param_row {
+    const char *name;
+    param_kind kind;
+    size_t offset;          /* of the value in wm_run_request */
+    size_t length;          /* its size in bytes */
+    uint64_t min, max;      /* bounds of KIND_BYTES and KIND_UINT */
+    bool zero_is_default;   /* 0 is allowed below min: "the kernel's" */
+    const char *allowed;    /* words; {min} and {max} are filled in */
+    const char *help;       /* what it does, without the default */
+    const char *default_words; /* the default in words, when its value
+                                  alone would not say it; "" for none */
+    const char *metavar;    /* NULL for a switch */
+    const char *const *choices;
+    param_parse_fn parse;   /* NULL: by kind */
+};
+
+#define AT(f) offsetof(wm_run_request, f), sizeof(((wm_run_request *)0)->f)
+
+static const char *const directions[] = {"download", "upload", NULL};
+static const char *const bool_words[] = {"true", "false", "1", "0", "yes",
+                                         "no", "on", "off", NULL};
+
+static int parse_size(const param_row *row, wm_run_request *request,
+                      const char *value, const wm_params_limits *limits,
+                      wm_error *err);
+static int parse_congestion(const param_row *row, wm_run_request *request,
+                            const char *value, const wm_params_limits *lim,
+                            wm_error *err);
+static int parse_snaplen(const param_row *row, wm_run_request *request,
+                         const char *value, const wm_params_limits *lim,
+                         wm_error *err);
+static int parse_label(const param_row *row, wm_run_request *request,
+                       const char *value, const wm_params_limits *lim,
+                       wm_error *err);
+
+/* The table. Order is the order of usage text, OpenAPI and "params". */
+static const param_row rows[] = {
+    {"size", KIND_SIZE, AT(config.transfer.size_bytes), 0, 0, false,
+     WM_SIZE_FORMS, "Bytes to transfer (required)", "", "SIZE", NULL,
+     parse_size},
+    {"direction", KIND_ENUM, AT(config.transfer.direction), 0, 0, false,
+     "download or upload",
+     "download: the server sends; upload: the client sends", NULL,
+     "download|upload", directions, NULL},
+    {"chunk", KIND_BYTES, AT(config.transfer.chunk_bytes), 1,
+     WM_TRANSFER_MAX_CHUNK, false, "{min} to {max}, in the size forms",
+     "Application write size", NULL, "SIZE", NULL, NULL},
+    {"nodelay", KIND_BOOL, AT(config.transfer.nodelay), 0, 0, false,
+     "true, false, 1, 0, yes or no", "Set TCP_NODELAY on both sockets", NULL,
+     NULL, bool_words, NULL},
+    {"sndbuf", KIND_BYTES, AT(config.transfer.sndbuf_bytes), 0,
+     WM_TRANSFER_MAX_SOCKBUF, false, "0 (kernel default) to {max}",
+     "SO_SNDBUF of both sockets", "0: the kernel's", "SIZE", NULL, NULL},
+    {"rcvbuf", KIND_BYTES, AT(config.transfer.rcvbuf_bytes), 0,
+     WM_TRANSFER_MAX_SOCKBUF, false, "0 (kernel default) to {max}",
+     "SO_RCVBUF of both sockets", "0: the kernel's", "SIZE", NULL, NULL},
+    {"mss", KIND_UINT, AT(config.transfer.mss_bytes), WM_TRANSFER_MIN_MSS,
+     WM_TRANSFER_MAX_MSS, true, "0 (kernel default) or {min} to {max}",
+     "TCP_MAXSEG of both sockets, in bytes", "0: the kernel's", "N", NULL,
+     NULL},
+    {"congestion", KIND_STRING, AT(config.transfer.congestion), 0, 0, false,
+     "an algorithm the kernel offers (tcp_available_congestion_control)",
+     "TCP congestion control", "the kernel's", "NAME", NULL,
+     parse_congestion},
+    {"ipv6", KIND_BOOL, AT(config.transfer.ipv6), 0, 0, false,
+     "true, false, 1, 0, yes or no", "Use ::1 instead of 127.0.0.1", NULL,
+     NULL, bool_words, NULL},
+    {"snaplen", KIND_UINT, AT(config.capture.snaplen), WM_CAPTURE_MIN_SNAPLEN,
+     WM_CAPTURE_MAX_SNAPLEN, false, "{min} to {max}, or \"full\"",
+     "Bytes captured per frame", "{value}: headers only", "N|full", NULL,
+     parse_snaplen},
+    {"timeout", KIND_UINT, AT(config.transfer.io_timeout_ms), 1,
+     WM_TRANSFER_MAX_TIMEOUT_MS, false, "{min} to {max} (milliseconds)",
+     "Deadline of each blocking step of the transfer", NULL, "MS", NULL,
+     NULL},
+    {"label", KIND_STRING, AT(label), 0, WM_LABEL_MAX, false,
+     "up to {max} printable characters", "A free text stored with the run",
+     "", "TEXT", NULL, parse_label},
+};
+
+#define ROW_COUNT (sizeof rows / sizeof rows[0])
+
+static wm_param_spec specs[ROW_COUNT + 1];
+static char allowed_texts[ROW_COUNT][160];
+static char descriptions[ROW_COUNT][224];
+static char names_text[ROW_COUNT * 16];
+static pthread_once_t specs_once = PTHREAD_ONCE_INIT;
+
+static void *field(const param_row *row, wm_run_request *request)
+{
+    return (char *)request + row->offset;
+}
+
+static const void *field_of(const param_row *row,
+                            const wm_run_request *request)
+{
+    return (const char *)request + row->offset;
+}
+
+/* A bound as the row's kind writes it: 16777216 is "16MiB" for a size. */
+static void bound_text(const param_row *row, uint64_t value, char *buf,
+                       size_t len)
+{
+    if (row->kind == KIND_BYTES && value > 0)
+        wm_size_format(value, buf, len);
+    else
+        snprintf(buf, len, "%" PRIu64, value);
+}
+
+/* The row's value in request, in the form wm_params_set takes. */
+static void value_text(const param_row *row, const wm_run_request *request,
+                       char *buf, size_t len)
+{
+    const void *at = field_of(row, request);
+    uint32_t n = 0;
+    switch (row->kind) {
+    case KIND_SIZE:
+        snprintf(buf, len, "%s", request->size_text);
+        return;
+    case KIND_BOOL:
+        snprintf(buf, len, "%s", *(const bool *)at ? "true" : "false");
+        return;
+    case KIND_STRING:
+        snprintf(buf, len, "%s", (const char *)at);
+        return;
+    case KIND_ENUM:
+        memcpy(&n, at, sizeof n);
+        snprintf(buf, len, "%s", row->choices[n]);
+        return;
+    case KIND_BYTES:
+    case KIND_UINT:
+        memcpy(&n, at, sizeof n);
+        bound_text(row, n, buf, len);
+        return;
+    }
+}
+
+/* Copies template into buf with each {min}, {max} and {value} filled. */
+static void fill_words(const char *template, const char *min, const char *max,
+                       const char *value, char *buf, size_t len)
+{
+    static const char *const keys[] = {"{min}", "{max}", "{value}"};
+    const char *values[] = {min, max, value};
+    size_t out = 0;
+    while (*template && out + 1 < len) {
+        size_t k = 0;
+        while (k < 3 && strncmp(template, keys[k], strlen(keys[k])) != 0)
+            k++;
+        if (k == 3) {
+            buf[out++] = *template++;
+            continue;
+        }
+        out += (size_t)snprintf(buf + out, len - out, "%s", values[k]);
+        out = out < len ? out : len - 1;
+        template += strlen(keys[k]);
+    }
+    buf[out] = '\0';
+}
+
+static void build_specs(void)
+{
+    wm_run_request defaults;
+    wm_params_init(&defaults);
+    size_t used = 0;
+    for (size_t i = 0; i < ROW_COUNT; i++) {
+        const param_row *row = &rows[i];
+        char min[32], max[32], value[64], words[96];
+        bound_text(row, row->min, min, sizeof min);
+        bound_text(row, row->max, max, sizeof max);
+        value_text(row, &defaults, value, sizeof value);
+        fill_words(row->allowed, min, max, value, allowed_texts[i],
+                   sizeof allowed_texts[i]);
+        fill_words(row->default_words ? row->default_words : "{value}", min,
+                   max, value, words, sizeof words);
+        snprintf(descriptions[i], sizeof descriptions[i],
+                 words[0] ? "%s (default %s)." : "%s.", row->help, words);
+        specs[i] = (wm_param_spec){
+            .name = row->name,
+            .type = row->kind == KIND_SIZE || row->kind == KIND_BYTES ? "size"
+                    : row->kind == KIND_UINT                         ? "integer"
+                    : row->kind == KIND_BOOL                         ? "boolean"
+                    : row->kind == KIND_ENUM                         ? "enum"
+                                                                     : "string",
+            .allowed = allowed_texts[i],
+            .description = descriptions[i],
+            .metavar = row->kind == KIND_BOOL ? NULL : row->metavar,
+            .choices = row->kind == KIND_ENUM ? row->choices : NULL,
+            .max_length = row->kind == KIND_STRING ? row->length - 1 : 0,
+            .required = row->kind == KIND_SIZE,
+        };
+        used += (size_t)snprintf(names_text + used, sizeof names_text - used,
+                                 "%s%s", i ? ", " : "", row->name);
+        assert(used < sizeof names_text);
+    }
+    specs[ROW_COUNT] = (wm_param_spec){0};
+}
+
+const wm_param_spec *wm_params_specs(void)
+{
+    pthread_once(&specs_once, build_specs);
+    return specs;
+}
+
+const char *wm_params_names(void)
+{
+    pthread_once(&specs_once, build_specs);
+    return names_text;
+}
+
+static const param_row *find_row(const char *name)
+{
+    for (size_t i = 0; i < ROW_COUNT; i++)
+        if (strcmp(rows[i].name, name) == 0)
+            return &rows[i];
+    return NULL;
+}
+
+const wm_param_spec *wm_params_find(const char *name)
+{
+    const param_row *row = find_row(name);
+    return row ? &wm_params_specs()[row - rows] : NULL;
+}
+
+void wm_params_init(wm_run_request *request)
+{
+    memset(request, 0, sizeof *request);
+    wm_transfer_options_default(&request->config.transfer);
+    wm_capture_options_default(&request->config.capture);
+    _Static_assert(sizeof(wm_direction) == sizeof(uint32_t),
+                   "an enum row is stored as a uint32_t");
+}
+
+/* Input quoted in a message is cut short: it may be anything. */
+static int invalid(const param_row *row, const char *value, wm_error *err)
+{
+    return wm_error_param(err, WM_ERR_INVALID, row->name,
+                          "%s: '%.64s' is not valid; allowed: %s", row->name,
+                          value, wm_params_specs()[row - rows].allowed);
+}
+
+static int parse_uint(const char *value, uint64_t *out)
+{
+    if (value[0] < '0' || value[0] > '9')
+        return -1;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long parsed = strtoull(value, &end, 10);
+    if (errno || *end != '\0')
+        return -1;
+    *out = parsed;
+    return 0;
+}
+
+static int parse_by_kind(const param_row *row, wm_run_request *request,
+                         const char *value, wm_error *err)
+{
+    void *at = field(row, request);
+    uint64_t n = 0;
+    if (row->kind == KIND_BOOL || row->kind == KIND_ENUM) {
+        for (size_t i = 0; row->choices[i]; i++)
+            if (strcmp(value, row->choices[i]) == 0) {
+                if (row->kind == KIND_BOOL)
+                    *(bool *)at = i % 2 == 0; /* true, false, 1, 0... */
+                else
+                    memcpy(at, &(uint32_t){(uint32_t)i}, sizeof(uint32_t));
+                return 0;
+            }
+        return invalid(row, value, err);
+    }
+    int rc = row->kind == KIND_BYTES
+                 ? wm_size_parse(value, UINT64_MAX, &n, NULL)
+                 : parse_uint(value, &n);
+    bool in_range = n >= row->min || (row->zero_is_default && n == 0);
+    if (rc != 0 || !in_range || n > row->max)
+        return invalid(row, value, err);
+    assert(row->length == sizeof(uint32_t));
+    memcpy(at, &(uint32_t){(uint32_t)n}, sizeof(uint32_t));
+    return 0;
+}
+
+static int parse_size(const param_row *row, wm_run_request *request,
+                      const char *value, const wm_params_limits *limits,
+                      wm_error *err)
+{
+    (void)row;
+    uint64_t max = limits ? limits->max_size_bytes : WM_SIZE_DEFAULT_MAX;
+    if (wm_size_parse(value, max, &request->config.transfer.size_bytes,
+                      err) != 0)
+        return -1;
+    snprintf(request->size_text, sizeof request->size_text, "%s", value);
+    request->size_given = true;
+    return 0;
+}
+
+static int parse_congestion(const param_row *row, wm_run_request *request,
+                            const char *value, const wm_params_limits *lim,
+                            wm_error *err)
+{
+    (void)lim;
+    size_t len = strlen(value);
+    if (len == 0 || len >= row->length)
+        return invalid(row, value, err);
+    for (size_t i = 0; i < len; i++)
+        if (!((value[i] >= 'a' && value[i] <= 'z') ||
+              (value[i] >= '0' && value[i] <= '9') || value[i] == '_'))
+            return invalid(row, value, err);
+    memcpy(field(row, request), value, len + 1);
+    return 0;
+}
+
+static int parse_snaplen(const param_row *row, wm_run_request *request,
+                         const char *value, const wm_params_limits *lim,
+                         wm_error *err)
+{
+    (void)lim;
+    if (strcmp(value, "full") == 0) {
+        request->config.capture.snaplen = (uint32_t)row->max;
+        return 0;
+    }
+    return parse_by_kind(row, request, value, err);
+}
+
+static int parse_label(const param_row *row, wm_run_request *request,
+                       const char *value, const wm_params_limits *lim,
+                       wm_error *err)
+{
+    (void)lim;
+    size_t len = strlen(value);
+    if (len > row->max)
+        return invalid(row, "(too long)", err);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
+            return invalid(row, "(control character)", err);
+    memcpy(field(row, request), value, len + 1);
+    return 0;
+}
+
+int wm_params_set(wm_run_request *request, const char *name,
+                  const char *value, const wm_params_limits *limits,
+                  wm_error *err)
+{
+    if (!name || !value)
+        return wm_error_set(err, WM_ERR_INVALID, "empty parameter");
+    const param_row *row = find_row(name);
+    if (!row)
+        return wm_error_param(err, WM_ERR_INVALID, name,
+                              "unknown parameter '%.32s'; allowed: %s", name,
+                              wm_params_names());
+    return row->parse ? row->parse(row, request, value, limits, err)
+                      : parse_by_kind(row, request, value, err);
+}
+
+int wm_params_finish(wm_run_request *request, wm_error *err)
+{
+    if (!request->size_given)
+        return wm_error_param(err, WM_ERR_INVALID, "size",
+                              "size is required; allowed: %s", WM_SIZE_FORMS);
+    return wm_transfer_validate(&request->config.transfer, err);
+}
+
+/* One row's value as JSON: the number, boolean or text the run uses. */
+static json_t *row_json(const param_row *row, const wm_run_request *request)
+{
+    const void *at = field_of(row, request);
+    uint32_t n = 0;
+    switch (row->kind) {
+    case KIND_SIZE:
+        return json_integer((json_int_t)request->config.transfer.size_bytes);
+    case KIND_BOOL:
+        return json_boolean(*(const bool *)at);
+    case KIND_STRING:
+        return json_string((const char *)at);
+    case KIND_ENUM:
+        memcpy(&n, at, sizeof n);
+        return json_string(row->choices[n]);
+    case KIND_BYTES:
+    case KIND_UINT:
+        memcpy(&n, at, sizeof n);
+        return json_integer(n);
+    }
+    return NULL;
+}
+
+json_t *wm_params_json(const wm_run_request *request)
+{
+    json_t *doc = json_object();
+    bool ok = doc != NULL;
+    for (size_t i = 0; ok && i < ROW_COUNT; i++) {
+        ok = json_object_set_new(doc, rows[i].name,
+                                 row_json(&rows[i], request)) == 0;
+        if (ok && rows[i].kind == KIND_SIZE) {
+            /* The size as the user wrote it, or its shortest form. */
+            char text[WM_SIZE_TEXT_MAX];
+            if (request->size_text[0])
+                snprintf(text, sizeof text, "%s", request->size_text);
+            else
+                wm_size_format(request->config.transfer.size_bytes, text,
+                               sizeof text);
+            ok = json_object_set_new(doc, "size_text", json_string(text)) == 0;
+        }
+    }
+    const char *interface = request->config.capture.interface;
+    if (ok)
+        ok = json_object_set_new(doc, "interface",
+                                 json_string(interface ? interface : "")) == 0;
+    if (!ok) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}

@@ -1,0 +1,263 @@
+/* report_packet: one row of the packet list, in Wireshark's columns.
+ *
+ * A row carries both spellings of each number a student compares with
+ * Wireshark: relative seq/ack and the scaled window (what the packet list
+ * shows by default) beside the raw values (what the lab asks for in the
+ * handshake). The "info" text follows Wireshark's Info column, expert
+ * prefixes included, so that a row can be read against a Wireshark window
+ * line by line. */
+#include "report_internal.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *wm_report_side_name(wm_side side)
+{
+    return side == WM_SIDE_CLIENT ? "client" : "server";
+}
+
+/* Wireshark's expert names (docs/result.md) and Info prefixes, in the
+ * order its Info column shows them: packet-tcp.c prepends each in turn,
+ * so the last it adds comes first. The retransmission kinds are one
+ * prefix between them (info_prefix). */
+static const struct {
+    uint32_t mark;
+    const char *name;
+    const char *info; /* NULL: written by info_prefix itself */
+} mark_names[] = {
+    {WM_MARK_ZERO_WINDOW_PROBE_ACK, "zero_window_probe_ack",
+     "TCP ZeroWindowProbeAck"},
+    {WM_MARK_ZERO_WINDOW, "zero_window", "TCP ZeroWindow"},
+    {WM_MARK_ZERO_WINDOW_PROBE, "zero_window_probe", "TCP ZeroWindowProbe"},
+    {WM_MARK_DUP_ACK, "duplicate_ack", NULL},
+    {WM_MARK_KEEP_ALIVE_ACK, "keep_alive_ack", "TCP Keep-Alive ACK"},
+    {WM_MARK_KEEP_ALIVE, "keep_alive", "TCP Keep-Alive"},
+    {WM_MARK_WINDOW_FULL, "window_full", "TCP Window Full"},
+    {WM_MARK_WINDOW_UPDATE, "window_update", "TCP Window Update"},
+    {WM_MARK_ACKED_UNSEEN, "acked_unseen_segment", "TCP ACKed unseen segment"},
+    {WM_MARK_LOST_SEGMENT, "lost_segment", "TCP Previous segment not captured"},
+    {WM_MARK_OUT_OF_ORDER, "out_of_order", "TCP Out-Of-Order"},
+    {WM_MARK_FAST_RETRANSMISSION, "fast_retransmission", NULL},
+    {WM_MARK_SPURIOUS_RETRANSMISSION, "spurious_retransmission", NULL},
+    {WM_MARK_RETRANSMISSION, "retransmission", NULL},
+    {WM_MARK_PORTS_REUSED, "ports_reused", "TCP Port numbers reused"},
+};
+
+#define MARK_NAME_COUNT (sizeof mark_names / sizeof mark_names[0])
+
+/* Text built piece by piece into a fixed buffer; output past its end is
+ * dropped, never written. */
+typedef struct text {
+    char buf[512];
+    size_t used;
+} text;
+
+__attribute__((format(printf, 2, 3)))
+static void text_add(text *t, const char *fmt, ...)
+{
+    if (t->used >= sizeof t->buf - 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->buf + t->used, sizeof t->buf - t->used, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        t->used += (size_t)n;
+    if (t->used > sizeof t->buf - 1)
+        t->used = sizeof t->buf - 1;
+}
+
+/* The prefixes, in mark_names' order; a retransmission is named once, by
+ * its most specific kind, where the table lists the three. */
+static void info_prefix(const wm_packet_info *info, text *t)
+{
+    for (size_t i = 0; i < MARK_NAME_COUNT; i++) {
+        uint32_t mark = mark_names[i].mark;
+        if (!(info->marks & mark))
+            continue;
+        if (mark_names[i].info)
+            text_add(t, "[%s] ", mark_names[i].info);
+        else if (mark == WM_MARK_DUP_ACK)
+            text_add(t, "[TCP Dup ACK %" PRIu32 "#%" PRIu32 "] ",
+                     info->dup_ack_frame, info->dup_ack_num);
+        else if (mark == WM_MARK_FAST_RETRANSMISSION)
+            text_add(t, "[TCP Fast Retransmission] ");
+        else if (mark == WM_MARK_SPURIOUS_RETRANSMISSION &&
+                 !(info->marks & WM_MARK_FAST_RETRANSMISSION))
+            text_add(t, "[TCP Spurious Retransmission] ");
+        else if (mark == WM_MARK_RETRANSMISSION &&
+                 !(info->marks & (WM_MARK_FAST_RETRANSMISSION |
+                                  WM_MARK_SPURIOUS_RETRANSMISSION)))
+            text_add(t, "[TCP Retransmission] ");
+    }
+}
+
+/* The sender's view of SACK blocks is in the receiver's sequence space:
+ * relative to the base its ACK field is relative to. */
+static uint32_t sack_base(const wm_packet *p, const wm_packet_info *info)
+{
+    return (p->flags & WM_TCP_ACK) ? p->ack - info->rel_ack : 0;
+}
+
+static void info_options(const wm_packet *p, const wm_packet_info *info,
+                         text *t)
+{
+    const wm_tcp_options *o = &p->opts;
+    if (o->has_mss)
+        text_add(t, " MSS=%u", o->mss);
+    if (o->sack_permitted)
+        text_add(t, " SACK_PERM");
+    if (o->has_timestamps)
+        text_add(t, " TSval=%" PRIu32 " TSecr=%" PRIu32, o->ts_val, o->ts_ecr);
+    if (o->has_wscale)
+        text_add(t, " WS=%u", o->wscale <= 14 ? 1u << o->wscale : 1u << 14);
+    uint32_t base = sack_base(p, info);
+    for (unsigned i = 0; i < o->sack_count; i++)
+        text_add(t, " SLE=%" PRIu32 " SRE=%" PRIu32, o->sack[i].left - base,
+                 o->sack[i].right - base);
+}
+
+static json_t *info_text(const wm_packet *p, const wm_packet_info *info)
+{
+    text t = {.used = 0};
+    t.buf[0] = '\0';
+    char flags[48];
+    wm_tcp_flags_format(p->flags, flags, sizeof flags);
+    info_prefix(info, &t);
+    text_add(&t, "%u \u2192 %u [%s] Seq=%" PRIu32, p->src_port, p->dst_port,
+             flags, info->rel_seq);
+    if (p->flags & WM_TCP_ACK)
+        text_add(&t, " Ack=%" PRIu32, info->rel_ack);
+    text_add(&t, " Win=%" PRIu64 " Len=%" PRIu32, info->window,
+             p->payload_len);
+    info_options(p, info, &t);
+    return json_string(t.buf);
+}
+
+static json_t *options_json(const wm_packet *p, const wm_packet_info *info)
+{
+    const wm_tcp_options *o = &p->opts;
+    json_t *opts = json_object();
+    if (o->has_mss)
+        json_object_set_new(opts, "mss", json_integer(o->mss));
+    if (o->sack_permitted)
+        json_object_set_new(opts, "sack_permitted", json_true());
+    if (o->has_timestamps)
+        json_object_set_new(opts, "timestamps",
+                            json_pack("{s:I, s:I}", "val",
+                                      (json_int_t)o->ts_val, "ecr",
+                                      (json_int_t)o->ts_ecr));
+    if (o->has_wscale)
+        json_object_set_new(opts, "wscale", json_integer(o->wscale));
+    if (o->sack_count) {
+        json_t *blocks = json_array();
+        uint32_t base = sack_base(p, info);
+        for (unsigned i = 0; i < o->sack_count; i++)
+            json_array_append_new(
+                blocks, json_pack("[I, I]", (json_int_t)(o->sack[i].left - base),
+                                  (json_int_t)(o->sack[i].right - base)));
+        json_object_set_new(opts, "sack", blocks);
+    }
+    if (o->nop_count)
+        json_object_set_new(opts, "nop", json_integer(o->nop_count));
+    if (o->has_eol)
+        json_object_set_new(opts, "eol", json_true());
+    if (o->unknown_count)
+        json_object_set_new(opts, "unknown", json_integer(o->unknown_count));
+    if (o->truncated)
+        json_object_set_new(opts, "truncated", json_true());
+    return opts;
+}
+
+/* Wireshark's tcp.analysis.retransmission is set for every kind of
+ * retransmission, the specific field beside it: the names follow. */
+static json_t *analysis_json(const wm_packet_info *info)
+{
+    json_t *names = json_array();
+    if ((info->marks & WM_MARK_ANY_RETRANSMISSION) &&
+        !(info->marks & WM_MARK_RETRANSMISSION))
+        json_array_append_new(names, json_string("retransmission"));
+    for (size_t i = 0; i < MARK_NAME_COUNT; i++)
+        if (info->marks & mark_names[i].mark)
+            json_array_append_new(names, json_string(mark_names[i].name));
+    return names;
+}
+
+static const char *role_of(const wm_packet *p, const wm_packet_info *info)
+{
+    if (info->marks & WM_MARK_HANDSHAKE)
+        return "handshake";
+    if (info->marks & WM_MARK_CLOSURE)
+        return "closure";
+    return p->payload_len > 0 ? "data" : "ack";
+}
+
+static json_t *endpoints_json(const wm_packet *p, const wm_packet_info *info)
+{
+    char src[64], dst[64];
+    wm_addr_format(&p->src, src, sizeof src);
+    wm_addr_format(&p->dst, dst, sizeof dst);
+    return json_pack("{s:s, s:i, s:s, s:i, s:s}", "source", src,
+                     "source_port", p->src_port, "destination", dst,
+                     "destination_port", p->dst_port, "from",
+                     wm_report_side_name(info->from));
+}
+
+static json_t *numbers_json(const wm_packet *p, const wm_packet_info *info,
+                            int64_t first_ts_ns)
+{
+    char flags[48];
+    wm_tcp_flags_format(p->flags, flags, sizeof flags);
+    return json_pack(
+        "{s:I, s:I, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:I}",
+        "no", (json_int_t)p->frame_no, "time_ns",
+        (json_int_t)(p->ts_ns - first_ts_ns), "ts_ns", (json_int_t)p->ts_ns,
+        "length", (json_int_t)p->frame_len, "flags", flags, "flags_raw",
+        p->flags, "seq", (json_int_t)info->rel_seq, "ack",
+        (json_int_t)info->rel_ack, "raw_seq", (json_int_t)p->seq, "raw_ack",
+        (json_int_t)p->ack, "window", (json_int_t)info->window, "window_raw",
+        p->window, "len", (json_int_t)p->payload_len);
+}
+
+json_t *wm_report_packet(const wm_trace *trace, const wm_analysis *analysis,
+                         const wm_connection *conn, size_t index)
+{
+    const wm_packet_info *info = &conn->packets[index];
+    const wm_packet *p = &trace->packets[info->packet];
+    json_t *row = numbers_json(p, info, analysis->first_ts_ns);
+    json_t *ends = endpoints_json(p, info);
+    if (!row || !ends || json_object_update(row, ends) != 0) {
+        json_decref(row);
+        json_decref(ends);
+        return NULL;
+    }
+    json_decref(ends);
+    json_object_set_new(row, "options", options_json(p, info));
+    json_object_set_new(row, "analysis", analysis_json(info));
+    if (info->marks & WM_MARK_DUP_ACK)
+        json_object_set_new(row, "dup_ack",
+                            json_pack("{s:I, s:I}", "num",
+                                      (json_int_t)info->dup_ack_num, "of",
+                                      (json_int_t)info->dup_ack_frame));
+    json_object_set_new(row, "role", json_string(role_of(p, info)));
+    json_object_set_new(row, "info", info_text(p, info));
+    return row;
+}
+
+json_t *wm_report_packets(const wm_trace *trace, const wm_analysis *analysis,
+                          const wm_connection *conn, size_t offset,
+                          size_t limit)
+{
+    json_t *rows = json_array();
+    if (!rows)
+        return NULL;
+    for (size_t i = offset; i < conn->packet_count && i - offset < limit; i++)
+        if (json_array_append_new(
+                rows, wm_report_packet(trace, analysis, conn, i)) != 0) {
+            json_decref(rows);
+            return NULL;
+        }
+    return rows;
+}

@@ -1,0 +1,143 @@
+/* wm_analyze: TCP connections out of a trace, and what Wireshark would say
+ * of each packet in them.
+ *
+ * Packets are grouped by their 4-tuple into connections (a new SYN after a
+ * completed closure on the same tuple starts a new one). For each the
+ * analyser finds who is client (the sender of the first SYN; when no SYN was
+ * captured, the sender of the first packet, and roles_known is false), the
+ * handshake, the closure, per-side counts, the timing, and per packet the
+ * relative seq/ack, the scaled window and the analysis marks, following
+ * Wireshark's packet-tcp.c definitions (retransmission, fast and spurious
+ * retransmission, out-of-order, duplicate ACK with its number, lost
+ * segment, keep-alive, window update, zero window), so that our numbers and
+ * tshark's can be compared field by field.
+ *
+ * Where each part lives: analyze.c groups packets into connections;
+ * analyze_flow.c is the sequence analysis (the marks, packet by packet);
+ * analyze_summary.c finds the roles, the handshake, the closure, the
+ * counts and the timing of a finished connection. */
+#ifndef WM_ANALYZE_H
+#define WM_ANALYZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wm_error.h"
+#include "wm_trace.h"
+
+typedef enum wm_side { WM_SIDE_CLIENT = 0, WM_SIDE_SERVER = 1 } wm_side;
+
+enum wm_mark {
+    WM_MARK_RETRANSMISSION = 1u << 0,
+    WM_MARK_FAST_RETRANSMISSION = 1u << 1,
+    WM_MARK_SPURIOUS_RETRANSMISSION = 1u << 2,
+    WM_MARK_OUT_OF_ORDER = 1u << 3,
+    WM_MARK_DUP_ACK = 1u << 4,
+    WM_MARK_LOST_SEGMENT = 1u << 5,   /* "previous segment not captured" */
+    WM_MARK_ACKED_UNSEEN = 1u << 6,   /* "ACKed segment that wasn't captured" */
+    WM_MARK_KEEP_ALIVE = 1u << 7,
+    WM_MARK_WINDOW_UPDATE = 1u << 8,
+    WM_MARK_ZERO_WINDOW = 1u << 9,
+    WM_MARK_WINDOW_FULL = 1u << 10,
+    WM_MARK_ZERO_WINDOW_PROBE = 1u << 11,
+    WM_MARK_KEEP_ALIVE_ACK = 1u << 14,
+    WM_MARK_ZERO_WINDOW_PROBE_ACK = 1u << 15,
+    WM_MARK_PORTS_REUSED = 1u << 16,  /* a SYN opening a new connection
+                                         on a 4-tuple seen before */
+    WM_MARK_HANDSHAKE = 1u << 12,     /* one of SYN, SYN-ACK, ACK */
+    WM_MARK_CLOSURE = 1u << 13,       /* part of the FIN/RST exchange */
+};
+
+/* The three kinds Wireshark's "tcp.analysis.retransmission" filter
+ * matches (and the totals count). */
+#define WM_MARK_ANY_RETRANSMISSION \
+    (WM_MARK_RETRANSMISSION | WM_MARK_FAST_RETRANSMISSION | \
+     WM_MARK_SPURIOUS_RETRANSMISSION)
+
+#define WM_NO_PACKET (-1) /* an index field that points at nothing */
+
+typedef struct wm_packet_info {
+    uint32_t packet;        /* index into wm_trace.packets */
+    wm_side from;           /* the side that sent it */
+    int64_t rel_time_ns;    /* since the trace's first frame (Time column) */
+    uint32_t rel_seq;       /* seq - sender's ISN (SYN = 0) */
+    uint32_t rel_ack;       /* ack - receiver's ISN; 0 without ACK flag */
+    uint32_t next_rel_seq;  /* rel_seq + len (+1 for SYN/FIN) */
+    uint64_t window;        /* bytes: raw << sender's shift once both SYNs
+                               agreed on scaling, raw otherwise */
+    uint32_t marks;         /* enum wm_mark bits */
+    uint32_t dup_ack_num;   /* the nth duplicate of dup_ack_frame's ACK */
+    uint32_t dup_ack_frame; /* frame number of the ACK being duplicated */
+} wm_packet_info;
+
+typedef struct wm_side_info {
+    wm_addr addr;
+    uint16_t port;
+    bool isn_known;         /* its SYN was captured */
+    uint32_t isn;           /* raw initial sequence number */
+    bool has_mss;
+    uint16_t mss;           /* as announced in its SYN */
+    int wscale;             /* shift announced in its SYN, -1 if none */
+    bool sack_permitted, timestamps;
+    uint64_t packets, data_packets, pure_acks;
+    uint64_t wire_bytes;    /* frame lengths */
+    uint64_t payload_bytes; /* TCP payload, retransmissions included */
+    uint64_t retransmissions, dup_acks, out_of_order;
+} wm_side_info;
+
+typedef enum wm_close_kind {
+    WM_CLOSE_NONE = 0, WM_CLOSE_FIN, WM_CLOSE_RST
+} wm_close_kind;
+
+typedef struct wm_connection {
+    wm_side_info side[2];   /* indexed by wm_side */
+    bool roles_known;       /* client found by its SYN, not guessed */
+    wm_packet_info *packets;
+    size_t packet_count;
+
+    /* Handshake: indexes into packets[], or WM_NO_PACKET. */
+    int64_t syn, syn_ack, handshake_ack;
+    bool handshake_complete;
+    int64_t handshake_ns;   /* SYN to its ACK */
+    int wscale_shift[2];    /* shift applied to each side's windows, -1 if
+                               scaling is not known to be in effect */
+
+    /* Closure: from the first FIN or RST to the ACK of the last FIN. */
+    wm_close_kind close_kind;
+    wm_side closed_by;      /* sender of the first FIN/RST */
+    bool simultaneous_close;/* each sent its FIN before seeing the other's */
+    int64_t closure_first, closure_last; /* indexes, or WM_NO_PACKET */
+    bool closure_complete;  /* both FINs and the final ACK, or an RST */
+    int64_t closure_ns;
+
+    int64_t first_ts_ns, last_ts_ns;       /* absolute */
+    int64_t transfer_start_ns, transfer_end_ns; /* end of handshake to
+                               start of closure (first/last packet when
+                               either is missing); absolute */
+} wm_connection;
+
+typedef struct wm_analysis {
+    wm_connection *connections; /* by first packet */
+    size_t count;
+    int64_t first_ts_ns;        /* copy of the trace's, the zero of time */
+} wm_analysis;
+
+int wm_analyze_trace(const wm_trace *trace, wm_analysis *out, wm_error *err);
+
+/* The connection whose two ports are these (in either order), or NULL. */
+const wm_connection *wm_analysis_find(const wm_analysis *analysis,
+                                      uint16_t port_a, uint16_t port_b);
+
+/* Totals over both sides. */
+uint64_t wm_connection_packets(const wm_connection *conn);
+uint64_t wm_connection_wire_bytes(const wm_connection *conn);
+uint64_t wm_connection_payload_bytes(const wm_connection *conn);
+int64_t wm_connection_total_ns(const wm_connection *conn);
+
+/* Wireshark's flag text: "SYN", "SYN, ACK", "FIN, ACK", "PSH, ACK"... */
+void wm_tcp_flags_format(uint8_t flags, char *buf, size_t buflen);
+
+void wm_analysis_free(wm_analysis *analysis);
+
+#endif
