@@ -51,15 +51,15 @@ void wm_cli_run_options(struct option *out, size_t cap,
     out[n] = (struct option){0};
 }
 
-/* "  --flag ARG" padded to the help column, then text folded at
- * USAGE_WIDTH under that column. */
-static void usage_line(FILE *out, const char *flag, const char *metavar,
+void wm_cli_usage_line(FILE *out, const char *flag, const char *metavar,
                        const char *text)
 {
     char head[64];
-    snprintf(head, sizeof head, "  --%s%s%s", flag, metavar ? " " : "",
-             metavar ? metavar : "");
+    snprintf(head, sizeof head, "  %s%s%s%s", flag[0] == '-' ? "" : "--",
+             flag, metavar ? " " : "", metavar ? metavar : "");
     int column = fprintf(out, "%-*s", USAGE_INDENT - 1, head);
+    if (column > USAGE_INDENT - 1) /* a long head: its help goes below */
+        column = fprintf(out, "\n%*s", USAGE_INDENT - 1, "") - 1;
     while (*text) {
         size_t word = strcspn(text, " ");
         if (column + 1 + (int)word > USAGE_WIDTH && column > USAGE_INDENT)
@@ -80,7 +80,7 @@ void wm_cli_run_usage(FILE *out, const char *without)
         /* A switch's allowed words are its own spelling: leave them out. */
         snprintf(text, sizeof text, s->metavar ? "%s Allowed: %s." : "%s",
                  s->description, s->allowed);
-        usage_line(out, s->name, s->metavar, text);
+        wm_cli_usage_line(out, s->name, s->metavar, text);
     }
     wm_run_request defaults;
     wm_params_init(&defaults);
@@ -88,12 +88,12 @@ void wm_cli_run_usage(FILE *out, const char *without)
     wm_size_format(WM_SIZE_DEFAULT_MAX, max, sizeof max);
     snprintf(text, sizeof text, "Capture interface (default %s).",
              defaults.config.capture.interface);
-    usage_line(out, "interface", "NAME", text);
+    wm_cli_usage_line(out, "interface", "NAME", text);
     snprintf(text, sizeof text, "Largest size accepted (default %s).", max);
-    usage_line(out, "max-size", "SIZE", text);
-    usage_line(out, "json", NULL, "Print the result as JSON (docs/result.md).");
-    usage_line(out, "packets", NULL, "Include the whole packet list.");
-    fprintf(out, "  -h, --help             this help\n");
+    wm_cli_usage_line(out, "max-size", "SIZE", text);
+    wm_cli_usage_line(out, "json", NULL, "Print the result as JSON (docs/result.md).");
+    wm_cli_usage_line(out, "packets", NULL, "Include the whole packet list.");
+    wm_cli_usage_line(out, "-h, --help", NULL, "This help.");
 }
 
 void wm_cli_run_args_init(wm_cli_run_args *args)

@@ -20,10 +20,9 @@ static void usage(FILE *out)
             "libpcap and analysed: endpoints, handshake, closure, totals,\n"
             "timing, average packet size.\n"
             "\n");
+    wm_cli_usage_line(out, "pcap", "FILE", "Write the capture to FILE.");
     wm_cli_run_usage(out, NULL);
-    fprintf(out, "  --pcap FILE            write the capture to FILE\n"
-                 "\n"
-                 "Exit status: 0 done, 1 the run failed, 2 bad arguments.\n");
+    fprintf(out, "\nExit status: 0 done, 1 the run failed, 2 bad arguments.\n");
 }
 
 /* 0 to go on, or the exit status when parsing ends the command. */

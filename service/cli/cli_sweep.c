@@ -35,14 +35,17 @@ static void usage(FILE *out)
             "the lab's tables: size -> packets, size -> start, end and total\n"
             "time, with the average packet size; median [min..max] when N > 1.\n"
             "SIZE: %s\n"
-            "\n"
-            "  --repeat N             runs per size (default 1, at most %u)\n",
-            WM_SIZE_FORMS, MAX_REPEAT);
+            "\n",
+            WM_SIZE_FORMS);
+    char repeat[64];
+    snprintf(repeat, sizeof repeat, "Runs per size (default 1, at most %u).",
+             MAX_REPEAT);
+    wm_cli_usage_line(out, "repeat", "N", repeat);
     wm_cli_run_usage(out, "size");
-    fprintf(out,
-            "  --pcap FILE            not available: a sweep writes no pcap\n"
-            "\n"
-            "Exit status: 0 every run done, 1 a run failed, 2 bad arguments.\n");
+    wm_cli_usage_line(out, "pcap", "FILE",
+                      "Not available: a sweep writes no pcap.");
+    fprintf(out, "\nExit status: 0 every run done, 1 a run failed, 2 bad "
+                 "arguments.\n");
 }
 
 static const struct option sweep_options[] = {

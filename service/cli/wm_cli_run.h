@@ -48,6 +48,11 @@ void wm_cli_run_options(struct option *out, size_t cap,
 /* The usage lines of the same run parameters and shared options. */
 void wm_cli_run_usage(FILE *out, const char *without);
 
+/* One usage line: "  --flag METAVAR" (flag as given when it starts with
+ * '-'), then text folded under the help column. metavar may be NULL. */
+void wm_cli_usage_line(FILE *out, const char *flag, const char *metavar,
+                       const char *text);
+
 typedef struct wm_cli_run_args {
     wm_run_request request;
     wm_params_limits limits;
