@@ -59,10 +59,25 @@ def api_run(d, params):
     return hc.done_run(hc.post_run(d, query), f"POST /runs?{query}")
 
 
+def test_readme(d):
+    """The README's table of run parameters names every row of the table,
+    in its order, and nothing else (wait is POST's own)."""
+    err = hc.expect_error(d.post("/runs?wmbogus=1"), 400, "unknown parameter", parameter="wmbogus")
+    names = err["message"].split("allowed: ", 1)[1].split(", ")
+    with open(os.path.join(hc.REPO, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    table = text.split("| parameter | allowed | meaning |", 1)[1].split("\n\n", 1)[0]
+    rows = []
+    for line in table.splitlines()[2:]:
+        rows += [n.strip(" `") for n in line.split("|")[1].split(",")]
+    check(rows == names, f"README's parameters {rows}, the daemon's {names}")
+
+
 def test():
     wiremeter = wmtest.binary()
     wmtest.require_capture(wiremeter)
     with hc.Daemon(wiremeter) as d:
+        test_readme(d)
         for params in SETS:
             what = " ".join(f"{k}={v}" for k, v in params.items())
             run = api_run(d, params)
