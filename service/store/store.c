@@ -1,6 +1,7 @@
-/* wm_store: the connection and its settings, status names, recovery and
- * retention. The schema is in store_schema.c; runs and sweeps live in
- * store_runs.c and store_sweeps.c. See wm_store.h. */
+/* wm_store: opening the store (the data directory, its lock, the
+ * connection and its settings), status names and pcap paths. The schema is
+ * in store_schema.c, the shared helpers in store_db.c; runs and sweeps live
+ * in store_runs.c and store_sweeps.c. See wm_store.h. */
 #include "store_internal.h"
 
 #include <errno.h>
@@ -47,90 +48,6 @@ void wm_store_options_default(wm_store_options *opts)
     opts->busy_timeout_ms = WM_STORE_DEFAULT_BUSY_TIMEOUT_MS;
 }
 
-void store_lock(wm_store *store)
-{
-    pthread_mutex_lock(&store->lock);
-}
-
-void store_unlock(wm_store *store)
-{
-    pthread_mutex_unlock(&store->lock);
-}
-
-int store_db_error(wm_store *store, const char *doing, wm_error *err)
-{
-    int code = sqlite3_extended_errcode(store->db);
-    wm_error_kind kind = (code & 0xff) == SQLITE_NOMEM ? WM_ERR_INTERNAL
-                                                       : WM_ERR_IO;
-    return wm_error_set(err, kind, "store: %s: %s", doing,
-                        sqlite3_errmsg(store->db));
-}
-
-sqlite3_stmt *store_stmt(wm_store *store, const char *sql, wm_error *err)
-{
-    for (size_t i = 0; i < store->stmt_count; i++)
-        if (store->stmts[i].sql == sql) {
-            sqlite3_reset(store->stmts[i].stmt);
-            sqlite3_clear_bindings(store->stmts[i].stmt);
-            return store->stmts[i].stmt;
-        }
-    /* Every statement of the store is static SQL, so the cache is bounded
-     * by the code, not by the input. */
-    if (store->stmt_count == STORE_STMT_CACHE) {
-        wm_error_set(err, WM_ERR_INTERNAL, "store: statement cache full");
-        return NULL;
-    }
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                           &stmt, NULL) != SQLITE_OK) {
-        store_db_error(store, "preparing a statement", err);
-        return NULL;
-    }
-    store->stmts[store->stmt_count++] = (store_stmt_slot){sql, stmt};
-    return stmt;
-}
-
-int store_step_done(wm_store *store, sqlite3_stmt *stmt, const char *doing,
-                    wm_error *err)
-{
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-        ;
-    if (rc != SQLITE_DONE) {
-        store_db_error(store, doing, err);
-        sqlite3_reset(stmt);
-        return -1;
-    }
-    sqlite3_reset(stmt);
-    return 0;
-}
-
-int store_exec(wm_store *store, const char *sql, wm_error *err)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        wm_error_set(err, WM_ERR_IO, "store: %s: %s", sql,
-                     msg ? msg : sqlite3_errmsg(store->db));
-        sqlite3_free(msg);
-        return -1;
-    }
-    return 0;
-}
-
-int store_bind_text(sqlite3_stmt *stmt, int index, const char *text)
-{
-    if (!text)
-        return sqlite3_bind_null(stmt, index);
-    return sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT);
-}
-
-int store_unlink(const char *path, wm_error *err)
-{
-    if (unlink(path) != 0 && errno != ENOENT)
-        return wm_error_set(err, WM_ERR_IO, "removing %s: %s", path,
-                            strerror(errno));
-    return 0;
-}
 
 /* Like mkdir -p: on a fresh account the default ~/.local/share/wiremeter
  * has no ~/.local yet. Every directory made on the way gets 0700, as the

@@ -1,8 +1,9 @@
 /* store_internal: what the store's source files share and nobody else
  * sees — the struct behind wm_store, its statement cache and lock.
  *
- * The store is split by subject (connection and schema, runs, sweeps) to
- * keep each file short; they meet here. */
+ * The store is split by subject to keep each file short: opening it
+ * (store.c), the helpers below (store_db.c), the schema (store_schema.c),
+ * runs (store_runs.c) and sweeps (store_sweeps.c); they meet here. */
 #ifndef WM_STORE_INTERNAL_H
 #define WM_STORE_INTERNAL_H
 
@@ -33,6 +34,7 @@ struct wm_store {
                                        wm_store_deletions */
 };
 
+/* store_db.c */
 void store_lock(wm_store *store);
 void store_unlock(wm_store *store);
 

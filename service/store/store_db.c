@@ -1,0 +1,96 @@
+/* store_db: the helpers every part of the store shares — the lock, the
+ * statement cache, running a statement and reporting SQLite's errors.
+ * Apart from store.c so that the schema (store_schema.c), the runs and the
+ * sweeps use them without depending on the connection's set-up, which
+ * itself uses the schema. See store_internal.h. */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+void store_lock(wm_store *store)
+{
+    pthread_mutex_lock(&store->lock);
+}
+
+void store_unlock(wm_store *store)
+{
+    pthread_mutex_unlock(&store->lock);
+}
+
+int store_db_error(wm_store *store, const char *doing, wm_error *err)
+{
+    int code = sqlite3_extended_errcode(store->db);
+    wm_error_kind kind = (code & 0xff) == SQLITE_NOMEM ? WM_ERR_INTERNAL
+                                                       : WM_ERR_IO;
+    return wm_error_set(err, kind, "store: %s: %s", doing,
+                        sqlite3_errmsg(store->db));
+}
+
+sqlite3_stmt *store_stmt(wm_store *store, const char *sql, wm_error *err)
+{
+    for (size_t i = 0; i < store->stmt_count; i++)
+        if (store->stmts[i].sql == sql) {
+            sqlite3_reset(store->stmts[i].stmt);
+            sqlite3_clear_bindings(store->stmts[i].stmt);
+            return store->stmts[i].stmt;
+        }
+    /* Every statement of the store is static SQL, so the cache is bounded
+     * by the code, not by the input. */
+    if (store->stmt_count == STORE_STMT_CACHE) {
+        wm_error_set(err, WM_ERR_INTERNAL, "store: statement cache full");
+        return NULL;
+    }
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                           &stmt, NULL) != SQLITE_OK) {
+        store_db_error(store, "preparing a statement", err);
+        return NULL;
+    }
+    store->stmts[store->stmt_count++] = (store_stmt_slot){sql, stmt};
+    return stmt;
+}
+
+int store_step_done(wm_store *store, sqlite3_stmt *stmt, const char *doing,
+                    wm_error *err)
+{
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE) {
+        store_db_error(store, doing, err);
+        sqlite3_reset(stmt);
+        return -1;
+    }
+    sqlite3_reset(stmt);
+    return 0;
+}
+
+int store_exec(wm_store *store, const char *sql, wm_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        wm_error_set(err, WM_ERR_IO, "store: %s: %s", sql,
+                     msg ? msg : sqlite3_errmsg(store->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int store_bind_text(sqlite3_stmt *stmt, int index, const char *text)
+{
+    if (!text)
+        return sqlite3_bind_null(stmt, index);
+    return sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT);
+}
+
+int store_unlink(const char *path, wm_error *err)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        return wm_error_set(err, WM_ERR_IO, "removing %s: %s", path,
+                            strerror(errno));
+    return 0;
+}
