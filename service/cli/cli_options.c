@@ -32,9 +32,13 @@ static void put(struct option *out, size_t cap, size_t *n, struct option o)
     out[(*n)++] = o;
 }
 
-void wm_cli_run_options(struct option *out, size_t cap,
-                        const struct option *own, const char *without)
+void wm_cli_run_options(char **argv, const char *command, struct option *out,
+                        size_t cap, const struct option *own,
+                        const char *without)
 {
+    optind = 0; /* glibc: a full reset, so a second call parses afresh */
+    opterr = 1;
+    argv[0] = (char *)command; /* getopt names argv[0] in its messages */
     size_t n = 0;
     for (size_t i = 0; own && own[i].name; i++)
         put(out, cap, &n, own[i]);

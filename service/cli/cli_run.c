@@ -30,12 +30,8 @@ static int parse(int argc, char **argv, wm_cli_run_args *args)
 {
     wm_error err = {0};
     int code;
-    optind = 0; /* glibc: a full reset, so a second call parses afresh */
-    /* getopt names argv[0] in its messages: make it the command. */
-    argv[0] = (char *)"wiremeter run";
-    opterr = 1;
     struct option options[WM_CLI_MAX_OPTIONS];
-    wm_cli_run_options(options, WM_CLI_MAX_OPTIONS, NULL, NULL);
+    wm_cli_run_options(argv, "wiremeter run", options, WM_CLI_MAX_OPTIONS, NULL, NULL);
     while ((code = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         if (code == WM_OPT_HELP)
             return usage(stdout), -1;

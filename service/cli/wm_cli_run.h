@@ -37,13 +37,16 @@ enum wm_cli_run_option {
 #define WM_CLI_MAX_OPTIONS 64
 #define WM_CLI_RUN_MAX_PENDING 32
 
-/* Fills out (cap entries) with the command's own entries (own, ended by
- * a zero entry; may be NULL), one per run parameter except the one named
- * without (may be NULL), then the options both commands share
- * (--interface, --pcap, --max-size, --json, --packets, --help), and a
- * zero entry. */
-void wm_cli_run_options(struct option *out, size_t cap,
-                        const struct option *own, const char *without);
+/* Readies getopt_long for a command: resets its state (so a second call
+ * parses afresh), names the command in its messages (argv[0] becomes
+ * "wiremeter COMMAND") and fills out (cap entries) with the command's own
+ * entries (own, ended by a zero entry; may be NULL), one per run
+ * parameter except the one named without (may be NULL), then the options
+ * both commands share (--interface, --pcap, --max-size, --json,
+ * --packets, --help), and a zero entry. */
+void wm_cli_run_options(char **argv, const char *command, struct option *out,
+                        size_t cap, const struct option *own,
+                        const char *without);
 
 /* The usage lines of the same run parameters and shared options. */
 void wm_cli_run_usage(FILE *out, const char *without);
