@@ -1,10 +1,13 @@
 /* wm_config: see wm_config.h.
  *
- * One table describes every setting (flag, variable, kind, bounds), so the
- * usage text, the environment and the flags cannot drift apart. */
+ * One table describes every setting (flag, variable, kind, bounds,
+ * default), so the usage text, the defaults, the environment and the flags
+ * cannot drift apart: the defaults are applied through the same parser as
+ * a flag, and the words of "allowed" are made from the bounds. */
 #include "wm_config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -15,7 +18,6 @@
 #include "wm_size.h"
 
 #define FALLBACK_WEB_ROOT "/usr/share/wiremeter/web"
-#define DEFAULT_CHARTJS "/usr/share/javascript/chart.js/chart.min.js"
 
 typedef enum opt_kind {
     OPT_STRING, OPT_UINT, OPT_SIZE, OPT_BOOL, OPT_LISTEN
@@ -26,62 +28,84 @@ typedef struct opt_spec {
     opt_kind kind;
     size_t offset;   /* into wm_config */
     size_t length;   /* buffer size for strings, field size for numbers */
-    uint64_t min, max;
+    uint64_t min, max;   /* numbers: bounds; strings: least length */
+    const char *def;     /* the default, as the flag would be given; NULL
+                            when it depends on the machine (help says) */
     const char *help;
 } opt_spec;
 
 #define FIELD(f) offsetof(wm_config, f), sizeof(((wm_config *)0)->f)
 
 static const opt_spec opts[] = {
-    {"--listen", "WIREMETER_LISTEN", OPT_LISTEN, FIELD(listen), 0, 0,
-     "ADDR:PORT to listen on, [::1]:PORT for IPv6 (127.0.0.1:8080)"},
+    {"--listen", "WIREMETER_LISTEN", OPT_LISTEN, FIELD(listen), 1, 0,
+     "127.0.0.1:8080", "ADDR:PORT to listen on, [::1]:PORT for IPv6"},
     {"--data-dir", "WIREMETER_DATA_DIR", OPT_STRING, FIELD(data_dir), 1, 0,
-     "run store and pcaps ($XDG_DATA_HOME/wiremeter)"},
+     NULL, "run store and pcaps ($XDG_DATA_HOME/wiremeter)"},
     {"--max-size", "WIREMETER_MAX_SIZE", OPT_SIZE, FIELD(max_size_bytes), 0,
-     UINT64_MAX, "largest transfer a run may ask for (1GiB)"},
+     UINT64_MAX, NULL, "largest transfer a run may ask for"},
     {"--workers", "WIREMETER_WORKERS", OPT_UINT, FIELD(workers), 1, 256,
-     "concurrent runs, 1 to 256 (number of cores)"},
+     NULL, "concurrent runs (the number of cores)"},
     {"--queue", "WIREMETER_QUEUE", OPT_UINT, FIELD(queue_length), 1, 100000,
-     "runs waiting for a worker, 1 to 100000 (64)"},
+     "64", "runs waiting for a worker"},
     {"--max-wait", "WIREMETER_MAX_WAIT", OPT_UINT, FIELD(max_wait_s), 0,
-     86400, "longest wait= in seconds, 0 to 86400 (300)"},
+     86400, "300", "longest wait= in seconds"},
     {"--history", "WIREMETER_HISTORY", OPT_UINT, FIELD(history_runs), 1,
-     100000000, "runs kept before the oldest are removed (1000)"},
-    {"--token", "WIREMETER_TOKEN", OPT_STRING, FIELD(token), 1, 0,
+     100000000, "1000", "runs kept before the oldest are removed"},
+    {"--token", "WIREMETER_TOKEN", OPT_STRING, FIELD(token), 1, 0, NULL,
      "bearer token that POST and DELETE require"},
-    {"--open", "WIREMETER_OPEN", OPT_BOOL, FIELD(open), 0, 1,
+    {"--open", "WIREMETER_OPEN", OPT_BOOL, FIELD(open), 0, 1, "false",
      "accept running without a token on a non-loopback address"},
     {"--web-root", "WIREMETER_WEB_ROOT", OPT_STRING, FIELD(web_root), 1, 0,
-     "directory of the chart page"},
+     NULL, "directory of the chart page"},
     {"--chartjs", "WIREMETER_CHARTJS", OPT_STRING, FIELD(chartjs_path), 1, 0,
-     "Chart.js served at /vendor/chart.js (" DEFAULT_CHARTJS ")"},
-    {"--interface", "WIREMETER_INTERFACE", OPT_STRING, FIELD(interface), 1, 0,
-     "capture interface (lo)"},
-    {"--drain", "WIREMETER_DRAIN", OPT_UINT, FIELD(drain_s), 0, 86400,
-     "seconds running runs may finish at shutdown (30)"},
+     "/usr/share/javascript/chart.js/chart.min.js",
+     "Chart.js served at /vendor/chart.js"},
+    {"--interface", "WIREMETER_INTERFACE", OPT_STRING, FIELD(interface), 1,
+     0, "lo", "capture interface"},
+    {"--drain", "WIREMETER_DRAIN", OPT_UINT, FIELD(drain_s), 0, 86400, "30",
+     "seconds running runs may finish at shutdown"},
     {"--max-body", "WIREMETER_MAX_BODY", OPT_SIZE, FIELD(max_body_bytes), 1,
-     64u << 20, "largest request body, up to 64MiB (64KiB)"},
+     64u << 20, "64KiB", "largest request body"},
     {"--max-url", "WIREMETER_MAX_URL", OPT_SIZE, FIELD(max_url_bytes), 64,
-     16384, "longest request target, 64B to 16KiB (4KiB)"},
+     16384, "4KiB", "longest request target"},
     {"--max-connections", "WIREMETER_MAX_CONNECTIONS", OPT_UINT,
-     FIELD(max_connections), 1, 10000,
-     "concurrent HTTP connections, 1 to 10000 (256)"},
+     FIELD(max_connections), 1, 10000, "256", "concurrent HTTP connections"},
 };
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
-void wm_config_usage(FILE *out)
+static const char *const bool_allowed = "1, 0, true, false, yes or no";
+
+/* What a setting allows, in words made from its bounds. */
+static void allowed_text(const opt_spec *o, char *buf, size_t len)
 {
-    fprintf(out, "usage: wiremeter serve [options]\n\n"
-                 "Each option may also be set by its environment variable; "
-                 "the option wins.\n\n");
-    for (size_t i = 0; i < N_OPTS; i++)
-        fprintf(out, "  %-18s %-26s %s\n", opts[i].flag, opts[i].env,
-                opts[i].help);
-    fprintf(out, "  %-18s %-26s %s\n", "--print-routes", "",
-            "list the HTTP routes and exit");
-    fprintf(out, "  %-18s %-26s %s\n", "--print-openapi", "",
-            "print the OpenAPI document (docs/openapi.json) and exit");
+    char min[32], max[32];
+    switch (o->kind) {
+    case OPT_BOOL:
+        snprintf(buf, len, "%s", bool_allowed);
+        return;
+    case OPT_LISTEN:
+        snprintf(buf, len, "HOST:PORT, [IPv6]:PORT or :PORT");
+        return;
+    case OPT_STRING:
+        snprintf(buf, len, "a text of %" PRIu64 " to %zu bytes", o->min,
+                 o->length - 1);
+        return;
+    case OPT_SIZE:
+        /* Units are what a bad size most often gets wrong: name them. */
+        wm_size_format(o->min, min, sizeof min);
+        wm_size_format(o->max, max, sizeof max);
+        if (o->max == UINT64_MAX)
+            snprintf(buf, len, "%s or more, with a unit: B, kB, MB, GB, KiB, "
+                               "MiB or GiB", min);
+        else
+            snprintf(buf, len, "%s to %s, with a unit: B, kB, MB, GB, KiB, "
+                               "MiB or GiB", min, max);
+        return;
+    case OPT_UINT:
+        snprintf(buf, len, "%" PRIu64 " to %" PRIu64, o->min, o->max);
+        return;
+    }
 }
 
 static void default_data_dir(char *buf, size_t len)
@@ -125,29 +149,11 @@ static void default_web_root(char *buf, size_t len)
     snprintf(buf, len, "%s", FALLBACK_WEB_ROOT);
 }
 
-static void set_defaults(wm_config *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
-    default_data_dir(cfg->data_dir, sizeof cfg->data_dir);
-    cfg->max_size_bytes = WM_SIZE_DEFAULT_MAX;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg->workers = cores > 0 && cores <= 256 ? (unsigned)cores : 1;
-    cfg->queue_length = 64;
-    cfg->max_wait_s = 300;
-    cfg->history_runs = 1000;
-    default_web_root(cfg->web_root, sizeof cfg->web_root);
-    snprintf(cfg->chartjs_path, sizeof cfg->chartjs_path, DEFAULT_CHARTJS);
-    snprintf(cfg->interface, sizeof cfg->interface, "lo");
-    cfg->drain_s = 30;
-    cfg->max_body_bytes = 64 * 1024;
-    cfg->max_url_bytes = 4096;
-    cfg->max_connections = 256;
-}
-
 static int bad(wm_error *err, const opt_spec *o, const char *source,
-               const char *value, const char *allowed)
+               const char *value)
 {
+    char allowed[160];
+    allowed_text(o, allowed, sizeof allowed);
     return wm_error_param(err, WM_ERR_INVALID, o->flag + 2,
                           "%s: '%.64s' is not valid; allowed: %s", source,
                           value, allowed);
@@ -159,17 +165,17 @@ static int parse_number(const opt_spec *o, const char *source,
     uint64_t n = 0;
     if (o->kind == OPT_SIZE) {
         if (wm_size_parse(value, UINT64_MAX, &n, NULL) != 0)
-            return bad(err, o, source, value, WM_SIZE_FORMS);
+            return bad(err, o, source, value);
     } else {
         char *end = NULL;
         errno = 0;
         unsigned long long v = strtoull(value, &end, 10);
         if (value[0] < '0' || value[0] > '9' || errno || *end)
-            return bad(err, o, source, value, o->help);
+            return bad(err, o, source, value);
         n = v;
     }
     if (n < o->min || n > o->max)
-        return bad(err, o, source, value, o->help);
+        return bad(err, o, source, value);
     *out = n;
     return 0;
 }
@@ -196,7 +202,7 @@ static int parse_bool(const opt_spec *o, const char *source,
              !strcmp(value, "no") || !strcmp(value, ""))
         *out = false;
     else
-        return bad(err, o, source, value, "1, 0, true, false, yes or no");
+        return bad(err, o, source, value);
     return 0;
 }
 
@@ -217,10 +223,27 @@ static int apply(wm_config *cfg, const opt_spec *o, const char *source,
     case OPT_STRING:
     case OPT_LISTEN:
         if (strlen(value) < o->min || strlen(value) >= o->length)
-            return bad(err, o, source, value, o->help);
+            return bad(err, o, source, value);
         memcpy(field, value, strlen(value) + 1);
         return 0;
     }
+    return 0;
+}
+
+/* The table's defaults, then those that depend on the machine. A default
+ * the table cannot parse is a bug of this build, caught by the tests. */
+static int set_defaults(wm_config *cfg, wm_error *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (opts[i].def && apply(cfg, &opts[i], "default", opts[i].def,
+                                 err) != 0)
+            return -1;
+    cfg->max_size_bytes = WM_SIZE_DEFAULT_MAX; /* the engine's own */
+    default_data_dir(cfg->data_dir, sizeof cfg->data_dir);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->workers = cores > 0 && cores <= 256 ? (unsigned)cores : 1;
+    default_web_root(cfg->web_root, sizeof cfg->web_root);
     return 0;
 }
 
@@ -325,9 +348,64 @@ static int resolve_listen(wm_config *cfg, wm_error *err)
     return 0;
 }
 
+/* A setting's value in cfg, as its flag would give it ("none" when
+ * empty). */
+static void value_text(const wm_config *cfg, const opt_spec *o, char *buf,
+                       size_t len)
+{
+    const char *field = (const char *)cfg + o->offset;
+    uint64_t n = 0;
+    unsigned u = 0;
+    switch (o->kind) {
+    case OPT_BOOL:
+        snprintf(buf, len, "%s", *(const bool *)(const void *)field ? "true"
+                                                                    : "false");
+        return;
+    case OPT_STRING:
+    case OPT_LISTEN:
+        snprintf(buf, len, "%s", field[0] ? field : "none");
+        return;
+    case OPT_SIZE:
+    case OPT_UINT:
+        if (o->length == sizeof n)
+            memcpy(&n, field, sizeof n);
+        else
+            memcpy(&u, field, sizeof u), n = u;
+        if (o->kind == OPT_SIZE)
+            wm_size_format(n, buf, len);
+        else
+            snprintf(buf, len, "%" PRIu64, n);
+        return;
+    }
+}
+
+void wm_config_usage(FILE *out)
+{
+    wm_config defaults;
+    if (set_defaults(&defaults, NULL) != 0)
+        memset(&defaults, 0, sizeof defaults);
+    fprintf(out, "usage: wiremeter serve [options]\n\n"
+                 "Each option may also be set by its environment variable; "
+                 "the option wins. Defaults are this machine's.\n\n");
+    for (size_t i = 0; i < N_OPTS; i++) {
+        char allowed[160], value[PATH_MAX], text[PATH_MAX + 256];
+        allowed_text(&opts[i], allowed, sizeof allowed);
+        value_text(&defaults, &opts[i], value, sizeof value);
+        snprintf(text, sizeof text, "default %s; allowed: %s", value,
+                 allowed);
+        fprintf(out, "  %-18s %-26s %s\n  %-45s %s\n", opts[i].flag,
+                opts[i].env, opts[i].help, "", text);
+    }
+    fprintf(out, "  %-18s %-26s %s\n", "--print-routes", "",
+            "list the HTTP routes and exit");
+    fprintf(out, "  %-18s %-26s %s\n", "--print-openapi", "",
+            "print the OpenAPI document (docs/openapi.json) and exit");
+}
+
 int wm_config_load(wm_config *cfg, int argc, char **argv, wm_error *err)
 {
-    set_defaults(cfg);
+    if (set_defaults(cfg, err) != 0)
+        return -1;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             wm_config_usage(stdout);

@@ -253,8 +253,23 @@ def test_missing_chartjs(wiremeter):
         hc.finish(d)
 
 
+def test_settings_documented(wiremeter):
+    """The README's table of settings names every flag and variable that
+    `wiremeter serve --help` lists, in its order, and no other."""
+    proc = subprocess.run([wiremeter, "serve", "--help"], capture_output=True, text=True,
+                          timeout=30)
+    check(proc.returncode == 0, f"serve --help: {proc.stderr}")
+    served = re.findall(r"^  (--[a-z-]+) +(WIREMETER_[A-Z_]+)", proc.stdout, re.M)
+    readme = hc.load(os.path.join(hc.REPO, "README.md")).decode()
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `(--[a-z-]+)` \| `(WIREMETER_[A-Z_]+)` \|", section, re.M)
+    check(len(served) >= 16 and documented == served,
+          f"README's settings {documented}, serve --help's {served}")
+
+
 def test():
     wiremeter = wmtest.binary()
+    test_settings_documented(wiremeter)
     with hc.Daemon(wiremeter, ["--workers", str(WORKERS)]) as d:
         log = d.log()
         check(f"127.0.0.1:{d.port}" in log and d.data_dir in log and "capture:" in log,
