@@ -20,6 +20,8 @@ static const wm_route routes[] = {
     {"POST", "/sweeps", wm_handle_sweeps_create,
      "Run several sizes, repeated; answers the lab's tables"},
     {"GET", "/sweeps/{id}", wm_handle_sweep_get, "One sweep and its tables"},
+    {"GET", "/lab", wm_handle_lab,
+     "The lab's table over the newest finished runs"},
     {"GET", "/healthz", wm_handle_healthz,
      "Store, capture permission, version, uptime"},
     {"GET", "/metrics", wm_handle_metrics, "Prometheus metrics"},

@@ -45,6 +45,9 @@ int wm_handle_run_pcap(wm_http_request *req);
 int wm_handle_sweeps_create(wm_http_request *req);
 int wm_handle_sweep_get(wm_http_request *req);
 
+/* handlers_lab.c */
+int wm_handle_lab(wm_http_request *req);
+
 /* handlers_ops.c */
 int wm_handle_healthz(wm_http_request *req);
 int wm_handle_metrics(wm_http_request *req);

@@ -67,6 +67,14 @@ export async function listRuns(limit, before) {
   return { runs: body.runs, next: body.next_before ?? null };
 }
 
+// The lab's table over the newest `limit` runs, computed by the daemon
+// (the same arithmetic as a sweep's tables): {runs: done runs used, table:
+// rows by size ascending, each with runs and packets, total_ns and
+// average_packet_size as {median, min, max}}.
+export function getLab(limit) {
+  return call('GET', `/lab${query({ limit })}`);
+}
+
 export function deleteRun(id) {
   return call('DELETE', `/runs/${encodeURIComponent(id)}`);
 }

@@ -2,10 +2,10 @@
 // point per run and a median line per size) and a run's time–sequence
 // graph, drawn with Debian's Chart.js (served at /vendor/chart.js, loaded as
 // the global Chart). The size axis is logarithmic because the lab's sizes
-// span five decades (13 B to 1 MB).
+// span five decades (13 B to 1 MB). The medians are the daemon's (GET /lab
+// rows), not computed here, so the line and the lab table cannot disagree.
 
 import * as fmt from './format.js';
-import { median } from './model.js';
 
 export const COLORS = {
   client: '#2563eb',
@@ -60,24 +60,29 @@ function sizeAxis() {
   };
 }
 
-// Points of {x: size, y: value, id} (one per run) and the median of each
-// size, in size order, for the line. Runs of size 0 have no place on a log
-// axis and are left out.
+// Points of {x: size, y: value, id}, one per run. Runs of size 0 have no
+// place on a log axis and are left out.
 function series(runs, sizeOf, valueOf) {
   const points = [];
-  const bySize = new Map();
   for (const run of runs) {
     const x = sizeOf(run);
     const y = valueOf(run);
     if (!Number.isFinite(x) || x <= 0 || !Number.isFinite(y)) continue;
     points.push({ x, y, id: run.id });
-    if (!bySize.has(x)) bySize.set(x, []);
-    bySize.get(x).push(y);
   }
-  const medians = [...bySize.entries()]
-    .sort((p, q) => p[0] - q[0])
-    .map(([x, ys]) => ({ x, y: median(ys), n: ys.length }));
-  return { points, medians };
+  return points;
+}
+
+// The median line: {x: size, y: median, n: runs} per row of the lab table
+// (GET /lab, in size order), size 0 left out as for the points.
+function medianLine(rows, valueOf) {
+  const line = [];
+  for (const row of rows) {
+    const y = valueOf(row);
+    if (!Number.isFinite(row.size) || row.size <= 0 || !Number.isFinite(y)) continue;
+    line.push({ x: row.size, y, n: row.runs });
+  }
+  return line;
 }
 
 function labChart(canvas, yTitle, yFormat, onOpen) {
@@ -122,8 +127,9 @@ function labChart(canvas, yTitle, yFormat, onOpen) {
   });
 }
 
-// The two charts of the home page. update(runs, {size, packets, totalNs})
-// takes the runs and accessors for their figures.
+// The two charts of the home page. update(runs, rows, {size, packets,
+// totalNs}) takes the runs and accessors for their figures (the points),
+// and the rows of GET /lab (the medians).
 export class LabCharts {
   constructor(packetsCanvas, timeCanvas, onOpen) {
     this.packets = labChart(packetsCanvas, 'Packets captured (frames)', (v) => fmt.integer(v), onOpen);
@@ -132,12 +138,16 @@ export class LabCharts {
       (v) => `${Number(v.toPrecision(3))}`, onOpen);
   }
 
-  update(runs, of) {
-    const p = series(runs, of.size, of.packets);
-    const t = series(runs, of.size, (run) => {
-      const ns = of.totalNs(run);
-      return ns === null ? NaN : ns / 1e6;
-    });
+  update(runs, rows, of) {
+    const ms = (ns) => (ns === null || ns === undefined ? NaN : ns / 1e6);
+    const p = {
+      points: series(runs, of.size, of.packets),
+      medians: medianLine(rows, (row) => row.packets.median),
+    };
+    const t = {
+      points: series(runs, of.size, (run) => ms(of.totalNs(run))),
+      medians: medianLine(rows, (row) => ms(row.total_ns.median)),
+    };
     this.packets.data.datasets[0].data = p.points;
     this.packets.data.datasets[1].data = p.medians;
     this.time.data.datasets[0].data = t.points;
