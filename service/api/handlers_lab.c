@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "wm_handlers.h"
+#include "wm_public_text.h"
 #include "wm_store.h"
 #include "wm_sweep.h"
 
@@ -167,6 +168,6 @@ int wm_handle_lab(wm_http_request *req)
                                   err.parameter, "%s", err.message);
     json_t *doc = lab_document(req->app->store, c.limit, &err);
     if (!doc)
-        return wm_http_send_wm_error(req, &err);
+        return wm_api_send_error(req, &err);
     return wm_http_send_json(req, 200, doc);
 }

@@ -13,6 +13,7 @@
 #include "wm_jobs.h"
 #include "wm_metrics.h"
 #include "wm_openapi.h"
+#include "wm_public_text.h"
 #include "wm_store.h"
 
 int wm_handle_openapi(wm_http_request *req)
@@ -31,6 +32,32 @@ int wm_handle_openapi(wm_http_request *req)
     return wm_http_queue(req, 200, resp);
 }
 
+/* The store's part of /healthz: whether it takes writes, and why not
+ * (no paths). A store that cannot take new runs (read-only, a write that
+ * failed, below the free-space reserve) makes the daemon "degraded", 503,
+ * so that a health check sees a full or read-only disk. */
+static bool add_store_health(wm_app *app, json_t *doc)
+{
+    wm_store_health h;
+    wm_store_health_get(app->store, &h);
+    json_t *store = json_object_get(doc, "store");
+    uint64_t free_bytes = h.free_bytes > INT64_MAX ? INT64_MAX : h.free_bytes;
+    if (store) {
+        json_object_set_new(store, "writable", json_boolean(h.writable));
+        json_object_set_new(store, "read_only", json_boolean(h.read_only));
+        json_object_set_new(store, "reason", h.reason[0]
+                                                 ? json_string(h.reason)
+                                                 : json_null());
+        json_object_set_new(store, "free_bytes",
+                            json_integer((json_int_t)free_bytes));
+        json_object_set_new(store, "min_free_bytes",
+                            json_integer((json_int_t)h.min_free_bytes));
+        json_object_set_new(store, "unsaved",
+                            json_integer((json_int_t)h.unsaved));
+    }
+    return !h.writable || h.kind != WM_ERR_NONE;
+}
+
 int wm_handle_healthz(wm_http_request *req)
 {
     wm_app *app = req->app;
@@ -39,6 +66,8 @@ int wm_handle_healthz(wm_http_request *req)
     wm_jobs_metrics_get(app->jobs, &j);
     bool draining = atomic_load(&app->draining);
     int64_t uptime_ns = wm_clock_wall_ns() - app->started_ns;
+    char reason[sizeof app->capture_reason]; /* open to all: no paths */
+    wm_public_message(app->capture_reason, reason, sizeof reason);
     json_t *doc = json_pack(
         "{s:s, s:s, s:f, s:b, s:{s:b, s:i}, s:{s:b, s:s, s:s?}, "
         "s:{s:i, s:i, s:i, s:i}}",
@@ -48,10 +77,13 @@ int wm_handle_healthz(wm_http_request *req)
         store_ok ? wm_store_schema_version(app->store) : 0, "capture",
         "permitted", app->capture_permitted, "interface",
         app->config->interface, "reason",
-        app->capture_permitted ? NULL : app->capture_reason, "runs",
+        app->capture_permitted ? NULL : reason, "runs",
         "workers", (int)j.workers, "running", (int)j.running, "queued",
         (int)j.queue_depth, "queue_max", (int)j.queue_max);
-    return wm_http_send_json(req, store_ok ? 200 : 503, doc);
+    bool degraded = doc && add_store_health(app, doc);
+    if (degraded && store_ok && !draining)
+        json_object_set_new(doc, "status", json_string("degraded"));
+    return wm_http_send_json(req, store_ok && !degraded ? 200 : 503, doc);
 }
 
 int wm_handle_metrics(wm_http_request *req)

@@ -14,6 +14,10 @@
 #include "wm_handlers.h"
 
 #define MAX_PARAMS 64
+/* The longest parameter name any route takes is far shorter; a longer
+ * one is unknown, and this bound keeps it whole in an error's parameter
+ * field. */
+#define MAX_NAME_BYTES 24
 
 typedef struct param_walk {
     wm_param_fn fn;
@@ -24,8 +28,24 @@ typedef struct param_walk {
     int rc;
 } param_walk;
 
+/* No route takes a long name or one that is not text; refused first, so
+ * that every handler may quote a name whole, knowing it is short text. */
+static int check_name(const char *name, wm_error *err)
+{
+    if (strlen(name) <= MAX_NAME_BYTES &&
+        wm_text_valid_prefix(name) == strlen(name))
+        return 0;
+    char shown[40];
+    wm_error_quote(name, MAX_NAME_BYTES, shown, sizeof shown);
+    return wm_error_param(err, WM_ERR_INVALID, shown,
+                          "unknown parameter '%s': no parameter has such a "
+                          "name", shown);
+}
+
 static int deliver(param_walk *w, const char *name, const char *value)
 {
+    if (check_name(name, w->err) != 0)
+        return -1;
     for (size_t i = 0; i < w->seen_count; i++)
         if (!strcmp(w->seen[i], name))
             return wm_error_param(w->err, WM_ERR_INVALID, name,
@@ -50,23 +70,31 @@ static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind,
     return w->rc == 0 ? MHD_YES : MHD_NO;
 }
 
-/* A JSON scalar as the text a query string would carry. */
-static int json_text(const char *name, const json_t *value, char *buf,
-                     size_t len, wm_error *err)
+/* A JSON scalar as the text a query string would carry: a string as it
+ * is, whatever its length (never cut: the parameter judges it whole), a
+ * number or boolean written into buf. */
+static const char *json_text(const char *name, const json_t *value,
+                             char *buf, size_t len, wm_error *err)
 {
     if (json_is_string(value))
-        snprintf(buf, len, "%s", json_string_value(value));
-    else if (json_is_integer(value))
+        return json_string_value(value);
+    if (json_is_integer(value)) {
         snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
-    else if (json_is_real(value))
+        return buf;
+    }
+    if (json_is_real(value)) {
         snprintf(buf, len, "%.17g", json_real_value(value));
-    else if (json_is_boolean(value))
+        return buf;
+    }
+    if (json_is_boolean(value)) {
         snprintf(buf, len, "%s", json_is_true(value) ? "true" : "false");
-    else
-        return wm_error_param(err, WM_ERR_INVALID, name,
-                              "%.32s: a JSON string, number or boolean is "
-                              "needed", name);
-    return 0;
+        return buf;
+    }
+    if (check_name(name, err) == 0)
+        wm_error_param(err, WM_ERR_INVALID, name,
+                       "%s: a JSON string, number or boolean is needed",
+                       name);
+    return NULL;
 }
 
 static int walk_json(param_walk *w, const wm_http_request *req)
@@ -74,23 +102,26 @@ static int walk_json(param_walk *w, const wm_http_request *req)
     json_error_t jerr;
     json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
                              &jerr);
-    if (!doc)
+    char why[sizeof jerr.text + 64];
+    if (!doc) /* jansson's text may quote the body: made safe */
         return wm_error_param(w->err, WM_ERR_INVALID, "body",
                               "the body is not valid JSON: %s (line %d, "
-                              "column %d)", jerr.text, jerr.line, jerr.column);
+                              "column %d)",
+                              wm_error_quote(jerr.text, 200, why, sizeof why),
+                              jerr.line, jerr.column);
     int rc = 0;
     if (!json_is_object(doc))
         rc = wm_error_param(w->err, WM_ERR_INVALID, "body",
                             "the body must be a JSON object of parameters");
     const char *key;
     json_t *value;
-    char text[1024];
+    char number[64]; /* %.17g and JSON_INTEGER_FORMAT fit with room */
     json_object_foreach(doc, key, value) {
         if (rc != 0)
             break;
-        rc = json_text(key, value, text, sizeof text, w->err);
-        if (rc == 0)
-            rc = deliver(w, key, text);
+        const char *text = json_text(key, value, number, sizeof number,
+                                     w->err);
+        rc = text ? deliver(w, key, text) : -1;
     }
     json_decref(doc);
     return rc;
@@ -169,11 +200,13 @@ static int walk_body(param_walk *w, const wm_http_request *req,
     if (type && media_type_is(type, "application/x-www-form-urlencoded"))
         return walk_form(w, req);
     *status = 415;
+    char shown[80];
     return wm_error_param(w->err, WM_ERR_INVALID, "Content-Type",
-                          "Content-Type '%.64s' is not supported; allowed: "
+                          "Content-Type '%s' is not supported; allowed: "
                           "application/json or "
                           "application/x-www-form-urlencoded",
-                          type ? type : "(none)");
+                          wm_error_quote(type ? type : "(none)", 64, shown,
+                                         sizeof shown));
 }
 
 int wm_request_params(wm_http_request *req, wm_param_fn fn, void *ctx,
@@ -197,12 +230,15 @@ int wm_param_uint(const char *name, const char *value, uint64_t min,
     char *end = NULL;
     errno = 0;
     unsigned long long n = strtoull(value, &end, 10);
+    char shown[48];
     if (!isdigit((unsigned char)value[0]) || errno || *end || n < min ||
         n > max)
         return wm_error_param(err, WM_ERR_INVALID, name,
-                              "%s: '%.32s' is not valid; allowed: a whole "
+                              "%s: '%s' is not valid; allowed: a whole "
                               "number from %" PRIu64 " to %" PRIu64,
-                              name, value, min, max);
+                              name, wm_error_quote(value, 32, shown,
+                                                   sizeof shown),
+                              min, max);
     *out = n;
     return 0;
 }
@@ -210,6 +246,12 @@ int wm_param_uint(const char *name, const char *value, uint64_t min,
 int wm_request_id(const wm_http_request *req, int64_t *id, wm_error *err)
 {
     uint64_t n = 0;
+    /* One spelling per run: /runs/01 is not /runs/1 (a cache, a log or
+     * an access rule keyed on the path must not see two names). */
+    if (req->id_text[0] == '0' && req->id_text[1])
+        return wm_error_param(err, WM_ERR_INVALID, "id",
+                              "id: a run id is written in decimal without "
+                              "leading zeros, from 1");
     if (wm_param_uint("id", req->id_text, 1, INT64_MAX, &n, err) != 0)
         return -1;
     *id = (int64_t)n;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "wm_handlers.h"
+#include "wm_public_text.h"
 #include "wm_jobs.h"
 #include "wm_run_cache.h"
 #include "wm_runs_doc.h"
@@ -86,7 +87,7 @@ static int respond_created(wm_http_request *req, int64_t id, bool ended)
     wm_error err;
     uint64_t deletions = wm_store_deletions(req->app->store);
     if (wm_store_get_run(req->app->store, id, &run, &err) != 0)
-        return wm_http_send_wm_error(req, &err);
+        return wm_api_send_error(req, &err);
     int rc = send_run(req, ended ? 201 : 202, &run, ended, deletions);
     wm_store_run_free(&run);
     return rc;
@@ -134,23 +135,26 @@ int wm_handle_runs_create(wm_http_request *req)
         c.wait_s = app->config->max_wait_s;
     wm_params_init(&c.request);
     c.limits.max_size_bytes = app->config->max_size_bytes;
+    wm_config_budget(app->config, &c.limits.budget);
     unsigned status = 400;
     wm_error err;
     wm_error_clear(&err);
     if (wm_request_params(req, create_param, &c, &status, &err) != 0 ||
-        wm_params_finish(&c.request, &err) != 0)
+        wm_params_finish(&c.request, &err) != 0 ||
+        wm_params_check_budget(&c.request, &c.limits.budget, &err) != 0)
         return err.kind == WM_ERR_INVALID
                    ? wm_http_send_error(req, status, wm_error_code(err.kind),
                                         err.parameter, "%s", err.message)
-                   : wm_http_send_wm_error(req, &err);
+                   : wm_api_send_error(req, &err);
     if (atomic_load(&app->draining))
         return send_busy(req, &err);
     c.request.config.capture.interface = app->config->interface;
+    c.request.config.capture.budget = c.limits.budget;
     int64_t id = 0;
     int rc = wm_jobs_submit(app->jobs, &c.request, &id, &err);
     if (rc != 0)
         return err.kind == WM_ERR_BUSY ? send_busy(req, &err)
-                                       : wm_http_send_wm_error(req, &err);
+                                       : wm_api_send_error(req, &err);
     return wait_then_respond(req, id, (unsigned)c.wait_s * 1000u);
 }
 
@@ -160,14 +164,14 @@ int wm_handle_run_get(wm_http_request *req)
     wm_store_run run;
     wm_error err;
     if (wm_request_id(req, &id, &err) != 0)
-        return wm_http_send_wm_error(req, &err);
+        return wm_api_send_error(req, &err);
     uint64_t deletions = wm_store_deletions(req->app->store);
     size_t len = 0;
     char *text = wm_run_cache_get(req->app->run_cache, id, deletions, &len);
     if (text)
         return send_text(req, 200, id, text, len);
     if (wm_store_get_run(req->app->store, id, &run, &err) != 0)
-        return wm_http_send_wm_error(req, &err);
+        return wm_api_send_error(req, &err);
     int rc = send_run(req, 200, &run, true, deletions);
     wm_store_run_free(&run);
     return rc;
@@ -178,14 +182,14 @@ int wm_handle_run_delete(wm_http_request *req)
     int64_t id = 0;
     wm_error err;
     if (wm_request_id(req, &id, &err) != 0)
-        return wm_http_send_wm_error(req, &err);
+        return wm_api_send_error(req, &err);
     if (wm_store_delete_run(req->app->store, id, &err) != 0)
         return err.kind == WM_ERR_INVALID
                    ? wm_http_send_error(req, 409, "conflict", "id",
                                         "run %" PRId64 " is still queued or "
                                         "running; delete it once it ended",
                                         id)
-                   : wm_http_send_wm_error(req, &err);
+                   : wm_api_send_error(req, &err);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     return wm_http_queue(req, 204, resp);
@@ -219,7 +223,7 @@ int wm_handle_runs_list(wm_http_request *req)
     wm_store_run_list list;
     if (wm_store_list_runs(req->app->store, (int64_t)c.before, c.limit,
                            WM_STORE_LIST_RESULTS, &list, &err) != 0)
-        return wm_http_send_wm_error(req, &err);
+        return wm_api_send_error(req, &err);
     char *text = wm_runs_list_document(req->app, &list, c.limit);
     wm_store_run_list_free(&list);
     if (!text)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "wm_handlers.h"
+#include "wm_public_text.h"
 #include "wm_clock.h"
 #include "wm_jobs.h"
 #include "wm_runs_doc.h"
@@ -43,6 +44,11 @@ static int parse_size_item(sweep_ctx *c, const char *item, wm_error *err)
         return wm_error_param(err, WM_ERR_INVALID, "sizes",
                               "sizes: an empty item; allowed: sizes separated "
                               "by single commas, e.g. 13B,2kB,439kB,1MB");
+    if (strlen(item) >= sizeof c->texts[0]) /* kept as written: never cut */
+        return wm_error_param(err, WM_ERR_INVALID, "sizes",
+                              "sizes: an item is %zu bytes long; allowed: up "
+                              "to %zu bytes each", strlen(item),
+                              sizeof c->texts[0] - 1);
     if (wm_size_parse(item, c->limits.max_size_bytes,
                       &c->sizes[c->size_count], err) != 0) {
         snprintf(err->parameter, sizeof err->parameter, "sizes");
@@ -101,6 +107,22 @@ static char *sweep_params_json(const sweep_ctx *c)
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     return text;
+}
+
+/* Every size within the budget, so that no run of the sweep is refused
+ * after others ran; the error names the size (as "sizes"). */
+static int check_budget(sweep_ctx *c, wm_error *err)
+{
+    for (size_t i = 0; i < c->size_count; i++) {
+        wm_run_request probe = c->base;
+        probe.config.transfer.size_bytes = c->sizes[i];
+        snprintf(probe.size_text, sizeof probe.size_text, "%s", c->texts[i]);
+        if (wm_params_check_budget(&probe, &c->limits.budget, err) != 0) {
+            snprintf(err->parameter, sizeof err->parameter, "sizes");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* Waits for every run of the sweep within wait_s in all. */
@@ -173,7 +195,7 @@ static int submit(wm_http_request *req, sweep_ctx *c)
     if (rc != 0) {
         bool closing = !wm_jobs_accepting(app->jobs);
         if (err.kind != WM_ERR_BUSY)
-            return wm_http_send_wm_error(req, &err);
+            return wm_api_send_error(req, &err);
         return wm_http_send_retry(req, closing, err.message);
     }
     return wait_then_send(req, id, c->wait_s);
@@ -191,8 +213,10 @@ int wm_handle_sweeps_create(wm_http_request *req)
     c->wait_s = DEFAULT_WAIT_S < app->config->max_wait_s
                     ? DEFAULT_WAIT_S : app->config->max_wait_s;
     c->limits.max_size_bytes = app->config->max_size_bytes;
+    wm_config_budget(app->config, &c->limits.budget);
     wm_params_init(&c->base);
     c->base.config.capture.interface = app->config->interface;
+    c->base.config.capture.budget = c->limits.budget;
     unsigned status = 400;
     wm_error err;
     wm_error_clear(&err);
@@ -207,8 +231,9 @@ int wm_handle_sweeps_create(wm_http_request *req)
                                 "sizes is required, e.g. 13B,2kB,439kB,1MB");
     else if (wm_params_set(&c->base, "size", c->texts[0], &c->limits,
                            &err) != 0 ||
-             wm_params_finish(&c->base, &err) != 0)
-        rc = wm_http_send_wm_error(req, &err);
+             wm_params_finish(&c->base, &err) != 0 ||
+             check_budget(c, &err) != 0)
+        rc = wm_api_send_error(req, &err);
     else if (atomic_load(&app->draining))
         rc = wm_http_send_retry(req, true, "the server is shutting down");
     else
@@ -307,11 +332,11 @@ static int send_sweep(wm_http_request *req, int64_t id, unsigned status)
     wm_error err;
     wm_error_clear(&err);
     if (wm_store_get_sweep(req->app->store, id, &sweep, &err) != 0)
-        return wm_http_send_wm_error(req, &err);
+        return wm_api_send_error(req, &err);
     json_t *doc = sweep_document(req->app, &sweep, &err);
     wm_store_sweep_free(&sweep);
     if (!doc)
-        return wm_http_send_wm_error(req, &err);
+        return wm_api_send_error(req, &err);
     struct MHD_Response *resp = wm_http_json_response(doc);
     if (!resp)
         return -1;
@@ -327,6 +352,6 @@ int wm_handle_sweep_get(wm_http_request *req)
     int64_t id = 0;
     wm_error err;
     if (wm_request_id(req, &id, &err) != 0)
-        return wm_http_send_wm_error(req, &err);
+        return wm_api_send_error(req, &err);
     return send_sweep(req, id, 200);
 }

@@ -13,9 +13,10 @@
 #include "wm_store.h"
 
 /* The codes this daemon answers with; anything else counts as "other". */
-static const unsigned codes[] = {0,   200, 201, 202, 204, 304, 400, 401,
-                                 403, 404, 405, 409, 413, 414, 415, 429,
-                                 500, 503};
+static const unsigned codes[] = {0,   200, 201, 202, 204, 206, 304, 400,
+                                 401, 403, 404, 405, 408, 409, 411, 413,
+                                 414, 415, 416, 421, 429, 431, 500, 501,
+                                 503, 505, 507};
 #define N_CODES (sizeof codes / sizeof codes[0])
 #define OTHER N_CODES
 

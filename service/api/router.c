@@ -3,8 +3,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "wm_guard.h"
 #include "wm_handlers.h"
 
 static const wm_route routes[] = {
@@ -68,7 +68,7 @@ static bool match(const char *pattern, const char *path, wm_http_request *req)
             break;
         }
         if (plen == 4 && !strncmp(p, "{id}", 4)) {
-            if (slen == 0)
+            if (slen == 0 || slen >= sizeof id) /* never cut an id */
                 return false;
             snprintf(id, sizeof id, "%.*s", (int)slen, s);
         } else if (plen != slen || strncmp(p, s, plen) != 0) {
@@ -125,41 +125,36 @@ static int method_not_allowed(wm_http_request *req, bool any_route)
     return wm_http_queue(req, 405, resp);
 }
 
-/* Returns 1 when the request may go on, else answers 401/403. */
-static int authorized(wm_http_request *req)
+/* Health and the page stay open with --protect-reads (wm_guard.h). */
+static wm_guard_class guard_class(const wm_route *route)
 {
-    const wm_app *app = req->app;
-    const char *token = app->config->token;
-    if (!token[0] || !strcmp(req->method, "GET") ||
-        !strcmp(req->method, "HEAD"))
-        return 1;
-    const char *auth = wm_http_header(req, "Authorization");
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
-        json_t *doc = json_pack(
-            "{s:{s:s, s:s, s:s}}", "error", "code", "unauthorized",
-            "message", "this server needs `Authorization: Bearer <token>` "
-            "for POST and DELETE", "parameter", "Authorization");
-        struct MHD_Response *resp = wm_http_json_response(doc);
-        if (!resp)
-            return -1;
-        MHD_add_response_header(resp, "WWW-Authenticate",
-                                "Bearer realm=\"wiremeter\"");
-        return wm_http_queue(req, 401, resp) == 0 ? 0 : -1;
-    }
-    if (!wm_http_secret_equal(auth + 7, token))
-        return wm_http_send_error(req, 403, "forbidden", "Authorization",
-                                  "the bearer token is not the one this "
-                                  "server was given") == 0 ? 0 : -1;
-    return 1;
+    if (route->handler == wm_handle_healthz)
+        return WM_GUARD_HEALTH;
+    return route->handler == wm_handle_static ||
+                   route->handler == wm_handle_chartjs
+               ? WM_GUARD_PAGE : WM_GUARD_API;
 }
 
 static int call(wm_http_request *req, size_t i)
 {
     req->route = (int)i;
-    int ok = authorized(req);
+    int ok = wm_guard_request(req, guard_class(&routes[i]));
     if (ok <= 0)
         return ok;
     return routes[i].handler(req);
+}
+
+/* An encoded NUL or slash in the raw target: libmicrohttpd's decoded
+ * path would end at the NUL (/runs/1%00 read as /runs/1) or gain a
+ * segment (/runs/1%2fpcap read as /runs/1/pcap). No route has either. */
+static bool raw_path_encodes_nul_or_slash(const char *raw)
+{
+    for (const char *p = raw; *p && *p != '?'; p++)
+        if (p[0] == '%' && p[1] && p[2] &&
+            ((p[1] == '0' && p[2] == '0') ||
+             (p[1] == '2' && (p[2] == 'f' || p[2] == 'F'))))
+            return true;
+    return false;
 }
 
 /* Specific routes first: when one matches the path but not the method,
@@ -168,6 +163,10 @@ static int call(wm_http_request *req, size_t i)
 int wm_router_dispatch(wm_http_request *req)
 {
     bool path_known = false;
+    if (raw_path_encodes_nul_or_slash(req->raw_uri))
+        return wm_http_send_error(req, 400, "invalid_path", "path",
+                                  "the path holds an encoded NUL (%%00) or "
+                                  "slash (%%2F), which no route has");
     for (size_t i = 0; i < N_ROUTES; i++) {
         if (is_catch_all(&routes[i]) ||
             !match(routes[i].pattern, req->path, req))

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "wm_jobs.h"
+#include "wm_public_text.h"
 
 static json_t *ns_or_null(int64_t ns)
 {
@@ -54,10 +55,15 @@ static json_t *wrapper_of(wm_app *app, const wm_store_run *run,
     snprintf(self, sizeof self, "/runs/%" PRId64, run->id);
     snprintf(packets, sizeof packets, "%s/packets", self);
     snprintf(pcap, sizeof pcap, "%s/pcap", self);
-    json_t *error = run->status == WM_STORE_FAILED
-                        ? json_pack("{s:s, s:s}", "code", run->error_code,
-                                    "message", run->error_message)
-                        : json_null();
+    /* The store keeps the engine's whole message, paths and all, for the
+     * operator; a client sees it with the paths replaced. */
+    char message[sizeof run->error_message];
+    json_t *error =
+        run->status == WM_STORE_FAILED
+            ? json_pack("{s:s, s:s}", "code", run->error_code, "message",
+                        wm_public_message(run->error_message, message,
+                                          sizeof message))
+            : json_null();
     json_t *doc = json_pack(
         "{s:I, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:s, s:s, "
         "s:s}}",

@@ -6,6 +6,10 @@
  * whatever the file system would have made of it. Then realpath() must
  * land inside the (resolved) root, so a symlink cannot lead out either.
  * Directories are never listed: a directory answers its index.html or 404.
+ * Only regular files are served: a FIFO, socket or device under the root
+ * is a 404, found without blocking (open would wait for a FIFO's writer
+ * and hold the connection's thread, and every connection polled by it).
+ * Server paths stay in the log: an answer names only the request's path.
  * Caching: a strong ETag from size and mtime, and Last-Modified, with
  * If-None-Match (preferred) and If-Modified-Since answered by 304. */
 #include <errno.h>
@@ -101,17 +105,34 @@ static bool not_modified(wm_http_request *req, const char *etag,
     return mtime <= timegm(&tm);
 }
 
-/* Sends a regular file that is known to exist and be allowed. */
+/* A regular file opened for reading, or -1. O_NONBLOCK: opening a FIFO
+ * returns at once (and is then refused), as nginx does; for a regular
+ * file the flag changes nothing. */
+static int open_regular(const char *path, struct stat *st)
+{
+    if (stat(path, st) != 0 || !S_ISREG(st->st_mode))
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    /* fstat again: the name may have been replaced in between. */
+    if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* Sends a regular file that is known to be allowed. */
 static int serve_file(wm_http_request *req, const char *path,
                       const char *type, const char *cache_control)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0)
-            close(fd);
+    int fd = open_regular(path, &st);
+    if (fd < 0) {
+        char shown[220];
         return wm_http_send_error(req, 404, "not_found", "path",
-                                  "no such file: %.200s", req->path);
+                                  "no such file: %s",
+                                  wm_error_quote(req->path, 200, shown,
+                                                 sizeof shown));
     }
     char etag[64], modified[64];
     snprintf(etag, sizeof etag, "\"%" PRIx64 "-%" PRIx64 "\"",
@@ -145,17 +166,23 @@ static int serve_file(wm_http_request *req, const char *path,
 static int resolve(wm_http_request *req, const char *rel, char *out)
 {
     const char *root = req->app->config->web_root;
-    char root_real[PATH_MAX], joined[PATH_MAX];
-    if (!realpath(root, root_real))
+    char root_real[PATH_MAX], joined[PATH_MAX], shown[220];
+    if (!realpath(root, root_real)) {
+        fprintf(stderr, "wiremeter: the web root %s is missing: %s\n", root,
+                strerror(errno));
         return wm_http_send_error(req, 404, "not_found", "path",
-                                  "the web root %.200s is missing: %s", root,
-                                  strerror(errno)) == 0 ? 1 : -1;
+                                  "the page is not installed on this server "
+                                  "(its log says where it was looked for)")
+                       == 0 ? 1 : -1;
+    }
     int n = snprintf(joined, sizeof joined, "%s/%s", root_real, rel);
     struct stat st;
     if (n < 0 || (size_t)n >= sizeof joined || !realpath(joined, out))
         return wm_http_send_error(req, 404, "not_found", "path",
-                                  "no such file: %.200s", req->path) == 0 ? 1
-                                                                          : -1;
+                                  "no such file: %s",
+                                  wm_error_quote(req->path, 200, shown,
+                                                 sizeof shown)) == 0 ? 1
+                                                                     : -1;
     size_t root_len = strlen(root_real);
     if (strncmp(out, root_real, root_len) != 0 ||
         (out[root_len] != '/' && out[root_len] != '\0'))
@@ -187,11 +214,15 @@ int wm_handle_static(wm_http_request *req)
 int wm_handle_chartjs(wm_http_request *req)
 {
     const char *path = req->app->config->chartjs_path;
-    if (access(path, R_OK) != 0)
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "wiremeter: Chart.js is not at %s: %s\n", path,
+                strerror(errno));
         return wm_http_send_error(req, 404, "not_found", "chartjs",
-                                  "Chart.js is not at %.200s: install "
+                                  "Chart.js is not installed where this "
+                                  "server looks for it: install "
                                   "libjs-chart.js or set --chartjs "
-                                  "(WIREMETER_CHARTJS)", path);
+                                  "(WIREMETER_CHARTJS)");
+    }
     return serve_file(req, path, "text/javascript; charset=utf-8",
                       "public, max-age=86400");
 }

@@ -31,6 +31,7 @@ typedef struct wm_app {
     bool capture_permitted;
     char capture_reason[480];    /* why not, and how to grant it */
     atomic_bool draining;        /* shutting down: new work gets 503 */
+    atomic_uint port;            /* the port bound, for the Host check */
 } wm_app;
 
 /* handlers_runs.c */

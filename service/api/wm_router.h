@@ -9,9 +9,10 @@
  * other route: a path that an API route matches with another method is a
  * 405, never a file of the page. When a path matches but the method does
  * not, the answer is 405 with Allow; when nothing matches, 404.
- * HEAD is accepted wherever GET is. Token checks happen here, before any
- * handler: POST and DELETE need `Authorization: Bearer` when a token is
- * set (401 without one, 403 with a wrong one). */
+ * HEAD is accepted wherever GET is. Host, Origin and token checks
+ * (wm_guard.h) happen here, before any handler: POST and DELETE need
+ * `Authorization: Bearer` when a token is set (401 without one, 403 with
+ * a wrong one). A target with an encoded NUL or slash matches no route. */
 #ifndef WM_ROUTER_H
 #define WM_ROUTER_H
 

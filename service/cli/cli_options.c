@@ -2,6 +2,8 @@
  * made from the run parameter table when a command starts. */
 #include "wm_cli_run.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,9 @@ static const struct option shared_options[] = {
     {"interface", required_argument, NULL, WM_OPT_INTERFACE},
     {"pcap", required_argument, NULL, WM_OPT_PCAP},
     {"max-size", required_argument, NULL, WM_OPT_MAX_SIZE},
+    {"max-packets", required_argument, NULL, WM_OPT_MAX_PACKETS},
+    {"max-pcap", required_argument, NULL, WM_OPT_MAX_PCAP},
+    {"max-duration", required_argument, NULL, WM_OPT_MAX_DURATION},
     {"json", no_argument, NULL, WM_OPT_JSON},
     {"packets", no_argument, NULL, WM_OPT_PACKETS},
     {"help", no_argument, NULL, WM_OPT_HELP},
@@ -75,6 +80,25 @@ void wm_cli_usage_line(FILE *out, const char *flag, const char *metavar,
     fputc('\n', out);
 }
 
+/* The budget's options, their defaults the engine's (wm_budget.h). */
+static void budget_usage(FILE *out)
+{
+    wm_budget b;
+    wm_budget_default(&b);
+    char pcap[32], text[160];
+    wm_size_format(b.max_pcap_bytes, pcap, sizeof pcap);
+    snprintf(text, sizeof text, "Packets the run may capture (default %"
+             PRIu64 "); more fail it, and a size that must make more is "
+             "refused.", b.max_packets);
+    wm_cli_usage_line(out, "max-packets", "N", text);
+    snprintf(text, sizeof text, "Largest pcap the run may write (default "
+             "%s).", pcap);
+    wm_cli_usage_line(out, "max-pcap", "SIZE", text);
+    snprintf(text, sizeof text, "Seconds the run may take (default %u).",
+             b.max_duration_ms / 1000);
+    wm_cli_usage_line(out, "max-duration", "SECONDS", text);
+}
+
 void wm_cli_run_usage(FILE *out, const char *without)
 {
     for (const wm_param_spec *s = wm_params_specs(); s->name; s++) {
@@ -95,6 +119,7 @@ void wm_cli_run_usage(FILE *out, const char *without)
     wm_cli_usage_line(out, "interface", "NAME", text);
     snprintf(text, sizeof text, "Largest size accepted (default %s).", max);
     wm_cli_usage_line(out, "max-size", "SIZE", text);
+    budget_usage(out);
     wm_cli_usage_line(out, "json", NULL, "Print the result as JSON (docs/result.md).");
     wm_cli_usage_line(out, "packets", NULL, "Include the whole packet list.");
     wm_cli_usage_line(out, "-h, --help", NULL, "This help.");
@@ -105,6 +130,7 @@ void wm_cli_run_args_init(wm_cli_run_args *args)
     memset(args, 0, sizeof *args);
     wm_params_init(&args->request);
     args->limits.max_size_bytes = WM_SIZE_DEFAULT_MAX;
+    wm_budget_default(&args->limits.budget);
 }
 
 static int pend(wm_cli_run_args *args, const char *name, const char *value,
@@ -133,6 +159,39 @@ static int set_max_size(wm_cli_run_args *args, const char *value,
     return 0;
 }
 
+/* --max-packets N, --max-pcap SIZE, --max-duration SECONDS: the same
+ * bounds as the daemon's flags. */
+static int set_budget(wm_budget *b, int code, const char *value,
+                      wm_error *err)
+{
+    uint64_t n = 0;
+    char *end = NULL;
+    bool number = value[0] >= '0' && value[0] <= '9';
+    if (code == WM_OPT_MAX_PCAP) {
+        if (wm_size_parse(value, UINT64_MAX, &n, NULL) != 0 || n < WM_BUDGET_PCAP_MIN)
+            return wm_error_param(err, WM_ERR_INVALID, "max-pcap",
+                                  "max-pcap: '%.64s' is not valid; expected "
+                                  "1KiB or more, %s", value, WM_SIZE_FORMS);
+        b->max_pcap_bytes = n;
+        return 0;
+    }
+    uint64_t max = code == WM_OPT_MAX_PACKETS ? WM_BUDGET_PACKETS_MAX
+                                              : WM_BUDGET_DURATION_MAX_S;
+    const char *name = code == WM_OPT_MAX_PACKETS ? "max-packets"
+                                                  : "max-duration";
+    errno = 0;
+    n = number ? strtoull(value, &end, 10) : 0;
+    if (!number || errno || *end || n < 1 || n > max)
+        return wm_error_param(err, WM_ERR_INVALID, name,
+                              "%s: '%.64s' is not valid; allowed: 1 to %"
+                              PRIu64, name, value, max);
+    if (code == WM_OPT_MAX_PACKETS)
+        b->max_packets = n;
+    else
+        b->max_duration_ms = (uint32_t)n * 1000u;
+    return 0;
+}
+
 int wm_cli_run_option(wm_cli_run_args *args, int code, const char *value,
                       wm_error *err)
 {
@@ -157,6 +216,10 @@ int wm_cli_run_option(wm_cli_run_args *args, int code, const char *value,
         return 0;
     case WM_OPT_MAX_SIZE:
         return set_max_size(args, value, err);
+    case WM_OPT_MAX_PACKETS:
+    case WM_OPT_MAX_PCAP:
+    case WM_OPT_MAX_DURATION:
+        return set_budget(&args->limits.budget, code, value, err);
     default:
         return 1;
     }
@@ -177,6 +240,7 @@ int wm_cli_run_apply(wm_cli_run_args *args, wm_error *err)
         args->request.config.capture.interface = args->interface;
     }
     args->request.config.capture.pcap_path = args->pcap_path;
+    args->request.config.capture.budget = args->limits.budget;
     return 0;
 }
 

@@ -51,7 +51,9 @@ static int parse(int argc, char **argv, wm_cli_run_args *args)
         return wm_cli_run_usage_error("run", &err);
     }
     if (wm_cli_run_apply(args, &err) != 0 ||
-        wm_params_finish(&args->request, &err) != 0)
+        wm_params_finish(&args->request, &err) != 0 ||
+        wm_params_check_budget(&args->request, &args->limits.budget,
+                               &err) != 0)
         return wm_cli_run_usage_error("run", &err);
     return 0;
 }

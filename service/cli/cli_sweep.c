@@ -79,7 +79,9 @@ static int parse_sizes(sweep_args *args, wm_error *err)
     for (int i = 0; i < args->size_count; i++) {
         wm_run_request probe = args->run.request;
         if (wm_params_set(&probe, "size", args->sizes[i], &args->run.limits,
-                          err) != 0)
+                          err) != 0 ||
+            wm_params_check_budget(&probe, &args->run.limits.budget,
+                                   err) != 0)
             return -1;
         args->size_bytes[i] = probe.config.transfer.size_bytes;
     }

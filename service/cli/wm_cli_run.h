@@ -29,6 +29,9 @@ enum wm_cli_run_option {
     WM_OPT_PACKETS,
     WM_OPT_PCAP,
     WM_OPT_MAX_SIZE,
+    WM_OPT_MAX_PACKETS,
+    WM_OPT_MAX_PCAP,
+    WM_OPT_MAX_DURATION,
     WM_OPT_REPEAT, /* sweep only */
     WM_OPT_PARAM_FIRST = 512,
 };
@@ -42,8 +45,9 @@ enum wm_cli_run_option {
  * "wiremeter COMMAND") and fills out (cap entries) with the command's own
  * entries (own, ended by a zero entry; may be NULL), one per run
  * parameter except the one named without (may be NULL), then the options
- * both commands share (--interface, --pcap, --max-size, --json,
- * --packets, --help), and a zero entry. */
+ * both commands share (--interface, --pcap, --max-size, --max-packets,
+ * --max-pcap, --max-duration, --json, --packets, --help), and a zero
+ * entry. */
 void wm_cli_run_options(char **argv, const char *command, struct option *out,
                         size_t cap, const struct option *own,
                         const char *without);
@@ -76,7 +80,8 @@ void wm_cli_run_args_init(wm_cli_run_args *args);
 int wm_cli_run_option(wm_cli_run_args *args, int code, const char *value,
                       wm_error *err);
 
-/* Applies the pending parameters to args->request under args->limits. */
+/* Applies the pending parameters to args->request under args->limits,
+ * and the budget of args->limits to its capture. */
 int wm_cli_run_apply(wm_cli_run_args *args, wm_error *err);
 
 /* The "wiremeter CMD: message" line and a hint, on stderr; returns 2. */

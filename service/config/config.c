@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wm_budget.h"
 #include "wm_size.h"
 
 #define FALLBACK_WEB_ROOT "/usr/share/wiremeter/web"
@@ -43,6 +44,13 @@ static const opt_spec opts[] = {
      NULL, "run store and pcaps ($XDG_DATA_HOME/wiremeter)"},
     {"--max-size", "WIREMETER_MAX_SIZE", OPT_SIZE, FIELD(max_size_bytes), 0,
      UINT64_MAX, NULL, "largest transfer a run may ask for"},
+    {"--max-packets", "WIREMETER_MAX_PACKETS", OPT_UINT, FIELD(max_packets),
+     1, WM_BUDGET_PACKETS_MAX, NULL, "packets a run may capture (its memory grows with "
+     "them)"},
+    {"--max-pcap", "WIREMETER_MAX_PCAP", OPT_SIZE, FIELD(max_pcap_bytes),
+     WM_BUDGET_PCAP_MIN, UINT64_MAX, NULL, "largest pcap a run may write"},
+    {"--max-duration", "WIREMETER_MAX_DURATION", OPT_UINT,
+     FIELD(max_duration_s), 1, WM_BUDGET_DURATION_MAX_S, NULL, "seconds a run may take"},
     {"--workers", "WIREMETER_WORKERS", OPT_UINT, FIELD(workers), 1, 256,
      NULL, "concurrent runs (the number of cores)"},
     {"--queue", "WIREMETER_QUEUE", OPT_UINT, FIELD(queue_length), 1, 100000,
@@ -51,10 +59,23 @@ static const opt_spec opts[] = {
      86400, "300", "longest wait= in seconds"},
     {"--history", "WIREMETER_HISTORY", OPT_UINT, FIELD(history_runs), 1,
      100000000, "1000", "runs kept before the oldest are removed"},
+    {"--min-free", "WIREMETER_MIN_FREE", OPT_SIZE, FIELD(min_free_bytes), 0,
+     UINT64_MAX, "64MiB",
+     "free space the data directory keeps: new runs get 507 below it"},
     {"--token", "WIREMETER_TOKEN", OPT_STRING, FIELD(token), 1, 0, NULL,
-     "bearer token that POST and DELETE require"},
+     "bearer token that POST and DELETE require (16+ characters)"},
+    {"--token-file", "WIREMETER_TOKEN_FILE", OPT_STRING, FIELD(token_file),
+     1, 0, NULL, "file holding the token (safer than --token: ps shows "
+     "arguments)"},
+    {"--protect-reads", "WIREMETER_PROTECT_READS", OPT_BOOL,
+     FIELD(protect_reads), 0, 1, "false",
+     "the token guards reads too (all but /healthz and the page)"},
     {"--open", "WIREMETER_OPEN", OPT_BOOL, FIELD(open), 0, 1, "false",
      "accept running without a token on a non-loopback address"},
+    {"--allowed-hosts", "WIREMETER_ALLOWED_HOSTS", OPT_STRING,
+     FIELD(allowed_hosts), 0, 0, NULL,
+     "Host names served besides localhost, 127.0.0.1, [::1] and the "
+     "--listen host on its port: HOST[:PORT],... or * for any (421 else)"},
     {"--web-root", "WIREMETER_WEB_ROOT", OPT_STRING, FIELD(web_root), 1, 0,
      NULL, "directory of the chart page"},
     {"--chartjs", "WIREMETER_CHARTJS", OPT_STRING, FIELD(chartjs_path), 1, 0,
@@ -70,6 +91,12 @@ static const opt_spec opts[] = {
      16384, "4KiB", "longest request target"},
     {"--max-connections", "WIREMETER_MAX_CONNECTIONS", OPT_UINT,
      FIELD(max_connections), 1, 10000, "256", "concurrent HTTP connections"},
+    {"--max-connections-per-ip", "WIREMETER_MAX_CONNECTIONS_PER_IP",
+     OPT_UINT, FIELD(max_connections_per_ip), 1, 10000, "64",
+     "concurrent HTTP connections from one client address (429 beyond)"},
+    {"--header-timeout", "WIREMETER_HEADER_TIMEOUT", OPT_UINT,
+     FIELD(header_timeout_s), 1, 3600, "10",
+     "seconds a request head may take to arrive whole (408 after)"},
 };
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
@@ -240,6 +267,11 @@ static int set_defaults(wm_config *cfg, wm_error *err)
                                  err) != 0)
             return -1;
     cfg->max_size_bytes = WM_SIZE_DEFAULT_MAX; /* the engine's own */
+    wm_budget budget; /* the engine's too, the command line's as well */
+    wm_budget_default(&budget);
+    cfg->max_packets = budget.max_packets;
+    cfg->max_pcap_bytes = budget.max_pcap_bytes;
+    cfg->max_duration_s = budget.max_duration_ms / 1000;
     default_data_dir(cfg->data_dir, sizeof cfg->data_dir);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->workers = cores > 0 && cores <= 256 ? (unsigned)cores : 1;
@@ -295,6 +327,8 @@ static int load_args(wm_config *cfg, int argc, char **argv, wm_error *err)
                                   "%s needs a value: %s", o->flag, o->help);
         if (apply(cfg, o, o->flag, value, err) != 0)
             return -1;
+        if (o->offset == offsetof(wm_config, token))
+            wm_config_hide_argument((char *)value);
     }
     return 0;
 }
@@ -379,6 +413,13 @@ static void value_text(const wm_config *cfg, const opt_spec *o, char *buf,
     }
 }
 
+void wm_config_budget(const wm_config *cfg, wm_budget *out)
+{
+    out->max_packets = cfg->max_packets;
+    out->max_pcap_bytes = cfg->max_pcap_bytes;
+    out->max_duration_ms = cfg->max_duration_s * 1000u;
+}
+
 void wm_config_usage(FILE *out)
 {
     wm_config defaults;
@@ -411,7 +452,8 @@ int wm_config_load(wm_config *cfg, int argc, char **argv, wm_error *err)
             wm_config_usage(stdout);
             return WM_CONFIG_EXIT;
         }
-    if (load_env(cfg, err) != 0 || load_args(cfg, argc, argv, err) != 0)
+    if (load_env(cfg, err) != 0 || load_args(cfg, argc, argv, err) != 0 ||
+        wm_config_access_load(cfg, err) != 0)
         return -1;
     return resolve_listen(cfg, err) != 0 ? -1 : WM_CONFIG_RUN;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "wm_budget.h"
 #include "wm_error.h"
 
 #define WM_CONFIG_TOKEN_MAX 256
@@ -27,12 +28,20 @@ typedef struct wm_config {
     bool loopback;                /* addr is 127.0.0.0/8 or ::1 */
     char data_dir[PATH_MAX];
     uint64_t max_size_bytes;      /* largest transfer a run may ask for */
+    uint64_t max_packets;         /* a run's budget (wm_budget.h): frames, */
+    uint64_t max_pcap_bytes;      /* pcap bytes */
+    unsigned max_duration_s;      /* and seconds */
     unsigned workers;             /* concurrent runs */
     unsigned queue_length;        /* runs waiting for a worker */
     unsigned max_wait_s;          /* longest `wait` a request may ask for */
     unsigned history_runs;        /* runs kept before the oldest go */
+    uint64_t min_free_bytes;      /* free-space reserve of the data dir */
     char token[WM_CONFIG_TOKEN_MAX]; /* "" when none */
+    char token_file[PATH_MAX];    /* the token read from a file instead */
+    bool protect_reads;           /* every GET but /healthz and the page
+                                     needs the token too */
     bool open;                    /* operator accepts an open service */
+    char allowed_hosts[512];      /* Host names served; "" the defaults */
     char web_root[PATH_MAX];
     char chartjs_path[PATH_MAX];
     char interface[32];           /* capture interface */
@@ -40,6 +49,8 @@ typedef struct wm_config {
     size_t max_body_bytes;        /* request bodies above: 413 */
     size_t max_url_bytes;         /* request targets above: 414 */
     unsigned max_connections;     /* concurrent HTTP connections */
+    unsigned max_connections_per_ip; /* of those, from one address */
+    unsigned header_timeout_s;    /* for a whole request head */
     bool print_routes;            /* --print-routes: list and exit */
     bool print_openapi;           /* --print-openapi: print and exit */
 } wm_config;
@@ -54,6 +65,31 @@ int wm_config_load(wm_config *cfg, int argc, char **argv, wm_error *err);
 
 /* Refuses a non-loopback listen address without a token or --open. */
 int wm_config_check_exposure(const wm_config *cfg, wm_error *err);
+
+/* config_access.c: who may use the daemon. */
+
+/* After flags and variables: reads --token-file, refuses a weak token
+ * (under WM_CONFIG_TOKEN_MIN characters, or with spaces or controls), a
+ * token given twice, --protect-reads without a token and a malformed
+ * --allowed-hosts. */
+#define WM_CONFIG_TOKEN_MIN 16
+int wm_config_access_load(wm_config *cfg, wm_error *err);
+
+/* Overwrites a secret given on the command line in place, so that ps and
+ * /proc/PID/cmdline stop showing it, and warns on stderr. */
+void wm_config_hide_argument(char *arg);
+
+/* Whether authority ("host", "host:port", "[v6]:port", as in a Host
+ * header or an Origin) names this daemon: localhost, 127.0.0.1, [::1] or
+ * the --listen host, on port (the one bound), or an entry of
+ * --allowed-hosts (one without a port matches any port). default_port is
+ * the port an authority without one means (80 for Host and http, 443 for
+ * https). */
+bool wm_config_host_allowed(const wm_config *cfg, unsigned port,
+                            const char *authority, unsigned default_port);
+
+/* The run budget of --max-packets, --max-pcap and --max-duration. */
+void wm_config_budget(const wm_config *cfg, wm_budget *out);
 
 void wm_config_usage(FILE *out);
 

@@ -33,8 +33,11 @@
 /* Documents of ended runs kept for GET /runs/{id}: a few MiB at most. */
 #define RUN_CACHE_SLOTS 256u
 
-/* How long answers in flight at shutdown may take to be sent. */
-#define RESPONSE_GRACE_MS 10000u
+/* How long answers in flight at shutdown may take to be sent: what is
+ * left of --drain, but at least RESPONSE_GRACE_MIN_MS, so that the POSTs
+ * whose runs were just interrupted still get their answer. A slow reader
+ * (a pcap download) is cut then: the drain bounds the exit. */
+#define RESPONSE_GRACE_MIN_MS 1000u
 
 typedef struct serve_state {
     wm_config config;
@@ -73,6 +76,10 @@ static void announce(const serve_state *s)
     printf("wiremeter %s listening on %s%s\n", WM_VERSION, url,
            cfg->token[0] ? " (POST and DELETE need the bearer token)"
            : cfg->loopback ? "" : " (OPEN: no token, non-loopback address)");
+    if (!cfg->loopback && !cfg->allowed_hosts[0])
+        printf("  hosts:     only localhost, 127.0.0.1, [::1] and the --listen "
+               "host are served (421 else): set --allowed-hosts to the names "
+               "clients use\n");
     printf("  data:      %s\n", cfg->data_dir);
     printf("  web root:  %s%s\n", cfg->web_root,
            stat(cfg->web_root, &st) == 0 ? "" : " (MISSING: the page will 404)");
@@ -82,6 +89,9 @@ static void announce(const serve_state *s)
     printf("  runs:      %u workers, queue %u, up to %" PRIu64 " bytes, "
            "history %u\n", cfg->workers, cfg->queue_length,
            cfg->max_size_bytes, cfg->history_runs);
+    printf("  budget:    %" PRIu64 " packets, %" PRIu64 " pcap bytes, %u s "
+           "per run\n", cfg->max_packets, cfg->max_pcap_bytes,
+           cfg->max_duration_s);
     if (s->app.capture_permitted)
         printf("  capture:   permitted on %s\n", cfg->interface);
     else
@@ -95,6 +105,7 @@ static int open_backends(serve_state *s, wm_error *err)
     wm_store_options so;
     wm_store_options_default(&so);
     so.data_dir = s->config.data_dir;
+    so.min_free_bytes = s->config.min_free_bytes;
     uint64_t recovered = 0;
     if (wm_store_open(&so, &s->app.store, err) != 0)
         return wm_error_prefix(err, "store: ");
@@ -104,6 +115,11 @@ static int open_backends(serve_state *s, wm_error *err)
         printf("wiremeter: %" PRIu64 " run(s) left unfinished by the last "
                "process marked failed (\"%s\")\n", recovered,
                WM_STORE_MSG_RESTART);
+    wm_store_health health;
+    wm_store_health_get(s->app.store, &health);
+    if (health.read_only)
+        printf("wiremeter: the store is READ-ONLY (%s): runs are served, "
+               "none started or deleted (503)\n", health.reason);
     wm_jobs_options jo;
     wm_jobs_options_default(&jo);
     jo.workers = s->config.workers;
@@ -128,21 +144,32 @@ static int start_http(serve_state *s, wm_error *err)
         .max_body_bytes = s->config.max_body_bytes,
         .max_url_bytes = s->config.max_url_bytes,
         .max_connections = s->config.max_connections,
+        .max_connections_per_ip = s->config.max_connections_per_ip,
+        .header_timeout_s = s->config.header_timeout_s,
         .app = &s->app,
         .dispatch = wm_router_dispatch,
         .count = wm_metrics_count_http,
         .count_ctx = s->app.metrics,
     };
+    /* The Host check needs the port from the first request on; with
+     * port 0 it is known only once bound, and then stored again. */
+    const struct sockaddr_in *in = (const void *)&s->config.addr;
+    const struct sockaddr_in6 *in6 = (const void *)&s->config.addr;
+    atomic_store(&s->app.port, ntohs(s->config.addr.ss_family == AF_INET6
+                                         ? in6->sin6_port : in->sin_port));
     if (wm_http_start(&ho, &s->http, &s->port, err) != 0) {
         char prefix[200];
         snprintf(prefix, sizeof prefix, "listening on %s: ", s->config.listen);
         return wm_error_prefix(err, prefix);
     }
+    atomic_store(&s->app.port, s->port);
     return 0;
 }
 
 static void shut_down(serve_state *s, int sig)
 {
+    int64_t drain_end = wm_clock_monotonic_ns() +
+                        (int64_t)s->config.drain_s * 1000000000;
     printf("wiremeter: %s: no new runs; letting running runs finish "
            "(up to %u s)\n", strsignal(sig), s->config.drain_s);
     fflush(stdout);
@@ -160,9 +187,12 @@ static void shut_down(serve_state *s, int sig)
                WM_STORE_MSG_SHUTDOWN);
     /* Every run has ended now, so the POSTs that waited for one are
      * answering; they get a moment to finish before connections close. */
-    if (s->http && !wm_http_drain(s->http, RESPONSE_GRACE_MS))
+    int64_t left_ms = (drain_end - wm_clock_monotonic_ns()) / 1000000;
+    unsigned grace_ms = left_ms > RESPONSE_GRACE_MIN_MS ? (unsigned)left_ms
+                                                        : RESPONSE_GRACE_MIN_MS;
+    if (s->http && !wm_http_drain(s->http, grace_ms))
         printf("wiremeter: requests still unanswered after %u ms are cut\n",
-               RESPONSE_GRACE_MS);
+               grace_ms);
 }
 
 static void release(serve_state *s)
@@ -174,12 +204,26 @@ static void release(serve_state *s)
     wm_run_cache_free(s->app.run_cache);
 }
 
-static int wait_for_signal(const sigset_t *set)
+/* How often the main thread tries to write what a full or read-only
+ * store could not (wm_store_retry) while it waits for a signal. */
+#define STORE_RETRY_S 2
+
+/* Waits for a signal; meanwhile, every STORE_RETRY_S, retries the
+ * store's unwritten states, so a disk that has room again is used again
+ * without a restart. */
+static int wait_for_signal(const sigset_t *set, wm_store *store)
 {
-    int sig = 0;
-    while (sigwait(set, &sig) != 0)
-        ;
-    return sig;
+    const struct timespec tick = {.tv_sec = STORE_RETRY_S};
+    bool writable = true;
+    for (;;) {
+        int sig = sigtimedwait(set, NULL, &tick);
+        if (sig > 0)
+            return sig;
+        wm_error err;
+        bool was = writable;
+        if (wm_store_retry(store, &writable, &err) != 0 && was)
+            fprintf(stderr, "wiremeter: store: %s\n", err.message);
+    }
 }
 
 int wm_serve_main(int argc, char **argv)
@@ -225,7 +269,7 @@ int wm_serve_main(int argc, char **argv)
         rc = fail("", &err);
     } else {
         announce(s);
-        shut_down(s, wait_for_signal(&set));
+        shut_down(s, wait_for_signal(&set, s->app.store));
         printf("wiremeter: stopped\n");
     }
     release(s);

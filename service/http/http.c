@@ -1,4 +1,4 @@
-/* wm_http: see wm_http.h.
+/* wm_http: see wm_http.h; the gate and why it exists: http_internal.h.
  *
  * Per request, a context is made in the URI log callback (the only place
  * libmicrohttpd shows the raw target, before it decodes %XX in the path),
@@ -11,6 +11,7 @@
  * once it is resumed; the context then says which function answers. */
 #include "wm_http.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -21,21 +22,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http_internal.h"
 #include "wm_clock.h"
 
 #define IDLE_TIMEOUT_S 60u
 #define MIN_CONNECTION_MEMORY (16u * 1024u)
 #define HEADER_ROOM_BYTES (8u * 1024u)
 #define MIN_POLL_THREADS 4u
-
-struct wm_http_daemon {
-    struct MHD_Daemon *mhd;
-    wm_http_options opts;
-    pthread_mutex_t lock;   /* guards in_flight and waiters */
-    pthread_cond_t idle;    /* in_flight or waiters fell to 0 */
-    unsigned in_flight;     /* requests begun and not yet completed */
-    unsigned waiters;       /* wait threads not yet done with a request */
-};
 
 typedef struct http_ctx {
     wm_http_request req;    /* first: wm_http_wait_then finds the context */
@@ -45,6 +38,7 @@ typedef struct http_ctx {
     size_t body_len, body_cap;
     bool too_large;     /* body went over the limit: discarded, 413 */
     bool seen;          /* the first call (headers only) has happened */
+    bool dispatched;    /* counted in in_flight until completed */
     wm_http_answer_fn answer; /* set while suspended: answers on resume */
     void *answer_arg;   /* freed once answered, or with the context */
 } http_ctx;
@@ -63,33 +57,49 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         return NULL;
     ctx->daemon = d;
     ctx->raw_uri = strdup(uri ? uri : "");
+    if (!ctx->raw_uri) {
+        free(ctx);
+        return NULL; /* on_request then drops the connection */
+    }
     ctx->req.route = -1;
-    pthread_mutex_lock(&d->lock);
-    d->in_flight++;
-    pthread_mutex_unlock(&d->lock);
     return ctx;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,
                          void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     (void)toe;
     wm_http_daemon *d = cls;
     http_ctx *ctx = *con_cls;
+    /* The next request's head has --header-timeout from now. */
+    http_conns_head_waiting(d->conns, conn, true);
     if (!ctx)
         return;
     if (d->opts.count)
         d->opts.count(d->opts.count_ctx, ctx->req.route, ctx->req.status);
+    bool dispatched = ctx->dispatched;
     free(ctx->answer_arg); /* the client left before it was answered */
     free(ctx->raw_uri);
     free(ctx->body);
     free(ctx);
     *con_cls = NULL;
+    if (!dispatched)
+        return;
     pthread_mutex_lock(&d->lock);
     if (--d->in_flight == 0)
         pthread_cond_broadcast(&d->idle);
     pthread_mutex_unlock(&d->lock);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    wm_http_daemon *d = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        http_conns_started(d->conns, conn, socket_context);
+    else
+        http_conns_closed(d->conns, socket_context);
 }
 
 static void waiters_done(wm_http_daemon *d)
@@ -185,28 +195,67 @@ static int append_body(http_ctx *ctx, const char *data, size_t len,
     return 0;
 }
 
-/* Checks that can be answered before any of the body is read. Returns 1
- * when a response was queued. */
-static int early_checks(wm_http_daemon *d, http_ctx *ctx)
+static enum MHD_Result note_header(void *cls, enum MHD_ValueKind kind,
+                                   const char *key, const char *value)
+{
+    (void)kind;
+    wm_http_head_note(cls, key, strlen(key), value ? value : "",
+                      value ? strlen(value) : 0);
+    return MHD_YES;
+}
+
+/* A path that decodes to a NUL byte (libmicrohttpd's decoded path would
+ * silently end there) or to bytes that are not UTF-8 names nothing here,
+ * and could not be quoted back in a JSON message as it is. */
+static int path_checks(wm_http_request *req)
+{
+    size_t raw_len = strcspn(req->raw_uri, "?");
+    char quoted[160];
+    wm_http_quote(quoted, sizeof quoted, req->raw_uri, raw_len);
+    for (size_t i = 0; i + 2 < raw_len; i++)
+        if (req->raw_uri[i] == '%' && req->raw_uri[i + 1] == '0' &&
+            req->raw_uri[i + 2] == '0')
+            return wm_http_send_error(req, 400, "invalid_path", "path",
+                                      "the path %s has a NUL byte (%%00)",
+                                      quoted) == 0 ? 1 : -1;
+    if (!wm_http_utf8_valid(req->path, strlen(req->path)))
+        return wm_http_send_error(req, 400, "invalid_path", "path",
+                                  "the path %s is not UTF-8 once its "
+                                  "%%-escapes are decoded", quoted) == 0
+                   ? 1 : -1;
+    return 0;
+}
+
+/* Checks that can be answered before any of the body is read: the gate's
+ * rules again for a later request on a kept-alive connection (the gate
+ * saw only the first), then the target. Returns 1 when a response was
+ * queued, -1 to drop the connection. */
+static int early_checks(wm_http_daemon *d, http_ctx *ctx, const char *version)
 {
     wm_http_request *req = &ctx->req;
+    wm_head_facts facts = {.http11 = !strcmp(version, "HTTP/1.1")};
+    wm_head_verdict v = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, note_header,
+                              &facts);
+    if (wm_http_head_rules(&facts, d->opts.max_body_bytes, &v) != 0)
+        return wm_http_send_error(req, v.status, v.code, v.parameter, "%s",
+                                  v.message) == 0 ? 1 : -1;
     if (strlen(ctx->raw_uri) > d->opts.max_url_bytes)
         return wm_http_send_error(req, 414, "uri_too_long", NULL,
                                   "the request target is %zu bytes; allowed: "
                                   "up to %zu (--max-url)",
                                   strlen(ctx->raw_uri),
                                   d->opts.max_url_bytes) == 0 ? 1 : -1;
-    const char *length = wm_http_header(req, "Content-Length");
-    if (length) {
-        char *end = NULL;
-        unsigned long long n = strtoull(length, &end, 10);
-        if (*end == '\0' && n > d->opts.max_body_bytes)
-            return wm_http_send_error(req, 413, "body_too_large", NULL,
-                                      "the request body is %llu bytes; "
-                                      "allowed: up to %zu (--max-body)", n,
-                                      d->opts.max_body_bytes) == 0 ? 1 : -1;
-    }
-    return 0;
+    return path_checks(req);
+}
+
+static int dispatch(wm_http_daemon *d, http_ctx *ctx)
+{
+    pthread_mutex_lock(&d->lock);
+    d->in_flight++;
+    pthread_mutex_unlock(&d->lock);
+    ctx->dispatched = true;
+    return d->opts.dispatch(&ctx->req);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -214,7 +263,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
-    (void)version;
     wm_http_daemon *d = cls;
     http_ctx *ctx = *con_cls;
     if (!ctx)
@@ -227,7 +275,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         req->method = method;
         req->path = url;
         req->raw_uri = ctx->raw_uri;
-        return early_checks(d, ctx) < 0 ? MHD_NO : MHD_YES;
+        http_conns_head_waiting(d->conns, conn, false);
+        return early_checks(d, ctx, version) < 0 ? MHD_NO : MHD_YES;
     }
     if (ctx->answer)
         return answer_resumed(ctx);
@@ -246,7 +295,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                    ? MHD_NO : MHD_YES;
     req->body = ctx->body ? ctx->body : "";
     req->body_len = ctx->body_len;
-    return d->opts.dispatch(req) == 0 ? MHD_YES : MHD_NO;
+    return dispatch(d, ctx) == 0 ? MHD_YES : MHD_NO;
 }
 
 /* MHD's messages, whose format strings are MHD's own. */
@@ -259,13 +308,14 @@ static void on_log(void *cls, const char *fmt, va_list args)
 }
 
 /* Each connection's memory holds the request's head (target and
- * headers) and the response's headers, and libmicrohttpd zeroes all of it
- * for every request: room for twice the longest target this daemon
- * accepts (so that a longer one still reaches early_checks and gets the
- * JSON 414, not libmicrohttpd's own) and the headers, and no more. */
-static size_t connection_memory(const wm_http_options *opts)
+ * headers, at most max_head: the gate refuses more) and the response's
+ * headers, and libmicrohttpd zeroes all of it for every request: twice the
+ * longest head, so that a later request on a kept-alive connection that is
+ * a little over still reaches early_checks and gets the JSON 414, not
+ * libmicrohttpd's own; and no more. */
+static size_t connection_memory(const wm_http_daemon *d)
 {
-    size_t bytes = 2 * opts->max_url_bytes + HEADER_ROOM_BYTES;
+    size_t bytes = 2 * d->max_head;
     return bytes < MIN_CONNECTION_MEMORY ? MIN_CONNECTION_MEMORY : bytes;
 }
 
@@ -300,9 +350,48 @@ static void free_sync(wm_http_daemon *d)
     pthread_mutex_destroy(&d->lock);
 }
 
+/* MHD_USE_POLL, not MHD_USE_EPOLL: with epoll, libmicrohttpd 0.9.75
+ * misses a FIN that arrives with data (half a head, or half a body, then
+ * close), and such connections sat in CLOSE-WAIT holding their slots for
+ * the 60 s idle timeout; 600 of them made the daemon answer nothing, and
+ * SIGTERM waited 10 s for them. With poll each is closed at once (measured:
+ * 0 left in CLOSE-WAIT of 600, exit at once). poll, not select: no
+ * FD_SETSIZE bound on descriptors. No listening socket: the gate has it. */
+static struct MHD_Daemon *start_mhd(wm_http_daemon *d)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, d,
+        /* First, so that MHD's messages about the options go to it too. */
+        MHD_OPTION_EXTERNAL_LOGGER, on_log, d,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, d,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
+        MHD_OPTION_CONNECTION_LIMIT, d->opts.max_connections,
+        MHD_OPTION_THREAD_POOL_SIZE, poll_threads(),
+        MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory(d),
+        MHD_OPTION_END);
+}
+
+static void free_daemon(wm_http_daemon *d)
+{
+    http_gate_free(d->gate);
+    if (d->mhd)
+        MHD_stop_daemon(d->mhd);
+    http_conns_free(d->conns);
+    free_sync(d);
+    free(d);
+}
+
 int wm_http_start(const wm_http_options *opts, wm_http_daemon **out,
                   unsigned *port, wm_error *err)
 {
+    assert(opts->max_connections_per_ip > 0 && opts->header_timeout_s > 0);
+    if (http_conns_fd_budget(opts->max_connections, err) != 0)
+        return -1;
     wm_http_daemon *d = calloc(1, sizeof *d);
     if (!d)
         return wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
@@ -311,42 +400,32 @@ int wm_http_start(const wm_http_options *opts, wm_http_daemon **out,
         return wm_error_set(err, WM_ERR_INTERNAL, "http: out of resources");
     }
     d->opts = *opts;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
-    if (opts->addr->sa_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    d->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, d,
-        /* First, so that MHD's messages about the options go to it too. */
-        MHD_OPTION_EXTERNAL_LOGGER, on_log, d,
-        MHD_OPTION_SOCK_ADDR, opts->addr,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, d,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
-        MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
-        MHD_OPTION_THREAD_POOL_SIZE, poll_threads(),
-        MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory(opts),
-        MHD_OPTION_END);
-    if (!d->mhd) {
-        free_sync(d);
-        free(d);
-        return wm_error_set(err, WM_ERR_IO,
-                            "cannot listen (address in use, or not "
-                            "permitted); see the message above");
+    d->max_head = opts->max_url_bytes + HEADER_ROOM_BYTES;
+    d->conns = http_conns_new(opts->max_connections,
+                              opts->max_connections_per_ip);
+    if (!d->conns) {
+        free_daemon(d);
+        return wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
     }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    *port = info ? info->port : 0;
+    if (http_gate_open(d, &d->gate, port, err) != 0) {
+        free_daemon(d);
+        return -1;
+    }
+    d->mhd = start_mhd(d);
+    if (!d->mhd || http_gate_start(d->gate, err) != 0) {
+        if (!d->mhd)
+            wm_error_set(err, WM_ERR_INTERNAL, "http: cannot start; see "
+                                               "the message above");
+        free_daemon(d);
+        return -1;
+    }
     *out = d;
     return 0;
 }
 
 void wm_http_quiesce(wm_http_daemon *daemon)
 {
-    MHD_socket fd = MHD_quiesce_daemon(daemon->mhd);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    http_gate_quiesce(daemon->gate);
 }
 
 bool wm_http_drain(wm_http_daemon *daemon, unsigned timeout_ms)
@@ -366,13 +445,14 @@ void wm_http_stop(wm_http_daemon *daemon)
 {
     if (!daemon)
         return;
+    /* No new connection, and the held ones closed, before the rest. */
+    http_gate_free(daemon->gate);
+    daemon->gate = NULL;
     /* A wait thread still holds a suspended connection, which
      * libmicrohttpd must not free under it. */
     pthread_mutex_lock(&daemon->lock);
     while (daemon->waiters > 0)
         pthread_cond_wait(&daemon->idle, &daemon->lock);
     pthread_mutex_unlock(&daemon->lock);
-    MHD_stop_daemon(daemon->mhd);
-    free_sync(daemon);
-    free(daemon);
+    free_daemon(daemon);
 }

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *security_headers[][2] = {
+#include "http_internal.h"
+
+const char *const wm_http_security_headers[][2] = {
     {"X-Content-Type-Options", "nosniff"},
     {"X-Frame-Options", "DENY"},
     {"Referrer-Policy", "no-referrer"},
@@ -19,16 +21,17 @@ static const char *security_headers[][2] = {
      "style-src 'self' 'unsafe-inline'; object-src 'none'; "
      "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
 };
+const size_t wm_http_security_header_count =
+    sizeof wm_http_security_headers / sizeof *wm_http_security_headers;
 
 int wm_http_queue(wm_http_request *req, unsigned status,
                   struct MHD_Response *resp)
 {
     if (!resp)
         return -1;
-    for (size_t i = 0; i < sizeof security_headers / sizeof *security_headers;
-         i++)
-        MHD_add_response_header(resp, security_headers[i][0],
-                                security_headers[i][1]);
+    for (size_t i = 0; i < wm_http_security_header_count; i++)
+        MHD_add_response_header(resp, wm_http_security_headers[i][0],
+                                wm_http_security_headers[i][1]);
     enum MHD_Result rc = MHD_queue_response(req->conn, status, resp);
     MHD_destroy_response(resp);
     if (rc != MHD_YES)
@@ -74,14 +77,22 @@ int wm_http_send_error(wm_http_request *req, unsigned status,
                        const char *code, const char *parameter,
                        const char *fmt, ...)
 {
-    char message[600];
+    char text[600], message[800], param[160];
     va_list args;
     va_start(args, fmt);
-    vsnprintf(message, sizeof message, fmt, args);
+    int n = vsnprintf(text, sizeof text, fmt, args);
     va_end(args);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof text ? (size_t)n
+                                                      : sizeof text - 1;
+    /* A message quotes what the client sent: made valid UTF-8 here too,
+     * or jansson would refuse it and the answer would be an empty 500. */
+    wm_http_clean_message(message, sizeof message, text, len,
+                          n >= (int)sizeof text);
+    if (parameter)
+        wm_http_quote(param, sizeof param, parameter, strlen(parameter));
     json_t *doc = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code,
                             "message", message, "parameter",
-                            parameter && parameter[0] ? parameter : NULL);
+                            parameter && parameter[0] ? param : NULL);
     return wm_http_send_json(req, status, doc);
 }
 
@@ -108,6 +119,8 @@ static unsigned status_of(wm_error_kind kind)
     case WM_ERR_NOT_FOUND: return 404;
     case WM_ERR_BUSY: return 429;
     case WM_ERR_PERMISSION: return 503;
+    case WM_ERR_READ_ONLY: return 503;
+    case WM_ERR_NO_SPACE: return 507;
     default: return 500;
     }
 }
@@ -115,10 +128,15 @@ static unsigned status_of(wm_error_kind kind)
 int wm_http_send_wm_error(wm_http_request *req, const wm_error *err)
 {
     unsigned status = status_of(err->kind);
+    char message[sizeof err->message + 256], param[160];
+    size_t len = strlen(err->message);
+    wm_http_clean_message(message, sizeof message, err->message, len,
+                          len + 1 >= sizeof err->message);
+    wm_http_quote(param, sizeof param, err->parameter,
+                  strlen(err->parameter));
     json_t *doc = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code",
-                            wm_error_code(err->kind), "message", err->message,
-                            "parameter",
-                            err->parameter[0] ? err->parameter : NULL);
+                            wm_error_code(err->kind), "message", message,
+                            "parameter", err->parameter[0] ? param : NULL);
     struct MHD_Response *resp = wm_http_json_response(doc);
     if (!resp)
         return -1;

@@ -3,8 +3,11 @@
  * libmicrohttpd calls an access handler several times per request (headers,
  * body pieces, end); this module hides that behind a wm_http_request that
  * holds the whole body, bounded by --max-body (413 beyond it), and the raw
- * request target, bounded by --max-url (414). A few threads poll every
- * connection (epoll); a request that must wait — a POST for its run — is
+ * request target, bounded by --max-url (414). A new connection waits at a
+ * gate until its first request head is whole and sound (RFC 9112; a JSON
+ * error otherwise), within --header-timeout and --max-connections-per-ip
+ * (http_internal.h says why). A few threads poll every connection (poll,
+ * not epoll: see http.c); a request that must wait — a POST for its run — is
  * suspended and waits on a thread of its own (wm_http_wait_then), so that
  * it never delays a GET, and a GET costs no thread of its own either.
  * Every response leaves through wm_http_queue, which
@@ -44,6 +47,8 @@ typedef struct wm_http_options {
     unsigned addr_len;
     size_t max_body_bytes, max_url_bytes;
     unsigned max_connections;
+    unsigned max_connections_per_ip; /* of max_connections, per address */
+    unsigned header_timeout_s;  /* for a whole request head, not per byte */
     struct wm_app *app;
     int (*dispatch)(wm_http_request *req); /* 0, or -1 to drop */
     /* Called once per finished request, answered or not (status 0). */
@@ -112,6 +117,17 @@ int wm_http_send_wm_error(wm_http_request *req, const wm_error *err);
  * "shutting_down" (Retry-After 5). */
 int wm_http_send_retry(wm_http_request *req, bool closing,
                        const char *message);
+
+/* Copies src (src_len bytes of anything a client sent) into dst
+ * (dst_size >= 4 bytes, NUL-terminated) to be quoted in a message: each
+ * control byte and each byte that is not part of valid UTF-8 becomes
+ * \xHH, and a text too long is cut on a character boundary and ends in
+ * "...". Returns dst. */
+const char *wm_http_quote(char *dst, size_t dst_size, const char *src,
+                          size_t src_len);
+
+/* Whether text (len bytes) is valid UTF-8 with no NUL byte. */
+bool wm_http_utf8_valid(const char *text, size_t len);
 
 /* A request header, or NULL. */
 const char *wm_http_header(const wm_http_request *req, const char *name);

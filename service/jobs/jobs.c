@@ -80,9 +80,20 @@ void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
     pthread_mutex_unlock(&jobs->lock);
     /* Retention after the waiters are woken: it is not theirs to wait on. */
     if (jobs->opts.history_max > 0 &&
-        wm_store_prune(jobs->store, jobs->opts.history_max, NULL, &err) != 0)
+        wm_store_prune(jobs->store, jobs->opts.history_max, NULL, &err) != 0 &&
+        err.kind != WM_ERR_READ_ONLY) /* said once by the store */
         jobs_log("retention", &err);
+    wm_cancel_free(j->cancel);
     free(j);
+}
+
+void jobs_cancel_running(wm_jobs *jobs)
+{
+    pthread_mutex_lock(&jobs->lock);
+    for (job *a = jobs->active; a; a = a->active_next)
+        if (a->status == WM_STORE_RUNNING)
+            wm_cancel_fire(a->cancel);
+    pthread_mutex_unlock(&jobs->lock);
 }
 
 /* Whether a run of this sweep is executing. Lock held. */
@@ -131,6 +142,10 @@ static job *next_job(wm_jobs *jobs)
         jobs->running++;
         j->status = WM_STORE_RUNNING;
         j->started_ns = wm_clock_wall_ns();
+        /* Without one the run still runs; only a drain cannot cut it. */
+        wm_error err;
+        if (!(j->cancel = wm_cancel_new(&err)))
+            jobs_log("a run's cancel", &err);
     }
     pthread_mutex_unlock(&jobs->lock);
     return j;
@@ -243,7 +258,9 @@ static int refuse_locked(wm_jobs *jobs, size_t n, wm_error *err)
                             "the run queue is full (%u waiting, at most %u);"
                             " retry later",
                             jobs->queue_depth, jobs->opts.queue_max);
-    return 0;
+    /* A run the store could not keep, or whose pcap would meet a full
+     * disk, is refused before anything is stored. */
+    return wm_store_check_room(jobs->store, err);
 }
 
 static job *new_job(const wm_run_request *request, int64_t sweep_id)

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#include "wm_cancel.h"
 #include "wm_clock.h"
 #include "wm_jobs.h"
 
@@ -19,6 +20,9 @@ typedef struct job {
     wm_store_status status;    /* queued or running; guarded by the lock */
     _Atomic uint64_t bytes_done; /* written by the sending thread */
     int64_t started_ns;        /* wall clock; 0 while queued */
+    wm_cancel *cancel;         /* while running (NULL if none could be
+                                  made): shutdown fires it; guarded by the
+                                  lock, freed with the job */
     struct job *next;          /* FIFO link while queued */
     struct job *active_next;   /* link in the pool's list of live runs */
 } job;
@@ -64,6 +68,9 @@ void jobs_count_end(wm_jobs *jobs, bool done, bool started,
  * a sweep's last run reads the sweep already done. Lock not held. */
 void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
               double duration_s, uint64_t payload_bytes);
+
+/* Fires the cancel of every running run: the end of a drain. */
+void jobs_cancel_running(wm_jobs *jobs);
 
 /* Tells the workers to quit once the queue is empty, and joins them. */
 void jobs_stop_workers(wm_jobs *jobs);

@@ -5,8 +5,10 @@
 #include "jobs_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,19 +35,51 @@ static void on_progress(void *ctx, uint64_t bytes_done)
     atomic_store_explicit(&j->bytes_done, bytes_done, memory_order_relaxed);
 }
 
-/* Moves the finished pcap into place and stores the result. A run that
- * shutdown already marked failed keeps that state and loses its pcap. */
-static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
-                         const char *result_json, wm_error *err)
+/* Makes the rename of a file in dir durable before its run is stored
+ * done: a done run must find its pcap after a power cut too. */
+static int sync_dir_of(const char *path, wm_error *err)
 {
-    char path[PATH_MAX];
-    if (wm_store_pcap_path(jobs->store, j->id, path, sizeof path, err) != 0)
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd >= 0 ? fsync(fd) : -1;
+    int errnum = errno;
+    if (fd >= 0)
+        close(fd);
+    if (rc == 0)
+        return 0;
+    return wm_error_set(err, errnum == ENOSPC ? WM_ERR_NO_SPACE : WM_ERR_IO,
+                        "storing the pcap: %s", strerror(errnum));
+}
+
+/* Moves the finished packet rows, then the pcap, into place and stores
+ * the result. A run that shutdown already marked failed keeps that state
+ * and loses both files. (Rows lost to a crash are made again from the
+ * pcap when first asked for: wm_engine_index_pcap.) */
+static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
+                         const char *rows_tmp, const char *result_json,
+                         wm_error *err)
+{
+    char path[PATH_MAX], rows[PATH_MAX];
+    if (wm_store_pcap_path(jobs->store, j->id, path, sizeof path, err) != 0 ||
+        wm_store_rows_path(jobs->store, j->id, rows, sizeof rows, err) != 0)
         return -1;
-    if (rename(tmp_path, path) != 0)
-        return wm_error_set(err, WM_ERR_IO, "storing the pcap %s: %s", path,
+    if (rename(rows_tmp, rows) != 0)
+        return wm_error_set(err, WM_ERR_IO, "storing the packet rows: %s",
                             strerror(errno));
-    if (wm_store_finish_run(jobs->store, j->id, result_json, err) != 0) {
+    /* No path in the message: it is the run's error, which anyone reads. */
+    if (rename(tmp_path, path) != 0) {
+        remove(rows);
+        return wm_error_set(err, WM_ERR_IO, "storing the pcap: %s",
+                            strerror(errno));
+    }
+    if (sync_dir_of(path, err) != 0 ||
+        wm_store_finish_run(jobs->store, j->id, result_json, err) != 0) {
         remove(path);
+        remove(rows);
         return -1;
     }
     return 0;
@@ -57,16 +91,24 @@ static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
 static int run_and_store(wm_jobs *jobs, job *j, const char *tmp_path,
                          uint64_t *payload_bytes, wm_error *run_err)
 {
+    char rows_tmp[PATH_MAX];
+    if (wm_store_rows_tmp_path(jobs->store, j->id, rows_tmp, sizeof rows_tmp,
+                               run_err) != 0)
+        return -1;
     wm_run_request request = j->request;
     request.config.capture.pcap_path = tmp_path;
+    request.config.rows_path = rows_tmp;
     request.config.capture.pool = jobs->captures;
+    request.config.cancel = j->cancel; /* fired by a drain's end */
     json_t *doc = wm_engine_run(&request, on_progress, j, 0, run_err);
     if (!doc)
         return -1;
     char *text = json_dumps(doc, JSON_COMPACT);
-    int rc = text ? store_success(jobs, j, tmp_path, text, run_err)
+    int rc = text ? store_success(jobs, j, tmp_path, rows_tmp, text, run_err)
                   : wm_error_set(run_err, WM_ERR_INTERNAL,
                                  "rendering the result: out of memory");
+    if (rc != 0)
+        remove(rows_tmp);
     if (rc == 0)
         *payload_bytes = (uint64_t)json_integer_value(json_object_get(
             json_object_get(doc, "integrity"), "received_bytes"));
@@ -87,8 +129,12 @@ void jobs_execute(wm_jobs *jobs, job *j, double *duration_s, bool *done,
                                &err) != 0 ||
         wm_store_mark_running(jobs->store, j->id, &err) != 0) {
         /* Not started (shutdown marked it, or the store failed): no run
-         * to account for. */
+         * to account for. One the store could not start must not stay
+         * queued: its failure is kept, in memory if need be. */
         jobs_log("starting a run", &err);
+        if (err.kind == WM_ERR_READ_ONLY || err.kind == WM_ERR_NO_SPACE)
+            wm_store_fail_run(jobs->store, j->id, wm_error_code(err.kind),
+                              err.message, NULL);
         *duration_s = monotonic_s() - start_s;
         return;
     }

@@ -75,6 +75,9 @@ int wm_jobs_shutdown(wm_jobs *jobs, unsigned deadline_ms,
         rc = wm_store_fail_unfinished(jobs->store, WM_STORE_CODE_INTERRUPTED,
                                       WM_STORE_MSG_SHUTDOWN, &marked, err);
         count += marked;
+        /* The drain is a bound: what still runs stops now, so that the
+         * workers join at once instead of when their transfers end. */
+        jobs_cancel_running(jobs);
     }
     jobs_stop_workers(jobs);
     jobs->shut_down = true;

@@ -26,10 +26,16 @@
  * Shutdown: submit starts failing (WM_ERR_BUSY, "shutting down"); queued
  * runs are marked failed "interrupted by shutdown" at once; running runs
  * get until the deadline; those still running then are marked the same way
- * in the store (so a kill -9 after that loses nothing), and the workers are
- * joined (an engine run cannot be cancelled, but each of its steps has its
- * own deadline, so the join is bounded). A run marked failed that finishes
- * later keeps its "interrupted" state; its pcap is removed.
+ * in the store (so a kill -9 after that loses nothing), then cancelled
+ * (wm_cancel: the transfer and the capture stop at once), and the workers
+ * are joined. A run marked failed keeps its "interrupted" state whatever
+ * its worker reports after; its pcap is removed.
+ *
+ * A full or read-only store: a submit is refused, with nothing stored,
+ * when the store cannot be written (WM_ERR_READ_ONLY, HTTP 503) or the
+ * data directory's disk is below the reserve (WM_ERR_NO_SPACE, 507); a
+ * run whose result or start cannot be stored fails, its failure kept in
+ * memory by the store when even that cannot be written.
  *
  * Threads: every function may be called from any thread, except that
  * wm_jobs_free must be the last call. */

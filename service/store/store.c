@@ -1,5 +1,7 @@
 /* wm_store: opening the store (the data directory, its lock, the
- * connection and its settings), status names and pcap paths. The schema is
+ * connection and its settings), status names and pcap paths. A store that
+ * cannot be opened for writing (a read-only or full disk) is opened
+ * read-only, so that what it holds can still be read. The schema is
  * in store_schema.c, the shared helpers in store_db.c; runs and sweeps live
  * in store_runs.c and store_sweeps.c. See wm_store.h. */
 #include "store_internal.h"
@@ -46,6 +48,7 @@ void wm_store_options_default(wm_store_options *opts)
 {
     opts->data_dir = NULL;
     opts->busy_timeout_ms = WM_STORE_DEFAULT_BUSY_TIMEOUT_MS;
+    opts->min_free_bytes = WM_STORE_DEFAULT_MIN_FREE;
 }
 
 
@@ -85,6 +88,12 @@ static int lock_data_dir(wm_store *store, wm_error *err)
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/wiremeter.lock", store->data_dir);
     store->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* A read-only directory: its existing lock file still locks; without
+     * one nobody can write there anyway, so there is nothing to guard. */
+    if (store->lock_fd < 0 && (errno == EROFS || errno == EACCES))
+        store->lock_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (store->lock_fd < 0 && (errno == ENOENT || errno == EACCES))
+        return 0;
     if (store->lock_fd < 0)
         return wm_error_set(err, WM_ERR_IO, "opening %s: %s", path,
                             strerror(errno));
@@ -118,22 +127,94 @@ static int configure(wm_store *store, unsigned busy_timeout_ms,
                       err);
 }
 
-static int open_db(wm_store *store, const wm_store_options *opts,
-                   wm_error *err)
+static int open_rw(wm_store *store, const wm_store_options *opts,
+                   const char *path, wm_error *err)
 {
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/" WM_STORE_DB_NAME, store->data_dir);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                 SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &store->db, flags, NULL) != SQLITE_OK)
         return wm_error_set(err, WM_ERR_IO, "opening %s: %s", path,
                             store->db ? sqlite3_errmsg(store->db)
                                       : "out of memory");
+    /* SQLite opens a file it may not write read-only, silently. */
+    if (sqlite3_db_readonly(store->db, "main") == 1)
+        return wm_error_set(err, WM_ERR_READ_ONLY, "%s is read-only", path);
     int version = 0;
     if (store_schema_check(store, &version, err) != 0 ||
         configure(store, opts->busy_timeout_ms, err) != 0)
         return -1;
     return store_schema_migrate(store, version, err);
+}
+
+/* "file:" and the path with the characters a URI gives a meaning to
+ * escaped, for the URI parameters of open_ro. */
+static int file_uri(const char *path, const char *params, char *buf,
+                    size_t len)
+{
+    size_t at = (size_t)snprintf(buf, len, "file:");
+    for (const char *p = path; *p && at + 4 < len; p++)
+        at += (size_t)(strchr("?#%", *p)
+                           ? snprintf(buf + at, len - at, "%%%02X",
+                                      (unsigned char)*p)
+                           : snprintf(buf + at, len - at, "%c", *p));
+    int n = snprintf(buf + at, len - at, "?%s", params);
+    return n < 0 || (size_t)n >= len - at ? -1 : 0;
+}
+
+/* Read-only: without its -shm and -wal (a clean close removed them, and
+ * a read-only directory cannot hold new ones) SQLite reads a WAL database
+ * only as immutable, which is what it is there. */
+static int open_ro(wm_store *store, const char *path, wm_error *err)
+{
+    static const char *const params[] = {"mode=ro", "mode=ro&immutable=1"};
+    char uri[3 * PATH_MAX + 64];
+    int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
+        sqlite3_close(store->db);
+        store->db = NULL;
+        int version = 0;
+        if (file_uri(path, params[i], uri, sizeof uri) == 0 &&
+            sqlite3_open_v2(uri, &store->db, flags, NULL) == SQLITE_OK &&
+            store_schema_check(store, &version, err) == 0) {
+            if (version != WM_STORE_SCHEMA_VERSION)
+                return wm_error_set(err, WM_ERR_IO, "%s needs migrating to "
+                                    "schema %d but is read-only", path,
+                                    WM_STORE_SCHEMA_VERSION);
+            store->version = version;
+            sqlite3_busy_timeout(store->db, WM_STORE_DEFAULT_BUSY_TIMEOUT_MS);
+            return 0;
+        }
+    }
+    return wm_error_set(err, WM_ERR_IO, "opening %s read-only: %s", path,
+                        store->db ? sqlite3_errmsg(store->db) : "failed");
+}
+
+static int open_db(wm_store *store, const wm_store_options *opts,
+                   wm_error *err)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/" WM_STORE_DB_NAME, store->data_dir);
+    wm_error rw_err;
+    wm_error_clear(&rw_err);
+    if (open_rw(store, opts, path, &rw_err) == 0)
+        return 0;
+    int code = store->db ? sqlite3_extended_errcode(store->db) : 0;
+    bool storage = rw_err.kind == WM_ERR_READ_ONLY ||
+                   store_note_failure(store, code, NULL);
+    if (!storage || open_ro(store, path, NULL) != 0) {
+        if (err)
+            *err = rw_err;
+        return -1;
+    }
+    if (store->write_kind == WM_ERR_NONE) {
+        store->write_kind = WM_ERR_READ_ONLY;
+        snprintf(store->write_reason, sizeof store->write_reason,
+                 "the data directory is read-only");
+    }
+    store->conn_read_only = true;
+    fprintf(stderr, "wiremeter: store: opened READ-ONLY (%s): %s\n",
+            store->write_reason, rw_err.message);
+    return 0;
 }
 
 int wm_store_open(const wm_store_options *opts, wm_store **out,
@@ -146,6 +227,9 @@ int wm_store_open(const wm_store_options *opts, wm_store **out,
     if (!store)
         return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
     store->lock_fd = -1;
+    store->min_free_bytes = opts->min_free_bytes;
+    store->busy_timeout_ms = opts->busy_timeout_ms;
+    store->recovered = true; /* until a recovery cannot be written */
     pthread_mutex_init(&store->lock, NULL);
     int n = snprintf(store->data_dir, sizeof store->data_dir, "%s",
                      opts->data_dir);
@@ -167,6 +251,29 @@ int wm_store_open(const wm_store_options *opts, wm_store **out,
     return 0;
 }
 
+int store_reopen_rw(wm_store *store)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/" WM_STORE_DB_NAME, store->data_dir);
+    sqlite3 *old = store->db;
+    store->db = NULL;
+    wm_store_options opts = {.busy_timeout_ms = store->busy_timeout_ms};
+    wm_error_kind kind = store->write_kind;
+    if (open_rw(store, &opts, path, NULL) != 0) {
+        sqlite3_close(store->db);
+        store->db = old;
+        store->write_kind = kind; /* the reason stays the first one */
+        return -1;
+    }
+    /* Statements belong to the connection that prepared them. */
+    for (size_t i = 0; i < store->stmt_count; i++)
+        sqlite3_finalize(store->stmts[i].stmt);
+    store->stmt_count = 0;
+    sqlite3_close(old);
+    fprintf(stderr, "wiremeter: store: opened for writing again\n");
+    return 0;
+}
+
 void wm_store_close(wm_store *store)
 {
     if (!store)
@@ -177,6 +284,7 @@ void wm_store_close(wm_store *store)
         sqlite3_close(store->db);
     if (store->lock_fd >= 0)
         close(store->lock_fd);
+    free(store->unsaved);
     pthread_mutex_destroy(&store->lock);
     free(store);
 }
@@ -207,7 +315,7 @@ bool wm_store_ping(wm_store *store)
 static int pcap_path(const wm_store *store, int64_t id, const char *suffix,
                      char *buf, size_t buflen, wm_error *err)
 {
-    int n = snprintf(buf, buflen, "%s/%lld.pcap%s", store->pcap_dir,
+    int n = snprintf(buf, buflen, "%s/%lld%s", store->pcap_dir,
                      (long long)id, suffix);
     if (n < 0 || (size_t)n >= buflen)
         return wm_error_set(err, WM_ERR_INTERNAL,
@@ -218,11 +326,23 @@ static int pcap_path(const wm_store *store, int64_t id, const char *suffix,
 int wm_store_pcap_path(const wm_store *store, int64_t id, char *buf,
                        size_t buflen, wm_error *err)
 {
-    return pcap_path(store, id, "", buf, buflen, err);
+    return pcap_path(store, id, ".pcap", buf, buflen, err);
 }
 
 int wm_store_pcap_tmp_path(const wm_store *store, int64_t id, char *buf,
                            size_t buflen, wm_error *err)
 {
-    return pcap_path(store, id, ".tmp", buf, buflen, err);
+    return pcap_path(store, id, ".pcap.tmp", buf, buflen, err);
+}
+
+int wm_store_rows_path(const wm_store *store, int64_t id, char *buf,
+                       size_t buflen, wm_error *err)
+{
+    return pcap_path(store, id, ".rows", buf, buflen, err);
+}
+
+int wm_store_rows_tmp_path(const wm_store *store, int64_t id, char *buf,
+                           size_t buflen, wm_error *err)
+{
+    return pcap_path(store, id, ".rows.tmp", buf, buflen, err);
 }

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,8 +26,10 @@ int store_db_error(wm_store *store, const char *doing, wm_error *err)
     int code = sqlite3_extended_errcode(store->db);
     wm_error_kind kind = (code & 0xff) == SQLITE_NOMEM ? WM_ERR_INTERNAL
                                                        : WM_ERR_IO;
-    return wm_error_set(err, kind, "store: %s: %s", doing,
-                        sqlite3_errmsg(store->db));
+    wm_error_set(err, kind, "store: %s: %s", doing,
+                 sqlite3_errmsg(store->db));
+    store_note_failure(store, code, err);
+    return -1;
 }
 
 sqlite3_stmt *store_stmt(wm_store *store, const char *sql, wm_error *err)
@@ -71,10 +74,12 @@ int store_step_done(wm_store *store, sqlite3_stmt *stmt, const char *doing,
 int store_exec(wm_store *store, const char *sql, wm_error *err)
 {
     char *msg = NULL;
-    if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    int code = sqlite3_exec(store->db, sql, NULL, NULL, &msg);
+    if (code != SQLITE_OK) {
         wm_error_set(err, WM_ERR_IO, "store: %s: %s", sql,
                      msg ? msg : sqlite3_errmsg(store->db));
         sqlite3_free(msg);
+        store_note_failure(store, sqlite3_extended_errcode(store->db), err);
         return -1;
     }
     return 0;
@@ -93,4 +98,69 @@ int store_unlink(const char *path, wm_error *err)
         return wm_error_set(err, WM_ERR_IO, "removing %s: %s", path,
                             strerror(errno));
     return 0;
+}
+
+int store_id_list_push(id_list *list, int64_t id, wm_error *err)
+{
+    if (list->count == list->capacity) {
+        size_t cap = list->capacity ? list->capacity * 2 : 16;
+        int64_t *ids = realloc(list->ids, cap * sizeof *ids);
+        if (!ids)
+            return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
+        list->ids = ids;
+        list->capacity = cap;
+    }
+    list->ids[list->count++] = id;
+    return 0;
+}
+
+/* All are tried, the first failure is reported. */
+int store_remove_pcaps(wm_store *store, const id_list *list, wm_error *err)
+{
+    int rc = 0;
+    char path[PATH_MAX + 64];
+    for (size_t i = 0; i < list->count; i++) {
+        wm_error local;
+        if (wm_store_pcap_path(store, list->ids[i], path, sizeof path,
+                               &local) != 0 ||
+            store_unlink(path, &local) != 0 ||
+            wm_store_pcap_tmp_path(store, list->ids[i], path, sizeof path,
+                                   &local) != 0 ||
+            store_unlink(path, &local) != 0 ||
+            wm_store_rows_path(store, list->ids[i], path, sizeof path,
+                               &local) != 0 ||
+            store_unlink(path, &local) != 0 ||
+            wm_store_rows_tmp_path(store, list->ids[i], path, sizeof path,
+                                   &local) != 0 ||
+            store_unlink(path, &local) != 0) {
+            if (rc == 0 && err)
+                *err = local;
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+int store_collect_ids(wm_store *store, sqlite3_stmt *stmt, id_list *list,
+                      const char *doing, wm_error *err)
+{
+    int step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW)
+        if (store_id_list_push(list, sqlite3_column_int64(stmt, 0), err) !=
+            0) {
+            sqlite3_reset(stmt);
+            return -1;
+        }
+    if (step != SQLITE_DONE)
+        store_db_error(store, doing, err);
+    sqlite3_reset(stmt);
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
+int store_end_transaction(wm_store *store, int rc, wm_error *err)
+{
+    if (rc == 0)
+        return store_exec(store, "COMMIT", err);
+    store_exec(store, "ROLLBACK", NULL);
+    return -1;
 }

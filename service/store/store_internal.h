@@ -16,6 +16,17 @@
 
 #define STORE_STMT_CACHE 32
 
+/* A final state the store could not write (disk full, read-only): kept
+ * here, reported by every read as if stored, written by wm_store_retry. */
+typedef struct store_unsaved {
+    int64_t id;
+    bool sweep;              /* a sweep's end; otherwise a run's failure */
+    wm_store_status status;  /* failed for a run; done or failed, sweep */
+    char code[32];
+    char message[480];
+    int64_t finished_ns;
+} store_unsaved;
+
 typedef struct store_stmt_slot {
     const char *sql;     /* identity: the address of a static SQL text */
     sqlite3_stmt *stmt;
@@ -32,7 +43,22 @@ struct wm_store {
     char pcap_dir[PATH_MAX];
     atomic_uint_fast64_t deletions; /* runs deleted since open, for
                                        wm_store_deletions */
+    uint64_t min_free_bytes;     /* reserve under which runs are refused */
+    unsigned busy_timeout_ms;    /* as opened, for a reopening */
+    bool conn_read_only;         /* opened read-only: never writes */
+    bool recovered;              /* start-up recovery is stored */
+    wm_error_kind write_kind;    /* WM_ERR_NONE while writes succeed, else
+                                    WM_ERR_READ_ONLY or WM_ERR_NO_SPACE */
+    char write_reason[256];      /* why writes fail, for people: no path */
+    store_unsaved *unsaved;      /* states not yet written */
+    size_t unsaved_count, unsaved_capacity;
 };
+
+/* A growable list of ids, for files to remove once the lock is let go. */
+typedef struct id_list {
+    int64_t *ids;
+    size_t count, capacity;
+} id_list;
 
 /* store_db.c */
 void store_lock(wm_store *store);
@@ -65,5 +91,55 @@ int store_schema_migrate(wm_store *store, int from, wm_error *err);
 
 /* Removes a file; a file already gone is fine. */
 int store_unlink(const char *path, wm_error *err);
+
+/* store_db.c: id lists, and the pcaps (final and partial) of runs. */
+int store_id_list_push(id_list *list, int64_t id, wm_error *err);
+int store_remove_pcaps(wm_store *store, const id_list *list, wm_error *err);
+
+/* Steps a statement that RETURNs ids into list. Lock held. */
+int store_collect_ids(wm_store *store, sqlite3_stmt *stmt, id_list *list,
+                      const char *doing, wm_error *err);
+
+/* Ends the transaction begun before the work whose outcome is rc:
+ * COMMIT when it succeeded, ROLLBACK otherwise. Lock held. */
+int store_end_transaction(wm_store *store, int rc, wm_error *err);
+
+/* store_state.c, all with the lock held. */
+
+/* After a failed SQLite call: when it failed for lack of space or of
+ * write access (not a bug or a busy lock), notes that writes fail, with a
+ * reason, rewrites err to WM_ERR_NO_SPACE or WM_ERR_READ_ONLY with that
+ * reason (no path, no SQLite text) and returns true. */
+bool store_note_failure(wm_store *store, int sqlite_code, wm_error *err);
+
+/* -1 with WM_ERR_READ_ONLY and the reason when the store may not be
+ * written at all (opened read-only, or its recovery is not stored). */
+int store_refuse_if_read_only(wm_store *store, wm_error *err);
+
+/* Keeps a state that could not be written (replacing one of the same id
+ * and kind). -1 only when memory runs out. */
+int store_unsaved_add(wm_store *store, const store_unsaved *u);
+const store_unsaved *store_unsaved_find(const wm_store *store, int64_t id,
+                                        bool sweep);
+
+/* Writes every unsaved state, in one transaction. */
+int store_save_unsaved(wm_store *store, wm_error *err);
+
+/* Shows a run as its unsaved state says, when it has one. */
+void store_unsaved_apply(const wm_store *store, wm_store_run *run);
+
+/* Every run left queued or running, and every sweep left unfinished,
+ * kept as interrupted by restart (a store that cannot store its
+ * recovery). *count gets the runs. */
+int store_unsaved_recovery(wm_store *store, uint64_t *count, wm_error *err);
+
+/* store.c: replaces a read-only connection with a read-write one when
+ * one can be opened now; -1 (the old one kept) otherwise. Lock held. */
+int store_reopen_rw(wm_store *store);
+
+/* store_recover.c: at start-up, pcaps and rows agree again: files of no
+ * done run removed, done runs without a file marked failed. Lock not
+ * held; no run may be executing. */
+int store_reconcile_files(wm_store *store, wm_error *err);
 
 #endif

@@ -33,64 +33,8 @@ static const char SQL_LIST[] =
     " sweep_id FROM runs WHERE id < ?1 ORDER BY id DESC LIMIT ?2";
 static const char SQL_DELETE[] =
     "DELETE FROM runs WHERE id = ?1 AND status IN ('done', 'failed')";
-static const char SQL_PRUNE[] =
-    "DELETE FROM runs WHERE id IN (SELECT id FROM runs"
-    " WHERE status IN ('done', 'failed') ORDER BY id DESC"
-    " LIMIT -1 OFFSET ?1) RETURNING id";
-static const char SQL_PRUNE_SWEEPS[] =
-    "DELETE FROM sweeps WHERE status IN ('done', 'failed') AND NOT EXISTS"
-    " (SELECT 1 FROM runs WHERE runs.sweep_id = sweeps.id)";
-static const char SQL_FAIL_UNFINISHED[] =
-    "UPDATE runs SET status = 'failed', error_code = ?1,"
-    " error_message = ?2, finished_ns = ?3"
-    " WHERE status IN ('queued', 'running') RETURNING id";
-static const char SQL_FAIL_SWEEPS[] =
-    "UPDATE sweeps SET status = 'failed', finished_ns = ?1"
-    " WHERE status IN ('queued', 'running')";
 static const char SQL_COUNT[] =
     "SELECT status, count(*) FROM runs GROUP BY status";
-
-/* A growable list of ids, for files to remove once the lock is let go. */
-typedef struct id_list {
-    int64_t *ids;
-    size_t count, capacity;
-} id_list;
-
-static int id_list_push(id_list *list, int64_t id, wm_error *err)
-{
-    if (list->count == list->capacity) {
-        size_t cap = list->capacity ? list->capacity * 2 : 16;
-        int64_t *ids = realloc(list->ids, cap * sizeof *ids);
-        if (!ids)
-            return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
-        list->ids = ids;
-        list->capacity = cap;
-    }
-    list->ids[list->count++] = id;
-    return 0;
-}
-
-/* Removes the pcap (and a partial one) of each run; all are tried, the
- * first failure is reported. */
-static int remove_pcaps(wm_store *store, const id_list *list, wm_error *err)
-{
-    int rc = 0;
-    char path[PATH_MAX + 64];
-    for (size_t i = 0; i < list->count; i++) {
-        wm_error local;
-        if (wm_store_pcap_path(store, list->ids[i], path, sizeof path,
-                               &local) != 0 ||
-            store_unlink(path, &local) != 0 ||
-            wm_store_pcap_tmp_path(store, list->ids[i], path, sizeof path,
-                                   &local) != 0 ||
-            store_unlink(path, &local) != 0) {
-            if (rc == 0 && err)
-                *err = local;
-            rc = -1;
-        }
-    }
-    return rc;
-}
 
 int wm_store_insert_run(wm_store *store, const char *label,
                         uint64_t size_bytes, const char *params_json,
@@ -187,21 +131,43 @@ int wm_store_finish_run(wm_store *store, int64_t id, const char *result_json,
     return rc;
 }
 
+/* A failure that could not be written: kept for wm_store_retry. The
+ * run's row is still queued or running, or the write would not have been
+ * tried. Lock held. */
+static int keep_failure(wm_store *store, const store_unsaved *u,
+                        wm_error *err)
+{
+    if (store_unsaved_add(store, u) != 0)
+        return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
+    return 0;
+}
+
 int wm_store_fail_run(wm_store *store, int64_t id, const char *code,
                       const char *message, wm_error *err)
 {
+    store_unsaved u = {.id = id, .status = WM_STORE_FAILED,
+                       .finished_ns = wm_clock_wall_ns()};
+    snprintf(u.code, sizeof u.code, "%s", code ? code : "internal_error");
+    snprintf(u.message, sizeof u.message, "%s", message ? message : "");
+    wm_error local;
+    wm_error_clear(&local);
     store_lock(store);
-    sqlite3_stmt *stmt = store_stmt(store, SQL_FAIL, err);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_FAIL, &local);
     int rc = -1;
     if (stmt) {
         sqlite3_bind_int64(stmt, 1, id);
-        store_bind_text(stmt, 2, code ? code : "internal_error");
-        store_bind_text(stmt, 3, message ? message : "");
-        sqlite3_bind_int64(stmt, 4, wm_clock_wall_ns());
+        store_bind_text(stmt, 2, u.code);
+        store_bind_text(stmt, 3, u.message);
+        sqlite3_bind_int64(stmt, 4, u.finished_ns);
         rc = change_one(store, stmt, id, "queued or running",
-                        "storing a failure", err);
+                        "storing a failure", &local);
     }
+    if (rc != 0 && (local.kind == WM_ERR_READ_ONLY ||
+                    local.kind == WM_ERR_NO_SPACE))
+        rc = keep_failure(store, &u, &local);
     store_unlock(store);
+    if (rc != 0 && err)
+        *err = local;
     return rc;
 }
 
@@ -260,8 +226,8 @@ int wm_store_get_run(wm_store *store, int64_t id, wm_store_run *out,
     if (stmt) {
         sqlite3_bind_int64(stmt, 1, id);
         int step = sqlite3_step(stmt);
-        if (step == SQLITE_ROW)
-            rc = read_row(stmt, out, err);
+        if (step == SQLITE_ROW && (rc = read_row(stmt, out, err)) == 0)
+            store_unsaved_apply(store, out);
         else if (step == SQLITE_DONE)
             wm_error_param(err, WM_ERR_NOT_FOUND, "id", "no run %lld",
                            (long long)id);
@@ -320,6 +286,7 @@ static int read_list(wm_store *store, sqlite3_stmt *stmt, size_t limit,
             return -1;
         if (read_row(stmt, &out->runs[out->count], err) != 0)
             return -1;
+        store_unsaved_apply(store, &out->runs[out->count]);
         out->count++;
     }
     if (step != SQLITE_ROW && step != SQLITE_DONE)
@@ -355,8 +322,12 @@ int wm_store_list_runs(wm_store *store, int64_t before_id, size_t limit,
 int wm_store_delete_run(wm_store *store, int64_t id, wm_error *err)
 {
     store_lock(store);
-    sqlite3_stmt *stmt = store_stmt(store, SQL_DELETE, err);
-    int rc = -1;
+    int rc = store_refuse_if_read_only(store, err);
+    /* A failure kept in memory is written first: the row must be final. */
+    if (rc == 0 && store_unsaved_find(store, id, false))
+        rc = store_save_unsaved(store, err);
+    sqlite3_stmt *stmt = rc == 0 ? store_stmt(store, SQL_DELETE, err) : NULL;
+    rc = -1;
     if (stmt) {
         sqlite3_bind_int64(stmt, 1, id);
         rc = change_one(store, stmt, id, "finished (done or failed)",
@@ -368,7 +339,7 @@ int wm_store_delete_run(wm_store *store, int64_t id, wm_error *err)
     if (rc != 0)
         return -1;
     id_list one = {&id, 1, 1};
-    return remove_pcaps(store, &one, err);
+    return store_remove_pcaps(store, &one, err);
 }
 
 uint64_t wm_store_deletions(wm_store *store)
@@ -376,114 +347,30 @@ uint64_t wm_store_deletions(wm_store *store)
     return atomic_load(&store->deletions);
 }
 
-/* Steps a statement that RETURNs ids into list. Lock held. */
-static int collect_ids(wm_store *store, sqlite3_stmt *stmt, id_list *list,
-                       const char *doing, wm_error *err)
-{
-    int step;
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW)
-        if (id_list_push(list, sqlite3_column_int64(stmt, 0), err) != 0) {
-            sqlite3_reset(stmt);
-            return -1;
-        }
-    sqlite3_reset(stmt);
-    if (step != SQLITE_DONE)
-        return store_db_error(store, doing, err);
-    return 0;
-}
-
-/* Inside one transaction: deletes what retention drops, ids into gone.
+/* Runs failed only in memory count as failed, not as their row says.
  * Lock held. */
-static int prune_locked(wm_store *store, uint64_t keep, id_list *gone,
-                        wm_error *err)
+static int count_unsaved(wm_store *store,
+                         uint64_t counts[WM_STORE_STATUS_COUNT],
+                         wm_error *err)
 {
-    sqlite3_stmt *stmt = store_stmt(store, SQL_PRUNE, err);
-    if (!stmt)
-        return -1;
-    sqlite3_bind_int64(stmt, 1, keep > INT64_MAX ? INT64_MAX : (int64_t)keep);
-    if (collect_ids(store, stmt, gone, "pruning runs", err) != 0)
-        return -1;
-    stmt = store_stmt(store, SQL_PRUNE_SWEEPS, err);
-    if (!stmt)
-        return -1;
-    return store_step_done(store, stmt, "pruning sweeps", err);
-}
-
-/* Ends the transaction begun before the work whose outcome is rc:
- * COMMIT when it succeeded, ROLLBACK otherwise. Lock held. */
-static int in_transaction(wm_store *store, int rc, wm_error *err)
-{
-    if (rc == 0)
-        return store_exec(store, "COMMIT", err);
-    store_exec(store, "ROLLBACK", NULL);
-    return -1;
-}
-
-int wm_store_prune(wm_store *store, uint64_t keep, uint64_t *deleted,
-                   wm_error *err)
-{
-    id_list gone = {0};
-    store_lock(store);
-    int rc = store_exec(store, "BEGIN IMMEDIATE", err);
-    if (rc == 0)
-        rc = in_transaction(store, prune_locked(store, keep, &gone, err),
-                            err);
-    if (rc == 0 && gone.count > 0)
-        atomic_fetch_add(&store->deletions, gone.count);
-    store_unlock(store);
-    if (rc == 0)
-        rc = remove_pcaps(store, &gone, err);
-    if (deleted)
-        *deleted = rc == 0 ? gone.count : 0;
-    free(gone.ids);
-    return rc;
-}
-
-static int fail_unfinished_locked(wm_store *store, const char *code,
-                                  const char *message, id_list *failed,
-                                  wm_error *err)
-{
-    int64_t now_ns = wm_clock_wall_ns();
-    sqlite3_stmt *stmt = store_stmt(store, SQL_FAIL_UNFINISHED, err);
-    if (!stmt)
-        return -1;
-    store_bind_text(stmt, 1, code);
-    store_bind_text(stmt, 2, message);
-    sqlite3_bind_int64(stmt, 3, now_ns);
-    if (collect_ids(store, stmt, failed, "failing runs", err) != 0)
-        return -1;
-    stmt = store_stmt(store, SQL_FAIL_SWEEPS, err);
-    if (!stmt)
-        return -1;
-    sqlite3_bind_int64(stmt, 1, now_ns);
-    return store_step_done(store, stmt, "failing sweeps", err);
-}
-
-int wm_store_fail_unfinished(wm_store *store, const char *code,
-                             const char *message, uint64_t *count,
-                             wm_error *err)
-{
-    id_list failed = {0};
-    store_lock(store);
-    int rc = store_exec(store, "BEGIN IMMEDIATE", err);
-    if (rc == 0)
-        rc = in_transaction(
-            store, fail_unfinished_locked(store, code, message, &failed, err),
-            err);
-    store_unlock(store);
-    /* A run cut short has at most a partial capture: not worth keeping. */
-    if (rc == 0)
-        rc = remove_pcaps(store, &failed, err);
-    if (count)
-        *count = rc == 0 ? failed.count : 0;
-    free(failed.ids);
-    return rc;
-}
-
-int wm_store_recover(wm_store *store, uint64_t *count, wm_error *err)
-{
-    return wm_store_fail_unfinished(store, WM_STORE_CODE_INTERRUPTED,
-                                    WM_STORE_MSG_RESTART, count, err);
+    for (size_t i = 0; i < store->unsaved_count; i++) {
+        if (store->unsaved[i].sweep)
+            continue;
+        sqlite3_stmt *stmt = store_stmt(store, SQL_STATUS_OF, err);
+        if (!stmt)
+            return -1;
+        sqlite3_bind_int64(stmt, 1, store->unsaved[i].id);
+        wm_store_status status = WM_STORE_FAILED;
+        if (sqlite3_step(stmt) == SQLITE_ROW &&
+            wm_store_status_parse((const char *)sqlite3_column_text(stmt, 0),
+                                  &status) == 0 &&
+            !wm_store_status_final(status) && counts[status] > 0) {
+            counts[status]--;
+            counts[WM_STORE_FAILED]++;
+        }
+        sqlite3_reset(stmt);
+    }
+    return 0;
 }
 
 int wm_store_count_by_status(wm_store *store,
@@ -504,6 +391,8 @@ int wm_store_count_by_status(wm_store *store,
         rc = store_db_error(store, "counting runs", err);
     if (stmt)
         sqlite3_reset(stmt);
+    if (rc == 0)
+        rc = count_unsaved(store, counts, err);
     store_unlock(store);
     return rc;
 }

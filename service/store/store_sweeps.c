@@ -13,7 +13,7 @@ static const char SQL_INSERT[] =
 static const char SQL_FINISH[] =
     "UPDATE sweeps SET status = ?2, finished_ns = ?3 WHERE id = ?1";
 static const char SQL_PENDING[] =
-    "SELECT count(*) FROM runs"
+    "SELECT id FROM runs"
     " WHERE sweep_id = ?1 AND status IN ('queued', 'running')";
 static const char SQL_SETTLE[] =
     "UPDATE sweeps SET status = 'done', finished_ns = ?2"
@@ -64,28 +64,54 @@ int wm_store_finish_sweep(wm_store *store, int64_t id,
     return rc;
 }
 
-/* Lock held. */
-static int settle_locked(wm_store *store, int64_t id, bool *ended,
+/* How many of the sweep's runs are still queued or running, not counting
+ * those failed in memory (store_state.c). Lock held. */
+static int count_pending(wm_store *store, int64_t id, size_t *pending,
                          wm_error *err)
 {
+    id_list ids = {0};
     sqlite3_stmt *stmt = store_stmt(store, SQL_PENDING, err);
     if (!stmt)
         return -1;
     sqlite3_bind_int64(stmt, 1, id);
-    int step = sqlite3_step(stmt);
-    int64_t pending = step == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-    sqlite3_reset(stmt);
-    if (step != SQLITE_ROW)
-        return store_db_error(store, "counting a sweep's runs", err);
-    if (pending > 0)
+    int rc = store_collect_ids(store, stmt, &ids, "counting a sweep's runs",
+                               err);
+    *pending = 0;
+    for (size_t i = 0; rc == 0 && i < ids.count; i++)
+        if (!store_unsaved_find(store, ids.ids[i], false))
+            (*pending)++;
+    free(ids.ids);
+    return rc;
+}
+
+/* Lock held. */
+static int settle_locked(wm_store *store, int64_t id, bool *ended,
+                         wm_error *err)
+{
+    size_t pending = 0;
+    if (count_pending(store, id, &pending, err) != 0)
+        return -1;
+    if (pending > 0 || store_unsaved_find(store, id, true))
         return 0;
-    stmt = store_stmt(store, SQL_SETTLE, err);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_SETTLE, err);
     if (!stmt)
         return -1;
+    store_unsaved u = {.id = id, .sweep = true, .status = WM_STORE_DONE,
+                       .finished_ns = wm_clock_wall_ns()};
     sqlite3_bind_int64(stmt, 1, id);
-    sqlite3_bind_int64(stmt, 2, wm_clock_wall_ns());
-    if (store_step_done(store, stmt, "ending a sweep", err) != 0)
-        return -1;
+    sqlite3_bind_int64(stmt, 2, u.finished_ns);
+    wm_error local;
+    if (store_step_done(store, stmt, "ending a sweep", &local) != 0) {
+        /* Not written: shown done from memory, written later. */
+        bool kept = (local.kind == WM_ERR_READ_ONLY ||
+                     local.kind == WM_ERR_NO_SPACE) &&
+                    store_unsaved_add(store, &u) == 0;
+        if (kept)
+            *ended = true;
+        else if (err)
+            *err = local;
+        return kept ? 0 : -1;
+    }
     *ended = sqlite3_changes(store->db) > 0;
     return 0;
 }
@@ -156,6 +182,11 @@ static int read_sweep(wm_store *store, int64_t id, wm_store_sweep *out,
     out->created_ns = sqlite3_column_int64(stmt, 3);
     out->finished_ns = sqlite3_column_int64(stmt, 4);
     sqlite3_reset(stmt);
+    const store_unsaved *u = store_unsaved_find(store, out->id, true);
+    if (u && !wm_store_status_final(out->status)) {
+        out->status = u->status;
+        out->finished_ns = u->finished_ns;
+    }
     if (!out->params_json)
         return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
     return read_sweep_runs(store, out, err);

@@ -32,7 +32,17 @@
  * finish_run only to a running one, fail_run only to a queued or running
  * one; a run already finished (for instance marked "interrupted by
  * shutdown" while its worker was still busy) keeps its final state and the
- * late call fails with WM_ERR_INVALID. */
+ * late call fails with WM_ERR_INVALID.
+ *
+ * A full disk or a read-only data directory (store_state.c): the store
+ * opens read-only when it cannot open for writing, and stays so when its
+ * start-up recovery cannot be written; a write that fails for lack of
+ * space or access marks it degraded. Then requests' writes are refused
+ * (wm_store_check_room, wm_store_delete_run: WM_ERR_READ_ONLY), a run's
+ * failure or a sweep's end that cannot be written is kept in memory and
+ * shown by every read as if stored, and wm_store_retry writes it later.
+ * Below the free-space reserve (min_free_bytes), new runs are refused with
+ * WM_ERR_NO_SPACE. */
 #ifndef WM_STORE_H
 #define WM_STORE_H
 
@@ -54,6 +64,12 @@
 #define WM_STORE_CODE_INTERRUPTED "interrupted"
 #define WM_STORE_MSG_RESTART "interrupted by restart"
 #define WM_STORE_MSG_SHUTDOWN "interrupted by shutdown"
+/* A done run whose pcap was found missing at start-up (wm_store_recover):
+ * failed, so that "done" always means "its capture is there, whole". */
+#define WM_STORE_CODE_CAPTURE_LOST "capture_lost"
+#define WM_STORE_MSG_CAPTURE_LOST \
+    "the capture file of this run was found missing at start-up"
+#define WM_STORE_DEFAULT_MIN_FREE (64u * 1024u * 1024u)
 
 typedef enum wm_store_status {
     WM_STORE_QUEUED = 0,
@@ -76,7 +92,22 @@ typedef struct wm_store_options {
     const char *data_dir;     /* created 0700 when missing; required */
     unsigned busy_timeout_ms; /* SQLite busy_timeout (another process
                                  holding the file) */
+    uint64_t min_free_bytes;  /* free-space reserve: below it new runs are
+                                 refused (wm_store_check_room); 0: none */
 } wm_store_options;
+
+/* Whether the store takes writes, for /healthz and the request paths. */
+typedef struct wm_store_health {
+    bool writable;            /* runs may be started and deleted */
+    bool read_only;           /* opened read-only, or recovery unstored */
+    wm_error_kind kind;       /* why not: WM_ERR_READ_ONLY (cannot write)
+                                 or WM_ERR_NO_SPACE (below the reserve,
+                                 or a write found the disk full) */
+    char reason[256];         /* for people, no path; "" when all is well */
+    uint64_t free_bytes;      /* on the data directory's disk */
+    uint64_t min_free_bytes;
+    size_t unsaved;           /* states kept in memory, not yet written */
+} wm_store_health;
 
 /* One stored run, copied out. */
 typedef struct wm_store_run {
@@ -143,8 +174,29 @@ bool wm_store_ping(wm_store *store);
 /* At start-up: every run left queued or running (by a process that died)
  * becomes failed with code "interrupted" and message
  * "interrupted by restart"; their partial pcaps are removed; unfinished
- * sweeps become failed. *count (may be NULL) gets the runs changed. */
+ * sweeps become failed. Then the files and the rows agree again (a kill
+ * between a deletion's commit and its unlink leaves a file): every
+ * <id>.pcap without a done run and every <id>.pcap.tmp is removed, and a
+ * done run whose pcap is missing becomes failed, code "capture_lost"
+ * (its result stays in the row). *count (may be NULL) gets the runs
+ * changed. When this cannot be written (disk full, read-only), the store
+ * stays read-only, the runs are shown failed from memory, and 0 is
+ * returned: reads must go on; wm_store_retry tries again. No run may be
+ * executing. */
 int wm_store_recover(wm_store *store, uint64_t *count, wm_error *err);
+
+/* Writes what could not be written (the recovery, kept states) and, when
+ * that works, takes writes again. Cheap when all is well; the daemon calls
+ * it every few seconds. *writable (may be NULL) says whether writes are
+ * taken now. */
+int wm_store_retry(wm_store *store, bool *writable, wm_error *err);
+
+void wm_store_health_get(wm_store *store, wm_store_health *out);
+
+/* Whether a new run may be stored now: WM_ERR_READ_ONLY when writes fail
+ * or the store is read-only, WM_ERR_NO_SPACE below the reserve; the
+ * message says why, without paths. */
+int wm_store_check_room(wm_store *store, wm_error *err);
 
 /* The same for any reason (shutdown uses WM_STORE_MSG_SHUTDOWN): every
  * queued or running run becomes failed with this code and message. */
@@ -166,7 +218,9 @@ int wm_store_finish_run(wm_store *store, int64_t id, const char *result_json,
                         wm_error *err);
 
 /* queued or running -> failed with a machine code (wm_error_code's, or
- * "interrupted") and a message for people, finished now. */
+ * "interrupted") and a message for people, finished now. When the store
+ * cannot be written, the failure is kept in memory (every read shows it)
+ * and written by wm_store_retry: 0 all the same. */
 int wm_store_fail_run(wm_store *store, int64_t id, const char *code,
                       const char *message, wm_error *err);
 
@@ -189,7 +243,8 @@ void wm_store_run_list_free(wm_store_run_list *list);
 
 /* Removes a finished run's row and its pcap file. WM_ERR_NOT_FOUND when
  * there is none; WM_ERR_INVALID (parameter "id") while it is queued or
- * running: its worker still owns it. */
+ * running: its worker still owns it; WM_ERR_READ_ONLY when the store
+ * cannot be written (a run failed only in memory is written first). */
 int wm_store_delete_run(wm_store *store, int64_t id, wm_error *err);
 
 /* How many runs were deleted (wm_store_delete_run, wm_store_prune) since
@@ -201,8 +256,11 @@ uint64_t wm_store_deletions(wm_store *store);
 
 /* Retention: keeps the keep newest finished (done or failed) runs and
  * deletes older finished ones with their pcaps, then sweeps left with no
- * run. Queued and running runs are never touched. *deleted (may be NULL)
- * gets the runs removed. */
+ * run. Queued and running runs are never touched. A sweep's runs go
+ * together or not at all: none while the sweep is unfinished, and all
+ * once every one of them is older than the keep newest; so more than keep
+ * runs may stay, never fewer. *deleted (may be NULL) gets the runs
+ * removed. */
 int wm_store_prune(wm_store *store, uint64_t keep, uint64_t *deleted,
                    wm_error *err);
 
@@ -219,6 +277,14 @@ int wm_store_pcap_path(const wm_store *store, int64_t id, char *buf,
 /* <data>/pcaps/<id>.pcap.tmp, where a worker writes it before renaming,
  * so that a reader never sees half a file. */
 int wm_store_pcap_tmp_path(const wm_store *store, int64_t id, char *buf,
+                           size_t buflen, wm_error *err);
+
+/* <data>/pcaps/<id>.rows, the run's packet list as the engine wrote it
+ * (wm_engine_packets reads a page of it), and <id>.rows.tmp, where it is
+ * written before renaming. Removed with the run, like its pcap. */
+int wm_store_rows_path(const wm_store *store, int64_t id, char *buf,
+                       size_t buflen, wm_error *err);
+int wm_store_rows_tmp_path(const wm_store *store, int64_t id, char *buf,
                            size_t buflen, wm_error *err);
 
 /* A new sweep, status running, created now. */

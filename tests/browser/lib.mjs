@@ -78,11 +78,14 @@ export async function api(base, method, target) {
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 // `wiremeter serve` on a free port, a fresh data directory and the given
-// web root; stop() ends it (SIGTERM, then SIGKILL after 20 s).
+// web root (options: more args, more env); stop() ends it (SIGTERM, then
+// SIGKILL after 20 s).
 export class Daemon {
-  constructor(wiremeter, webRoot) {
+  constructor(wiremeter, webRoot, options = {}) {
     this.wiremeter = wiremeter;
     this.webRoot = webRoot;
+    this.args = options.args || [];
+    this.env = { ...process.env, ...(options.env || {}) };
     this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-browser-'));
     this.logPath = path.join(this.dataDir, 'daemon.log');
     this.proc = null;
@@ -93,7 +96,8 @@ export class Daemon {
     this.base = `http://127.0.0.1:${this.port}`;
     const out = fs.openSync(this.logPath, 'a');
     this.proc = spawn(this.wiremeter, ['serve', '--listen', `127.0.0.1:${this.port}`,
-      '--data-dir', this.dataDir, '--web-root', this.webRoot], { stdio: ['ignore', out, out] });
+      '--data-dir', this.dataDir, '--web-root', this.webRoot, ...this.args],
+    { stdio: ['ignore', out, out], env: this.env });
     fs.closeSync(out);
     this.exited = new Promise((resolve) => { this.proc.on('exit', (code, signal) => resolve({ code, signal })); });
     const deadline = Date.now() + 20000;

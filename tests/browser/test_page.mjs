@@ -21,6 +21,10 @@
 // link, the raw JSON, a reload of the run's URL, phone width with nothing
 // overflowing, the lab sweep, the lab table against the API's medians, the
 // charts' pixels, delete with its confirmation, and the "More" cursor.
+// Last, a daemon whose token guards reads too (--protect-reads), opened
+// as http://localhost:PORT: the page asks for the token, asks again when
+// it is wrong, keeps it for the tab, and with capture makes a run and
+// downloads its pcap with it.
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -335,6 +339,52 @@ async function checkPcap(base, run) {
   check([0xa1b2c3d4, 0xa1b23c4d].includes(magic), `the pcap starts with 0x${magic.toString(16)}`);
 }
 
+// ---- A daemon whose token guards reads too ---------------------------------
+
+const TOKEN = 'browser-test-token-4f8e2a';
+
+async function answerToken(page, token, expected) {
+  await page.waitForFunction((text) => document.getElementById('token-dialog').open
+    && document.getElementById('token-text').textContent.includes(text), expected, { timeout: 10000 });
+  await page.fill('#token-input', token);
+  await page.click('#token-dialog button[value="ok"]');
+}
+
+async function checkToken(context, capture) {
+  const daemon = new Daemon(wiremeter, webRoot, { args: ['--protect-reads'], env: { WIREMETER_TOKEN: TOKEN } });
+  await daemon.start();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await page.goto(`http://localhost:${daemon.port}/`);
+    await answerToken(page, 'not-the-token-0123456789', 'Authorization: Bearer');
+    await answerToken(page, TOKEN, 'not the one this server was given');
+    await page.waitForSelector('#history-empty:not([hidden])', { timeout: 10000 });
+    checkEqual(await page.evaluate(() => sessionStorage.getItem('wiremeter-token')), TOKEN, 'the token kept for the tab');
+    check(!(await page.evaluate(() => document.getElementById('token-dialog').open)), 'the token dialog is still open');
+    if (capture) {
+      await page.fill('#f-size', '13B');
+      await page.click('#run-button');
+      await page.waitForURL(/#\/runs\/\d+$/, { timeout: 60000 });
+      const id = Number(/#\/runs\/(\d+)$/.exec(page.url())[1]);
+      await waitRendered(page, id);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#run-pcap')]);
+      const magic = fs.readFileSync(await download.path()).readUInt32LE(0);
+      check([0xa1b2c3d4, 0xa1b23c4d].includes(magic), `the pcap downloaded with the token starts with 0x${magic.toString(16)}`);
+    }
+    checkEqual(errors, [], 'errors in the page with a token');
+    log(`token: asked on the first 401, asked again when wrong, kept for the tab${capture ? ', a run and its pcap with it' : ''}`);
+  } catch (err) {
+    log(`daemon log (token):\n${daemon.log()}`);
+    throw err;
+  } finally {
+    await page.close();
+    await daemon.stop();
+    daemon.removeData();
+  }
+}
+
 // ---- Home: the lab sweep, the tables, the charts, the history -------------
 
 async function checkSweep(page, base) {
@@ -492,6 +542,7 @@ async function main() {
     check(await page.evaluate(() => typeof window.Chart === 'function'), 'Chart.js did not load from /vendor/chart.js');
     await page.waitForFunction(() => document.getElementById('health-text').textContent !== 'Health');
     await checkSizeError(page, daemon.base);
+    await checkToken(context, health.capture.permitted);
 
     if (!health.capture.permitted) {
       await shot(page, 'home-no-capture.png');

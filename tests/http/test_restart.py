@@ -102,8 +102,13 @@ def check_recovered(wiremeter, d, before, unfinished, sweep_id):
         check(doc["finished_ns"] and doc["result"] is None, f"run {run_id}: {doc}")
         hc.expect_error(d.get(f"/runs/{run_id}/pcap"), 404, f"pcap of interrupted run {run_id}")
     files = sorted(os.listdir(os.path.join(d.data_dir, "pcaps")))
-    check(files == sorted(f"{i}.pcap" for i, (_, p) in before.items() if p is not None),
+    # A done run's packet rows (<id>.rows) live beside its pcap; a rows
+    # file that a crash left without it would be an orphan.
+    pcaps = [f for f in files if not f.endswith(".rows")]
+    check(pcaps == sorted(f"{i}.pcap" for i, (_, p) in before.items() if p is not None),
           f"pcap files after recovery: {files}")
+    check(all(f[:-len(".rows")] + ".pcap" in pcaps for f in files if f.endswith(".rows")),
+          f"a rows file without its pcap after recovery: {files}")
     s = d.get(f"/sweeps/{sweep_id}").json()
     check(s["status"] == "failed" and s["finished_ns"], f"the interrupted sweep is {s['status']}")
     check(all(r["status"] == "failed" for r in s["runs"]), f"sweep runs {s['runs']}")

@@ -208,12 +208,15 @@ def test_pcap(wiremeter, d, run):
 
 def test_delete(d, run_id):
     pcap = os.path.join(d.data_dir, "pcaps", f"{run_id}.pcap")
+    rows = os.path.join(d.data_dir, "pcaps", f"{run_id}.rows")
     check(os.path.exists(pcap), f"{pcap} missing before DELETE")
+    check(os.path.exists(rows), f"{rows} (the run's packet rows) missing before DELETE")
     before = [r["id"] for r in hc.all_runs(d)]
     resp = d.delete(f"/runs/{run_id}")
     hc.expect_status(resp, 204, "DELETE")
     check(resp.body == b"", "204 with a body")
     check(not os.path.exists(pcap), f"{pcap} still there after DELETE")
+    check(not os.path.exists(rows), f"{rows} still there after DELETE")
     hc.expect_error(d.get(f"/runs/{run_id}"), 404, "GET after DELETE")
     hc.expect_error(d.get(f"/runs/{run_id}/pcap"), 404, "pcap after DELETE")
     hc.expect_error(d.get(f"/runs/{run_id}/packets"), 404, "packets after DELETE")
@@ -236,8 +239,9 @@ def test_retention(wiremeter):
         for gone in ids[:2]:
             hc.expect_error(d.get(f"/runs/{gone}"), 404, f"GET pruned run {gone}")
             hc.expect_error(d.get(f"/runs/{gone}/pcap"), 404, f"pcap of pruned run {gone}")
-            check(not os.path.exists(os.path.join(d.data_dir, "pcaps", f"{gone}.pcap")),
-                  f"the pcap of pruned run {gone} is still there")
+            for ext in ("pcap", "rows"):
+                check(not os.path.exists(os.path.join(d.data_dir, "pcaps", f"{gone}.{ext}")),
+                      f"the {ext} file of pruned run {gone} is still there")
         for kept in ids[2:]:
             hc.expect_status(d.get(f"/runs/{kept}/pcap"), 200, f"pcap of kept run {kept}")
         hc.finish(d)

@@ -416,6 +416,9 @@ static void test_recover_marks_interrupted(void **state)
     wm_error err = {0};
     assert_int_equal(wm_store_mark_running(f->store, running, &err), 0);
     finish(f->store, done);
+    char done_pcap[512]; /* a done run keeps its pcap (or fails "lost") */
+    pcap_of(f->store, done, done_pcap, sizeof done_pcap);
+    write_file(done_pcap, "pcap");
     char tmp[512];
     assert_int_equal(wm_store_pcap_tmp_path(f->store, running, tmp,
                                             sizeof tmp, &err), 0);

@@ -2,6 +2,12 @@
 // throws an ApiError carrying the daemon's {"error": {code, message,
 // parameter}} so that the form can put the message next to the field it
 // names.
+//
+// A daemon with a token answers 401 to POST and DELETE without it (and to
+// every read with --protect-reads): the page then asks for the token once
+// (setTokenPrompt), keeps it in sessionStorage — gone with the tab, never
+// in a cookie, which any site's form could make the browser send — and
+// sends it as `Authorization: Bearer`.
 
 export class ApiError extends Error {
   constructor(status, code, message, parameter) {
@@ -12,12 +18,51 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method, path, options = {}) {
+const TOKEN_KEY = 'wiremeter-token';
+let tokenPrompt = null;
+let asking = null; // one prompt for all the calls that wait for it
+let memoryToken = ''; // when the browser refuses storage: until a reload
+
+function storedToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) || memoryToken;
+  } catch {
+    return memoryToken;
+  }
+}
+
+function storeToken(token) {
+  memoryToken = token;
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage refused (a private mode): memoryToken serves.
+  }
+}
+
+// prompt(message) resolves the token the user gave, or null when they
+// declined.
+export function setTokenPrompt(prompt) {
+  tokenPrompt = prompt;
+}
+
+export function hasToken() {
+  return Boolean(storedToken());
+}
+
+function authHeaders(headers) {
+  const token = storedToken();
+  return token ? { ...headers, Authorization: `Bearer ${token}` } : headers;
+}
+
+async function send(method, path, options) {
   let response;
+  const token = storedToken();
   try {
     response = await fetch(path, {
       method,
-      headers: { Accept: 'application/json', ...(options.headers || {}) },
+      headers: authHeaders({ Accept: 'application/json', ...(options.headers || {}) }),
       body: options.body,
       signal: options.signal,
     });
@@ -25,20 +70,39 @@ async function call(method, path, options = {}) {
     if (err.name === 'AbortError') throw err;
     throw new ApiError(0, 'network', `The daemon did not answer (${err.message}). Is wiremeter serve running?`);
   }
-  if (response.status === 204) return null;
+  if (response.status === 204) return { response, body: null, token };
   const text = await response.text();
-  let body = null;
   try {
-    body = text ? JSON.parse(text) : null;
+    return { response, body: text ? JSON.parse(text) : null, token };
   } catch {
-    body = null;
+    return { response, body: null, token };
   }
-  if (!response.ok) {
+}
+
+// 401, or 403 naming Authorization (a wrong token): the token is asked.
+function wantsToken(response, error) {
+  return response.status === 401 || (response.status === 403 && error.parameter === 'Authorization');
+}
+
+async function call(method, path, options = {}) {
+  for (;;) {
+    const { response, body, token: sent } = await send(method, path, options);
+    if (response.ok) return body;
     const e = (body && body.error) || {};
+    // Sent before another call got the token: try again with it.
+    if (wantsToken(response, e) && sent !== storedToken()) continue;
+    if (wantsToken(response, e) && tokenPrompt) {
+      if (response.status === 403) storeToken('');
+      if (!asking) asking = tokenPrompt(e.message).finally(() => { asking = null; });
+      const token = await asking;
+      if (token) {
+        storeToken(token);
+        continue;
+      }
+    }
     throw new ApiError(response.status, e.code || `http_${response.status}`,
       e.message || `${method} ${path} failed with HTTP ${response.status}`, e.parameter);
   }
-  return body;
 }
 
 function query(params) {
@@ -98,4 +162,17 @@ export function getHealth() {
 
 export function pcapUrl(run) {
   return run.links.pcap;
+}
+
+// A link cannot carry the token: with one, the pcap is fetched with it
+// and saved from a blob.
+export async function downloadPcap(run) {
+  const response = await fetch(pcapUrl(run), { headers: authHeaders({}) });
+  if (!response.ok) throw new ApiError(response.status, `http_${response.status}`, `The capture could not be downloaded (HTTP ${response.status}).`);
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = `wiremeter-run-${run.id}.pcap`;
+  link.click();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10000);
 }

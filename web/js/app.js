@@ -2,7 +2,7 @@
 // form, the lab's tables and charts, the history) and #/runs/{id} (one run)
 // — so that a run's address can be shared and reloaded. Also the health
 // indicator, the delete confirmation and the screen-reader announcer that
-// both views use.
+// both views use, and the token prompt.
 
 import * as api from './api.js';
 import { Home } from './home.js';
@@ -35,6 +35,31 @@ function confirmDelete(id) {
     }, { once: true });
   });
 }
+
+// Asks for the daemon's token when it answers 401 (api.js): resolves the
+// token, or null when the user cancels. Kept for the tab by api.js.
+function askToken(message) {
+  const dialog = document.getElementById('token-dialog');
+  const input = document.getElementById('token-input');
+  document.getElementById('token-text').textContent = message || 'This server needs its token.';
+  input.value = '';
+  const opener = document.activeElement;
+  dialog.returnValue = 'cancel';
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => {
+      const token = dialog.returnValue === 'ok' ? input.value.trim() : '';
+      input.value = '';
+      if (opener && document.contains(opener)) opener.focus();
+      resolve(token || null);
+    }, { once: true });
+  });
+}
+
+api.setTokenPrompt(askToken);
+document.getElementById('token-cancel').addEventListener('click', () => {
+  document.getElementById('token-dialog').close('cancel');
+});
 
 function openRun(id) {
   window.location.hash = `#/runs/${id}`;

@@ -173,6 +173,11 @@ export class RunView {
     this.run = null;
     this.el('run-delete').addEventListener('click', () => this.remove());
     this.el('raw-details').addEventListener('toggle', () => this.fillRaw());
+    this.el('run-pcap').addEventListener('click', (e) => {
+      if (!api.hasToken() || !this.run) return; // the plain link will do
+      e.preventDefault();
+      api.downloadPcap(this.run).catch((err) => this.showError(err.message));
+    });
   }
 
   showError(message) {

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wm_budget.h"
 #include "wm_error.h"
 #include "wm_trace.h"
 
@@ -49,6 +50,15 @@ typedef struct wm_capture_options {
     uint32_t grace_ms;       /* wait for the closure after the transfer */
     const char *pcap_path;   /* written when not NULL */
     wm_capture_pool *pool;   /* NULL: open and close a handle of its own */
+    const struct wm_cancel *cancel; /* fired: the capture stops at once and
+                                       finishes with WM_ERR_CANCELLED */
+    wm_budget budget;        /* what it may keep (wm_budget.h): past it
+                                the capture keeps nothing more and
+                                finishes with WM_ERR_BUDGET */
+    void (*over_budget)(void *ctx); /* called once, from the reader
+                                thread, when the budget is spent: the
+                                run stops its transfer; may be NULL */
+    void *over_budget_ctx;
 } wm_capture_options;
 
 typedef struct wm_capture_stats {

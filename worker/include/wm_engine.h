@@ -30,18 +30,34 @@ enum wm_engine_flags {
  * and rendered — "params" (wm_params_json of the request), the connection,
  * tcp_info, capture, integrity. The capture is also written to
  * request->config.capture.pcap_path when that is set (complete once this
- * returns). progress (may be NULL) is called from the sending thread.
+ * returns), and the packet rows to request->config.rows_path when that is
+ * set (wm_engine_packets reads them). It stays within
+ * request->config.capture.budget (wm_budget.h): a run over it fails with
+ * WM_ERR_BUDGET. progress (may be NULL) is called from the sending thread.
+ * request->config.cancel (wm_cancel.h), when fired from any thread, stops
+ * the transfer and the capture at once: the run fails, WM_ERR_CANCELLED.
  * NULL with err filled when the run failed; nothing is left to free. */
 json_t *wm_engine_run(const wm_run_request *request, wm_progress_fn progress,
                       void *progress_ctx, unsigned flags, wm_error *err);
 
-/* Rows [offset, offset + limit) of a stored run's packet list, read from
- * its pcap and analysed as the run was; result is the run's document
- * (its connection's ports find it among the file's). *total gets the
- * connection's packet count. NULL with err filled otherwise. */
-json_t *wm_engine_packets(const char *pcap_path, const json_t *result,
-                          size_t offset, size_t limit, size_t *total,
-                          wm_error *err);
+/* Rows [offset, offset + limit) of a stored run's packet list, from its
+ * rows file (written by the run when request->config.rows_path was set,
+ * or by wm_engine_index_pcap): a few preads, whatever the run's size, and
+ * the same bytes as the live rows. *total gets the connection's packet
+ * count. WM_ERR_NOT_FOUND when the file is missing or was written by
+ * another layout: make it again with wm_engine_index_pcap. */
+json_t *wm_engine_packets(const char *rows_path, size_t offset, size_t limit,
+                          size_t *total, wm_error *err);
+
+/* Writes a stored run's rows file from its pcap, analysed as the run was
+ * (for runs stored before rows files existed, or whose file went): result
+ * is the run's document, whose connection's ports find it among the
+ * file's. Reading the capture costs memory per frame, so a file of more
+ * than max_packets frames (0: no bound) is refused with WM_ERR_TOO_LARGE
+ * before it is read whole. On failure nothing is left at rows_path. */
+int wm_engine_index_pcap(const char *pcap_path, const json_t *result,
+                         const char *rows_path, uint64_t max_packets,
+                         wm_error *err);
 
 /* Every TCP connection of a pcap or pcapng file (`wiremeter analyze`):
  * schema, file, frames, malformed, connections[]. */

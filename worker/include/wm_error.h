@@ -10,6 +10,7 @@
 #ifndef WM_ERROR_H
 #define WM_ERROR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum wm_error_kind {
@@ -23,6 +24,10 @@ typedef enum wm_error_kind {
     WM_ERR_INTEGRITY,  /* bytes received differ from bytes sent */
     WM_ERR_BUSY,       /* queue full: HTTP 429/503 with Retry-After */
     WM_ERR_INTERNAL,   /* a bug or resource exhaustion */
+    WM_ERR_NO_SPACE,   /* the disk is full, or below its reserve: 507 */
+    WM_ERR_READ_ONLY,  /* the store cannot be written now: HTTP 503 */
+    WM_ERR_CANCELLED,  /* the run was cancelled (shutdown): "interrupted" */
+    WM_ERR_BUDGET,     /* a run went over its budget (wm_budget.h) */
 } wm_error_kind;
 
 typedef struct wm_error {
@@ -45,9 +50,31 @@ int wm_error_prefix(wm_error *err, const char *prefix);
 
 /* A stable machine-readable code for the kind: "invalid_parameter",
  * "too_large", "not_found", "capture_not_permitted", "timeout", "io_error",
- * "integrity_error", "busy", "internal_error". */
+ * "integrity_error", "busy", "internal_error", "budget_exceeded". */
 const char *wm_error_code(wm_error_kind kind);
 
 void wm_error_clear(wm_error *err);
+
+/* The length of the longest prefix of text that is valid UTF-8 (no
+ * overlong forms, surrogates or code points past U+10FFFF) and holds no
+ * control character (C0, DEL, C1): strlen(text) when all of it is. */
+size_t wm_text_valid_prefix(const char *text);
+
+/* Input quoted in a message may be anything, and a message goes to
+ * terminals and into JSON, which must be UTF-8. Writes into buf (len
+ * bytes, NUL-terminated) at most max bytes made from text: whole UTF-8
+ * characters only, each control byte and each byte that is not valid
+ * UTF-8 as the four characters \xNN, and "..." after it when text was
+ * cut. Returns buf. */
+const char *wm_error_quote(const char *text, size_t max, char *buf,
+                           size_t len);
+
+/* The same for text_len bytes that may hold NUL bytes (a raw request
+ * target, a header). */
+const char *wm_text_quote(const char *text, size_t text_len, size_t max,
+                          char *buf, size_t len);
+
+/* Whether text (len bytes) is valid UTF-8 with no NUL byte. */
+bool wm_utf8_valid(const char *text, size_t len);
 
 #endif

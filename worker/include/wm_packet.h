@@ -47,19 +47,21 @@ typedef struct wm_addr {
     uint8_t bytes[16];  /* IPv4 in the first 4 */
 } wm_addr;
 
+/* Fields ordered so that no padding falls between them: a run holds one
+ * of these per packet (wm_budget.h counts them). */
 typedef struct wm_packet {
-    uint32_t frame_no;    /* 1-based position in the capture: Wireshark's No. */
     int64_t ts_ns;        /* ns since the Unix epoch */
+    uint32_t frame_no;    /* 1-based position in the capture: Wireshark's No. */
     uint32_t frame_len;   /* bytes on the wire (pcap "len") */
     uint32_t cap_len;     /* bytes captured (pcap "caplen") */
     wm_addr src, dst;
     uint16_t src_port, dst_port;
     uint32_t seq, ack;    /* raw, as on the wire */
-    uint8_t flags;        /* enum wm_tcp_flag bits */
-    uint16_t window;      /* raw, unscaled */
-    uint8_t header_len;   /* TCP header bytes, options included */
     uint32_t payload_len; /* TCP payload bytes, from the IP lengths, so
                              right even when the snaplen cut the payload */
+    uint16_t window;      /* raw, unscaled */
+    uint8_t flags;        /* enum wm_tcp_flag bits */
+    uint8_t header_len;   /* TCP header bytes, options included */
     wm_tcp_options opts;
 } wm_packet;
 

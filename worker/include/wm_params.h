@@ -21,17 +21,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wm_budget.h"
 #include "wm_capture.h"
 #include "wm_error.h"
 #include "wm_transfer.h"
 
 #define WM_LABEL_MAX 100
-#define WM_SIZE_TEXT_MAX 32  /* bytes of a size as written, NUL included */
+#define WM_SIZE_TEXT_MAX 32  /* bytes of a size as written, NUL included;
+                                a longer text is refused, never cut */
 
 /* What the engine needs to run: the exchange and its capture. */
 typedef struct wm_run_config {
     wm_transfer_options transfer;
     wm_capture_options capture; /* port and family are set by the run */
+    struct wm_cancel *cancel;   /* fired: the run stops at once and fails
+                                   with WM_ERR_CANCELLED; NULL: none */
+    const char *rows_path;      /* the packet rows are written here when
+                                   not NULL (wm_engine_packets) */
 } wm_run_config;
 
 /* A run as asked for: its configuration and what is only echoed back. */
@@ -44,6 +50,8 @@ typedef struct wm_run_request {
 
 typedef struct wm_params_limits {
     uint64_t max_size_bytes;  /* largest transfer accepted */
+    wm_budget budget;         /* what a run may cost (wm_budget.h): the
+                                 caller puts it in config.capture.budget */
 } wm_params_limits;
 
 typedef struct wm_param_spec {
@@ -78,6 +86,14 @@ int wm_params_set(wm_run_request *request, const char *name,
 /* Checks what needs the whole set (size present, options the kernel
  * offers). */
 int wm_params_finish(wm_run_request *request, wm_error *err);
+
+/* Refuses (WM_ERR_TOO_LARGE, naming the limit's flag and the parameters
+ * that cause it) a request whose capture must exceed budget (NULL or
+ * zeros: no bound): only what must, whatever the kernel does, so a bound
+ * that merely guessed never refuses a run that fits. The run itself
+ * enforces the rest (wm_budget.h). */
+int wm_params_check_budget(const wm_run_request *request,
+                           const wm_budget *budget, wm_error *err);
 
 /* A comma-separated list of the names, for "allowed: ..." messages. */
 const char *wm_params_names(void);

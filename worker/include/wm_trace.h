@@ -38,6 +38,12 @@ int wm_trace_add_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
  * WM_ERR_NOT_FOUND. */
 int wm_trace_read_file(const char *path, wm_trace *trace, wm_error *err);
 
+/* The same, refusing (WM_ERR_TOO_LARGE, trace left empty) a file of more
+ * than max_frames frames (0: no bound) before it holds them all: what a
+ * file costs to read grows with its frames (wm_budget.h). */
+int wm_trace_read_file_max(const char *path, uint64_t max_frames,
+                           wm_trace *trace, wm_error *err);
+
 /* The same, from a buffer holding a whole pcap file (fuzzing, tests). */
 int wm_trace_read_memory(const uint8_t *data, size_t size, wm_trace *trace,
                          wm_error *err);

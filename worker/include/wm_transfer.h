@@ -40,6 +40,8 @@ typedef struct wm_transfer_options {
     char congestion[16];    /* TCP_CONGESTION, "": kernel default */
     bool ipv6;              /* ::1 instead of 127.0.0.1 */
     uint32_t io_timeout_ms; /* deadline of each blocking step */
+    const struct wm_cancel *cancel; /* fired: both sides stop at once
+                                       (WM_ERR_CANCELLED); NULL: none */
 } wm_transfer_options;
 
 typedef struct wm_tcp_stats {
@@ -86,6 +88,12 @@ int wm_transfer_open(const wm_transfer_options *opts, wm_transfer **out,
 int wm_transfer_run(wm_transfer *transfer, wm_progress_fn progress,
                     void *progress_ctx, wm_transfer_result *result,
                     wm_error *err);
+
+/* Stops a wm_transfer_run under way (or about to start) from another
+ * thread, at once: both sides fail (WM_ERR_CANCELLED). For the run's own
+ * reasons, such as its budget (the caller's wm_cancel is for everyone's);
+ * the transfer must not be closed before the call returns. */
+void wm_transfer_cancel(wm_transfer *transfer);
 
 void wm_transfer_close(wm_transfer *transfer);
 

@@ -24,7 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture_budget.h"
+#include "capture_dump.h"
 #include "capture_pool.h"
+#include "wm_cancel.h"
 #include "wm_clock.h"
 
 #define MIN_BUFFER_BYTES (64u * 1024u)
@@ -39,7 +42,9 @@ typedef struct fin_state {
 
 struct wm_capture {
     pcap_t *handle;
-    pcap_dumper_t *dumper;
+    capture_dump dump;         /* the pcap file, when one is written */
+    const wm_cancel *cancel;   /* fired: the reader stops at once */
+    capture_budget budget;     /* the reader thread's alone */
     wm_trace trace;            /* owned by the thread until it is joined */
     uint16_t port;
     uint32_t snaplen;
@@ -73,6 +78,7 @@ void wm_capture_options_default(wm_capture_options *opts)
     opts->snaplen = WM_CAPTURE_DEFAULT_SNAPLEN;
     opts->buffer_bytes = WM_CAPTURE_DEFAULT_BUFFER;
     opts->grace_ms = WM_CAPTURE_DEFAULT_GRACE_MS;
+    wm_budget_default(&opts->budget);
 }
 
 /* Serial-number comparison (RFC 1982): a reaches at least b. */
@@ -109,14 +115,15 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *hdr,
     /* The handle is nanosecond-precision: tv_usec holds nanoseconds. */
     int64_t ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + hdr->ts.tv_usec;
     size_t before = cap->trace.count;
-    if (wm_trace_add_frame(&cap->trace, ts_ns, data, hdr->caplen, hdr->len,
+    if (capture_budget_frame(&cap->budget, hdr->caplen,
+                             &cap->thread_err) != 0 ||
+        wm_trace_add_frame(&cap->trace, ts_ns, data, hdr->caplen, hdr->len,
                            &cap->thread_err) != 0) {
         cap->thread_rc = -1;
         pcap_breakloop(cap->handle);
         return;
     }
-    if (cap->dumper)
-        pcap_dump((u_char *)cap->dumper, hdr, data);
+    capture_dump_frame(&cap->dump, hdr, data);
     if (cap->trace.count > before) {
         pthread_mutex_lock(&cap->lock);
         track_closure(cap, &cap->trace.packets[cap->trace.count - 1]);
@@ -174,24 +181,32 @@ static void consume_signal(wm_capture *cap)
 static void *reader_thread(void *arg)
 {
     wm_capture *cap = arg;
-    struct pollfd fds[2] = {
+    struct pollfd fds[3] = {
         {.fd = pcap_get_selectable_fd(cap->handle), .events = POLLIN},
         {.fd = cap->stop_fd, .events = POLLIN},
+        {.fd = wm_cancel_fd(cap->cancel), .events = POLLIN}, /* -1: none */
     };
     int rc = 0, frames = 0;
-    while (rc == 0 && !atomic_load(&cap->stop)) {
+    while (rc == 0 && !atomic_load(&cap->stop) &&
+           !wm_cancel_fired(cap->cancel)) {
         if (frames > 0 && !atomic_load(&cap->finishing)) {
             pause_between_batches(cap);
-        } else if (poll(fds, 2, POLL_SAFETY_MS) < 0 && errno != EINTR) {
+        } else if (poll(fds, 3, POLL_SAFETY_MS) < 0 && errno != EINTR) {
             rc = wm_error_set(&cap->thread_err, WM_ERR_IO,
                               "capture: poll: %s", strerror(errno));
             break;
         }
         if (atomic_load(&cap->finishing) && !atomic_load(&cap->stop))
             consume_signal(cap);
-        rc = drain(cap, &frames);
+        rc = capture_budget_clock(&cap->budget, &cap->thread_err);
+        if (rc == 0)
+            rc = drain(cap, &frames);
     }
-    /* What arrived between the last poll and the stop belongs to the run. */
+    /* What arrived between the last poll and the stop belongs to the run;
+     * a cancelled run has no use for it. */
+    if (rc == 0 && wm_cancel_fired(cap->cancel))
+        rc = wm_error_set(&cap->thread_err, WM_ERR_CANCELLED,
+                          "capture: the run was cancelled");
     if (rc == 0)
         rc = drain(cap, &frames);
     pthread_mutex_lock(&cap->lock);
@@ -318,6 +333,8 @@ static wm_capture *capture_new(const wm_capture_options *opts)
     cap->snaplen = opts->snaplen;
     cap->buffer_bytes = opts->buffer_bytes;
     cap->pool = opts->pool;
+    cap->cancel = opts->cancel;
+    capture_budget_start(&cap->budget, opts);
     cap->grace_ms = opts->grace_ms;
     snprintf(cap->interface, sizeof cap->interface, "%s", opts->interface);
     cap->stop_fd = -1;
@@ -328,16 +345,6 @@ static wm_capture *capture_new(const wm_capture_options *opts)
     pthread_cond_init(&cap->changed, &attr);
     pthread_condattr_destroy(&attr);
     return cap;
-}
-
-static int open_dump(wm_capture *cap, const char *path, wm_error *err)
-{
-    cap->dumper = pcap_dump_open(cap->handle, path);
-    if (!cap->dumper)
-        return wm_error_param(err, WM_ERR_IO, "pcap",
-                              "capture: cannot write %s: %s", path,
-                              pcap_geterr(cap->handle));
-    return 0;
 }
 
 int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
@@ -362,7 +369,8 @@ int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
     if (rc == 0 && pcap_stats(cap->handle, &cap->base) != 0)
         memset(&cap->base, 0, sizeof cap->base);
     if (rc == 0 && opts->pcap_path)
-        rc = open_dump(cap, opts->pcap_path, err);
+        rc = capture_dump_open(&cap->dump, cap->handle, opts->pcap_path,
+                               err);
     if (rc == 0) {
         wm_trace_init(&cap->trace, pcap_datalink(cap->handle));
         cap->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -413,19 +421,6 @@ static void wait_for_closure(wm_capture *cap, uint32_t grace_ms)
     pthread_mutex_unlock(&cap->lock);
 }
 
-static int close_dump(wm_capture *cap, wm_error *err)
-{
-    if (!cap->dumper)
-        return 0;
-    int rc = pcap_dump_flush(cap->dumper);
-    pcap_dump_close(cap->dumper);
-    cap->dumper = NULL;
-    if (rc != 0)
-        return wm_error_param(err, WM_ERR_IO, "pcap",
-                              "capture: writing the pcap file failed");
-    return 0;
-}
-
 int wm_capture_finish(wm_capture *capture, wm_trace *trace,
                       wm_capture_stats *stats, wm_error *err)
 {
@@ -449,7 +444,7 @@ int wm_capture_finish(wm_capture *capture, wm_trace *trace,
         stats->dropped = ps.ps_drop - cap->base.ps_drop;
         stats->if_dropped = ps.ps_ifdrop - cap->base.ps_ifdrop;
     }
-    int rc = close_dump(cap, err);
+    int rc = capture_dump_close(&cap->dump, cap->trace.frames, err);
     if (cap->thread_rc != 0) {
         if (err)
             *err = cap->thread_err;
@@ -467,8 +462,7 @@ void wm_capture_free(wm_capture *capture)
     if (!capture)
         return;
     stop_thread(capture);
-    if (capture->dumper)
-        pcap_dump_close(capture->dumper);
+    capture_dump_discard(&capture->dump);
     capture_pool_give(capture->pool, capture->handle, capture->interface,
                       capture->snaplen, capture->buffer_bytes);
     if (capture->stop_fd >= 0)

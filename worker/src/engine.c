@@ -4,8 +4,11 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "rows.h"
 #include "wm_analyze.h"
+#include "wm_budget.h"
 #include "wm_report.h"
 #include "wm_run.h"
 #include "wm_trace.h"
@@ -27,8 +30,16 @@ json_t *wm_engine_run(const wm_run_request *request, wm_progress_fn progress,
                        err) != 0)
         return NULL;
     json_t *doc = wm_report_run(request, &result, flags);
+    if (!doc)
+        out_of_memory(err, "rendering the result");
+    else if (request->config.rows_path &&
+             wm_rows_write(request->config.rows_path, &result.trace,
+                           &result.analysis, result.connection, err) != 0) {
+        json_decref(doc);
+        doc = NULL;
+    }
     wm_run_result_free(&result);
-    return doc ? doc : out_of_memory(err, "rendering the result");
+    return doc;
 }
 
 /* A port of the result's connection ("client" or "server"), 0 if none. */
@@ -40,36 +51,64 @@ static uint16_t result_port(const json_t *result, const char *side)
     return port > 0 && port <= 65535 ? (uint16_t)port : 0;
 }
 
-json_t *wm_engine_packets(const char *pcap_path, const json_t *result,
-                          size_t offset, size_t limit, size_t *total,
-                          wm_error *err)
+json_t *wm_engine_packets(const char *rows_path, size_t offset, size_t limit,
+                          size_t *total, wm_error *err)
+{
+    return wm_rows_page(rows_path, offset, limit, total, err);
+}
+
+/* Frames a pcap of this size must hold at least: no record is longer
+ * than its header and the snaplen. 0 when unknown. */
+static uint64_t least_frames(const char *pcap_path, const json_t *result)
+{
+    json_int_t snaplen = json_integer_value(json_object_get(
+        json_object_get(result, "capture"), "snaplen"));
+    struct stat st;
+    if (snaplen <= 0 || stat(pcap_path, &st) != 0 ||
+        (uint64_t)st.st_size <= WM_BUDGET_PCAP_HEADER_BYTES)
+        return 0;
+    return ((uint64_t)st.st_size - WM_BUDGET_PCAP_HEADER_BYTES) /
+           (WM_BUDGET_PCAP_RECORD_BYTES + (uint64_t)snaplen);
+}
+
+int wm_engine_index_pcap(const char *pcap_path, const json_t *result,
+                         const char *rows_path, uint64_t max_packets,
+                         wm_error *err)
 {
     uint16_t client = result_port(result, "client");
     uint16_t server = result_port(result, "server");
-    if (!client || !server) {
-        wm_error_set(err, WM_ERR_INTERNAL, "the result names no ports");
-        return NULL;
-    }
+    if (!client || !server)
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "the result names no ports");
+    /* A file that must hold too many frames is refused without reading
+     * it: that is what an 18.8 M-packet run's 1.6 GB pcap would cost. */
+    uint64_t least = least_frames(pcap_path, result);
+    if (max_packets && least > max_packets)
+        return wm_error_set(err, WM_ERR_TOO_LARGE,
+                            "its capture holds at least %llu frames; more "
+                            "than %llu (--max-packets) are not analysed "
+                            "again", (unsigned long long)least,
+                            (unsigned long long)max_packets);
     wm_trace trace;
     wm_analysis analysis;
-    if (wm_trace_read_file(pcap_path, &trace, err) != 0)
-        return NULL;
-    json_t *rows = NULL;
-    if (wm_analyze_trace(&trace, &analysis, err) == 0) {
+    if (wm_trace_read_file_max(pcap_path, max_packets, &trace, err) != 0)
+        return err && err->kind == WM_ERR_TOO_LARGE
+                   ? wm_error_set(err, WM_ERR_TOO_LARGE,
+                                  "its capture holds more than %llu frames; "
+                                  "more than --max-packets are not analysed "
+                                  "again", (unsigned long long)max_packets)
+                   : -1;
+    int rc = wm_analyze_trace(&trace, &analysis, err);
+    if (rc == 0) {
         const wm_connection *conn = wm_analysis_find(&analysis, client, server);
-        if (!conn)
-            wm_error_set(err, WM_ERR_INTERNAL,
-                         "the run's connection (ports %u, %u) is not in its "
-                         "pcap", client, server);
-        else if (!(rows = wm_report_packets(&trace, &analysis, conn, offset,
-                                            limit)))
-            out_of_memory(err, "rendering packets");
-        else
-            *total = conn->packet_count;
+        rc = conn ? wm_rows_write(rows_path, &trace, &analysis, conn, err)
+                  : wm_error_set(err, WM_ERR_INTERNAL,
+                                 "the run's connection (ports %u, %u) is not "
+                                 "in its pcap", client, server);
         wm_analysis_free(&analysis);
     }
     wm_trace_free(&trace);
-    return rows;
+    return rc;
 }
 
 json_t *wm_engine_analyze_file(const char *path, unsigned flags,

@@ -107,7 +107,8 @@ static const param_row rows[] = {
      "Deadline of each blocking step of the transfer", NULL, "MS", NULL,
      NULL},
     {"label", KIND_STRING, AT(label), 0, WM_LABEL_MAX, false,
-     "up to {max} printable characters", "A free text stored with the run",
+     "up to {max} bytes of printable UTF-8 text",
+     "A free text stored with the run",
      "", "TEXT", NULL, parse_label},
 };
 
@@ -263,12 +264,15 @@ void wm_params_init(wm_run_request *request)
                    "an enum row is stored as a uint32_t");
 }
 
-/* Input quoted in a message is cut short: it may be anything. */
+/* Input quoted in a message is cut short and made safe: it may be
+ * anything. */
 static int invalid(const param_row *row, const char *value, wm_error *err)
 {
+    char shown[80];
     return wm_error_param(err, WM_ERR_INVALID, row->name,
-                          "%s: '%.64s' is not valid; allowed: %s", row->name,
-                          value, wm_params_specs()[row - rows].allowed);
+                          "%s: '%s' is not valid; allowed: %s", row->name,
+                          wm_error_quote(value, 64, shown, sizeof shown),
+                          wm_params_specs()[row - rows].allowed);
 }
 
 static int parse_uint(const char *value, uint64_t *out)
@@ -315,8 +319,14 @@ static int parse_size(const param_row *row, wm_run_request *request,
                       const char *value, const wm_params_limits *limits,
                       wm_error *err)
 {
-    (void)row;
     uint64_t max = limits ? limits->max_size_bytes : WM_SIZE_DEFAULT_MAX;
+    /* size_text echoes the size as written: a longer text would be cut,
+     * and no value is ever silently changed. */
+    if (strlen(value) >= sizeof request->size_text)
+        return wm_error_param(err, WM_ERR_INVALID, row->name,
+                              "%s: the text is %zu bytes long; allowed: up "
+                              "to %zu bytes (%s)", row->name, strlen(value),
+                              sizeof request->size_text - 1, WM_SIZE_FORMS);
     if (wm_size_parse(value, max, &request->config.transfer.size_bytes,
                       err) != 0)
         return -1;
@@ -361,9 +371,15 @@ static int parse_label(const param_row *row, wm_run_request *request,
     size_t len = strlen(value);
     if (len > row->max)
         return invalid(row, "(too long)", err);
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
-            return invalid(row, "(control character)", err);
+    /* Stored, rendered as JSON and shown on the page: it must be text. */
+    size_t valid = wm_text_valid_prefix(value);
+    if (valid < len)
+        return wm_error_param(err, WM_ERR_INVALID, row->name,
+                              "%s: byte %zu is not valid UTF-8 or is a "
+                              "control character; allowed: %s", row->name,
+                              valid + 1,
+                              wm_params_specs()[row - rows].allowed);
+    assert(len < row->length);
     memcpy(field(row, request), value, len + 1);
     return 0;
 }
@@ -375,9 +391,11 @@ int wm_params_set(wm_run_request *request, const char *name,
     if (!name || !value)
         return wm_error_set(err, WM_ERR_INVALID, "empty parameter");
     const param_row *row = find_row(name);
+    char shown[48];
     if (!row)
-        return wm_error_param(err, WM_ERR_INVALID, name,
-                              "unknown parameter '%.32s'; allowed: %s", name,
+        return wm_error_param(err, WM_ERR_INVALID,
+                              wm_error_quote(name, 24, shown, sizeof shown),
+                              "unknown parameter '%s'; allowed: %s", shown,
                               wm_params_names());
     return row->parse ? row->parse(row, request, value, limits, err)
                       : parse_by_kind(row, request, value, err);

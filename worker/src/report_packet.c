@@ -225,8 +225,14 @@ json_t *wm_report_packet(const wm_trace *trace, const wm_analysis *analysis,
                          const wm_connection *conn, size_t index)
 {
     const wm_packet_info *info = &conn->packets[index];
-    const wm_packet *p = &trace->packets[info->packet];
-    json_t *row = numbers_json(p, info, analysis->first_ts_ns);
+    return wm_report_packet_row(&trace->packets[info->packet], info,
+                                analysis->first_ts_ns);
+}
+
+json_t *wm_report_packet_row(const wm_packet *p, const wm_packet_info *info,
+                             int64_t first_ts_ns)
+{
+    json_t *row = numbers_json(p, info, first_ts_ns);
     json_t *ends = endpoints_json(p, info);
     if (!row || !ends || json_object_update(row, ends) != 0) {
         json_decref(row);

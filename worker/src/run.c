@@ -14,6 +14,7 @@ void wm_run_config_default(wm_run_config *config)
 {
     wm_transfer_options_default(&config->transfer);
     wm_capture_options_default(&config->capture);
+    config->cancel = NULL;
 }
 
 /* Headers-only captures of small transfers get a small kernel ring. Why:
@@ -49,20 +50,54 @@ static uint32_t ring_bytes_for(const wm_run_config *config)
     return config->capture.buffer_bytes;
 }
 
+/* The capture's over_budget hook: nothing more is kept, so nothing more
+ * is worth sending. */
+static void stop_transfer(void *transfer)
+{
+    wm_transfer_cancel(transfer);
+}
+
+/* Which failure a run reports: a spent budget first, since it is why the
+ * transfer was cancelled; then the transfer's, the cause of most others. */
+static int measure_error(int transfer_rc, const wm_error *transfer_err,
+                         int capture_rc, const wm_error *capture_err,
+                         wm_error *err)
+{
+    const wm_error *cause = NULL;
+    if (capture_rc != 0 && capture_err->kind == WM_ERR_BUDGET)
+        cause = capture_err;
+    else if (transfer_rc != 0)
+        cause = transfer_err;
+    else if (capture_rc != 0)
+        cause = capture_err;
+    if (!cause)
+        return 0;
+    if (err)
+        *err = *cause;
+    return -1;
+}
+
 /* Transfer and capture, in the order that makes the trace whole: the sink's
  * port names the filter, the capture is active before the client
- * connects, and it is finished only after the transfer returned. */
+ * connects, and it is finished only after the transfer returned. The
+ * transfer is closed last: until the capture is finished its reader may
+ * still cancel it (over_budget). */
 static int measure(const wm_run_config *config, wm_progress_fn progress,
                    void *progress_ctx, wm_run_result *result, wm_error *err)
 {
     wm_transfer *transfer = NULL;
     uint16_t port = 0;
-    if (wm_transfer_open(&config->transfer, &transfer, &port, err) != 0)
+    wm_transfer_options topts = config->transfer;
+    topts.cancel = config->cancel;
+    if (wm_transfer_open(&topts, &transfer, &port, err) != 0)
         return -1;
     wm_capture_options copts = config->capture;
+    copts.cancel = config->cancel;
     copts.buffer_bytes = ring_bytes_for(config);
     copts.port = port;
     copts.ipv6 = config->transfer.ipv6;
+    copts.over_budget = stop_transfer;
+    copts.over_budget_ctx = transfer;
     wm_capture *capture = NULL;
     if (wm_capture_start(&copts, &capture, err) != 0) {
         wm_transfer_close(transfer);
@@ -71,24 +106,15 @@ static int measure(const wm_run_config *config, wm_progress_fn progress,
     wm_error transfer_err = {0};
     int transfer_rc = wm_transfer_run(transfer, progress, progress_ctx,
                                       &result->transfer, &transfer_err);
-    wm_transfer_close(transfer);
     wm_error capture_err = {0};
     int capture_rc = wm_capture_finish(capture, &result->trace,
                                        &result->capture, &capture_err);
     wm_capture_free(capture);
+    wm_transfer_close(transfer);
     if (capture_rc == 0 && transfer_rc != 0)
         wm_trace_free(&result->trace);
-    if (transfer_rc != 0) {
-        if (err)
-            *err = transfer_err;
-        return -1;
-    }
-    if (capture_rc != 0) {
-        if (err)
-            *err = capture_err;
-        return -1;
-    }
-    return 0;
+    return measure_error(transfer_rc, &transfer_err, capture_rc,
+                         &capture_err, err);
 }
 
 int wm_run_execute(const wm_run_config *config, wm_progress_fn progress,

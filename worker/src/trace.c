@@ -91,13 +91,17 @@ static bool timestamp_ns(const struct pcap_pkthdr *header, int64_t *ts_ns)
     return *ts_ns < TRACE_MAX_TS_NS;
 }
 
-static int read_frames(pcap_t *pcap, const char *name, wm_trace *trace,
-                       wm_error *err)
+static int read_frames(pcap_t *pcap, const char *name, uint64_t max_frames,
+                       wm_trace *trace, wm_error *err)
 {
     struct pcap_pkthdr *header;
     const u_char *data;
     int rc;
     while ((rc = pcap_next_ex(pcap, &header, &data)) == 1) {
+        if (max_frames && trace->frames >= max_frames)
+            return wm_error_set(err, WM_ERR_TOO_LARGE,
+                                "%s: more than %llu frames", name,
+                                (unsigned long long)max_frames);
         int64_t ts_ns;
         if (!timestamp_ns(header, &ts_ns))
             return wm_error_set(err, WM_ERR_INVALID,
@@ -119,8 +123,8 @@ static int read_frames(pcap_t *pcap, const char *name, wm_trace *trace,
 }
 
 /* Reads everything from an open handle; closes it. */
-static int read_pcap(pcap_t *pcap, const char *name, wm_trace *trace,
-                     wm_error *err)
+static int read_pcap(pcap_t *pcap, const char *name, uint64_t max_frames,
+                     wm_trace *trace, wm_error *err)
 {
     int linktype = pcap_datalink(pcap);
     wm_trace_init(trace, linktype);
@@ -133,7 +137,7 @@ static int read_pcap(pcap_t *pcap, const char *name, wm_trace *trace,
                             "IPV4, IPV6, NULL, LOOP",
                             name, lt_name ? lt_name : "unknown", linktype);
     }
-    int rc = read_frames(pcap, name, trace, err);
+    int rc = read_frames(pcap, name, max_frames, trace, err);
     pcap_close(pcap);
     if (rc != 0)
         wm_trace_free(trace);
@@ -141,8 +145,8 @@ static int read_pcap(pcap_t *pcap, const char *name, wm_trace *trace,
 }
 
 /* Reads a whole pcap or pcapng stream; closes file. */
-static int read_stream(FILE *file, const char *name, wm_trace *trace,
-                       wm_error *err)
+static int read_stream(FILE *file, const char *name, uint64_t max_frames,
+                       wm_trace *trace, wm_error *err)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     pcap_t *pcap = pcap_fopen_offline_with_tstamp_precision(
@@ -153,10 +157,16 @@ static int read_stream(FILE *file, const char *name, wm_trace *trace,
                             "%s: not a pcap or pcapng file: %s", name,
                             errbuf);
     }
-    return read_pcap(pcap, name, trace, err);
+    return read_pcap(pcap, name, max_frames, trace, err);
 }
 
 int wm_trace_read_file(const char *path, wm_trace *trace, wm_error *err)
+{
+    return wm_trace_read_file_max(path, 0, trace, err);
+}
+
+int wm_trace_read_file_max(const char *path, uint64_t max_frames,
+                           wm_trace *trace, wm_error *err)
 {
     wm_trace_init(trace, 0);
     FILE *file = fopen(path, "rb");
@@ -164,7 +174,7 @@ int wm_trace_read_file(const char *path, wm_trace *trace, wm_error *err)
         return wm_error_set(err, errno == ENOENT ? WM_ERR_NOT_FOUND
                                                  : WM_ERR_IO,
                             "%s: %s", path, strerror(errno));
-    return read_stream(file, path, trace, err);
+    return read_stream(file, path, max_frames, trace, err);
 }
 
 int wm_trace_read_memory(const uint8_t *data, size_t size, wm_trace *trace,
@@ -179,5 +189,5 @@ int wm_trace_read_memory(const uint8_t *data, size_t size, wm_trace *trace,
     if (!file)
         return wm_error_set(err, WM_ERR_INTERNAL, "%s: fmemopen: %s", name,
                             strerror(errno));
-    return read_stream(file, name, trace, err);
+    return read_stream(file, name, 0, trace, err);
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "transfer_socket.h"
+#include "wm_cancel.h"
 #include "wm_pattern.h"
 
 #define MIN_READ_BYTES (64u * 1024u) /* read size floor, so that a tiny
@@ -37,6 +38,7 @@ struct wm_transfer {
     int cancel_fd;             /* eventfd shared by both sides */
     uint16_t server_port;
     atomic_uint failures;      /* orders the sides' failures */
+    atomic_bool stopped;       /* wm_transfer_cancel was called */
 };
 
 /* One end of the exchange and what it learnt. */
@@ -155,6 +157,17 @@ int wm_transfer_validate(const wm_transfer_options *opts, wm_error *err)
     return check_congestion(opts->congestion, err);
 }
 
+/* A sender on loopback rarely blocks, so it would never poll the cancel:
+ * both loops ask between chunks. */
+static int check_cancel(side *s)
+{
+    if (!wm_cancel_fired(s->opts->cancel) &&
+        !(s->transfer && atomic_load(&s->transfer->stopped)))
+        return 0;
+    return wm_error_set(&s->err, WM_ERR_CANCELLED,
+                        "transfer: the run was cancelled");
+}
+
 static void fail_side(side *s, int rc)
 {
     s->rc = rc;
@@ -174,7 +187,8 @@ static int send_pattern(side *s, int fd, const wm_pattern *pattern)
     struct iovec iov[WM_TRANSFER_MAX_CHUNK / WM_PATTERN_PERIOD + 2];
     uint32_t chunk = s->opts->chunk_bytes;
     int rc = 0;
-    while (s->bytes < s->size_bytes && rc == 0) {
+    while (rc == 0 && s->bytes < s->size_bytes &&
+           (rc = check_cancel(s)) == 0) {
         uint64_t left = s->size_bytes - s->bytes;
         uint32_t n = left < chunk ? (uint32_t)left : chunk;
         size_t count = wm_pattern_iov(pattern, s->bytes, n, iov,
@@ -250,6 +264,10 @@ static int receive_data(side *s, int fd)
             s->mismatch_offset = s->bytes + same;
         }
         s->bytes += (uint64_t)n;
+        if (check_cancel(s) != 0) {
+            n = -1;
+            break;
+        }
     }
     free(buf);
     wm_pattern_free(&pattern);
@@ -320,6 +338,7 @@ static void side_init(side *s, wm_transfer *t, const wm_transfer_options *o,
     s->transfer = t;
     s->opts = o;
     s->ctx.cancel_fd = t ? t->cancel_fd : -1;
+    s->ctx.stop_fd = wm_cancel_fd(o->cancel);
     s->ctx.timeout_ms = o->io_timeout_ms;
     s->direction = o->direction;
     s->size_bytes = o->size_bytes;
@@ -352,6 +371,15 @@ int wm_transfer_open(const wm_transfer_options *opts, wm_transfer **out,
     *server_port = t->server_port;
     *out = t;
     return 0;
+}
+
+void wm_transfer_cancel(wm_transfer *transfer)
+{
+    atomic_store(&transfer->stopped, true);
+    uint64_t one = 1; /* the sides' polls wake on it, as on a failure */
+    if (write(transfer->cancel_fd, &one, sizeof one) < 0) {
+        /* An eventfd write fails only on overflow: already signalled. */
+    }
 }
 
 void wm_transfer_close(wm_transfer *transfer)

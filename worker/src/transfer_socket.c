@@ -17,11 +17,14 @@
 static int wait_ready(int fd, short events, const wm_tsock_ctx *ctx,
                       const char *what, wm_error *err)
 {
-    struct pollfd fds[2] = {
+    /* A negative fd is ignored by poll, so absent descriptors cost
+     * nothing and keep their slots. */
+    struct pollfd fds[3] = {
         {.fd = fd, .events = events},
         {.fd = ctx->cancel_fd, .events = POLLIN},
+        {.fd = ctx->stop_fd, .events = POLLIN},
     };
-    nfds_t count = ctx->cancel_fd >= 0 ? 2 : 1;
+    nfds_t count = 3;
     for (;;) {
         int ready = poll(fds, count, (int)ctx->timeout_ms);
         if (ready < 0 && errno == EINTR)
@@ -33,7 +36,10 @@ static int wait_ready(int fd, short events, const wm_tsock_ctx *ctx,
             return wm_error_set(err, WM_ERR_TIMEOUT,
                                 "transfer: %s: no progress for %u ms", what,
                                 ctx->timeout_ms);
-        if (count == 2 && fds[1].revents) {
+        if (fds[2].revents)
+            return wm_error_set(err, WM_ERR_CANCELLED,
+                                "transfer: %s: the run was cancelled", what);
+        if (fds[1].revents) {
             wm_error_set(err, WM_ERR_INTERNAL,
                          "transfer: %s: cancelled, the other side failed",
                          what);

@@ -23,7 +23,9 @@
 #define WM_TSOCK_CANCELLED (-2)
 
 typedef struct wm_tsock_ctx {
-    int cancel_fd;       /* eventfd, readable once the run is cancelled */
+    int cancel_fd;       /* eventfd, readable once the other side failed */
+    int stop_fd;         /* readable once the caller cancelled the run
+                            (wm_cancel_fd), -1 when it cannot */
     uint32_t timeout_ms; /* deadline of each step */
 } wm_tsock_ctx;
 

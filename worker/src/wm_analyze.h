@@ -57,15 +57,16 @@ enum wm_mark {
 
 #define WM_NO_PACKET (-1) /* an index field that points at nothing */
 
+/* Ordered so that no padding falls between the fields: one per packet. */
 typedef struct wm_packet_info {
     uint32_t packet;        /* index into wm_trace.packets */
     wm_side from;           /* the side that sent it */
     int64_t rel_time_ns;    /* since the trace's first frame (Time column) */
+    uint64_t window;        /* bytes: raw << sender's shift once both SYNs
+                               agreed on scaling, raw otherwise */
     uint32_t rel_seq;       /* seq - sender's ISN (SYN = 0) */
     uint32_t rel_ack;       /* ack - receiver's ISN; 0 without ACK flag */
     uint32_t next_rel_seq;  /* rel_seq + len (+1 for SYN/FIN) */
-    uint64_t window;        /* bytes: raw << sender's shift once both SYNs
-                               agreed on scaling, raw otherwise */
     uint32_t marks;         /* enum wm_mark bits */
     uint32_t dup_ack_num;   /* the nth duplicate of dup_ack_frame's ACK */
     uint32_t dup_ack_frame; /* frame number of the ACK being duplicated */

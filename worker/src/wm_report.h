@@ -30,6 +30,12 @@ json_t *wm_report_connection(const wm_trace *trace,
 json_t *wm_report_packet(const wm_trace *trace, const wm_analysis *analysis,
                          const wm_connection *conn, size_t index);
 
+/* The same row from its two records alone (the rows file keeps them,
+ * rows.h): what a row shows is read from nothing else. first_ts_ns is
+ * the analysis's (the zero of the Time column). */
+json_t *wm_report_packet_row(const wm_packet *packet,
+                             const wm_packet_info *info, int64_t first_ts_ns);
+
 /* Rows [offset, offset + limit) of the packet list. */
 json_t *wm_report_packets(const wm_trace *trace, const wm_analysis *analysis,
                           const wm_connection *conn, size_t offset,

@@ -1,0 +1,69 @@
+/* store_prune: retention — the history is bounded, and a sweep goes
+ * whole. Apart from the runs' life (store_runs.c) because it is a policy
+ * over many rows, not one run's state. See wm_store_prune in wm_store.h.
+ *
+ * The rule in SQL: B is the id of the keep-th newest finished run (keep
+ * 0: past the newest, so every finished run may go); a
+ * finished run older than B goes, unless it belongs to a sweep that is
+ * unfinished or has a run that is unfinished or not older than B — then
+ * the whole sweep stays, so a sweep never answers with sizes missing. */
+#include "store_internal.h"
+
+#include <stdlib.h>
+
+static const char SQL_PRUNE[] =
+    "WITH bound(b) AS (SELECT CASE WHEN ?1 = 0"
+    "  THEN (SELECT max(id) + 1 FROM runs)"
+    "  ELSE (SELECT id FROM runs WHERE status IN ('done', 'failed')"
+    "   ORDER BY id DESC LIMIT 1 OFFSET ?1 - 1) END)"
+    " DELETE FROM runs WHERE id IN (SELECT r.id FROM runs r, bound"
+    "  WHERE r.status IN ('done', 'failed') AND r.id < bound.b"
+    "  AND (r.sweep_id IS NULL OR ("
+    "   EXISTS (SELECT 1 FROM sweeps s WHERE s.id = r.sweep_id"
+    "    AND s.status IN ('done', 'failed'))"
+    "   AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.sweep_id = r.sweep_id"
+    "    AND (o.id >= bound.b OR o.status NOT IN ('done', 'failed'))))))"
+    " RETURNING id";
+static const char SQL_PRUNE_SWEEPS[] =
+    "DELETE FROM sweeps WHERE status IN ('done', 'failed') AND NOT EXISTS"
+    " (SELECT 1 FROM runs WHERE runs.sweep_id = sweeps.id)";
+
+/* Inside one transaction: deletes what retention drops, ids into gone.
+ * Lock held. */
+static int prune_locked(wm_store *store, uint64_t keep, id_list *gone,
+                        wm_error *err)
+{
+    sqlite3_stmt *stmt = store_stmt(store, SQL_PRUNE, err);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, keep > INT64_MAX ? INT64_MAX : (int64_t)keep);
+    if (store_collect_ids(store, stmt, gone, "pruning runs", err) != 0)
+        return -1;
+    stmt = store_stmt(store, SQL_PRUNE_SWEEPS, err);
+    if (!stmt)
+        return -1;
+    return store_step_done(store, stmt, "pruning sweeps", err);
+}
+
+int wm_store_prune(wm_store *store, uint64_t keep, uint64_t *deleted,
+                   wm_error *err)
+{
+    id_list gone = {0};
+    store_lock(store);
+    int rc = store_refuse_if_read_only(store, err);
+    if (rc == 0)
+        rc = store_exec(store, "BEGIN IMMEDIATE", err);
+    if (rc == 0)
+        rc = store_end_transaction(store,
+                                   prune_locked(store, keep, &gone, err),
+                                   err);
+    if (rc == 0 && gone.count > 0)
+        atomic_fetch_add(&store->deletions, gone.count);
+    store_unlock(store);
+    if (rc == 0)
+        rc = store_remove_pcaps(store, &gone, err);
+    if (deleted)
+        *deleted = rc == 0 ? gone.count : 0;
+    free(gone.ids);
+    return rc;
+}

@@ -1,0 +1,203 @@
+/* The store after a crash and under retention: at start-up the pcaps and
+ * the rows agree again (orphan files removed, a done run without its pcap
+ * failed "capture_lost", files that are not the store's left alone), and
+ * retention never takes part of a sweep. Apart from test_store.c, which
+ * covers the store's ordinary life, to keep each file short. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wm_store.h"
+
+typedef struct fixture {
+    char root[64];
+    char data[128];
+    wm_store *store;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->root, sizeof f->root, "/tmp/wm_store_rec.XXXXXX");
+    assert_non_null(mkdtemp(f->root));
+    snprintf(f->data, sizeof f->data, "%s/data", f->root);
+    *state = f;
+    return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    wm_store_close(f->store);
+    nftw(f->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+static wm_store *open_store(fixture *f)
+{
+    wm_store_options opts;
+    wm_store_options_default(&opts);
+    opts.data_dir = f->data;
+    opts.min_free_bytes = 0;
+    wm_error err = {0};
+    wm_store *store = NULL;
+    if (wm_store_open(&opts, &store, &err) != 0)
+        fail_msg("open: %s", err.message);
+    return store;
+}
+
+static int64_t insert(wm_store *store, int64_t sweep_id)
+{
+    int64_t id = 0;
+    wm_error err = {0};
+    if (wm_store_insert_run(store, "", 13, NULL, sweep_id, &id, &err) != 0)
+        fail_msg("insert: %s", err.message);
+    return id;
+}
+
+static void finish(wm_store *store, int64_t id)
+{
+    wm_error err = {0};
+    assert_int_equal(wm_store_mark_running(store, id, &err), 0);
+    assert_int_equal(wm_store_finish_run(store, id, "{\"ok\":1}", &err), 0);
+}
+
+static void write_file(const char *path)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("x", fp);
+    fclose(fp);
+}
+
+static bool exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+static void pcap_of(wm_store *store, int64_t id, char *buf, size_t len)
+{
+    assert_int_equal(wm_store_pcap_path(store, id, buf, len, NULL), 0);
+}
+
+static wm_store_status status_of(wm_store *store, int64_t id, char *code,
+                                 size_t len)
+{
+    wm_store_run run;
+    wm_error err = {0};
+    if (wm_store_get_run(store, id, &run, &err) != 0)
+        return (wm_store_status)-1;
+    wm_store_status status = run.status;
+    if (code)
+        snprintf(code, len, "%s", run.error_code);
+    wm_store_run_free(&run);
+    return status;
+}
+
+static void test_recover_reconciles_files(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    int64_t kept = insert(f->store, 0), lost = insert(f->store, 0);
+    int64_t failed = insert(f->store, 0);
+    finish(f->store, kept);
+    finish(f->store, lost);
+    wm_error err = {0};
+    assert_int_equal(wm_store_fail_run(f->store, failed, "io_error", "x",
+                                       &err), 0);
+    char kept_pcap[512], failed_pcap[512], orphan[600], partial[600],
+        foreign[600];
+    pcap_of(f->store, kept, kept_pcap, sizeof kept_pcap);
+    pcap_of(f->store, failed, failed_pcap, sizeof failed_pcap);
+    snprintf(orphan, sizeof orphan, "%s/pcaps/999.pcap", f->data);
+    snprintf(partial, sizeof partial, "%s/pcaps/998.pcap.tmp", f->data);
+    snprintf(foreign, sizeof foreign, "%s/pcaps/notes.txt", f->data);
+    const char *files[] = {kept_pcap, failed_pcap, orphan, partial, foreign};
+    for (size_t i = 0; i < 5; i++)
+        write_file(files[i]);
+    /* As after a kill -9: the next process opens the same directory. */
+    wm_store_close(f->store);
+    f->store = open_store(f);
+    uint64_t count = 9;
+    assert_int_equal(wm_store_recover(f->store, &count, &err), 0);
+    assert_int_equal(count, 0);
+    assert_true(exists(kept_pcap) && exists(foreign));
+    assert_false(exists(failed_pcap) || exists(orphan) || exists(partial));
+    char code[32];
+    assert_int_equal(status_of(f->store, kept, NULL, 0), WM_STORE_DONE);
+    assert_int_equal(status_of(f->store, lost, code, sizeof code),
+                     WM_STORE_FAILED);
+    assert_string_equal(code, WM_STORE_CODE_CAPTURE_LOST);
+    wm_store_health h;
+    wm_store_health_get(f->store, &h);
+    assert_true(h.writable && !h.read_only && h.unsaved == 0);
+    assert_int_equal(wm_store_check_room(f->store, &err), 0);
+}
+
+static void test_prune_keeps_sweeps_whole(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    wm_error err = {0};
+    int64_t sweep = 0, runs[5];
+    assert_int_equal(wm_store_insert_sweep(f->store, NULL, &sweep, &err), 0);
+    for (int i = 0; i < 5; i++)
+        runs[i] = insert(f->store, sweep);
+    for (int i = 0; i < 3; i++)
+        finish(f->store, runs[i]);
+    uint64_t deleted = 9;
+    /* Unfinished: none of its runs goes, however small the history. */
+    assert_int_equal(wm_store_prune(f->store, 1, &deleted, &err), 0);
+    assert_int_equal(deleted, 0);
+    for (int i = 3; i < 5; i++)
+        finish(f->store, runs[i]);
+    bool ended = false;
+    assert_int_equal(wm_store_settle_sweep(f->store, sweep, &ended, &err), 0);
+    assert_true(ended);
+    /* Ended, its newest runs among the kept: all five stay. */
+    assert_int_equal(wm_store_prune(f->store, 3, &deleted, &err), 0);
+    assert_int_equal(deleted, 0);
+    int64_t later[3];
+    for (int i = 0; i < 3; i++) {
+        later[i] = insert(f->store, 0);
+        finish(f->store, later[i]);
+    }
+    /* Every run of it older than the 3 kept: the whole sweep goes. */
+    assert_int_equal(wm_store_prune(f->store, 3, &deleted, &err), 0);
+    assert_int_equal(deleted, 5);
+    wm_store_sweep sw;
+    assert_int_equal(wm_store_get_sweep(f->store, sweep, &sw, &err), -1);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(status_of(f->store, later[i], NULL, 0),
+                         WM_STORE_DONE);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_recover_reconciles_files),
+        T(test_prune_keeps_sweeps_whole),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,119 @@
+/* capture_dump: see capture_dump.h. The sizes are libpcap's file format:
+ * a 24-byte file header, then per record a 16-byte header and the
+ * captured bytes. */
+#include "capture_dump.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FILE_HEADER_BYTES 24u
+#define RECORD_HEADER_BYTES 16u
+
+/* A failed write as the run's error: a full disk is its own kind, so the
+ * run says "insufficient_storage" rather than a generic I/O error. */
+static int write_error(wm_error *err, int errnum, const char *doing)
+{
+    wm_error_kind kind = errnum == ENOSPC || errnum == EDQUOT
+                             ? WM_ERR_NO_SPACE : WM_ERR_IO;
+    return wm_error_param(err, kind, "pcap", "capture: %s the pcap file: %s",
+                          doing, strerror(errnum));
+}
+
+int capture_dump_open(capture_dump *d, pcap_t *handle, const char *path,
+                      wm_error *err)
+{
+    memset(d, 0, sizeof *d);
+    d->path = strdup(path);
+    if (!d->path)
+        return wm_error_set(err, WM_ERR_INTERNAL, "capture: out of memory");
+    errno = 0;
+    d->dumper = pcap_dump_open(handle, path);
+    if (!d->dumper) {
+        int errnum = errno ? errno : EIO;
+        free(d->path);
+        d->path = NULL;
+        return write_error(err, errnum, "creating");
+    }
+    d->bytes = FILE_HEADER_BYTES;
+    return 0;
+}
+
+void capture_dump_frame(capture_dump *d, const struct pcap_pkthdr *hdr,
+                        const u_char *data)
+{
+    if (!d->dumper || d->error)
+        return;
+    errno = 0;
+    pcap_dump((u_char *)d->dumper, hdr, data);
+    /* The stream's flag turns on at the write that failed, so errno is
+     * still that write's. */
+    if (ferror(pcap_dump_file(d->dumper))) {
+        d->error = errno ? errno : EIO;
+        return;
+    }
+    d->bytes += RECORD_HEADER_BYTES + hdr->caplen;
+    d->records++;
+}
+
+/* The file on disk against what was written; 0 when they agree. */
+static int check_file(const capture_dump *d, uint64_t expected_records,
+                      wm_error *err)
+{
+    struct stat st;
+    if (stat(d->path, &st) != 0)
+        return write_error(err, errno, "checking");
+    if ((uint64_t)st.st_size != d->bytes)
+        return wm_error_set(err, WM_ERR_IO,
+                            "capture: the pcap file holds %llu bytes where "
+                            "%llu were written",
+                            (unsigned long long)st.st_size,
+                            (unsigned long long)d->bytes);
+    if (d->records != expected_records)
+        return wm_error_set(err, WM_ERR_IO,
+                            "capture: the pcap file holds %llu records for "
+                            "the %llu frames captured",
+                            (unsigned long long)d->records,
+                            (unsigned long long)expected_records);
+    return 0;
+}
+
+int capture_dump_close(capture_dump *d, uint64_t expected_records,
+                       wm_error *err)
+{
+    if (!d->dumper)
+        return 0;
+    FILE *f = pcap_dump_file(d->dumper);
+    assert(f);
+    int errnum = d->error;
+    const char *doing = "writing";
+    errno = 0;
+    if (!errnum && pcap_dump_flush(d->dumper) != 0)
+        errnum = errno ? errno : EIO;
+    if (!errnum && fsync(fileno(f)) != 0) {
+        errnum = errno;
+        doing = "syncing";
+    }
+    /* Flushed and synced, the close has nothing left to lose; the size
+     * check below would see it if it did. */
+    pcap_dump_close(d->dumper);
+    d->dumper = NULL;
+    int rc = errnum ? write_error(err, errnum, doing)
+                    : check_file(d, expected_records, err);
+    free(d->path);
+    d->path = NULL;
+    return rc;
+}
+
+void capture_dump_discard(capture_dump *d)
+{
+    if (d->dumper)
+        pcap_dump_close(d->dumper);
+    d->dumper = NULL;
+    free(d->path);
+    d->path = NULL;
+}
