@@ -8,7 +8,9 @@
 #  3. builds and starts the service with the repository's compose.yaml, under
 #     its own project name and on a free loopback port;
 #  4. checks how the container runs: as a non-root user, with NET_RAW as its
-#     only capability, published on the host's 127.0.0.1 only, --open inside;
+#     only capability, published on the host's 127.0.0.1 only, with memory
+#     and pids limits, never --open: a token made on the first start, printed
+#     in the log, that POST needs (401 without it);
 #  5. waits until the container is healthy, POSTs a 1 MB run through the
 #     published 127.0.0.1 port and checks its JSON (capture permitted, no
 #     drops, handshake and closure complete, 1,000,000 bytes verified) and
@@ -129,9 +131,10 @@ say "up: container ${CID:0:12}, published on $BASE"
 
 # ------------------------------------------ 4. how the container runs
 # Only NET_RAW is added, everything else dropped; the port is published on
-# the host's loopback only; the daemon is told --open (it listens on all the
-# container's addresses); it runs as a user other than root, and its bounding
-# set holds NET_RAW alone (bit 13: 0x2000).
+# the host's loopback only; the container has memory and pids limits; the
+# daemon is never told --open (it listens on all the container's addresses,
+# so it needs its token); it runs as a user other than root, and its
+# bounding set holds NET_RAW alone (bit 13: 0x2000).
 python3 - "$CID" <<'PY' || fail "the container is not configured as compose.yaml says"
 import json, subprocess, sys
 c = json.loads(subprocess.check_output(["docker", "inspect", sys.argv[1]]))[0]
@@ -150,8 +153,10 @@ for port, binds in (hc.get("PortBindings") or {}).items():
         if b.get("HostIp") != "127.0.0.1":
             problems.append("%s published on %r, not 127.0.0.1" % (port, b.get("HostIp")))
 cmd = (c.get("Path") and [c["Path"]] or []) + (c.get("Args") or [])
-if "--open" not in cmd:
-    problems.append("the daemon is not started with --open: %r" % cmd)
+if "--open" in cmd or any("OPEN=" in e for e in cfg.get("Env") or []):
+    problems.append("the daemon is started open: %r" % cmd)
+if not hc.get("Memory") or not hc.get("PidsLimit"):
+    problems.append("no memory or pids limit: %r, %r" % (hc.get("Memory"), hc.get("PidsLimit")))
 if cfg.get("User") in ("", "0", "root", None):
     problems.append("the image's user is %r" % cfg.get("User"))
 for p in problems:
@@ -178,6 +183,14 @@ wait_healthy() {
 }
 wait_healthy
 
+# The token the entrypoint made on the first start, from the log.
+TOKEN=$(docker logs "$CID" 2>&1 | sed -n 's/^wiremeter: API token .*: \([0-9a-f]\{48\}\)$/\1/p' | tail -n 1)
+[ -n "$TOKEN" ] || fail "no API token in the container's log: $(docker logs "$CID" 2>&1 | head -5)"
+AUTH=(-H "Authorization: Bearer $TOKEN")
+code=$(curl -sS -X POST -o /dev/null -w '%{http_code}' "$BASE/runs?size=13B") || fail "POST without a token: curl failed"
+[ "$code" = 401 ] || fail "POST /runs without the token answered $code, not 401"
+say "a token made on the first start is in the log; POST without it: 401"
+
 code=$(curl -sS -o "$WORK/healthz.json" -w '%{http_code}' "$BASE/healthz") || fail "GET /healthz: curl failed"
 [ "$code" = 200 ] || fail "GET /healthz answered $code: $(cat "$WORK/healthz.json")"
 say "GET /healthz -> 200 $(head -c 200 "$WORK/healthz.json")"
@@ -185,7 +198,7 @@ permitted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(
 [ "$permitted" = True ] || fail "GET /healthz says capture is not permitted in the container: $(cat "$WORK/healthz.json")"
 
 # ---------------------------------------------------------- 5. a 1 MB run
-code=$(curl -sS -X POST -o "$WORK/post.json" -w '%{http_code}' --max-time 120 "$BASE/runs?size=1MB") \
+code=$(curl -sS -X POST "${AUTH[@]}" -o "$WORK/post.json" -w '%{http_code}' --max-time 120 "$BASE/runs?size=1MB") \
     || fail "POST /runs?size=1MB: curl failed"
 say "POST /runs?size=1MB -> $code"
 case "$code" in 200|201|202) ;; *) fail "POST /runs answered $code: $(head -c 600 "$WORK/post.json")" ;; esac
@@ -263,7 +276,7 @@ say "run $RUN_ID: $summary"
 PACKETS=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("result", d)["totals"]["packets"])' "$WORK/run.json")
 
 # IPv6 on the container's loopback (compose.yaml turns it on): a small run.
-code=$(curl -sS -X POST -o "$WORK/v6.json" -w '%{http_code}' --max-time 60 "$BASE/runs?size=13B&ipv6=true") \
+code=$(curl -sS -X POST "${AUTH[@]}" -o "$WORK/v6.json" -w '%{http_code}' --max-time 60 "$BASE/runs?size=13B&ipv6=true") \
     || fail "POST /runs?size=13B&ipv6=true: curl failed"
 v6=$(python3 - "$WORK/v6.json" <<'PY'
 import json, sys
@@ -343,6 +356,9 @@ PY
 code=$(curl -sS -o /dev/null -w '%{http_code}' "$BASE/runs/$RUN_ID/pcap")
 [ "$code" = 200 ] || fail "after the restart GET /runs/$RUN_ID/pcap answered $code"
 say "after the restart run $RUN_ID is still there, same totals, pcap still served"
+AFTER=$(docker logs "$CID" 2>&1 | sed -n 's/^wiremeter: API token .*: \([0-9a-f]\{48\}\)$/\1/p' | tail -n 1)
+[ "$AFTER" = "$TOKEN" ] || fail "the token changed across the restart"
+say "the same token after the restart (kept in the volume)"
 
 # ------------------------------------------------------------------- 7. down
 # (the EXIT trap runs `down -v`, checks nothing is left and says PASS)
