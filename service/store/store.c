@@ -1,9 +1,8 @@
 /* wm_store: opening the store (the data directory, its lock, the
- * connection and its settings), status names and pcap paths. A store that
- * cannot be opened for writing (a read-only or full disk) is opened
- * read-only, so that what it holds can still be read. The schema is
- * in store_schema.c, the shared helpers in store_db.c; runs and sweeps live
- * in store_runs.c and store_sweeps.c. See wm_store.h. */
+ * connection and its settings) and status names. A store that cannot be
+ * opened for writing (a read-only or full disk) is opened read-only, so
+ * that what it holds can still be read. The other parts of the store and
+ * their layers: store_internal.h. See wm_store.h. */
 #include "store_internal.h"
 
 #include <errno.h>
@@ -312,37 +311,3 @@ bool wm_store_ping(wm_store *store)
     return ok;
 }
 
-static int pcap_path(const wm_store *store, int64_t id, const char *suffix,
-                     char *buf, size_t buflen, wm_error *err)
-{
-    int n = snprintf(buf, buflen, "%s/%lld%s", store->pcap_dir,
-                     (long long)id, suffix);
-    if (n < 0 || (size_t)n >= buflen)
-        return wm_error_set(err, WM_ERR_INTERNAL,
-                            "store: pcap path too long for its buffer");
-    return 0;
-}
-
-int wm_store_pcap_path(const wm_store *store, int64_t id, char *buf,
-                       size_t buflen, wm_error *err)
-{
-    return pcap_path(store, id, ".pcap", buf, buflen, err);
-}
-
-int wm_store_pcap_tmp_path(const wm_store *store, int64_t id, char *buf,
-                           size_t buflen, wm_error *err)
-{
-    return pcap_path(store, id, ".pcap.tmp", buf, buflen, err);
-}
-
-int wm_store_rows_path(const wm_store *store, int64_t id, char *buf,
-                       size_t buflen, wm_error *err)
-{
-    return pcap_path(store, id, ".rows", buf, buflen, err);
-}
-
-int wm_store_rows_tmp_path(const wm_store *store, int64_t id, char *buf,
-                           size_t buflen, wm_error *err)
-{
-    return pcap_path(store, id, ".rows.tmp", buf, buflen, err);
-}

@@ -92,14 +92,6 @@ int store_bind_text(sqlite3_stmt *stmt, int index, const char *text)
     return sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT);
 }
 
-int store_unlink(const char *path, wm_error *err)
-{
-    if (unlink(path) != 0 && errno != ENOENT)
-        return wm_error_set(err, WM_ERR_IO, "removing %s: %s", path,
-                            strerror(errno));
-    return 0;
-}
-
 int store_id_list_push(id_list *list, int64_t id, wm_error *err)
 {
     if (list->count == list->capacity) {
@@ -112,33 +104,6 @@ int store_id_list_push(id_list *list, int64_t id, wm_error *err)
     }
     list->ids[list->count++] = id;
     return 0;
-}
-
-/* All are tried, the first failure is reported. */
-int store_remove_pcaps(wm_store *store, const id_list *list, wm_error *err)
-{
-    int rc = 0;
-    char path[PATH_MAX + 64];
-    for (size_t i = 0; i < list->count; i++) {
-        wm_error local;
-        if (wm_store_pcap_path(store, list->ids[i], path, sizeof path,
-                               &local) != 0 ||
-            store_unlink(path, &local) != 0 ||
-            wm_store_pcap_tmp_path(store, list->ids[i], path, sizeof path,
-                                   &local) != 0 ||
-            store_unlink(path, &local) != 0 ||
-            wm_store_rows_path(store, list->ids[i], path, sizeof path,
-                               &local) != 0 ||
-            store_unlink(path, &local) != 0 ||
-            wm_store_rows_tmp_path(store, list->ids[i], path, sizeof path,
-                                   &local) != 0 ||
-            store_unlink(path, &local) != 0) {
-            if (rc == 0 && err)
-                *err = local;
-            rc = -1;
-        }
-    }
-    return rc;
 }
 
 int store_collect_ids(wm_store *store, sqlite3_stmt *stmt, id_list *list,
@@ -163,4 +128,32 @@ int store_end_transaction(wm_store *store, int rc, wm_error *err)
         return store_exec(store, "COMMIT", err);
     store_exec(store, "ROLLBACK", NULL);
     return -1;
+}
+
+
+/* What a failed write means for the store: no room, no access or a
+ * failing disk mark it degraded with the reason (store_state.c reads it).
+ * Lock held. */
+bool store_note_failure(wm_store *store, int sqlite_code, wm_error *err)
+{
+    wm_error_kind kind = WM_ERR_READ_ONLY;
+    const char *why;
+    switch (sqlite_code & 0xff) {
+    case SQLITE_FULL: why = STORE_MSG_FULL; kind = WM_ERR_NO_SPACE; break;
+    case SQLITE_READONLY: why = STORE_MSG_READ_ONLY; break;
+    case SQLITE_CANTOPEN: why = STORE_MSG_READ_ONLY; break;
+    case SQLITE_IOERR: why = STORE_MSG_IO; break;
+    default: return false;
+    }
+    /* A shm that cannot grow is a disk without room (tmpfs, mostly). */
+    if (sqlite_code == SQLITE_IOERR_SHMSIZE || sqlite_code == SQLITE_IOERR_WRITE)
+        why = STORE_MSG_FULL;
+    if (store->write_kind == WM_ERR_NONE)
+        fprintf(stderr, "wiremeter: store: writes fail (%s): %s; runs "
+                "are refused until a write succeeds again\n", why,
+                sqlite3_errmsg(store->db));
+    store->write_kind = kind;
+    snprintf(store->write_reason, sizeof store->write_reason, "%s", why);
+    wm_error_set(err, kind, "the store cannot be written: %s", why);
+    return true;
 }

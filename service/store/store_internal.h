@@ -1,9 +1,13 @@
 /* store_internal: what the store's source files share and nobody else
  * sees — the struct behind wm_store, its statement cache and lock.
  *
- * The store is split by subject to keep each file short: opening it
- * (store.c), the helpers below (store_db.c), the schema (store_schema.c),
- * runs (store_runs.c) and sweeps (store_sweeps.c); they meet here. */
+ * The store is split by subject, in layers that only call downwards:
+ * the helpers (store_db.c) and the run's files (store_files.c); the schema
+ * (store_schema.c); opening it (store.c); the states it could not write
+ * (store_unsaved.c); the start-up recovery (store_recover.c); whether it
+ * can be written and the retry (store_state.c); and above all these,
+ * runs (store_runs.c), sweeps (store_sweeps.c) and retention
+ * (store_prune.c). They meet here. */
 #ifndef WM_STORE_INTERNAL_H
 #define WM_STORE_INTERNAL_H
 
@@ -15,6 +19,11 @@
 #include "wm_store.h"
 
 #define STORE_STMT_CACHE 32
+
+/* Why writes fail, in the words /healthz and refused requests give. */
+#define STORE_MSG_FULL "the disk holding the data directory is full"
+#define STORE_MSG_READ_ONLY "the data directory is read-only"
+#define STORE_MSG_IO "the data directory's disk failed a write (I/O error)"
 
 /* A final state the store could not write (disk full, read-only): kept
  * here, reported by every read as if stored, written by wm_store_retry. */
@@ -89,12 +98,14 @@ int store_bind_text(sqlite3_stmt *stmt, int index, const char *text);
 int store_schema_check(wm_store *store, int *version, wm_error *err);
 int store_schema_migrate(wm_store *store, int from, wm_error *err);
 
-/* Removes a file; a file already gone is fine. */
+/* store_files.c: removes a file; a file already gone is fine. */
 int store_unlink(const char *path, wm_error *err);
 
-/* store_db.c: id lists, and the pcaps (final and partial) of runs. */
-int store_id_list_push(id_list *list, int64_t id, wm_error *err);
+/* store_files.c: the files (pcap and rows, final and partial) of runs. */
 int store_remove_pcaps(wm_store *store, const id_list *list, wm_error *err);
+
+/* store_db.c: id lists. */
+int store_id_list_push(id_list *list, int64_t id, wm_error *err);
 
 /* Steps a statement that RETURNs ids into list. Lock held. */
 int store_collect_ids(wm_store *store, sqlite3_stmt *stmt, id_list *list,
@@ -104,19 +115,17 @@ int store_collect_ids(wm_store *store, sqlite3_stmt *stmt, id_list *list,
  * COMMIT when it succeeded, ROLLBACK otherwise. Lock held. */
 int store_end_transaction(wm_store *store, int rc, wm_error *err);
 
-/* store_state.c, all with the lock held. */
-
-/* After a failed SQLite call: when it failed for lack of space or of
+/* The rest with the lock held. store_db.c: after a failed SQLite call: when it failed for lack of space or of
  * write access (not a bug or a busy lock), notes that writes fail, with a
  * reason, rewrites err to WM_ERR_NO_SPACE or WM_ERR_READ_ONLY with that
  * reason (no path, no SQLite text) and returns true. */
 bool store_note_failure(wm_store *store, int sqlite_code, wm_error *err);
 
-/* -1 with WM_ERR_READ_ONLY and the reason when the store may not be
+/* store_state.c: -1 with WM_ERR_READ_ONLY and the reason when the store may not be
  * written at all (opened read-only, or its recovery is not stored). */
 int store_refuse_if_read_only(wm_store *store, wm_error *err);
 
-/* Keeps a state that could not be written (replacing one of the same id
+/* store_unsaved.c: keeps a state that could not be written (replacing one of the same id
  * and kind). -1 only when memory runs out. */
 int store_unsaved_add(wm_store *store, const store_unsaved *u);
 const store_unsaved *store_unsaved_find(const wm_store *store, int64_t id,

@@ -1,0 +1,82 @@
+/* store_files: where a run's files live — <data>/pcaps/<id>.pcap, its
+ * packet rows <id>.rows, and the .tmp names they are written under — and
+ * their removal. Apart from the connection's code so that every part of
+ * the store (deletion, retention, recovery) can remove a run's files
+ * without depending on how the store is opened. */
+#include "store_internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int pcap_path(const wm_store *store, int64_t id, const char *suffix,
+                     char *buf, size_t buflen, wm_error *err)
+{
+    int n = snprintf(buf, buflen, "%s/%lld%s", store->pcap_dir,
+                     (long long)id, suffix);
+    if (n < 0 || (size_t)n >= buflen)
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "store: pcap path too long for its buffer");
+    return 0;
+}
+
+int wm_store_pcap_path(const wm_store *store, int64_t id, char *buf,
+                       size_t buflen, wm_error *err)
+{
+    return pcap_path(store, id, ".pcap", buf, buflen, err);
+}
+
+int wm_store_pcap_tmp_path(const wm_store *store, int64_t id, char *buf,
+                           size_t buflen, wm_error *err)
+{
+    return pcap_path(store, id, ".pcap.tmp", buf, buflen, err);
+}
+
+int wm_store_rows_path(const wm_store *store, int64_t id, char *buf,
+                       size_t buflen, wm_error *err)
+{
+    return pcap_path(store, id, ".rows", buf, buflen, err);
+}
+
+int wm_store_rows_tmp_path(const wm_store *store, int64_t id, char *buf,
+                           size_t buflen, wm_error *err)
+{
+    return pcap_path(store, id, ".rows.tmp", buf, buflen, err);
+}
+
+int store_unlink(const char *path, wm_error *err)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        return wm_error_set(err, WM_ERR_IO, "removing %s: %s", path,
+                            strerror(errno));
+    return 0;
+}
+
+/* All are tried, the first failure is reported. */
+int store_remove_pcaps(wm_store *store, const id_list *list, wm_error *err)
+{
+    int rc = 0;
+    char path[PATH_MAX + 64];
+    for (size_t i = 0; i < list->count; i++) {
+        wm_error local;
+        if (wm_store_pcap_path(store, list->ids[i], path, sizeof path,
+                               &local) != 0 ||
+            store_unlink(path, &local) != 0 ||
+            wm_store_pcap_tmp_path(store, list->ids[i], path, sizeof path,
+                                   &local) != 0 ||
+            store_unlink(path, &local) != 0 ||
+            wm_store_rows_path(store, list->ids[i], path, sizeof path,
+                               &local) != 0 ||
+            store_unlink(path, &local) != 0 ||
+            wm_store_rows_tmp_path(store, list->ids[i], path, sizeof path,
+                                   &local) != 0 ||
+            store_unlink(path, &local) != 0) {
+            if (rc == 0 && err)
+                *err = local;
+            rc = -1;
+        }
+    }
+    return rc;
+}
