@@ -343,9 +343,10 @@ async function checkPcap(base, run) {
 
 const TOKEN = 'browser-test-token-4f8e2a';
 
-async function answerToken(page, token, expected) {
+async function answerToken(page, token, expected, screenshot) {
   await page.waitForFunction((text) => document.getElementById('token-dialog').open
     && document.getElementById('token-text').textContent.includes(text), expected, { timeout: 10000 });
+  if (screenshot) await shot(page, screenshot);
   await page.fill('#token-input', token);
   await page.click('#token-dialog button[value="ok"]');
 }
@@ -358,8 +359,8 @@ async function checkToken(context, capture) {
   page.on('pageerror', (err) => errors.push(err.message));
   try {
     await page.goto(`http://localhost:${daemon.port}/`);
-    await answerToken(page, 'not-the-token-0123456789', 'Authorization: Bearer');
-    await answerToken(page, TOKEN, 'not the one this server was given');
+    await answerToken(page, 'not-the-token-0123456789', 'Authorization: Bearer', 'token-asked.png');
+    await answerToken(page, TOKEN, 'not the one this server was given', 'token-wrong.png');
     await page.waitForSelector('#history-empty:not([hidden])', { timeout: 10000 });
     checkEqual(await page.evaluate(() => sessionStorage.getItem('wiremeter-token')), TOKEN, 'the token kept for the tab');
     check(!(await page.evaluate(() => document.getElementById('token-dialog').open)), 'the token dialog is still open');
