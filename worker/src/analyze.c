@@ -1,33 +1,46 @@
 /* wm_analyze: see wm_analyze.h.
  *
- * One pass over the trace: each packet finds its connection through a hash
- * table keyed by the unordered 4-tuple (so the cost stays linear in the
- * packet count, which is what lets `analyze` beat tshark by a wide margin),
- * is run through Wireshark's sequence analysis (analyze_flow.c) and gets
- * its wm_packet_info. A SYN that Wireshark would call "port numbers
- * reused" points the tuple at a fresh connection. Then each connection is
- * summarised (analyze_summary.c). */
+ * The stream: each packet finds its connection through a hash table keyed
+ * by the unordered 4-tuple (so the cost stays linear in the packet count,
+ * which is what lets `analyze` beat tshark by a wide margin), is run
+ * through Wireshark's sequence analysis (analyze_flow.c), tallied
+ * (analyze_summary.c) and its row appended to the connection's rows
+ * (analyze_rows.c). A SYN that Wireshark would call "port numbers reused"
+ * points the tuple at a fresh connection. What a connection keeps besides
+ * its rows is constant: its flow state, its tally, its endpoints. At the
+ * end each connection is summarised (analyze_summary.c). A whole trace is
+ * the same stream with its rows in memory. */
 #include "wm_analyze.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze_rows.h"
 #include "analyze_summary.h"
+#include "rows_spool.h"
 
 typedef struct conn_build {
     wm_conn_state state;
+    wm_conn_tally tally;
     wm_addr addr[2];   /* by direction: 0 = first packet's sender */
     uint16_t port[2];
-    size_t capacity;   /* of the connection's packets[] */
+    size_t capacity;   /* of the connection's packets[] in memory */
 } conn_build;
 
-typedef struct builder {
-    wm_analysis *out;
+struct wm_stream {
+    wm_analysis out_;    /* what finish hands over */
+    wm_analysis *out;    /* &out_ */
     conn_build *builds;  /* parallel to out->connections */
     size_t capacity;     /* of both arrays */
     uint32_t *slots;     /* connection index + 1, 0: empty */
     size_t slot_count;   /* a power of two */
-} builder;
+    const wm_trace *trace; /* rows in memory beside it; NULL: spooled */
+    char *spool_dir;     /* NULL: $TMPDIR */
+    size_t max_spools, spools;
+};
+
+typedef struct wm_stream builder;
 
 static int out_of_memory(wm_error *err)
 {
@@ -121,28 +134,21 @@ static int new_connection(builder *b, const wm_packet *p, uint32_t *index,
                             "analysis: too many connections");
     wm_connection *conn = &out->connections[out->count];
     memset(conn, 0, sizeof *conn);
+    conn->trace = b->trace;
+    if (!b->trace && b->spools < b->max_spools) {
+        if (rows_spool_open(b->spool_dir, &conn->spool, err) != 0)
+            return -1;
+        b->spools++;
+    }
     conn_build *c = &b->builds[out->count];
     memset(c, 0, sizeof *c);
     wm_analyze_flow_init(&c->state);
+    wm_tally_init(&c->tally);
     c->addr[0] = p->src;
     c->addr[1] = p->dst;
     c->port[0] = p->src_port;
     c->port[1] = p->dst_port;
     *index = (uint32_t)out->count++;
-    return 0;
-}
-
-static int append_info(wm_connection *conn, conn_build *c, wm_error *err)
-{
-    if (conn->packet_count == c->capacity) {
-        size_t cap = c->capacity ? c->capacity * 2 : 16;
-        wm_packet_info *infos = realloc(conn->packets, cap * sizeof *infos);
-        if (!infos)
-            return out_of_memory(err);
-        conn->packets = infos;
-        c->capacity = cap;
-    }
-    memset(&conn->packets[conn->packet_count++], 0, sizeof(wm_packet_info));
     return 0;
 }
 
@@ -169,47 +175,92 @@ static int connection_for(builder *b, const wm_packet *p, uint32_t *index,
     return 0;
 }
 
-static int add_packet(builder *b, const wm_trace *trace, size_t i,
-                      wm_error *err)
+int wm_stream_add(wm_stream *b, const wm_packet *p, uint32_t index,
+                  int64_t first_ts_ns, wm_error *err)
 {
-    const wm_packet *p = &trace->packets[i];
-    uint32_t index = 0; /* connection_for sets both when it returns 0; */
-    int dir = 0;        /* gcc -O2 cannot see through wm_error_set */
+    uint32_t k = 0;  /* connection_for sets both when it returns 0; */
+    int dir = 0;     /* gcc -O2 cannot see through wm_error_set */
     bool reused_tuple = false;
-    if (connection_for(b, p, &index, &dir, &reused_tuple, err) < 0)
+    if (connection_for(b, p, &k, &dir, &reused_tuple, err) < 0)
         return -1;
-    wm_connection *conn = &b->out->connections[index];
-    conn_build *c = &b->builds[index];
-    if (append_info(conn, c, err) < 0)
-        return -1;
-    wm_packet_info *info = &conn->packets[conn->packet_count - 1];
-    info->packet = (uint32_t)i;
-    info->from = (wm_side)dir;
-    info->rel_time_ns = p->ts_ns - trace->first_ts_ns;
-    wm_analyze_flow_step(&c->state, dir, p, info);
+    wm_connection *conn = &b->out->connections[k];
+    conn_build *c = &b->builds[k];
+    if (conn->packet_count >= UINT32_MAX)
+        return wm_error_set(err, WM_ERR_TOO_LARGE,
+                            "analysis: more than %u packets", UINT32_MAX);
+    wm_packet_info info = {.packet = index, .from = (wm_side)dir,
+                           .rel_time_ns = p->ts_ns - first_ts_ns};
+    wm_analyze_flow_step(&c->state, dir, p, &info);
     if (reused_tuple)
-        info->marks |= WM_MARK_PORTS_REUSED;
+        info.marks |= WM_MARK_PORTS_REUSED;
+    wm_tally_packet(&c->tally, dir, conn->packet_count, p, &info);
+    return analyze_rows_append(conn, &c->capacity, p, index, &info, err);
+}
+
+int wm_stream_new(const wm_trace *trace, const char *spool_dir,
+                  size_t max_spools, wm_stream **out, wm_error *err)
+{
+    *out = NULL;
+    wm_stream *b = calloc(1, sizeof *b);
+    if (!b || (spool_dir && !(b->spool_dir = strdup(spool_dir)))) {
+        free(b);
+        return out_of_memory(err);
+    }
+    b->out = &b->out_;
+    b->trace = trace;
+    b->max_spools = max_spools;
+    *out = b;
     return 0;
+}
+
+void wm_stream_free(wm_stream *b)
+{
+    if (!b)
+        return;
+    wm_analysis_free(b->out);
+    free(b->builds);
+    free(b->slots);
+    free(b->spool_dir);
+    free(b);
+}
+
+int wm_stream_finish(wm_stream *b, int64_t first_ts_ns, wm_analysis *out,
+                     wm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    b->out->first_ts_ns = first_ts_ns;
+    int rc = 0;
+    for (size_t k = 0; k < b->out->count && rc == 0; k++) {
+        conn_build *c = &b->builds[k];
+        rc = wm_analyze_summarize(&b->out->connections[k], &c->tally,
+                                  &c->state, c->addr, c->port, err);
+    }
+    if (rc == 0) {
+        *out = *b->out;
+        memset(b->out, 0, sizeof *b->out);
+    }
+    wm_stream_free(b);
+    return rc;
 }
 
 int wm_analyze_trace(const wm_trace *trace, wm_analysis *out, wm_error *err)
 {
     memset(out, 0, sizeof *out);
-    out->first_ts_ns = trace->first_ts_ns;
     if (trace->count > UINT32_MAX)
         return wm_error_set(err, WM_ERR_TOO_LARGE,
                             "analysis: more than %u packets", UINT32_MAX);
-    builder b = {.out = out};
+    wm_stream *b;
+    if (wm_stream_new(trace, NULL, 0, &b, err) != 0)
+        return -1;
     int rc = 0;
     for (size_t i = 0; i < trace->count && rc == 0; i++)
-        rc = add_packet(&b, trace, i, err);
-    for (size_t k = 0; k < out->count && rc == 0; k++)
-        wm_analyze_summarize(&out->connections[k], trace, &b.builds[k].state);
-    free(b.builds);
-    free(b.slots);
-    if (rc < 0)
-        wm_analysis_free(out);
-    return rc;
+        rc = wm_stream_add(b, &trace->packets[i], (uint32_t)i,
+                           trace->first_ts_ns, err);
+    if (rc != 0) {
+        wm_stream_free(b);
+        return -1;
+    }
+    return wm_stream_finish(b, trace->first_ts_ns, out, err);
 }
 
 const wm_connection *wm_analysis_find(const wm_analysis *analysis,
@@ -273,7 +324,7 @@ void wm_analysis_free(wm_analysis *analysis)
     if (!analysis)
         return;
     for (size_t k = 0; k < analysis->count; k++)
-        free(analysis->connections[k].packets);
+        analyze_rows_free(&analysis->connections[k]);
     free(analysis->connections);
     memset(analysis, 0, sizeof *analysis);
 }

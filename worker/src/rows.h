@@ -27,8 +27,9 @@
 #include "wm_error.h"
 #include "wm_trace.h"
 
-/* Writes conn's rows to path (created or replaced). On failure nothing is
- * left at path. */
+/* Writes conn's rows to path (created or replaced): from memory, or by
+ * committing the spool a run wrote them to as they came. On failure
+ * nothing is left at path. */
 int wm_rows_write(const char *path, const wm_trace *trace,
                   const wm_analysis *analysis, const wm_connection *conn,
                   wm_error *err);
