@@ -1,12 +1,16 @@
 /* wm_trace: the dissected packets of one capture, in capture order, with
  * the counts of frames that were not TCP or were malformed.
  *
- * Live capture appends frames as they arrive; wm_trace_read_file fills one
+ * Live capture appends frames as they arrive — or, for a run, only counts
+ * them and hands each TCP packet on (wm_trace_take_frame) to the
+ * streaming analysis, so that a run holds no packet; wm_trace_read_file
+ * fills one
  * from a pcap or pcapng file through libpcap, at nanosecond precision, so
  * that a run and the offline analysis of its pcap read the same numbers. */
 #ifndef WM_TRACE_H
 #define WM_TRACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +34,13 @@ void wm_trace_init(wm_trace *trace, int linktype);
  * Fails only when memory runs out. */
 int wm_trace_add_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
                        uint32_t cap_len, uint32_t frame_len, wm_error *err);
+
+/* The same without keeping the packet: a TCP frame is dissected into
+ * *packet (its frame_no, ts_ns and lengths set) and *tcp set; any frame
+ * is counted. */
+int wm_trace_take_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
+                        uint32_t cap_len, uint32_t frame_len,
+                        wm_packet *packet, bool *tcp, wm_error *err);
 
 /* Reads a pcap or pcapng file into trace (initialised here). An unsupported
  * link type, an unreadable or cut-short file, or a timestamp outside

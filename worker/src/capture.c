@@ -50,6 +50,8 @@ struct wm_capture {
     uint32_t snaplen;
     uint32_t buffer_bytes;     /* the ring's size, to park the handle */
     wm_capture_pool *pool;     /* where the handle goes back, or NULL */
+    int (*on_packet)(void *, const wm_packet *, int64_t, wm_error *);
+    void *on_packet_ctx;       /* set: packets go there, not to trace */
     uint32_t grace_ms;
     char interface[32];
     struct pcap_stat base;     /* the handle's counters when this capture
@@ -108,25 +110,49 @@ static void track_closure(wm_capture *cap, const wm_packet *p)
     }
 }
 
+/* Counts a frame and keeps its packet: in the trace, or handed to the
+ * streaming analysis (on_packet), which keeps what it needs of it. *tcp
+ * and *packet say whether it was TCP and what. */
+static int keep_frame(wm_capture *cap, int64_t ts_ns,
+                      const struct pcap_pkthdr *hdr, const u_char *data,
+                      wm_packet *packet, bool *tcp)
+{
+    if (!cap->on_packet) {
+        size_t before = cap->trace.count;
+        int rc = wm_trace_add_frame(&cap->trace, ts_ns, data, hdr->caplen,
+                                    hdr->len, &cap->thread_err);
+        *tcp = rc == 0 && cap->trace.count > before;
+        if (*tcp)
+            *packet = cap->trace.packets[cap->trace.count - 1];
+        return rc;
+    }
+    if (wm_trace_take_frame(&cap->trace, ts_ns, data, hdr->caplen, hdr->len,
+                            packet, tcp, &cap->thread_err) != 0)
+        return -1;
+    return *tcp ? cap->on_packet(cap->on_packet_ctx, packet,
+                                 cap->trace.first_ts_ns, &cap->thread_err)
+                : 0;
+}
+
 static void on_frame(u_char *user, const struct pcap_pkthdr *hdr,
                      const u_char *data)
 {
     wm_capture *cap = (wm_capture *)user;
     /* The handle is nanosecond-precision: tv_usec holds nanoseconds. */
     int64_t ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + hdr->ts.tv_usec;
-    size_t before = cap->trace.count;
+    wm_packet packet;
+    bool tcp = false;
     if (capture_budget_frame(&cap->budget, hdr->caplen,
                              &cap->thread_err) != 0 ||
-        wm_trace_add_frame(&cap->trace, ts_ns, data, hdr->caplen, hdr->len,
-                           &cap->thread_err) != 0) {
+        keep_frame(cap, ts_ns, hdr, data, &packet, &tcp) != 0) {
         cap->thread_rc = -1;
         pcap_breakloop(cap->handle);
         return;
     }
     capture_dump_frame(&cap->dump, hdr, data);
-    if (cap->trace.count > before) {
+    if (tcp) {
         pthread_mutex_lock(&cap->lock);
-        track_closure(cap, &cap->trace.packets[cap->trace.count - 1]);
+        track_closure(cap, &packet);
         pthread_mutex_unlock(&cap->lock);
     }
 }
@@ -334,6 +360,8 @@ static wm_capture *capture_new(const wm_capture_options *opts)
     cap->buffer_bytes = opts->buffer_bytes;
     cap->pool = opts->pool;
     cap->cancel = opts->cancel;
+    cap->on_packet = opts->on_packet;
+    cap->on_packet_ctx = opts->on_packet_ctx;
     capture_budget_start(&cap->budget, opts);
     cap->grace_ms = opts->grace_ms;
     snprintf(cap->interface, sizeof cap->interface, "%s", opts->interface);

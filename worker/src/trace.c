@@ -42,18 +42,19 @@ static int grow(wm_trace *trace, wm_error *err)
     return 0;
 }
 
-int wm_trace_add_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
-                       uint32_t cap_len, uint32_t frame_len, wm_error *err)
+int wm_trace_take_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
+                        uint32_t cap_len, uint32_t frame_len,
+                        wm_packet *packet, bool *tcp, wm_error *err)
 {
+    *tcp = false;
     if (trace->frames >= UINT32_MAX) /* frame_no would wrap */
         return wm_error_set(err, WM_ERR_TOO_LARGE,
                             "trace: more than %u frames", UINT32_MAX);
     if (trace->frames == 0)
         trace->first_ts_ns = ts_ns;
     trace->frames++;
-    wm_packet packet;
     switch (wm_dissect_frame_wire(trace->linktype, data, cap_len, frame_len,
-                                  &packet)) {
+                                  packet)) {
     case WM_DISSECT_TCP:
         break;
     case WM_DISSECT_NOT_TCP:
@@ -63,12 +64,26 @@ int wm_trace_add_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
         trace->malformed++;
         return 0;
     }
+    packet->frame_no = (uint32_t)trace->frames;
+    packet->ts_ns = ts_ns;
+    packet->frame_len = frame_len;
+    packet->cap_len = cap_len;
+    *tcp = true;
+    return 0;
+}
+
+int wm_trace_add_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
+                       uint32_t cap_len, uint32_t frame_len, wm_error *err)
+{
+    wm_packet packet;
+    bool tcp;
+    if (wm_trace_take_frame(trace, ts_ns, data, cap_len, frame_len, &packet,
+                            &tcp, err) != 0)
+        return -1;
+    if (!tcp)
+        return 0;
     if (trace->count == trace->capacity && grow(trace, err) != 0)
         return -1;
-    packet.frame_no = (uint32_t)trace->frames;
-    packet.ts_ns = ts_ns;
-    packet.frame_len = frame_len;
-    packet.cap_len = cap_len;
     trace->packets[trace->count++] = packet;
     return 0;
 }
