@@ -64,8 +64,7 @@ typedef struct wm_capture_options {
      * counts frames): a run's streaming analysis. first_ts_ns is the
      * capture's first frame's. Failing (-1, err filled) stops the
      * capture, which then finishes with that error. */
-    int (*on_packet)(void *ctx, const wm_packet *p, int64_t first_ts_ns,
-                     wm_error *err);
+    wm_packet_fn on_packet;
     void *on_packet_ctx;
 } wm_capture_options;
 

@@ -55,6 +55,19 @@ int wm_trace_read_file(const char *path, wm_trace *trace, wm_error *err);
 int wm_trace_read_file_max(const char *path, uint64_t max_frames,
                            wm_trace *trace, wm_error *err);
 
+/* Where a packet goes when it is not kept in a trace (a run's capture,
+ * wm_trace_stream_file): the streaming analysis. first_ts_ns is the
+ * first frame's, the zero of the Time column. -1 (err filled) stops. */
+typedef int (*wm_packet_fn)(void *ctx, const wm_packet *p,
+                            int64_t first_ts_ns, wm_error *err);
+
+/* wm_trace_read_file_max handing each TCP packet to on_packet instead of
+ * keeping it (NULL: keeping it): the trace only counts frames, so reading
+ * costs no memory per frame. */
+int wm_trace_stream_file(const char *path, uint64_t max_frames,
+                         wm_packet_fn on_packet, void *ctx, wm_trace *trace,
+                         wm_error *err);
+
 /* The same, from a buffer holding a whole pcap file (fuzzing, tests). */
 int wm_trace_read_memory(const uint8_t *data, size_t size, wm_trace *trace,
                          wm_error *err);

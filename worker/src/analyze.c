@@ -38,6 +38,7 @@ struct wm_stream {
     const wm_trace *trace; /* rows in memory beside it; NULL: spooled */
     char *spool_dir;     /* NULL: $TMPDIR */
     size_t max_spools, spools;
+    uint16_t keep_ports[2]; /* spools only for these; 0: for any */
 };
 
 typedef struct wm_stream builder;
@@ -113,6 +114,14 @@ static size_t find_slot(const builder *b, const wm_packet *p)
     return j;
 }
 
+/* Whether a connection that p opens gets a spool. */
+static bool wanted(const builder *b, const wm_packet *p)
+{
+    const uint16_t *k = b->keep_ports;
+    return !k[0] || (p->src_port == k[0] && p->dst_port == k[1]) ||
+           (p->src_port == k[1] && p->dst_port == k[0]);
+}
+
 static int new_connection(builder *b, const wm_packet *p, uint32_t *index,
                           wm_error *err)
 {
@@ -135,7 +144,7 @@ static int new_connection(builder *b, const wm_packet *p, uint32_t *index,
     wm_connection *conn = &out->connections[out->count];
     memset(conn, 0, sizeof *conn);
     conn->trace = b->trace;
-    if (!b->trace && b->spools < b->max_spools) {
+    if (!b->trace && b->spools < b->max_spools && wanted(b, p)) {
         if (rows_spool_open(b->spool_dir, &conn->spool, err) != 0)
             return -1;
         b->spools++;
@@ -211,6 +220,12 @@ int wm_stream_new(const wm_trace *trace, const char *spool_dir,
     b->max_spools = max_spools;
     *out = b;
     return 0;
+}
+
+void wm_stream_keep_ports(wm_stream *b, uint16_t port_a, uint16_t port_b)
+{
+    b->keep_ports[0] = port_a;
+    b->keep_ports[1] = port_b;
 }
 
 void wm_stream_free(wm_stream *b)

@@ -50,7 +50,7 @@ struct wm_capture {
     uint32_t snaplen;
     uint32_t buffer_bytes;     /* the ring's size, to park the handle */
     wm_capture_pool *pool;     /* where the handle goes back, or NULL */
-    int (*on_packet)(void *, const wm_packet *, int64_t, wm_error *);
+    wm_packet_fn on_packet;
     void *on_packet_ctx;       /* set: packets go there, not to trace */
     uint32_t grace_ms;
     char interface[32];

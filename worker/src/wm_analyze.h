@@ -155,6 +155,11 @@ typedef struct wm_stream wm_stream;
 int wm_stream_new(const wm_trace *trace, const char *spool_dir,
                   size_t max_spools, wm_stream **out, wm_error *err);
 
+/* Spools only for connections between these two ports (in either
+ * order), the one whose rows are wanted. */
+void wm_stream_keep_ports(wm_stream *stream, uint16_t port_a,
+                          uint16_t port_b);
+
 /* Analyses p (index: its place in the trace, for rows in memory);
  * first_ts_ns is the first frame's, the zero of the Time column. */
 int wm_stream_add(wm_stream *stream, const wm_packet *p, uint32_t index,
