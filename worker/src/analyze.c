@@ -29,9 +29,8 @@ typedef struct conn_build {
 } conn_build;
 
 struct wm_stream {
-    wm_analysis out_;    /* what finish hands over */
-    wm_analysis *out;    /* &out_ */
-    conn_build *builds;  /* parallel to out->connections */
+    wm_analysis out;     /* what finish hands over */
+    conn_build *builds;  /* parallel to out.connections */
     size_t capacity;     /* of both arrays */
     uint32_t *slots;     /* connection index + 1, 0: empty */
     size_t slot_count;   /* a power of two */
@@ -40,8 +39,6 @@ struct wm_stream {
     size_t max_spools, spools;
     uint16_t keep_ports[2]; /* spools only for these; 0: for any */
 };
-
-typedef struct wm_stream builder;
 
 static int out_of_memory(wm_error *err)
 {
@@ -81,7 +78,7 @@ static int direction_of(const conn_build *c, const wm_packet *p)
     return -1;
 }
 
-static int grow_slots(builder *b, wm_error *err)
+static int grow_slots(wm_stream *b, wm_error *err)
 {
     size_t count = b->slot_count ? b->slot_count * 2 : 64;
     uint32_t *slots = calloc(count, sizeof *slots);
@@ -106,7 +103,7 @@ static int grow_slots(builder *b, wm_error *err)
 }
 
 /* The slot holding p's tuple, or the empty slot where it would go. */
-static size_t find_slot(const builder *b, const wm_packet *p)
+static size_t find_slot(const wm_stream *b, const wm_packet *p)
 {
     size_t mask = b->slot_count - 1, j = tuple_hash(p) & mask;
     while (b->slots[j] && direction_of(&b->builds[b->slots[j] - 1], p) < 0)
@@ -115,17 +112,17 @@ static size_t find_slot(const builder *b, const wm_packet *p)
 }
 
 /* Whether a connection that p opens gets a spool. */
-static bool wanted(const builder *b, const wm_packet *p)
+static bool wanted(const wm_stream *b, const wm_packet *p)
 {
     const uint16_t *k = b->keep_ports;
     return !k[0] || (p->src_port == k[0] && p->dst_port == k[1]) ||
            (p->src_port == k[1] && p->dst_port == k[0]);
 }
 
-static int new_connection(builder *b, const wm_packet *p, uint32_t *index,
+static int new_connection(wm_stream *b, const wm_packet *p, uint32_t *index,
                           wm_error *err)
 {
-    wm_analysis *out = b->out;
+    wm_analysis *out = &b->out;
     if (out->count == b->capacity) {
         size_t cap = b->capacity ? b->capacity * 2 : 4;
         wm_connection *conns = realloc(out->connections, cap * sizeof *conns);
@@ -162,11 +159,11 @@ static int new_connection(builder *b, const wm_packet *p, uint32_t *index,
 }
 
 /* The connection p belongs to, created when its tuple is new or reused. */
-static int connection_for(builder *b, const wm_packet *p, uint32_t *index,
+static int connection_for(wm_stream *b, const wm_packet *p, uint32_t *index,
                           int *dir, bool *reused_tuple, wm_error *err)
 {
     *reused_tuple = false;
-    if ((b->out->count + 1) * 2 > b->slot_count && grow_slots(b, err) < 0)
+    if ((b->out.count + 1) * 2 > b->slot_count && grow_slots(b, err) < 0)
         return -1;
     size_t slot = find_slot(b, p);
     if (b->slots[slot]) {
@@ -192,7 +189,7 @@ int wm_stream_add(wm_stream *b, const wm_packet *p, uint32_t index,
     bool reused_tuple = false;
     if (connection_for(b, p, &k, &dir, &reused_tuple, err) < 0)
         return -1;
-    wm_connection *conn = &b->out->connections[k];
+    wm_connection *conn = &b->out.connections[k];
     conn_build *c = &b->builds[k];
     if (conn->packet_count >= UINT32_MAX)
         return wm_error_set(err, WM_ERR_TOO_LARGE,
@@ -215,7 +212,6 @@ int wm_stream_new(const wm_trace *trace, const char *spool_dir,
         free(b);
         return out_of_memory(err);
     }
-    b->out = &b->out_;
     b->trace = trace;
     b->max_spools = max_spools;
     *out = b;
@@ -232,7 +228,7 @@ void wm_stream_free(wm_stream *b)
 {
     if (!b)
         return;
-    wm_analysis_free(b->out);
+    wm_analysis_free(&b->out);
     free(b->builds);
     free(b->slots);
     free(b->spool_dir);
@@ -243,16 +239,16 @@ int wm_stream_finish(wm_stream *b, int64_t first_ts_ns, wm_analysis *out,
                      wm_error *err)
 {
     memset(out, 0, sizeof *out);
-    b->out->first_ts_ns = first_ts_ns;
+    b->out.first_ts_ns = first_ts_ns;
     int rc = 0;
-    for (size_t k = 0; k < b->out->count && rc == 0; k++) {
+    for (size_t k = 0; k < b->out.count && rc == 0; k++) {
         conn_build *c = &b->builds[k];
-        rc = wm_analyze_summarize(&b->out->connections[k], &c->tally,
+        rc = wm_analyze_summarize(&b->out.connections[k], &c->tally,
                                   &c->state, c->addr, c->port, err);
     }
     if (rc == 0) {
-        *out = *b->out;
-        memset(b->out, 0, sizeof *b->out);
+        *out = b->out;
+        memset(&b->out, 0, sizeof b->out);
     }
     wm_stream_free(b);
     return rc;
