@@ -30,10 +30,11 @@ struct rows_spool {
     rows_header head;        /* endpoints by the records' `from` */
     uint64_t count;          /* rows appended */
     uint64_t flushed;        /* rows [0, flushed) are in the file */
+    uint64_t window_first;   /* window holds rows [window_first, */
+    size_t window_count;     /*  window_first + window_count) */
+    /* The buffers last: what precedes them is zeroed at the start. */
     rows_record tail[WRITE_RECORDS];  /* rows [flushed, count) */
-    rows_record window[READ_RECORDS]; /* rows [window_first, +window_count) */
-    uint64_t window_first;
-    size_t window_count;
+    rows_record window[READ_RECORDS];
 };
 
 /* No path in the messages: a run's error is read by anyone. */
