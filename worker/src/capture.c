@@ -283,7 +283,8 @@ static int validate(const wm_capture_options *opts, wm_error *err)
         return wm_error_param(err, WM_ERR_INVALID, "snaplen",
                               "snaplen: allowed: %u to %u bytes",
                               WM_CAPTURE_MIN_SNAPLEN, WM_CAPTURE_MAX_SNAPLEN);
-    if (opts->buffer_bytes < CAPTURE_MIN_BUFFER_BYTES || opts->buffer_bytes > INT_MAX)
+    if (opts->buffer_bytes < CAPTURE_MIN_BUFFER_BYTES ||
+        opts->buffer_bytes > INT_MAX)
         return wm_error_param(err, WM_ERR_INVALID, "capture_buffer",
                               "capture_buffer: allowed: %u to %d bytes",
                               CAPTURE_MIN_BUFFER_BYTES, INT_MAX);
