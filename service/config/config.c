@@ -45,8 +45,8 @@ static const opt_spec opts[] = {
     {"--max-size", "WIREMETER_MAX_SIZE", OPT_SIZE, FIELD(max_size_bytes), 0,
      UINT64_MAX, NULL, "largest transfer a run may ask for"},
     {"--max-packets", "WIREMETER_MAX_PACKETS", OPT_UINT, FIELD(max_packets),
-     1, WM_BUDGET_PACKETS_MAX, NULL, "packets a run may capture (its memory grows with "
-     "them)"},
+     1, WM_BUDGET_PACKETS_MAX, NULL, "packets a run may capture (its disk and time grow "
+     "with them)"},
     {"--max-pcap", "WIREMETER_MAX_PCAP", OPT_SIZE, FIELD(max_pcap_bytes),
      WM_BUDGET_PCAP_MIN, UINT64_MAX, NULL, "largest pcap a run may write"},
     {"--max-duration", "WIREMETER_MAX_DURATION", OPT_UINT,

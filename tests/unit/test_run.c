@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "wm_report.h"
 #include "wm_run.h"
 
 typedef struct progress_log {
@@ -55,7 +56,7 @@ static void check_run(const wm_run_config *config, const wm_run_result *r)
     assert_int_equal(r->transfer.integrity.received_bytes, size);
     assert_true(r->capture.complete);
     assert_int_equal(r->capture.dropped, 0);
-    assert_true(r->capture.received >= r->trace.count);
+    assert_true(r->capture.received >= c->packet_count);
     assert_true(c->roles_known);
     assert_int_equal(c->side[WM_SIDE_SERVER].port, r->transfer.server_port);
     assert_int_equal(c->side[WM_SIDE_CLIENT].port, r->transfer.client_port);
@@ -72,7 +73,12 @@ static void check_run(const wm_run_config *config, const wm_run_result *r)
                          size + (download ? 0 : WM_TRANSFER_REQUEST_BYTES));
     assert_int_equal(c->side[1 - sender].payload_bytes,
                      download ? WM_TRANSFER_REQUEST_BYTES : 0);
-    assert_int_equal(wm_connection_packets(c), r->trace.count);
+    assert_int_equal(wm_connection_packets(c), c->packet_count);
+    /* The run held no packet: its rows were spooled as they came. */
+    assert_int_equal(r->trace.count, 0);
+    assert_null(r->trace.packets);
+    assert_non_null(c->spool);
+    assert_true(r->trace.frames >= c->packet_count);
     assert_true(r->transfer.sender.valid);
     assert_int_equal(r->analysis.count, 1);
 }
@@ -135,6 +141,35 @@ static void test_ipv6(void **state)
     wm_run_result_free(&r);
 }
 
+static void assert_same_json(json_t *a, json_t *b)
+{
+    char *ta = json_dumps(a, JSON_COMPACT);
+    char *tb = json_dumps(b, JSON_COMPACT);
+    assert_non_null(ta);
+    assert_non_null(tb);
+    assert_string_equal(ta, tb);
+    free(ta);
+    free(tb);
+    json_decref(a);
+    json_decref(b);
+}
+
+/* The streamed analysis of the run (rows spooled) and the whole-trace
+ * analysis of its pcap (rows in memory) say the same, row for row. */
+static void same_analysis(const wm_trace *back, const wm_run_result *r)
+{
+    wm_analysis an;
+    wm_error err = {0};
+    assert_int_equal(wm_analyze_trace(back, &an, &err), 0);
+    assert_int_equal(an.count, 1);
+    const wm_connection *c = &an.connections[0];
+    assert_same_json(
+        wm_report_connection(back, &an, c, WM_REPORT_PACKETS),
+        wm_report_connection(&r->trace, &r->analysis, r->connection,
+                             WM_REPORT_PACKETS));
+    wm_analysis_free(&an);
+}
+
 static void test_pcap_matches_live(void **state)
 {
     (void)state;
@@ -152,9 +187,10 @@ static void test_pcap_matches_live(void **state)
     wm_error err = {0};
     if (wm_trace_read_file(path, &back, &err) != 0)
         fail_msg("reading back %s: %s", path, err.message);
-    assert_int_equal(back.count, r.trace.count);
+    assert_int_equal(back.count, r.connection->packet_count);
     assert_int_equal(back.frames, r.trace.frames);
     assert_int_equal(back.first_ts_ns, r.trace.first_ts_ns);
+    same_analysis(&back, &r);
     wm_trace_free(&back);
     wm_run_result_free(&r);
     unlink(path);
@@ -192,9 +228,13 @@ static void test_concurrent_runs_see_only_their_own(void **state)
             fail_msg("run %d: %s", i, jobs[i].err.message);
         const wm_run_result *r = &jobs[i].result;
         uint16_t port = r->transfer.server_port;
-        for (size_t p = 0; p < r->trace.count; p++)
-            assert_true(r->trace.packets[p].src_port == port ||
-                        r->trace.packets[p].dst_port == port);
+        for (size_t k = 0; k < r->connection->packet_count; k++) {
+            wm_packet p;
+            wm_packet_info info;
+            assert_int_equal(wm_connection_row(r->connection, k, &p, &info,
+                                               NULL), 0);
+            assert_true(p.src_port == port || p.dst_port == port);
+        }
         assert_int_equal(r->analysis.count, 1);
         assert_true(r->connection->closure_complete);
     }

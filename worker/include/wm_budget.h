@@ -2,10 +2,10 @@
  * wall time — whatever its size and options.
  *
  * Why: a run's work grows with its packets, not its bytes. 100 MB written
- * a byte at a time with TCP_NODELAY made 18.8 M packets, a 1.56 GB pcap
- * and 3.8 GB of memory, since the engine holds a record of every packet
- * and of its analysis until the result is rendered; --max-size cannot
- * bound that, a budget does. It is a limit of whoever runs the engine (the
+ * a byte at a time with TCP_NODELAY made 18.8 M packets, a 1.56 GB pcap,
+ * a 2 GB rows file and minutes of capture and analysis (and, before the
+ * analysis streamed, 3.8 GB of memory); --max-size cannot bound that, a
+ * budget does. It is a limit of whoever runs the engine (the
  * daemon's flags, the command line's options), not a run parameter: a
  * run's figures never depend on it, only whether it may finish.
  *
@@ -30,16 +30,17 @@ typedef struct wm_budget {
 
 /* The defaults, for the daemon and the command line alike.
  *
- * Memory: a run holds, per frame, a wm_packet (136 bytes) in the trace
- * and a wm_packet_info (48 bytes) in the analysis: 184 bytes. Both arrays
- * grow by doubling, but glibc serves blocks that large with mmap and
- * grows them with mremap, so only the pages written count. Measured
+ * Memory no longer grows with the packets: the analysis streams (each
+ * packet analysed as it is captured, its row written to a spool file,
+ * rows_spool.h), so a run holds its capture ring (32 MiB) and about
+ * 130 KiB per connection whatever its size. Measured
  * (tests/reliability/test_budget.py prints it): the daemon's VmHWM grew
- * 461 MiB for a 2.43 M-packet run, 199 bytes a packet with the capture
- * ring (32 MiB) in it; a run stopped at 1,000,000 packets grew it by
- * 165 MiB. So the default keeps a run's peak near 200 MB, well under
- * 512 MiB; the process itself is about 10 MB. The daemon runs --workers
- * runs at once, each within its own budget.
+ * 35 MiB for an 8.4 M-packet run (1,298 MiB for 7.2 M packets when every
+ * packet was held), and 35 MiB for a run stopped at 1,000,000 packets
+ * (165 MiB before). What the packet bound still bounds is disk and time:
+ * 104 bytes of rows file and a pcap record per packet, and the capture's
+ * and analysis's work. The daemon runs --workers runs at once, each
+ * within its own budget.
  *
  * The pcap bound leaves every run --max-size allows by default (1 GiB,
  * even with snaplen=full: about 1.08 GB of file) room to finish; the

@@ -59,6 +59,13 @@ typedef struct wm_capture_options {
                                 thread, when the budget is spent: the
                                 run stops its transfer; may be NULL */
     void *over_budget_ctx;
+    /* When set, each TCP packet is handed to it as it is dissected, from
+     * the reader thread, and not kept in the trace (which then only
+     * counts frames): a run's streaming analysis. first_ts_ns is the
+     * capture's first frame's. Failing (-1, err filled) stops the
+     * capture, which then finishes with that error. */
+    wm_packet_fn on_packet;
+    void *on_packet_ctx;
 } wm_capture_options;
 
 typedef struct wm_capture_stats {
@@ -80,7 +87,8 @@ int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
                      wm_error *err);
 
 /* Waits for the closure (or the grace period), stops, and hands over the
- * trace and counters. The trace then belongs to the caller. */
+ * trace (no packets in it with on_packet) and counters. The trace then
+ * belongs to the caller. */
 int wm_capture_finish(wm_capture *capture, wm_trace *trace,
                       wm_capture_stats *stats, wm_error *err);
 

@@ -52,9 +52,11 @@ json_t *wm_engine_packets(const char *rows_path, size_t offset, size_t limit,
 /* Writes a stored run's rows file from its pcap, analysed as the run was
  * (for runs stored before rows files existed, or whose file went): result
  * is the run's document, whose connection's ports find it among the
- * file's. Reading the capture costs memory per frame, so a file of more
- * than max_packets frames (0: no bound) is refused with WM_ERR_TOO_LARGE
- * before it is read whole. On failure nothing is left at rows_path. */
+ * file's. The capture is streamed through the analysis (constant memory),
+ * but reading it costs time per frame and its rows disk, so a file of
+ * more than max_packets frames (0: no bound) is refused with
+ * WM_ERR_TOO_LARGE before it is read whole. On failure nothing is left at
+ * rows_path. */
 int wm_engine_index_pcap(const char *pcap_path, const json_t *result,
                          const char *rows_path, uint64_t max_packets,
                          wm_error *err);

@@ -1,12 +1,16 @@
 /* wm_trace: the dissected packets of one capture, in capture order, with
  * the counts of frames that were not TCP or were malformed.
  *
- * Live capture appends frames as they arrive; wm_trace_read_file fills one
+ * Live capture appends frames as they arrive — or, for a run, only counts
+ * them and hands each TCP packet on (wm_trace_take_frame) to the
+ * streaming analysis, so that a run holds no packet; wm_trace_read_file
+ * fills one
  * from a pcap or pcapng file through libpcap, at nanosecond precision, so
  * that a run and the offline analysis of its pcap read the same numbers. */
 #ifndef WM_TRACE_H
 #define WM_TRACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +35,13 @@ void wm_trace_init(wm_trace *trace, int linktype);
 int wm_trace_add_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
                        uint32_t cap_len, uint32_t frame_len, wm_error *err);
 
+/* The same without keeping the packet: a TCP frame is dissected into
+ * *packet (its frame_no, ts_ns and lengths set) and *tcp set; any frame
+ * is counted. */
+int wm_trace_take_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
+                        uint32_t cap_len, uint32_t frame_len,
+                        wm_packet *packet, bool *tcp, wm_error *err);
+
 /* Reads a pcap or pcapng file into trace (initialised here). An unsupported
  * link type, an unreadable or cut-short file, or a timestamp outside
  * 1970..2116 is an error naming the file, and leaves trace empty (freeing it
@@ -43,6 +54,19 @@ int wm_trace_read_file(const char *path, wm_trace *trace, wm_error *err);
  * file costs to read grows with its frames (wm_budget.h). */
 int wm_trace_read_file_max(const char *path, uint64_t max_frames,
                            wm_trace *trace, wm_error *err);
+
+/* Where a packet goes when it is not kept in a trace (a run's capture,
+ * wm_trace_stream_file): the streaming analysis. first_ts_ns is the
+ * first frame's, the zero of the Time column. -1 (err filled) stops. */
+typedef int (*wm_packet_fn)(void *ctx, const wm_packet *p,
+                            int64_t first_ts_ns, wm_error *err);
+
+/* wm_trace_read_file_max handing each TCP packet to on_packet instead of
+ * keeping it (NULL: keeping it): the trace only counts frames, so reading
+ * costs no memory per frame. */
+int wm_trace_stream_file(const char *path, uint64_t max_frames,
+                         wm_packet_fn on_packet, void *ctx, wm_trace *trace,
+                         wm_error *err);
 
 /* The same, from a buffer holding a whole pcap file (fuzzing, tests). */
 int wm_trace_read_memory(const uint8_t *data, size_t size, wm_trace *trace,

@@ -1,33 +1,44 @@
 /* wm_analyze: see wm_analyze.h.
  *
- * One pass over the trace: each packet finds its connection through a hash
- * table keyed by the unordered 4-tuple (so the cost stays linear in the
- * packet count, which is what lets `analyze` beat tshark by a wide margin),
- * is run through Wireshark's sequence analysis (analyze_flow.c) and gets
- * its wm_packet_info. A SYN that Wireshark would call "port numbers
- * reused" points the tuple at a fresh connection. Then each connection is
- * summarised (analyze_summary.c). */
+ * The stream: each packet finds its connection through a hash table keyed
+ * by the unordered 4-tuple (so the cost stays linear in the packet count,
+ * which is what lets `analyze` beat tshark by a wide margin), is run
+ * through Wireshark's sequence analysis (analyze_flow.c), tallied
+ * (analyze_summary.c) and its row appended to the connection's rows
+ * (analyze_rows.c). A SYN that Wireshark would call "port numbers reused"
+ * points the tuple at a fresh connection. What a connection keeps besides
+ * its rows is constant: its flow state, its tally, its endpoints. At the
+ * end each connection is summarised (analyze_summary.c). A whole trace is
+ * the same stream with its rows in memory. */
 #include "wm_analyze.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze_rows.h"
 #include "analyze_summary.h"
+#include "rows_spool.h"
 
 typedef struct conn_build {
     wm_conn_state state;
+    wm_conn_tally tally;
     wm_addr addr[2];   /* by direction: 0 = first packet's sender */
     uint16_t port[2];
-    size_t capacity;   /* of the connection's packets[] */
+    size_t capacity;   /* of the connection's packets[] in memory */
 } conn_build;
 
-typedef struct builder {
-    wm_analysis *out;
-    conn_build *builds;  /* parallel to out->connections */
+struct wm_stream {
+    wm_analysis out;     /* what finish hands over */
+    conn_build *builds;  /* parallel to out.connections */
     size_t capacity;     /* of both arrays */
     uint32_t *slots;     /* connection index + 1, 0: empty */
     size_t slot_count;   /* a power of two */
-} builder;
+    const wm_trace *trace; /* rows in memory beside it; NULL: spooled */
+    char *spool_dir;     /* NULL: $TMPDIR */
+    size_t max_spools, spools;
+    uint16_t keep_ports[2]; /* spools only for these; 0: for any */
+};
 
 static int out_of_memory(wm_error *err)
 {
@@ -67,7 +78,7 @@ static int direction_of(const conn_build *c, const wm_packet *p)
     return -1;
 }
 
-static int grow_slots(builder *b, wm_error *err)
+static int grow_slots(wm_stream *b, wm_error *err)
 {
     size_t count = b->slot_count ? b->slot_count * 2 : 64;
     uint32_t *slots = calloc(count, sizeof *slots);
@@ -92,7 +103,7 @@ static int grow_slots(builder *b, wm_error *err)
 }
 
 /* The slot holding p's tuple, or the empty slot where it would go. */
-static size_t find_slot(const builder *b, const wm_packet *p)
+static size_t find_slot(const wm_stream *b, const wm_packet *p)
 {
     size_t mask = b->slot_count - 1, j = tuple_hash(p) & mask;
     while (b->slots[j] && direction_of(&b->builds[b->slots[j] - 1], p) < 0)
@@ -100,10 +111,18 @@ static size_t find_slot(const builder *b, const wm_packet *p)
     return j;
 }
 
-static int new_connection(builder *b, const wm_packet *p, uint32_t *index,
+/* Whether a connection that p opens gets a spool. */
+static bool wanted(const wm_stream *b, const wm_packet *p)
+{
+    const uint16_t *k = b->keep_ports;
+    return !k[0] || (p->src_port == k[0] && p->dst_port == k[1]) ||
+           (p->src_port == k[1] && p->dst_port == k[0]);
+}
+
+static int new_connection(wm_stream *b, const wm_packet *p, uint32_t *index,
                           wm_error *err)
 {
-    wm_analysis *out = b->out;
+    wm_analysis *out = &b->out;
     if (out->count == b->capacity) {
         size_t cap = b->capacity ? b->capacity * 2 : 4;
         wm_connection *conns = realloc(out->connections, cap * sizeof *conns);
@@ -121,9 +140,16 @@ static int new_connection(builder *b, const wm_packet *p, uint32_t *index,
                             "analysis: too many connections");
     wm_connection *conn = &out->connections[out->count];
     memset(conn, 0, sizeof *conn);
+    conn->trace = b->trace;
+    if (!b->trace && b->spools < b->max_spools && wanted(b, p)) {
+        if (rows_spool_open(b->spool_dir, &conn->spool, err) != 0)
+            return -1;
+        b->spools++;
+    }
     conn_build *c = &b->builds[out->count];
     memset(c, 0, sizeof *c);
     wm_analyze_flow_init(&c->state);
+    wm_tally_init(&c->tally);
     c->addr[0] = p->src;
     c->addr[1] = p->dst;
     c->port[0] = p->src_port;
@@ -132,26 +158,12 @@ static int new_connection(builder *b, const wm_packet *p, uint32_t *index,
     return 0;
 }
 
-static int append_info(wm_connection *conn, conn_build *c, wm_error *err)
-{
-    if (conn->packet_count == c->capacity) {
-        size_t cap = c->capacity ? c->capacity * 2 : 16;
-        wm_packet_info *infos = realloc(conn->packets, cap * sizeof *infos);
-        if (!infos)
-            return out_of_memory(err);
-        conn->packets = infos;
-        c->capacity = cap;
-    }
-    memset(&conn->packets[conn->packet_count++], 0, sizeof(wm_packet_info));
-    return 0;
-}
-
 /* The connection p belongs to, created when its tuple is new or reused. */
-static int connection_for(builder *b, const wm_packet *p, uint32_t *index,
+static int connection_for(wm_stream *b, const wm_packet *p, uint32_t *index,
                           int *dir, bool *reused_tuple, wm_error *err)
 {
     *reused_tuple = false;
-    if ((b->out->count + 1) * 2 > b->slot_count && grow_slots(b, err) < 0)
+    if ((b->out.count + 1) * 2 > b->slot_count && grow_slots(b, err) < 0)
         return -1;
     size_t slot = find_slot(b, p);
     if (b->slots[slot]) {
@@ -169,47 +181,97 @@ static int connection_for(builder *b, const wm_packet *p, uint32_t *index,
     return 0;
 }
 
-static int add_packet(builder *b, const wm_trace *trace, size_t i,
-                      wm_error *err)
+int wm_stream_add(wm_stream *b, const wm_packet *p, uint32_t index,
+                  int64_t first_ts_ns, wm_error *err)
 {
-    const wm_packet *p = &trace->packets[i];
-    uint32_t index = 0; /* connection_for sets both when it returns 0; */
-    int dir = 0;        /* gcc -O2 cannot see through wm_error_set */
+    uint32_t k = 0;  /* connection_for sets both when it returns 0; */
+    int dir = 0;     /* gcc -O2 cannot see through wm_error_set */
     bool reused_tuple = false;
-    if (connection_for(b, p, &index, &dir, &reused_tuple, err) < 0)
+    if (connection_for(b, p, &k, &dir, &reused_tuple, err) < 0)
         return -1;
-    wm_connection *conn = &b->out->connections[index];
-    conn_build *c = &b->builds[index];
-    if (append_info(conn, c, err) < 0)
-        return -1;
-    wm_packet_info *info = &conn->packets[conn->packet_count - 1];
-    info->packet = (uint32_t)i;
-    info->from = (wm_side)dir;
-    info->rel_time_ns = p->ts_ns - trace->first_ts_ns;
-    wm_analyze_flow_step(&c->state, dir, p, info);
+    wm_connection *conn = &b->out.connections[k];
+    conn_build *c = &b->builds[k];
+    if (conn->packet_count >= UINT32_MAX)
+        return wm_error_set(err, WM_ERR_TOO_LARGE,
+                            "analysis: more than %u packets", UINT32_MAX);
+    wm_packet_info info = {.packet = index, .from = (wm_side)dir,
+                           .rel_time_ns = p->ts_ns - first_ts_ns};
+    wm_analyze_flow_step(&c->state, dir, p, &info);
     if (reused_tuple)
-        info->marks |= WM_MARK_PORTS_REUSED;
+        info.marks |= WM_MARK_PORTS_REUSED;
+    wm_tally_packet(&c->tally, dir, conn->packet_count, p, &info);
+    return analyze_rows_append(conn, &c->capacity, p, index, &info, err);
+}
+
+int wm_stream_new(const wm_trace *trace, const char *spool_dir,
+                  size_t max_spools, wm_stream **out, wm_error *err)
+{
+    *out = NULL;
+    wm_stream *b = calloc(1, sizeof *b);
+    if (!b || (spool_dir && !(b->spool_dir = strdup(spool_dir)))) {
+        free(b);
+        return out_of_memory(err);
+    }
+    b->trace = trace;
+    b->max_spools = max_spools;
+    *out = b;
     return 0;
+}
+
+void wm_stream_keep_ports(wm_stream *b, uint16_t port_a, uint16_t port_b)
+{
+    b->keep_ports[0] = port_a;
+    b->keep_ports[1] = port_b;
+}
+
+void wm_stream_free(wm_stream *b)
+{
+    if (!b)
+        return;
+    wm_analysis_free(&b->out);
+    free(b->builds);
+    free(b->slots);
+    free(b->spool_dir);
+    free(b);
+}
+
+int wm_stream_finish(wm_stream *b, int64_t first_ts_ns, wm_analysis *out,
+                     wm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    b->out.first_ts_ns = first_ts_ns;
+    int rc = 0;
+    for (size_t k = 0; k < b->out.count && rc == 0; k++) {
+        conn_build *c = &b->builds[k];
+        rc = wm_analyze_summarize(&b->out.connections[k], &c->tally,
+                                  &c->state, c->addr, c->port, err);
+    }
+    if (rc == 0) {
+        *out = b->out;
+        memset(&b->out, 0, sizeof b->out);
+    }
+    wm_stream_free(b);
+    return rc;
 }
 
 int wm_analyze_trace(const wm_trace *trace, wm_analysis *out, wm_error *err)
 {
     memset(out, 0, sizeof *out);
-    out->first_ts_ns = trace->first_ts_ns;
     if (trace->count > UINT32_MAX)
         return wm_error_set(err, WM_ERR_TOO_LARGE,
                             "analysis: more than %u packets", UINT32_MAX);
-    builder b = {.out = out};
+    wm_stream *b;
+    if (wm_stream_new(trace, NULL, 0, &b, err) != 0)
+        return -1;
     int rc = 0;
     for (size_t i = 0; i < trace->count && rc == 0; i++)
-        rc = add_packet(&b, trace, i, err);
-    for (size_t k = 0; k < out->count && rc == 0; k++)
-        wm_analyze_summarize(&out->connections[k], trace, &b.builds[k].state);
-    free(b.builds);
-    free(b.slots);
-    if (rc < 0)
-        wm_analysis_free(out);
-    return rc;
+        rc = wm_stream_add(b, &trace->packets[i], (uint32_t)i,
+                           trace->first_ts_ns, err);
+    if (rc != 0) {
+        wm_stream_free(b);
+        return -1;
+    }
+    return wm_stream_finish(b, trace->first_ts_ns, out, err);
 }
 
 const wm_connection *wm_analysis_find(const wm_analysis *analysis,
@@ -273,7 +335,7 @@ void wm_analysis_free(wm_analysis *analysis)
     if (!analysis)
         return;
     for (size_t k = 0; k < analysis->count; k++)
-        free(analysis->connections[k].packets);
+        analyze_rows_free(&analysis->connections[k]);
     free(analysis->connections);
     memset(analysis, 0, sizeof *analysis);
 }

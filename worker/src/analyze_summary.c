@@ -6,9 +6,17 @@
  * closure): the handshake is the first SYN, the server's SYN-ACK and the
  * client's ACK of the server's ISN + 1; the closure runs from the first FIN
  * or RST to the ACK of the last FIN (or the first RST). Indexes are into
- * conn->packets, so the report can show the rows themselves. */
+ * the connection's rows, so the report can show the rows themselves.
+ *
+ * Streaming: everything that is a count or a "first packet of a kind" is
+ * tallied as packets come (wm_tally_packet), by direction. What needs a
+ * later packet (the SYN-ACK that acks the client's ISN, the ACK of the
+ * last FIN) is searched from that first packet on, in the rows: a few
+ * rows read back in a normal connection, however many it has. */
+#include <assert.h>
 #include <string.h>
 
+#include "analyze_rows.h"
 #include "analyze_summary.h"
 
 #define SEQ_GE(a, b) ((int32_t)((a) - (b)) >= 0)
@@ -16,34 +24,16 @@
 enum { F_SYN = WM_TCP_SYN, F_FIN = WM_TCP_FIN, F_RST = WM_TCP_RST,
        F_ACK = WM_TCP_ACK };
 
-typedef struct summary {
-    wm_connection *conn;
-    const wm_trace *trace;
-} summary;
-
-static const wm_packet *raw(const summary *s, int64_t index)
+void wm_tally_init(wm_conn_tally *t)
 {
-    return &s->trace->packets[s->conn->packets[index].packet];
-}
-
-static int64_t ts_of(const summary *s, int64_t index)
-{
-    return raw(s, index)->ts_ns;
-}
-
-/* The client's direction: the SYN's sender, else the SYN-ACK's receiver,
- * else (guessing) the first packet's sender. */
-static int client_direction(const summary *s, bool *known)
-{
-    *known = true;
-    for (size_t i = 0; i < s->conn->packet_count; i++)
-        if ((raw(s, (int64_t)i)->flags & (F_SYN | F_ACK)) == F_SYN)
-            return (int)s->conn->packets[i].from;
-    for (size_t i = 0; i < s->conn->packet_count; i++)
-        if ((raw(s, (int64_t)i)->flags & (F_SYN | F_ACK)) == (F_SYN | F_ACK))
-            return !s->conn->packets[i].from;
-    *known = false;
-    return 0;
+    memset(t, 0, sizeof *t);
+    for (int dir = 0; dir < 2; dir++) {
+        t->dir[dir].wscale = -1;
+        t->dir[dir].stream_end = 1; /* relative seq of the first byte */
+        t->fin[dir] = WM_NO_PACKET;
+    }
+    t->syn = t->syn_ack = t->fin_or_rst = t->rst = WM_NO_PACKET;
+    t->syn_dir = t->syn_ack_dir = -1;
 }
 
 static void note_syn_options(wm_side_info *side, const wm_packet *p)
@@ -63,10 +53,15 @@ static void count_packet(wm_side_info *side, const wm_packet *p,
     side->packets++;
     side->wire_bytes += p->frame_len;
     side->payload_bytes += p->payload_len;
-    if (p->payload_len > 0)
+    if (p->payload_len > 0) {
         side->data_packets++;
-    else if ((p->flags & F_ACK) && !(p->flags & (F_SYN | F_FIN | F_RST)))
+        side->data_wire_bytes += p->frame_len;
+        uint64_t end = (uint64_t)info->rel_seq + p->payload_len;
+        if (end > side->stream_end)
+            side->stream_end = end;
+    } else if ((p->flags & F_ACK) && !(p->flags & (F_SYN | F_FIN | F_RST))) {
         side->pure_acks++;
+    }
     if (info->marks & WM_MARK_ANY_RETRANSMISSION)
         side->retransmissions++;
     if (info->marks & WM_MARK_DUP_ACK)
@@ -75,182 +70,285 @@ static void count_packet(wm_side_info *side, const wm_packet *p,
         side->out_of_order++;
 }
 
+static void first_of(int64_t *slot, size_t index)
+{
+    if (*slot == WM_NO_PACKET)
+        *slot = (int64_t)index;
+}
+
+void wm_tally_packet(wm_conn_tally *t, int dir, size_t index,
+                     const wm_packet *p, const wm_packet_info *info)
+{
+    wm_side_info *side = &t->dir[dir];
+    if ((p->flags & F_SYN) && !side->isn_known)
+        note_syn_options(side, p);
+    count_packet(side, p, info);
+    uint8_t syn_ack = p->flags & (F_SYN | F_ACK);
+    if (syn_ack == F_SYN && t->syn == WM_NO_PACKET) {
+        t->syn = (int64_t)index;
+        t->syn_dir = dir;
+    }
+    if (syn_ack == (F_SYN | F_ACK) && t->syn_ack == WM_NO_PACKET) {
+        t->syn_ack = (int64_t)index;
+        t->syn_ack_dir = dir;
+    }
+    if (p->flags & (F_FIN | F_RST))
+        first_of(&t->fin_or_rst, index);
+    if ((p->flags & F_FIN) && t->fin[dir] == WM_NO_PACKET) {
+        t->fin[dir] = (int64_t)index;
+        t->fin_end[dir] = p->seq + p->payload_len + 1;
+    }
+    if (p->flags & F_RST)
+        first_of(&t->rst, index);
+    if (index == 0)
+        t->first_ts_ns = p->ts_ns;
+    t->last_ts_ns = p->ts_ns;
+}
+
+typedef struct summary {
+    wm_connection *conn;
+    const wm_conn_tally *tally;
+    int client_dir;
+    wm_error *err;
+} summary;
+
+/* The direction a side sent in. */
+static int dir_of(const summary *s, wm_side side)
+{
+    return side == WM_SIDE_CLIENT ? s->client_dir : !s->client_dir;
+}
+
+/* The client's direction: the SYN's sender, else the SYN-ACK's receiver,
+ * else (guessing) the first packet's sender. */
+static int client_direction(const wm_conn_tally *t, bool *known)
+{
+    *known = true;
+    if (t->syn != WM_NO_PACKET)
+        return t->syn_dir;
+    if (t->syn_ack != WM_NO_PACKET)
+        return !t->syn_ack_dir;
+    *known = false;
+    return 0;
+}
+
 /* Sides: endpoints, options of each SYN, counts; from becomes a side. */
-static void fill_sides(const summary *s, int client_dir)
+static int fill_sides(const summary *s, const wm_addr addr[2],
+                      const uint16_t port[2])
 {
     wm_connection *conn = s->conn;
-    const wm_packet *first = raw(s, 0);
-    bool first_is_client = conn->packets[0].from == (wm_side)client_dir;
-    wm_side_info *client = &conn->side[WM_SIDE_CLIENT];
-    wm_side_info *server = &conn->side[WM_SIDE_SERVER];
-    client->addr = first_is_client ? first->src : first->dst;
-    client->port = first_is_client ? first->src_port : first->dst_port;
-    server->addr = first_is_client ? first->dst : first->src;
-    server->port = first_is_client ? first->dst_port : first->src_port;
-    client->wscale = server->wscale = -1;
-    for (size_t i = 0; i < conn->packet_count; i++) {
-        wm_packet_info *info = &conn->packets[i];
-        info->from = info->from == (wm_side)client_dir ? WM_SIDE_CLIENT
-                                                       : WM_SIDE_SERVER;
-        const wm_packet *p = raw(s, (int64_t)i);
-        wm_side_info *side = &conn->side[info->from];
-        if ((p->flags & F_SYN) && !side->isn_known)
-            note_syn_options(side, p);
-        count_packet(side, p, info);
+    for (int side = 0; side < 2; side++) {
+        int dir = dir_of(s, (wm_side)side);
+        conn->side[side] = s->tally->dir[dir];
+        conn->side[side].addr = addr[dir];
+        conn->side[side].port = port[dir];
     }
+    /* Rows hold their direction until now: the client's is 0 or 1. */
+    return s->client_dir && wm_connection_has_rows(conn)
+               ? analyze_rows_flip(conn, s->err) : 0;
 }
 
-static int64_t find_packet(const summary *s, int64_t from, wm_side side,
-                           uint8_t mask, uint8_t want, bool check_ack,
-                           uint32_t ack)
+static int ts_of(const summary *s, int64_t index, int64_t *ts_ns)
 {
+    wm_packet p;
+    wm_packet_info info;
+    if (wm_connection_row(s->conn, (size_t)index, &p, &info, s->err) != 0)
+        return -1;
+    *ts_ns = p.ts_ns;
+    return 0;
+}
+
+/* The first row at or after from sent by side whose flags masked are
+ * want (and whose ack is ack, when check_ack) into *found. */
+static int find_packet(const summary *s, int64_t from, wm_side side,
+                       uint8_t mask, uint8_t want, bool check_ack,
+                       uint32_t ack, int64_t *found)
+{
+    *found = WM_NO_PACKET;
     for (size_t i = (size_t)(from < 0 ? 0 : from);
          i < s->conn->packet_count; i++) {
-        const wm_packet *p = raw(s, (int64_t)i);
-        if (s->conn->packets[i].from == side && (p->flags & mask) == want &&
-            (!check_ack || p->ack == ack))
-            return (int64_t)i;
+        wm_packet p;
+        wm_packet_info info;
+        if (wm_connection_row(s->conn, i, &p, &info, s->err) != 0)
+            return -1;
+        if (info.from == side && (p.flags & mask) == want &&
+            (!check_ack || p.ack == ack)) {
+            *found = (int64_t)i;
+            return 0;
+        }
     }
-    return WM_NO_PACKET;
+    return 0;
 }
 
-static void find_handshake(const summary *s)
+static int mark_handshake(const summary *s)
+{
+    wm_connection *conn = s->conn;
+    int64_t three[3] = {conn->syn, conn->syn_ack, conn->handshake_ack};
+    for (int k = 0; k < 3; k++)
+        if (three[k] != WM_NO_PACKET &&
+            analyze_rows_mark(conn, (size_t)three[k], (size_t)three[k] + 1,
+                              WM_MARK_HANDSHAKE, s->err) != 0)
+            return -1;
+    return 0;
+}
+
+static int find_handshake(const summary *s)
 {
     wm_connection *conn = s->conn;
     const wm_side_info *server = &conn->side[WM_SIDE_SERVER];
     const wm_side_info *client = &conn->side[WM_SIDE_CLIENT];
-    conn->syn = find_packet(s, 0, WM_SIDE_CLIENT, F_SYN | F_ACK, F_SYN,
-                            false, 0);
-    conn->syn_ack = find_packet(s, conn->syn, WM_SIDE_SERVER, F_SYN | F_ACK,
-                                F_SYN | F_ACK, client->isn_known,
-                                client->isn + 1);
+    /* The first SYN is the client's, by the definition of the client. */
+    assert(s->tally->syn == WM_NO_PACKET ||
+           s->tally->syn_dir == s->client_dir);
+    conn->syn = s->tally->syn;
+    if (find_packet(s, conn->syn, WM_SIDE_SERVER, F_SYN | F_ACK,
+                    F_SYN | F_ACK, client->isn_known, client->isn + 1,
+                    &conn->syn_ack) != 0)
+        return -1;
     conn->handshake_ack = WM_NO_PACKET;
-    if (conn->syn_ack != WM_NO_PACKET)
-        conn->handshake_ack = find_packet(s, conn->syn_ack, WM_SIDE_CLIENT,
-                                          F_SYN | F_ACK, F_ACK, true,
-                                          server->isn + 1);
+    if (conn->syn_ack != WM_NO_PACKET &&
+        find_packet(s, conn->syn_ack, WM_SIDE_CLIENT, F_SYN | F_ACK, F_ACK,
+                    true, server->isn + 1, &conn->handshake_ack) != 0)
+        return -1;
     conn->handshake_complete = conn->syn != WM_NO_PACKET &&
                                conn->syn_ack != WM_NO_PACKET &&
                                conn->handshake_ack != WM_NO_PACKET;
-    conn->handshake_ns = conn->handshake_complete
-        ? ts_of(s, conn->handshake_ack) - ts_of(s, conn->syn) : -1;
-    int64_t marks[3] = {conn->syn, conn->syn_ack, conn->handshake_ack};
-    for (int k = 0; k < 3; k++)
-        if (marks[k] != WM_NO_PACKET)
-            conn->packets[marks[k]].marks |= WM_MARK_HANDSHAKE;
+    int64_t syn_ts = 0, ack_ts = 0;
+    if (conn->handshake_complete &&
+        (ts_of(s, conn->syn, &syn_ts) != 0 ||
+         ts_of(s, conn->handshake_ack, &ack_ts) != 0))
+        return -1;
+    conn->handshake_ns = conn->handshake_complete ? ack_ts - syn_ts : -1;
+    return mark_handshake(s);
 }
 
-/* The first packet from side at or after start acking up to seq_end. */
-static int64_t find_ack_of(const summary *s, int64_t start, wm_side side,
-                           uint32_t seq_end)
+/* The first row from side at or after start acking up to seq_end. */
+static int find_ack_of(const summary *s, int64_t start, wm_side side,
+                       uint32_t seq_end, int64_t *found)
 {
+    *found = WM_NO_PACKET;
     for (size_t i = (size_t)start; i < s->conn->packet_count; i++) {
-        const wm_packet *p = raw(s, (int64_t)i);
-        if (s->conn->packets[i].from == side && (p->flags & F_ACK) &&
-            SEQ_GE(p->ack, seq_end))
-            return (int64_t)i;
+        wm_packet p;
+        wm_packet_info info;
+        if (wm_connection_row(s->conn, i, &p, &info, s->err) != 0)
+            return -1;
+        if (info.from == side && (p.flags & F_ACK) &&
+            SEQ_GE(p.ack, seq_end)) {
+            *found = (int64_t)i;
+            return 0;
+        }
     }
-    return WM_NO_PACKET;
+    return 0;
 }
 
 typedef struct fins {
     int64_t fin[2];      /* first FIN of each side */
     uint32_t fin_end[2]; /* raw seq just after it */
-    int64_t rst;         /* first RST */
 } fins;
 
-static void find_fins(const summary *s, fins *f)
-{
-    wm_connection *conn = s->conn;
-    f->fin[0] = f->fin[1] = f->rst = WM_NO_PACKET;
-    conn->closure_first = WM_NO_PACKET;
-    for (size_t i = 0; i < conn->packet_count; i++) {
-        const wm_packet *p = raw(s, (int64_t)i);
-        wm_side side = conn->packets[i].from;
-        if ((p->flags & (F_FIN | F_RST)) && conn->closure_first < 0)
-            conn->closure_first = (int64_t)i;
-        if ((p->flags & F_FIN) && f->fin[side] < 0) {
-            f->fin[side] = (int64_t)i;
-            f->fin_end[side] = p->seq + p->payload_len + 1;
-        }
-        if ((p->flags & F_RST) && f->rst < 0)
-            f->rst = (int64_t)i;
-    }
-}
-
 /* Each side sent its FIN before acking the other's. */
-static bool simultaneous(const summary *s, const fins *f)
+static int simultaneous(const summary *s, const fins *f, bool *yes)
 {
+    *yes = true;
     for (int side = 0; side < 2; side++) {
-        int64_t start = f->fin[!side];
-        int64_t ack = find_ack_of(s, start, (wm_side)side, f->fin_end[!side]);
+        int64_t ack;
+        if (find_ack_of(s, f->fin[!side], (wm_side)side, f->fin_end[!side],
+                        &ack) != 0)
+            return -1;
         if (ack != WM_NO_PACKET && ack <= f->fin[side])
-            return false;
+            *yes = false;
     }
-    return true;
+    return 0;
 }
 
-static void find_closure(const summary *s)
+/* The closure's last row: the ACK of the last FIN, else the first RST. */
+static int closure_end(const summary *s, int64_t *last)
 {
     wm_connection *conn = s->conn;
     fins f;
-    find_fins(s, &f);
-    conn->closure_last = WM_NO_PACKET;
-    conn->closure_ns = -1;
-    if (conn->closure_first == WM_NO_PACKET)
-        return;
-    const wm_packet *first = raw(s, conn->closure_first);
-    conn->close_kind = (first->flags & F_RST) ? WM_CLOSE_RST : WM_CLOSE_FIN;
-    conn->closed_by = conn->packets[conn->closure_first].from;
+    for (int side = 0; side < 2; side++) {
+        f.fin[side] = s->tally->fin[dir_of(s, (wm_side)side)];
+        f.fin_end[side] = s->tally->fin_end[dir_of(s, (wm_side)side)];
+    }
+    *last = WM_NO_PACKET;
     if (f.fin[0] != WM_NO_PACKET && f.fin[1] != WM_NO_PACKET) {
         int last_side = f.fin[1] > f.fin[0];
-        conn->closure_last = find_ack_of(s, f.fin[last_side] + 1,
-                                         (wm_side)!last_side,
-                                         f.fin_end[last_side]);
-        conn->simultaneous_close = simultaneous(s, &f);
+        if (find_ack_of(s, f.fin[last_side] + 1, (wm_side)!last_side,
+                        f.fin_end[last_side], last) != 0 ||
+            simultaneous(s, &f, &conn->simultaneous_close) != 0)
+            return -1;
     }
-    if (conn->closure_last == WM_NO_PACKET && f.rst != WM_NO_PACKET)
-        conn->closure_last = f.rst;
-    conn->closure_complete = conn->closure_last != WM_NO_PACKET;
-    if (conn->closure_complete)
-        conn->closure_ns = ts_of(s, conn->closure_last) -
-                           ts_of(s, conn->closure_first);
-    size_t end = conn->closure_complete ? (size_t)conn->closure_last + 1
-                                        : conn->packet_count;
-    for (size_t i = (size_t)conn->closure_first; i < end; i++)
-        conn->packets[i].marks |= WM_MARK_CLOSURE;
+    if (*last == WM_NO_PACKET && s->tally->rst != WM_NO_PACKET)
+        *last = s->tally->rst;
+    return 0;
 }
 
-static void fill_timing(const summary *s)
+static int find_closure(const summary *s)
 {
     wm_connection *conn = s->conn;
-    conn->first_ts_ns = ts_of(s, 0);
-    conn->last_ts_ns = ts_of(s, (int64_t)conn->packet_count - 1);
-    conn->transfer_start_ns = conn->handshake_ack != WM_NO_PACKET
-        ? ts_of(s, conn->handshake_ack) : conn->first_ts_ns;
-    conn->transfer_end_ns = conn->closure_first != WM_NO_PACKET
-        ? ts_of(s, conn->closure_first) : conn->last_ts_ns;
+    conn->closure_first = s->tally->fin_or_rst;
+    if (conn->closure_first == WM_NO_PACKET)
+        return 0;
+    wm_packet first;
+    wm_packet_info info;
+    if (wm_connection_row(conn, (size_t)conn->closure_first, &first, &info,
+                          s->err) != 0 ||
+        closure_end(s, &conn->closure_last) != 0)
+        return -1;
+    conn->close_kind = (first.flags & F_RST) ? WM_CLOSE_RST : WM_CLOSE_FIN;
+    conn->closed_by = info.from;
+    conn->closure_complete = conn->closure_last != WM_NO_PACKET;
+    int64_t last_ts = 0;
+    if (conn->closure_complete &&
+        ts_of(s, conn->closure_last, &last_ts) != 0)
+        return -1;
+    if (conn->closure_complete)
+        conn->closure_ns = last_ts - first.ts_ns;
+    size_t end = conn->closure_complete ? (size_t)conn->closure_last + 1
+                                        : conn->packet_count;
+    return analyze_rows_mark(conn, (size_t)conn->closure_first, end,
+                             WM_MARK_CLOSURE, s->err);
 }
 
-void wm_analyze_summarize(wm_connection *conn, const wm_trace *trace,
-                          const wm_conn_state *state)
+static int fill_timing(const summary *s)
 {
-    summary s = {.conn = conn, .trace = trace};
+    wm_connection *conn = s->conn;
+    conn->first_ts_ns = s->tally->first_ts_ns;
+    conn->last_ts_ns = s->tally->last_ts_ns;
+    conn->transfer_start_ns = conn->first_ts_ns;
+    conn->transfer_end_ns = conn->last_ts_ns;
+    if (conn->handshake_ack != WM_NO_PACKET &&
+        ts_of(s, conn->handshake_ack, &conn->transfer_start_ns) != 0)
+        return -1;
+    if (conn->closure_first != WM_NO_PACKET &&
+        ts_of(s, conn->closure_first, &conn->transfer_end_ns) != 0)
+        return -1;
+    return 0;
+}
+
+int wm_analyze_summarize(wm_connection *conn, const wm_conn_tally *tally,
+                         const wm_conn_state *state, const wm_addr addr[2],
+                         const uint16_t port[2], wm_error *err)
+{
+    summary s = {.conn = conn, .tally = tally, .err = err};
     conn->syn = conn->syn_ack = conn->handshake_ack = WM_NO_PACKET;
     conn->closure_first = conn->closure_last = WM_NO_PACKET;
     conn->handshake_ns = conn->closure_ns = -1;
     conn->wscale_shift[0] = conn->wscale_shift[1] = -1;
     if (conn->packet_count == 0)
-        return;
-    int client_dir = client_direction(&s, &conn->roles_known);
+        return 0;
+    s.client_dir = client_direction(tally, &conn->roles_known);
     for (int side = 0; side < 2; side++) {
-        int shift = state->flow[side == WM_SIDE_CLIENT ? client_dir
-                                                       : !client_dir]
-                        .win_scale;
+        int shift = state->flow[dir_of(&s, (wm_side)side)].win_scale;
         conn->wscale_shift[side] = shift >= 0 ? shift : -1;
     }
-    fill_sides(&s, client_dir);
-    find_handshake(&s);
-    find_closure(&s);
-    fill_timing(&s);
+    if (fill_sides(&s, addr, port) != 0)
+        return -1;
+    if (!wm_connection_has_rows(conn)) { /* a run's stray connection */
+        conn->first_ts_ns = conn->transfer_start_ns = tally->first_ts_ns;
+        conn->last_ts_ns = conn->transfer_end_ns = tally->last_ts_ns;
+        return 0;
+    }
+    if (find_handshake(&s) != 0 || find_closure(&s) != 0)
+        return -1;
+    return fill_timing(&s);
 }

@@ -26,11 +26,11 @@
 
 #include "capture_budget.h"
 #include "capture_dump.h"
+#include "capture_open.h"
 #include "capture_pool.h"
 #include "wm_cancel.h"
 #include "wm_clock.h"
 
-#define MIN_BUFFER_BYTES (64u * 1024u)
 #define POLL_SAFETY_MS 100 /* re-check the handle even without a wake-up */
 #define READ_BATCH_PAUSE_NS 500000L /* see pause_between_batches */
 
@@ -50,6 +50,8 @@ struct wm_capture {
     uint32_t snaplen;
     uint32_t buffer_bytes;     /* the ring's size, to park the handle */
     wm_capture_pool *pool;     /* where the handle goes back, or NULL */
+    wm_packet_fn on_packet;
+    void *on_packet_ctx;       /* set: packets go there, not to trace */
     uint32_t grace_ms;
     char interface[32];
     struct pcap_stat base;     /* the handle's counters when this capture
@@ -108,25 +110,49 @@ static void track_closure(wm_capture *cap, const wm_packet *p)
     }
 }
 
+/* Counts a frame and keeps its packet: in the trace, or handed to the
+ * streaming analysis (on_packet), which keeps what it needs of it. *tcp
+ * and *packet say whether it was TCP and what. */
+static int keep_frame(wm_capture *cap, int64_t ts_ns,
+                      const struct pcap_pkthdr *hdr, const u_char *data,
+                      wm_packet *packet, bool *tcp)
+{
+    if (!cap->on_packet) {
+        size_t before = cap->trace.count;
+        int rc = wm_trace_add_frame(&cap->trace, ts_ns, data, hdr->caplen,
+                                    hdr->len, &cap->thread_err);
+        *tcp = rc == 0 && cap->trace.count > before;
+        if (*tcp)
+            *packet = cap->trace.packets[cap->trace.count - 1];
+        return rc;
+    }
+    if (wm_trace_take_frame(&cap->trace, ts_ns, data, hdr->caplen, hdr->len,
+                            packet, tcp, &cap->thread_err) != 0)
+        return -1;
+    return *tcp ? cap->on_packet(cap->on_packet_ctx, packet,
+                                 cap->trace.first_ts_ns, &cap->thread_err)
+                : 0;
+}
+
 static void on_frame(u_char *user, const struct pcap_pkthdr *hdr,
                      const u_char *data)
 {
     wm_capture *cap = (wm_capture *)user;
     /* The handle is nanosecond-precision: tv_usec holds nanoseconds. */
     int64_t ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + hdr->ts.tv_usec;
-    size_t before = cap->trace.count;
+    wm_packet packet;
+    bool tcp = false;
     if (capture_budget_frame(&cap->budget, hdr->caplen,
                              &cap->thread_err) != 0 ||
-        wm_trace_add_frame(&cap->trace, ts_ns, data, hdr->caplen, hdr->len,
-                           &cap->thread_err) != 0) {
+        keep_frame(cap, ts_ns, hdr, data, &packet, &tcp) != 0) {
         cap->thread_rc = -1;
         pcap_breakloop(cap->handle);
         return;
     }
     capture_dump_frame(&cap->dump, hdr, data);
-    if (cap->trace.count > before) {
+    if (tcp) {
         pthread_mutex_lock(&cap->lock);
-        track_closure(cap, &cap->trace.packets[cap->trace.count - 1]);
+        track_closure(cap, &packet);
         pthread_mutex_unlock(&cap->lock);
     }
 }
@@ -217,66 +243,6 @@ static void *reader_thread(void *arg)
     return NULL;
 }
 
-/* The path of this program, for the setcap hint. */
-static void self_path(char *buf, size_t len)
-{
-    ssize_t n = readlink("/proc/self/exe", buf, len - 1);
-    if (n <= 0)
-        snprintf(buf, len, "<binary>");
-    else
-        buf[n] = '\0';
-}
-
-static int activate_error(pcap_t *handle, const char *interface, int status,
-                          wm_error *err)
-{
-    const char *why = status == PCAP_ERROR || status == PCAP_WARNING
-                          ? pcap_geterr(handle)
-                          : pcap_statustostr(status);
-    bool denied = status == PCAP_ERROR_PERM_DENIED ||
-                  (status == PCAP_ERROR && strstr(why, "ermission"));
-    if (!denied)
-        return wm_error_set(err, WM_ERR_IO, "capture: cannot open %s: %s",
-                            interface, why);
-    char path[256];
-    self_path(path, sizeof path);
-    return wm_error_set(err, WM_ERR_PERMISSION,
-                        "capture on %s is not permitted (%s): run as root, "
-                        "or grant the capability with `sudo setcap "
-                        "cap_net_raw,cap_net_admin+ep %s`", interface, why,
-                        path);
-}
-
-/* pcap_create and activate with the options; the handle or NULL. */
-static pcap_t *open_handle(const char *interface, uint32_t snaplen,
-                           uint32_t buffer_bytes, wm_error *err)
-{
-    char errbuf[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *handle = pcap_create(interface, errbuf);
-    if (!handle) {
-        wm_error_set(err, WM_ERR_IO, "capture: cannot open %s: %s",
-                     interface, errbuf);
-        return NULL;
-    }
-    int status = pcap_set_snaplen(handle, (int)snaplen);
-    if (status == 0)
-        status = pcap_set_immediate_mode(handle, 1);
-    if (status == 0)
-        status = pcap_set_tstamp_precision(handle,
-                                           PCAP_TSTAMP_PRECISION_NANO);
-    if (status == 0)
-        status = pcap_set_buffer_size(handle, (int)buffer_bytes);
-    if (status == 0)
-        status = pcap_activate(handle);
-    if (status < 0) {
-        activate_error(handle, interface, status, err);
-        pcap_close(handle);
-        return NULL;
-    }
-    /* A positive status is a warning (e.g. no promiscuous mode): fine. */
-    return handle;
-}
-
 static int set_filter(wm_capture *cap, wm_error *err)
 {
     /* Not "and inbound", although on loopback it would spare the kernel
@@ -317,10 +283,11 @@ static int validate(const wm_capture_options *opts, wm_error *err)
         return wm_error_param(err, WM_ERR_INVALID, "snaplen",
                               "snaplen: allowed: %u to %u bytes",
                               WM_CAPTURE_MIN_SNAPLEN, WM_CAPTURE_MAX_SNAPLEN);
-    if (opts->buffer_bytes < MIN_BUFFER_BYTES || opts->buffer_bytes > INT_MAX)
+    if (opts->buffer_bytes < CAPTURE_MIN_BUFFER_BYTES ||
+        opts->buffer_bytes > INT_MAX)
         return wm_error_param(err, WM_ERR_INVALID, "capture_buffer",
                               "capture_buffer: allowed: %u to %d bytes",
-                              MIN_BUFFER_BYTES, INT_MAX);
+                              CAPTURE_MIN_BUFFER_BYTES, INT_MAX);
     return 0;
 }
 
@@ -334,6 +301,8 @@ static wm_capture *capture_new(const wm_capture_options *opts)
     cap->buffer_bytes = opts->buffer_bytes;
     cap->pool = opts->pool;
     cap->cancel = opts->cancel;
+    cap->on_packet = opts->on_packet;
+    cap->on_packet_ctx = opts->on_packet_ctx;
     capture_budget_start(&cap->budget, opts);
     cap->grace_ms = opts->grace_ms;
     snprintf(cap->interface, sizeof cap->interface, "%s", opts->interface);
@@ -360,8 +329,8 @@ int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
     cap->handle = capture_pool_take(opts->pool, opts->interface,
                                     opts->snaplen, opts->buffer_bytes);
     if (!cap->handle)
-        cap->handle = open_handle(opts->interface, opts->snaplen,
-                                  opts->buffer_bytes, err);
+        cap->handle = capture_open_handle(opts->interface, opts->snaplen,
+                                          opts->buffer_bytes, err);
     if (!cap->handle)
         rc = -1;
     if (rc == 0)
@@ -472,15 +441,4 @@ void wm_capture_free(wm_capture *capture)
     pthread_cond_destroy(&capture->changed);
     pthread_mutex_destroy(&capture->lock);
     free(capture);
-}
-
-bool wm_capture_permitted(const char *interface, wm_error *err)
-{
-    pcap_t *handle = open_handle(interface ? interface : "lo",
-                                 WM_CAPTURE_DEFAULT_SNAPLEN,
-                                 MIN_BUFFER_BYTES, err);
-    if (!handle)
-        return false;
-    pcap_close(handle);
-    return true;
 }

@@ -3,6 +3,9 @@
 #include "wm_engine.h"
 
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -71,6 +74,51 @@ static uint64_t least_frames(const char *pcap_path, const json_t *result)
            (WM_BUDGET_PCAP_RECORD_BYTES + (uint64_t)snaplen);
 }
 
+static int stream_packet(void *stream, const wm_packet *p,
+                         int64_t first_ts_ns, wm_error *err)
+{
+    return wm_stream_add(stream, p, 0, first_ts_ns, err);
+}
+
+/* The pcap streamed through the analysis, the connection between the
+ * two ports spooled beside rows_path: no memory per frame. */
+static int index_rows(const char *pcap_path, uint16_t client, uint16_t server,
+                      const char *rows_path, uint64_t max_packets,
+                      wm_error *err)
+{
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s", rows_path) >= (int)sizeof dir)
+        return wm_error_set(err, WM_ERR_INVALID, "the rows path is too long");
+    wm_stream *stream;
+    if (wm_stream_new(NULL, dirname(dir), 1, &stream, err) != 0)
+        return -1;
+    wm_stream_keep_ports(stream, client, server);
+    wm_trace trace;
+    wm_analysis analysis;
+    if (wm_trace_stream_file(pcap_path, max_packets, stream_packet, stream,
+                             &trace, err) != 0) {
+        wm_stream_free(stream);
+        return err && err->kind == WM_ERR_TOO_LARGE
+                   ? wm_error_set(err, WM_ERR_TOO_LARGE,
+                                  "its capture holds more than %llu frames; "
+                                  "more than --max-packets are not analysed "
+                                  "again", (unsigned long long)max_packets)
+                   : -1;
+    }
+    if (wm_stream_finish(stream, trace.first_ts_ns, &analysis, err) != 0) {
+        wm_trace_free(&trace);
+        return -1;
+    }
+    const wm_connection *conn = wm_analysis_find(&analysis, client, server);
+    int rc = conn ? wm_rows_write(rows_path, &trace, &analysis, conn, err)
+                  : wm_error_set(err, WM_ERR_INTERNAL,
+                                 "the run's connection (ports %u, %u) is not "
+                                 "in its pcap", client, server);
+    wm_analysis_free(&analysis);
+    wm_trace_free(&trace);
+    return rc;
+}
+
 int wm_engine_index_pcap(const char *pcap_path, const json_t *result,
                          const char *rows_path, uint64_t max_packets,
                          wm_error *err)
@@ -81,7 +129,8 @@ int wm_engine_index_pcap(const char *pcap_path, const json_t *result,
         return wm_error_set(err, WM_ERR_INTERNAL,
                             "the result names no ports");
     /* A file that must hold too many frames is refused without reading
-     * it: that is what an 18.8 M-packet run's 1.6 GB pcap would cost. */
+     * it: the analysis streams, but an 18.8 M-packet run's 1.6 GB pcap
+     * would still take seconds of a worker and its rows 2 GB of disk. */
     uint64_t least = least_frames(pcap_path, result);
     if (max_packets && least > max_packets)
         return wm_error_set(err, WM_ERR_TOO_LARGE,
@@ -89,26 +138,8 @@ int wm_engine_index_pcap(const char *pcap_path, const json_t *result,
                             "than %llu (--max-packets) are not analysed "
                             "again", (unsigned long long)least,
                             (unsigned long long)max_packets);
-    wm_trace trace;
-    wm_analysis analysis;
-    if (wm_trace_read_file_max(pcap_path, max_packets, &trace, err) != 0)
-        return err && err->kind == WM_ERR_TOO_LARGE
-                   ? wm_error_set(err, WM_ERR_TOO_LARGE,
-                                  "its capture holds more than %llu frames; "
-                                  "more than --max-packets are not analysed "
-                                  "again", (unsigned long long)max_packets)
-                   : -1;
-    int rc = wm_analyze_trace(&trace, &analysis, err);
-    if (rc == 0) {
-        const wm_connection *conn = wm_analysis_find(&analysis, client, server);
-        rc = conn ? wm_rows_write(rows_path, &trace, &analysis, conn, err)
-                  : wm_error_set(err, WM_ERR_INTERNAL,
-                                 "the run's connection (ports %u, %u) is not "
-                                 "in its pcap", client, server);
-        wm_analysis_free(&analysis);
-    }
-    wm_trace_free(&trace);
-    return rc;
+    return index_rows(pcap_path, client, server, rows_path, max_packets,
+                      err);
 }
 
 json_t *wm_engine_analyze_file(const char *path, unsigned flags,

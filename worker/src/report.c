@@ -59,15 +59,26 @@ static json_t *connection_json(const wm_connection *conn)
                   : json_null());
 }
 
+/* Appends row i of conn to rows; false when it cannot be read or made. */
+static bool append_row(json_t *rows, const wm_trace *trace,
+                       const wm_analysis *analysis, const wm_connection *conn,
+                       size_t i)
+{
+    return rows && json_array_append_new(
+                       rows, wm_report_packet(trace, analysis, conn, i)) == 0;
+}
+
 static json_t *rows_at(const wm_trace *trace, const wm_analysis *analysis,
                        const wm_connection *conn, const int64_t *indexes,
                        size_t count)
 {
     json_t *rows = json_array();
-    for (size_t k = 0; k < count; k++)
-        if (indexes[k] != WM_NO_PACKET)
-            json_array_append_new(rows, wm_report_packet(trace, analysis, conn,
-                                                         (size_t)indexes[k]));
+    for (size_t k = 0; rows && k < count; k++)
+        if (indexes[k] != WM_NO_PACKET &&
+            !append_row(rows, trace, analysis, conn, (size_t)indexes[k])) {
+            json_decref(rows);
+            rows = NULL;
+        }
     return rows;
 }
 
@@ -86,14 +97,21 @@ static json_t *handshake_json(const wm_trace *trace,
         rows_at(trace, analysis, conn, three, 3));
 }
 
+/* The rows the summary marked WM_MARK_CLOSURE: from the first FIN or
+ * RST to the closure's last row, or to the end when it is incomplete. */
 static json_t *closure_rows(const wm_trace *trace, const wm_analysis *analysis,
                             const wm_connection *conn)
 {
     json_t *rows = json_array();
-    for (size_t i = 0; i < conn->packet_count; i++)
-        if (conn->packets[i].marks & WM_MARK_CLOSURE)
-            json_array_append_new(rows,
-                                  wm_report_packet(trace, analysis, conn, i));
+    if (conn->closure_first == WM_NO_PACKET)
+        return rows;
+    size_t end = conn->closure_complete ? (size_t)conn->closure_last + 1
+                                        : conn->packet_count;
+    for (size_t i = (size_t)conn->closure_first; rows && i < end; i++)
+        if (!append_row(rows, trace, analysis, conn, i)) {
+            json_decref(rows);
+            rows = NULL;
+        }
     return rows;
 }
 
@@ -116,23 +134,14 @@ static json_t *closure_json(const wm_trace *trace, const wm_analysis *analysis,
  * segment in relative sequence numbers, each byte counted once however
  * often it was retransmitted. Null without that side's SYN, whose ISN
  * makes the numbers relative to the stream's start. */
-static json_t *stream_bytes(const wm_trace *trace, const wm_connection *conn,
-                            wm_side side)
+static json_t *stream_bytes(const wm_connection *conn, wm_side side)
 {
     if (!conn->side[side].isn_known)
         return json_null();
-    uint64_t end = 1; /* relative seq of the first data byte */
-    for (size_t i = 0; i < conn->packet_count; i++) {
-        const wm_packet_info *info = &conn->packets[i];
-        uint32_t len = trace->packets[info->packet].payload_len;
-        if (info->from == side && len > 0 &&
-            (uint64_t)info->rel_seq + len > end)
-            end = (uint64_t)info->rel_seq + len;
-    }
-    return json_integer((json_int_t)(end - 1));
+    return json_integer((json_int_t)(conn->side[side].stream_end - 1));
 }
 
-static json_t *totals_json(const wm_trace *trace, const wm_connection *conn)
+static json_t *totals_json(const wm_connection *conn)
 {
     const wm_side_info *c = &conn->side[WM_SIDE_CLIENT];
     const wm_side_info *s = &conn->side[WM_SIDE_SERVER];
@@ -148,8 +157,8 @@ static json_t *totals_json(const wm_trace *trace, const wm_connection *conn)
     json_t *more = json_pack(
         "{s:I, s:{s:o, s:o}, s:I, s:I, s:I}", "payload_server_to_client",
         (json_int_t)s->payload_bytes, "stream_bytes", "client_to_server",
-        stream_bytes(trace, conn, WM_SIDE_CLIENT), "server_to_client",
-        stream_bytes(trace, conn, WM_SIDE_SERVER), "retransmissions",
+        stream_bytes(conn, WM_SIDE_CLIENT), "server_to_client",
+        stream_bytes(conn, WM_SIDE_SERVER), "retransmissions",
         (json_int_t)(c->retransmissions + s->retransmissions),
         "duplicate_acks", (json_int_t)(c->dup_acks + s->dup_acks),
         "out_of_order", (json_int_t)(c->out_of_order + s->out_of_order));
@@ -188,16 +197,12 @@ static json_t *timing_json(const wm_connection *conn)
 
 /* Mean frame length of all packets and of those carrying payload: the
  * lab's "average packet size", in bytes on the wire. */
-static json_t *average_json(const wm_trace *trace, const wm_connection *conn)
+static json_t *average_json(const wm_connection *conn)
 {
-    uint64_t data_packets = 0, data_bytes = 0;
-    for (size_t i = 0; i < conn->packet_count; i++) {
-        const wm_packet *p = &trace->packets[conn->packets[i].packet];
-        if (p->payload_len > 0) {
-            data_packets++;
-            data_bytes += p->frame_len;
-        }
-    }
+    const wm_side_info *c = &conn->side[WM_SIDE_CLIENT];
+    const wm_side_info *s = &conn->side[WM_SIDE_SERVER];
+    uint64_t data_packets = c->data_packets + s->data_packets;
+    uint64_t data_bytes = c->data_wire_bytes + s->data_wire_bytes;
     uint64_t packets = wm_connection_packets(conn);
     json_t *all = packets
         ? json_real((double)wm_connection_wire_bytes(conn) / (double)packets)
@@ -215,9 +220,9 @@ json_t *wm_report_connection(const wm_trace *trace,
     json_t *doc = json_pack(
         "{s:o, s:o, s:o, s:o, s:o, s:o}", "connection", connection_json(conn),
         "handshake", handshake_json(trace, analysis, conn), "closure",
-        closure_json(trace, analysis, conn), "totals", totals_json(trace, conn),
+        closure_json(trace, analysis, conn), "totals", totals_json(conn),
         "timing", timing_json(conn), "average_packet_size",
-        average_json(trace, conn));
+        average_json(conn));
     if (doc && (flags & WM_REPORT_PACKETS))
         json_object_set_new(doc, "packets",
                             wm_report_packets(trace, analysis, conn, 0,

@@ -224,9 +224,12 @@ static json_t *numbers_json(const wm_packet *p, const wm_packet_info *info,
 json_t *wm_report_packet(const wm_trace *trace, const wm_analysis *analysis,
                          const wm_connection *conn, size_t index)
 {
-    const wm_packet_info *info = &conn->packets[index];
-    return wm_report_packet_row(&trace->packets[info->packet], info,
-                                analysis->first_ts_ns);
+    (void)trace; /* the rows say where the packets are */
+    wm_packet p;
+    wm_packet_info info;
+    if (wm_connection_row(conn, index, &p, &info, NULL) != 0)
+        return NULL;
+    return wm_report_packet_row(&p, &info, analysis->first_ts_ns);
 }
 
 json_t *wm_report_packet_row(const wm_packet *p, const wm_packet_info *info,

@@ -1,9 +1,7 @@
-/* rows: see rows.h. A record keeps exactly what wm_report_packet_row
- * reads; the addresses and ports are the connection's, kept once in the
- * header and given back to each row by the side that sent it. */
+/* rows: see rows.h. The records' layout is rows_format.h's; a file being
+ * written as packets arrive is rows_spool.c's. */
 #include "rows.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,125 +10,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rows_format.h"
+#include "rows_spool.h"
 #include "wm_report.h"
 
-#define ROWS_MAGIC "WMROWS\r\n"  /* a text transfer would mangle it */
-#define ROWS_VERSION 1u          /* bumped whenever a record changes */
 #define WRITE_BUFFER_BYTES (256u * 1024u)
-
-/* Option flags of a record. */
-enum {
-    OPT_MSS = 1u << 0, OPT_WSCALE = 1u << 1, OPT_SACK_PERM = 1u << 2,
-    OPT_TIMESTAMPS = 1u << 3, OPT_EOL = 1u << 4, OPT_TRUNCATED = 1u << 5,
-};
-
-typedef struct rows_header {
-    char magic[8];
-    uint32_t version, record_bytes;
-    uint64_t count;
-    int64_t first_ts_ns;
-    wm_addr addr[2];      /* by side: client, server */
-    uint16_t port[2];
-} rows_header;
-
-/* Ordered so that no padding falls inside (104 bytes). */
-typedef struct rows_record {
-    int64_t ts_ns;
-    uint32_t frame_no, frame_len, seq, ack, payload_len;
-    uint32_t rel_seq, rel_ack;
-    uint32_t window;      /* scaled: at most 65535 << 14, below 2^30 */
-    uint32_t marks, dup_ack_num, dup_ack_frame;
-    uint32_t ts_val, ts_ecr;
-    uint32_t sack[WM_TCP_MAX_SACK_BLOCKS][2];
-    uint16_t window_raw, mss;
-    uint8_t flags, from, opt_bits, wscale;
-    uint8_t sack_count, nop_count, unknown_count, unused;
-} rows_record;
-
-_Static_assert(sizeof(rows_record) == 104, "a record has no padding");
-
-static void record_of(const wm_packet *p, const wm_packet_info *info,
-                      rows_record *r)
-{
-    const wm_tcp_options *o = &p->opts;
-    assert(info->window <= UINT32_MAX); /* the shift is at most 14 */
-    assert(o->sack_count <= WM_TCP_MAX_SACK_BLOCKS);
-    *r = (rows_record){
-        .ts_ns = p->ts_ns, .frame_no = p->frame_no,
-        .frame_len = p->frame_len, .seq = p->seq, .ack = p->ack,
-        .payload_len = p->payload_len, .rel_seq = info->rel_seq,
-        .rel_ack = info->rel_ack, .window = (uint32_t)info->window,
-        .marks = info->marks, .dup_ack_num = info->dup_ack_num,
-        .dup_ack_frame = info->dup_ack_frame, .ts_val = o->ts_val,
-        .ts_ecr = o->ts_ecr, .window_raw = p->window, .mss = o->mss,
-        .flags = p->flags, .from = (uint8_t)info->from,
-        .wscale = o->wscale, .sack_count = o->sack_count,
-        .nop_count = o->nop_count, .unknown_count = o->unknown_count,
-    };
-    r->opt_bits = (uint8_t)((o->has_mss ? OPT_MSS : 0) |
-                            (o->has_wscale ? OPT_WSCALE : 0) |
-                            (o->sack_permitted ? OPT_SACK_PERM : 0) |
-                            (o->has_timestamps ? OPT_TIMESTAMPS : 0) |
-                            (o->has_eol ? OPT_EOL : 0) |
-                            (o->truncated ? OPT_TRUNCATED : 0));
-    for (unsigned i = 0; i < o->sack_count; i++) {
-        r->sack[i][0] = o->sack[i].left;
-        r->sack[i][1] = o->sack[i].right;
-    }
-}
-
-/* The two records a row is rendered from, back from a record. */
-static void packet_of(const rows_header *h, const rows_record *r,
-                      wm_packet *p, wm_packet_info *info)
-{
-    memset(p, 0, sizeof *p);
-    memset(info, 0, sizeof *info);
-    int from = r->from ? 1 : 0;
-    p->ts_ns = r->ts_ns;
-    p->frame_no = r->frame_no;
-    p->frame_len = r->frame_len;
-    p->src = h->addr[from];
-    p->dst = h->addr[!from];
-    p->src_port = h->port[from];
-    p->dst_port = h->port[!from];
-    p->seq = r->seq;
-    p->ack = r->ack;
-    p->payload_len = r->payload_len;
-    p->window = r->window_raw;
-    p->flags = r->flags;
-    wm_tcp_options *o = &p->opts;
-    o->has_mss = r->opt_bits & OPT_MSS;
-    o->mss = r->mss;
-    o->has_wscale = r->opt_bits & OPT_WSCALE;
-    o->wscale = r->wscale;
-    o->sack_permitted = r->opt_bits & OPT_SACK_PERM;
-    o->has_timestamps = r->opt_bits & OPT_TIMESTAMPS;
-    o->ts_val = r->ts_val;
-    o->ts_ecr = r->ts_ecr;
-    o->sack_count = r->sack_count <= WM_TCP_MAX_SACK_BLOCKS
-                        ? r->sack_count : WM_TCP_MAX_SACK_BLOCKS;
-    for (unsigned i = 0; i < o->sack_count; i++)
-        o->sack[i] = (wm_sack_block){r->sack[i][0], r->sack[i][1]};
-    o->nop_count = r->nop_count;
-    o->has_eol = r->opt_bits & OPT_EOL;
-    o->unknown_count = r->unknown_count;
-    o->truncated = r->opt_bits & OPT_TRUNCATED;
-    info->from = (wm_side)from;
-    info->rel_seq = r->rel_seq;
-    info->rel_ack = r->rel_ack;
-    info->window = r->window;
-    info->marks = r->marks;
-    info->dup_ack_num = r->dup_ack_num;
-    info->dup_ack_frame = r->dup_ack_frame;
-}
 
 static void header_of(const wm_analysis *analysis, const wm_connection *conn,
                       rows_header *h)
 {
-    memset(h, 0, sizeof *h); /* padding too: the file has no stray bytes */
-    memcpy(h->magic, ROWS_MAGIC, sizeof h->magic);
-    h->version = ROWS_VERSION;
-    h->record_bytes = sizeof(rows_record);
+    rows_header_init(h);
     h->count = conn->packet_count;
     h->first_ts_ns = analysis->first_ts_ns;
     for (int side = 0; side < 2; side++) {
@@ -173,7 +62,7 @@ static int write_records(FILE *f, const rows_header *h,
                                 "rows: packet %zu is not between the "
                                 "connection's endpoints", i);
         rows_record r;
-        record_of(p, info, &r);
+        rows_record_of(p, info, &r);
         if (fwrite(&r, sizeof r, 1, f) != 1)
             return write_error(err, errno);
     }
@@ -184,6 +73,12 @@ int wm_rows_write(const char *path, const wm_trace *trace,
                   const wm_analysis *analysis, const wm_connection *conn,
                   wm_error *err)
 {
+    if (conn->spool) /* a run's rows, written as its packets came */
+        return rows_spool_commit(conn->spool, path, analysis->first_ts_ns,
+                                 err);
+    if (!wm_connection_has_rows(conn))
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "rows: the connection's rows were not kept");
     FILE *f = fopen(path, "wb");
     if (!f)
         return write_error(err, errno);
@@ -239,7 +134,7 @@ static json_t *render(const rows_header *h, const rows_record *records,
     for (size_t i = 0; rows && i < count; i++) {
         wm_packet p;
         wm_packet_info info;
-        packet_of(h, &records[i], &p, &info);
+        rows_packet_of(h, &records[i], &p, &info);
         if (json_array_append_new(
                 rows, wm_report_packet_row(&p, &info, h->first_ts_ns)) != 0) {
             json_decref(rows);

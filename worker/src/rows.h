@@ -3,13 +3,14 @@
  *
  * Why: the list of a stored run used to be made by reading and analysing
  * its whole pcap again on every request — 10.8 s and 1.9 GB for an
- * 18.8 M-packet run. The analysis needs every packet before any row is
- * final (a later packet can make an earlier one a retransmission's
- * original), but once it is done each row depends on two records alone:
- * the packet's (wm_packet) and its analysis's (wm_packet_info). So the run
- * writes those, one fixed-size record per row, and a page is one pread at
- * offset * record size, rendered by the very function that renders a live
- * row (wm_report_packet_row): the rows are the same bytes either way.
+ * 18.8 M-packet run. Each row depends on two records alone: the packet's
+ * (wm_packet) and its analysis's (wm_packet_info), final once the
+ * connection's summary patched the handshake and closure marks in. So the
+ * run writes those, one fixed-size record per row — as its packets come,
+ * to a spool (rows_spool.h) that becomes this file — and a page is one
+ * pread at offset * record size, rendered by the very function that
+ * renders a live row (wm_report_packet_row): the rows are the same bytes
+ * either way.
  *
  * Layout: a header (magic, layout version, record size, row count, the
  * zero of the Time column, the connection's two endpoints) then the
@@ -27,8 +28,9 @@
 #include "wm_error.h"
 #include "wm_trace.h"
 
-/* Writes conn's rows to path (created or replaced). On failure nothing is
- * left at path. */
+/* Writes conn's rows to path (created or replaced): from memory, or by
+ * committing the spool a run wrote them to as they came. On failure
+ * nothing is left at path. */
 int wm_rows_write(const char *path, const wm_trace *trace,
                   const wm_analysis *analysis, const wm_connection *conn,
                   wm_error *err);

@@ -1,11 +1,19 @@
 /* wm_run: see wm_run.h.
  *
+ * The analysis streams: the capture hands each packet to a wm_stream as
+ * it is dissected, whose rows go to spool files beside the rows file (or
+ * in $TMPDIR), so that a run holds no per-packet record whatever its
+ * size; the analysis is finished once the capture is.
+ *
  * The capture is finished even when the transfer failed: its thread and
  * handle must be released on every path, and only then is the transfer's
  * error, the cause, returned. A result is handed over whole or not at all,
  * so that a caller never frees half of one. */
 #include "wm_run.h"
 
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "wm_clock.h"
@@ -15,6 +23,7 @@ void wm_run_config_default(wm_run_config *config)
     wm_transfer_options_default(&config->transfer);
     wm_capture_options_default(&config->capture);
     config->cancel = NULL;
+    config->rows_path = NULL;
 }
 
 /* Headers-only captures of small transfers get a small kernel ring. Why:
@@ -50,6 +59,34 @@ static uint32_t ring_bytes_for(const wm_run_config *config)
     return config->capture.buffer_bytes;
 }
 
+/* Connections on the run's port whose rows are kept: the run's own, and
+ * room for a few strangers before it (any more keep counts only). */
+#define RUN_MAX_SPOOLS 4u
+
+/* The capture's on_packet hook: the packet into the analysis. */
+static int analyse_packet(void *stream, const wm_packet *p,
+                          int64_t first_ts_ns, wm_error *err)
+{
+    return wm_stream_add(stream, p, 0, first_ts_ns, err);
+}
+
+/* A stream whose spools go where the rows file will (NULL: $TMPDIR), so
+ * that committing it is a link, not a copy. */
+static int open_stream(const wm_run_config *config, wm_stream **stream,
+                       wm_error *err)
+{
+    char dir[PATH_MAX];
+    const char *spool_dir = NULL;
+    if (config->rows_path) {
+        if (snprintf(dir, sizeof dir, "%s", config->rows_path) >=
+            (int)sizeof dir)
+            return wm_error_set(err, WM_ERR_INVALID,
+                                "the rows path is too long");
+        spool_dir = dirname(dir);
+    }
+    return wm_stream_new(NULL, spool_dir, RUN_MAX_SPOOLS, stream, err);
+}
+
 /* The capture's over_budget hook: nothing more is kept, so nothing more
  * is worth sending. */
 static void stop_transfer(void *transfer)
@@ -83,7 +120,8 @@ static int measure_error(int transfer_rc, const wm_error *transfer_err,
  * transfer is closed last: until the capture is finished its reader may
  * still cancel it (over_budget). */
 static int measure(const wm_run_config *config, wm_progress_fn progress,
-                   void *progress_ctx, wm_run_result *result, wm_error *err)
+                   void *progress_ctx, wm_stream *stream,
+                   wm_run_result *result, wm_error *err)
 {
     wm_transfer *transfer = NULL;
     uint16_t port = 0;
@@ -98,6 +136,8 @@ static int measure(const wm_run_config *config, wm_progress_fn progress,
     copts.ipv6 = config->transfer.ipv6;
     copts.over_budget = stop_transfer;
     copts.over_budget_ctx = transfer;
+    copts.on_packet = analyse_packet;
+    copts.on_packet_ctx = stream;
     wm_capture *capture = NULL;
     if (wm_capture_start(&copts, &capture, err) != 0) {
         wm_transfer_close(transfer);
@@ -117,34 +157,48 @@ static int measure(const wm_run_config *config, wm_progress_fn progress,
                          &capture_err, err);
 }
 
+/* The run's own connection, with its rows, into result->connection. */
+static int find_connection(const wm_run_config *config, wm_run_result *result,
+                           wm_error *err)
+{
+    uint16_t server_port = result->transfer.server_port;
+    uint16_t client_port = result->transfer.client_port;
+    result->connection = wm_analysis_find(&result->analysis, server_port,
+                                          client_port);
+    if (!result->connection)
+        return wm_error_set(err, WM_ERR_IO,
+                            "capture saw no packets of the transfer (server "
+                            "port %u, client port %u on %s)", server_port,
+                            client_port, config->capture.interface);
+    if (!wm_connection_has_rows(result->connection))
+        return wm_error_set(err, WM_ERR_IO,
+                            "more than %u connections came to the run's "
+                            "port (%u) before its own", RUN_MAX_SPOOLS - 1,
+                            server_port);
+    return 0;
+}
+
 int wm_run_execute(const wm_run_config *config, wm_progress_fn progress,
                    void *progress_ctx, wm_run_result *result, wm_error *err)
 {
     memset(result, 0, sizeof *result);
     if (wm_transfer_validate(&config->transfer, err) != 0)
         return -1;
+    wm_stream *stream;
+    if (open_stream(config, &stream, err) != 0)
+        return -1;
     result->started_ns = wm_clock_wall_ns();
-    if (measure(config, progress, progress_ctx, result, err) != 0) {
+    if (measure(config, progress, progress_ctx, stream, result, err) != 0) {
+        wm_stream_free(stream);
         memset(result, 0, sizeof *result);
         return -1;
     }
     result->finished_ns = wm_clock_wall_ns();
-    if (wm_analyze_trace(&result->trace, &result->analysis, err) != 0) {
-        wm_trace_free(&result->trace);
-        memset(result, 0, sizeof *result);
-        return -1;
-    }
-    result->connection = wm_analysis_find(&result->analysis,
-                                          result->transfer.server_port,
-                                          result->transfer.client_port);
-    if (!result->connection) {
-        uint16_t server_port = result->transfer.server_port;
-        uint16_t client_port = result->transfer.client_port;
+    if (wm_stream_finish(stream, result->trace.first_ts_ns,
+                         &result->analysis, err) != 0 ||
+        find_connection(config, result, err) != 0) {
         wm_run_result_free(result);
-        return wm_error_set(err, WM_ERR_IO,
-                            "capture saw no packets of the transfer (server "
-                            "port %u, client port %u on %s)", server_port,
-                            client_port, config->capture.interface);
+        return -1;
     }
     return 0;
 }

@@ -42,18 +42,19 @@ static int grow(wm_trace *trace, wm_error *err)
     return 0;
 }
 
-int wm_trace_add_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
-                       uint32_t cap_len, uint32_t frame_len, wm_error *err)
+int wm_trace_take_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
+                        uint32_t cap_len, uint32_t frame_len,
+                        wm_packet *packet, bool *tcp, wm_error *err)
 {
+    *tcp = false;
     if (trace->frames >= UINT32_MAX) /* frame_no would wrap */
         return wm_error_set(err, WM_ERR_TOO_LARGE,
                             "trace: more than %u frames", UINT32_MAX);
     if (trace->frames == 0)
         trace->first_ts_ns = ts_ns;
     trace->frames++;
-    wm_packet packet;
     switch (wm_dissect_frame_wire(trace->linktype, data, cap_len, frame_len,
-                                  &packet)) {
+                                  packet)) {
     case WM_DISSECT_TCP:
         break;
     case WM_DISSECT_NOT_TCP:
@@ -63,12 +64,26 @@ int wm_trace_add_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
         trace->malformed++;
         return 0;
     }
+    packet->frame_no = (uint32_t)trace->frames;
+    packet->ts_ns = ts_ns;
+    packet->frame_len = frame_len;
+    packet->cap_len = cap_len;
+    *tcp = true;
+    return 0;
+}
+
+int wm_trace_add_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
+                       uint32_t cap_len, uint32_t frame_len, wm_error *err)
+{
+    wm_packet packet;
+    bool tcp;
+    if (wm_trace_take_frame(trace, ts_ns, data, cap_len, frame_len, &packet,
+                            &tcp, err) != 0)
+        return -1;
+    if (!tcp)
+        return 0;
     if (trace->count == trace->capacity && grow(trace, err) != 0)
         return -1;
-    packet.frame_no = (uint32_t)trace->frames;
-    packet.ts_ns = ts_ns;
-    packet.frame_len = frame_len;
-    packet.cap_len = cap_len;
     trace->packets[trace->count++] = packet;
     return 0;
 }
@@ -91,8 +106,31 @@ static bool timestamp_ns(const struct pcap_pkthdr *header, int64_t *ts_ns)
     return *ts_ns < TRACE_MAX_TS_NS;
 }
 
+/* Where read packets go: the trace, or on_packet when it is set. */
+typedef struct packet_sink {
+    wm_packet_fn on_packet;
+    void *ctx;
+} packet_sink;
+
+static int add_frame(wm_trace *trace, const packet_sink *sink, int64_t ts_ns,
+                     const u_char *data, const struct pcap_pkthdr *header,
+                     wm_error *err)
+{
+    if (!sink->on_packet)
+        return wm_trace_add_frame(trace, ts_ns, data, header->caplen,
+                                  header->len, err);
+    wm_packet packet;
+    bool tcp;
+    if (wm_trace_take_frame(trace, ts_ns, data, header->caplen, header->len,
+                            &packet, &tcp, err) != 0)
+        return -1;
+    return tcp ? sink->on_packet(sink->ctx, &packet, trace->first_ts_ns, err)
+               : 0;
+}
+
 static int read_frames(pcap_t *pcap, const char *name, uint64_t max_frames,
-                       wm_trace *trace, wm_error *err)
+                       const packet_sink *sink, wm_trace *trace,
+                       wm_error *err)
 {
     struct pcap_pkthdr *header;
     const u_char *data;
@@ -108,8 +146,7 @@ static int read_frames(pcap_t *pcap, const char *name, uint64_t max_frames,
                                 "%s: frame %llu has a timestamp out of "
                                 "range", name,
                                 (unsigned long long)trace->frames + 1);
-        if (wm_trace_add_frame(trace, ts_ns, data, header->caplen,
-                               header->len, err) != 0) {
+        if (add_frame(trace, sink, ts_ns, data, header, err) != 0) {
             char prefix[256];
             snprintf(prefix, sizeof prefix, "%s: ", name);
             return wm_error_prefix(err, prefix);
@@ -124,7 +161,7 @@ static int read_frames(pcap_t *pcap, const char *name, uint64_t max_frames,
 
 /* Reads everything from an open handle; closes it. */
 static int read_pcap(pcap_t *pcap, const char *name, uint64_t max_frames,
-                     wm_trace *trace, wm_error *err)
+                     const packet_sink *sink, wm_trace *trace, wm_error *err)
 {
     int linktype = pcap_datalink(pcap);
     wm_trace_init(trace, linktype);
@@ -137,7 +174,7 @@ static int read_pcap(pcap_t *pcap, const char *name, uint64_t max_frames,
                             "IPV4, IPV6, NULL, LOOP",
                             name, lt_name ? lt_name : "unknown", linktype);
     }
-    int rc = read_frames(pcap, name, max_frames, trace, err);
+    int rc = read_frames(pcap, name, max_frames, sink, trace, err);
     pcap_close(pcap);
     if (rc != 0)
         wm_trace_free(trace);
@@ -146,7 +183,8 @@ static int read_pcap(pcap_t *pcap, const char *name, uint64_t max_frames,
 
 /* Reads a whole pcap or pcapng stream; closes file. */
 static int read_stream(FILE *file, const char *name, uint64_t max_frames,
-                       wm_trace *trace, wm_error *err)
+                       const packet_sink *sink, wm_trace *trace,
+                       wm_error *err)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     pcap_t *pcap = pcap_fopen_offline_with_tstamp_precision(
@@ -157,7 +195,7 @@ static int read_stream(FILE *file, const char *name, uint64_t max_frames,
                             "%s: not a pcap or pcapng file: %s", name,
                             errbuf);
     }
-    return read_pcap(pcap, name, max_frames, trace, err);
+    return read_pcap(pcap, name, max_frames, sink, trace, err);
 }
 
 int wm_trace_read_file(const char *path, wm_trace *trace, wm_error *err)
@@ -168,13 +206,21 @@ int wm_trace_read_file(const char *path, wm_trace *trace, wm_error *err)
 int wm_trace_read_file_max(const char *path, uint64_t max_frames,
                            wm_trace *trace, wm_error *err)
 {
+    return wm_trace_stream_file(path, max_frames, NULL, NULL, trace, err);
+}
+
+int wm_trace_stream_file(const char *path, uint64_t max_frames,
+                         wm_packet_fn on_packet, void *ctx, wm_trace *trace,
+                         wm_error *err)
+{
+    const packet_sink sink = {.on_packet = on_packet, .ctx = ctx};
     wm_trace_init(trace, 0);
     FILE *file = fopen(path, "rb");
     if (!file)
         return wm_error_set(err, errno == ENOENT ? WM_ERR_NOT_FOUND
                                                  : WM_ERR_IO,
                             "%s: %s", path, strerror(errno));
-    return read_stream(file, path, max_frames, trace, err);
+    return read_stream(file, path, max_frames, &sink, trace, err);
 }
 
 int wm_trace_read_memory(const uint8_t *data, size_t size, wm_trace *trace,
@@ -189,5 +235,6 @@ int wm_trace_read_memory(const uint8_t *data, size_t size, wm_trace *trace,
     if (!file)
         return wm_error_set(err, WM_ERR_INTERNAL, "%s: fmemopen: %s", name,
                             strerror(errno));
-    return read_stream(file, name, 0, trace, err);
+    static const packet_sink keep = {.on_packet = NULL};
+    return read_stream(file, name, 0, &keep, trace, err);
 }

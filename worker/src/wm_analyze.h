@@ -1,6 +1,16 @@
 /* wm_analyze: TCP connections out of a trace, and what Wireshark would say
  * of each packet in them.
  *
+ * The analysis streams: each packet is analysed the moment it is added
+ * (wm_stream_add), as Wireshark does (it only looks backwards), and its
+ * row goes to the connection's rows — kept in memory beside the trace
+ * (wm_analyze_trace, `analyze FILE`, the tests) or written to a spool
+ * file as it comes (a live run: rows_spool.h), so that a run's memory
+ * does not grow with its packets. What only the end can tell (the roles
+ * when no SYN came first, the handshake and closure) is decided by
+ * wm_stream_finish from constant per-connection state and a few rows
+ * read back, and patched into those rows. Both ways are the same code.
+ *
  * Packets are grouped by their 4-tuple into connections (a new SYN after a
  * completed closure on the same tuple starts a new one). For each the
  * analyser finds who is client (the sender of the first SYN; when no SYN was
@@ -14,8 +24,9 @@
  *
  * Where each part lives: analyze.c groups packets into connections;
  * analyze_flow.c is the sequence analysis (the marks, packet by packet);
- * analyze_summary.c finds the roles, the handshake, the closure, the
- * counts and the timing of a finished connection. */
+ * analyze_summary.c keeps the counts as packets come and finds the roles,
+ * the handshake, the closure and the timing of a finished connection;
+ * analyze_rows.c reads and patches a connection's rows wherever they are. */
 #ifndef WM_ANALYZE_H
 #define WM_ANALYZE_H
 
@@ -85,6 +96,9 @@ typedef struct wm_side_info {
     uint64_t wire_bytes;    /* frame lengths */
     uint64_t payload_bytes; /* TCP payload, retransmissions included */
     uint64_t retransmissions, dup_acks, out_of_order;
+    uint64_t data_wire_bytes; /* frame lengths of its data packets */
+    uint64_t stream_end;    /* relative seq just past its highest data
+                               byte: 1 + the bytes of the stream */
 } wm_side_info;
 
 typedef enum wm_close_kind {
@@ -94,7 +108,12 @@ typedef enum wm_close_kind {
 typedef struct wm_connection {
     wm_side_info side[2];   /* indexed by wm_side */
     bool roles_known;       /* client found by its SYN, not guessed */
+    /* The rows, one per packet in capture order: packets[] (indexes into
+     * trace->packets) when kept in memory, else in spool (a live run);
+     * neither for a connection whose rows a run did not keep. */
     wm_packet_info *packets;
+    const wm_trace *trace;
+    struct rows_spool *spool;
     size_t packet_count;
 
     /* Handshake: indexes into packets[], or WM_NO_PACKET. */
@@ -124,7 +143,42 @@ typedef struct wm_analysis {
     int64_t first_ts_ns;        /* copy of the trace's, the zero of time */
 } wm_analysis;
 
+/* Every connection of a whole trace, rows in memory (conn->packets). */
 int wm_analyze_trace(const wm_trace *trace, wm_analysis *out, wm_error *err);
+
+/* The streaming analysis, packet by packet. */
+typedef struct wm_stream wm_stream;
+
+/* Rows in memory beside trace, whose packets are then added by index;
+ * or (trace NULL) written to spool files in spool_dir (NULL: $TMPDIR),
+ * at most max_spools connections' (the others keep no rows). */
+int wm_stream_new(const wm_trace *trace, const char *spool_dir,
+                  size_t max_spools, wm_stream **out, wm_error *err);
+
+/* Spools only for connections between these two ports (in either
+ * order), the one whose rows are wanted. */
+void wm_stream_keep_ports(wm_stream *stream, uint16_t port_a,
+                          uint16_t port_b);
+
+/* Analyses p (index: its place in the trace, for rows in memory);
+ * first_ts_ns is the first frame's, the zero of the Time column. */
+int wm_stream_add(wm_stream *stream, const wm_packet *p, uint32_t index,
+                  int64_t first_ts_ns, wm_error *err);
+
+/* Summarises every connection into out (which then owns their rows) and
+ * frees the stream, whatever the outcome. */
+int wm_stream_finish(wm_stream *stream, int64_t first_ts_ns,
+                     wm_analysis *out, wm_error *err);
+
+/* Frees a stream that will not be finished. NULL is fine. */
+void wm_stream_free(wm_stream *stream);
+
+/* Whether conn's rows were kept. */
+bool wm_connection_has_rows(const wm_connection *conn);
+
+/* Row i of conn (< packet_count): the packet and its analysis. */
+int wm_connection_row(const wm_connection *conn, size_t i, wm_packet *p,
+                      wm_packet_info *info, wm_error *err);
 
 /* The connection whose two ports are these (in either order), or NULL. */
 const wm_connection *wm_analysis_find(const wm_analysis *analysis,

@@ -25,9 +25,10 @@ typedef struct wm_run_result {
     int64_t started_ns, finished_ns; /* wall clock, ns since the epoch */
     wm_transfer_result transfer;
     wm_capture_stats capture;
-    wm_trace trace;
-    wm_analysis analysis;
-    const wm_connection *connection; /* the run's own, within analysis */
+    wm_trace trace;                  /* counts only: no packets kept */
+    wm_analysis analysis;            /* rows in spool files */
+    const wm_connection *connection; /* the run's own, within analysis,
+                                        its rows kept */
 } wm_run_result;
 
 /* Runs it all. On failure nothing needs freeing; on success the result is
