@@ -39,6 +39,7 @@ typedef struct http_ctx {
     bool too_large;     /* body went over the limit: discarded, 413 */
     bool seen;          /* the first call (headers only) has happened */
     bool dispatched;    /* counted in in_flight until completed */
+    bool counted;       /* its answer was counted when queued */
     wm_http_answer_fn answer; /* set while suspended: answers on resume */
     void *answer_arg;   /* freed once answered, or with the context */
 } http_ctx;
@@ -75,7 +76,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
     http_conns_head_waiting(d->conns, conn, true);
     if (!ctx)
         return;
-    if (d->opts.count)
+    /* A request never answered (the client left first) is counted here,
+     * with status 0. */
+    if (d->opts.count && !ctx->counted)
         d->opts.count(d->opts.count_ctx, ctx->req.route, ctx->req.status);
     bool dispatched = ctx->dispatched;
     free(ctx->answer_arg); /* the client left before it was answered */
@@ -89,6 +92,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
     if (--d->in_flight == 0)
         pthread_cond_broadcast(&d->idle);
     pthread_mutex_unlock(&d->lock);
+}
+
+/* Counts an answer the moment it is queued, not when libmicrohttpd has
+ * sent it: a client that reads /metrics right after an answer then finds
+ * that answer counted, whatever the poll threads are doing. */
+void http_count_answer(wm_http_request *req)
+{
+    http_ctx *ctx = (http_ctx *)req;
+    wm_http_daemon *d = ctx->daemon;
+    if (!d || ctx->counted || !d->opts.count)
+        return;
+    ctx->counted = true;
+    d->opts.count(d->opts.count_ctx, req->route, req->status);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn,

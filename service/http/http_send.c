@@ -37,6 +37,7 @@ int wm_http_queue(wm_http_request *req, unsigned status,
     if (rc != MHD_YES)
         return -1;
     req->status = status;
+    http_count_answer(req);
     return 0;
 }
 
