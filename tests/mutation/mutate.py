@@ -171,7 +171,8 @@ def failed_tests(logfile, offset):
 
 
 class Copy:
-    def __init__(self, workdir, build_dir, build_type, jobs, cmake_args, logfile):
+    def __init__(self, workdir, build_dir, build_type, jobs, cmake_args, logfile, exclude=None):
+        self.exclude = exclude
         self.tree = workdir
         self.build = build_dir
         self.build_type = build_type
@@ -191,10 +192,14 @@ class Copy:
         return run(["cmake", "--build", self.build, "-j", str(os.cpu_count() or 2)],
                    self.tree, timeout, self.logfile)
 
-    def ctest(self, labels, per_test, timeout):
+    def ctest(self, labels, per_test, timeout, stop_on_failure=False):
         offset = os.path.getsize(self.logfile)
         cmd = ["ctest", "--test-dir", self.build, "-L", labels, "--timeout", str(per_test),
                "-j", str(self.jobs), "--no-tests=error", "--output-on-failure"]
+        if self.exclude:
+            cmd += ["-E", self.exclude]
+        if stop_on_failure:
+            cmd.append("--stop-on-failure")
         rc, seconds = run(cmd, self.tree, timeout, self.logfile)
         return rc, seconds, failed_tests(self.logfile, offset)
 
@@ -298,6 +303,10 @@ def main():
     p.add_argument("--labels-override", help="run this label regex for every mutant instead of its own")
     p.add_argument("--skip-labels", help="labels never run (e.g. 'browser|docker'); mutants caught only "
                                          "by them are not chosen")
+    p.add_argument("--exclude", help="ctest -E: tests never run (e.g. a slow one that cannot catch "
+                                     "these mutants)")
+    p.add_argument("--every-test", action="store_true", help="run every test of a killed mutant too "
+                                     "(default: stop at the first failure, which names one killer)")
     p.add_argument("--jobs", type=int, default=2, help="ctest -j (default 2)")
     p.add_argument("--test-timeout", type=int, default=120, help="ctest --timeout, a test (default 120 s)")
     p.add_argument("--mutant-timeout", type=int, default=900, help="the tests of one mutant (default 900 s)")
@@ -311,6 +320,10 @@ def main():
     p.add_argument("--report", help="write the Markdown report here")
     p.add_argument("--check", action="store_true", help="validate the mutants file against HEAD and stop")
     args = p.parse_args()
+
+    def terminated(signum, frame):
+        raise SystemExit(f"mutate.py: signal {signum}, restoring the copy")
+    signal.signal(signal.SIGTERM, terminated)
 
     root = repo_root()
     mutants = load_mutants(args.mutants)
@@ -359,7 +372,7 @@ def main():
         logfile = os.path.join(base, "mutate.log")
         log("copy", tree, "; log", logfile)
         copy = Copy(tree, os.path.join(tree, "build-mutation"), args.build_type, args.jobs,
-                    args.cmake_arg, logfile)
+                    args.cmake_arg, logfile, args.exclude)
         tb = time.monotonic()
         if not copy.configure_and_build():
             log("the unmutated copy does not build: see", logfile)
@@ -397,7 +410,8 @@ def main():
                 if brc != 0:
                     r["status"], r["failed"] = "compiler", []
                 else:
-                    rc, _, failed = copy.ctest(r["labels"], args.test_timeout, args.mutant_timeout)
+                    rc, _, failed = copy.ctest(r["labels"], args.test_timeout, args.mutant_timeout,
+                                              stop_on_failure=not args.every_test)
                     r["failed"] = failed
                     r["status"] = "timeout" if rc is None else ("killed" if rc != 0 else "survived")
             finally:
