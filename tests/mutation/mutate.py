@@ -52,6 +52,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_MUTANTS = os.path.join(HERE, "mutants.json")
+# scripts/test.sh runs as root through sudo on a tree a user owns: git would
+# refuse it as of "dubious ownership"; the harness only reads it.
+GIT = ["git", "-c", "safe.directory=*"]
 REQUIRED = ("id", "file", "old", "new", "why", "labels")
 KNOWN_LABELS = {"unit", "live", "http", "reliability", "browser", "docker", "fuzz", "layout"}
 
@@ -61,7 +64,7 @@ def log(*args):
 
 
 def repo_root():
-    out = subprocess.run(["git", "-C", HERE, "rev-parse", "--show-toplevel"],
+    out = subprocess.run(GIT + ["-C", HERE, "rev-parse", "--show-toplevel"],
                          capture_output=True, text=True, check=True)
     return out.stdout.strip()
 
@@ -111,13 +114,13 @@ def validate(mutants, tree):
 
 def export_head(root, dest):
     """A clean copy of the committed tree: git archive HEAD, extracted."""
-    commit = subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True,
+    commit = subprocess.run(GIT + ["-C", root, "rev-parse", "HEAD"], capture_output=True,
                             text=True, check=True).stdout.strip()
-    archive = subprocess.run(["git", "-C", root, "archive", "--format=tar", "HEAD"],
+    archive = subprocess.run(GIT + ["-C", root, "archive", "--format=tar", "HEAD"],
                              capture_output=True, check=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest)
-    dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
+    dirty = subprocess.run(GIT + ["-C", root, "status", "--porcelain", "--untracked-files=no"],
                            capture_output=True, text=True, check=True).stdout
     if dirty.strip():
         log("note: the working tree has uncommitted changes; mutants run on HEAD", commit[:12])
@@ -334,7 +337,7 @@ def main():
     base = args.workdir or tempfile.mkdtemp(prefix="wm-mutation-")
     os.makedirs(base, exist_ok=True)
     tree = os.path.join(base, "src")
-    head = subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True,
+    head = subprocess.run(GIT + ["-C", root, "rev-parse", "HEAD"], capture_output=True, text=True,
                           check=True).stdout.strip()
     stamp = os.path.join(base, "commit")
     reuse = (os.path.isdir(tree) and os.path.isfile(stamp)
