@@ -19,8 +19,9 @@ compiler, not the suite) and "survived" when every test passes.
 
 Entry fields: id, file, old, new, why, labels (a ctest label regex such as
 "unit|http"); optional "equivalent": "reason" (the mutant cannot change any
-behaviour; left out of the score) and "known_survivor": "why" (a survivor
-already known, to be killed by a later test; it does not fail the run).
+behaviour; left out of the score), "known_survivor": "why" (a survivor
+already known, to be killed by a later test; it does not fail the run) and
+"unmeasured": "note" (not yet run by a full run: --sample leaves it out).
 
 Exit status: 0 when no chosen mutant survived (or every survivor is marked
 equivalent or known_survivor), 1 when one did, 2 when the harness itself could
@@ -98,7 +99,7 @@ def validate(mutants, tree):
         for label in m["labels"].split("|"):
             if label not in KNOWN_LABELS:
                 problems.append(f"{where}: unknown label '{label}'")
-        for key in ("equivalent", "known_survivor"):
+        for key in ("equivalent", "known_survivor", "unmeasured"):
             if key in m and (not isinstance(m[key], str) or not m[key].strip()):
                 problems.append(f"{where}: '{key}' must give a reason")
         path = os.path.join(tree, m["file"])
@@ -220,6 +221,10 @@ def pick(mutants, args):
         pool = [m for m in pool if not set(m["labels"].split("|")) <= skip]
     if not args.include_equivalent:
         pool = [m for m in pool if "equivalent" not in m]
+    if not args.all:
+        # A mutant never measured may survive: the random sample (CI) leaves
+        # it to the full run, which measures it and drops the mark.
+        pool = [m for m in pool if "unmeasured" not in m]
     if args.all:
         return pool, f"all ({len(pool)})"
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31)
