@@ -365,7 +365,20 @@ def main():
             f.write(commit + "\n")
     commit = head
 
+    status = 2
     try:
+        status = run_mutants(args, mutants, tree, base, clean, commit, started, t0)
+        return status
+    finally:
+        if own_temp and not args.keep:
+            if status == 2 and os.path.exists(os.path.join(base, "mutate.log")):
+                log("kept for its log:", base)
+            else:
+                shutil.rmtree(base, ignore_errors=True)
+
+
+def run_mutants(args, mutants, tree, base, clean, commit, started, t0):
+    if True:
         problems = validate(mutants, tree)
         if problems:
             for line in problems:
@@ -452,9 +465,6 @@ def main():
         for r in new:
             log(f"SURVIVOR {r['id']} ({r['file']}): {r['why']}")
         return 1 if new else 0
-    finally:
-        if own_temp and not args.keep:
-            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":
