@@ -84,12 +84,14 @@ def expect_error(resp, status, what, parameter=None, code=None):
 
 def raw(daemon, method, target, body=None, headers=None, timeout=120):
     """A request whose target is sent byte for byte (urllib would quote or
-    normalise it): for dot segments, %-escapes and huge query strings."""
+    normalise it): for dot segments, %-escapes and huge query strings. A
+    Host in headers replaces http.client's own."""
     conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=timeout)
     try:
         data = body.encode() if isinstance(body, str) else body
-        conn.putrequest(method, target, skip_accept_encoding=True)
         hdrs = dict(headers or {})
+        conn.putrequest(method, target, skip_host="Host" in hdrs,
+                        skip_accept_encoding=True)
         if data is not None:
             hdrs.setdefault("Content-Length", str(len(data)))
         for name, value in hdrs.items():

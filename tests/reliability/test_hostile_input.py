@@ -19,7 +19,6 @@ No capture is needed: runs may fail, they are only looked up.
 
 usage: test_hostile_input.py WIREMETER
 """
-import http.client
 import json
 import os
 import socket
@@ -31,28 +30,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import httpcommon as hc  # noqa: E402
 from httpcommon import check  # noqa: E402
 import wmtest  # noqa: E402
-
-
-def raw(d, method, target, body=None, headers=None, timeout=60):
-    """hc.raw, with the Host header the caller gives instead of
-    http.client's own."""
-    headers = dict(headers or {})
-    conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=timeout)
-    try:
-        data = body.encode() if isinstance(body, str) else body
-        conn.putrequest(method, target, skip_host="Host" in headers,
-                        skip_accept_encoding=True)
-        if data is not None:
-            headers.setdefault("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            conn.putheader(name, value)
-        conn.endheaders()
-        if data:
-            conn.send(data)
-        resp = conn.getresponse()
-        return wmtest.Response(resp.status, resp.headers, resp.read())
-    finally:
-        conn.close()
 
 
 def error_of(resp, status, what, parameter=None, code=None):
@@ -71,15 +48,15 @@ def test_host_and_origin(d):
     port = d.port
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}",
                  f"LOCALHOST:{port}"):
-        hc.expect_status(raw(d, "GET", "/runs", headers={"Host": host}), 200,
+        hc.expect_status(hc.raw(d, "GET", "/runs", headers={"Host": host}), 200,
                          f"GET /runs with Host {host}")
     for host in (f"evil.example:{port}", "evil.example", f"localhost:{port + 1}",
                  "localhost", f"127.0.0.1.evil.example:{port}", f"localhost:{port}:1"):
         for target in ("/runs", "/runs/1/pcap", "/", "/openapi.json"):
-            error_of(raw(d, "GET", target, headers={"Host": host}), 421,
+            error_of(hc.raw(d, "GET", target, headers={"Host": host}), 421,
                      f"GET {target} with Host {host!r}", parameter="Host",
                      code="misdirected_request")
-    hc.expect_status(raw(d, "GET", "/healthz", headers={"Host": "10.1.2.3:8080"}), 200,
+    hc.expect_status(hc.raw(d, "GET", "/healthz", headers={"Host": "10.1.2.3:8080"}), 200,
                      "GET /healthz by a probe's Host")
     before = run_ids(d)
     evil = {"Origin": "http://evil.example"}
@@ -91,12 +68,12 @@ def test_host_and_origin(d):
             ("POST", "/runs?size=13B&wait=0", {"Origin": "null"}, None),
             ("POST", "/runs?size=13B&wait=0", {"Origin": f"http://localhost:{port}.evil.example"}, None),
             ("DELETE", f"/runs/{before[0]}", evil, None)):
-        error_of(raw(d, method, target, body=body, headers=headers), 403,
+        error_of(hc.raw(d, method, target, body=body, headers=headers), 403,
                  f"{method} {target} from {headers['Origin']}", parameter="Origin",
                  code="forbidden_origin")
     check(run_ids(d) == before, f"a refused cross-site request changed the runs: {run_ids(d)}")
     for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
-        resp = raw(d, "POST", "/runs?size=13B&wait=0", headers={"Origin": origin})
+        resp = hc.raw(d, "POST", "/runs?size=13B&wait=0", headers={"Origin": origin})
         check(resp.status == 202, f"POST from the page's own origin {origin}: {resp.status} {resp.body[:200]!r}")
 
 
@@ -105,13 +82,13 @@ def test_allowed_hosts(wiremeter):
         for host, status in (("wm.example", 200), (f"wm.example:{d.port}", 200),
                              ("WM.example:1", 200), ("proxy.example:8443", 200),
                              ("proxy.example", 421), (f"localhost:{d.port}", 200)):
-            hc.expect_status(raw(d, "GET", "/runs", headers={"Host": host}), status,
+            hc.expect_status(hc.raw(d, "GET", "/runs", headers={"Host": host}), status,
                              f"--allowed-hosts: Host {host}")
-        resp = raw(d, "POST", "/runs?size=13B&wait=0", headers={"Origin": "https://wm.example"})
+        resp = hc.raw(d, "POST", "/runs?size=13B&wait=0", headers={"Origin": "https://wm.example"})
         hc.expect_status(resp, 202, "POST from an allowed origin")
         hc.finish(d)
     with hc.Daemon(wiremeter, ["--allowed-hosts", "*"]) as d:
-        hc.expect_status(raw(d, "GET", "/runs", headers={"Host": "any.example"}), 200,
+        hc.expect_status(hc.raw(d, "GET", "/runs", headers={"Host": "any.example"}), 200,
                          "--allowed-hosts '*'")
     for bad in ("wm.example:0", "a b", "wm.example:http", "[zz::1]", ",", "wm.example:"):
         proc = wmtest.subprocess.run([wiremeter, "serve", "--allowed-hosts", bad, "--listen",
@@ -132,11 +109,11 @@ def test_utf8(d):
             ("/runs?size=13B&chunk=%FF%FE", "chunk"),
             ("/runs?size=13B&congestion=" + "c" * 63 + "%C3%A9", "congestion"),
             ("/runs?size=13B&direction=%1B%5B31m", "direction")):
-        error_of(raw(d, "POST", target), 400, f"POST {target}", parameter=parameter)
-    err = error_of(raw(d, "POST", "/runs?size=13B&%FF%FE=1"), 400, "a name that is not UTF-8")
+        error_of(hc.raw(d, "POST", target), 400, f"POST {target}", parameter=parameter)
+    err = error_of(hc.raw(d, "POST", "/runs?size=13B&%FF%FE=1"), 400, "a name that is not UTF-8")
     check(err["parameter"] == "\\xFF\\xFE", f"the bad name is not shown safely: {err}")
-    error_of(raw(d, "GET", "/runs?limit=%FF"), 400, "GET /runs?limit=%FF", parameter="limit")
-    error_of(raw(d, "GET", "/runs?%C3%A9t%C3%A9=1"), 400, "an unknown UTF-8 name",
+    error_of(hc.raw(d, "GET", "/runs?limit=%FF"), 400, "GET /runs?limit=%FF", parameter="limit")
+    error_of(hc.raw(d, "GET", "/runs?%C3%A9t%C3%A9=1"), 400, "an unknown UTF-8 name",
              parameter="\u00e9t\u00e9")
     check(run_ids(d) == before, "a refused request stored a run")
     doc = hc.post_run(d, "size=13B&wait=0&label=%C3%A9t%C3%A9%20%E2%9C%93").json()
@@ -151,16 +128,16 @@ def test_long_json_values(d):
                             ({"size": "13B", "label": "x" * 2000}, "label"),
                             ({"size": "13B", "congestion": "c" * 1500}, "congestion")):
         what = f"POST /runs with a {len(json.dumps(body))}-byte JSON body ({parameter})"
-        err = error_of(raw(d, "POST", "/runs", body=json.dumps(body),
+        err = error_of(hc.raw(d, "POST", "/runs", body=json.dumps(body),
                               headers={"Content-Type": "application/json"}),
                        400, what, parameter=parameter)
         if body.get("size", "").startswith("000"):
             check("31" in err["message"], f"{what}: the limit is not named: {err}")
-    error_of(raw(d, "POST", "/runs?size=" + "0" * 40 + "13B"), 400,
+    error_of(hc.raw(d, "POST", "/runs?size=" + "0" * 40 + "13B"), 400,
              "a 43-character size text in the query", parameter="size")
     check(run_ids(d) == before, f"a padded value ran: runs {run_ids(d)}, before {before}")
     # Whole, not cut: 1100 zeros and a 7 is 7 (cut to 1023 bytes, it was 0).
-    resp = raw(d, "POST", "/runs", body=json.dumps({"size": "13B", "chunk": "0" * 1100 + "7",
+    resp = hc.raw(d, "POST", "/runs", body=json.dumps({"size": "13B", "chunk": "0" * 1100 + "7",
                                                       "wait": "0" * 1100}),
                   headers={"Content-Type": "application/json"})
     hc.expect_status(resp, 202, "a 1101-digit chunk of 7")
@@ -177,12 +154,12 @@ def test_fifo(wiremeter):
         for target in ("/pipe.js", "/pipe.js", "/dir.js"):
             start = time.monotonic()
             try:
-                resp = raw(d, "GET", target, timeout=5)
+                resp = hc.raw(d, "GET", target, timeout=5)
             except (socket.timeout, TimeoutError):
                 hc.fail(f"GET {target} (a FIFO) hung for 5 s")
             error_of(resp, 404, f"GET {target}")
             check(time.monotonic() - start < 2, f"GET {target} took {time.monotonic() - start:.1f}s")
-        hc.expect_status(raw(d, "GET", "/index.html", timeout=5), 200, "the page after the FIFO")
+        hc.expect_status(hc.raw(d, "GET", "/index.html", timeout=5), 200, "the page after the FIFO")
         hc.finish(d)
 
 
@@ -195,10 +172,10 @@ def test_ids(d):
                          (f"/runs/{rid}%00", "invalid_path"), (f"/runs/{rid}%00abc", "invalid_path"),
                          (f"/runs/{rid}%2fpcap", "invalid_path"), (f"/runs/{rid}%2Fpackets", "invalid_path"),
                          (f"/runs/0{rid}/pcap", "invalid_parameter"), ("/runs/" + "1" * 80, None)):
-        resp = raw(d, "GET", target)
+        resp = hc.raw(d, "GET", target)
         check(resp.status in (400, 404), f"GET {target}: {resp.status}, expected 400 or 404: {resp.body[:200]!r}")
         error_of(resp, resp.status, f"GET {target}", code=code)
-    error_of(raw(d, "DELETE", f"/runs/0{rid}"), 400, f"DELETE /runs/0{rid}")
+    error_of(hc.raw(d, "DELETE", f"/runs/0{rid}"), 400, f"DELETE /runs/0{rid}")
     hc.expect_status(d.get(f"/runs/{rid}"), 200, f"run {rid} after DELETE /runs/0{rid}")
 
 
