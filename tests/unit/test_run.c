@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "json_assert.h"
+
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -139,19 +141,6 @@ static void test_ipv6(void **state)
     check_run(&config, &r);
     assert_int_equal(r.connection->side[WM_SIDE_CLIENT].addr.family, 6);
     wm_run_result_free(&r);
-}
-
-static void assert_same_json(json_t *a, json_t *b)
-{
-    char *ta = json_dumps(a, JSON_COMPACT);
-    char *tb = json_dumps(b, JSON_COMPACT);
-    assert_non_null(ta);
-    assert_non_null(tb);
-    assert_string_equal(ta, tb);
-    free(ta);
-    free(tb);
-    json_decref(a);
-    json_decref(b);
 }
 
 /* The streamed analysis of the run (rows spooled) and the whole-trace

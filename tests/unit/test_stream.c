@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "json_assert.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,19 +41,6 @@ static const char *const captures[] = {
     "rst_close", "simultaneous_close", "spurious_retransmission",
     "syn_retransmission", "two_connections", "upload",
 };
-
-static void assert_same_json(json_t *a, json_t *b)
-{
-    char *ta = json_dumps(a, JSON_COMPACT);
-    char *tb = json_dumps(b, JSON_COMPACT);
-    assert_non_null(ta);
-    assert_non_null(tb);
-    assert_string_equal(ta, tb);
-    free(ta);
-    free(tb);
-    json_decref(a);
-    json_decref(b);
-}
 
 static void assert_same_file(const char *a, const char *b)
 {
