@@ -17,40 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store_fixture.h"
 #include "wm_store.h"
-
-typedef struct fixture {
-    char root[64];
-    char data[128];
-    wm_store *store;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    snprintf(f->root, sizeof f->root, "/tmp/wm_store_rec.XXXXXX");
-    assert_non_null(mkdtemp(f->root));
-    snprintf(f->data, sizeof f->data, "%s/data", f->root);
-    *state = f;
-    return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    wm_store_close(f->store);
-    nftw(f->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
-}
 
 static wm_store *open_store(fixture *f)
 {
