@@ -2,9 +2,10 @@
  *
  * Per request, a context is made in the URI log callback (the only place
  * libmicrohttpd shows the raw target, before it decodes %XX in the path),
- * grows with the body, and is freed in the completion callback, which is
- * also where the request is counted: it runs for every request, answered
- * or not.
+ * grows with the body, and is freed in the completion callback. An answer
+ * is counted when it is queued (wm_http_queue); a request the client left
+ * before it was answered is counted in the completion callback, which
+ * runs for every request.
  *
  * A request that must wait (wm_http_wait_then) is suspended, its wait runs
  * on a thread of its own, and libmicrohttpd calls the access handler again
@@ -39,7 +40,6 @@ typedef struct http_ctx {
     bool too_large;     /* body went over the limit: discarded, 413 */
     bool seen;          /* the first call (headers only) has happened */
     bool dispatched;    /* counted in in_flight until completed */
-    bool counted;       /* its answer was counted when queued */
     wm_http_answer_fn answer; /* set while suspended: answers on resume */
     void *answer_arg;   /* freed once answered, or with the context */
 } http_ctx;
@@ -57,6 +57,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (!ctx)
         return NULL;
     ctx->daemon = d;
+    ctx->req.count = d->opts.count;
+    ctx->req.count_ctx = d->opts.count_ctx;
     ctx->raw_uri = strdup(uri ? uri : "");
     if (!ctx->raw_uri) {
         free(ctx);
@@ -78,7 +80,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
         return;
     /* A request never answered (the client left first) is counted here,
      * with status 0. */
-    if (d->opts.count && !ctx->counted)
+    if (d->opts.count && !ctx->req.counted)
         d->opts.count(d->opts.count_ctx, ctx->req.route, ctx->req.status);
     bool dispatched = ctx->dispatched;
     free(ctx->answer_arg); /* the client left before it was answered */
@@ -92,19 +94,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
     if (--d->in_flight == 0)
         pthread_cond_broadcast(&d->idle);
     pthread_mutex_unlock(&d->lock);
-}
-
-/* Counts an answer the moment it is queued, not when libmicrohttpd has
- * sent it: a client that reads /metrics right after an answer then finds
- * that answer counted, whatever the poll threads are doing. */
-void http_count_answer(wm_http_request *req)
-{
-    http_ctx *ctx = (http_ctx *)req;
-    wm_http_daemon *d = ctx->daemon;
-    if (!d || ctx->counted || !d->opts.count)
-        return;
-    ctx->counted = true;
-    d->opts.count(d->opts.count_ctx, req->route, req->status);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn,

@@ -111,8 +111,4 @@ void http_gate_quiesce(http_gate *g);
 /* Stops the thread, closes the connections it holds, frees. */
 void http_gate_free(http_gate *g);
 
-/* http.c: counts req's answer for /metrics now that it is queued (once;
- * a request never answered is counted when it completes). */
-void http_count_answer(wm_http_request *req);
-
 #endif

@@ -37,7 +37,12 @@ int wm_http_queue(wm_http_request *req, unsigned status,
     if (rc != MHD_YES)
         return -1;
     req->status = status;
-    http_count_answer(req);
+    /* Counted now, not when libmicrohttpd has sent it: a client that reads
+     * /metrics right after an answer then finds that answer counted. */
+    if (req->count && !req->counted) {
+        req->counted = true;
+        req->count(req->count_ctx, req->route, status);
+    }
     return 0;
 }
 

@@ -38,6 +38,11 @@ typedef struct wm_http_request {
     char id_text[64];         /* the {id} segment, when the route has one */
     const char *rest;         /* what a trailing {path} matched */
     unsigned status;          /* set by wm_http_queue */
+    /* How wm_http_queue counts the answer for /metrics the moment it is
+     * queued (wm_http_options.count), and whether it did. */
+    void (*count)(void *ctx, int route, unsigned status);
+    void *count_ctx;
+    bool counted;
 } wm_http_request;
 
 typedef struct wm_http_daemon wm_http_daemon;
