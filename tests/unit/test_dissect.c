@@ -441,6 +441,36 @@ static void test_tcp_sack_blocks(void **state)
     }
 }
 
+/* Fast Open as kind 34 and as the experimental kind 254 with ExID
+ * 0xF989: empty is a cookie request, anything more a cookie. */
+static void test_tcp_options_fast_open(void **state)
+{
+    (void)state;
+    wm_packet p;
+    static const uint8_t cookie[] = {34, 10, 1, 2, 3, 4, 5, 6, 7, 8};
+    assert_int_equal(dissect_options(cookie, sizeof cookie, &p),
+                     WM_DISSECT_TCP);
+    assert_int_equal(p.opts.tfo, WM_TFO_COOKIE);
+    assert_int_equal(p.opts.tfo_cookie_len, 8);
+    assert_memory_equal(p.opts.tfo_cookie, cookie + 2, 8);
+    assert_int_equal(p.opts.unknown_count, 0);
+    static const uint8_t exp_request[] = {254, 4, 0xf9, 0x89};
+    assert_int_equal(dissect_options(exp_request, sizeof exp_request, &p),
+                     WM_DISSECT_TCP);
+    assert_int_equal(p.opts.tfo, WM_TFO_REQUEST);
+    static const uint8_t exp_cookie[] = {254, 8, 0xf9, 0x89, 9, 8, 7, 6};
+    assert_int_equal(dissect_options(exp_cookie, sizeof exp_cookie, &p),
+                     WM_DISSECT_TCP);
+    assert_int_equal(p.opts.tfo, WM_TFO_COOKIE);
+    assert_int_equal(p.opts.tfo_cookie_len, 4);
+    /* another experiment under kind 254 is no Fast Open */
+    static const uint8_t other[] = {254, 4, 0x12, 0x34};
+    assert_int_equal(dissect_options(other, sizeof other, &p),
+                     WM_DISSECT_TCP);
+    assert_int_equal(p.opts.tfo, WM_TFO_NONE);
+    assert_int_equal(p.opts.unknown_count, 1);
+}
+
 static void test_tcp_options_eol_unknown_wrong_length(void **state)
 {
     (void)state;
@@ -450,10 +480,11 @@ static void test_tcp_options_eol_unknown_wrong_length(void **state)
     assert_int_equal(dissect_options(eol, sizeof eol, &p), WM_DISSECT_TCP);
     assert_true(p.opts.has_eol);
     assert_int_equal(p.opts.nop_count, 1);
-    /* unknown kinds (MPTCP 30, TFO 34) and known kinds at a wrong length */
+    /* an unknown kind (MPTCP 30) and known kinds at a wrong length */
     static const uint8_t odd[] = {30, 4, 0, 0, 34, 2, 2, 3, 0, 3, 2, 5, 3, 1};
     assert_int_equal(dissect_options(odd, sizeof odd, &p), WM_DISSECT_TCP);
-    assert_int_equal(p.opts.unknown_count, 5);
+    assert_int_equal(p.opts.unknown_count, 4);
+    assert_int_equal(p.opts.tfo, WM_TFO_REQUEST);
     assert_false(p.opts.has_mss);
     assert_false(p.opts.has_wscale);
     assert_int_equal(p.opts.sack_count, 0);
@@ -686,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_tcp_options_syn),
         cmocka_unit_test(test_tcp_sack_blocks),
         cmocka_unit_test(test_tcp_options_eol_unknown_wrong_length),
+        cmocka_unit_test(test_tcp_options_fast_open),
         cmocka_unit_test(test_tcp_options_malformed),
         cmocka_unit_test(test_tcp_header_bounds),
         cmocka_unit_test(test_not_tcp),

@@ -20,6 +20,13 @@ enum wm_tcp_flag {
 };
 
 #define WM_TCP_MAX_SACK_BLOCKS 4
+#define WM_TCP_MAX_TFO_COOKIE 16  /* RFC 7413: 4 to 16 bytes */
+
+enum wm_tfo {
+    WM_TFO_NONE = 0,
+    WM_TFO_REQUEST,        /* an empty option: "TFO=R" */
+    WM_TFO_COOKIE,         /* a cookie: "TFO=C" */
+};
 
 typedef struct wm_sack_block {
     uint32_t left, right; /* raw sequence numbers */
@@ -40,6 +47,11 @@ typedef struct wm_tcp_options {
     uint8_t unknown_count; /* well-formed options of other kinds */
     bool truncated;        /* the snaplen cut the options short: those
                               after the cut are unknown, not absent */
+    /* TCP Fast Open (RFC 7413): kind 34, or the experimental kind 254
+     * with ExID 0xF989, which Wireshark decodes the same way. */
+    uint8_t tfo;           /* enum wm_tfo */
+    uint8_t tfo_cookie_len;/* bytes of the cookie kept in tfo_cookie */
+    uint8_t tfo_cookie[WM_TCP_MAX_TFO_COOKIE];
 } wm_tcp_options;
 
 typedef struct wm_addr {
@@ -63,6 +75,7 @@ typedef struct wm_packet {
     uint8_t flags;        /* enum wm_tcp_flag bits */
     uint8_t header_len;   /* TCP header bytes, options included */
     wm_tcp_options opts;
+    uint16_t urgent;      /* the urgent pointer, as sent */
 } wm_packet;
 
 /* "127.0.0.1" or "::1" into buf (>= 46 bytes). */

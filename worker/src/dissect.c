@@ -229,6 +229,21 @@ static wm_dissect_status ipv6(const uint8_t *ip, uint32_t avail,
     return ipv6_extensions(ip, avail, payload_len, tcp);
 }
 
+#define TFO_EXID 0xF989 /* RFC 6994 experiment ID of Fast Open */
+
+/* Fast Open: its data starts after the kind and length, and after the
+ * ExID in the experimental form. Wireshark calls two bytes of it a
+ * cookie request, more a cookie. */
+static void tfo_option(const uint8_t *opt, uint32_t len, wm_tcp_options *o)
+{
+    uint32_t head = opt[0] == 34 ? 2 : 4;
+    uint32_t cookie = len - head;
+    o->tfo = cookie == 0 ? WM_TFO_REQUEST : WM_TFO_COOKIE;
+    o->tfo_cookie_len = (uint8_t)(cookie < WM_TCP_MAX_TFO_COOKIE
+                                      ? cookie : WM_TCP_MAX_TFO_COOKIE);
+    memcpy(o->tfo_cookie, opt + head, o->tfo_cookie_len);
+}
+
 /* One option at opts[at]: header_len bounds it as sent, cap_len as
  * captured. Returns the bytes it takes, 0 when it is malformed, or
  * OPTION_CUT when the capture ends inside it. */
@@ -267,6 +282,9 @@ static uint32_t tcp_option(const uint8_t *opts, uint32_t at,
             o->sack[i].left = read32(opt + 2 + 8 * i);
             o->sack[i].right = read32(opt + 6 + 8 * i);
         }
+    } else if (opt[0] == 34 || (opt[0] == 254 && len >= 4 &&
+                                read16(opt + 2) == TFO_EXID)) {
+        tfo_option(opt, len, o);
     } else if (opt[0] == 8 && len == 10) {
         o->has_timestamps = true;
         o->ts_val = read32(opt + 2);
@@ -322,6 +340,7 @@ static wm_dissect_status tcp(const uint8_t *seg, uint32_t avail,
     out->ack = read32(seg + 8);
     out->flags = seg[13];
     out->window = read16(seg + 14);
+    out->urgent = read16(seg + 18);
     out->header_len = (uint8_t)header_len;
     out->payload_len = segment_len - header_len;
     uint32_t captured = avail < header_len ? avail : header_len;
