@@ -24,7 +24,7 @@
 #include "wm_trace.h"
 
 #define DATA_DIR WM_TEST_DATA "/tshark"
-#define MAX_COLUMNS 40
+#define MAX_COLUMNS 64
 #define MAX_LINE 4096
 
 typedef struct row_ctx {
@@ -34,6 +34,7 @@ typedef struct row_ctx {
     const wm_trace *trace;        /* for the report's packet row */
     const wm_analysis *analysis;
     size_t index;                 /* of info in its connection */
+    json_t *row;                  /* the report's packet row */
 } row_ctx;
 
 /* Our value of tshark's column `name`, as tshark prints it. */
@@ -146,12 +147,130 @@ static void col_dup_frame(const row_ctx *r, char *buf, size_t len)
 /* The Info column, as the report's packet row writes it. */
 static void col_info(const row_ctx *r, char *buf, size_t len)
 {
-    const wm_connection *c = &r->analysis->connections[r->stream];
-    json_t *row = wm_report_packet(r->trace, r->analysis, c, r->index);
-    assert_non_null(row);
-    const char *info = json_string_value(json_object_get(row, "info"));
+    const char *info = json_string_value(json_object_get(r->row, "info"));
     snprintf(buf, len, "%s", info ? info : "(none)");
-    json_decref(row);
+}
+
+/* The new fields are read from the report's packet row, so that what a
+ * user gets is what is compared: null there is an empty tshark field. */
+static const json_t *row_value(const row_ctx *r, const char *key)
+{
+    const json_t *v = json_object_get(r->row, key);
+    assert_non_null(v); /* present in every row, null or not */
+    return v;
+}
+
+static void integer_of(const json_t *v, char *buf, size_t len)
+{
+    if (json_is_null(v))
+        buf[0] = '\0';
+    else
+        snprintf(buf, len, "%" PRId64, (int64_t)json_integer_value(v));
+}
+
+/* tshark prints a relative time as seconds with nine decimals. */
+static void seconds_of(const json_t *v, char *buf, size_t len)
+{
+    if (json_is_null(v)) {
+        buf[0] = '\0';
+        return;
+    }
+    int64_t ns = (int64_t)json_integer_value(v);
+    uint64_t mag = ns < 0 ? (uint64_t)-ns : (uint64_t)ns;
+    snprintf(buf, len, "%s%" PRIu64 ".%09" PRIu64, ns < 0 ? "-" : "",
+             mag / 1000000000u, mag % 1000000000u);
+}
+
+#define ROW_INT_COLUMN(fname, key)                                      \
+    static void fname(const row_ctx *r, char *buf, size_t len)          \
+    {                                                                   \
+        integer_of(row_value(r, key), buf, len);                        \
+    }
+#define ROW_TIME_COLUMN(fname, key)                                     \
+    static void fname(const row_ctx *r, char *buf, size_t len)          \
+    {                                                                   \
+        seconds_of(row_value(r, key), buf, len);                        \
+    }
+ROW_INT_COLUMN(col_nxtseq, "nxtseq")
+ROW_INT_COLUMN(col_acks_frame, "acks_frame")
+ROW_TIME_COLUMN(col_ack_rtt, "ack_rtt_ns")
+ROW_INT_COLUMN(col_bif, "bytes_in_flight")
+ROW_INT_COLUMN(col_push, "push_bytes_sent")
+ROW_TIME_COLUMN(col_irtt, "initial_rtt_ns")
+ROW_TIME_COLUMN(col_rto, "rto_ns")
+ROW_INT_COLUMN(col_rto_frame, "rto_frame")
+
+static const json_t *option(const row_ctx *r, const char *key)
+{
+    return json_object_get(json_object_get(r->row, "options"), key);
+}
+
+static void dsack_edge(const row_ctx *r, size_t i, char *buf, size_t len)
+{
+    const json_t *d = option(r, "dsack");
+    if (d)
+        integer_of(json_array_get(d, i), buf, len);
+    else
+        buf[0] = '\0';
+}
+
+static void col_dsack_le(const row_ctx *r, char *buf, size_t len)
+{
+    dsack_edge(r, 0, buf, len);
+}
+
+static void col_dsack_re(const row_ctx *r, char *buf, size_t len)
+{
+    dsack_edge(r, 1, buf, len);
+}
+
+/* An FT_NONE field: tshark prints nothing for it either way, so what is
+ * compared is that a request shows in Info (TFO=R) and here as one. */
+static void col_tfo_request(const row_ctx *r, char *buf, size_t len)
+{
+    (void)r;
+    (void)len;
+    buf[0] = '\0';
+}
+
+static void col_tfo_cookie(const row_ctx *r, char *buf, size_t len)
+{
+    const char *hex = json_string_value(
+        json_object_get(option(r, "tfo"), "cookie"));
+    snprintf(buf, len, "%s", hex ? hex : "");
+}
+
+static void col_urgent(const row_ctx *r, char *buf, size_t len)
+{
+    snprintf(buf, len, "%u", r->p->urgent);
+}
+
+/* A mark of the packet row by its docs/result.md name. */
+static void named_mark(const row_ctx *r, const char *name, char *buf,
+                       size_t len)
+{
+    const json_t *names = json_object_get(r->row, "analysis");
+    size_t i;
+    const json_t *v;
+    bool found = false;
+    json_array_foreach(names, i, v)
+        found = found || strcmp(json_string_value(v), name) == 0;
+    flag(buf, len, found);
+}
+
+static void col_tfo_syn(const row_ctx *r, char *buf, size_t len)
+{
+    named_mark(r, "tfo_syn", buf, len);
+}
+
+static void col_tfo_ack(const row_ctx *r, char *buf, size_t len)
+{
+    named_mark(r, "tfo_ack", buf, len);
+}
+
+static void col_tfo_ignored(const row_ctx *r, char *buf, size_t len)
+{
+    named_mark(r, "tfo_ignored", buf, len);
 }
 
 static const struct {
@@ -181,16 +300,44 @@ static const struct {
     {"tcp.analysis.zero_window", col_zero_window},
     {"tcp.analysis.zero_window_probe", col_zwp},
     {"tcp.analysis.zero_window_probe_ack", col_zwp_ack},
+    {"tcp.nxtseq", col_nxtseq},
+    {"tcp.analysis.acks_frame", col_acks_frame},
+    {"tcp.analysis.ack_rtt", col_ack_rtt},
+    {"tcp.analysis.bytes_in_flight", col_bif},
+    {"tcp.analysis.push_bytes_sent", col_push},
+    {"tcp.analysis.initial_rtt", col_irtt},
+    {"tcp.analysis.rto", col_rto},
+    {"tcp.analysis.rto_frame", col_rto_frame},
+    {"tcp.options.sack.dsack_le", col_dsack_le},
+    {"tcp.options.sack.dsack_re", col_dsack_re},
+    {"tcp.options.tfo.request", col_tfo_request},
+    {"tcp.options.tfo.cookie", col_tfo_cookie},
+    {"tcp.analysis.tfo_syn", col_tfo_syn},
+    {"tcp.analysis.tfo_ack", col_tfo_ack},
+    {"tcp.analysis.tfo_ignored", col_tfo_ignored},
+    {"tcp.urgent_pointer", col_urgent},
     {"_ws.col.Info", col_info},
+};
+
+/* The tcp.analysis columns that carry a value, not a mark. */
+static const char *const value_columns[] = {
+    "tcp.analysis.duplicate_ack_num", "tcp.analysis.duplicate_ack_frame",
+    "tcp.analysis.acks_frame", "tcp.analysis.ack_rtt",
+    "tcp.analysis.bytes_in_flight", "tcp.analysis.push_bytes_sent",
+    "tcp.analysis.initial_rtt", "tcp.analysis.rto",
+    "tcp.analysis.rto_frame",
 };
 
 /* Expert-info columns print "1" once per item ("1,1" for a duplicate
  * ACK, which carries two): what matters is present or not. */
 static bool is_mark_column(const char *name)
 {
-    return strncmp(name, "tcp.analysis.", 13) == 0 &&
-           strcmp(name, "tcp.analysis.duplicate_ack_num") != 0 &&
-           strcmp(name, "tcp.analysis.duplicate_ack_frame") != 0;
+    if (strncmp(name, "tcp.analysis.", 13) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof value_columns / sizeof value_columns[0]; i++)
+        if (strcmp(name, value_columns[i]) == 0)
+            return false;
+    return true;
 }
 
 static column_fn column_named(const char *name)
@@ -246,6 +393,8 @@ static int compare_row(const char *name, char **head, char **vals,
         print_error("%s: frame %u not in our analysis\n", name, frame);
         return 1;
     }
+    r.row = wm_report_packet(t, a, &a->connections[r.stream], r.index);
+    assert_non_null(r.row);
     int bad = 0;
     for (size_t c = 0; c < n; c++) {
         char ours[512];
@@ -259,6 +408,7 @@ static int compare_row(const char *name, char **head, char **vals,
             bad++;
         }
     }
+    json_decref(r.row);
     return bad;
 }
 

@@ -31,6 +31,8 @@ typedef struct conn_build {
 struct wm_stream {
     wm_analysis out;     /* what finish hands over */
     conn_build *builds;  /* parallel to out.connections */
+    size_t built;        /* builds[] initialised, to free: out.count is
+                            zero once finish hands the connections over */
     size_t capacity;     /* of both arrays */
     uint32_t *slots;     /* connection index + 1, 0: empty */
     size_t slot_count;   /* a power of two */
@@ -155,6 +157,7 @@ static int new_connection(wm_stream *b, const wm_packet *p, uint32_t *index,
     c->port[0] = p->src_port;
     c->port[1] = p->dst_port;
     *index = (uint32_t)out->count++;
+    b->built = out->count;
     return 0;
 }
 
@@ -229,6 +232,10 @@ void wm_stream_free(wm_stream *b)
     if (!b)
         return;
     wm_analysis_free(&b->out);
+    for (size_t k = 0; k < b->built; k++) {
+        wm_analyze_flow_free(&b->builds[k].state);
+        wm_tally_free(&b->builds[k].tally);
+    }
     free(b->builds);
     free(b->slots);
     free(b->spool_dir);

@@ -7,9 +7,20 @@
  * ACK, then "ACKed unseen segment", then the classification of a segment
  * that does not advance the sequence space (fast retransmission,
  * out-of-order, spurious retransmission, retransmission). Windows are
- * compared raw, as Wireshark does before it applies the scale. */
+ * compared raw, as Wireshark does before it applies the scale.
+ *
+ * Time gaps are unsigned, as Wireshark's nstime arithmetic makes them: a
+ * frame whose timestamp steps back is "long after", never "within 20 ms",
+ * so it is a plain retransmission where a signed gap would call it fast.
+ *
+ * Then what tcp_analyze_sequence_number measures: each segment joins its
+ * direction's table of unacked segments; an ACK removes those it covers
+ * and takes its RTT from the oldest it acks exactly; bytes in flight are
+ * the span of the sender's table less the peer's last SACK blocks. */
 #include "analyze_flow.h"
 
+#include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
@@ -19,10 +30,11 @@
 #define FAST_RETRANS_WINDOW_NS 20000000   /* packet-tcp.c: 20 ms */
 #define DEFAULT_OOO_THRESHOLD_NS 3000000  /* packet-tcp.c: 3 ms */
 #define MAX_WSCALE_SHIFT 14               /* RFC 7323 */
+#define MAX_BYTES_IN_FLIGHT 2000000000u   /* packet-tcp.c: above is noise */
 
 enum {
     F_SYN = WM_TCP_SYN, F_FIN = WM_TCP_FIN, F_RST = WM_TCP_RST,
-    F_ACK = WM_TCP_ACK,
+    F_ACK = WM_TCP_ACK, F_PSH = WM_TCP_PSH,
 };
 
 /* One packet in the analysis: what the checks read. */
@@ -33,6 +45,7 @@ typedef struct step {
     uint8_t flags;
     int64_t ts_ns;
     wm_packet_info *info;
+    bool has_ta; /* Wireshark made a tcp_acked for it: what shows iRTT */
 } step;
 
 void wm_analyze_flow_init(wm_conn_state *state)
@@ -40,6 +53,17 @@ void wm_analyze_flow_init(wm_conn_state *state)
     memset(state, 0, sizeof *state);
     state->flow[0].win_scale = -1;
     state->flow[1].win_scale = -1;
+    state->flow[0].valid_bif = true;
+    state->flow[1].valid_bif = true;
+}
+
+void wm_analyze_flow_free(wm_conn_state *state)
+{
+    for (int dir = 0; dir < 2; dir++) {
+        free(state->flow[dir].unacked);
+        state->flow[dir].unacked = NULL;
+        state->flow[dir].unacked_count = state->flow[dir].unacked_capacity = 0;
+    }
 }
 
 bool wm_analyze_flow_reuses(const wm_conn_state *state, int dir,
@@ -78,13 +102,18 @@ static bool repeats_last_ack(const step *s)
 static uint32_t check_forward(const step *s)
 {
     const wm_flow_state *fwd = s->fwd, *rev = s->rev;
+    if (s->flags & F_ACK)
+        s->rev->valid_bif = true;
     uint32_t marks = 0;
     if (s->seglen == 1 && s->seq == fwd->nextseq && rev->window == 0)
         return WM_MARK_ZERO_WINDOW_PROBE;
     if (s->window == 0 && is_plain(s))
         marks |= WM_MARK_ZERO_WINDOW;
-    if (fwd->nextseq && SEQ_GT(s->seq, fwd->nextseq) && !(s->flags & F_RST))
+    if (fwd->nextseq && SEQ_GT(s->seq, fwd->nextseq) &&
+        !(s->flags & F_RST)) {
         marks |= WM_MARK_LOST_SEGMENT;
+        s->fwd->valid_bif = false; /* until the peer acks again */
+    }
     if (s->seglen <= 1 && s->seq == fwd->nextseq - 1 && is_plain(s))
         marks |= WM_MARK_KEEP_ALIVE;
     if (s->window && s->window != fwd->window && repeats_last_ack(s))
@@ -113,6 +142,17 @@ static uint32_t check_forward(const step *s)
  * order of the tests is Wireshark's (4.0, fast retransmission taking
  * precedence over out-of-order, its default): data the receiver already
  * acknowledged is spurious whatever else it looks like. */
+/* A retransmission's RTO: from the eldest unacked segment, else from
+ * the segment that last advanced nextseq. */
+static void note_rto(const step *s)
+{
+    const wm_flow_state *fwd = s->fwd;
+    const wm_unacked *eldest = fwd->unacked_count ? &fwd->unacked[0] : NULL;
+    int64_t from_ns = eldest ? eldest->ts_ns : fwd->nextseq_ts_ns;
+    s->info->rto_ns = s->ts_ns - from_ns;
+    s->info->rto_frame = eldest ? eldest->frame : fwd->nextseqframe;
+}
+
 static uint32_t classify_old_segment(const step *s, uint32_t marks)
 {
     const wm_flow_state *fwd = s->fwd, *rev = s->rev;
@@ -127,18 +167,22 @@ static uint32_t classify_old_segment(const step *s, uint32_t marks)
     if (s->seglen > 0 && rev->lastack &&
         SEQ_LE(s->seq + s->seglen, rev->lastack))
         return WM_MARK_SPURIOUS_RETRANSMISSION;
-    int64_t since_ack = s->ts_ns - rev->lastack_ts_ns;
+    uint64_t since_ack = (uint64_t)(s->ts_ns - rev->lastack_ts_ns);
     if (not_advanced && rev->dupacknum >= 2 && rev->lastack == s->seq &&
         since_ack < FAST_RETRANS_WINDOW_NS)
         return WM_MARK_FAST_RETRANSMISSION;
-    int64_t ooo_ns = s->conn->first_rtt_ns ? s->conn->first_rtt_ns
-                                            : DEFAULT_OOO_THRESHOLD_NS;
-    int64_t since_next = s->ts_ns - fwd->nextseq_ts_ns;
+    uint64_t ooo_ns = s->conn->first_rtt_ns
+                          ? (uint64_t)s->conn->first_rtt_ns
+                          : DEFAULT_OOO_THRESHOLD_NS;
+    uint64_t since_next = (uint64_t)(s->ts_ns - fwd->nextseq_ts_ns);
     uint32_t seg_end = s->seq + s->seglen +
                        ((s->flags & (F_SYN | F_FIN)) ? 1u : 0u);
     if (not_advanced && since_next < ooo_ns && fwd->nextseq != seg_end)
         return WM_MARK_OUT_OF_ORDER;
-    return not_advanced ? WM_MARK_RETRANSMISSION : 0;
+    if (!not_advanced)
+        return 0;
+    note_rto(s);
+    return WM_MARK_RETRANSMISSION;
 }
 
 static void remember(const step *s, uint32_t marks)
@@ -151,6 +195,7 @@ static void remember(const step *s, uint32_t marks)
     if ((SEQ_GT(nextseq, fwd->nextseq) || !fwd->nextseq) && !probe) {
         fwd->nextseq = nextseq;
         fwd->nextseq_ts_ns = s->ts_ns;
+        fwd->nextseqframe = s->frame;
     }
     if ((s->seq == fwd->maxseqtobeacked || !fwd->maxseqtobeacked) && !probe)
         fwd->maxseqtobeacked = fwd->nextseq;
@@ -160,7 +205,95 @@ static void remember(const step *s, uint32_t marks)
     fwd->lastsegmentflags = marks;
 }
 
-static uint32_t analyze_marks(const step *s)
+/* The segment joins its direction's table, unless the table is full
+ * (then, as in Wireshark, it is never acked: no RTT from it). */
+static void track_segment(const step *s)
+{
+    wm_flow_state *fwd = s->fwd;
+    if (!(s->seglen || (s->flags & (F_SYN | F_FIN))))
+        return;
+    if (fwd->unacked_count >= WM_MAX_UNACKED_SEGMENTS) {
+        fwd->untracked++;
+        return;
+    }
+    if (fwd->unacked_count == fwd->unacked_capacity) {
+        uint32_t cap = fwd->unacked_capacity ? fwd->unacked_capacity * 2 : 16;
+        if (cap > WM_MAX_UNACKED_SEGMENTS)
+            cap = WM_MAX_UNACKED_SEGMENTS;
+        wm_unacked *grown = realloc(fwd->unacked, cap * sizeof *grown);
+        if (!grown) { /* counted as the full table is: no RTT from it */
+            fwd->untracked++;
+            return;
+        }
+        fwd->unacked = grown;
+        fwd->unacked_capacity = cap;
+    }
+    uint32_t end = s->seq + s->seglen + ((s->flags & (F_SYN | F_FIN)) ? 1 : 0);
+    fwd->unacked[fwd->unacked_count++] =
+        (wm_unacked){.frame = s->frame, .seq = s->seq, .nextseq = end,
+                     .ts_ns = s->ts_ns};
+}
+
+/* The ACK field (SYN or not, ACK flag or not, as Wireshark reads it)
+ * against the other direction's table: an exact match is acked (the
+ * oldest one gives the RTT), a segment it covers in part is trimmed,
+ * one it covers in full is dropped. */
+static void take_acked(step *s)
+{
+    wm_flow_state *rev = s->rev;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < rev->unacked_count; i++) {
+        wm_unacked *u = &rev->unacked[i];
+        if (s->ack == u->nextseq) {
+            if (!s->info->acks_frame) {
+                s->info->acks_frame = u->frame;
+                s->info->ack_rtt_ns = s->ts_ns - u->ts_ns;
+            }
+            s->has_ta = true;
+            continue;
+        }
+        if (SEQ_GT(s->ack, u->seq) && SEQ_LE(s->ack, u->nextseq))
+            u->seq = s->ack;
+        if (SEQ_GT(u->nextseq, s->ack)) {
+            rev->unacked[kept++] = *u;
+            continue;
+        }
+    }
+    rev->unacked_count = kept;
+}
+
+/* Bytes in flight once this data segment was sent, and bytes sent since
+ * the last PSH (Wireshark's default, payload-based method). */
+static void note_in_flight(step *s)
+{
+    wm_flow_state *fwd = s->fwd;
+    if (!s->seglen || !fwd->unacked_count || !fwd->valid_bif)
+        return;
+    s->has_ta = true;
+    uint32_t first = fwd->unacked[0].seq - fwd->base_seq;
+    uint32_t last = fwd->unacked[0].nextseq - fwd->base_seq;
+    for (uint32_t i = 1; i < fwd->unacked_count; i++) {
+        uint32_t lo = fwd->unacked[i].seq - fwd->base_seq;
+        uint32_t hi = fwd->unacked[i].nextseq - fwd->base_seq;
+        first = lo < first ? lo : first;
+        last = hi > last ? hi : last;
+    }
+    uint32_t in_flight = last - first;
+    for (unsigned i = 0; i < s->rev->sack_ranges; i++)
+        in_flight -= s->rev->sack_right[i] - s->rev->sack_left[i];
+    if (in_flight > 0 && in_flight < MAX_BYTES_IN_FLIGHT)
+        s->info->bytes_in_flight =
+            in_flight - ((s->flags & (F_SYN | F_FIN)) ? 1 : 0);
+    /* The count restarts with the segment after a PSH. */
+    if (fwd->push_set_last)
+        fwd->push_bytes_sent = s->seglen;
+    else
+        fwd->push_bytes_sent += s->seglen;
+    fwd->push_set_last = (s->flags & F_PSH) != 0;
+    s->info->push_bytes_sent = fwd->push_bytes_sent;
+}
+
+static uint32_t analyze_marks(step *s)
 {
     uint32_t marks = check_forward(s);
     if (s->ack != s->fwd->lastack) {
@@ -174,7 +307,54 @@ static uint32_t analyze_marks(const step *s)
         rev->maxseqtobeacked = rev->nextseq;
     }
     marks |= classify_old_segment(s, marks);
+    track_segment(s);
     remember(s, marks);
+    take_acked(s);
+    note_in_flight(s);
+    if (marks)
+        s->has_ta = true;
+    return marks;
+}
+
+/* What the options tell once the segment is analysed (Wireshark
+ * dissects them after): Fast Open, D-SACK, and the SACK blocks later
+ * segments of the other direction subtract from their bytes in flight. */
+static uint32_t option_marks(wm_conn_state *state, const step *s,
+                             const wm_packet *p)
+{
+    uint32_t marks = 0;
+    const wm_tcp_options *o = &p->opts;
+    bool syn_only = (p->flags & (F_SYN | F_ACK)) == F_SYN;
+    if (o->tfo == WM_TFO_COOKIE && syn_only) {
+        marks |= WM_MARK_TFO_SYN;
+        if (p->payload_len)
+            state->tfo_syn_data = true;
+    }
+    if ((p->flags & (F_SYN | F_ACK)) == (F_SYN | F_ACK)) {
+        if (s->info->rel_ack > 1)
+            marks |= WM_MARK_TFO_ACK;
+        else if (state->tfo_syn_data)
+            marks |= WM_MARK_TFO_IGNORED;
+    }
+    if (o->sack_count) {
+        /* RFC 2883 as packet-tcp.c tests it: the first block is at or
+         * below the ACK, or inside the second. Without the ACK flag the
+         * field is compared raw with the relative edges. */
+        uint32_t base = s->rev->base_seq;
+        uint32_t ack = (p->flags & F_ACK) ? p->ack : p->ack + base;
+        const wm_sack_block *b = o->sack;
+        if (SEQ_LE(b[0].right, ack) ||
+            (o->sack_count > 1 && SEQ_LT(b[1].left, b[0].right) &&
+             !SEQ_LT(b[1].right, b[0].right)))
+            marks |= WM_MARK_DSACK;
+        wm_flow_state *fwd = s->fwd;
+        fwd->sack_ranges = o->sack_count < WM_BIF_SACK_BLOCKS
+                               ? o->sack_count : WM_BIF_SACK_BLOCKS;
+        for (unsigned i = 0; i < fwd->sack_ranges; i++) {
+            fwd->sack_left[i] = b[i].left;
+            fwd->sack_right[i] = b[i].right;
+        }
+    }
     return marks;
 }
 
@@ -206,6 +386,19 @@ static void note_rtt(wm_conn_state *state, const wm_packet *p)
         state->first_rtt_ns = p->ts_ns - state->mru_syn_ts_ns;
 }
 
+/* A SYN sent again with its first seq: Wireshark puts nextseq back to
+ * what was acked (an RST may have moved it, issue 17616) and gives the
+ * packet its analysis. */
+static void restore_on_syn_again(step *s)
+{
+    wm_flow_state *fwd = s->fwd;
+    if ((s->flags & (F_SYN | F_ACK)) == F_SYN && fwd->base_set &&
+        s->seq == fwd->base_seq) {
+        fwd->nextseq = fwd->maxseqtobeacked;
+        s->has_ta = true;
+    }
+}
+
 void wm_analyze_flow_step(wm_conn_state *state, int dir, const wm_packet *p,
                           wm_packet_info *info)
 {
@@ -215,6 +408,7 @@ void wm_analyze_flow_step(wm_conn_state *state, int dir, const wm_packet *p,
         .window = p->window, .frame = p->frame_no, .flags = p->flags,
         .ts_ns = p->ts_ns, .info = info,
     };
+    restore_on_syn_again(&s);
     set_bases(&s);
     info->rel_seq = p->seq - s.fwd->base_seq;
     info->rel_ack = (p->flags & F_ACK) ? p->ack - s.rev->base_seq : 0;
@@ -224,6 +418,9 @@ void wm_analyze_flow_step(wm_conn_state *state, int dir, const wm_packet *p,
     if (!(p->flags & F_SYN) && s.fwd->win_scale >= 0)
         info->window = (uint64_t)p->window << s.fwd->win_scale;
     info->marks |= analyze_marks(&s);
+    info->marks |= option_marks(state, &s, p);
     note_window_scale(state, dir, p);
     note_rtt(state, p);
+    if (s.has_ta && state->first_rtt_ns)
+        info->initial_rtt_ns = state->first_rtt_ns;
 }

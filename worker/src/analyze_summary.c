@@ -30,14 +30,21 @@ void wm_tally_init(wm_conn_tally *t)
     for (int dir = 0; dir < 2; dir++) {
         t->dir[dir].wscale = -1;
         t->dir[dir].stream_end = 1; /* relative seq of the first byte */
+        t->dir[dir].stream_end32 = 1;
         t->fin[dir] = WM_NO_PACKET;
     }
     t->syn = t->syn_ack = t->fin_or_rst = t->rst = WM_NO_PACKET;
     t->syn_dir = t->syn_ack_dir = -1;
 }
 
+void wm_tally_free(wm_conn_tally *t)
+{
+    wm_rtt_free(&t->rtt);
+}
+
 static void note_syn_options(wm_side_info *side, const wm_packet *p)
 {
+    side->syn_data = p->payload_len;
     side->isn_known = true;
     side->isn = p->seq;
     side->has_mss = p->opts.has_mss;
@@ -56,9 +63,16 @@ static void count_packet(wm_side_info *side, const wm_packet *p,
     if (p->payload_len > 0) {
         side->data_packets++;
         side->data_wire_bytes += p->frame_len;
-        uint64_t end = (uint64_t)info->rel_seq + p->payload_len;
-        if (end > side->stream_end)
-            side->stream_end = end;
+        /* A SYN's data starts after the SYN's own sequence number. The
+         * end is unwrapped by how far past the last one it lies, so a
+         * stream past 4 GiB keeps counting. */
+        uint32_t end = info->rel_seq + p->payload_len +
+                       ((p->flags & F_SYN) ? 1u : 0u);
+        int32_t ahead = (int32_t)(end - side->stream_end32);
+        if (ahead > 0) {
+            side->stream_end += (uint64_t)ahead;
+            side->stream_end32 = end;
+        }
     } else if ((p->flags & F_ACK) && !(p->flags & (F_SYN | F_FIN | F_RST))) {
         side->pure_acks++;
     }
@@ -68,6 +82,8 @@ static void count_packet(wm_side_info *side, const wm_packet *p,
         side->dup_acks++;
     if (info->marks & WM_MARK_OUT_OF_ORDER)
         side->out_of_order++;
+    if (info->bytes_in_flight > side->bytes_in_flight_max)
+        side->bytes_in_flight_max = info->bytes_in_flight;
 }
 
 static void first_of(int64_t *slot, size_t index)
@@ -83,6 +99,11 @@ void wm_tally_packet(wm_conn_tally *t, int dir, size_t index,
     if ((p->flags & F_SYN) && !side->isn_known)
         note_syn_options(side, p);
     count_packet(side, p, info);
+    for (unsigned bit = 0; bit < WM_MARK_BITS; bit++)
+        if (info->marks & (1u << bit))
+            t->mark_count[bit]++;
+    if (info->acks_frame && info->ack_rtt_ns)
+        wm_rtt_add(&t->rtt, info->ack_rtt_ns);
     uint8_t syn_ack = p->flags & (F_SYN | F_ACK);
     if (syn_ack == F_SYN && t->syn == WM_NO_PACKET) {
         t->syn = (int64_t)index;
@@ -158,10 +179,10 @@ static int ts_of(const summary *s, int64_t index, int64_t *ts_ns)
 }
 
 /* The first row at or after from sent by side whose flags masked are
- * want (and whose ack is ack, when check_ack) into *found. */
+ * want (and whose ack is ack or also_ack, when check_ack) into *found. */
 static int find_packet(const summary *s, int64_t from, wm_side side,
                        uint8_t mask, uint8_t want, bool check_ack,
-                       uint32_t ack, int64_t *found)
+                       uint32_t ack, uint32_t also_ack, int64_t *found)
 {
     *found = WM_NO_PACKET;
     for (size_t i = (size_t)(from < 0 ? 0 : from);
@@ -171,7 +192,7 @@ static int find_packet(const summary *s, int64_t from, wm_side side,
         if (wm_connection_row(s->conn, i, &p, &info, s->err) != 0)
             return -1;
         if (info.from == side && (p.flags & mask) == want &&
-            (!check_ack || p.ack == ack)) {
+            (!check_ack || p.ack == ack || p.ack == also_ack)) {
             *found = (int64_t)i;
             return 0;
         }
@@ -200,14 +221,18 @@ static int find_handshake(const summary *s)
     assert(s->tally->syn == WM_NO_PACKET ||
            s->tally->syn_dir == s->client_dir);
     conn->syn = s->tally->syn;
+    /* With Fast Open the SYN-ACK acks the SYN's data too (or ignores it:
+     * then the client sends it again, and the handshake is still one). */
     if (find_packet(s, conn->syn, WM_SIDE_SERVER, F_SYN | F_ACK,
                     F_SYN | F_ACK, client->isn_known, client->isn + 1,
+                    client->isn + 1 + client->syn_data,
                     &conn->syn_ack) != 0)
         return -1;
     conn->handshake_ack = WM_NO_PACKET;
     if (conn->syn_ack != WM_NO_PACKET &&
         find_packet(s, conn->syn_ack, WM_SIDE_CLIENT, F_SYN | F_ACK, F_ACK,
-                    true, server->isn + 1, &conn->handshake_ack) != 0)
+                    true, server->isn + 1, server->isn + 1 + server->syn_data,
+                    &conn->handshake_ack) != 0)
         return -1;
     conn->handshake_complete = conn->syn != WM_NO_PACKET &&
                                conn->syn_ack != WM_NO_PACKET &&
@@ -337,6 +362,11 @@ int wm_analyze_summarize(wm_connection *conn, const wm_conn_tally *tally,
     if (conn->packet_count == 0)
         return 0;
     s.client_dir = client_direction(tally, &conn->roles_known);
+    wm_rtt_summarize(&tally->rtt, &conn->rtt);
+    conn->initial_rtt_ns = state->first_rtt_ns;
+    memcpy(conn->mark_count, tally->mark_count, sizeof conn->mark_count);
+    conn->untracked_segments = state->flow[0].untracked +
+                               state->flow[1].untracked;
     for (int side = 0; side < 2; side++) {
         int shift = state->flow[dir_of(&s, (wm_side)side)].win_scale;
         conn->wscale_shift[side] = shift >= 0 ? shift : -1;

@@ -14,6 +14,7 @@
 #define WM_ANALYZE_SUMMARY_H
 
 #include "analyze_flow.h"
+#include "analyze_rtt.h"
 
 typedef struct wm_conn_tally {
     wm_side_info dir[2];     /* by direction: counts and SYN options */
@@ -24,9 +25,14 @@ typedef struct wm_conn_tally {
     uint32_t fin_end[2];     /* raw seq just after it */
     int64_t rst;             /* first RST */
     int64_t first_ts_ns, last_ts_ns;
+    wm_rtt_hist rtt;         /* every ack_rtt */
+    uint64_t mark_count[WM_MARK_BITS];
 } wm_conn_tally;
 
 void wm_tally_init(wm_conn_tally *tally);
+
+/* Frees what the tally allocated (the RTT histogram). */
+void wm_tally_free(wm_conn_tally *tally);
 
 /* Counts p, the index-th packet of the connection, sent in direction dir
  * and analysed into info. */

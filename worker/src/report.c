@@ -213,6 +213,51 @@ static json_t *average_json(const wm_connection *conn)
     return json_pack("{s:o, s:o}", "all", all, "data", data);
 }
 
+/* The RTT of ACKs: each tcp.analysis.ack_rtt of both directions. */
+static json_t *rtt_json(const wm_rtt_summary *r)
+{
+    if (r->count == 0)
+        return json_pack("{s:i}", "count", 0);
+    json_t *p50 = r->percentiles_known ? json_integer(r->p50_ns) : json_null();
+    json_t *p99 = r->percentiles_known ? json_integer(r->p99_ns) : json_null();
+    return json_pack("{s:I, s:I, s:I, s:o, s:o, s:I}", "count",
+                     (json_int_t)r->count, "min_ns", (json_int_t)r->min_ns,
+                     "mean_ns", (json_int_t)r->mean_ns, "p50_ns", p50,
+                     "p99_ns", p99, "max_ns", (json_int_t)r->max_ns);
+}
+
+/* How many packets carry each mark, by its docs/result.md name; a
+ * retransmission of any kind counts as "retransmission" too, as
+ * Wireshark's tcp.analysis.retransmission filter counts it. */
+static json_t *mark_counts_json(const wm_connection *conn)
+{
+    json_t *counts = json_object();
+    uint64_t any = conn->side[0].retransmissions +
+                   conn->side[1].retransmissions;
+    json_object_set_new(counts, "retransmission", json_integer((json_int_t)any));
+    for (unsigned bit = 0; bit < WM_MARK_BITS; bit++) {
+        const char *name = wm_report_mark_name(1u << bit);
+        if (name && (1u << bit) != WM_MARK_RETRANSMISSION)
+            json_object_set_new(counts, name,
+                                json_integer((json_int_t)conn->mark_count[bit]));
+    }
+    return counts;
+}
+
+static json_t *analysis_json(const wm_connection *conn)
+{
+    return json_pack(
+        "{s:o, s:o, s:{s:I, s:I}, s:o, s:I}", "initial_rtt_ns",
+        conn->initial_rtt_ns ? json_integer(conn->initial_rtt_ns) : json_null(),
+        "rtt",
+        rtt_json(&conn->rtt), "bytes_in_flight_max", "client_to_server",
+        (json_int_t)conn->side[WM_SIDE_CLIENT].bytes_in_flight_max,
+        "server_to_client",
+        (json_int_t)conn->side[WM_SIDE_SERVER].bytes_in_flight_max, "marks",
+        mark_counts_json(conn), "untracked_segments",
+        (json_int_t)conn->untracked_segments);
+}
+
 json_t *wm_report_connection(const wm_trace *trace,
                              const wm_analysis *analysis,
                              const wm_connection *conn, unsigned flags)
@@ -223,6 +268,8 @@ json_t *wm_report_connection(const wm_trace *trace,
         closure_json(trace, analysis, conn), "totals", totals_json(conn),
         "timing", timing_json(conn), "average_packet_size",
         average_json(conn));
+    if (doc)
+        json_object_set_new(doc, "analysis", analysis_json(conn));
     if (doc && (flags & WM_REPORT_PACKETS))
         json_object_set_new(doc, "packets",
                             wm_report_packets(trace, analysis, conn, 0,

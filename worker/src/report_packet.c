@@ -47,6 +47,31 @@ static const struct {
 
 #define MARK_NAME_COUNT (sizeof mark_names / sizeof mark_names[0])
 
+/* Marks with no Info prefix: Wireshark's expert items of the options
+ * (tcp.analysis.tfo_syn, tfo_ack, tfo_ignored; tcp.options.sack.dsack). */
+static const struct {
+    uint32_t mark;
+    const char *name;
+} quiet_marks[] = {
+    {WM_MARK_TFO_SYN, "tfo_syn"},
+    {WM_MARK_TFO_ACK, "tfo_ack"},
+    {WM_MARK_TFO_IGNORED, "tfo_ignored"},
+    {WM_MARK_DSACK, "dsack"},
+};
+
+#define QUIET_MARK_COUNT (sizeof quiet_marks / sizeof quiet_marks[0])
+
+const char *wm_report_mark_name(uint32_t mark)
+{
+    for (size_t i = 0; i < MARK_NAME_COUNT; i++)
+        if (mark_names[i].mark == mark)
+            return mark_names[i].name;
+    for (size_t i = 0; i < QUIET_MARK_COUNT; i++)
+        if (quiet_marks[i].mark == mark)
+            return quiet_marks[i].name;
+    return NULL;
+}
+
 /* Text built piece by piece into a fixed buffer; output past its end is
  * dropped, never written. */
 typedef struct text {
@@ -117,6 +142,8 @@ static void info_options(const wm_packet *p, const wm_packet_info *info,
     for (unsigned i = 0; i < o->sack_count; i++)
         text_add(t, " SLE=%" PRIu32 " SRE=%" PRIu32, o->sack[i].left - base,
                  o->sack[i].right - base);
+    if (o->tfo)
+        text_add(t, " TFO=%s", o->tfo == WM_TFO_REQUEST ? "R" : "C");
 }
 
 static json_t *info_text(const wm_packet *p, const wm_packet_info *info)
@@ -130,8 +157,10 @@ static json_t *info_text(const wm_packet *p, const wm_packet_info *info)
              flags, info->rel_seq);
     if (p->flags & WM_TCP_ACK)
         text_add(&t, " Ack=%" PRIu32, info->rel_ack);
-    text_add(&t, " Win=%" PRIu64 " Len=%" PRIu32, info->window,
-             p->payload_len);
+    text_add(&t, " Win=%" PRIu64, info->window);
+    if (p->flags & WM_TCP_URG)
+        text_add(&t, " Urg=%u", p->urgent);
+    text_add(&t, " Len=%" PRIu32, p->payload_len);
     info_options(p, info, &t);
     return json_string(t.buf);
 }
@@ -159,6 +188,17 @@ static json_t *options_json(const wm_packet *p, const wm_packet_info *info)
                 blocks, json_pack("[I, I]", (json_int_t)(o->sack[i].left - base),
                                   (json_int_t)(o->sack[i].right - base)));
         json_object_set_new(opts, "sack", blocks);
+        if (info->marks & WM_MARK_DSACK) /* always the first block */
+            json_object_set_new(opts, "dsack", json_incref(
+                                    json_array_get(blocks, 0)));
+    }
+    if (o->tfo == WM_TFO_REQUEST)
+        json_object_set_new(opts, "tfo", json_pack("{s:b}", "request", 1));
+    if (o->tfo == WM_TFO_COOKIE) {
+        char hex[2 * WM_TCP_MAX_TFO_COOKIE + 1] = "";
+        for (unsigned i = 0; i < o->tfo_cookie_len; i++)
+            snprintf(hex + 2 * i, 3, "%02x", o->tfo_cookie[i]);
+        json_object_set_new(opts, "tfo", json_pack("{s:s}", "cookie", hex));
     }
     if (o->nop_count)
         json_object_set_new(opts, "nop", json_integer(o->nop_count));
@@ -182,7 +222,40 @@ static json_t *analysis_json(const wm_packet_info *info)
     for (size_t i = 0; i < MARK_NAME_COUNT; i++)
         if (info->marks & mark_names[i].mark)
             json_array_append_new(names, json_string(mark_names[i].name));
+    for (size_t i = 0; i < QUIET_MARK_COUNT; i++)
+        if (info->marks & quiet_marks[i].mark)
+            json_array_append_new(names, json_string(quiet_marks[i].name));
     return names;
+}
+
+static json_t *ns_or_null(int64_t ns)
+{
+    return ns ? json_integer((json_int_t)ns) : json_null();
+}
+
+static json_t *count_or_null(uint32_t n)
+{
+    return n ? json_integer((json_int_t)n) : json_null();
+}
+
+/* Wireshark's tcp.analysis values, each null where tshark shows none:
+ * ack_rtt with its acks_frame, bytes_in_flight with push_bytes_sent,
+ * rto with its rto_frame (retransmissions), the connection's iRTT. */
+static json_t *measures_json(const wm_packet_info *info)
+{
+    bool acks = info->acks_frame != 0;
+    bool bif = info->bytes_in_flight != 0;
+    bool rto = info->rto_ns != 0 && (info->marks & WM_MARK_RETRANSMISSION);
+    return json_pack(
+        "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "nxtseq",
+        (json_int_t)info->next_rel_seq, "acks_frame",
+        count_or_null(info->acks_frame), "ack_rtt_ns",
+        ns_or_null(acks ? info->ack_rtt_ns : 0), "bytes_in_flight",
+        count_or_null(info->bytes_in_flight), "push_bytes_sent",
+        bif ? json_integer((json_int_t)info->push_bytes_sent) : json_null(),
+        "initial_rtt_ns", ns_or_null(info->initial_rtt_ns), "rto_ns",
+        ns_or_null(rto ? info->rto_ns : 0), "rto_frame",
+        count_or_null(rto ? info->rto_frame : 0));
 }
 
 static const char *role_of(const wm_packet *p, const wm_packet_info *info)
@@ -243,6 +316,15 @@ json_t *wm_report_packet_row(const wm_packet *p, const wm_packet_info *info,
         return NULL;
     }
     json_decref(ends);
+    json_t *measures = measures_json(info);
+    if (!measures || json_object_update(row, measures) != 0) {
+        json_decref(row);
+        json_decref(measures);
+        return NULL;
+    }
+    json_decref(measures);
+    if (p->flags & WM_TCP_URG)
+        json_object_set_new(row, "urgent_pointer", json_integer(p->urgent));
     json_object_set_new(row, "options", options_json(p, info));
     json_object_set_new(row, "analysis", analysis_json(info));
     if (info->marks & WM_MARK_DUP_ACK)

@@ -24,7 +24,16 @@ void rows_record_of(const wm_packet *p, const wm_packet_info *info,
         .flags = p->flags, .from = (uint8_t)info->from,
         .wscale = o->wscale, .sack_count = o->sack_count,
         .nop_count = o->nop_count, .unknown_count = o->unknown_count,
+        .next_rel_seq = info->next_rel_seq, .ack_rtt_ns = info->ack_rtt_ns,
+        .initial_rtt_ns = info->initial_rtt_ns, .rto_ns = info->rto_ns,
+        .acks_frame = info->acks_frame,
+        .bytes_in_flight = info->bytes_in_flight,
+        .push_bytes_sent = info->push_bytes_sent,
+        .rto_frame = info->rto_frame, .urgent = p->urgent, .tfo = o->tfo,
+        .tfo_cookie_len = o->tfo_cookie_len,
     };
+    assert(o->tfo_cookie_len <= WM_TCP_MAX_TFO_COOKIE);
+    memcpy(r->tfo_cookie, o->tfo_cookie, o->tfo_cookie_len);
     r->opt_bits = (uint8_t)((o->has_mss ? OPT_MSS : 0) |
                             (o->has_wscale ? OPT_WSCALE : 0) |
                             (o->sack_permitted ? OPT_SACK_PERM : 0) |
@@ -80,6 +89,19 @@ void rows_packet_of(const rows_header *h, const rows_record *r,
     info->marks = r->marks;
     info->dup_ack_num = r->dup_ack_num;
     info->dup_ack_frame = r->dup_ack_frame;
+    info->next_rel_seq = r->next_rel_seq;
+    info->ack_rtt_ns = r->ack_rtt_ns;
+    info->initial_rtt_ns = r->initial_rtt_ns;
+    info->rto_ns = r->rto_ns;
+    info->acks_frame = r->acks_frame;
+    info->bytes_in_flight = r->bytes_in_flight;
+    info->push_bytes_sent = r->push_bytes_sent;
+    info->rto_frame = r->rto_frame;
+    p->urgent = r->urgent;
+    o->tfo = r->tfo <= WM_TFO_COOKIE ? r->tfo : WM_TFO_NONE;
+    o->tfo_cookie_len = r->tfo_cookie_len <= WM_TCP_MAX_TFO_COOKIE
+                            ? r->tfo_cookie_len : WM_TCP_MAX_TFO_COOKIE;
+    memcpy(o->tfo_cookie, r->tfo_cookie, o->tfo_cookie_len);
 }
 
 void rows_header_init(rows_header *h)

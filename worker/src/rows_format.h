@@ -12,7 +12,8 @@
 #include "wm_analyze.h"
 
 #define ROWS_MAGIC "WMROWS\r\n"  /* a text transfer would mangle it */
-#define ROWS_VERSION 1u          /* bumped whenever a record changes */
+#define ROWS_VERSION 2u          /* bumped whenever a record changes:
+                                    older files are rebuilt from the pcap */
 
 /* Option flags of a record. */
 enum {
@@ -29,21 +30,26 @@ typedef struct rows_header {
     uint16_t port[2];
 } rows_header;
 
-/* Ordered so that no padding falls inside (104 bytes). */
+/* Ordered so that no padding falls inside (176 bytes). */
 typedef struct rows_record {
     int64_t ts_ns;
+    int64_t ack_rtt_ns, initial_rtt_ns, rto_ns;
     uint32_t frame_no, frame_len, seq, ack, payload_len;
-    uint32_t rel_seq, rel_ack;
+    uint32_t rel_seq, rel_ack, next_rel_seq;
     uint32_t window;      /* scaled: at most 65535 << 14, below 2^30 */
     uint32_t marks, dup_ack_num, dup_ack_frame;
+    uint32_t acks_frame, bytes_in_flight, push_bytes_sent, rto_frame;
     uint32_t ts_val, ts_ecr;
     uint32_t sack[WM_TCP_MAX_SACK_BLOCKS][2];
-    uint16_t window_raw, mss;
+    uint32_t spare;       /* zero: keeps the size a multiple of 8 */
+    uint16_t window_raw, mss, urgent;
     uint8_t flags, from, opt_bits, wscale;
-    uint8_t sack_count, nop_count, unknown_count, unused;
+    uint8_t sack_count, nop_count, unknown_count, tfo, tfo_cookie_len;
+    uint8_t tfo_cookie[WM_TCP_MAX_TFO_COOKIE];
+    uint8_t unused;
 } rows_record;
 
-_Static_assert(sizeof(rows_record) == 104, "a record has no padding");
+_Static_assert(sizeof(rows_record) == 176, "a record has no padding");
 
 /* The record of a row. */
 void rows_record_of(const wm_packet *p, const wm_packet_info *info,

@@ -56,6 +56,11 @@ enum wm_mark {
     WM_MARK_ZERO_WINDOW_PROBE_ACK = 1u << 15,
     WM_MARK_PORTS_REUSED = 1u << 16,  /* a SYN opening a new connection
                                          on a 4-tuple seen before */
+    WM_MARK_TFO_SYN = 1u << 17,       /* a SYN with a Fast Open cookie */
+    WM_MARK_TFO_ACK = 1u << 18,       /* a SYN-ACK acking the SYN's data */
+    WM_MARK_TFO_IGNORED = 1u << 19,   /* a SYN-ACK not acking it */
+    WM_MARK_DSACK = 1u << 20,         /* the first SACK block is a D-SACK
+                                         (RFC 2883) */
     WM_MARK_HANDSHAKE = 1u << 12,     /* one of SYN, SYN-ACK, ACK */
     WM_MARK_CLOSURE = 1u << 13,       /* part of the FIN/RST exchange */
 };
@@ -81,6 +86,15 @@ typedef struct wm_packet_info {
     uint32_t marks;         /* enum wm_mark bits */
     uint32_t dup_ack_num;   /* the nth duplicate of dup_ack_frame's ACK */
     uint32_t dup_ack_frame; /* frame number of the ACK being duplicated */
+    /* Wireshark's tcp.analysis fields, 0 where it shows none. */
+    uint32_t acks_frame;    /* the frame whose segment this ACK acks */
+    uint32_t bytes_in_flight; /* unacked bytes once this was sent */
+    uint32_t push_bytes_sent; /* bytes sent since the last PSH */
+    uint32_t rto_frame;     /* what a retransmission's rto_ns is from */
+    int64_t ack_rtt_ns;     /* since acks_frame (negative if the capture's
+                               clock stepped back) */
+    int64_t initial_rtt_ns; /* SYN to the handshake's ACK, once known */
+    int64_t rto_ns;         /* since the segment retransmitted */
 } wm_packet_info;
 
 typedef struct wm_side_info {
@@ -98,8 +112,29 @@ typedef struct wm_side_info {
     uint64_t retransmissions, dup_acks, out_of_order;
     uint64_t data_wire_bytes; /* frame lengths of its data packets */
     uint64_t stream_end;    /* relative seq just past its highest data
-                               byte: 1 + the bytes of the stream */
+                               byte: 1 + the bytes of the stream, in 64
+                               bits (the 32-bit sequence space unwrapped) */
+    uint32_t stream_end32;  /* the same, mod 2^32: what the next segment's
+                               end is unwrapped against */
+    uint32_t syn_data;      /* payload bytes its SYN carried (Fast Open) */
+    uint64_t bytes_in_flight_max;
 } wm_side_info;
+
+/* ACK round-trip times (tcp.analysis.ack_rtt) of a connection, both
+ * directions; percentiles within 3.2 % (analyze_rtt.h). */
+typedef struct wm_rtt_summary {
+    uint64_t count;
+    int64_t min_ns, mean_ns, p50_ns, p99_ns, max_ns;
+    bool percentiles_known; /* false if their memory could not be had */
+} wm_rtt_summary;
+
+#define WM_MARK_BITS 32
+
+/* Wireshark's limit on the segments it keeps per direction awaiting
+ * their ACK (packet-tcp.c TCP_MAX_UNACKED_SEGMENTS): a segment sent
+ * while that many are unacked is not tracked, so no ack_rtt is measured
+ * for it. Ours is the same so that the fields agree with tshark's. */
+#define WM_MAX_UNACKED_SEGMENTS 10000
 
 typedef enum wm_close_kind {
     WM_CLOSE_NONE = 0, WM_CLOSE_FIN, WM_CLOSE_RST
@@ -130,6 +165,13 @@ typedef struct wm_connection {
     int64_t closure_first, closure_last; /* indexes, or WM_NO_PACKET */
     bool closure_complete;  /* both FINs and the final ACK, or an RST */
     int64_t closure_ns;
+
+    /* Wireshark's analysis over the whole connection. */
+    wm_rtt_summary rtt;
+    int64_t initial_rtt_ns; /* tcp.analysis.initial_rtt, 0: none */
+    uint64_t mark_count[WM_MARK_BITS]; /* packets with each wm_mark bit */
+    uint64_t untracked_segments; /* sent while WM_MAX_UNACKED_SEGMENTS
+                               were awaiting their ACK */
 
     int64_t first_ts_ns, last_ts_ns;       /* absolute */
     int64_t transfer_start_ns, transfer_end_ns; /* end of handshake to

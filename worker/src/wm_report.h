@@ -36,6 +36,10 @@ json_t *wm_report_packet(const wm_trace *trace, const wm_analysis *analysis,
 json_t *wm_report_packet_row(const wm_packet *packet,
                              const wm_packet_info *info, int64_t first_ts_ns);
 
+/* docs/result.md's name of one enum wm_mark bit, NULL for the bits
+ * that are no Wireshark mark (handshake, closure). */
+const char *wm_report_mark_name(uint32_t mark);
+
 /* Rows [offset, offset + limit) of the packet list. */
 json_t *wm_report_packets(const wm_trace *trace, const wm_analysis *analysis,
                           const wm_connection *conn, size_t offset,

@@ -18,6 +18,12 @@ tcp.analysis.lost_segment tcp.analysis.ack_lost_segment
 tcp.analysis.keep_alive tcp.analysis.keep_alive_ack
 tcp.analysis.window_update tcp.analysis.window_full tcp.analysis.zero_window
 tcp.analysis.zero_window_probe tcp.analysis.zero_window_probe_ack
+tcp.nxtseq tcp.analysis.acks_frame tcp.analysis.ack_rtt
+tcp.analysis.bytes_in_flight tcp.analysis.push_bytes_sent
+tcp.analysis.initial_rtt tcp.analysis.rto tcp.analysis.rto_frame
+tcp.options.sack.dsack_le tcp.options.sack.dsack_re
+tcp.options.tfo.request tcp.options.tfo.cookie tcp.analysis.tfo_syn
+tcp.analysis.tfo_ack tcp.analysis.tfo_ignored tcp.urgent_pointer
 _ws.col.Info"
 args=""
 for f in $fields; do args="$args -e $f"; done
