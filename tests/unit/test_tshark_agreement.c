@@ -72,9 +72,10 @@ static void col_frame(const row_ctx *r, char *buf, size_t len)
 
 static void col_time(const row_ctx *r, char *buf, size_t len)
 {
-    int64_t ns = r->info->rel_time_ns;
-    snprintf(buf, len, "%" PRId64 ".%09" PRId64, ns / 1000000000,
-             ns % 1000000000);
+    int64_t ns = r->info->rel_time_ns; /* below 0 if the clock stepped back */
+    uint64_t mag = ns < 0 ? (uint64_t)-ns : (uint64_t)ns;
+    snprintf(buf, len, "%s%" PRIu64 ".%09" PRIu64, ns < 0 ? "-" : "",
+             mag / 1000000000u, mag % 1000000000u);
 }
 
 static void addr_of(const wm_addr *a, int family, char *buf, size_t len)
@@ -224,13 +225,10 @@ static void col_dsack_re(const row_ctx *r, char *buf, size_t len)
     dsack_edge(r, 1, buf, len);
 }
 
-/* An FT_NONE field: tshark prints nothing for it either way, so what is
- * compared is that a request shows in Info (TFO=R) and here as one. */
+/* An FT_NONE field: tshark prints 1 where the packet has it. */
 static void col_tfo_request(const row_ctx *r, char *buf, size_t len)
 {
-    (void)r;
-    (void)len;
-    buf[0] = '\0';
+    flag(buf, len, json_object_get(option(r, "tfo"), "request") != NULL);
 }
 
 static void col_tfo_cookie(const row_ctx *r, char *buf, size_t len)
@@ -434,6 +432,24 @@ static int compare_fields(const char *name, const char *path,
     return bad;
 }
 
+/* The first connection between these ports not matched yet: tshark
+ * lists conversations by size, ours come by first packet, and a reused
+ * tuple has two. */
+static const wm_connection *unmatched(const wm_analysis *a, bool *used,
+                                      unsigned port_a, unsigned port_b)
+{
+    for (size_t k = 0; k < a->count; k++) {
+        const wm_connection *c = &a->connections[k];
+        unsigned p0 = c->side[0].port, p1 = c->side[1].port;
+        if (!used[k] && ((p0 == port_a && p1 == port_b) ||
+                         (p0 == port_b && p1 == port_a))) {
+            used[k] = true;
+            return c;
+        }
+    }
+    return NULL;
+}
+
 /* "A:port <-> B:port  framesBA bytes unit  framesAB bytes unit  total..." */
 static int compare_conv(const char *name, const char *path,
                         const wm_analysis *a)
@@ -443,6 +459,8 @@ static int compare_conv(const char *name, const char *path,
     char line[MAX_LINE];
     size_t k = 0;
     int bad = 0;
+    bool *used = calloc(a->count + 1, sizeof *used);
+    assert_non_null(used);
     while (fgets(line, sizeof line, f)) {
         if (!strstr(line, "<->"))
             continue;
@@ -452,10 +470,18 @@ static int compare_conv(const char *name, const char *path,
                          left, right, &to_left, &b1, u1, &to_right, &b2, u2,
                          &total);
         assert_int_equal(got, 9);
-        assert_true(k < a->count);
-        const wm_connection *c = &a->connections[k++];
+        assert_true(k++ < a->count);
         unsigned left_port = (unsigned)strtoul(strrchr(left, ':') + 1,
                                                NULL, 10);
+        unsigned right_port = (unsigned)strtoul(strrchr(right, ':') + 1,
+                                                NULL, 10);
+        const wm_connection *c = unmatched(a, used, left_port, right_port);
+        if (!c) {
+            print_error("%s: no connection of ours for %s <-> %s\n", name,
+                        left, right);
+            bad++;
+            continue;
+        }
         wm_side l = c->side[WM_SIDE_CLIENT].port == left_port
                         ? WM_SIDE_CLIENT : WM_SIDE_SERVER;
         if (c->side[l].packets != to_right || c->side[!l].packets != to_left ||
@@ -468,6 +494,7 @@ static int compare_conv(const char *name, const char *path,
         }
     }
     fclose(f);
+    free(used);
     if (k != a->count) {
         print_error("%s: tshark %zu conversations, wiremeter %zu\n", name, k,
                     a->count);

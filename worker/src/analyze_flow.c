@@ -408,6 +408,9 @@ void wm_analyze_flow_step(wm_conn_state *state, int dir, const wm_packet *p,
         .window = p->window, .frame = p->frame_no, .flags = p->flags,
         .ts_ns = p->ts_ns, .info = info,
     };
+    /* Only the peer's latest packet's SACK blocks count: each packet
+     * forgets those its direction sent before. */
+    s.fwd->sack_ranges = 0;
     restore_on_syn_again(&s);
     set_bases(&s);
     info->rel_seq = p->seq - s.fwd->base_seq;

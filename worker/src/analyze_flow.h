@@ -46,8 +46,8 @@ typedef struct wm_flow_state {
     bool valid_bif;           /* bytes in flight can be trusted */
     bool push_set_last;       /* the last data segment had PSH */
     uint32_t push_bytes_sent;
-    uint8_t sack_ranges;      /* of its last SACK option, kept for the
-                                 other direction's bytes in flight */
+    uint8_t sack_ranges;      /* of its last packet's SACK option, for
+                                 the other direction's bytes in flight */
     uint32_t sack_left[WM_BIF_SACK_BLOCKS], sack_right[WM_BIF_SACK_BLOCKS];
 } wm_flow_state;
 

@@ -40,12 +40,14 @@ class Flow:
         self.packets = []
 
     def raw(self, side, flags, seq, ack, length, win=None, dt=10000,
-            opts=None):
+            opts=None, back=0):
+        """back: the frame keeps its place but its timestamp says it came
+        that many ns earlier (a clock that stepped back)."""
         self.t += dt
         if opts is None:
             opts = self.default_opts(flags)
-        self.packets.append(dict(t=self.t, side=side, flags=flags, seq=seq,
-                                 ack=ack, len=length,
+        self.packets.append(dict(t=self.t - back, slot=self.t, side=side,
+                                 flags=flags, seq=seq, ack=ack, len=length,
                                  win=self.win[side] if win is None else win,
                                  opts=opts, flow=self))
 
@@ -123,7 +125,7 @@ def frame(p):
 
 def write_pcap(path, flows):
     packets = sorted((p for fl in flows for p in fl.packets),
-                     key=lambda p: p["t"])
+                     key=lambda p: p["slot"])
     with open(path, "wb") as out:
         out.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
         for p in packets:
@@ -371,6 +373,85 @@ def ipv6_download():
     return download(ipv6=True)
 
 
+def backwards_time():
+    """A fast retransmission whose frame is stamped 200 us before the
+    duplicate ACK it answers: Wireshark's time gaps are unsigned, so it is
+    long after, and a plain retransmission."""
+    f = Flow()
+    f.handshake()
+    start = f.next[1]
+    f.data(1, 1000)
+    for _ in range(3):
+        f.data(1, 1000, dt=1000)
+        f.ack(0, ack=start, dt=1000)
+    f.raw(1, PSH | ACK, start, f.next[0], 1000, dt=1000, back=201000)
+    f.ack(0)
+    close_normally(f)
+    return [f]
+
+
+def sack(f, blocks):
+    """Timestamps and a SACK option of (left, right) raw edges."""
+    o = b"\x01\x01\x08\x0a" + struct.pack("!II", 100, 100) + b"\x01\x01"
+    return o + struct.pack("!BB", 5, 2 + 8 * len(blocks)) + b"".join(
+        struct.pack("!II", left, right) for left, right in blocks)
+
+
+def dsack():
+    """Both D-SACK forms of RFC 2883: a block below the ACK (a segment
+    received twice), and a first block inside the second; the SACKed
+    bytes leave the sender's bytes in flight."""
+    f = Flow()
+    f.handshake()
+    s = f.next[1]
+    f.data(1, 1000)
+    f.data(1, 1000)
+    f.data(1, 1000)
+    f.ack(0)
+    f.data(1, 1000, seq=s, advance=False, dt=300_000_000)  # spurious
+    f.raw(0, ACK, f.next[0], f.next[1], 0, opts=sack(f, [(s, s + 1000)]))
+    s = f.next[1]
+    f.data(1, 1000)                     # received
+    f.data(1, 1000)                     # lost on the way
+    f.data(1, 1000)                     # received: SACKed
+    f.raw(0, ACK, f.next[0], s + 1000, 0,
+          opts=sack(f, [(s + 2000, s + 3000)]))
+    f.data(1, 1000, seq=s + 2000, advance=False, dt=300_000_000)
+    f.raw(0, ACK, f.next[0], s + 1000, 0,
+          opts=sack(f, [(s + 2000, s + 3000), (s + 2000, s + 3000)]))
+    f.data(1, 1000, seq=s + 1000, advance=False)
+    f.data(1, 500)                      # in flight beside the SACKed bytes
+    f.ack(0)
+    close_normally(f)
+    return [f]
+
+
+def fastopen_experimental():
+    """TCP Fast Open in its experimental form (kind 254, ExID 0xF989):
+    a SYN asking for a cookie, and a SYN with a cookie and data that the
+    server's SYN-ACK does not acknowledge (it ignored the data, which the
+    client then sends again)."""
+    asks = Flow(cport=51400, sport=40500, isn=(7000, 9000))
+    c, s = asks.next
+    mss = struct.pack("!BBH", 2, 4, 1460)
+    asks.raw(0, SYN, c, 0, 0, opts=mss + b"\xfe\x04\xf9\x89")
+    cookie = b"\xfe\x0c\xf9\x89" + bytes(range(1, 9))
+    asks.raw(1, SYN | ACK, s, c + 1, 0, opts=mss + cookie)
+    asks.next = [c + 1, s + 1]
+    asks.raw(0, ACK, c + 1, s + 1, 0, opts=b"")
+    close_normally(asks)
+    data = Flow(cport=51401, sport=40500, isn=(8000, 9500), ts=False)
+    c, s = data.next
+    data.raw(0, SYN, c, 0, 10, opts=mss + cookie, dt=1_000_000)
+    data.raw(1, SYN | ACK, s, c + 1, 0, opts=mss)
+    data.next = [c + 1, s + 1]
+    data.ack(0)
+    data.data(0, 10)
+    data.ack(1)
+    close_normally(data)
+    return [asks, data]
+
+
 SCENARIOS = {
     "download": download, "upload": upload, "retransmission": retransmission,
     "fast_retransmission": fast_retransmission,
@@ -385,6 +466,8 @@ SCENARIOS = {
     "no_window_scale": no_window_scale,
     "half_window_scale": half_window_scale,
     "syn_retransmission": syn_retransmission, "ipv6_download": ipv6_download,
+    "backwards_time": backwards_time, "dsack": dsack,
+    "fastopen_experimental": fastopen_experimental,
 }
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ tcp.options.sack.dsack_le tcp.options.sack.dsack_re
 tcp.options.tfo.request tcp.options.tfo.cookie tcp.analysis.tfo_syn
 tcp.analysis.tfo_ack tcp.analysis.tfo_ignored tcp.urgent_pointer
 _ws.col.Info"
-args=""
+# The real captures' ports (capture_real.sh) carry no protocol: decoded
+# as data, no heuristic dissector renames their Info column.
+args="-d tcp.port==40401-40404,data"
 for f in $fields; do args="$args -e $f"; done
 for pcap in "$dir"/*.pcap; do
     # shellcheck disable=SC2086
