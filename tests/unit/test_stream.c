@@ -40,6 +40,9 @@ static const char *const captures[] = {
     "quick_spurious_retransmission", "retransmission", "reused_tuple",
     "rst_close", "simultaneous_close", "spurious_retransmission",
     "syn_retransmission", "two_connections", "upload",
+    /* the analysis values, Fast Open, urgent data and D-SACK in rows */
+    "backwards_time", "dsack", "fastopen_experimental", "real_fastopen",
+    "real_keepalive", "real_sack_loss", "real_urgent",
 };
 
 static void assert_same_file(const char *a, const char *b)
