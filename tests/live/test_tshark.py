@@ -2,7 +2,8 @@
 """Agreement with tshark: for live runs' pcaps (every lab size, both
 directions, IPv4 and one IPv6 run), each packet's frame number, relative
 time to the nanosecond, addresses and ports, frame length, flags, relative
-seq/ack, window, TCP length, analysis marks and the Info text equal what
+seq/ack, window, TCP length, analysis marks, the tcp.analysis values
+(nxtseq, ack RTT, bytes in flight, iRTT, RTO) and the Info text equal what
 `tshark -T fields` prints; the conversation's frame and byte counts equal
 `tshark -q -z conv,tcp`.
 
@@ -36,8 +37,21 @@ MARKS = [("tcp.analysis.retransmission", "retransmission"),
          ("tcp.analysis.zero_window", "zero_window")]
 
 
+# Wireshark's tcp.analysis values and the packet row's names for them;
+# tshark prints times in seconds, our rows in ns; empty is null.
+VALUES = [("tcp.nxtseq", "nxtseq", False),
+          ("tcp.analysis.acks_frame", "acks_frame", False),
+          ("tcp.analysis.ack_rtt", "ack_rtt_ns", True),
+          ("tcp.analysis.bytes_in_flight", "bytes_in_flight", False),
+          ("tcp.analysis.push_bytes_sent", "push_bytes_sent", False),
+          ("tcp.analysis.initial_rtt", "initial_rtt_ns", True),
+          ("tcp.analysis.rto", "rto_ns", True),
+          ("tcp.analysis.rto_frame", "rto_frame", False)]
+
+
 def tshark_rows(tshark, pcap, ports):
-    fields = FIELDS + [m[0] for m in MARKS] + ["tcp.analysis.duplicate_ack_num", "_ws.col.Info"]
+    fields = FIELDS + [m[0] for m in MARKS] + ["tcp.analysis.duplicate_ack_num"] + \
+        [v[0] for v in VALUES] + ["_ws.col.Info"]
     cmd = [tshark, "-n", "-r", pcap, "-T", "fields", "-E", "separator=/t",
            "-E", "occurrence=f"]
     # Our pattern bytes are no protocol: decoding them as plain data keeps
@@ -61,7 +75,9 @@ def tshark_rows(tshark, pcap, ports):
 
 
 def seconds(ns):
-    return f"{ns // 1000000000}.{ns % 1000000000:09d}"
+    sign = "-" if ns < 0 else ""
+    ns = abs(ns)
+    return f"{sign}{ns // 1000000000}.{ns % 1000000000:09d}"
 
 
 def expected_fields(p):
@@ -94,6 +110,11 @@ def compare_packet(label, ours, theirs):
         if (theirs[field] != "") != (name in analysis):
             wmtest.fail(f"{label}: frame {ours['no']}: mark {name}: ours {sorted(analysis)}, "
                         f"tshark {field}={theirs[field]!r}")
+    for field, key, is_time in VALUES:
+        value = ours[key]
+        want = "" if value is None else seconds(value) if is_time else str(value)
+        wmtest.check(theirs[field] == want, f"{label}: frame {ours['no']}: {key} is {want!r} "
+                                            f"for us, {field} {theirs[field]!r} for tshark")
     dup = theirs["tcp.analysis.duplicate_ack_num"]
     ours_dup = str(ours["dup_ack"]["num"]) if ours.get("dup_ack") else ""
     wmtest.check(dup == ours_dup, f"{label}: frame {ours['no']}: dup ACK number "
