@@ -38,7 +38,7 @@ typedef struct wm_budget {
  * 35 MiB for an 8.4 M-packet run (1,298 MiB for 7.2 M packets when every
  * packet was held), and 35 MiB for a run stopped at 1,000,000 packets
  * (165 MiB before). What the packet bound still bounds is disk and time:
- * 104 bytes of rows file and a pcap record per packet, and the capture's
+ * 176 bytes of rows file and a pcap record per packet, and the capture's
  * and analysis's work. The daemon runs --workers runs at once, each
  * within its own budget.
  *

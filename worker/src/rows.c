@@ -82,7 +82,7 @@ int wm_rows_write(const char *path, const wm_trace *trace,
     FILE *f = fopen(path, "wb");
     if (!f)
         return write_error(err, errno);
-    /* Fewer, larger writes: a million rows are 104 MB. */
+    /* Fewer, larger writes: a million rows are 176 MB. */
     char *buffer = malloc(WRITE_BUFFER_BYTES);
     if (buffer)
         setvbuf(f, buffer, _IOFBF, WRITE_BUFFER_BYTES);
