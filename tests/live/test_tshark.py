@@ -121,6 +121,35 @@ def compare_packet(label, ours, theirs):
                                   f"{ours_dup!r} vs tshark {dup!r}")
 
 
+def ns_of(text):
+    """tshark's seconds with nine decimals, as integer ns."""
+    sign = -1 if text.startswith("-") else 1
+    whole, frac = text.lstrip("-").split(".")
+    return sign * (int(whole) * 1000000000 + int(frac.ljust(9, "0")))
+
+
+def compare_rtt(label, analysis, theirs):
+    """The connection's RTT summary against every ack_rtt tshark shows:
+    count, min, max and mean exact, p50 and p99 within the histogram's
+    1/32 (docs/result.md)."""
+    samples = sorted(ns_of(r["tcp.analysis.ack_rtt"]) for r in theirs
+                     if r["tcp.analysis.ack_rtt"])
+    rtt = analysis["rtt"]
+    wmtest.check(rtt["count"] == len(samples),
+                 f"{label}: rtt count {rtt['count']}, tshark {len(samples)} ack_rtt")
+    if not samples:
+        return
+    wmtest.check((rtt["min_ns"], rtt["max_ns"]) == (samples[0], samples[-1]),
+                 f"{label}: rtt min/max {rtt['min_ns']}/{rtt['max_ns']}, "
+                 f"tshark {samples[0]}/{samples[-1]}")
+    wmtest.check(rtt["mean_ns"] == sum(samples) // len(samples),
+                 f"{label}: rtt mean {rtt['mean_ns']}, tshark {sum(samples) // len(samples)}")
+    for key, per_mille in (("p50_ns", 500), ("p99_ns", 990)):
+        exact = samples[max(1, -(-len(samples) * per_mille // 1000)) - 1]
+        wmtest.check(abs(rtt[key] - exact) * 32 <= abs(exact),
+                     f"{label}: rtt {key} {rtt[key]}, tshark's {exact}")
+
+
 def format_size(n):
     """Wireshark's format_size (wsutil/str_util.c), SI prefixes, integer
     division: what conv,tcp prints as byte counts."""
@@ -177,6 +206,7 @@ def test():
         for ours, row in zip(packets, theirs):
             compare_packet(label, ours, row)
         compare_conv(tshark, label, pcap, packets)
+        compare_rtt(label, doc["connections"][0]["analysis"], theirs)
         print(f"ok: {label}: {len(packets)} packets agree with tshark")
     shutil.rmtree(workdir, ignore_errors=True)
 
