@@ -334,6 +334,51 @@ static void print_timing(const json_t *t, const json_t *avg, FILE *out)
             text_at(avg, "all", a), text_at(avg, "data", b));
 }
 
+/* The marks a connection's packets carry, by name, those it has. */
+static void marks_count_text(const json_t *marks, char *buf, size_t buflen)
+{
+    buf[0] = '\0';
+    const char *name;
+    const json_t *n;
+    json_object_foreach((json_t *)marks, name, n) {
+        if (!json_is_integer(n) || json_integer_value(n) == 0)
+            continue;
+        char item[TEXT_BYTES];
+        snprintf(item, sizeof item, "%s%s %" JSON_INTEGER_FORMAT,
+                 buf[0] ? "," : "", name, json_integer_value(n));
+        append(buf, buflen, item);
+    }
+    if (!buf[0])
+        append(buf, buflen, "none");
+}
+
+static void print_analysis(const json_t *a, FILE *out)
+{
+    if (!json_is_object(a))
+        return;
+    char t[TEXT_BYTES], mn[TEXT_BYTES], p50[TEXT_BYTES], p99[TEXT_BYTES],
+        mx[TEXT_BYTES], mean[TEXT_BYTES], marks[1024];
+    const json_t *rtt = at(a, "rtt");
+    fprintf(out, "\nWireshark's analysis\n");
+    fprintf(out, "  initial RTT           %s\n",
+            seconds_text(at(a, "initial_rtt_ns"), t));
+    if (json_integer_value(at(rtt, "count")) > 0)
+        fprintf(out, "  ACK RTT               %s samples: min %s, p50 %s, "
+                "p99 %s, max %s, mean %s\n", text_at(rtt, "count", t),
+                seconds_text(at(rtt, "min_ns"), mn),
+                seconds_text(at(rtt, "p50_ns"), p50),
+                seconds_text(at(rtt, "p99_ns"), p99),
+                seconds_text(at(rtt, "max_ns"), mx),
+                seconds_text(at(rtt, "mean_ns"), mean));
+    else
+        fprintf(out, "  ACK RTT               no samples\n");
+    fprintf(out, "  bytes in flight, max  client->server %s, server->client "
+            "%s\n", text_at(a, "bytes_in_flight_max.client_to_server", t),
+            text_at(a, "bytes_in_flight_max.server_to_client", mn));
+    marks_count_text(at(a, "marks"), marks, sizeof marks);
+    fprintf(out, "  expert marks          %s\n", marks);
+}
+
 void wm_cli_text_connection(const json_t *fragment, FILE *out)
 {
     print_endpoints(at(fragment, "connection"), out);
@@ -342,6 +387,7 @@ void wm_cli_text_connection(const json_t *fragment, FILE *out)
     print_totals(at(fragment, "totals"), out);
     print_timing(at(fragment, "timing"), at(fragment, "average_packet_size"),
                  out);
+    print_analysis(at(fragment, "analysis"), out);
     if (json_is_array(at(fragment, "packets")))
         wm_cli_text_packets(at(fragment, "packets"), out);
 }
@@ -417,6 +463,7 @@ void wm_cli_text_run(const json_t *run, FILE *out)
     print_tcp_info(at(run, "tcp_info"), out);
     print_capture(at(run, "capture"), out);
     print_integrity(at(run, "integrity"), out);
+    print_analysis(at(run, "analysis"), out);
     if (json_is_array(at(run, "packets")))
         wm_cli_text_packets(at(run, "packets"), out);
 }
