@@ -205,6 +205,15 @@ static void remember(const step *s, uint32_t marks)
     fwd->lastsegmentflags = marks;
 }
 
+/* The span of the table, as packet-tcp.c measures it: in sequence
+ * numbers relative to the sender's base, compared as plain integers. */
+static void widen_span(wm_flow_state *f, const wm_unacked *u, bool first)
+{
+    uint32_t lo = u->seq - f->base_seq, hi = u->nextseq - f->base_seq;
+    f->span_lo = first || lo < f->span_lo ? lo : f->span_lo;
+    f->span_hi = first || hi > f->span_hi ? hi : f->span_hi;
+}
+
 /* The segment joins its direction's table, unless the table is full
  * (then, as in Wireshark, it is never acked: no RTT from it). */
 static void track_segment(const step *s)
@@ -232,6 +241,8 @@ static void track_segment(const step *s)
     fwd->unacked[fwd->unacked_count++] =
         (wm_unacked){.frame = s->frame, .seq = s->seq, .nextseq = end,
                      .ts_ns = s->ts_ns};
+    widen_span(fwd, &fwd->unacked[fwd->unacked_count - 1],
+               fwd->unacked_count == 1);
 }
 
 /* The ACK field (SYN or not, ACK flag or not, as Wireshark reads it)
@@ -255,8 +266,9 @@ static void take_acked(step *s)
         if (SEQ_GT(s->ack, u->seq) && SEQ_LE(s->ack, u->nextseq))
             u->seq = s->ack;
         if (SEQ_GT(u->nextseq, s->ack)) {
-            rev->unacked[kept++] = *u;
-            continue;
+            rev->unacked[kept] = *u;
+            widen_span(rev, u, kept == 0);
+            kept++;
         }
     }
     rev->unacked_count = kept;
@@ -270,15 +282,7 @@ static void note_in_flight(step *s)
     if (!s->seglen || !fwd->unacked_count || !fwd->valid_bif)
         return;
     s->has_ta = true;
-    uint32_t first = fwd->unacked[0].seq - fwd->base_seq;
-    uint32_t last = fwd->unacked[0].nextseq - fwd->base_seq;
-    for (uint32_t i = 1; i < fwd->unacked_count; i++) {
-        uint32_t lo = fwd->unacked[i].seq - fwd->base_seq;
-        uint32_t hi = fwd->unacked[i].nextseq - fwd->base_seq;
-        first = lo < first ? lo : first;
-        last = hi > last ? hi : last;
-    }
-    uint32_t in_flight = last - first;
+    uint32_t in_flight = fwd->span_hi - fwd->span_lo;
     for (unsigned i = 0; i < s->rev->sack_ranges; i++)
         in_flight -= s->rev->sack_right[i] - s->rev->sack_left[i];
     if (in_flight > 0 && in_flight < MAX_BYTES_IN_FLIGHT)

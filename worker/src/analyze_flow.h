@@ -43,6 +43,9 @@ typedef struct wm_flow_state {
     wm_unacked *unacked;
     uint32_t unacked_count, unacked_capacity;
     uint64_t untracked;       /* segments the full table did not take */
+    uint32_t span_lo, span_hi;/* lowest seq and highest nextseq in the
+                                 table, relative: kept as it changes so
+                                 that bytes in flight cost no scan */
     bool valid_bif;           /* bytes in flight can be trusted */
     bool push_set_last;       /* the last data segment had PSH */
     uint32_t push_bytes_sent;
