@@ -43,6 +43,7 @@ static const char *const captures[] = {
     /* the analysis values, Fast Open, urgent data and D-SACK in rows */
     "backwards_time", "dsack", "fastopen_experimental", "real_fastopen",
     "real_keepalive", "real_sack_loss", "real_urgent",
+    "acked_unseen_twice", "window_full_after_syn",
 };
 
 static void assert_same_file(const char *a, const char *b)

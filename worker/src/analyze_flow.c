@@ -119,7 +119,9 @@ static uint32_t check_forward(const step *s)
     if (s->window && s->window != fwd->window && repeats_last_ack(s))
         marks |= WM_MARK_WINDOW_UPDATE;
     if (s->seglen > 0 && rev->win_scale != -1 && is_plain(s)) {
-        int shift = rev->win_scale == -2 ? 0 : rev->win_scale;
+        /* a SYN's window is never scaled: the peer's until its first ACK */
+        int shift = rev->win_scale == -2 || rev->is_first_ack
+                        ? 0 : rev->win_scale;
         if (s->seq + s->seglen == rev->lastack + (rev->window << shift))
             marks |= WM_MARK_WINDOW_FULL;
     }
@@ -130,8 +132,9 @@ static uint32_t check_forward(const step *s)
         (rev->lastsegmentflags & WM_MARK_ZERO_WINDOW_PROBE))
         return marks | WM_MARK_ZERO_WINDOW_PROBE_ACK;
     if (s->window && s->window == fwd->window && repeats_last_ack(s)) {
-        s->fwd->dupacknum++;
-        s->info->dup_ack_num = fwd->dupacknum;
+        /* -1 (an ACKed unseen segment was flagged) counts as 0 */
+        s->fwd->dupacknum = fwd->dupacknum < 0 ? 1 : fwd->dupacknum + 1;
+        s->info->dup_ack_num = (uint32_t)fwd->dupacknum;
         s->info->dup_ack_frame = fwd->lastnondupack;
         marks |= WM_MARK_DUP_ACK;
     }
@@ -307,8 +310,18 @@ static uint32_t analyze_marks(step *s)
     wm_flow_state *rev = s->rev;
     if (rev->maxseqtobeacked && SEQ_GT(s->ack, rev->maxseqtobeacked) &&
         (s->flags & F_ACK)) {
-        marks |= WM_MARK_ACKED_UNSEEN;
-        rev->maxseqtobeacked = rev->nextseq;
+        s->has_ta = true;
+        if (SEQ_LT(rev->maxseqtobeacked, rev->nextseq)) {
+            rev->maxseqtobeacked = rev->nextseq;
+            marks |= WM_MARK_ACKED_UNSEEN;
+        } else {
+            /* acking past anything the peer was seen to send: flagged
+             * once, until its ACK changes (packet-tcp.c reuses the
+             * peer's dup ACK count, -1, as that memory) */
+            if (rev->dupacknum == 0)
+                marks |= WM_MARK_ACKED_UNSEEN;
+            rev->dupacknum = -1;
+        }
     }
     marks |= classify_old_segment(s, marks);
     track_segment(s);
@@ -381,8 +394,16 @@ static void note_window_scale(wm_conn_state *state, int dir,
     }
 }
 
-static void note_rtt(wm_conn_state *state, const wm_packet *p)
+/* What packet-tcp.c notes of SYNs and first ACKs after the analysis:
+ * the most recent SYN and the iRTT, and whether a side's last window is
+ * still its SYN's. */
+static void note_handshake(wm_conn_state *state, int dir, const wm_packet *p)
 {
+    wm_flow_state *fwd = &state->flow[dir];
+    if (p->flags & F_SYN)
+        fwd->is_first_ack = true;
+    if ((p->flags & (F_SYN | F_ACK)) == F_ACK)
+        fwd->is_first_ack = false;
     if ((p->flags & (F_SYN | F_ACK)) == F_SYN)
         state->mru_syn_ts_ns = p->ts_ns;
     if ((p->flags & (F_SYN | F_ACK)) == F_ACK && state->mru_syn_ts_ns &&
@@ -427,7 +448,7 @@ void wm_analyze_flow_step(wm_conn_state *state, int dir, const wm_packet *p,
     info->marks |= analyze_marks(&s);
     info->marks |= option_marks(state, &s, p);
     note_window_scale(state, dir, p);
-    note_rtt(state, p);
+    note_handshake(state, dir, p);
     if (s.has_ta && state->first_rtt_ns)
         info->initial_rtt_ns = state->first_rtt_ns;
 }

@@ -32,7 +32,10 @@ typedef struct wm_flow_state {
     uint32_t window;          /* last raw window sent */
     uint32_t lastack;         /* last raw ack sent, 0: none */
     int64_t lastack_ts_ns;
-    uint32_t dupacknum;
+    int32_t dupacknum;        /* -1: an ACKed unseen segment was
+                                 flagged by the peer's ACK (as there) */
+    bool is_first_ack;        /* sent a SYN and no ACK since: the window
+                                 it last sent is a SYN's, unscaled */
     uint32_t lastnondupack;   /* frame number */
     uint32_t lastsegmentflags;/* marks of the last packet sent */
     uint32_t nextseqframe;    /* frame that set nextseq */

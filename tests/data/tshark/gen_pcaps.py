@@ -390,6 +390,37 @@ def backwards_time():
     return [f]
 
 
+def acked_unseen_twice():
+    """The receiver acks bytes the sender was never seen to send, twice
+    with the same ACK: Wireshark flags the first only (it remembers in
+    the sender's duplicate-ACK count until the ACK changes)."""
+    f = Flow()
+    f.handshake()
+    f.data(1, 1000)
+    f.ack(0, ack=f.next[1] + 2000)
+    f.ack(0, ack=f.next[1] + 2000)
+    f.next[1] += 2000
+    f.data(1, 1000)
+    f.ack(0)
+    close_normally(f)
+    return [f]
+
+
+def window_full_after_syn():
+    """The client's first data fills the window of the server's SYN-ACK,
+    which is not scaled: the server has sent no ACK since its SYN."""
+    f = Flow()
+    c, s = f.next
+    f.raw(0, SYN, c, 0, 0, opts=f.syn_opts(65495, 7))
+    f.raw(1, SYN | ACK, s, c + 1, 0, win=1000, opts=f.syn_opts(65495, 7))
+    f.next = [c + 1, s + 1]
+    f.raw(0, ACK, c + 1, s + 1, 0, win=512)
+    f.data(0, 1000)
+    f.ack(1)
+    close_normally(f)
+    return [f]
+
+
 def sack(f, blocks):
     """Timestamps and a SACK option of (left, right) raw edges."""
     o = b"\x01\x01\x08\x0a" + struct.pack("!II", 100, 100) + b"\x01\x01"
@@ -468,6 +499,8 @@ SCENARIOS = {
     "syn_retransmission": syn_retransmission, "ipv6_download": ipv6_download,
     "backwards_time": backwards_time, "dsack": dsack,
     "fastopen_experimental": fastopen_experimental,
+    "acked_unseen_twice": acked_unseen_twice,
+    "window_full_after_syn": window_full_after_syn,
 }
 
 if __name__ == "__main__":
