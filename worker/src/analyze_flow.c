@@ -98,6 +98,14 @@ static bool repeats_last_ack(const step *s)
            s->ack == s->fwd->lastack && is_plain(s);
 }
 
+/* A hole before the segment: bytes in flight cannot be known until the
+ * peer acks again. */
+static uint32_t lost_segment(wm_flow_state *fwd)
+{
+    fwd->valid_bif = false;
+    return WM_MARK_LOST_SEGMENT;
+}
+
 /* The checks before "finished_fwd": returns the marks. */
 static uint32_t check_forward(const step *s)
 {
@@ -109,19 +117,16 @@ static uint32_t check_forward(const step *s)
         return WM_MARK_ZERO_WINDOW_PROBE;
     if (s->window == 0 && is_plain(s))
         marks |= WM_MARK_ZERO_WINDOW;
-    if (fwd->nextseq && SEQ_GT(s->seq, fwd->nextseq) &&
-        !(s->flags & F_RST)) {
-        marks |= WM_MARK_LOST_SEGMENT;
-        s->fwd->valid_bif = false; /* until the peer acks again */
-    }
+    if (fwd->nextseq && SEQ_GT(s->seq, fwd->nextseq) && !(s->flags & F_RST))
+        marks |= lost_segment(s->fwd);
     if (s->seglen <= 1 && s->seq == fwd->nextseq - 1 && is_plain(s))
         marks |= WM_MARK_KEEP_ALIVE;
     if (s->window && s->window != fwd->window && repeats_last_ack(s))
         marks |= WM_MARK_WINDOW_UPDATE;
     if (s->seglen > 0 && rev->win_scale != -1 && is_plain(s)) {
-        /* a SYN's window is never scaled: the peer's until its first ACK */
-        int shift = rev->win_scale == -2 || rev->is_first_ack
-                        ? 0 : rev->win_scale;
+        int shift = rev->win_scale == -2 ? 0 : rev->win_scale;
+        if (rev->is_first_ack) /* its last window is its SYN's: unscaled */
+            shift = 0;
         if (s->seq + s->seglen == rev->lastack + (rev->window << shift))
             marks |= WM_MARK_WINDOW_FULL;
     }
