@@ -7,7 +7,9 @@
  * (analyze_summary.c) and its row appended to the connection's rows
  * (analyze_rows.c). A SYN that Wireshark would call "port numbers reused"
  * points the tuple at a fresh connection. What a connection keeps besides
- * its rows is constant: its flow state, its tally, its endpoints. At the
+ * its rows is bounded: its flow state (with Wireshark's table of segments
+ * awaiting their ACK, at most WM_MAX_UNACKED_SEGMENTS a direction), its
+ * tally (an RTT histogram of fixed size), its endpoints. At the
  * end each connection is summarised (analyze_summary.c). A whole trace is
  * the same stream with its rows in memory. */
 #include "wm_analyze.h"

@@ -251,6 +251,8 @@ static void track_segment(const step *s)
                      .ts_ns = s->ts_ns};
     widen_span(fwd, &fwd->unacked[fwd->unacked_count - 1],
                fwd->unacked_count == 1);
+    assert(fwd->unacked_count <= fwd->unacked_capacity &&
+           fwd->unacked_capacity <= WM_MAX_UNACKED_SEGMENTS);
 }
 
 /* The ACK field (SYN or not, ACK flag or not, as Wireshark reads it)

@@ -16,7 +16,8 @@
  * analyser finds who is client (the sender of the first SYN; when no SYN was
  * captured, the sender of the first packet, and roles_known is false), the
  * handshake, the closure, per-side counts, the timing, and per packet the
- * relative seq/ack, the scaled window and the analysis marks, following
+ * relative seq/ack, the scaled window, Wireshark's tcp.analysis values
+ * (ACK RTT, bytes in flight, RTO, iRTT) and the analysis marks, following
  * Wireshark's packet-tcp.c definitions (retransmission, fast and spurious
  * retransmission, out-of-order, duplicate ACK with its number, lost
  * segment, keep-alive, window update, zero window), so that our numbers and
