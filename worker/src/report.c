@@ -11,6 +11,8 @@
  * end instead of after every field. */
 #include "report_internal.h"
 
+#include "wm_clock.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +22,14 @@
 static json_t *ns_or_null(int64_t ns)
 {
     return ns >= 0 ? json_integer(ns) : json_null();
+}
+
+/* The RFC 3339 text of an absolute time, written beside its *_ns. */
+static json_t *time_json(int64_t ns)
+{
+    char text[WM_CLOCK_RFC3339_SIZE];
+    wm_clock_rfc3339(ns, text);
+    return json_string(text);
 }
 
 static json_t *endpoint_json(const wm_side_info *side)
@@ -186,9 +196,11 @@ static json_t *timing_json(const wm_connection *conn)
 {
     int64_t transfer_ns = conn->transfer_end_ns - conn->transfer_start_ns;
     return json_pack(
-        "{s:I, s:I, s:I, s:o, s:I, s:o, s:o}", "first_packet_ns",
-        (json_int_t)conn->first_ts_ns, "last_packet_ns",
-        (json_int_t)conn->last_ts_ns, "total_ns",
+        "{s:I, s:o, s:I, s:o, s:I, s:o, s:I, s:o, s:o}", "first_packet_ns",
+        (json_int_t)conn->first_ts_ns, "first_packet_time",
+        time_json(conn->first_ts_ns), "last_packet_ns",
+        (json_int_t)conn->last_ts_ns, "last_packet_time",
+        time_json(conn->last_ts_ns), "total_ns",
         (json_int_t)wm_connection_total_ns(conn), "handshake_ns",
         ns_or_null(conn->handshake_ns), "transfer_ns",
         (json_int_t)(transfer_ns > 0 ? transfer_ns : 0), "closure_ns",
@@ -272,12 +284,14 @@ json_t *wm_report_run(const wm_run_request *request,
     json_t *fragment = wm_report_connection(&result->trace, &result->analysis,
                                             result->connection, flags);
     json_t *rest = json_pack(
-        "{s:o, s:o, s:o, s:I, s:I}", "tcp_info",
+        "{s:o, s:o, s:o, s:I, s:o, s:I, s:o}", "tcp_info",
         tcp_info_json(&result->transfer.sender), "capture",
         capture_json(&result->capture, &result->trace), "integrity",
         integrity_json(&result->transfer.integrity), "started_ns",
-        (json_int_t)result->started_ns, "finished_ns",
-        (json_int_t)result->finished_ns);
+        (json_int_t)result->started_ns, "started_time",
+        time_json(result->started_ns), "finished_ns",
+        (json_int_t)result->finished_ns, "finished_time",
+        time_json(result->finished_ns));
     bool ok = doc && fragment && rest &&
               json_object_update(doc, fragment) == 0 &&
               json_object_update(doc, rest) == 0;
