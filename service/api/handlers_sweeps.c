@@ -18,6 +18,7 @@
 #include "wm_size.h"
 #include "wm_store.h"
 #include "wm_sweep.h"
+#include "wm_sweeps_doc.h"
 
 #define MAX_SIZES 32
 #define MAX_REPEAT 100u
@@ -242,90 +243,6 @@ int wm_handle_sweeps_create(wm_http_request *req)
     return rc;
 }
 
-/* The sweep's runs, and its table with each row's run ids. */
-static int sweep_runs(wm_app *app, const wm_store_sweep *sweep,
-                      wm_sweep_table *table, json_t *runs, wm_error *err)
-{
-    for (size_t i = 0; i < sweep->run_count; i++) {
-        wm_store_run run;
-        if (wm_store_get_run(app->store, sweep->run_ids[i], &run, err) != 0)
-            return -1;
-        json_t *params = json_loads(run.params_json, 0, NULL);
-        const char *text = json_string_value(json_object_get(params,
-                                                             "size_text"));
-        json_t *result = run.result_json ? json_loads(run.result_json, 0, NULL)
-                                         : NULL;
-        int rc = 0;
-        if (run.status == WM_STORE_DONE && result)
-            rc = wm_sweep_table_add(table, run.size_bytes, text ? text : "",
-                                    result, err);
-        else if (run.status == WM_STORE_FAILED)
-            rc = wm_sweep_table_add_failed(table, run.size_bytes,
-                                           text ? text : "", err);
-        json_array_append_new(
-            runs, json_pack("{s:I, s:s, s:I, s:s}", "id", (json_int_t)run.id,
-                            "status", wm_store_status_name(run.status), "size",
-                            (json_int_t)run.size_bytes, "size_text",
-                            text ? text : ""));
-        json_decref(result);
-        json_decref(params);
-        wm_store_run_free(&run);
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* Adds "run_ids" and "pending" to each row of the table. */
-static void rows_add_runs(json_t *rows, const json_t *runs)
-{
-    size_t i, j;
-    json_t *row, *run;
-    json_array_foreach(rows, i, row) {
-        json_t *ids = json_array();
-        json_int_t size = json_integer_value(json_object_get(row, "size"));
-        json_int_t pending = 0;
-        json_array_foreach(runs, j, run) {
-            if (json_integer_value(json_object_get(run, "size")) != size)
-                continue;
-            json_array_append(ids, json_object_get(run, "id"));
-            const char *st = json_string_value(json_object_get(run, "status"));
-            pending += st && (!strcmp(st, "queued") || !strcmp(st, "running"));
-        }
-        json_object_set_new(row, "run_ids", ids);
-        json_object_set_new(row, "pending", json_integer(pending));
-    }
-}
-
-static json_t *sweep_document(wm_app *app, const wm_store_sweep *sweep,
-                              wm_error *err)
-{
-    wm_sweep_table *table = wm_sweep_table_new();
-    json_t *runs = json_array();
-    json_t *rows = NULL;
-    if (table && runs && sweep_runs(app, sweep, table, runs, err) == 0)
-        rows = wm_sweep_table_json(table);
-    wm_sweep_table_free(table);
-    if (!rows) {
-        json_decref(runs);
-        if (err->kind == WM_ERR_NONE)
-            wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
-        return NULL;
-    }
-    rows_add_runs(rows, runs);
-    char self[48];
-    snprintf(self, sizeof self, "/sweeps/%" PRId64, sweep->id);
-    json_t *params = json_loads(sweep->params_json, 0, NULL);
-    return json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:o, s:{s:s}}", "id",
-                     (json_int_t)sweep->id, "status",
-                     wm_store_status_name(sweep->status), "created_ns",
-                     (json_int_t)sweep->created_ns, "finished_ns",
-                     sweep->finished_ns ? json_integer(sweep->finished_ns)
-                                        : json_null(),
-                     "params", params ? params : json_object(), "runs", runs,
-                     "table", rows, "links", "self", self);
-}
-
 static int send_sweep(wm_http_request *req, int64_t id, unsigned status)
 {
     wm_store_sweep sweep;
@@ -333,7 +250,7 @@ static int send_sweep(wm_http_request *req, int64_t id, unsigned status)
     wm_error_clear(&err);
     if (wm_store_get_sweep(req->app->store, id, &sweep, &err) != 0)
         return wm_api_send_error(req, &err);
-    json_t *doc = sweep_document(req->app, &sweep, &err);
+    json_t *doc = wm_sweep_document(req->app, &sweep, &err);
     wm_store_sweep_free(&sweep);
     if (!doc)
         return wm_api_send_error(req, &err);
@@ -354,4 +271,45 @@ int wm_handle_sweep_get(wm_http_request *req)
     if (wm_request_id(req, &id, &err) != 0)
         return wm_api_send_error(req, &err);
     return send_sweep(req, id, 200);
+}
+
+#define LIST_DEFAULT_LIMIT 20u
+#define LIST_MAX_LIMIT 200u
+
+typedef struct list_ctx {
+    uint64_t limit, before;
+} list_ctx;
+
+static int list_param(void *opaque, const char *name, const char *value,
+                      wm_error *err)
+{
+    list_ctx *c = opaque;
+    if (!strcmp(name, "limit"))
+        return wm_param_uint(name, value, 1, LIST_MAX_LIMIT, &c->limit, err);
+    if (!strcmp(name, "before"))
+        return wm_param_uint(name, value, 1, INT64_MAX, &c->before, err);
+    return wm_error_param(err, WM_ERR_INVALID, name,
+                          "unknown parameter '%.32s'; allowed: limit, before",
+                          name);
+}
+
+int wm_handle_sweeps_list(wm_http_request *req)
+{
+    list_ctx c = {.limit = LIST_DEFAULT_LIMIT};
+    unsigned status = 400;
+    wm_error err;
+    wm_error_clear(&err);
+    if (wm_request_params(req, list_param, &c, &status, &err) != 0)
+        return wm_http_send_error(req, status, wm_error_code(err.kind),
+                                  err.parameter, "%s", err.message);
+    wm_store_sweep_list list;
+    if (wm_store_list_sweeps(req->app->store, (int64_t)c.before, c.limit,
+                             &list, &err) != 0)
+        return wm_api_send_error(req, &err);
+    json_t *doc = wm_sweeps_list_document(&list, c.limit);
+    wm_store_sweep_list_free(&list);
+    if (!doc)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory");
+    return wm_http_send_json(req, 200, doc);
 }

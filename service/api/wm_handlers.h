@@ -45,6 +45,7 @@ int wm_handle_run_pcap(wm_http_request *req);
 /* handlers_sweeps.c */
 int wm_handle_sweeps_create(wm_http_request *req);
 int wm_handle_sweep_get(wm_http_request *req);
+int wm_handle_sweeps_list(wm_http_request *req);
 
 /* handlers_lab.c */
 int wm_handle_lab(wm_http_request *req);
