@@ -99,8 +99,7 @@ static int lab_param(void *opaque, const char *name, const char *value,
     lab_ctx *c = opaque;
     if (!strcmp(name, "limit"))
         return wm_param_uint(name, value, 1, LAB_MAX_LIMIT, &c->limit, err);
-    return wm_error_param(err, WM_ERR_INVALID, name,
-                          "unknown parameter '%.32s'; allowed: limit", name);
+    return wm_param_unhandled(name, err);
 }
 
 /* Adds a done run's result to the table; *used counts the runs added. A

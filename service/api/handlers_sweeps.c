@@ -19,6 +19,7 @@
 #include "wm_store.h"
 #include "wm_sweep.h"
 #include "wm_sweeps_doc.h"
+#include "wm_sweep_report.h"
 
 #define MAX_SIZES 32
 #define MAX_REPEAT 100u
@@ -87,11 +88,6 @@ static int sweep_param(void *opaque, const char *name, const char *value,
     if (!strcmp(name, "wait"))
         return wm_param_uint(name, value, 0, c->app->config->max_wait_s,
                              &c->wait_s, err);
-    if (!strcmp(name, "size") || !wm_params_find(name))
-        return wm_error_param(err, WM_ERR_INVALID, name,
-                              "unknown parameter '%.32s'; allowed: sizes, "
-                              "repeat, wait and the run parameters but size "
-                              "(%s)", name, wm_params_names());
     return wm_params_set(&c->base, name, value, &c->limits, err);
 }
 
@@ -243,7 +239,40 @@ int wm_handle_sweeps_create(wm_http_request *req)
     return rc;
 }
 
-static int send_sweep(wm_http_request *req, int64_t id, unsigned status)
+/* A report in a format other than JSON, rendered from the document. */
+static int send_report(wm_http_request *req, const json_t *doc,
+                       const char *format)
+{
+    char *(*render)(const json_t *) =
+        !strcmp(format, "csv") ? wm_sweep_report_csv
+        : !strcmp(format, "svg") ? wm_sweep_report_svg
+                                 : wm_sweep_report_html;
+    const char *type = !strcmp(format, "csv") ? "text/csv; charset=utf-8"
+                       : !strcmp(format, "svg") ? "image/svg+xml"
+                                                : "text/html; charset=utf-8";
+    char *text = render(doc);
+    if (!text)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return -1;
+    }
+    MHD_add_response_header(resp, "Content-Type", type);
+    if (!strcmp(format, "csv")) {
+        char disposition[96];
+        snprintf(disposition, sizeof disposition,
+                 "attachment; filename=\"wiremeter-sweep-%" JSON_INTEGER_FORMAT
+                 ".csv\"", json_integer_value(json_object_get(doc, "id")));
+        MHD_add_response_header(resp, "Content-Disposition", disposition);
+    }
+    return wm_http_queue(req, 200, resp);
+}
+
+static int send_sweep_as(wm_http_request *req, int64_t id, unsigned status,
+                         const char *format)
 {
     wm_store_sweep sweep;
     wm_error err;
@@ -254,6 +283,11 @@ static int send_sweep(wm_http_request *req, int64_t id, unsigned status)
     wm_store_sweep_free(&sweep);
     if (!doc)
         return wm_api_send_error(req, &err);
+    if (strcmp(format, "json") != 0) {
+        int rc = send_report(req, doc, format);
+        json_decref(doc);
+        return rc;
+    }
     struct MHD_Response *resp = wm_http_json_response(doc);
     if (!resp)
         return -1;
@@ -264,13 +298,51 @@ static int send_sweep(wm_http_request *req, int64_t id, unsigned status)
     return wm_http_queue(req, status, resp);
 }
 
+static int send_sweep(wm_http_request *req, int64_t id, unsigned status)
+{
+    return send_sweep_as(req, id, status, "json");
+}
+
+typedef struct get_ctx {
+    const char *format; /* one of wm_sweep_formats */
+} get_ctx;
+
+static int get_param(void *opaque, const char *name, const char *value,
+                     wm_error *err)
+{
+    get_ctx *c = opaque;
+    if (strcmp(name, "format") != 0)
+        return wm_param_unhandled(name, err);
+    for (size_t i = 0; wm_sweep_formats[i]; i++)
+        if (!strcmp(value, wm_sweep_formats[i])) {
+            c->format = wm_sweep_formats[i];
+            return 0;
+        }
+    char shown[48];
+    return wm_error_param(err, WM_ERR_INVALID, "format",
+                          "format: '%s' is not a format of the report; "
+                          "allowed: json, csv, svg or html",
+                          wm_error_quote(value, 32, shown, sizeof shown));
+}
+
+/* ?format= wins; without it, Accept: text/csv asks for the CSV (what a
+ * spreadsheet's web import sends), anything else gets JSON. */
 int wm_handle_sweep_get(wm_http_request *req)
 {
     int64_t id = 0;
     wm_error err;
+    wm_error_clear(&err);
+    get_ctx c = {.format = NULL};
+    unsigned status = 400;
+    if (wm_request_params(req, get_param, &c, &status, &err) != 0)
+        return wm_http_send_error(req, status, wm_error_code(err.kind),
+                                  err.parameter, "%s", err.message);
     if (wm_request_id(req, &id, &err) != 0)
         return wm_api_send_error(req, &err);
-    return send_sweep(req, id, 200);
+    const char *accept = wm_http_header(req, "Accept");
+    if (!c.format)
+        c.format = accept && strstr(accept, "text/csv") ? "csv" : "json";
+    return send_sweep_as(req, id, 200, c.format);
 }
 
 #define LIST_DEFAULT_LIMIT 20u
@@ -288,9 +360,7 @@ static int list_param(void *opaque, const char *name, const char *value,
         return wm_param_uint(name, value, 1, LIST_MAX_LIMIT, &c->limit, err);
     if (!strcmp(name, "before"))
         return wm_param_uint(name, value, 1, INT64_MAX, &c->before, err);
-    return wm_error_param(err, WM_ERR_INVALID, name,
-                          "unknown parameter '%.32s'; allowed: limit, before",
-                          name);
+    return wm_param_unhandled(name, err);
 }
 
 int wm_handle_sweeps_list(wm_http_request *req)

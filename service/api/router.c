@@ -1,37 +1,50 @@
 /* wm_router: see wm_router.h. */
 #include "wm_router.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wm_guard.h"
 #include "wm_handlers.h"
+#include "wm_params.h"
 
 static const wm_route routes[] = {
     {"POST", "/runs", wm_handle_runs_create,
-     "Start a run; answers with its result when it ends within wait"},
-    {"GET", "/runs", wm_handle_runs_list, "List runs, newest first"},
-    {"GET", "/runs/{id}", wm_handle_run_get, "One run: status and result"},
+     "Start a run; answers with its result when it ends within wait",
+     "wait", WM_ROUTE_RUN_ALL},
+    {"GET", "/runs", wm_handle_runs_list, "List runs, newest first",
+     "limit before", WM_ROUTE_RUN_NONE},
+    {"GET", "/runs/{id}", wm_handle_run_get, "One run: status and result",
+     "", WM_ROUTE_RUN_NONE},
     {"DELETE", "/runs/{id}", wm_handle_run_delete,
-     "Remove a run and its pcap"},
+     "Remove a run and its pcap", "", WM_ROUTE_RUN_NONE},
     {"GET", "/runs/{id}/packets", wm_handle_run_packets,
-     "A page of the run's packet list"},
-    {"GET", "/runs/{id}/pcap", wm_handle_run_pcap, "The run's capture file"},
+     "A page of the run's packet list", "offset limit", WM_ROUTE_RUN_NONE},
+    {"GET", "/runs/{id}/pcap", wm_handle_run_pcap, "The run's capture file",
+     "", WM_ROUTE_RUN_NONE},
     {"POST", "/sweeps", wm_handle_sweeps_create,
-     "Run several sizes, repeated; answers the lab's tables"},
-    {"GET", "/sweeps", wm_handle_sweeps_list, "List sweeps, newest first"},
+     "Run several sizes, repeated; answers the lab's tables",
+     "sizes repeat wait", WM_ROUTE_RUN_BUT_SIZE},
+    {"GET", "/sweeps", wm_handle_sweeps_list, "List sweeps, newest first",
+     "limit before", WM_ROUTE_RUN_NONE},
     {"GET", "/sweeps/{id}", wm_handle_sweep_get,
-     "One sweep and its tables, as JSON, CSV, SVG or printable HTML"},
+     "One sweep and its tables, as JSON, CSV, SVG or printable HTML",
+     "format", WM_ROUTE_RUN_NONE},
     {"GET", "/lab", wm_handle_lab,
-     "The lab's table over the newest finished runs"},
+     "The lab's tables over the newest finished runs, by settings", "limit",
+     WM_ROUTE_RUN_NONE},
     {"GET", "/healthz", wm_handle_healthz,
-     "Store, capture permission, version, uptime"},
-    {"GET", "/metrics", wm_handle_metrics, "Prometheus metrics"},
-    {"GET", "/openapi.json", wm_handle_openapi, "This API, in OpenAPI 3.1"},
+     "Store, capture permission, version, uptime", "", WM_ROUTE_RUN_NONE},
+    {"GET", "/metrics", wm_handle_metrics, "Prometheus metrics", "",
+     WM_ROUTE_RUN_NONE},
+    {"GET", "/openapi.json", wm_handle_openapi, "This API, in OpenAPI 3.1",
+     "", WM_ROUTE_RUN_NONE},
     {"GET", "/vendor/chart.js", wm_handle_chartjs,
-     "Chart.js, from the Debian package"},
-    {"GET", "/", wm_handle_static, "The chart page"},
-    {"GET", "/{path}", wm_handle_static, "A file of the chart page"},
+     "Chart.js, from the Debian package", "", WM_ROUTE_RUN_NONE},
+    {"GET", "/", wm_handle_static, "The chart page", "", WM_ROUTE_RUN_NONE},
+    {"GET", "/{path}", wm_handle_static, "A file of the chart page", "",
+     WM_ROUTE_RUN_NONE},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
@@ -40,6 +53,54 @@ const wm_route *wm_router_routes(size_t *count)
 {
     *count = N_ROUTES;
     return routes;
+}
+
+/* name is one of the words of list (separated by single spaces). */
+static bool listed(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *end = strchrnul(p, ' ');
+        if ((size_t)(end - p) == len && !strncmp(p, name, len))
+            return true;
+        p = *end ? end + 1 : end;
+    }
+    return false;
+}
+
+int wm_router_check_param(int route, const char *name, wm_error *err)
+{
+    assert(route >= 0 && (size_t)route < N_ROUTES);
+    const wm_route *r = &routes[route];
+    wm_route_run_params run = r->run_params;
+    if (listed(r->params, name) ||
+        (run != WM_ROUTE_RUN_NONE && wm_params_find(name) &&
+         !(run == WM_ROUTE_RUN_BUT_SIZE && !strcmp(name, "size"))))
+        return 0;
+    /* The route's own names, comma-separated, as people read a list. */
+    char own[128] = "";
+    for (size_t i = 0, n = 0; r->params[i] && n + 3 < sizeof own; i++)
+        if (r->params[i] == ' ')
+            n += (size_t)snprintf(own + n, sizeof own - n, ", ");
+        else
+            own[n++] = r->params[i], own[n] = '\0';
+    /* name is short text: wm_request_params and on_query_name check it. */
+    if (run == WM_ROUTE_RUN_ALL)
+        return wm_error_param(err, WM_ERR_INVALID, name,
+                              "unknown parameter '%.32s'; allowed: %s, %s",
+                              name, wm_params_names(), own);
+    if (run == WM_ROUTE_RUN_BUT_SIZE)
+        return wm_error_param(err, WM_ERR_INVALID, name,
+                              "unknown parameter '%.32s'; allowed: %s and "
+                              "the run parameters but size (%s)",
+                              name, own, wm_params_names());
+    if (!own[0])
+        return wm_error_param(err, WM_ERR_INVALID, name,
+                              "unknown parameter '%.32s'; %s %s takes no "
+                              "parameters", name, r->method, r->pattern);
+    return wm_error_param(err, WM_ERR_INVALID, name,
+                          "unknown parameter '%.32s'; allowed: %s", name,
+                          own);
 }
 
 void wm_router_print(FILE *out)
@@ -137,12 +198,47 @@ static wm_guard_class guard_class(const wm_route *route)
                ? WM_GUARD_PAGE : WM_GUARD_API;
 }
 
+typedef struct query_check {
+    int route;
+    wm_error err;
+    bool refused;
+} query_check;
+
+static enum MHD_Result on_query_name(void *cls, enum MHD_ValueKind kind,
+                                     const char *key, const char *value)
+{
+    (void)kind, (void)value;
+    query_check *q = cls;
+    char shown[40];
+    if (strlen(key) > 24 || wm_text_valid_prefix(key) != strlen(key)) {
+        wm_error_quote(key, 24, shown, sizeof shown);
+        wm_error_param(&q->err, WM_ERR_INVALID, shown,
+                       "unknown parameter '%s': no parameter has such a "
+                       "name", shown);
+        q->refused = true;
+    } else if (wm_router_check_param(q->route, key, &q->err) != 0) {
+        q->refused = true;
+    }
+    return q->refused ? MHD_NO : MHD_YES;
+}
+
+/* Every route refuses a query parameter it does not take, GET routes
+ * too: a misspelt ?limt=5 silently ignored would answer something else
+ * than what was asked. Checked before the handler, so that routes that
+ * read no parameter at all refuse them the same way. */
 static int call(wm_http_request *req, size_t i)
 {
     req->route = (int)i;
     int ok = wm_guard_request(req, guard_class(&routes[i]));
     if (ok <= 0)
         return ok;
+    query_check q = {.route = (int)i};
+    wm_error_clear(&q.err);
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, on_query_name,
+                              &q);
+    if (q.refused)
+        return wm_http_send_error(req, 400, wm_error_code(q.err.kind),
+                                  q.err.parameter, "%s", q.err.message);
     return routes[i].handler(req);
 }
 
