@@ -149,7 +149,7 @@ wait_port "$dport" "$tmp/daemon.log"
 daemon_idle_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$daemon_pid/status")
 curl -sf -X POST "http://127.0.0.1:$dport/runs?size=$size&wait=120" -o "$tmp/post.json" ||
     { echo "engine.sh: the daemon's run failed; see $tmp/daemon.log" >&2; cat "$tmp/daemon.log" >&2; exit 1; }
-[ "$(field "$tmp/post.json" status)" = done ] ||
+[ "$(field "$tmp/post.json" status)" = "done" ] ||
     { echo "engine.sh: the daemon's run did not end done: $(head -c 300 "$tmp/post.json")" >&2; exit 1; }
 daemon_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$daemon_pid/status")
 kill "$daemon_pid"
