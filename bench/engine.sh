@@ -72,15 +72,17 @@ configs=(
 run_wm() {   # index chunk
     local args=()
     [ -n "$2" ] && args=(--chunk "$2")
-    "$wiremeter" run --size "$size" --max-size "$size" --json "${args[@]}" >"$tmp/a.json" ||
+    /usr/bin/time -f "%U %S" -o "$tmp/a.cpu" \
+        "$wiremeter" run --size "$size" --max-size "$size" --json "${args[@]}" >"$tmp/a.json" ||
         { echo "engine.sh: wiremeter run failed (capture needs CAP_NET_RAW)" >&2; exit 1; }
-    python3 - "$tmp/a.json" "$1" >>"$tmp/a.txt" <<'PY'
+    python3 - "$tmp/a.json" "$1" "$(cat "$tmp/a.cpu")" >>"$tmp/a.txt" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 drops = d["capture"]["dropped"] + d["capture"]["if_dropped"]
 if not d["integrity"]["verified"]:
     sys.exit("engine.sh: a run was not verified")
-print(sys.argv[2], "wm", d["timing"]["throughput_bps"] / 1e9, drops)
+cpu = sum(map(float, sys.argv[3].split()))
+print(sys.argv[2], "wm", d["timing"]["throughput_bps"] / 1e9, drops, cpu)
 PY
     size_bytes=$(field "$tmp/a.json" params.size)   # iperf3 -n takes bytes
 }
@@ -89,14 +91,18 @@ run_iperf() {   # index args...
     shift
     local port
     port=$(free_port)
-    iperf3 -s -1 -B 127.0.0.1 -p "$port" >"$tmp/iperf-server.log" 2>&1 &
+    /usr/bin/time -f "%U %S" -o "$tmp/server.cpu" \
+        iperf3 -s -1 -B 127.0.0.1 -p "$port" >"$tmp/iperf-server.log" 2>&1 &
     iperf_pid=$!
     wait_port "$port" "$tmp/iperf-server.log"
     # shellcheck disable=SC2068 # the arguments are words on purpose
-    iperf3 -c 127.0.0.1 -p "$port" -n "$size_bytes" -J $@ >"$tmp/iperf.json"
+    /usr/bin/time -f "%U %S" -o "$tmp/client.cpu" \
+        iperf3 -c 127.0.0.1 -p "$port" -n "$size_bytes" -J $@ >"$tmp/iperf.json"
     wait "$iperf_pid" 2>/dev/null || true
     iperf_pid=
-    echo "$index iperf $(field "$tmp/iperf.json" end.sum_received.bits_per_second | awk '{print $1 / 1e9}') 0" >>"$tmp/a.txt"
+    local cpu
+    cpu=$(cat "$tmp/server.cpu" "$tmp/client.cpu" | awk '{s += $1 + $2} END {print s}')
+    echo "$index iperf $(field "$tmp/iperf.json" end.sum_received.bits_per_second | awk '{print $1 / 1e9}') 0 $cpu" >>"$tmp/a.txt"
 }
 for round in $(seq "$rounds"); do
     echo "round $round of $rounds ..." >&2
@@ -165,8 +171,9 @@ wm_s, ts_s, packets, wm_rss, iperf_rss, daemon_kib, daemon_idle = map(float, sys
 configs = [c.split("|") for c in sys.argv[11:]]
 runs = {}
 for line in open(path):
-    index, tool, gbps, drops = line.split()
-    runs.setdefault((int(index), tool), []).append((float(gbps), int(float(drops))))
+    index, tool, gbps, drops, cpu = line.split()
+    runs.setdefault((int(index), tool), []).append(
+        (float(gbps), int(float(drops)), float(cpu)))
 
 def table(rows):
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -181,18 +188,30 @@ def spread(values):
 print(f"(a) {size} download, Gbit/s: median (range) of {rounds} runs each, interleaved")
 rows = [("write size (wiremeter --chunk / iperf3)", "wiremeter, capture on, verified",
          "iperf3, no capture", "ratio of medians", "capture drops", "target")]
+cpu_rows = [("write size", "wiremeter (whole process)", "iperf3 (client + server)",
+             "ratio of medians")]
 for i, (name, chunk, iperf_args) in enumerate(configs):
-    ip = [g for g, _ in runs[(i, "iperf")]]
+    ip = [g for g, _, _ in runs[(i, "iperf")]]
+    ip_cpu = [c for _, _, c in runs[(i, "iperf")]]
     if chunk == "-":
         rows.append((name, "-", spread(ip), "-", "-", "-"))
+        cpu_rows.append((name, "-", spread(ip_cpu), "-"))
         continue
     wm = runs[(i, "wm")]
-    wg = [g for g, _ in wm]
-    drops = sum(d for _, d in wm)
+    wg = [g for g, _, _ in wm]
+    wm_cpu = [c for _, _, c in wm]
+    drops = sum(d for _, d, _ in wm)
     rows.append((name, spread(wg), spread(ip),
                  f"{statistics.median(wg) / statistics.median(ip):.2f}x",
                  f"{drops}", ">= 1.0x, 0 drops"))
+    cpu_rows.append((name, spread(wm_cpu), spread(ip_cpu),
+                     f"{statistics.median(wm_cpu) / statistics.median(ip_cpu):.2f}x"))
 table(rows)
+print()
+# CPU seconds are what load changes least: a busy machine stretches the
+# wall clock, not the work done per byte.
+print(f"(a') CPU seconds (user + system) of the same runs: median (range)")
+table(cpu_rows)
 print()
 table([
     ("figure", "wiremeter", "reference", "ratio", "target"),
