@@ -102,6 +102,35 @@ static void test_upload_sizes(void **state)
         check_transfer(sizes[i], WM_UPLOAD);
 }
 
+/* The real sender at each write size, either way: every byte arrives and
+ * checks out across the receiver's blocks and the pattern's period, and
+ * the last chunk is the short one. */
+static void test_write_sizes_verified(void **state)
+{
+    (void)state;
+    const uint32_t writes[] = {1000, 64u * 1024u, 128u * 1024u, MIB};
+    const uint64_t size = 2ull * WM_PATTERN_PERIOD + 1000;
+    for (size_t w = 0; w < sizeof writes / sizeof writes[0]; w++) {
+        for (int dir = WM_DOWNLOAD; dir <= WM_UPLOAD; dir++) {
+            wm_transfer_options opts;
+            wm_transfer_options_default(&opts);
+            opts.size_bytes = size;
+            opts.chunk_bytes = writes[w];
+            opts.direction = (wm_direction)dir;
+            wm_transfer_result result;
+            progress_log log;
+            wm_error err = {0};
+            if (run_transfer(&opts, &result, &log, &err) != 0)
+                fail_msg("%u-byte writes: %s", writes[w], err.message);
+            assert_true(result.integrity.verified);
+            assert_false(result.integrity.mismatch);
+            assert_int_equal(result.integrity.received_bytes, size);
+            assert_int_equal(log.calls, (size + writes[w] - 1) / writes[w]);
+            assert_int_equal(log.last, size);
+        }
+    }
+}
+
 static bool congestion_offered(const char *name)
 {
     char line[256] = "";
@@ -567,6 +596,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_download_sizes),
         cmocka_unit_test(test_upload_sizes),
+        cmocka_unit_test(test_write_sizes_verified),
         cmocka_unit_test(test_options_applied),
         cmocka_unit_test(test_tiny_chunks),
         cmocka_unit_test(test_ipv6),
