@@ -323,11 +323,17 @@ async function checkRunShown(page, base, id, what) {
   return run;
 }
 
-async function checkRawJson(page, run) {
+// The Raw JSON view shows the server's text as received, to the byte: a
+// JSON.stringify of the parsed document would round the times beyond 2^53.
+async function checkRawJson(page, base, run) {
   await page.click('#raw-details summary');
   await page.waitForFunction(() => document.getElementById('raw-json').textContent !== '', null, { timeout: 5000 });
-  const raw = JSON.parse(await page.textContent('#raw-json'));
-  checkEqual(raw, run, 'the raw JSON shown');
+  const shown = await page.textContent('#raw-json');
+  const served = (await rawRequest(base, 'GET', `/runs/${run.id}`, { Accept: 'application/json' })).text;
+  checkEqual(shown, served, 'the raw JSON shown');
+  const first = /"first_packet_ns":\s*(\d+)/.exec(shown);
+  check(first && BigInt(first[1]) > BigInt(Number.MAX_SAFE_INTEGER),
+    `the raw JSON's first_packet_ns ${first && first[1]} is not beyond 2^53`);
   await page.click('#raw-details summary');
 }
 
@@ -391,6 +397,8 @@ async function checkToken(context, capture) {
 async function checkSweep(page, base) {
   await page.goto(`${base}/#/`);
   await page.waitForSelector('#sweep-button:not([disabled])');
+  // One repeat here (the report's test, test_report.mjs, runs three).
+  await page.fill('#f-repeat', '1');
   await page.click('#sweep-button');
   await page.waitForFunction(() => {
     const items = [...document.querySelectorAll('#progress .progress-item')];
@@ -399,8 +407,11 @@ async function checkSweep(page, base) {
   const failed = await page.$$eval('#progress .progress-item', (items) => items
     .filter((i) => i.dataset.status !== 'done').map((i) => i.textContent));
   checkEqual(failed, [], 'sweep runs that failed');
+  // The sweep's report opens when it ends; back to the runs.
+  await page.waitForURL(/#\/sweeps\/\d+$/, { timeout: 10000 });
+  await page.goto(`${base}/#/`);
   await page.waitForSelector('#sweep-button:not([disabled])');
-  await page.waitForFunction(() => document.querySelectorAll('#lab-table tbody tr').length === 4, null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelectorAll('#lab-groups tbody tr').length === 4, null, { timeout: 10000 });
   await page.waitForFunction(() => document.querySelectorAll('#history-table tbody tr').length === 5, null, { timeout: 10000 });
 
   const { body: list } = await api(base, 'GET', '/runs?limit=200');
@@ -411,7 +422,8 @@ async function checkSweep(page, base) {
     if (!bySize.has(run.params.size)) bySize.set(run.params.size, []);
     bySize.get(run.params.size).push(run.summary);
   }
-  const lab = await page.$$eval('#lab-table tbody tr', (trs) => trs.map((tr) => [...tr.children]
+  checkEqual(await page.$$eval('#lab-groups .lab-group', (gs) => gs.length), 1, 'groups of settings in the lab tables');
+  const lab = await page.$$eval('#lab-groups tbody tr', (trs) => trs.map((tr) => [...tr.children]
     .map((c) => c.dataset.value ?? c.textContent)));
   checkEqual(lab.map((row) => Number(row[0])), [13, 2000, 439000, 1000000], 'the lab table\'s sizes');
   for (const row of lab) {
@@ -485,8 +497,9 @@ async function checkDelete(page, base, runs) {
 }
 
 async function checkMore(page, base) {
-  // 17 more runs: 21 in all, one more than the history's first page.
-  for (let i = 0; i < 17; i += 1) {
+  // 21 runs in all, one more than the history's first page.
+  const { body: before } = await api(base, 'GET', '/runs?limit=200');
+  for (let i = before.runs.length; i < 21; i += 1) {
     const res = await api(base, 'POST', '/runs?size=0&wait=0&label=more');
     check(res.status === 201 || res.status === 202, `POST /runs?size=0: ${res.status}`);
   }
@@ -568,7 +581,7 @@ async function main() {
     const run = await checkRunShown(page, daemon.base, id, '1 MB run');
     checkEqual(run.params.size, 1000000, 'the size of the run the form made');
     checkEqual(run.result.integrity.verified, true, 'integrity of the 1 MB run');
-    await checkRawJson(page, run);
+    await checkRawJson(page, daemon.base, run);
     await checkPcap(daemon.base, run);
     await checkLadderLegible(page, 'wide');
     log(`run ${id}: cards, ladder, facts, packet list, graph, pcap and raw JSON agree with GET /runs/${id}`);

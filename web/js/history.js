@@ -5,7 +5,7 @@
 
 import * as api from './api.js';
 import * as fmt from './format.js';
-import { runAveragePacket, runPackets, runSize, runSizeText, runTotalNs } from './model.js';
+import { runAveragePacket, runPackets, runSize, runSizeText, runTotalNs, settingsText } from './model.js';
 
 const PAGE = 20;
 
@@ -87,7 +87,8 @@ export class History {
     const packets = runPackets(run);
     const total = runTotalNs(run);
     const avg = runAveragePacket(run);
-    tr.append(first, sizeCell,
+    const settings = td('Settings', settingsText(run.params), 'col-settings');
+    tr.append(first, sizeCell, settings,
       td('Packets', fmt.integer(packets), 'num col-packets', packets, 'packets'),
       td('Total time', fmt.duration(total), 'num col-total', total, 'ns'),
       td('Avg packet', fmt.bytes(avg), 'num col-avg', avg, 'bytes'),
