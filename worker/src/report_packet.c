@@ -8,6 +8,8 @@
  * line by line. */
 #include "report_internal.h"
 
+#include "wm_clock.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -209,12 +211,15 @@ static json_t *numbers_json(const wm_packet *p, const wm_packet_info *info,
                             int64_t first_ts_ns)
 {
     char flags[48];
+    char ts_time[WM_CLOCK_RFC3339_SIZE]; /* ts_ns passes 2^53: docs/result.md */
     wm_tcp_flags_format(p->flags, flags, sizeof flags);
+    wm_clock_rfc3339(p->ts_ns, ts_time);
     return json_pack(
-        "{s:I, s:I, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:I}",
+        "{s:I, s:I, s:I, s:s, s:I, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:i, "
+        "s:I}",
         "no", (json_int_t)p->frame_no, "time_ns",
         (json_int_t)(p->ts_ns - first_ts_ns), "ts_ns", (json_int_t)p->ts_ns,
-        "length", (json_int_t)p->frame_len, "flags", flags, "flags_raw",
+        "ts_time", ts_time, "length", (json_int_t)p->frame_len, "flags", flags, "flags_raw",
         p->flags, "seq", (json_int_t)info->rel_seq, "ack",
         (json_int_t)info->rel_ack, "raw_seq", (json_int_t)p->seq, "raw_ack",
         (json_int_t)p->ack, "window", (json_int_t)info->window, "window_raw",
