@@ -24,7 +24,10 @@
 // Last, a daemon whose token guards reads too (--protect-reads), opened
 // as http://localhost:PORT: the page asks for the token, asks again when
 // it is wrong, keeps it for the tab, and with capture makes a run and
-// downloads its pcap with it.
+// downloads its pcap with it, and opens a sweep's report and downloads its
+// CSV, SVG and printable page with it. The Raw JSON view is checked to be
+// the server's text to the byte. (The sweep's report itself:
+// test_report.mjs.)
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -379,9 +382,25 @@ async function checkToken(context, capture) {
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#run-pcap')]);
       const magic = fs.readFileSync(await download.path()).readUInt32LE(0);
       check([0xa1b2c3d4, 0xa1b23c4d].includes(magic), `the pcap downloaded with the token starts with 0x${magic.toString(16)}`);
+      // A sweep's report, its list and its downloads, all with the token.
+      const auth = { Authorization: `Bearer ${TOKEN}`, Accept: 'application/json' };
+      const made = await rawRequest(daemon.base, 'POST', '/sweeps?sizes=13B&repeat=1&wait=60', auth);
+      check(made.status === 201, `POST /sweeps with the token: ${made.status} ${made.text.slice(0, 200)}`);
+      const sweepId = made.json().id;
+      await page.goto(`http://localhost:${daemon.port}/#/sweeps`);
+      await page.waitForSelector(`#sweeps-table tr[data-sweep-id="${sweepId}"]`, { timeout: 10000 });
+      await page.click(`#sweeps-table tr[data-sweep-id="${sweepId}"] a`);
+      await page.waitForFunction((want) => document.getElementById('sweep-view').dataset.renderedSweep === String(want),
+        sweepId, { timeout: 10000 });
+      for (const [button, want] of [['#sweep-csv', /^size,/], ['#sweep-svg', /<svg[\s>]/], ['#sweep-html', /<html/i]]) {
+        const [file] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+        const text = fs.readFileSync(await file.path(), 'utf8');
+        check(want.test(text), `${button} downloaded with the token: "${text.slice(0, 80)}"`);
+      }
     }
     checkEqual(errors, [], 'errors in the page with a token');
-    log(`token: asked on the first 401, asked again when wrong, kept for the tab${capture ? ', a run and its pcap with it' : ''}`);
+    log(`token: asked on the first 401, asked again when wrong, kept for the tab${capture
+      ? ', a run and its pcap, a sweep\'s report and its CSV, SVG and printable page with it' : ''}`);
   } catch (err) {
     log(`daemon log (token):\n${daemon.log()}`);
     throw err;

@@ -71,8 +71,10 @@ export class History {
     const when = document.createElement('td');
     when.dataset.label = 'Time';
     const time = document.createElement('time');
-    time.dateTime = fmt.isoTime(run.created_ns);
-    time.title = fmt.clock(run.created_ns);
+    // The exact time, as the API wrote it (UTC, ns); a daemon without
+    // created_time: the local clock to the second.
+    time.dateTime = run.created_time || fmt.isoTime(run.created_ns);
+    time.title = run.created_time ? `${fmt.exactTime(run.created_time)} UTC` : fmt.clock(run.created_ns);
     time.textContent = fmt.ago(run.created_ns);
     when.appendChild(time);
     const actions = document.createElement('td');

@@ -156,7 +156,7 @@ export function buildFacts(result) {
     ...fact(['Server ', ['ISN'], ' (', ['raw'], ')'], isn.server ?? '—', isn.server),
     ...fact([['MSS'], ' client / server'], pair(c.mss)),
     ...fact([['window scale', 'Window scale'], ' client / server'], pair(c.window_scale)),
-    ...fact(['Options (', ['SACK'], ', ', ['timestamps'], ')'], opts),
+    ...fact(['Options: ', ['SACK'], ', ', ['timestamps']], opts),
     ...fact('Handshake took', fmt.duration(hs.duration_ns), hs.duration_ns),
     ...fact('Closed first by', closed),
     ...fact('Closure took', fmt.duration(cl.duration_ns), cl.duration_ns),
@@ -234,9 +234,10 @@ export function whyDiffer(run) {
     items.push(li(['Data packets average ', fmt.bytes(avg.data), ', more than one MSS: TCP handed the interface '
       + 'several segments at once (', ['segmentation', 'segmentation offload'], '), and on loopback nobody cuts them '
       + 'to the MSS, so the capture counts fewer, larger packets than an Ethernet wire would carry.']));
-  } else {
-    items.push(li(['Each data packet here is at most one MSS: ', ['segmentation', 'segmentation offload'],
-      ' merged no segments in this run.']));
+  } else if (avg.data && used) {
+    items.push(li(['Data packets average ', fmt.bytes(avg.data), `, within one MSS: here one segment may carry up to `
+      + `${fmt.integer(used)} bytes. On Ethernet the same data leaves the card in 1460-byte packets (`,
+    ['segmentation', 'segmentation offload'], '; a capture on the sending host would still see the large segments).']));
   }
   if (p.chunk) {
     items.push(li(['The application wrote ', `${fmt.sizeParam(p.chunk)} at a time (`, ['chunk'], `${p.nodelay ? ', TCP_NODELAY on' : ''}). `
@@ -333,7 +334,7 @@ export class RunView {
     if (p.chunk) bits.push(`chunk ${fmt.sizeParam(p.chunk)}`);
     if (p.nodelay) bits.push('TCP_NODELAY');
     if (run.label) bits.push(`“${run.label}”`);
-    bits.push(fmt.clock(run.created_ns));
+    bits.push(run.created_time ? `${fmt.exactTime(run.created_time)} UTC` : fmt.clock(run.created_ns));
     this.el('run-title').textContent = `Run ${run.id}`;
     const sub = this.el('run-subtitle');
     sub.textContent = bits.join(' · ');

@@ -129,12 +129,12 @@ export class SweepView {
     window.matchMedia('print').addEventListener('change', redraw);
     window.addEventListener('beforeprint', redraw);
     window.addEventListener('afterprint', redraw);
-    for (const [id, what] of [['sweep-csv', 'The table'], ['sweep-svg', 'The figure']]) {
+    for (const [id, what] of [['sweep-csv', 'The table'], ['sweep-svg', 'The figure'], ['sweep-html', 'The printable page']]) {
       this.el(id).addEventListener('click', (e) => {
         if (!api.hasToken() || !this.sweep) return; // the plain link will do
         e.preventDefault();
         const link = this.el(id);
-        api.download(link.getAttribute('href'), link.getAttribute('download'), what)
+        api.download(link.getAttribute('href'), link.dataset.file || link.getAttribute('download'), what)
           .catch((err) => this.showError(err.message));
       });
     }
@@ -184,7 +184,7 @@ export class SweepView {
     const p = sweep.params || {};
     const table = sweep.table || [];
     this.el('sweep-title').textContent = `Sweep ${sweep.id}: the lab's report`;
-    const when = sweep.created_time ? fmt.exactTime(sweep.created_time) : fmt.clock(sweep.created_ns);
+    const when = sweep.created_time ? `${fmt.exactTime(sweep.created_time)} UTC` : fmt.clock(sweep.created_ns);
     this.el('sweep-subtitle').textContent = [`${(p.sizes || table.map((r) => r.size_text)).join(', ')}`,
       `${p.repeat ?? '?'} repeat${p.repeat === 1 ? '' : 's'} each`, settingsText(p), when].filter(Boolean).join(' · ');
     const badge = this.el('sweep-status');
@@ -202,7 +202,10 @@ export class SweepView {
     }
     const html = this.el('sweep-html');
     html.hidden = !links.html;
-    if (links.html) html.href = links.html;
+    if (links.html) {
+      html.href = links.html;
+      html.dataset.file = `wiremeter-sweep-${sweep.id}.html`; // saved, with a token: a link cannot send it
+    }
     const first = table.find((r) => r.start_time && r.start_time.min);
     this.el('report-date').textContent = first ? `(${dateOf(first.start_time.min)}, UTC)` : '';
     this.el('report-table').querySelector('tbody').replaceChildren(...table.map(reportRow));
@@ -265,7 +268,7 @@ export class SweepList {
     });
     const when = node('td');
     when.dataset.label = 'Time';
-    const time = node('time', '', s.created_time ? fmt.exactTime(s.created_time) : fmt.clock(s.created_ns));
+    const time = node('time', '', s.created_time ? `${fmt.exactTime(s.created_time)} UTC` : fmt.clock(s.created_ns));
     if (s.created_time) time.dateTime = s.created_time;
     when.appendChild(time);
     tr.append(first, ...tds, when);
