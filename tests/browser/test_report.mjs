@@ -416,6 +416,8 @@ async function main() {
     const { sweep } = await checkReport(page, daemon.base, id);
     await checkCsv(page, daemon.base, sweep);
     await checkFigure(page, daemon.base, sweep);
+    await page.evaluate(() => document.activeElement.blur());
+    await page.mouse.move(0, 0);
     const reportWide = await shot(page, 'report-wide.png');
     const reportPrint = await checkPrint(page);
     await page.setViewportSize(NARROW);

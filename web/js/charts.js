@@ -260,6 +260,7 @@ export function drawFigure1(canvas, rows, previous) {
   if (previous) previous.destroy();
   const { packets, time } = figure1Data(rows);
   const options = baseOptions();
+  options.elements = { line: { tension: 0, cubicInterpolationMode: 'default' } };
   // The axes reach the largest repeat, so that every bar is inside.
   const top = (points) => Math.max(0, ...points.map((p) => p.max));
   options.scales = {

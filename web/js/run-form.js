@@ -194,7 +194,13 @@ export class RunForm {
       this.onBatchDone();
       this.announce(failed ? `Lab sweep ${sweep.id} ended: ${failed} of ${runs.length} runs failed.`
         : `Lab sweep ${sweep.id} done: ${runs.length} runs. Its report is open.`);
-      if (failed) this.formError.textContent = `${failed} of the sweep's ${runs.length} runs failed; see their rows.`;
+      if (failed) {
+        this.formError.textContent = `${failed} of the sweep's ${runs.length} runs failed; see their rows.`;
+      } else {
+        // All done: the report says the rest; the rows would only fill the form.
+        this.progress.replaceChildren();
+        this.progress.hidden = true;
+      }
       this.onSweepDone(sweep);
     } catch (err) {
       this.showError(err);

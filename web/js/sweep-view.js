@@ -35,9 +35,13 @@ function node(tag, className, text) {
 
 // A cell of median and range: {median, min, max} shown with format f; the
 // exact values in data-value, data-min and data-max.
+const LABELS = { packets: 'Packets', total_ns: 'Total time', average_packet_size: 'Avg packet', start: 'Start',
+  end: 'End', handout: 'Handout', runs: 'Runs' };
+
 function rangeCell(field, stat, f, unit) {
   const td = node('td', 'num');
   td.dataset.field = field;
+  td.dataset.label = LABELS[field];
   if (!stat || stat.median === null || stat.median === undefined) {
     td.textContent = '—';
     return td;
@@ -58,6 +62,7 @@ function rangeCell(field, stat, f, unit) {
 function timeCell(field, times, ns) {
   const td = node('td', 'num time');
   td.dataset.field = field;
+  td.dataset.label = LABELS[field];
   if (!times || !times.median) {
     td.textContent = '—';
     return td;
@@ -80,6 +85,7 @@ function timeCell(field, times, ns) {
 function handoutCell(h) {
   const td = node('td', 'num handout-col');
   td.dataset.field = 'handout';
+  td.dataset.label = LABELS.handout;
   if (!h) {
     td.textContent = '—';
     td.title = 'The handout has no figure for this size';
@@ -102,6 +108,7 @@ export function reportRow(r) {
   fmt.setValue(th, fmt.bytes(r.size), r.size, 'bytes');
   const runs = node('td', 'num');
   runs.dataset.field = 'runs';
+  runs.dataset.label = LABELS.runs;
   runs.textContent = r.failed ? `${r.runs} (${r.failed} failed)` : String(r.runs);
   runs.dataset.value = String(r.runs);
   tr.append(th, runs,
