@@ -7,44 +7,33 @@
 
 #include "wm_guard.h"
 #include "wm_handlers.h"
-#include "wm_params.h"
+#include "wm_openapi.h"
 
 static const wm_route routes[] = {
     {"POST", "/runs", wm_handle_runs_create,
-     "Start a run; answers with its result when it ends within wait",
-     "wait", WM_ROUTE_RUN_ALL},
-    {"GET", "/runs", wm_handle_runs_list, "List runs, newest first",
-     "limit before", WM_ROUTE_RUN_NONE},
-    {"GET", "/runs/{id}", wm_handle_run_get, "One run: status and result",
-     "", WM_ROUTE_RUN_NONE},
+     "Start a run; answers with its result when it ends within wait"},
+    {"GET", "/runs", wm_handle_runs_list, "List runs, newest first"},
+    {"GET", "/runs/{id}", wm_handle_run_get, "One run: status and result"},
     {"DELETE", "/runs/{id}", wm_handle_run_delete,
-     "Remove a run and its pcap", "", WM_ROUTE_RUN_NONE},
+     "Remove a run and its pcap"},
     {"GET", "/runs/{id}/packets", wm_handle_run_packets,
-     "A page of the run's packet list", "offset limit", WM_ROUTE_RUN_NONE},
-    {"GET", "/runs/{id}/pcap", wm_handle_run_pcap, "The run's capture file",
-     "", WM_ROUTE_RUN_NONE},
+     "A page of the run's packet list"},
+    {"GET", "/runs/{id}/pcap", wm_handle_run_pcap, "The run's capture file"},
     {"POST", "/sweeps", wm_handle_sweeps_create,
-     "Run several sizes, repeated; answers the lab's tables",
-     "sizes repeat wait", WM_ROUTE_RUN_BUT_SIZE},
-    {"GET", "/sweeps", wm_handle_sweeps_list, "List sweeps, newest first",
-     "limit before", WM_ROUTE_RUN_NONE},
+     "Run several sizes, repeated; answers the lab's tables"},
+    {"GET", "/sweeps", wm_handle_sweeps_list, "List sweeps, newest first"},
     {"GET", "/sweeps/{id}", wm_handle_sweep_get,
-     "One sweep and its tables, as JSON, CSV, SVG or printable HTML",
-     "format", WM_ROUTE_RUN_NONE},
+     "One sweep and its tables, as JSON, CSV, SVG or printable HTML"},
     {"GET", "/lab", wm_handle_lab,
-     "The lab's tables over the newest finished runs, by settings", "limit",
-     WM_ROUTE_RUN_NONE},
+     "The lab's tables over the newest finished runs, by settings"},
     {"GET", "/healthz", wm_handle_healthz,
-     "Store, capture permission, version, uptime", "", WM_ROUTE_RUN_NONE},
-    {"GET", "/metrics", wm_handle_metrics, "Prometheus metrics", "",
-     WM_ROUTE_RUN_NONE},
-    {"GET", "/openapi.json", wm_handle_openapi, "This API, in OpenAPI 3.1",
-     "", WM_ROUTE_RUN_NONE},
+     "Store, capture permission, version, uptime"},
+    {"GET", "/metrics", wm_handle_metrics, "Prometheus metrics"},
+    {"GET", "/openapi.json", wm_handle_openapi, "This API, in OpenAPI 3.1"},
     {"GET", "/vendor/chart.js", wm_handle_chartjs,
-     "Chart.js, from the Debian package", "", WM_ROUTE_RUN_NONE},
-    {"GET", "/", wm_handle_static, "The chart page", "", WM_ROUTE_RUN_NONE},
-    {"GET", "/{path}", wm_handle_static, "A file of the chart page", "",
-     WM_ROUTE_RUN_NONE},
+     "Chart.js, from the Debian package"},
+    {"GET", "/", wm_handle_static, "The chart page"},
+    {"GET", "/{path}", wm_handle_static, "A file of the chart page"},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
@@ -55,15 +44,16 @@ const wm_route *wm_router_routes(size_t *count)
     return routes;
 }
 
-/* name is one of the words of list (separated by single spaces). */
+/* name is one of the items of list (separated by ", "). */
 static bool listed(const char *list, const char *name)
 {
     size_t len = strlen(name);
     for (const char *p = list; *p;) {
-        const char *end = strchrnul(p, ' ');
-        if ((size_t)(end - p) == len && !strncmp(p, name, len))
+        const char *end = strstr(p, ", ");
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && !strncmp(p, name, len))
             return true;
-        p = *end ? end + 1 : end;
+        p = end ? end + 2 : p + n;
     }
     return false;
 }
@@ -72,35 +62,17 @@ int wm_router_check_param(int route, const char *name, wm_error *err)
 {
     assert(route >= 0 && (size_t)route < N_ROUTES);
     const wm_route *r = &routes[route];
-    wm_route_run_params run = r->run_params;
-    if (listed(r->params, name) ||
-        (run != WM_ROUTE_RUN_NONE && wm_params_find(name) &&
-         !(run == WM_ROUTE_RUN_BUT_SIZE && !strcmp(name, "size"))))
+    const char *allowed = wm_openapi_params(r->method, r->pattern);
+    if (allowed && listed(allowed, name))
         return 0;
-    /* The route's own names, comma-separated, as people read a list. */
-    char own[128] = "";
-    for (size_t i = 0, n = 0; r->params[i] && n + 3 < sizeof own; i++)
-        if (r->params[i] == ' ')
-            n += (size_t)snprintf(own + n, sizeof own - n, ", ");
-        else
-            own[n++] = r->params[i], own[n] = '\0';
     /* name is short text: wm_request_params and on_query_name check it. */
-    if (run == WM_ROUTE_RUN_ALL)
-        return wm_error_param(err, WM_ERR_INVALID, name,
-                              "unknown parameter '%.32s'; allowed: %s, %s",
-                              name, wm_params_names(), own);
-    if (run == WM_ROUTE_RUN_BUT_SIZE)
-        return wm_error_param(err, WM_ERR_INVALID, name,
-                              "unknown parameter '%.32s'; allowed: %s and "
-                              "the run parameters but size (%s)",
-                              name, own, wm_params_names());
-    if (!own[0])
+    if (!allowed || !allowed[0])
         return wm_error_param(err, WM_ERR_INVALID, name,
                               "unknown parameter '%.32s'; %s %s takes no "
                               "parameters", name, r->method, r->pattern);
     return wm_error_param(err, WM_ERR_INVALID, name,
                           "unknown parameter '%.32s'; allowed: %s", name,
-                          own);
+                          allowed);
 }
 
 void wm_router_print(FILE *out)

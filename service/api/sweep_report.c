@@ -90,6 +90,10 @@ static const char *cell_text(const json_t *value, cell_kind kind, char *buf,
     /* The shortest text that reads back as the same double: 0.082, not
      * 0.082000000000000003. */
     double real = json_real_value(value);
+    if (real > -1e15 && real < 1e15 && real == (double)(long long)real) {
+        snprintf(buf, len, "%lld", (long long)real); /* 10000, not 1e+04 */
+        return buf;
+    }
     for (int digits = 1; digits <= 17; digits++) {
         snprintf(buf, len, "%.*g", digits, real);
         if (strtod(buf, NULL) == real)

@@ -24,25 +24,11 @@
 
 typedef int (*wm_route_fn)(wm_http_request *req);
 
-/* Which of the run parameter table's rows (wm_params.h) a route takes. */
-typedef enum wm_route_run_params {
-    WM_ROUTE_RUN_NONE,
-    WM_ROUTE_RUN_ALL,          /* POST /runs */
-    WM_ROUTE_RUN_BUT_SIZE,     /* POST /sweeps: "sizes" instead */
-} wm_route_run_params;
-
 typedef struct wm_route {
     const char *method;
     const char *pattern;   /* "/runs/{id}/packets" */
     wm_route_fn handler;
     const char *summary;
-    /* The parameters the route takes besides the run's, in the query or
-     * the body: names separated by single spaces, "" for none. The one
-     * list: the router refuses any other name, in the query of every
-     * route and in the body, naming what is allowed; the OpenAPI
-     * document lists exactly these (tests/http/test_ops.py). */
-    const char *params;
-    wm_route_run_params run_params;
 } wm_route;
 
 /* The table and its length. */
@@ -53,7 +39,10 @@ const wm_route *wm_router_routes(size_t *count);
 int wm_router_dispatch(wm_http_request *req);
 
 /* 0 when the route at index route (req->route) takes a parameter of
- * this name; else -1 with err naming it and listing the allowed ones. */
+ * this name; else -1 with err naming it and listing the allowed ones.
+ * What a route takes is what its operation in the OpenAPI document lists
+ * (wm_openapi_params): the one list, refused alike in the query of every
+ * route and in a body. */
 int wm_router_check_param(int route, const char *name, wm_error *err);
 
 /* "METHOD PATTERN  summary" per line. */
