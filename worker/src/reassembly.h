@@ -21,8 +21,10 @@
 #include "wm_trace.h"
 
 #define WM_REASM_MAX_DATAGRAMS 64           /* in progress at once */
-#define WM_REASM_MAX_BYTES (4u << 20)       /* fragment bytes held, all
-                                               datagrams together */
+#define WM_REASM_MAX_BYTES (1u << 20)       /* fragment bytes held, all
+                                               datagrams together: 16 kB
+                                               each on average when all
+                                               slots are in use */
 #define WM_REASM_MAX_DATAGRAM_BYTES 65535u  /* one datagram's payload:
                                                bytes past it are dropped */
 
