@@ -32,7 +32,8 @@ static void check_trace(const wm_trace *trace)
          * the captured bytes */
         bool whole = !(p->anomalies & WM_PKT_REASSEMBLED) &&
                      !p->opts.truncated;
-        if (p->header_len < 20 || p->header_len > 60 ||
+        bool bogus = p->anomalies & WM_PKT_BAD_HEADER_LEN;
+        if ((p->header_len < 20) != bogus || p->header_len > 60 ||
             (whole && p->header_len > p->cap_len) ||
             ((p->anomalies & WM_PKT_NO_SEGLEN) && p->payload_len != 0) ||
             p->opts.sack_count > WM_TCP_MAX_SACK_BLOCKS ||

@@ -115,7 +115,6 @@ UINT_COLUMN(col_dport, r->p->dst_port)
 UINT_COLUMN(col_stream, r->stream)
 UINT_COLUMN(col_frame_len, r->p->frame_len)
 UINT_COLUMN(col_seq, r->info->rel_seq)
-UINT_COLUMN(col_window, r->info->window)
 
 /* A first fragment shown alone has no segment length in tshark. */
 static void col_len(const row_ctx *r, char *buf, size_t len)
@@ -126,13 +125,29 @@ static void col_len(const row_ctx *r, char *buf, size_t len)
         snprintf(buf, len, "%" PRIu32, r->p->payload_len);
 }
 
+/* tshark shows no flags, ack or window field of a bogus header. */
+static bool bogus(const row_ctx *r, char *buf)
+{
+    buf[0] = '\0';
+    return r->p->anomalies & WM_PKT_BAD_HEADER_LEN;
+}
+
 static void col_flags(const row_ctx *r, char *buf, size_t len)
 {
-    snprintf(buf, len, "0x%04x", r->p->flags);
+    if (!bogus(r, buf))
+        snprintf(buf, len, "0x%04x", r->p->flags);
+}
+
+static void col_window(const row_ctx *r, char *buf, size_t len)
+{
+    if (!bogus(r, buf))
+        snprintf(buf, len, "%" PRIu64, r->info->window);
 }
 
 static void col_ack(const row_ctx *r, char *buf, size_t len)
 {
+    if (bogus(r, buf))
+        return;
     /* Without the ACK flag tshark shows the raw field (our rel_ack is 0
      * then, as docs/result.md says). */
     uint32_t ack = (r->p->flags & WM_TCP_ACK) ? r->info->rel_ack : r->p->ack;
@@ -306,14 +321,15 @@ static int compare_fields(const char *name, const char *path,
 }
 
 /* Frames of each side tshark's conversation tap counts: not those whose
- * header the snaplen cut (tshark stops before the tap). */
+ * header the snaplen cut or whose header length is bogus (tshark stops
+ * before the tap). */
 static void tapped_frames(const wm_connection *c, const wm_trace *t,
                           uint64_t counts[2])
 {
     counts[0] = counts[1] = 0;
     for (size_t i = 0; i < c->packet_count; i++) {
         const wm_packet *p = &t->packets[c->packets[i].packet];
-        if (!p->opts.truncated)
+        if (!p->opts.truncated && !(p->anomalies & WM_PKT_BAD_HEADER_LEN))
             counts[c->packets[i].from]++;
     }
 }

@@ -57,6 +57,10 @@ enum wm_packet_anomaly {
                                        room for it: options stop there */
     WM_PKT_OPTION_PAST_END = 1u << 3, /* an option's length runs past the
                                        header: options stop there */
+    WM_PKT_BAD_HEADER_LEN = 1u << 4, /* data offset below 5 (header_len
+                                       holds it): tshark's "bogus TCP
+                                       header length"; the segment is
+                                       analysed with it, its marks not shown */
 };
 
 typedef struct wm_addr {

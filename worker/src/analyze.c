@@ -205,8 +205,9 @@ int wm_stream_add(wm_stream *b, const wm_packet *p, uint32_t index,
     } else {
         wm_analyze_flow_step(&c->state, dir, p, &info);
     }
-    if (p->opts.truncated) /* analysed, but tshark stops at the cut before
-                              showing the marks */
+    if (p->opts.truncated || (p->anomalies & WM_PKT_BAD_HEADER_LEN))
+        /* analysed, but tshark stops at the cut (or the bogus length)
+         * before showing the marks */
         info.marks &= WM_MARK_HANDSHAKE | WM_MARK_CLOSURE;
     if (reused_tuple)
         info.marks |= WM_MARK_PORTS_REUSED;

@@ -187,7 +187,10 @@ static void note_window_scale(wm_conn_state *state, int dir,
     if (p->opts.has_wscale)
         fwd->win_scale = p->opts.wscale > MAX_WSCALE_SHIFT
                              ? MAX_WSCALE_SHIFT : p->opts.wscale;
-    if (!(p->flags & F_SYN))
+    /* tshark checks a SYN's scaling after its options: not for a header
+     * the snaplen cut or with a bogus length, which stop it before */
+    if (!(p->flags & F_SYN) || p->opts.truncated ||
+        (p->anomalies & WM_PKT_BAD_HEADER_LEN))
         return;
     if (fwd->win_scale == -1) {
         fwd->win_scale = -2;
@@ -199,6 +202,8 @@ static void note_window_scale(wm_conn_state *state, int dir,
 
 static void note_rtt(wm_conn_state *state, const wm_packet *p)
 {
+    if (p->anomalies & WM_PKT_BAD_HEADER_LEN)
+        return; /* tshark stops before it reads the flags' meaning */
     if ((p->flags & (F_SYN | F_ACK)) == F_SYN)
         state->mru_syn_ts_ns = p->ts_ns;
     if ((p->flags & (F_SYN | F_ACK)) == F_ACK && state->mru_syn_ts_ns &&

@@ -441,7 +441,7 @@ static wm_dissect_status tcp(const uint8_t *seg, uint32_t avail,
     if (avail < TCP_MIN_HEADER_BYTES || segment_len < TCP_MIN_HEADER_BYTES)
         return WM_DISSECT_MALFORMED;
     uint32_t header_len = (uint32_t)(seg[12] >> 4) * 4;
-    if (header_len < TCP_MIN_HEADER_BYTES || header_len > segment_len)
+    if (header_len > segment_len)
         return WM_DISSECT_MALFORMED;
     out->src_port = read16(seg);
     out->dst_port = read16(seg + 2);
@@ -453,6 +453,11 @@ static wm_dissect_status tcp(const uint8_t *seg, uint32_t avail,
     /* A first fragment shown alone: tshark knows no segment length. */
     out->payload_len = (out->anomalies & WM_PKT_NO_SEGLEN)
                            ? 0 : segment_len - header_len;
+    if (header_len < TCP_MIN_HEADER_BYTES) {
+        /* tshark still analyses it, with the length the header gives */
+        out->anomalies |= WM_PKT_BAD_HEADER_LEN;
+        return WM_DISSECT_TCP;
+    }
     uint32_t captured = avail < header_len ? avail : header_len;
     tcp_options(seg + TCP_MIN_HEADER_BYTES,
                 header_len - TCP_MIN_HEADER_BYTES,

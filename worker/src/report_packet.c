@@ -131,6 +131,11 @@ static json_t *info_text(const wm_packet *p, const wm_packet_info *info)
     if (p->flags & WM_TCP_ACK)
         text_add(&t, " Ack=%" PRIu32, info->rel_ack);
     text_add(&t, " Win=%" PRIu64, info->window);
+    if (p->anomalies & WM_PKT_BAD_HEADER_LEN) {
+        text_add(&t, ", bogus TCP header length (%u, must be at least 20)",
+                 p->header_len);
+        return json_string(t.buf);
+    }
     if (!(p->anomalies & WM_PKT_NO_SEGLEN))
         text_add(&t, " Len=%" PRIu32, p->payload_len);
     info_options(p, info, &t);
@@ -242,6 +247,9 @@ static void packet_anomalies(const wm_packet *p, json_t *row)
         : (p->anomalies & WM_PKT_OPTION_PAST_END)
             ? "TCP option length past the end of the header: options "
               "after it not read"
+        : (p->anomalies & WM_PKT_BAD_HEADER_LEN)
+            ? "TCP header length below 20 bytes (data offset below 5): "
+              "tshark's bogus TCP header length; no options read"
             : NULL;
     if (malformed)
         json_object_set_new(row, "malformed", json_string(malformed));

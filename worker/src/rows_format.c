@@ -37,6 +37,12 @@ void rows_record_of(const wm_packet *p, const wm_packet_info *info,
         r->sack[i][0] = o->sack[i].left;
         r->sack[i][1] = o->sack[i].right;
     }
+    if (p->anomalies & WM_PKT_BAD_HEADER_LEN) {
+        /* such a header has no options: mss carries its length, which
+         * its row names */
+        assert(!o->has_mss && p->header_len < 20);
+        r->mss = p->header_len;
+    }
 }
 
 /* The two records a row is rendered from, back from a record. */
@@ -77,6 +83,10 @@ void rows_packet_of(const rows_header *h, const rows_record *r,
     o->truncated = r->opt_bits & OPT_TRUNCATED;
     o->ts_val_cut = r->opt_bits & OPT_TS_VAL_CUT;
     p->anomalies = r->anomalies;
+    if (p->anomalies & WM_PKT_BAD_HEADER_LEN) {
+        p->header_len = (uint8_t)(r->mss < 20 ? r->mss : 0);
+        o->mss = 0;
+    }
     info->from = (wm_side)from;
     info->rel_seq = r->rel_seq;
     info->rel_ack = r->rel_ack;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Crafted packets the dissector must take as tshark does: IP fragments
 (IPv6 ones, which Linux TCP never sends, and overlapping or duplicated
-IPv4 ones) and malformed TCP options. Built on gen_pcaps.py's flows;
+IPv4 ones), malformed TCP options and TCP data offsets below 5. Built on gen_pcaps.py's flows;
 regen.sh runs this after it. Python 3 stdlib only.
 
 A fragment plan lists, in the order they go on the wire, the fragments of
@@ -52,6 +52,15 @@ def fragments(p, plan):
     return frames
 
 
+def with_doff(p):
+    """The frame of p, its TCP data offset set to p["doff"] if given."""
+    data = g.frame(p)
+    if p.get("doff") is None:
+        return data
+    at = 14 + (40 if p["flow"].ipv6 else 20) + 12
+    return data[:at] + bytes([p["doff"] << 4]) + data[at + 1:]
+
+
 def write(path, flows, plans=None, cuts=None):
     """Like gen_pcaps.write_pcap; plans maps a packet's 1-based place to
     its fragment plan, cuts a frame's 1-based number to its snaplen."""
@@ -61,7 +70,7 @@ def write(path, flows, plans=None, cuts=None):
     frames = []
     for i, p in enumerate(packets, 1):
         ts = g.T0 + p["t"]
-        parts = fragments(p, plans[i]) if i in plans else [g.frame(p)]
+        parts = fragments(p, plans[i]) if i in plans else [with_doff(p)]
         frames += [(ts + k * 1000, f) for k, f in enumerate(parts)]
     with open(path, "wb") as out:
         out.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
@@ -116,7 +125,8 @@ def ipv4_fragments_overlap():
 def syn_with_options(opts):
     f = Flow(cport=51500, sport=40500)
     c, s = f.next
-    f.raw(0, SYN, c, 0, 0, opts=opts)
+    f.raw(0, SYN, c, 0, 0,
+          opts=f.syn_opts(65495, 7) if opts is None else opts)
     f.raw(1, SYN | ACK, s, c + 1, 0, opts=f.syn_opts(65495, 7))
     f.next = [c + 1, s + 1]
     f.raw(0, ACK, c + 1, s + 1, 0)
@@ -146,12 +156,26 @@ def tcp_option_bad_mss_len():
                              TS + b"\x01\x03\x03\x07")], {}
 
 
+def tcp_data_offset3():
+    f = syn_with_options(None)
+    f.packets[3]["doff"] = 3  # the first data segment: 12 bytes of header
+    return [f], {}
+
+
+def tcp_syn_data_offset3():
+    f = syn_with_options(None)
+    f.packets[0]["doff"] = 3
+    return [f], {}
+
+
 SCENARIOS = {
     "ipv6_fragments": ipv6_fragments,
     "ipv4_fragments_overlap": ipv4_fragments_overlap,
     "tcp_option_len0": tcp_option_len0,
     "tcp_option_len255": tcp_option_len255,
     "tcp_option_bad_mss_len": tcp_option_bad_mss_len,
+    "tcp_data_offset3": tcp_data_offset3,
+    "tcp_syn_data_offset3": tcp_syn_data_offset3,
 }
 
 if __name__ == "__main__":
