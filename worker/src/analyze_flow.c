@@ -167,11 +167,26 @@ static uint32_t analyze_marks(const step *s)
         s->fwd->lastnondupack = s->frame;
         s->fwd->dupacknum = 0;
     }
+    /* "ACKed unseen segment" is said once for the same missing data:
+     * again only after the side that lost it shows a new gap (a "previous
+     * segment not captured" of its own). That is what tshark 4.0.17 does
+     * on every capture here (tests/data/tshark: unseen ACKs in a row, a
+     * FIN after the gap, fragments it cannot reassemble); later
+     * Wireshark releases tie it to the dupack counter instead. The
+     * compare of maxseqtobeacked with nextseq is plain, as Wireshark's. */
+    if (marks & WM_MARK_LOST_SEGMENT)
+        s->fwd->unseen_acked = false;
     wm_flow_state *rev = s->rev;
     if (rev->maxseqtobeacked && SEQ_GT(s->ack, rev->maxseqtobeacked) &&
         (s->flags & F_ACK)) {
-        marks |= WM_MARK_ACKED_UNSEEN;
-        rev->maxseqtobeacked = rev->nextseq;
+        if (rev->maxseqtobeacked > rev->nextseq) {
+            rev->maxseqtobeacked = rev->nextseq;
+            marks |= WM_MARK_ACKED_UNSEEN;
+        } else {
+            if (!rev->unseen_acked)
+                marks |= WM_MARK_ACKED_UNSEEN;
+            rev->unseen_acked = true;
+        }
     }
     marks |= classify_old_segment(s, marks);
     remember(s, marks);

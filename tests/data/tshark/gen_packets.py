@@ -168,6 +168,22 @@ def tcp_syn_data_offset3():
     return [f], {}
 
 
+def acked_unseen_repeated():
+    # what reaches the analysis when fragments cannot be reassembled: ACKs
+    # of data never seen, then a segment after a gap, then more ACKs
+    f = Flow(cport=51600, sport=40600)
+    f.handshake()
+    c = f.next[0]
+    for k in (1000, 2000, 3000):
+        f.raw(1, ACK, f.next[1], c + k, 0)
+    f.raw(0, ACK | 0x08, c + 3000, f.next[1], 500)
+    for k in (3500, 4000):
+        f.raw(1, ACK, f.next[1], c + k, 0)
+    f.raw(0, ACK | 0x08, c + 5000, f.next[1], 500)
+    f.raw(1, ACK, f.next[1], c + 5500, 0)
+    return [f], {}
+
+
 SCENARIOS = {
     "ipv6_fragments": ipv6_fragments,
     "ipv4_fragments_overlap": ipv4_fragments_overlap,
@@ -176,6 +192,7 @@ SCENARIOS = {
     "tcp_option_bad_mss_len": tcp_option_bad_mss_len,
     "tcp_data_offset3": tcp_data_offset3,
     "tcp_syn_data_offset3": tcp_syn_data_offset3,
+    "acked_unseen_repeated": acked_unseen_repeated,
 }
 
 if __name__ == "__main__":
