@@ -9,6 +9,7 @@
  * length field is left unset) the length on the wire stands in for it. */
 #include "wm_dissect.h"
 
+#include <assert.h>
 #include <pcap/dlt.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -165,15 +166,17 @@ static wm_dissect_status link_layer(int linktype, const uint8_t *data,
 
 /* A fragment into the trace's reassembly. Wireshark reassembles only a
  * fragment captured whole and with a payload; one it cannot (no trace
- * here, or cut by the snaplen) is, when it is the first, dissected
- * alone with its segment length unknown, and otherwise not TCP. On
+ * here, or cut by the snaplen) is not TCP, except a first IPv4 fragment
+ * (first_alone), which packet-ip.c dissects alone with its segment
+ * length unknown (packet-ipv6.c does not). On
  * WM_DISSECT_TCP, *done holds the reassembled payload, or is NULL for a
  * first fragment shown alone. */
 static wm_dissect_status fragment(frag_env *env, const wm_reasm_key *key,
                                   uint32_t offset, bool more,
                                   const uint8_t *data, uint32_t len,
-                                  bool whole, wm_packet *out,
-                                  const uint8_t **done, uint32_t *done_len)
+                                  bool whole, bool first_alone,
+                                  wm_packet *out, const uint8_t **done,
+                                  uint32_t *done_len)
 {
     *done = NULL;
     if (env->trace)
@@ -181,7 +184,7 @@ static wm_dissect_status fragment(frag_env *env, const wm_reasm_key *key,
     if (!env->trace || !whole || len == 0) {
         if (env->trace)
             env->trace->fragments.cut++;
-        if (offset != 0)
+        if (offset != 0 || !first_alone)
             return WM_DISSECT_NOT_TCP;
         out->anomalies |= WM_PKT_NO_SEGLEN;
         return WM_DISSECT_TCP;
@@ -239,7 +242,7 @@ static wm_dissect_status ipv4(frag_env *env, const uint8_t *ip,
     wm_dissect_status st = fragment(
         env, &key, (uint32_t)(frag & IPV4_OFFSET_MASK) * 8,
         (frag & IPV4_MF) != 0, ip + header_len, total_len - header_len,
-        avail >= total_len, out, &done, &done_len);
+        avail >= total_len, true, out, &done, &done_len);
     if (st == WM_DISSECT_TCP && done)
         *tcp = (tcp_start){.base = done, .avail = done_len, .offset = 0,
                            .segment_len = done_len};
@@ -283,12 +286,11 @@ static wm_dissect_status ipv6_walk(frag_env *env, const uint8_t *base,
             uint32_t done_len;
             wm_dissect_status st = fragment(env, &key, offset, more,
                                             base + at, end - at,
-                                            avail >= end, out, &done,
+                                            avail >= end, false, out, &done,
                                             &done_len);
             if (st != WM_DISSECT_TCP)
                 return st;
-            if (!done)
-                continue; /* a first fragment shown alone: walk on in it */
+            assert(done);
             /* Further fragment headers inside are not reassembled again. */
             frag_env inner = {.trace = NULL};
             return ipv6_walk(&inner, done, done_len, 0, done_len, next, out,

@@ -7,8 +7,8 @@
  * captured length: a truncated or malformed frame is reported as such and
  * never read past. IP fragments are reassembled (reassembly.h) when a
  * frame is dissected as part of a trace; dissected alone, a fragment is
- * what a fragment that cannot be reassembled is to tshark: the first
- * shown with no segment length, the others not TCP. A malformed TCP
+ * what a fragment that cannot be reassembled is to tshark: a first IPv4
+ * one shown with no segment length, the others not TCP. A malformed TCP
  * option ends the options and keeps the packet, flagged (wm_packet's
  * anomalies), as tshark does. */
 #ifndef WM_DISSECT_H
