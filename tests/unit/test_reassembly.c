@@ -1,5 +1,7 @@
 /* wm_reasm: Wireshark's rules for overlapping fragments, and the bounds
- * (datagrams in progress, bytes held) with the oldest dropped first. */
+ * (datagrams in progress, bytes held) with the oldest dropped first; and
+ * the fragment counts a trace reports for the captures of
+ * tests/data/tshark (whose every packet test_tshark_agreement checks). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,9 +9,11 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "reassembly.h"
+#include "wm_trace.h"
 
 static wm_reasm_key key_of(uint32_t id)
 {
@@ -139,6 +143,44 @@ static void test_past_the_largest_datagram(void **state)
     wm_reasm_free(r);
 }
 
+static void test_trace_counts(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        uint64_t frames, not_tcp;
+        wm_fragment_counts counts;
+    } cases[] = {
+        /* 42 segments in 3 fragments each: the last carries it */
+        {"ipv4_fragments", 148, 83, {125, 42, 0, 0}},
+        /* cut at 54: none reassembled, the 42 first ones shown alone */
+        {"ipv4_fragments_s54", 148, 83, {125, 0, 0, 125}},
+        /* one datagram never completes */
+        {"ipv6_fragments", 22, 11, {15, 4, 1, 0}},
+        /* a tail after completion opens one more that never completes */
+        {"ipv4_fragments_overlap", 19, 8, {11, 3, 2, 0}},
+        /* all cut but the 16-byte fragment, which opens one */
+        {"ipv6_fragments_s90", 22, 15, {15, 0, 1, 14}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/tshark/%s.pcap", WM_TEST_DATA,
+                 cases[i].name);
+        wm_trace t;
+        wm_error err;
+        assert_int_equal(wm_trace_read_file(path, &t, &err), 0);
+        assert_int_equal(t.frames, cases[i].frames);
+        assert_int_equal(t.not_tcp, cases[i].not_tcp);
+        assert_int_equal(t.fragments.fragments, cases[i].counts.fragments);
+        assert_int_equal(t.fragments.reassembled,
+                         cases[i].counts.reassembled);
+        assert_int_equal(t.fragments.incomplete, cases[i].counts.incomplete);
+        assert_int_equal(t.fragments.cut, cases[i].counts.cut);
+        assert_null(t.reasm); /* a file read holds no reassembly */
+        wm_trace_free(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_oldest_dropped_past_the_datagram_bound),
         cmocka_unit_test(test_bytes_bounded),
         cmocka_unit_test(test_past_the_largest_datagram),
+        cmocka_unit_test(test_trace_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -181,6 +181,10 @@ static int read_pcap(pcap_t *pcap, const char *name, uint64_t max_frames,
     }
     int rc = read_frames(pcap, name, max_frames, sink, trace, err);
     pcap_close(pcap);
+    /* the file is read: datagrams still open stay counted as incomplete,
+     * and the trace handed back holds no reassembly */
+    wm_reasm_free(trace->reasm);
+    trace->reasm = NULL;
     if (rc != 0)
         wm_trace_free(trace);
     return rc;
