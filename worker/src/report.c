@@ -255,15 +255,26 @@ static json_t *tcp_info_json(const wm_tcp_stats *s)
         (json_int_t)s->retransmits, "congestion", s->congestion);
 }
 
+/* IP fragments: how many, and what became of their datagrams. */
+static json_t *fragments_json(const wm_trace *trace)
+{
+    const wm_fragment_counts *f = &trace->fragments;
+    return json_pack("{s:I, s:I, s:I, s:I}", "fragments",
+                     (json_int_t)f->fragments, "reassembled",
+                     (json_int_t)f->reassembled, "incomplete",
+                     (json_int_t)f->incomplete, "cut", (json_int_t)f->cut);
+}
+
 static json_t *capture_json(const wm_capture_stats *c, const wm_trace *trace)
 {
     return json_pack(
-        "{s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I}", "interface",
+        "{s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:o}", "interface",
         c->interface, "received", (json_int_t)c->received, "dropped",
         (json_int_t)c->dropped, "if_dropped", (json_int_t)c->if_dropped,
         "snaplen", (json_int_t)c->snaplen, "complete", c->complete, "frames",
         (json_int_t)trace->frames, "malformed", (json_int_t)trace->malformed,
-        "not_tcp", (json_int_t)trace->not_tcp);
+        "not_tcp", (json_int_t)trace->not_tcp, "fragments",
+        fragments_json(trace));
 }
 
 static json_t *integrity_json(const wm_integrity *i)
@@ -316,9 +327,10 @@ json_t *wm_report_file(const char *path, const wm_trace *trace,
             json_decref(conns);
             conns = NULL;
         }
-    return json_pack("{s:i, s:s, s:i, s:I, s:I, s:I, s:o}", "schema",
+    return json_pack("{s:i, s:s, s:i, s:I, s:I, s:I, s:o, s:o}", "schema",
                      WM_REPORT_SCHEMA, "file", path, "linktype",
                      trace->linktype, "frames", (json_int_t)trace->frames,
                      "malformed", (json_int_t)trace->malformed, "not_tcp",
-                     (json_int_t)trace->not_tcp, "connections", conns);
+                     (json_int_t)trace->not_tcp, "fragments",
+                     fragments_json(trace), "connections", conns);
 }
