@@ -17,6 +17,19 @@
 #include "wm_error.h"
 #include "wm_packet.h"
 
+/* IP fragments (reassembled as Wireshark does: the segment is in the
+ * frame that completes its datagram; the other fragments are not TCP). */
+typedef struct wm_fragment_counts {
+    uint64_t fragments;   /* fragment frames put into reassembly */
+    uint64_t reassembled; /* datagrams completed */
+    uint64_t incomplete;  /* datagrams never completed: dropped to stay
+                             within bounds, or still open */
+    uint64_t cut;         /* fragments the snaplen cut: not reassembled,
+                             a first one shown alone (tshark does so) */
+} wm_fragment_counts;
+
+struct wm_reasm;
+
 typedef struct wm_trace {
     wm_packet *packets;   /* TCP packets only, in capture order */
     size_t count, capacity;
@@ -26,6 +39,9 @@ typedef struct wm_trace {
     int linktype;         /* DLT_ value */
     int64_t first_ts_ns;  /* first frame of any kind: the zero of the
                              relative Time column, as in Wireshark */
+    wm_fragment_counts fragments;
+    struct wm_reasm *reasm; /* datagrams in progress; NULL until the
+                               first fragment */
 } wm_trace;
 
 void wm_trace_init(wm_trace *trace, int linktype);

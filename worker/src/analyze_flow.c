@@ -391,7 +391,10 @@ static void note_window_scale(wm_conn_state *state, int dir,
     if (p->opts.has_wscale)
         fwd->win_scale = p->opts.wscale > MAX_WSCALE_SHIFT
                              ? MAX_WSCALE_SHIFT : p->opts.wscale;
-    if (!(p->flags & F_SYN))
+    /* tshark checks a SYN's scaling after its options: not for a header
+     * the snaplen cut or with a bogus length, which stop it before */
+    if (!(p->flags & F_SYN) || p->opts.truncated ||
+        (p->anomalies & WM_PKT_BAD_HEADER_LEN))
         return;
     if (fwd->win_scale == -1) {
         fwd->win_scale = -2;
@@ -406,6 +409,8 @@ static void note_window_scale(wm_conn_state *state, int dir,
  * still its SYN's. */
 static void note_handshake(wm_conn_state *state, int dir, const wm_packet *p)
 {
+    if (p->anomalies & WM_PKT_BAD_HEADER_LEN)
+        return; /* tshark stops before it reads the flags' meaning */
     wm_flow_state *fwd = &state->flow[dir];
     if (p->flags & F_SYN)
         fwd->is_first_ack = true;

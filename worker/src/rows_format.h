@@ -19,6 +19,7 @@
 enum {
     OPT_MSS = 1u << 0, OPT_WSCALE = 1u << 1, OPT_SACK_PERM = 1u << 2,
     OPT_TIMESTAMPS = 1u << 3, OPT_EOL = 1u << 4, OPT_TRUNCATED = 1u << 5,
+    OPT_TS_VAL_CUT = 1u << 6,
 };
 
 typedef struct rows_header {
@@ -44,9 +45,10 @@ typedef struct rows_record {
     uint32_t spare;       /* zero: keeps the size a multiple of 8 */
     uint16_t window_raw, mss, urgent;
     uint8_t flags, from, opt_bits, wscale;
-    uint8_t sack_count, nop_count, unknown_count, tfo, tfo_cookie_len;
+    uint8_t sack_count, nop_count, unknown_count;
+    uint8_t anomalies;    /* wm_packet's */
+    uint8_t tfo, tfo_cookie_len;
     uint8_t tfo_cookie[WM_TCP_MAX_TFO_COOKIE];
-    uint8_t unused;
 } rows_record;
 
 _Static_assert(sizeof(rows_record) == 176, "a record has no padding");

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reassembly.h"
 #include "wm_dissect.h"
 
 #define TRACE_INITIAL_CAPACITY 256
@@ -53,10 +54,13 @@ int wm_trace_take_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
     if (trace->frames == 0)
         trace->first_ts_ns = ts_ns;
     trace->frames++;
-    switch (wm_dissect_frame_wire(trace->linktype, data, cap_len, frame_len,
-                                  packet)) {
+    switch (wm_dissect_frame_trace(trace, data, cap_len, frame_len,
+                                   packet)) {
     case WM_DISSECT_TCP:
         break;
+    case WM_DISSECT_NO_MEMORY:
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "trace: out of memory for IP fragments");
     case WM_DISSECT_NOT_TCP:
         trace->not_tcp++;
         return 0;
@@ -91,6 +95,7 @@ int wm_trace_add_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
 void wm_trace_free(wm_trace *trace)
 {
     free(trace->packets);
+    wm_reasm_free(trace->reasm);
     wm_trace_init(trace, trace->linktype);
 }
 
@@ -176,6 +181,10 @@ static int read_pcap(pcap_t *pcap, const char *name, uint64_t max_frames,
     }
     int rc = read_frames(pcap, name, max_frames, sink, trace, err);
     pcap_close(pcap);
+    /* the file is read: datagrams still open stay counted as incomplete,
+     * and the trace handed back holds no reassembly */
+    wm_reasm_free(trace->reasm);
+    trace->reasm = NULL;
     if (rc != 0)
         wm_trace_free(trace);
     return rc;
