@@ -31,6 +31,15 @@ void wm_cli_text_packets(const json_t *packets, FILE *out);
  * connection. */
 void wm_cli_text_file(const json_t *file, FILE *out);
 
+/* The same in pieces, as `analyze` streams them: the counters (and where
+ * reading stopped); connection index of count; a packet list's header and
+ * its rows one at a time. */
+void wm_cli_text_file_head(const json_t *file, size_t connections, FILE *out);
+void wm_cli_text_file_connection(const json_t *conn, size_t index,
+                                 size_t count, FILE *out);
+void wm_cli_text_packets_head(size_t count, FILE *out);
+void wm_cli_text_packet_row(const json_t *row, FILE *out);
+
 /* `sweep`: the lab's two tables from the rows of wm_sweep_table_json —
  * size -> packets; size -> start, end, total time; both with the average
  * packet size. With more than one run per size a value reads
