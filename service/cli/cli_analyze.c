@@ -143,6 +143,8 @@ typedef struct writer {
     bool open_packets;   /* JSON: a "packets" array is open */
     bool open_object;    /* JSON: a connection object is open */
     bool stopped;        /* reading stopped early: exit EXIT_CUT_SHORT */
+    char *row;           /* a packet row's text, reused */
+    size_t row_capacity;
 } writer;
 
 /* value as json_dumpf with JSON_INDENT(2) would write it `depth` levels
@@ -252,9 +254,21 @@ static int on_packet(void *ctx, const json_t *row, wm_error *err)
     if (!w->json) {
         wm_cli_text_packet_row(row, w->out);
     } else {
-        fprintf(w->out, "%s\n        ", w->rows ? "," : "");
-        if (json_dumpf(row, w->out, JSON_COMPACT) != 0)
+        /* into memory first: json_dumpf writes each token with its own
+         * fwrite, which was a fifth of the time of `--packets` */
+        size_t need = json_dumpb(row, w->row, w->row_capacity, JSON_COMPACT);
+        if (need > w->row_capacity) {
+            char *bigger = realloc(w->row, need);
+            if (!bigger)
+                return wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
+            w->row = bigger;
+            w->row_capacity = need;
+            need = json_dumpb(row, w->row, w->row_capacity, JSON_COMPACT);
+        }
+        if (need == 0)
             return write_failed(err);
+        fputs(w->rows ? ",\n        " : "\n        ", w->out);
+        fwrite(w->row, 1, need, w->out);
     }
     w->rows++;
     return ferror(w->out) ? write_failed(err) : 0;
@@ -309,8 +323,12 @@ int wm_cli_analyze(int argc, char **argv)
                                       .connection = on_connection,
                                       .packet = on_packet};
     wm_error err = {0};
-    if (wm_engine_analyze_file_each(argv[optind], flags, &limits, &sink,
-                                    &err) != 0) {
+    static char out_buffer[1 << 16];
+    setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
+    int rc = wm_engine_analyze_file_each(argv[optind], flags, &limits, &sink,
+                                         &err);
+    free(w.row);
+    if (rc != 0) {
         if (w.index || w.connections)
             fputc('\n', stdout); /* what was written stays readable */
         fflush(stdout);
