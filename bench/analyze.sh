@@ -37,7 +37,6 @@ bench=analyze.sh
 need_binary "$wiremeter"
 need tshark "apt-get install tshark"
 need python3 "apt-get install python3"
-need bc "apt-get install bc"
 [ -x /usr/bin/time ] || { echo "$bench: /usr/bin/time is needed (apt-get install time)" >&2; exit 1; }
 
 max_rss_kib() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
@@ -85,7 +84,7 @@ run() {   # run NAME COMMAND...: wall time (s) and max RSS (KiB) of COMMAND
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
         echo "$bench: $name failed:" >&2; cat "$tmp/$name.err" >&2; exit 1
     fi
-    echo "$(echo "$t1 - $t0" | bc -l) $(max_rss_kib "$tmp/$name.time")"
+    echo "$(python3 -c "print($t1 - $t0)") $(max_rss_kib "$tmp/$name.time")"
 }
 fields=(-e frame.number -e frame.time_relative -e ip.src -e ip.dst
         -e tcp.srcport -e tcp.dstport -e tcp.flags -e tcp.seq -e tcp.ack
