@@ -458,13 +458,3 @@ void wm_cli_text_packets_head(size_t count, FILE *out)
     if (count)
         packet_header(false, out);
 }
-
-void wm_cli_text_file(const json_t *file, FILE *out)
-{
-    const json_t *conns = at(file, "connections");
-    wm_cli_text_file_head(file, json_array_size(conns), out);
-    size_t i;
-    const json_t *conn;
-    json_array_foreach(conns, i, conn)
-        wm_cli_text_file_connection(conn, i, json_array_size(conns), out);
-}

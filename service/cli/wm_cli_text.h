@@ -27,13 +27,9 @@ void wm_cli_text_connection(const json_t *connection, FILE *out);
 /* A packet list (array of packet rows) as Wireshark-like columns. */
 void wm_cli_text_packets(const json_t *packets, FILE *out);
 
-/* `analyze` (wm_engine_analyze_file): the file's counters, then each
- * connection. */
-void wm_cli_text_file(const json_t *file, FILE *out);
-
-/* The same in pieces, as `analyze` streams them: the counters (and where
- * reading stopped); connection index of count; a packet list's header and
- * its rows one at a time. */
+/* `analyze`, in the pieces it streams (wm_engine_analyze_file_each): the
+ * file's counters (and where reading stopped); connection index of count;
+ * a packet list's header and its rows one at a time. */
 void wm_cli_text_file_head(const json_t *file, size_t connections, FILE *out);
 void wm_cli_text_file_connection(const json_t *conn, size_t index,
                                  size_t count, FILE *out);

@@ -100,9 +100,5 @@ int wm_engine_analyze_file_each(const char *path, unsigned flags,
                                 const wm_engine_file_sink *sink,
                                 wm_error *err);
 
-/* The same as one document (tests, small files): schema, file, frames,
- * malformed, ..., connections[]. */
-json_t *wm_engine_analyze_file(const char *path, unsigned flags,
-                               wm_error *err);
 
 #endif
