@@ -465,7 +465,7 @@ static int ng_next(capfile *r, capfile_frame *frame, wm_error *err)
 /* ---- the file ---- */
 
 int capfile_open(FILE *file, const char *name, uint32_t max_record_bytes,
-                 capfile **out, wm_error *err)
+                 bool buffered, capfile **out, wm_error *err)
 {
     assert(max_record_bytes >= WM_TRACE_MIN_MAX_RECORD_BYTES &&
            max_record_bytes <= WM_TRACE_MAX_MAX_RECORD_BYTES);
@@ -479,7 +479,7 @@ int capfile_open(FILE *file, const char *name, uint32_t max_record_bytes,
     r->file = file;
     r->max_record_bytes = max_record_bytes;
     r->first_linktype = -1;
-    r->iobuf = malloc(READ_BUFFER_BYTES);
+    r->iobuf = buffered ? malloc(READ_BUFFER_BYTES) : NULL;
     if (r->iobuf)
         setvbuf(file, r->iobuf, _IOFBF, READ_BUFFER_BYTES);
     uint8_t head[12];

@@ -16,6 +16,7 @@
 #ifndef WM_CAPFILE_H
 #define WM_CAPFILE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -44,10 +45,11 @@ typedef enum capfile_stop {
 } capfile_stop;
 
 /* Reads the file header of file (which the reader then owns and closes);
- * name is for the messages. -1 (err filled, file closed) when it is not
- * a pcap or pcapng file. */
+ * name is for the messages. buffered: give stdio a 1 MiB buffer (a file
+ * on disk; not a buffer in memory, which needs none). -1 (err filled,
+ * file closed) when it is not a pcap or pcapng file. */
 int capfile_open(FILE *file, const char *name, uint32_t max_record_bytes,
-                 capfile **out, wm_error *err);
+                 bool buffered, capfile **out, wm_error *err);
 
 /* The next frame: 1 and *frame filled; 0 at a clean end of file; -1 when
  * reading stops early: err says why and where, and capfile_stopped and

@@ -196,7 +196,7 @@ static int read_frames(capfile *r, const char *name,
 }
 
 /* Reads a whole pcap or pcapng stream; closes file. */
-static int read_stream(FILE *file, const char *name,
+static int read_stream(FILE *file, const char *name, bool on_disk,
                        const wm_trace_limits *limits, const packet_sink *sink,
                        wm_trace *trace, wm_error *err)
 {
@@ -208,7 +208,7 @@ static int read_stream(FILE *file, const char *name,
     if (!limits)
         limits = &none;
     capfile *r;
-    if (capfile_open(file, name, max_record, &r, err) != 0)
+    if (capfile_open(file, name, max_record, on_disk, &r, err) != 0)
         return -1;
     int rc = read_frames(r, name, limits, sink, trace, err);
     /* the first frame's, or the first interface's in a file of none */
@@ -254,7 +254,7 @@ int wm_trace_stream_file_limited(const char *path,
         return wm_error_set(err, errno == ENOENT ? WM_ERR_NOT_FOUND
                                                  : WM_ERR_IO,
                             "%s: %s", path, strerror(errno));
-    return read_stream(file, path, limits, &sink, trace, err);
+    return read_stream(file, path, true, limits, &sink, trace, err);
 }
 
 int wm_trace_read_memory(const uint8_t *data, size_t size, wm_trace *trace,
@@ -270,5 +270,5 @@ int wm_trace_read_memory(const uint8_t *data, size_t size, wm_trace *trace,
         return wm_error_set(err, WM_ERR_INTERNAL, "%s: fmemopen: %s", name,
                             strerror(errno));
     static const packet_sink keep = {.on_packet = NULL};
-    return read_stream(file, name, NULL, &keep, trace, err);
+    return read_stream(file, name, false, NULL, &keep, trace, err);
 }
