@@ -278,9 +278,8 @@ static bool ng_timestamp(const interface *iface, uint64_t units,
                          int64_t *ts_ns)
 {
     u128 ns;
-    if (iface->binary) {
-        ns = iface->exponent >= 64
-                 ? 0 : ((u128)units * 1000000000u) >> iface->exponent;
+    if (iface->binary) { /* units * 10^9 < 2^94; exponent < 128 */
+        ns = ((u128)units * 1000000000u) >> iface->exponent;
     } else if (iface->exponent <= 9) {
         u128 scale = 1;
         for (int i = iface->exponent; i < 9; i++)
