@@ -38,18 +38,35 @@ typedef struct wm_read_error {
  * more are not listed. */
 #define WM_TRACE_MAX_LINKTYPES 8
 
+/* IP fragments (reassembled as Wireshark does: the segment is in the
+ * frame that completes its datagram; the other fragments are not TCP). */
+typedef struct wm_fragment_counts {
+    uint64_t fragments;   /* fragment frames put into reassembly */
+    uint64_t reassembled; /* datagrams completed */
+    uint64_t incomplete;  /* datagrams never completed: dropped to stay
+                             within bounds, or still open */
+    uint64_t cut;         /* fragments the snaplen cut: not reassembled,
+                             a first one shown alone (tshark does so) */
+} wm_fragment_counts;
+
+struct wm_reasm;
+
 typedef struct wm_trace {
     wm_packet *packets;   /* TCP packets only, in capture order */
     size_t count, capacity;
     uint64_t frames;      /* every frame seen, TCP or not */
     uint64_t not_tcp;
     uint64_t malformed;
-    int linktype;         /* DLT_ value: the first interface's */
+    int linktype;         /* DLT_ value: the first frame's (while a
+                             file is read, the frame's in dissection) */
     int linktypes[WM_TRACE_MAX_LINKTYPES]; /* of the frames read */
     size_t linktype_count;
     wm_read_error read_error; /* a file's, when reading stopped early */
     int64_t first_ts_ns;  /* first frame of any kind: the zero of the
                              relative Time column, as in Wireshark */
+    wm_fragment_counts fragments;
+    struct wm_reasm *reasm; /* datagrams in progress; NULL until the
+                               first fragment */
 } wm_trace;
 
 void wm_trace_init(wm_trace *trace, int linktype);

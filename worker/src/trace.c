@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "capfile.h"
+#include "reassembly.h"
 #include "wm_dissect.h"
 
 #define TRACE_INITIAL_CAPACITY 256
@@ -66,12 +67,22 @@ static int take_frame_on(wm_trace *trace, int linktype, int64_t ts_ns,
     trace->frames++;
     if (trace->linktype_count == 0 || trace->linktypes[0] != linktype)
         note_linktype(trace, linktype);
-    switch (wm_dissect_linktype_supported(linktype)
-                ? wm_dissect_frame_wire(linktype, data, cap_len, frame_len,
-                                        packet)
-                : WM_DISSECT_NOT_TCP) {
+    wm_dissect_status status = WM_DISSECT_NOT_TCP;
+    if (wm_dissect_linktype_supported(linktype)) {
+        /* the dissector takes the link type from the trace, whose frames
+         * may each have their own in a pcapng */
+        int first = trace->linktype;
+        trace->linktype = linktype;
+        status = wm_dissect_frame_trace(trace, data, cap_len, frame_len,
+                                        packet);
+        trace->linktype = first;
+    }
+    switch (status) {
     case WM_DISSECT_TCP:
         break;
+    case WM_DISSECT_NO_MEMORY:
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "trace: out of memory for IP fragments");
     case WM_DISSECT_NOT_TCP:
         trace->not_tcp++;
         return 0;
@@ -118,6 +129,7 @@ int wm_trace_add_frame(wm_trace *trace, int64_t ts_ns, const uint8_t *data,
 void wm_trace_free(wm_trace *trace)
 {
     free(trace->packets);
+    wm_reasm_free(trace->reasm);
     wm_trace_init(trace, trace->linktype);
 }
 
@@ -211,6 +223,10 @@ static int read_stream(FILE *file, const char *name, bool on_disk,
     if (capfile_open(file, name, max_record, on_disk, &r, err) != 0)
         return -1;
     int rc = read_frames(r, name, limits, sink, trace, err);
+    /* the file is read: datagrams still open stay counted as incomplete,
+     * and the trace handed back holds no reassembly */
+    wm_reasm_free(trace->reasm);
+    trace->reasm = NULL;
     /* the first frame's, or the first interface's in a file of none */
     trace->linktype = trace->frames ? trace->linktypes[0]
                                     : capfile_first_linktype(r);
