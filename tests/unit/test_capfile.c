@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <pcap/dlt.h>
 
+#include "capfile.h"
 #include "wm_trace.h"
 
 #define LT_ETHERNET 1
@@ -409,6 +410,38 @@ static void test_cut_everywhere(void **state)
     cut_everywhere(&ng, 28);
 }
 
+/* The real two-interface capture (dumpcap -i lo -i any), cut at every
+ * byte of its first 4 KiB: each frame ends where its block does (the
+ * block's length is in its second word; the file is little-endian). */
+static void test_cut_real_file(void **state)
+{
+    (void)state;
+    static buf o;
+    FILE *f = fopen(WM_TEST_DATA "/tshark/lo_and_any_interfaces.pcap", "rb");
+    assert_non_null(f);
+    o.len = fread(o.b, 1, sizeof o.b, f);
+    fclose(f);
+    assert_true(o.len > 4096 && o.len < sizeof o.b);
+    FILE *mem = fmemopen(o.b, o.len, "r");
+    assert_non_null(mem);
+    capfile *r;
+    wm_error err = {0};
+    assert_int_equal(capfile_open(mem, "real", 1u << 16, false, &r, &err), 0);
+    capfile_frame frame;
+    while (capfile_next(r, &frame, &err) == 1) {
+        uint32_t len;
+        memcpy(&len, o.b + frame.offset + 4, sizeof len);
+        o.ends[o.frame_count++] = frame.offset + len;
+    }
+    assert_int_equal(capfile_stopped(r), 0);
+    capfile_close(r);
+    assert_int_equal(o.frame_count, 20);
+    size_t len = o.len;
+    o.len = 4096;
+    cut_everywhere(&o, 28);
+    o.len = len;
+}
+
 static void test_bounds(void **state)
 {
     (void)state;
@@ -513,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_pcapng_resolutions),
         cmocka_unit_test(test_pcapng_sections_and_link_types),
         cmocka_unit_test(test_cut_everywhere),
+        cmocka_unit_test(test_cut_real_file),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_max_record_bytes),
     };
