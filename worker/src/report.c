@@ -74,6 +74,8 @@ static bool append_row(json_t *rows, const wm_trace *trace,
                        const wm_analysis *analysis, const wm_connection *conn,
                        size_t i)
 {
+    if (!wm_connection_has_rows(conn)) /* `analyze` past its row limit */
+        return rows != NULL;
     return rows && json_array_append_new(
                        rows, wm_report_packet(trace, analysis, conn, i)) == 0;
 }

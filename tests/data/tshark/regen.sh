@@ -39,7 +39,10 @@ args="-d tcp.port==40401-40404,data"
 for f in $fields; do args="$args -e $f"; done
 for pcap in "$dir"/*.pcap; do
     # shellcheck disable=SC2086
+    # status 2: a capture cut short on purpose (lo_and_any_cut_short),
+    # of which tshark still prints the frames it could read
     tshark -n -r "$pcap" -T fields -E header=y -E separator=/t $args \
-        > "${pcap%.pcap}.fields" 2>/dev/null
-    tshark -n -r "$pcap" -q -z conv,tcp 2>/dev/null > "${pcap%.pcap}.conv"
+        > "${pcap%.pcap}.fields" 2>/dev/null || [ $? -eq 2 ]
+    tshark -n -r "$pcap" -q -z conv,tcp 2>/dev/null > "${pcap%.pcap}.conv" ||
+        [ $? -eq 2 ]
 done
