@@ -26,6 +26,7 @@
 #include "wm_jobs.h"
 #include "wm_metrics.h"
 #include "wm_openapi.h"
+#include "wm_path.h"
 #include "wm_router.h"
 #include "wm_run_cache.h"
 #include "wm_store.h"
@@ -97,6 +98,16 @@ static void announce(const serve_state *s)
     else
         printf("  capture:   NOT permitted on %s; runs will fail until it "
                "is granted: %s\n", cfg->interface, s->app.capture_reason);
+    const wm_path_caps *paths = wm_path_capabilities();
+    printf("  paths:     loopback%s%s%s%s\n",
+           paths->link ? ", link (namespaces, veth, tbf)"
+                       : "; link NOT available: ",
+           paths->link ? "" : paths->link_why,
+           paths->link && !paths->netem ? "; no delay, jitter or loss: "
+                                        : paths->netem ? ", delay, jitter "
+                                                         "and loss (netem)"
+                                                       : "",
+           paths->link && !paths->netem ? paths->netem_why : "");
     fflush(stdout);
 }
 

@@ -22,6 +22,7 @@ void wm_run_config_default(wm_run_config *config)
 {
     wm_transfer_options_default(&config->transfer);
     wm_capture_options_default(&config->capture);
+    wm_path_options_default(&config->path);
     config->cancel = NULL;
     config->rows_path = NULL;
 }
@@ -39,11 +40,17 @@ void wm_run_config_default(wm_run_config *config)
 #define RING_SLOT_BYTES 512u      /* tpacket header + a headers-only frame */
 #define RUN_OVERHEAD_FRAMES 32u   /* handshake, request, closure, acks */
 #define LOOPBACK_MSS 65483u
+#define LINK_MIN_HEADERS 40u      /* IPv4 and TCP without options */
+_Static_assert(WM_PATH_MIN_MTU > LINK_MIN_HEADERS, "a link segment holds data");
 
 static uint32_t ring_bytes_for(const wm_run_config *config)
 {
     const wm_transfer_options *t = &config->transfer;
     uint32_t segment = t->mss_bytes ? t->mss_bytes : LOOPBACK_MSS;
+    /* A link's frames are its MTU's, far more of them than loopback's. */
+    if (config->path.kind == WM_PATH_LINK &&
+        config->path.mtu_bytes - LINK_MIN_HEADERS < segment)
+        segment = config->path.mtu_bytes - LINK_MIN_HEADERS;
     if (t->chunk_bytes && t->chunk_bytes < segment)
         segment = t->chunk_bytes; /* nodelay sends a chunk per segment */
     /* Small socket buffers make small windows, so small segments. */
@@ -119,14 +126,15 @@ static int measure_error(int transfer_rc, const wm_error *transfer_err,
  * connects, and it is finished only after the transfer returned. The
  * transfer is closed last: until the capture is finished its reader may
  * still cancel it (over_budget). */
-static int measure(const wm_run_config *config, wm_progress_fn progress,
-                   void *progress_ctx, wm_stream *stream,
-                   wm_run_result *result, wm_error *err)
+static int measure(const wm_run_config *config, const wm_path *path,
+                   wm_progress_fn progress, void *progress_ctx,
+                   wm_stream *stream, wm_run_result *result, wm_error *err)
 {
     wm_transfer *transfer = NULL;
     uint16_t port = 0;
     wm_transfer_options topts = config->transfer;
     topts.cancel = config->cancel;
+    topts.path = path;
     if (wm_transfer_open(&topts, &transfer, &port, err) != 0)
         return -1;
     wm_capture_options copts = config->capture;
@@ -138,6 +146,13 @@ static int measure(const wm_run_config *config, wm_progress_fn progress,
     copts.over_budget_ctx = transfer;
     copts.on_packet = analyse_packet;
     copts.on_packet_ctx = stream;
+    if (path) {
+        /* The receiver's view: the frames as they arrive off the link. */
+        copts.path = path;
+        copts.path_side = config->transfer.direction == WM_DOWNLOAD
+                              ? WM_PATH_CLIENT : WM_PATH_SERVER;
+        copts.interface = WM_PATH_INTERFACE;
+    }
     wm_capture *capture = NULL;
     if (wm_capture_start(&copts, &capture, err) != 0) {
         wm_transfer_close(transfer);
@@ -187,8 +202,19 @@ int wm_run_execute(const wm_run_config *config, wm_progress_fn progress,
     wm_stream *stream;
     if (open_stream(config, &stream, err) != 0)
         return -1;
+    /* The link lives exactly as long as the measurement: closed on every
+     * way out of it, success or not. */
+    wm_path *path = NULL;
+    if (config->path.kind == WM_PATH_LINK &&
+        wm_path_open(&config->path, config->transfer.ipv6, &path, err) != 0) {
+        wm_stream_free(stream);
+        return -1;
+    }
     result->started_ns = wm_clock_wall_ns();
-    if (measure(config, progress, progress_ctx, stream, result, err) != 0) {
+    int rc = measure(config, path, progress, progress_ctx, stream, result,
+                     err);
+    wm_path_close(path);
+    if (rc != 0) {
         wm_stream_free(stream);
         memset(result, 0, sizeof *result);
         return -1;
