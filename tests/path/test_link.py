@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""A run over path=link: the client and the server in network namespaces
+of their own, joined by a veth pair (issue 13).
+
+- mtu=1500, offload off: every frame is at most 1514 bytes on the wire
+  (1500 + the Ethernet header), 1 MB takes at least 700 frames, and at
+  least 691 of them carry data (1 MB / 1448, the MSS of a 1500-byte MTU
+  with timestamps),
+  in both directions and over IPv6; on loopback the same megabyte is a
+  few dozen frames of up to 65,549 bytes, so this fails if the run did not
+  cross the link;
+- rate=100mbit: a 10 MB download takes at least 0.8 s, and its throughput
+  is within 10 % of the rate;
+- tshark agrees with `wiremeter analyze` on the link's pcaps;
+- settings that need another path, or that do not fit together, are
+  refused naming the parameter.
+
+Skips (exit 77) where this host cannot make a link, unless
+WIREMETER_REQUIRE_CAPTURE=1.
+
+usage: test_link.py WIREMETER
+"""
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pathtest  # noqa: E402
+from pathtest import livelib, wmtest  # noqa: E402
+import test_tshark  # noqa: E402  (tests/live, put on the path by pathtest)
+
+MB = 1_000_000
+WIRE_MAX = 1500 + 14
+
+
+def check_frames(label, pcap, min_frames, min_data_frames):
+    frames = pathtest.frames(pcap)
+    wmtest.check(len(frames) >= min_frames, f"{label}: {len(frames)} frames, at least {min_frames} expected")
+    longest = max(length for length, _, _ in frames)
+    wmtest.check(longest <= WIRE_MAX, f"{label}: a frame of {longest} bytes on a 1500-byte link")
+    data = [f for f in frames if (pathtest.tcp_payload_len(f[2]) or 0) > 0]
+    wmtest.check(len(data) >= min_data_frames,
+                 f"{label}: {len(data)} data frames, at least {min_data_frames} expected")
+    print(f"ok: {label}: {len(frames)} frames, {len(data)} with data, longest {longest} B")
+
+
+def agree_with_tshark(tshark, wiremeter, label, pcap):
+    doc = livelib.run_json(wiremeter, ["analyze", pcap, "--packets"])
+    wmtest.check(len(doc["connections"]) == 1, f"{label}: connections in the pcap")
+    packets = doc["connections"][0]["packets"]
+    conn = doc["connections"][0]["connection"]
+    theirs = test_tshark.tshark_rows(tshark, pcap, (conn["client"]["port"], conn["server"]["port"]))
+    wmtest.check(len(packets) == len(theirs),
+                 f"{label}: {len(packets)} packets for us, {len(theirs)} for tshark")
+    for ours, row in zip(packets, theirs):
+        test_tshark.compare_packet(label, ours, row)
+    test_tshark.compare_conv(tshark, label, pcap, packets)
+    print(f"ok: {label}: {len(packets)} packets agree with tshark")
+
+
+def frames_and_tshark(wiremeter, tshark, workdir):
+    for direction, extra in (("download", []), ("upload", []), ("download", ["--ipv6"])):
+        label = f"1MB {direction} {' '.join(extra)}".strip()
+        result, pcap = livelib.transfer(wiremeter, "1MB", direction, workdir,
+                                        ["--path", "link", "--mtu", "1500"] + extra)
+        wmtest.check(result["params"]["path"] == "link" and result["params"]["interface"] == "wm0",
+                     f"{label}: params {result['params']}")
+        wmtest.check(result["integrity"]["verified"], f"{label}: integrity {result['integrity']}")
+        check_frames(label, pcap, 700, -(-MB // 1448))
+        agree_with_tshark(tshark, wiremeter, label, pcap)
+
+
+def rate(wiremeter, workdir):
+    result, pcap = livelib.transfer(wiremeter, "10MB", "download", workdir,
+                                    ["--path", "link", "--rate", "100mbit"])
+    seconds = result["timing"]["total_ns"] / 1e9
+    bps = result["timing"]["throughput_bps"]
+    wmtest.check(result["params"]["rate"] == 100_000_000, f"params.rate {result['params']['rate']}")
+    wmtest.check(seconds >= 0.8, f"10 MB at 100 Mbit/s took {seconds:.3f} s, less than 0.8 s")
+    wmtest.check(abs(bps - 100e6) <= 10e6,
+                 f"throughput {bps / 1e6:.1f} Mbit/s is not within 10 % of 100 Mbit/s")
+    print(f"ok: 10 MB at rate=100mbit: {seconds:.3f} s, {bps / 1e6:.1f} Mbit/s")
+
+
+def refusals(wiremeter):
+    cases = [(["--mtu", "9000"], "path"),
+             (["--path", "link", "--queue", "1MB"], "queue"),
+             (["--path", "link", "--delay", "5", "--jitter", "6"], "jitter"),
+             (["--path", "link", "--ipv6", "--mtu", "1279"], "mtu"),
+             (["--path", "link", "--rate", "100"], "rate")]
+    for args, parameter in cases:
+        proc = livelib.run_cli(wiremeter, ["run", "--size", "1kB"] + args)
+        wmtest.check(proc.returncode == 2 and proc.stderr.startswith(f"wiremeter run: {parameter}:"),
+                     f"{args}: exit {proc.returncode}, {proc.stderr.strip()!r}")
+    print("ok: bad path settings refused, naming the parameter")
+
+
+def test():
+    wiremeter = wmtest.binary()
+    pathtest.require_link(wiremeter)
+    tshark = livelib.require_tshark()
+    workdir = livelib.workdir()
+    refusals(wiremeter)
+    frames_and_tshark(wiremeter, tshark, workdir)
+    rate(wiremeter, workdir)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    wmtest.main(test)
