@@ -11,6 +11,11 @@ libpcap-dev libsqlite3-dev libjs-chart.js libcap2-bin curl ca-certificates"
 tests="libcmocka-dev python3 tshark tcpdump clang libclang-rt-14-dev valgrind
 chromium iperf3 wrk nginx-light hyperfine time docker.io
 docker-compose debootstrap iproute2"
+# Paths (issue 13): path=link runs iproute2's ip and tc; scripts/netem-vm.sh
+# boots Debian's kernel, which has sch_netem, under qemu with a busybox
+# initramfs.
+build="$build iproute2"
+tests="$tests qemu-system-x86 busybox-static cpio kmod"
 
 want=$build
 case "${1:-}" in
