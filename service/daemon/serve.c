@@ -275,6 +275,8 @@ int wm_serve_main(int argc, char **argv)
     s->app.capture_permitted = wm_capture_permitted(s->config.interface, &why);
     snprintf(s->app.capture_reason, sizeof s->app.capture_reason, "%s",
              why.message);
+    /* Probed before serving, so that no request waits on it. */
+    wm_path_capabilities();
     rc = 0;
     if (open_backends(s, &err) != 0 || start_http(s, &err) != 0) {
         rc = fail("", &err);

@@ -151,6 +151,9 @@ def test():
     with daemon:
         health = daemon.get("/healthz").json()
         wmtest.check(health["capabilities"]["link"]["available"], f"healthz {health['capabilities']}")
+        deadline = time.monotonic() + 10  # the line follows the listening socket
+        while "  paths:     loopback, link" not in daemon.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
         wmtest.check("  paths:     loopback, link" in daemon.log(), f"start log:\n{daemon.log()}")
         concurrent_runs(daemon, workdir)
         no_namespace_held(daemon, "after 16 link runs")

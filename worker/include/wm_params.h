@@ -40,6 +40,9 @@ typedef struct wm_run_config {
                                    with WM_ERR_CANCELLED; NULL: none */
     const char *rows_path;      /* the packet rows are written here when
                                    not NULL (wm_engine_packets) */
+    const char *sender_pcap_path; /* a link run's capture at the sender's
+                                     end of the veth, written here when not
+                                     NULL (the receiver's is capture's) */
 } wm_run_config;
 
 /* A run as asked for: its configuration and what is only echoed back. */

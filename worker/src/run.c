@@ -25,6 +25,7 @@ void wm_run_config_default(wm_run_config *config)
     wm_path_options_default(&config->path);
     config->cancel = NULL;
     config->rows_path = NULL;
+    config->sender_pcap_path = NULL;
 }
 
 /* Headers-only captures of small transfers get a small kernel ring. Why:
@@ -121,6 +122,46 @@ static int measure_error(int transfer_rc, const wm_error *transfer_err,
     return -1;
 }
 
+/* The sender's end keeps only its pcap: its frames are counted, not
+ * analysed (the receiver's capture is the run's view). */
+static int count_only(void *ctx, const wm_packet *p, int64_t first_ts_ns,
+                      wm_error *err)
+{
+    (void)ctx, (void)p, (void)first_ts_ns, (void)err;
+    return 0;
+}
+
+/* A second capture, at the sender's end of the link, when asked for. */
+static int start_sender_capture(const wm_run_config *config,
+                                const wm_capture_options *receiver,
+                                wm_capture **out, wm_error *err)
+{
+    *out = NULL;
+    if (!receiver->path || !config->sender_pcap_path)
+        return 0;
+    wm_capture_options copts = *receiver;
+    copts.path_side = receiver->path_side == WM_PATH_CLIENT ? WM_PATH_SERVER
+                                                            : WM_PATH_CLIENT;
+    copts.pcap_path = config->sender_pcap_path;
+    copts.on_packet = count_only;
+    copts.on_packet_ctx = NULL;
+    return wm_capture_start(&copts, out, err);
+}
+
+/* Finishes and frees the sender's capture (NULL: none). */
+static int finish_sender_capture(wm_capture *capture, wm_error *err)
+{
+    if (!capture)
+        return 0;
+    wm_trace trace;
+    wm_capture_stats stats;
+    int rc = wm_capture_finish(capture, &trace, &stats, err);
+    if (rc == 0)
+        wm_trace_free(&trace);
+    wm_capture_free(capture);
+    return rc;
+}
+
 /* Transfer and capture, in the order that makes the trace whole: the sink's
  * port names the filter, the capture is active before the client
  * connects, and it is finished only after the transfer returned. The
@@ -153,23 +194,35 @@ static int measure(const wm_run_config *config, const wm_path *path,
                               ? WM_PATH_CLIENT : WM_PATH_SERVER;
         copts.interface = WM_PATH_INTERFACE;
     }
-    wm_capture *capture = NULL;
+    wm_capture *capture = NULL, *sender = NULL;
     if (wm_capture_start(&copts, &capture, err) != 0) {
+        wm_transfer_close(transfer);
+        return -1;
+    }
+    if (start_sender_capture(config, &copts, &sender, err) != 0) {
+        wm_capture_free(capture);
         wm_transfer_close(transfer);
         return -1;
     }
     wm_error transfer_err = {0};
     int transfer_rc = wm_transfer_run(transfer, progress, progress_ctx,
                                       &result->transfer, &transfer_err);
-    wm_error capture_err = {0};
+    wm_error capture_err = {0}, sender_err = {0};
     int capture_rc = wm_capture_finish(capture, &result->trace,
                                        &result->capture, &capture_err);
+    int sender_rc = finish_sender_capture(sender, &sender_err);
     wm_capture_free(capture);
     wm_transfer_close(transfer);
-    if (capture_rc == 0 && transfer_rc != 0)
+    int rc = measure_error(transfer_rc, &transfer_err, capture_rc,
+                           &capture_err, err);
+    if (rc == 0 && sender_rc != 0) {
+        if (err)
+            *err = sender_err;
+        rc = -1;
+    }
+    if (rc != 0 && capture_rc == 0)
         wm_trace_free(&result->trace);
-    return measure_error(transfer_rc, &transfer_err, capture_rc,
-                         &capture_err, err);
+    return rc;
 }
 
 /* The run's own connection, with its rows, into result->connection. */
