@@ -2,7 +2,8 @@
 # Proves path=link's delay on a kernel that has sch_netem: boots Debian's
 # cloud kernel under qemu (software emulation, no KVM needed) with a
 # busybox initramfs holding our binary, its libraries, iproute2 and the
-# modules veth, sch_netem and sch_tbf, runs one small link run with
+# modules veth, bridge (with llc and stp), sch_netem and sch_tbf, runs one
+# small link run with
 # delay=DELAY_MS and prints what the run measured: its handshake time and
 # the sender's smoothed RTT (tcp_info), against 2 x DELAY_MS.
 #
@@ -39,7 +40,8 @@ M=$(echo k/lib/modules/*/kernel)
 rm -rf initrd && mkdir -p initrd/bin initrd/proc initrd/sys initrd/dev initrd/tmp initrd/lib/modules initrd/usr/sbin
 cp "$(command -v busybox)" initrd/bin/
 for a in sh insmod mount poweroff cat; do ln -s busybox "initrd/bin/$a"; done
-cp "$M/drivers/net/veth.ko" "$M/net/sched/sch_netem.ko" "$M/net/sched/sch_tbf.ko" initrd/lib/modules/
+cp "$M/drivers/net/veth.ko" "$M/net/sched/sch_netem.ko" "$M/net/sched/sch_tbf.ko" \
+   "$M/net/llc/llc.ko" "$M/net/802/stp.ko" "$M/net/bridge/bridge.ko" initrd/lib/modules/
 # wm_path looks for ip and tc in /usr/sbin; busybox's have no netem.
 cp /usr/sbin/ip /usr/sbin/tc initrd/usr/sbin/
 cp "$BIN" initrd/bin/wiremeter
@@ -51,7 +53,7 @@ done
 cat > initrd/init <<INIT
 #!/bin/sh
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-for m in veth sch_netem sch_tbf; do insmod /lib/modules/\$m.ko; done
+for m in veth sch_netem sch_tbf llc stp bridge; do insmod /lib/modules/\$m.ko; done
 export TMPDIR=/tmp
 echo "netem-vm: run begins"
 /bin/wiremeter run --size $SIZE --path link --delay $DELAY_MS --json > /tmp/result.json 2>/tmp/error.txt

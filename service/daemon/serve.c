@@ -100,7 +100,7 @@ static void announce(const serve_state *s)
                "is granted: %s\n", cfg->interface, s->app.capture_reason);
     const wm_path_caps *paths = wm_path_capabilities();
     printf("  paths:     loopback%s%s%s%s\n",
-           paths->link ? ", link (namespaces, veth, tbf)"
+           paths->link ? ", link (namespaces, veth, bridge, tbf)"
                        : "; link NOT available: ",
            paths->link ? "" : paths->link_why,
            paths->link && !paths->netem ? "; no delay, jitter or loss: "

@@ -16,6 +16,11 @@ of their own, joined by a veth pair (issue 13).
   with nothing lost on the link both pcaps hold the same frames, byte
   for byte, in the same order each way, each seen where it arrived no
   earlier than where it was sent;
+- the queue: at rate=20mbit with cubic, a 256 KB queue makes the sender's
+  RTT more than three times an 8 KB queue's, and no more than its drain
+  time (105 ms) plus 30 ms; the 8 KB queue overflows, and the frames it
+  drops are in the sender's pcap and not the receiver's: the receiver's
+  frames are the sender's, in order each way, less at least one;
 - tshark agrees with `wiremeter analyze` on the link's pcaps, both ends;
 - settings that need another path, or that do not fit together, are
   refused naming the parameter.
@@ -121,6 +126,43 @@ def both_ends(wiremeter, tshark, workdir):
                  f"--pcap-sender without a link: exit {proc.returncode}, {proc.stderr.strip()!r}")
 
 
+def one_way(frames, source_ip, outbound):
+    return [f[2] for f in frames if (f[2][26:30] == source_ip) == outbound]
+
+
+def is_subsequence(part, whole):
+    it = iter(whole)
+    return all(any(x == y for y in it) for x in part)
+
+
+def queue(wiremeter, tshark, workdir):
+    rtt = {}
+    for size in ("8KB", "256KB"):
+        receiver = os.path.join(workdir, f"queue-{size}-receiver.pcap")
+        sender = os.path.join(workdir, f"queue-{size}-sender.pcap")
+        result = livelib.run_json(wiremeter, ["run", "--size", "1MB", "--path", "link",
+                                              "--rate", "20mbit", "--queue", size,
+                                              "--congestion", "cubic", "--pcap", receiver,
+                                              "--pcap-sender", sender])
+        wmtest.check(result["integrity"]["verified"], f"queue {size}: {result['integrity']}")
+        rtt[size] = result["tcp_info"]["rtt_us"]
+        if size == "8KB":
+            server = bytes([169, 254, 0, 2])
+            got, sent = pathtest.frames(receiver), pathtest.frames(sender)
+            dropped = 0
+            for outbound in (True, False):
+                at_sender, at_receiver = one_way(sent, server, outbound), one_way(got, server, outbound)
+                wmtest.check(is_subsequence(at_receiver, at_sender),
+                             f"queue {size}: the receiver's frames are not the sender's less some")
+                dropped += len(at_sender) - len(at_receiver)
+            wmtest.check(dropped > 0, f"queue {size}: no frame dropped at a 20 Mbit/s bottleneck")
+            print(f"ok: queue {size}: {dropped} frames dropped on the link, in the sender's pcap only")
+            agree_with_tshark(tshark, wiremeter, f"queue {size}, sender's pcap", sender)
+    wmtest.check(rtt["256KB"] > 3 * rtt["8KB"], f"RTT {rtt}: a bigger queue did not delay more")
+    wmtest.check(rtt["256KB"] <= 105_000 + 30_000, f"RTT {rtt}: more than the queue can hold")
+    print(f"ok: sender's RTT {rtt['8KB']} us with an 8 KB queue, {rtt['256KB']} us with 256 KB")
+
+
 def rate(wiremeter, workdir):
     result, pcap = livelib.transfer(wiremeter, "10MB", "download", workdir,
                                     ["--path", "link", "--rate", "100mbit"])
@@ -160,6 +202,7 @@ def test():
     refusals(wiremeter)
     frames_and_tshark(wiremeter, tshark, workdir)
     both_ends(wiremeter, tshark, workdir)
+    queue(wiremeter, tshark, workdir)
     rate(wiremeter, workdir)
     shutil.rmtree(workdir, ignore_errors=True)
 

@@ -1,5 +1,5 @@
 /* wm_path: settings checked together, and a link's life: two hosts that
- * reach each other over the veth, and nothing held once it is closed.
+ * reach each other across the wire, and nothing held once it is closed.
  * The link tests skip where this host cannot make one (no privileges). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,7 +90,7 @@ static void test_link_connects_and_leaves_nothing(void **state)
     wm_error err = {0};
     if (wm_path_open(&o, false, &path, &err) != 0)
         fail_msg("%s", err.message);
-    assert_int_equal(namespaces_held(), before + 2);
+    assert_int_equal(namespaces_held(), before + 3); /* two hosts, a wire */
     int server = wm_path_socket(path, WM_PATH_SERVER, AF_INET, SOCK_STREAM,
                                 &err);
     assert_true(server >= 0);

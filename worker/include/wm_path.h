@@ -1,12 +1,15 @@
 /* wm_path: the network a run crosses. "loopback" is the host's own lo
  * (65,536-byte MTU, offload, no queue); "link" puts the client and the
- * server each in a network namespace of its own — two hosts — joined by
- * a veth pair whose MTU, offload, rate, queue, loss and delay are the
- * run's.
+ * server each in a network namespace of its own — two hosts — joined
+ * through a third, the wire: a bridge with a veth pair to each host, whose
+ * ends toward the hosts carry the run's rate, queue, loss and delay. The
+ * MTU and offload are those of every veth end. So each host's capture
+ * sees its own side: the sender's what TCP sent, the receiver's what
+ * arrived.
  *
  * The namespaces are anonymous: they are held only by file descriptors
  * of this process, never bind-mounted under /run/netns. So every link
- * (veth pair, qdiscs) lives exactly as long as its run holds it, and a
+ * (veths, bridge, qdiscs) lives exactly as long as its run holds it, and a
  * daemon killed with SIGKILL leaves nothing behind for the next one to
  * clean: the kernel frees a namespace with its last reference. For the
  * same reason every run may use the same addresses and interface names
@@ -27,7 +30,7 @@
 
 typedef enum wm_path_kind {
     WM_PATH_LOOPBACK, /* the host's lo, as every run before paths */
-    WM_PATH_LINK,     /* two namespaces joined by a veth pair */
+    WM_PATH_LINK,     /* two hosts and the wire between them */
 } wm_path_kind;
 
 #define WM_PATH_DEFAULT_MTU 1500u
@@ -40,10 +43,10 @@ typedef enum wm_path_kind {
 #define WM_PATH_MAX_LOSS_CENTI 5000u      /* 50 %, in 1/100 % */
 #define WM_PATH_MAX_DELAY_MS 10000u
 #define WM_PATH_QUEUE_DEFAULT_MS 50u  /* queue 0: this long at the rate */
-#define WM_PATH_INTERFACE "wm0"       /* the veth's name on both hosts */
+#define WM_PATH_INTERFACE "wm0"       /* each host's veth end */
 
 /* The link's settings. rate, queue, loss, delay and jitter apply to each
- * host's egress alike: the link is symmetric, as an Ethernet cable is. */
+ * direction alike: the link is symmetric, as an Ethernet cable is. */
 typedef struct wm_path_options {
     wm_path_kind kind;
     uint32_t mtu_bytes;    /* the veth's MTU */
@@ -59,7 +62,7 @@ void wm_path_options_default(wm_path_options *opts);
 
 /* What this host can run, probed once, and why not when it cannot. */
 typedef struct wm_path_caps {
-    bool link;                /* namespaces, veth, tbf */
+    bool link;                /* namespaces, veth, bridge, tbf */
     bool netem;               /* sch_netem: delay, jitter and loss */
     char link_why[160];       /* "" when link */
     char netem_why[160];      /* "" when netem */

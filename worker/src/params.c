@@ -119,14 +119,14 @@ static const param_row rows[] = {
     {"path", KIND_ENUM, AT(config.path.kind), 0, 0, false,
      "loopback or link",
      "loopback: the host's lo; link: client and server in network "
-     "namespaces of their own joined by a veth pair", NULL,
+     "namespaces of their own, joined through a third, the wire", NULL,
      "loopback|link", path_kinds, NULL},
     {"mtu", KIND_UINT, AT(config.path.mtu_bytes), WM_PATH_MIN_MTU,
      WM_PATH_MAX_MTU, false, "{min} to {max} bytes (1280 at least with "
      "ipv6)", "The link's MTU", NULL, "N", NULL, NULL},
     {"offload", KIND_BOOL, AT(config.path.offload), 0, 0, false,
      "true, false, 1, 0, yes or no",
-     "Segmentation and receive offload on the link's veth (off: every "
+     "Segmentation and receive offload on the link's veths (off: every "
      "frame is one a wire would carry)", NULL, NULL, bool_words, NULL},
     {"rate", KIND_RATE, AT(config.path.rate_kbit), 1, WM_PATH_MAX_RATE_KBIT,
      true, "0 (unlimited) or {min} to {max}, in kbit, mbit or gbit",

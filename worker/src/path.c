@@ -1,12 +1,19 @@
 /* wm_path: see wm_path.h.
  *
- * A link is made in this order: two anonymous namespaces (unshare from
- * the calling thread, which then returns to its own), the veth pair from
- * the client's host with its peer made directly in the server's (so it
- * never appears in the daemon's namespace), each end's MTU, address and
- * offload, then each end's qdiscs. Closing the two namespace descriptors
- * is the whole teardown: the kernel deletes the veth pair and its qdiscs
- * with the namespaces. */
+ * A link is made in this order: three anonymous namespaces (unshare from
+ * the calling thread, which then returns to its own) — the client's host,
+ * the server's, and the wire between them; in the wire a bridge and two
+ * veth pairs whose far ends are made directly in the hosts (so nothing
+ * ever appears in the daemon's namespace); every end's MTU and offload,
+ * each host's address; then the wire's qdiscs. Closing the namespace
+ * descriptors is the whole teardown: the kernel deletes the veths, the
+ * bridge and the qdiscs with the namespaces.
+ *
+ * Why a wire of its own: the qdiscs (rate, queue, loss, delay) must sit
+ * between the hosts. On a host's own veth, its capture would see a frame
+ * only as it leaves the queue, after any drop; in the wire, the sender's
+ * capture sees what TCP sent, the receiver's what arrived, and the
+ * difference is what the link did. */
 #include "wm_path.h"
 
 #include <arpa/inet.h>
@@ -30,10 +37,15 @@
 #define ETHERNET_HEADER_BYTES 14u
 #define BATCH_MAX 512u
 
+#define WIRE 2 /* ns[] index of the wire, after the two wm_path_sides */
+#define NAMESPACES 3
+/* The wire's ends: the qdisc on each shapes what goes toward that host. */
+static const char *const wire_ends[2] = {"toclient", "toserver"};
+
 struct wm_path {
     wm_path_options opts;
     bool ipv6;
-    int ns[2]; /* by wm_path_side */
+    int ns[NAMESPACES]; /* by wm_path_side, then WIRE */
 };
 
 /* Link-local and ULA: never routed, and the same for every run since no
@@ -89,64 +101,70 @@ static int new_namespace(int *ns, wm_error *err)
     return *ns < 0 ? -1 : 0;
 }
 
-int wm_path_enter(const wm_path *path, wm_path_side side, int *back,
-                  wm_error *err)
+static int enter(const wm_path *path, int which, int *back, wm_error *err)
 {
+    static const char *const names[NAMESPACES] = {"client", "server",
+                                                  "wire"};
     *back = own_namespace(err);
     if (*back < 0)
         return -1;
-    if (setns(path->ns[side], CLONE_NEWNET) != 0) {
+    if (setns(path->ns[which], CLONE_NEWNET) != 0) {
         close(*back);
         *back = -1;
         return wm_error_set(err, WM_ERR_IO, "path: entering the %s's "
-                            "namespace: %s",
-                            side == WM_PATH_CLIENT ? "client" : "server",
-                            strerror(errno));
+                            "namespace: %s", names[which], strerror(errno));
     }
     return 0;
 }
 
-/* Segmentation and receive offloads off, so that each frame on the veth
- * is one a wire would carry. The legacy ethtool ioctls are enough for
- * the three flags, and need no feature-name table. */
-static int offload_off(wm_error *err)
+int wm_path_enter(const wm_path *path, wm_path_side side, int *back,
+                  wm_error *err)
+{
+    return enter(path, (int)side, back, err);
+}
+
+/* Segmentation and receive offloads off on one interface, so that each
+ * frame is one a wire would carry. The legacy ethtool ioctls are enough
+ * for the three flags, and need no feature-name table. */
+static int offload_off(int fd, const char *interface, wm_error *err)
 {
     static const struct {
         uint32_t cmd;
         const char *name;
     } flags[] = {{ETHTOOL_STSO, "tso"}, {ETHTOOL_SGSO, "gso"},
                  {ETHTOOL_SGRO, "gro"}};
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return wm_error_set(err, WM_ERR_IO, "path: socket: %s",
-                            strerror(errno));
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         struct ethtool_value value = {.cmd = flags[i].cmd, .data = 0};
         struct ifreq ifr;
         memset(&ifr, 0, sizeof ifr);
-        snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", WM_PATH_INTERFACE);
+        snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", interface);
         ifr.ifr_data = (char *)&value;
-        if (ioctl(fd, SIOCETHTOOL, &ifr) != 0) {
-            int e = errno;
-            close(fd);
+        if (ioctl(fd, SIOCETHTOOL, &ifr) != 0)
             return wm_error_set(err, WM_ERR_IO, "path: turning %s off on "
-                                "%s: %s", flags[i].name, WM_PATH_INTERFACE,
-                                strerror(e));
-        }
+                                "%s: %s", flags[i].name, interface,
+                                strerror(errno));
     }
-    close(fd);
     return 0;
 }
 
+/* Every veth end: the hosts' wm0 and the wire's two. */
 static int set_offload(const wm_path *path, wm_error *err)
 {
     if (path->opts.offload)
         return 0; /* the veth's own: TSO and GSO on */
-    for (int side = 0; side < 2; side++) {
+    for (int which = 0; which < NAMESPACES; which++) {
         int back;
-        if (wm_path_enter(path, (wm_path_side)side, &back, err) != 0)
+        if (enter(path, which, &back, err) != 0)
             return -1;
-        int rc = offload_off(err);
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int rc = fd < 0 ? wm_error_set(err, WM_ERR_IO, "path: socket: %s",
+                                       strerror(errno))
+                        : 0;
+        for (int end = 0; rc == 0 && end < (which == WIRE ? 2 : 1); end++)
+            rc = offload_off(fd, which == WIRE ? wire_ends[end]
+                                               : WM_PATH_INTERFACE, err);
+        if (fd >= 0)
+            close(fd);
         wm_path_leave(back);
         if (rc != 0)
             return -1;
@@ -154,9 +172,11 @@ static int set_offload(const wm_path *path, wm_error *err)
     return 0;
 }
 
-/* One host's egress: netem (delay, jitter, loss) at the root when asked,
- * then tbf (rate, queue) under it or at the root. "" when neither. */
-static void qdisc_commands(const wm_path_options *o, char *buf, size_t len)
+/* One wire end's egress: netem (delay, jitter, loss) at the root when
+ * asked, then tbf (rate, queue) under it or at the root. Nothing when
+ * neither. Returns the length written. */
+static size_t qdisc_commands(const wm_path_options *o, const char *dev,
+                             char *buf, size_t len)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -165,12 +185,12 @@ static void qdisc_commands(const wm_path_options *o, char *buf, size_t len)
         used += (size_t)snprintf(buf, len,
                                  "qdisc add dev %s root handle 1: netem "
                                  "delay %ums %ums loss random %u.%02u%%\n",
-                                 WM_PATH_INTERFACE, o->delay_ms, o->jitter_ms,
+                                 dev, o->delay_ms, o->jitter_ms,
                                  o->loss_centi / 100, o->loss_centi % 100);
         tbf_parent = "parent 1: handle 2:";
     }
     if (!o->rate_kbit)
-        return;
+        return used;
     uint64_t bytes_per_s = (uint64_t)o->rate_kbit * 1000u / 8u;
     uint64_t frame = o->mtu_bytes + ETHERNET_HEADER_BYTES;
     /* A millisecond's bytes, at least two frames: tbf's clock is fine
@@ -182,10 +202,38 @@ static void qdisc_commands(const wm_path_options *o, char *buf, size_t len)
                          : bytes_per_s * WM_PATH_QUEUE_DEFAULT_MS / 1000u;
     limit = limit > frame ? limit : frame;
     assert(used < len);
-    snprintf(buf + used, len - used,
-             "qdisc add dev %s %s tbf rate %ukbit burst %llu limit %llu\n",
-             WM_PATH_INTERFACE, tbf_parent, o->rate_kbit,
-             (unsigned long long)burst, (unsigned long long)limit);
+    used += (size_t)snprintf(buf + used, len - used,
+                             "qdisc add dev %s %s tbf rate %ukbit burst %llu "
+                             "limit %llu\n", dev, tbf_parent, o->rate_kbit,
+                             (unsigned long long)burst,
+                             (unsigned long long)limit);
+    assert(used < len);
+    return used;
+}
+
+/* The wire: a bridge and a veth pair to each host, whose host end is made
+ * in the host's namespace (passed to ip as /proc/self/fd/10 and 11). */
+static int make_wire(const wm_path *path, wm_error *err)
+{
+    char batch[BATCH_MAX];
+    unsigned mtu = path->opts.mtu_bytes;
+    int n = snprintf(batch, sizeof batch,
+                     "link add br0 type bridge\n"
+                     "link add %s type veth peer name %s netns "
+                     "/proc/self/fd/10\n"
+                     "link add %s type veth peer name %s netns "
+                     "/proc/self/fd/11\n"
+                     "link set %s mtu %u master br0 up\n"
+                     "link set %s mtu %u master br0 up\n"
+                     "link set br0 up\n",
+                     wire_ends[0], WM_PATH_INTERFACE, wire_ends[1],
+                     WM_PATH_INTERFACE, wire_ends[0], mtu, wire_ends[1], mtu);
+    assert(n > 0 && (size_t)n < sizeof batch);
+    (void)n;
+    _Static_assert(PATH_TOOL_PEER_FD == 10, "the peers' paths above");
+    const int peers[PATH_TOOL_PEERS] = {path->ns[WM_PATH_CLIENT],
+                                        path->ns[WM_PATH_SERVER]};
+    return path_tool_batch("ip", path->ns[WIRE], peers, batch, err);
 }
 
 static int make_link(wm_path *path, wm_error *err)
@@ -194,33 +242,27 @@ static int make_link(wm_path *path, wm_error *err)
     const char *const *addresses = path->ipv6 ? ipv6_addresses
                                               : ipv4_addresses;
     const char *prefix = path->ipv6 ? "126 dev " WM_PATH_INTERFACE " nodad"
-                                     : "30 dev " WM_PATH_INTERFACE;
+                                    : "30 dev " WM_PATH_INTERFACE;
+    if (make_wire(path, err) != 0)
+        return -1;
     for (int side = 0; side < 2; side++) {
         int n = snprintf(batch, sizeof batch,
-                         "%slink set %s mtu %u up\naddr add %s/%s\n",
-                         side == WM_PATH_CLIENT
-                             ? "link add " WM_PATH_INTERFACE " type veth peer "
-                               "name " WM_PATH_INTERFACE " netns /proc/self/"
-                               "fd/10\n"
-                             : "",
+                         "link set %s mtu %u up\naddr add %s/%s\n",
                          WM_PATH_INTERFACE, path->opts.mtu_bytes,
                          addresses[side], prefix);
         assert(n > 0 && (size_t)n < sizeof batch);
         (void)n;
-        if (path_tool_batch("ip", path->ns[side],
-                            side == WM_PATH_CLIENT ? path->ns[WM_PATH_SERVER]
-                                                   : -1,
-                            batch, err) != 0)
+        if (path_tool_batch("ip", path->ns[side], NULL, batch, err) != 0)
             return -1;
     }
-    _Static_assert(PATH_TOOL_PEER_FD == 10, "the peer's path above");
     if (set_offload(path, err) != 0)
         return -1;
-    qdisc_commands(&path->opts, batch, sizeof batch);
-    for (int side = 0; batch[0] && side < 2; side++)
-        if (path_tool_batch("tc", path->ns[side], -1, batch, err) != 0)
-            return -1;
-    return 0;
+    size_t used = 0;
+    for (int end = 0; end < 2; end++)
+        used += qdisc_commands(&path->opts, wire_ends[end], batch + used,
+                               sizeof batch - used);
+    return used ? path_tool_batch("tc", path->ns[WIRE], NULL, batch, err)
+                : 0;
 }
 
 int wm_path_open(const wm_path_options *opts, bool ipv6, wm_path **out,
@@ -235,9 +277,10 @@ int wm_path_open(const wm_path_options *opts, bool ipv6, wm_path **out,
         return wm_error_set(err, WM_ERR_INTERNAL, "path: out of memory");
     path->opts = *opts;
     path->ipv6 = ipv6;
-    path->ns[0] = path->ns[1] = -1;
+    path->ns[0] = path->ns[1] = path->ns[WIRE] = -1;
     if (new_namespace(&path->ns[WM_PATH_CLIENT], err) != 0 ||
         new_namespace(&path->ns[WM_PATH_SERVER], err) != 0 ||
+        new_namespace(&path->ns[WIRE], err) != 0 ||
         make_link(path, err) != 0) {
         wm_path_close(path);
         return -1;
@@ -250,9 +293,9 @@ void wm_path_close(wm_path *path)
 {
     if (!path)
         return;
-    for (int side = 0; side < 2; side++)
-        if (path->ns[side] >= 0)
-            close(path->ns[side]);
+    for (int which = 0; which < NAMESPACES; which++)
+        if (path->ns[which] >= 0)
+            close(path->ns[which]);
     free(path);
 }
 
@@ -307,18 +350,19 @@ static void probe(void)
         return;
     }
     path->opts = opts;
-    path->ns[0] = path->ns[1] = -1;
+    path->ns[0] = path->ns[1] = path->ns[WIRE] = -1;
     caps.link = new_namespace(&path->ns[WM_PATH_CLIENT], &err) == 0 &&
                 new_namespace(&path->ns[WM_PATH_SERVER], &err) == 0 &&
+                new_namespace(&path->ns[WIRE], &err) == 0 &&
                 make_link(path, &err) == 0;
     if (!caps.link) {
         snprintf(caps.link_why, sizeof caps.link_why, "%.150s",
                  err.message);
         snprintf(caps.netem_why, sizeof caps.netem_why, "no link");
     } else {
-        caps.netem = path_tool_batch("tc", path->ns[WM_PATH_CLIENT], -1,
-                                     "qdisc replace dev " WM_PATH_INTERFACE
-                                     " root netem delay 1ms\n", &err) == 0;
+        caps.netem = path_tool_batch("tc", path->ns[WIRE], NULL,
+                                     "qdisc replace dev toclient root netem "
+                                     "delay 1ms\n", &err) == 0;
         /* The tool's own words, without "path: `tc` failed (status 1)". */
         const char *said = strstr(err.message, "): ");
         if (!caps.netem)

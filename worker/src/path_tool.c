@@ -42,15 +42,22 @@ static int64_t now_ms(void)
 }
 
 /* Only async-signal-safe calls: the parent may have other threads. */
-static void child(const char *path, int ns_fd, int peer_ns_fd, int in_fd,
+static void child(const char *path, int ns_fd, const int *peers, int in_fd,
                   int out_fd)
 {
     if (setns(ns_fd, CLONE_NEWNET) != 0)
         _exit(126);
     if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
         _exit(126);
-    if (peer_ns_fd >= 0 && dup2(peer_ns_fd, PATH_TOOL_PEER_FD) < 0)
-        _exit(126);
+    /* Out of the way first: a peer may itself be numbered 10 or 11. */
+    int moved[PATH_TOOL_PEERS] = {-1, -1};
+    for (int i = 0; peers && i < PATH_TOOL_PEERS; i++)
+        if (peers[i] >= 0 &&
+            (moved[i] = fcntl(peers[i], F_DUPFD, PATH_TOOL_PEER_FD + 10)) < 0)
+            _exit(126);
+    for (int i = 0; i < PATH_TOOL_PEERS; i++)
+        if (moved[i] >= 0 && dup2(moved[i], PATH_TOOL_PEER_FD + i) < 0)
+            _exit(126);
     char *const argv[] = {(char *)path, "-batch", "-", NULL};
     char *const envp[] = {NULL};
     execve(path, argv, envp);
@@ -85,8 +92,9 @@ static bool drain(int fd, char *msg, size_t len, int64_t deadline)
     }
 }
 
-int path_tool_batch(const char *tool, int ns_fd, int peer_ns_fd,
-                    const char *commands, wm_error *err)
+int path_tool_batch(const char *tool, int ns_fd,
+                    const int peers[PATH_TOOL_PEERS], const char *commands,
+                    wm_error *err)
 {
     const char *path = path_tool_find(tool);
     if (!path)
@@ -104,7 +112,7 @@ int path_tool_batch(const char *tool, int ns_fd, int peer_ns_fd,
     }
     pid_t pid = fork();
     if (pid == 0)
-        child(path, ns_fd, peer_ns_fd, in[0], out[1]);
+        child(path, ns_fd, peers, in[0], out[1]);
     close(in[0]);
     close(out[1]);
     if (pid < 0) {

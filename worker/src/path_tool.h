@@ -14,14 +14,18 @@
 #include "wm_error.h"
 
 #define PATH_TOOL_TIMEOUT_MS 5000u  /* one batch; a hung tool is killed */
-#define PATH_TOOL_PEER_FD 10        /* peer_ns_fd as the child sees it:
-                                       "/proc/self/fd/10" in a command */
+#define PATH_TOOL_PEER_FD 10        /* peers[i] as the child sees it:
+                                       "/proc/self/fd/10" and ".../11" in
+                                       a command */
+#define PATH_TOOL_PEERS 2
 
 /* Runs `tool -batch -` (tool: "ip" or "tc") in the namespace ns_fd with
- * commands on its standard input. peer_ns_fd, when >= 0, is passed as
- * PATH_TOOL_PEER_FD. A failure's message quotes the tool's error. */
-int path_tool_batch(const char *tool, int ns_fd, int peer_ns_fd,
-                    const char *commands, wm_error *err);
+ * commands on its standard input. Each peers[i] >= 0 (the namespaces a
+ * veth's peer is made in) is passed as PATH_TOOL_PEER_FD + i; peers may
+ * be NULL. A failure's message quotes the tool's error. */
+int path_tool_batch(const char *tool, int ns_fd,
+                    const int peers[PATH_TOOL_PEERS], const char *commands,
+                    wm_error *err);
 
 /* Whether the tool is installed; its path, or NULL. */
 const char *path_tool_find(const char *tool);
