@@ -3,9 +3,11 @@
 # cloud kernel under qemu (software emulation, no KVM needed) with a
 # busybox initramfs holding our binary, its libraries, iproute2 and the
 # modules veth, bridge (with llc and stp), sch_netem and sch_tbf, runs one
-# small link run with
-# delay=DELAY_MS and prints what the run measured: its handshake time and
-# the sender's smoothed RTT (tcp_info), against 2 x DELAY_MS.
+# small link run with delay=DELAY_MS and prints what the run measured: its
+# handshake time and the sender's smoothed RTT (tcp_info), against
+# 2 x DELAY_MS. A second run with loss=LOSS (default 2) is captured at both
+# ends, and the frames of each pcap are printed: the sender's minus the
+# receiver's are the frames netem dropped on the wire.
 #
 # Why a VM: this machine's kernel has no sch_netem, Debian's own kernels
 # have it as a module. Everything used comes from Debian's packages
@@ -20,6 +22,7 @@ set -eu
 BIN=$(readlink -f "${1:?usage: scripts/netem-vm.sh WIREMETER [DELAY_MS] [SIZE]}")
 DELAY_MS=${2:-20}
 SIZE=${3:-100kB}
+LOSS=${LOSS:-2}          # percent, for a second run captured at both ends
 WORK=${WORK:-/tmp/wiremeter-netem-vm}
 KERNEL_PACKAGE=${KERNEL_PACKAGE:-linux-image-6.1.0-47-cloud-amd64}
 VM_TIMEOUT_S=${VM_TIMEOUT_S:-300}
@@ -39,7 +42,7 @@ fi
 M=$(echo k/lib/modules/*/kernel)
 rm -rf initrd && mkdir -p initrd/bin initrd/proc initrd/sys initrd/dev initrd/tmp initrd/lib/modules initrd/usr/sbin
 cp "$(command -v busybox)" initrd/bin/
-for a in sh insmod mount poweroff cat; do ln -s busybox "initrd/bin/$a"; done
+for a in sh insmod mount poweroff cat grep tr; do ln -s busybox "initrd/bin/$a"; done
 cp "$M/drivers/net/veth.ko" "$M/net/sched/sch_netem.ko" "$M/net/sched/sch_tbf.ko" \
    "$M/net/llc/llc.ko" "$M/net/802/stp.ko" "$M/net/bridge/bridge.ko" initrd/lib/modules/
 # wm_path looks for ip and tc in /usr/sbin; busybox's have no netem.
@@ -63,6 +66,11 @@ echo "netem-vm: result begins"
 cat /tmp/result.json
 echo
 echo "netem-vm: result ends"
+/bin/wiremeter run --size $SIZE --path link --loss $LOSS --pcap /tmp/r.pcap --pcap-sender /tmp/s.pcap > /dev/null 2>&1
+echo "netem-vm: loss exit \$?"
+for end in s r; do
+    echo "netem-vm: frames \$end \$(/bin/wiremeter analyze /tmp/\$end.pcap --json | grep -m1 '"frames":' | tr -dc 0-9)"
+done
 poweroff -f
 INIT
 chmod +x initrd/init
@@ -73,6 +81,9 @@ timeout "$VM_TIMEOUT_S" qemu-system-x86_64 -m 512 -nographic -no-reboot \
 tr -d '\r' < console.txt | sed -n '/^netem-vm: result begins/,/^netem-vm: result ends/p' \
     | sed '1d;$d' > result.json
 grep -a "^netem-vm: exit" console.txt | tr -d '\r' || true
+sent=$(tr -d '\r' < console.txt | sed -n 's/^netem-vm: frames s //p')
+arrived=$(tr -d '\r' < console.txt | sed -n 's/^netem-vm: frames r //p')
+echo "loss=$LOSS%: $sent frames at the sender's end, $arrived at the receiver's: $((${sent:-0} - ${arrived:-0})) dropped on the wire"
 python3 - "$DELAY_MS" result.json <<'PY'
 import json, sys
 delay_ms = int(sys.argv[1])
