@@ -12,6 +12,10 @@ tests="libcmocka-dev python3 tshark tcpdump clang libclang-rt-14-dev valgrind
 chromium iperf3 wrk nginx-light hyperfine time docker.io
 docker-compose debootstrap iproute2
 poppler-utils"
+# Paths (issue 13): path=link runs iproute2's ip and tc. scripts/netem-vm.sh
+# (not part of the suite) also needs qemu-system-x86 busybox-static cpio
+# kmod, and says so when they are missing.
+build="$build iproute2"
 
 want=$build
 case "${1:-}" in

@@ -13,6 +13,7 @@
 #include "wm_jobs.h"
 #include "wm_metrics.h"
 #include "wm_openapi.h"
+#include "wm_path.h"
 #include "wm_public_text.h"
 #include "wm_store.h"
 
@@ -58,6 +59,23 @@ static bool add_store_health(wm_app *app, json_t *doc)
     return !h.writable || h.kind != WM_ERR_NONE;
 }
 
+/* One path feature of /healthz: available, or why not. */
+static json_t *feature_json(bool available, const char *why)
+{
+    char reason[sizeof ((wm_path_caps *)0)->link_why];
+    wm_public_message(why, reason, sizeof reason);
+    return json_pack("{s:b, s:s?}", "available", available, "reason",
+                     available ? NULL : reason);
+}
+
+/* What paths this host can run (wm_path_capabilities, probed once). */
+static json_t *capabilities_json(void)
+{
+    const wm_path_caps *c = wm_path_capabilities();
+    return json_pack("{s:o, s:o}", "link", feature_json(c->link, c->link_why),
+                     "netem", feature_json(c->netem, c->netem_why));
+}
+
 int wm_handle_healthz(wm_http_request *req)
 {
     wm_app *app = req->app;
@@ -80,6 +98,8 @@ int wm_handle_healthz(wm_http_request *req)
         app->capture_permitted ? NULL : reason, "runs",
         "workers", (int)j.workers, "running", (int)j.running, "queued",
         (int)j.queue_depth, "queue_max", (int)j.queue_max);
+    if (doc)
+        json_object_set_new(doc, "capabilities", capabilities_json());
     bool degraded = doc && add_store_health(app, doc);
     if (degraded && store_ok && !draining)
         json_object_set_new(doc, "status", json_string("degraded"));

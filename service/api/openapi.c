@@ -50,6 +50,7 @@ static json_t *value_schema(const wm_param_spec *spec)
                    : json_pack("{s:s}", "type", "string");
     const char *first = strcmp(spec->type, "boolean") == 0   ? "boolean"
                         : strcmp(spec->type, "integer") == 0 ? "integer"
+                        : strcmp(spec->type, "number") == 0  ? "number"
                                                              : "string";
     const char *second = strcmp(first, "string") == 0 ? "integer" : "string";
     return json_pack("{s:[s, s]}", "type", first, second);
@@ -70,9 +71,11 @@ static json_t *query_parameter(const wm_param_spec *spec)
 static json_t *rendered_schema(const wm_param_spec *s)
 {
     const char *type = strcmp(s->type, "size") == 0 ||
-                               strcmp(s->type, "integer") == 0
+                               strcmp(s->type, "integer") == 0 ||
+                               strcmp(s->type, "rate") == 0
                            ? "integer"
                        : strcmp(s->type, "boolean") == 0 ? "boolean"
+                       : strcmp(s->type, "number") == 0  ? "number"
                                                          : "string";
     return json_pack("{s:s, s:s}", "type", type, "description",
                      s->description);

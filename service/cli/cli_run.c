@@ -21,8 +21,28 @@ static void usage(FILE *out)
             "timing, average packet size.\n"
             "\n");
     wm_cli_usage_line(out, "pcap", "FILE", "Write the capture to FILE.");
+    wm_cli_usage_line(out, "pcap-sender", "FILE",
+                      "With --path link: also capture at the sender's end "
+                      "of the link and write it to FILE (--pcap is the "
+                      "receiver's end).");
     wm_cli_run_usage(out, NULL);
     fprintf(out, "\nExit status: 0 done, 1 the run failed, 2 bad arguments.\n");
+}
+
+static const struct option run_options[] = {
+    {"pcap-sender", required_argument, NULL, WM_OPT_PCAP_SENDER},
+    {0},
+};
+
+/* --pcap-sender needs a sender's end: a link. */
+static int check_sender_pcap(const wm_cli_run_args *args,
+                             const char *sender_pcap, wm_error *err)
+{
+    if (sender_pcap && args->request.config.path.kind != WM_PATH_LINK)
+        return wm_error_param(err, WM_ERR_INVALID, "pcap-sender",
+                              "pcap-sender: a capture at the sender's end "
+                              "needs a link; allowed: with --path link");
+    return 0;
 }
 
 /* 0 to go on, or the exit status when parsing ends the command. */
@@ -30,14 +50,20 @@ static int parse(int argc, char **argv, wm_cli_run_args *args)
 {
     wm_error err = {0};
     int code;
+    const char *sender_pcap = NULL;
     struct option options[WM_CLI_MAX_OPTIONS];
-    wm_cli_run_options(argv, "wiremeter run", options, WM_CLI_MAX_OPTIONS, NULL, NULL);
+    wm_cli_run_options(argv, "wiremeter run", options, WM_CLI_MAX_OPTIONS,
+                       run_options, NULL);
     while ((code = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         if (code == WM_OPT_HELP)
             return usage(stdout), -1;
         if (code == '?' || code == ':') {
             usage(stderr);
             return 2;
+        }
+        if (code == WM_OPT_PCAP_SENDER) {
+            sender_pcap = optarg;
+            continue;
         }
         int rc = wm_cli_run_option(args, code, optarg, &err);
         if (rc == 1)
@@ -52,9 +78,11 @@ static int parse(int argc, char **argv, wm_cli_run_args *args)
     }
     if (wm_cli_run_apply(args, &err) != 0 ||
         wm_params_finish(&args->request, &err) != 0 ||
+        check_sender_pcap(args, sender_pcap, &err) != 0 ||
         wm_params_check_budget(&args->request, &args->limits.budget,
                                &err) != 0)
         return wm_cli_run_usage_error("run", &err);
+    args->request.config.sender_pcap_path = sender_pcap;
     return 0;
 }
 

@@ -26,6 +26,7 @@
 #include "wm_jobs.h"
 #include "wm_metrics.h"
 #include "wm_openapi.h"
+#include "wm_path.h"
 #include "wm_router.h"
 #include "wm_run_cache.h"
 #include "wm_store.h"
@@ -97,6 +98,16 @@ static void announce(const serve_state *s)
     else
         printf("  capture:   NOT permitted on %s; runs will fail until it "
                "is granted: %s\n", cfg->interface, s->app.capture_reason);
+    const wm_path_caps *paths = wm_path_capabilities();
+    printf("  paths:     loopback%s%s%s%s\n",
+           paths->link ? ", link (namespaces, veth, bridge, tbf)"
+                       : "; link NOT available: ",
+           paths->link ? "" : paths->link_why,
+           paths->link && !paths->netem ? "; no delay, jitter or loss: "
+                                        : paths->netem ? ", delay, jitter "
+                                                         "and loss (netem)"
+                                                       : "",
+           paths->link && !paths->netem ? paths->netem_why : "");
     fflush(stdout);
 }
 
@@ -264,6 +275,8 @@ int wm_serve_main(int argc, char **argv)
     s->app.capture_permitted = wm_capture_permitted(s->config.interface, &why);
     snprintf(s->app.capture_reason, sizeof s->app.capture_reason, "%s",
              why.message);
+    /* Probed before serving, so that no request waits on it. */
+    wm_path_capabilities();
     rc = 0;
     if (open_backends(s, &err) != 0 || start_http(s, &err) != 0) {
         rc = fail("", &err);

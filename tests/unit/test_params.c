@@ -43,6 +43,12 @@ static void test_accepts_good_values(void **state)
         {"rcvbuf", "256KiB"},   {"mss", "0"},           {"mss", "1460"},
         {"congestion", "reno"}, {"ipv6", "yes"},        {"snaplen", "96"},
         {"snaplen", "full"},    {"timeout", "1"},       {"label", "lab 3, run a"},
+        {"path", "link"},       {"path", "loopback"},   {"mtu", "576"},
+        {"mtu", "65535"},       {"offload", "on"},      {"rate", "0"},
+        {"rate", "1kbit"},      {"rate", "100gbit"},    {"rate", "2.5mbit"},
+        {"queue", "0"},         {"queue", "64MiB"},     {"loss", "0"},
+        {"loss", "50"},         {"loss", "0.01"},       {"delay", "10000"},
+        {"jitter", "0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         wm_run_request r = fresh();
@@ -98,6 +104,23 @@ static void test_refuses_bad_values(void **state)
         {"timeout", "0", WM_ERR_INVALID, "timeout"},
         {"label", "bell\a", WM_ERR_INVALID, "label"},
         {"szie", "1MB", WM_ERR_INVALID, "szie"},
+        {"path", "wifi", WM_ERR_INVALID, "path"},
+        {"mtu", "575", WM_ERR_INVALID, "mtu"},
+        {"mtu", "65536", WM_ERR_INVALID, "mtu"},
+        /* tc reads a bare number as bytes per second: a unit is asked */
+        {"rate", "100", WM_ERR_INVALID, "rate"},
+        {"rate", "0x10mbit", WM_ERR_INVALID, "rate"},
+        {"rate", "1e3mbit", WM_ERR_INVALID, "rate"},
+        {"rate", "0.5kbit", WM_ERR_INVALID, "rate"},
+        {"rate", "101gbit", WM_ERR_INVALID, "rate"},
+        {"rate", "100Mbps", WM_ERR_INVALID, "rate"},
+        {"queue", "65MiB", WM_ERR_INVALID, "queue"},
+        {"loss", "50.01", WM_ERR_INVALID, "loss"},
+        {"loss", "1.234", WM_ERR_INVALID, "loss"},
+        {"loss", "-1", WM_ERR_INVALID, "loss"},
+        {"loss", "", WM_ERR_INVALID, "loss"},
+        {"loss", "2%", WM_ERR_INVALID, "loss"},
+        {"delay", "10001", WM_ERR_INVALID, "delay"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         wm_run_request r = fresh();
@@ -108,6 +131,66 @@ static void test_refuses_bad_values(void **state)
         assert_string_equal(err.parameter, cases[i].parameter);
         assert_non_null(strstr(err.message, cases[i].parameter));
     }
+}
+
+static void test_path_values_land_in_config(void **state)
+{
+    (void)state;
+    wm_run_request r = fresh();
+    assert_int_equal(r.config.path.kind, WM_PATH_LOOPBACK);
+    assert_int_equal(r.config.path.mtu_bytes, 1500);
+    assert_false(r.config.path.offload);
+    assert_int_equal(wm_params_set(&r, "path", "link", &limits, NULL), 0);
+    assert_int_equal(wm_params_set(&r, "rate", "1.5gbit", &limits, NULL), 0);
+    assert_int_equal(wm_params_set(&r, "loss", "0.29", &limits, NULL), 0);
+    assert_int_equal(wm_params_set(&r, "queue", "1MB", &limits, NULL), 0);
+    assert_int_equal(r.config.path.kind, WM_PATH_LINK);
+    assert_int_equal(r.config.path.rate_kbit, 1500000);
+    assert_int_equal(r.config.path.loss_centi, 29);
+    assert_int_equal(r.config.path.queue_bytes, 1000000);
+    json_t *doc = wm_params_json(&r);
+    assert_non_null(doc);
+    /* bits per second, as every throughput of the result */
+    assert_int_equal(json_integer_value(json_object_get(doc, "rate")),
+                     1500000000);
+    assert_true(json_real_value(json_object_get(doc, "loss")) == 0.29);
+    assert_string_equal(json_string_value(json_object_get(doc, "path")),
+                        "link");
+    assert_string_equal(json_string_value(json_object_get(doc, "interface")),
+                        "wm0");
+    json_decref(doc);
+}
+
+static void finish_fails_on(const char *const *pairs, const char *parameter)
+{
+    wm_run_request r = fresh();
+    assert_int_equal(wm_params_set(&r, "size", "1kB", &limits, NULL), 0);
+    for (size_t i = 0; pairs[i]; i += 2)
+        assert_int_equal(
+            wm_params_set(&r, pairs[i], pairs[i + 1], &limits, NULL), 0);
+    wm_error err = {0};
+    assert_int_equal(wm_params_finish(&r, &err), -1);
+    assert_int_equal(err.kind, WM_ERR_INVALID);
+    assert_string_equal(err.parameter, parameter);
+}
+
+/* Settings that do not fit together are refused before any link is
+ * made, so these need no privilege. */
+static void test_path_settings_checked_together(void **state)
+{
+    (void)state;
+    finish_fails_on((const char *const[]){"mtu", "9000", NULL}, "path");
+    finish_fails_on((const char *const[]){"rate", "1mbit", NULL}, "path");
+    finish_fails_on((const char *const[]){"path", "link", "queue", "1MB",
+                                          NULL}, "queue");
+    finish_fails_on((const char *const[]){"path", "link", "delay", "5",
+                                          "jitter", "6", NULL}, "jitter");
+    finish_fails_on((const char *const[]){"path", "link", "ipv6", "true",
+                                          "mtu", "1279", NULL}, "mtu");
+    wm_run_request r = fresh();
+    assert_int_equal(wm_params_set(&r, "size", "1kB", &limits, NULL), 0);
+    assert_int_equal(wm_params_finish(&r, NULL), 0);
+    assert_string_equal(r.config.capture.interface, "lo");
 }
 
 static void test_unknown_parameter_lists_allowed(void **state)
@@ -162,7 +245,7 @@ static void test_specs_match_names(void **state)
         assert_non_null(spec->allowed);
         count++;
     }
-    assert_int_equal(count, 12);
+    assert_int_equal(count, 20);
 }
 
 int main(void)
@@ -177,6 +260,8 @@ int main(void)
         cmocka_unit_test(test_size_is_required),
         cmocka_unit_test(test_max_size_is_configurable),
         cmocka_unit_test(test_specs_match_names),
+        cmocka_unit_test(test_path_values_land_in_config),
+        cmocka_unit_test(test_path_settings_checked_together),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,9 @@ typedef struct wm_capture_options {
     uint32_t grace_ms;       /* wait for the closure after the transfer */
     const char *pcap_path;   /* written when not NULL */
     wm_capture_pool *pool;   /* NULL: open and close a handle of its own */
+    const struct wm_path *path; /* when set, the capture is opened on the
+                                   interface in this link's host: */
+    int path_side;           /* a wm_path_side; never pooled */
     const struct wm_cancel *cancel; /* fired: the capture stops at once and
                                        finishes with WM_ERR_CANCELLED */
     wm_budget budget;        /* what it may keep (wm_budget.h): past it

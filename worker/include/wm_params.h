@@ -24,6 +24,7 @@
 #include "wm_budget.h"
 #include "wm_capture.h"
 #include "wm_error.h"
+#include "wm_path.h"
 #include "wm_transfer.h"
 
 #define WM_LABEL_MAX 100
@@ -34,10 +35,14 @@
 typedef struct wm_run_config {
     wm_transfer_options transfer;
     wm_capture_options capture; /* port and family are set by the run */
+    wm_path_options path;       /* the network crossed (wm_path.h) */
     struct wm_cancel *cancel;   /* fired: the run stops at once and fails
                                    with WM_ERR_CANCELLED; NULL: none */
     const char *rows_path;      /* the packet rows are written here when
                                    not NULL (wm_engine_packets) */
+    const char *sender_pcap_path; /* a link run's capture at the sender's
+                                     end of the veth, written here when not
+                                     NULL (the receiver's is capture's) */
 } wm_run_config;
 
 /* A run as asked for: its configuration and what is only echoed back. */
@@ -57,7 +62,8 @@ typedef struct wm_params_limits {
 typedef struct wm_param_spec {
     const char *name;
     const char *type;         /* "size", "boolean", "integer", "string",
-                                 "enum": for docs and OpenAPI */
+                                 "enum", "rate" (rendered in bit/s),
+                                 "number": for docs and OpenAPI */
     const char *allowed;      /* what is allowed, in words */
     const char *description;  /* one sentence, default included */
     const char *metavar;      /* command line: "SIZE", "N"...; NULL for a

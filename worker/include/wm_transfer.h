@@ -42,6 +42,8 @@ typedef struct wm_transfer_options {
     uint32_t io_timeout_ms; /* deadline of each blocking step */
     const struct wm_cancel *cancel; /* fired: both sides stop at once
                                        (WM_ERR_CANCELLED); NULL: none */
+    const struct wm_path *path; /* the link whose hosts the client and the
+                                   server live on; NULL: loopback */
 } wm_transfer_options;
 
 typedef struct wm_tcp_stats {

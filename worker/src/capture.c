@@ -30,6 +30,7 @@
 #include "capture_pool.h"
 #include "wm_cancel.h"
 #include "wm_clock.h"
+#include "wm_path.h"
 
 #define POLL_SAFETY_MS 100 /* re-check the handle even without a wake-up */
 #define READ_BATCH_PAUSE_NS 500000L /* see pause_between_batches */
@@ -326,9 +327,21 @@ int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
     if (!cap)
         return wm_error_set(err, WM_ERR_INTERNAL, "capture: out of memory");
     int rc = 0;
-    cap->handle = capture_pool_take(opts->pool, opts->interface,
-                                    opts->snaplen, opts->buffer_bytes);
-    if (!cap->handle)
+    if (opts->path) {
+        /* The handle's interface dies with its link: never pooled. */
+        cap->pool = NULL;
+        int back;
+        if (wm_path_enter(opts->path, (wm_path_side)opts->path_side, &back,
+                          err) == 0) {
+            cap->handle = capture_open_handle(opts->interface, opts->snaplen,
+                                              opts->buffer_bytes, err);
+            wm_path_leave(back);
+        }
+    } else {
+        cap->handle = capture_pool_take(opts->pool, opts->interface,
+                                        opts->snaplen, opts->buffer_bytes);
+    }
+    if (!cap->handle && !opts->path)
         cap->handle = capture_open_handle(opts->interface, opts->snaplen,
                                           opts->buffer_bytes, err);
     if (!cap->handle)

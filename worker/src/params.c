@@ -24,6 +24,8 @@ typedef enum param_kind {
     KIND_BOOL,     /* bool */
     KIND_STRING,   /* char[], checked by the row's own parser */
     KIND_ENUM,     /* an enum whose names are the row's choices */
+    KIND_RATE,     /* a bit rate: uint32_t kbit/s, written "100mbit" */
+    KIND_PERCENT,  /* a percentage: uint32_t hundredths, written "0.5" */
 } param_kind;
 
 typedef struct param_row param_row;
@@ -50,6 +52,7 @@ struct param_row {
 #define AT(f) offsetof(wm_run_request, f), sizeof(((wm_run_request *)0)->f)
 
 static const char *const directions[] = {"download", "upload", NULL};
+static const char *const path_kinds[] = {"loopback", "link", NULL};
 static const char *const bool_words[] = {"true", "false", "1", "0", "yes",
                                          "no", "on", "off", NULL};
 
@@ -65,6 +68,12 @@ static int parse_snaplen(const param_row *row, wm_run_request *request,
 static int parse_label(const param_row *row, wm_run_request *request,
                        const char *value, const wm_params_limits *lim,
                        wm_error *err);
+static int parse_rate(const param_row *row, wm_run_request *request,
+                      const char *value, const wm_params_limits *lim,
+                      wm_error *err);
+static int parse_percent(const param_row *row, wm_run_request *request,
+                         const char *value, const wm_params_limits *lim,
+                         wm_error *err);
 
 /* The table. Order is the order of usage text, OpenAPI and "params". */
 static const param_row rows[] = {
@@ -106,6 +115,38 @@ static const param_row rows[] = {
      WM_TRANSFER_MAX_TIMEOUT_MS, false, "{min} to {max} (milliseconds)",
      "Deadline of each blocking step of the transfer", NULL, "MS", NULL,
      NULL},
+    /* The path (wm_path.h): every setting after "path" is a link's. */
+    {"path", KIND_ENUM, AT(config.path.kind), 0, 0, false,
+     "loopback or link",
+     "loopback: the host's lo; link: client and server in network "
+     "namespaces of their own, joined through a third, the wire", NULL,
+     "loopback|link", path_kinds, NULL},
+    {"mtu", KIND_UINT, AT(config.path.mtu_bytes), WM_PATH_MIN_MTU,
+     WM_PATH_MAX_MTU, false, "{min} to {max} bytes (1280 at least with "
+     "ipv6)", "The link's MTU", NULL, "N", NULL, NULL},
+    {"offload", KIND_BOOL, AT(config.path.offload), 0, 0, false,
+     "true, false, 1, 0, yes or no",
+     "Segmentation and receive offload on the link's veths (off: every "
+     "frame is one a wire would carry)", NULL, NULL, bool_words, NULL},
+    {"rate", KIND_RATE, AT(config.path.rate_kbit), 1, WM_PATH_MAX_RATE_KBIT,
+     true, "0 (unlimited) or {min} to {max}, in kbit, mbit or gbit",
+     "The link's bit rate, each direction alike (tbf)", "0: unlimited",
+     "RATE", NULL, parse_rate},
+    {"queue", KIND_BYTES, AT(config.path.queue_bytes), 0,
+     WM_PATH_MAX_QUEUE_BYTES, false, "0 or up to {max}, in the size forms",
+     "The bottleneck's buffer behind the rate, each direction",
+     "0: 50 ms at the rate", "SIZE", NULL, NULL},
+    {"loss", KIND_PERCENT, AT(config.path.loss_centi), 0,
+     WM_PATH_MAX_LOSS_CENTI, false,
+     "0 to {max} (percent, two decimals at most; needs sch_netem)",
+     "Random loss on the link, each direction", NULL, "PERCENT", NULL,
+     parse_percent},
+    {"delay", KIND_UINT, AT(config.path.delay_ms), 0, WM_PATH_MAX_DELAY_MS,
+     false, "{min} to {max} (milliseconds; needs sch_netem)",
+     "One-way delay on the link, each direction", NULL, "MS", NULL, NULL},
+    {"jitter", KIND_UINT, AT(config.path.jitter_ms), 0, WM_PATH_MAX_DELAY_MS,
+     false, "0 to the delay (milliseconds; needs sch_netem)",
+     "Spread of the delay", NULL, "MS", NULL, NULL},
     {"label", KIND_STRING, AT(label), 0, WM_LABEL_MAX, false,
      "up to {max} bytes of printable UTF-8 text",
      "A free text stored with the run",
@@ -131,12 +172,46 @@ static const void *field_of(const param_row *row,
     return (const char *)request + row->offset;
 }
 
+static const struct {
+    const char *unit;
+    uint32_t kbit;
+} rate_units[] = {{"gbit", 1000000}, {"mbit", 1000}, {"kbit", 1}};
+
+/* kbit/s in its shortest exact form: 100000 is "100mbit". */
+static void rate_text(uint64_t kbit, char *buf, size_t len)
+{
+    for (size_t i = 0; i < sizeof rate_units / sizeof rate_units[0]; i++)
+        if (kbit && kbit % rate_units[i].kbit == 0) {
+            snprintf(buf, len, "%" PRIu64 "%s", kbit / rate_units[i].kbit,
+                     rate_units[i].unit);
+            return;
+        }
+    snprintf(buf, len, "0");
+}
+
+/* Hundredths of a percent as a decimal: 250 is "2.5". */
+static void percent_text(uint64_t centi, char *buf, size_t len)
+{
+    if (centi % 100 == 0)
+        snprintf(buf, len, "%" PRIu64, centi / 100);
+    else if (centi % 10 == 0)
+        snprintf(buf, len, "%" PRIu64 ".%" PRIu64, centi / 100,
+                 centi % 100 / 10);
+    else
+        snprintf(buf, len, "%" PRIu64 ".%02" PRIu64, centi / 100,
+                 centi % 100);
+}
+
 /* A bound as the row's kind writes it: 16777216 is "16MiB" for a size. */
 static void bound_text(const param_row *row, uint64_t value, char *buf,
                        size_t len)
 {
     if (row->kind == KIND_BYTES && value > 0)
         wm_size_format(value, buf, len);
+    else if (row->kind == KIND_RATE)
+        rate_text(value, buf, len);
+    else if (row->kind == KIND_PERCENT)
+        percent_text(value, buf, len);
     else
         snprintf(buf, len, "%" PRIu64, value);
 }
@@ -163,6 +238,8 @@ static void value_text(const param_row *row, const wm_run_request *request,
         return;
     case KIND_BYTES:
     case KIND_UINT:
+    case KIND_RATE:
+    case KIND_PERCENT:
         memcpy(&n, at, sizeof n);
         bound_text(row, n, buf, len);
         return;
@@ -214,6 +291,8 @@ static void build_specs(void)
                     : row->kind == KIND_UINT                         ? "integer"
                     : row->kind == KIND_BOOL                         ? "boolean"
                     : row->kind == KIND_ENUM                         ? "enum"
+                    : row->kind == KIND_RATE                         ? "rate"
+                    : row->kind == KIND_PERCENT                      ? "number"
                                                                      : "string",
             .allowed = allowed_texts[i],
             .description = descriptions[i],
@@ -260,7 +339,10 @@ void wm_params_init(wm_run_request *request)
     memset(request, 0, sizeof *request);
     wm_transfer_options_default(&request->config.transfer);
     wm_capture_options_default(&request->config.capture);
+    wm_path_options_default(&request->config.path);
     _Static_assert(sizeof(wm_direction) == sizeof(uint32_t),
+                   "an enum row is stored as a uint32_t");
+    _Static_assert(sizeof(wm_path_kind) == sizeof(uint32_t),
                    "an enum row is stored as a uint32_t");
 }
 
@@ -384,6 +466,69 @@ static int parse_label(const param_row *row, wm_run_request *request,
     return 0;
 }
 
+/* "100mbit", "1.5gbit", "0": whole kbit only, so the rate the link
+ * gets is the one written. tc's own bare numbers mean bytes per second;
+ * a unit is required so that nobody is off by eight. */
+static int parse_rate(const param_row *row, wm_run_request *request,
+                      const char *value, const wm_params_limits *lim,
+                      wm_error *err)
+{
+    (void)lim;
+    if (strcmp(value, "0") == 0) {
+        memcpy(field(row, request), &(uint32_t){0}, sizeof(uint32_t));
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    /* Digits and a point only: strtod would also take "0x10" or "1e3". */
+    size_t number_len = strspn(value, "0123456789.");
+    double number = value[0] >= '0' && value[0] <= '9'
+                        ? strtod(value, &end) : -1.0;
+    if (end != value + number_len)
+        number = -1.0;
+    for (size_t i = 0; number >= 0 && !errno &&
+                       i < sizeof rate_units / sizeof rate_units[0]; i++) {
+        if (strcmp(end, rate_units[i].unit) != 0)
+            continue;
+        double kbit = number * rate_units[i].kbit;
+        if (kbit < (double)row->min || kbit > (double)row->max ||
+            kbit != (double)(uint32_t)kbit)
+            break;
+        memcpy(field(row, request), &(uint32_t){(uint32_t)kbit},
+               sizeof(uint32_t));
+        return 0;
+    }
+    return invalid(row, value, err);
+}
+
+/* "2", "0.5", "12.25": at most two decimals, read as text so that 0.29
+ * is 29 hundredths and not 28.999... */
+static int parse_percent(const param_row *row, wm_run_request *request,
+                         const char *value, const wm_params_limits *lim,
+                         wm_error *err)
+{
+    (void)lim;
+    uint64_t whole = 0, centi = 0;
+    const char *p = value;
+    size_t digits = 0;
+    for (; *p >= '0' && *p <= '9' && digits < 4; p++, digits++)
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    if (digits == 0)
+        return invalid(row, value, err);
+    if (*p == '.') {
+        p++;
+        for (int i = 0; i < 2; i++)
+            centi = centi * 10 +
+                    (*p >= '0' && *p <= '9' ? (uint64_t)(*p++ - '0') : 0);
+    }
+    uint64_t total = whole * 100 + centi;
+    if (*p != '\0' || total > row->max)
+        return invalid(row, value, err);
+    memcpy(field(row, request), &(uint32_t){(uint32_t)total},
+           sizeof(uint32_t));
+    return 0;
+}
+
 int wm_params_set(wm_run_request *request, const char *name,
                   const char *value, const wm_params_limits *limits,
                   wm_error *err)
@@ -406,7 +551,10 @@ int wm_params_finish(wm_run_request *request, wm_error *err)
     if (!request->size_given)
         return wm_error_param(err, WM_ERR_INVALID, "size",
                               "size is required; allowed: %s", WM_SIZE_FORMS);
-    return wm_transfer_validate(&request->config.transfer, err);
+    if (wm_transfer_validate(&request->config.transfer, err) != 0)
+        return -1;
+    return wm_path_validate(&request->config.path,
+                            request->config.transfer.ipv6, err);
 }
 
 /* One row's value as JSON: the number, boolean or text the run uses. */
@@ -428,6 +576,12 @@ static json_t *row_json(const param_row *row, const wm_run_request *request)
     case KIND_UINT:
         memcpy(&n, at, sizeof n);
         return json_integer(n);
+    case KIND_RATE: /* bits per second, as throughput is given */
+        memcpy(&n, at, sizeof n);
+        return json_integer((json_int_t)n * 1000);
+    case KIND_PERCENT:
+        memcpy(&n, at, sizeof n);
+        return json_real(n / 100.0);
     }
     return NULL;
 }
@@ -450,7 +604,11 @@ json_t *wm_params_json(const wm_run_request *request)
             ok = json_object_set_new(doc, "size_text", json_string(text)) == 0;
         }
     }
-    const char *interface = request->config.capture.interface;
+    /* A link's capture is on its veth whatever the daemon's --interface
+     * (wm_run). */
+    const char *interface = request->config.path.kind == WM_PATH_LINK
+                                ? WM_PATH_INTERFACE
+                                : request->config.capture.interface;
     if (ok)
         ok = json_object_set_new(doc, "interface",
                                  json_string(interface ? interface : "")) == 0;

@@ -22,8 +22,10 @@ void wm_run_config_default(wm_run_config *config)
 {
     wm_transfer_options_default(&config->transfer);
     wm_capture_options_default(&config->capture);
+    wm_path_options_default(&config->path);
     config->cancel = NULL;
     config->rows_path = NULL;
+    config->sender_pcap_path = NULL;
 }
 
 /* Headers-only captures of small transfers get a small kernel ring. Why:
@@ -39,11 +41,17 @@ void wm_run_config_default(wm_run_config *config)
 #define RING_SLOT_BYTES 512u      /* tpacket header + a headers-only frame */
 #define RUN_OVERHEAD_FRAMES 32u   /* handshake, request, closure, acks */
 #define LOOPBACK_MSS 65483u
+#define LINK_MIN_HEADERS 40u      /* IPv4 and TCP without options */
+_Static_assert(WM_PATH_MIN_MTU > LINK_MIN_HEADERS, "a link segment holds data");
 
 static uint32_t ring_bytes_for(const wm_run_config *config)
 {
     const wm_transfer_options *t = &config->transfer;
     uint32_t segment = t->mss_bytes ? t->mss_bytes : LOOPBACK_MSS;
+    /* A link's frames are its MTU's, far more of them than loopback's. */
+    if (config->path.kind == WM_PATH_LINK &&
+        config->path.mtu_bytes - LINK_MIN_HEADERS < segment)
+        segment = config->path.mtu_bytes - LINK_MIN_HEADERS;
     if (t->chunk_bytes && t->chunk_bytes < segment)
         segment = t->chunk_bytes; /* nodelay sends a chunk per segment */
     /* Small socket buffers make small windows, so small segments. */
@@ -114,19 +122,60 @@ static int measure_error(int transfer_rc, const wm_error *transfer_err,
     return -1;
 }
 
+/* The sender's end keeps only its pcap: its frames are counted, not
+ * analysed (the receiver's capture is the run's view). */
+static int count_only(void *ctx, const wm_packet *p, int64_t first_ts_ns,
+                      wm_error *err)
+{
+    (void)ctx, (void)p, (void)first_ts_ns, (void)err;
+    return 0;
+}
+
+/* A second capture, at the sender's end of the link, when asked for. */
+static int start_sender_capture(const wm_run_config *config,
+                                const wm_capture_options *receiver,
+                                wm_capture **out, wm_error *err)
+{
+    *out = NULL;
+    if (!receiver->path || !config->sender_pcap_path)
+        return 0;
+    wm_capture_options copts = *receiver;
+    copts.path_side = receiver->path_side == WM_PATH_CLIENT ? WM_PATH_SERVER
+                                                            : WM_PATH_CLIENT;
+    copts.pcap_path = config->sender_pcap_path;
+    copts.on_packet = count_only;
+    copts.on_packet_ctx = NULL;
+    return wm_capture_start(&copts, out, err);
+}
+
+/* Finishes and frees the sender's capture (NULL: none). */
+static int finish_sender_capture(wm_capture *capture, wm_error *err)
+{
+    if (!capture)
+        return 0;
+    wm_trace trace;
+    wm_capture_stats stats;
+    int rc = wm_capture_finish(capture, &trace, &stats, err);
+    if (rc == 0)
+        wm_trace_free(&trace);
+    wm_capture_free(capture);
+    return rc;
+}
+
 /* Transfer and capture, in the order that makes the trace whole: the sink's
  * port names the filter, the capture is active before the client
  * connects, and it is finished only after the transfer returned. The
  * transfer is closed last: until the capture is finished its reader may
  * still cancel it (over_budget). */
-static int measure(const wm_run_config *config, wm_progress_fn progress,
-                   void *progress_ctx, wm_stream *stream,
-                   wm_run_result *result, wm_error *err)
+static int measure(const wm_run_config *config, const wm_path *path,
+                   wm_progress_fn progress, void *progress_ctx,
+                   wm_stream *stream, wm_run_result *result, wm_error *err)
 {
     wm_transfer *transfer = NULL;
     uint16_t port = 0;
     wm_transfer_options topts = config->transfer;
     topts.cancel = config->cancel;
+    topts.path = path;
     if (wm_transfer_open(&topts, &transfer, &port, err) != 0)
         return -1;
     wm_capture_options copts = config->capture;
@@ -138,23 +187,42 @@ static int measure(const wm_run_config *config, wm_progress_fn progress,
     copts.over_budget_ctx = transfer;
     copts.on_packet = analyse_packet;
     copts.on_packet_ctx = stream;
-    wm_capture *capture = NULL;
+    if (path) {
+        /* The receiver's view: the frames as they arrive off the link. */
+        copts.path = path;
+        copts.path_side = config->transfer.direction == WM_DOWNLOAD
+                              ? WM_PATH_CLIENT : WM_PATH_SERVER;
+        copts.interface = WM_PATH_INTERFACE;
+    }
+    wm_capture *capture = NULL, *sender = NULL;
     if (wm_capture_start(&copts, &capture, err) != 0) {
+        wm_transfer_close(transfer);
+        return -1;
+    }
+    if (start_sender_capture(config, &copts, &sender, err) != 0) {
+        wm_capture_free(capture);
         wm_transfer_close(transfer);
         return -1;
     }
     wm_error transfer_err = {0};
     int transfer_rc = wm_transfer_run(transfer, progress, progress_ctx,
                                       &result->transfer, &transfer_err);
-    wm_error capture_err = {0};
+    wm_error capture_err = {0}, sender_err = {0};
     int capture_rc = wm_capture_finish(capture, &result->trace,
                                        &result->capture, &capture_err);
+    int sender_rc = finish_sender_capture(sender, &sender_err);
     wm_capture_free(capture);
     wm_transfer_close(transfer);
-    if (capture_rc == 0 && transfer_rc != 0)
+    int rc = measure_error(transfer_rc, &transfer_err, capture_rc,
+                           &capture_err, err);
+    if (rc == 0 && sender_rc != 0) {
+        if (err)
+            *err = sender_err;
+        rc = -1;
+    }
+    if (rc != 0 && capture_rc == 0)
         wm_trace_free(&result->trace);
-    return measure_error(transfer_rc, &transfer_err, capture_rc,
-                         &capture_err, err);
+    return rc;
 }
 
 /* The run's own connection, with its rows, into result->connection. */
@@ -187,8 +255,19 @@ int wm_run_execute(const wm_run_config *config, wm_progress_fn progress,
     wm_stream *stream;
     if (open_stream(config, &stream, err) != 0)
         return -1;
+    /* The link lives exactly as long as the measurement: closed on every
+     * way out of it, success or not. */
+    wm_path *path = NULL;
+    if (config->path.kind == WM_PATH_LINK &&
+        wm_path_open(&config->path, config->transfer.ipv6, &path, err) != 0) {
+        wm_stream_free(stream);
+        return -1;
+    }
     result->started_ns = wm_clock_wall_ns();
-    if (measure(config, progress, progress_ctx, stream, result, err) != 0) {
+    int rc = measure(config, path, progress, progress_ctx, stream, result,
+                     err);
+    wm_path_close(path);
+    if (rc != 0) {
         wm_stream_free(stream);
         memset(result, 0, sizeof *result);
         return -1;

@@ -244,7 +244,7 @@ static void *server_thread(void *arg)
 static void client_side(side *s, uint16_t server_port)
 {
     uint8_t request[WM_TRANSFER_REQUEST_BYTES];
-    int fd = wm_tsock_open(s->opts, &s->err);
+    int fd = wm_tsock_open(s->opts, false, &s->err);
     if (fd < 0) {
         fail_side(s, -1);
         return;
@@ -290,7 +290,7 @@ int wm_transfer_open(const wm_transfer_options *opts, wm_transfer **out,
         return wm_error_set(err, WM_ERR_INTERNAL, "transfer: out of memory");
     t->opts = *opts;
     t->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    t->listen_fd = t->cancel_fd < 0 ? -1 : wm_tsock_open(opts, err);
+    t->listen_fd = t->cancel_fd < 0 ? -1 : wm_tsock_open(opts, true, err);
     if (t->cancel_fd < 0)
         wm_error_set(err, WM_ERR_IO, "transfer: eventfd: %s", strerror(errno));
     int rc = t->listen_fd < 0 ? -1 : wm_tsock_bind_listen(t->listen_fd, opts,

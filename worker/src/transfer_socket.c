@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "wm_path.h"
+
 /* Waits until fd is ready for events. 0 when ready, -1 on a timeout or a
  * poll failure, WM_TSOCK_CANCELLED when the run was cancelled. */
 static int wait_ready(int fd, short events, const wm_tsock_ctx *ctx,
@@ -90,9 +92,17 @@ static int apply_options(int fd, const wm_transfer_options *opts,
     return 0;
 }
 
-int wm_tsock_open(const wm_transfer_options *opts, wm_error *err)
+static int open_on_path(const wm_transfer_options *opts, bool server,
+                        wm_error *err);
+static socklen_t loopback_addr(bool ipv6, uint16_t port,
+                               struct sockaddr_storage *ss);
+
+int wm_tsock_open(const wm_transfer_options *opts, bool server,
+                  wm_error *err)
 {
     int family = opts->ipv6 ? AF_INET6 : AF_INET;
+    if (opts->path)
+        return open_on_path(opts, server, err);
     int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return wm_error_set(err, WM_ERR_IO, "transfer: socket(%s): %s",
@@ -104,8 +114,32 @@ int wm_tsock_open(const wm_transfer_options *opts, wm_error *err)
     return fd;
 }
 
-/* The loopback address of the run's family, port 0 (the kernel's pick)
- * or the given one. */
+/* A socket on the server's or the client's host of the run's link. */
+static int open_on_path(const wm_transfer_options *opts, bool server,
+                        wm_error *err)
+{
+    int fd = wm_path_socket(opts->path,
+                            server ? WM_PATH_SERVER : WM_PATH_CLIENT,
+                            opts->ipv6 ? AF_INET6 : AF_INET,
+                            SOCK_STREAM | SOCK_NONBLOCK, err);
+    if (fd >= 0 && apply_options(fd, opts, err) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The server's address: on the link when there is one, else the loopback
+ * address of the run's family; port 0 (the kernel's pick) or the given
+ * one. */
+static socklen_t server_addr(const wm_transfer_options *opts, uint16_t port,
+                             struct sockaddr_storage *ss)
+{
+    if (opts->path)
+        return wm_path_address(opts->path, WM_PATH_SERVER, port, ss);
+    return loopback_addr(opts->ipv6, port, ss);
+}
+
 static socklen_t loopback_addr(bool ipv6, uint16_t port,
                                struct sockaddr_storage *ss)
 {
@@ -128,7 +162,7 @@ int wm_tsock_bind_listen(int fd, const wm_transfer_options *opts,
                          wm_error *err)
 {
     struct sockaddr_storage ss;
-    socklen_t len = loopback_addr(opts->ipv6, 0, &ss);
+    socklen_t len = server_addr(opts, 0, &ss);
     if (bind(fd, (struct sockaddr *)&ss, len) != 0)
         return wm_error_set(err, WM_ERR_IO, "transfer: bind to %s port 0: %s",
                             opts->ipv6 ? "::1" : "127.0.0.1",
@@ -143,7 +177,7 @@ int wm_tsock_connect(int fd, const wm_transfer_options *opts, uint16_t port,
                      const wm_tsock_ctx *ctx, wm_error *err)
 {
     struct sockaddr_storage ss;
-    socklen_t len = loopback_addr(opts->ipv6, port, &ss);
+    socklen_t len = server_addr(opts, port, &ss);
     if (connect(fd, (struct sockaddr *)&ss, len) == 0)
         return 0;
     if (errno != EINPROGRESS)

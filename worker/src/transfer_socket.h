@@ -31,7 +31,8 @@ typedef struct wm_tsock_ctx {
 
 /* A non-blocking TCP socket of the family with the options set that must
  * precede connect or listen (buffers and MSS shape the SYN). */
-int wm_tsock_open(const wm_transfer_options *opts, wm_error *err);
+int wm_tsock_open(const wm_transfer_options *opts, bool server,
+                  wm_error *err);
 
 /* Binds to the loopback address of the family, port 0, and listens. */
 int wm_tsock_bind_listen(int fd, const wm_transfer_options *opts,

@@ -1,0 +1,102 @@
+#!/bin/sh
+# Proves path=link's delay on a kernel that has sch_netem: boots Debian's
+# cloud kernel under qemu (software emulation, no KVM needed) with a
+# busybox initramfs holding our binary, its libraries, iproute2 and the
+# modules veth, bridge (with llc and stp), sch_netem and sch_tbf, runs one
+# small link run with delay=DELAY_MS and prints what the run measured: its
+# handshake time and the sender's smoothed RTT (tcp_info), against
+# 2 x DELAY_MS. A second run with loss=LOSS (default 2) is captured at both
+# ends, and the frames of each pcap are printed: the sender's minus the
+# receiver's are the frames netem dropped on the wire.
+#
+# Why a VM: this machine's kernel has no sch_netem, Debian's own kernels
+# have it as a module. Everything used comes from Debian's packages
+# (apt-get install qemu-system-x86 busybox-static cpio kmod; the kernel
+# package is fetched with apt-get download).
+#
+# usage: scripts/netem-vm.sh WIREMETER [DELAY_MS] [SIZE]
+#   WORK=dir (default /tmp/wiremeter-netem-vm) keeps the kernel between runs.
+# Exit status: 0 when the handshake took at least 2 x DELAY_MS, 1 if not,
+# 2 when something needed is missing.
+set -eu
+BIN=$(readlink -f "${1:?usage: scripts/netem-vm.sh WIREMETER [DELAY_MS] [SIZE]}")
+DELAY_MS=${2:-20}
+SIZE=${3:-100kB}
+LOSS=${LOSS:-2}          # percent, for a second run captured at both ends
+WORK=${WORK:-/tmp/wiremeter-netem-vm}
+KERNEL_PACKAGE=${KERNEL_PACKAGE:-linux-image-6.1.0-47-cloud-amd64}
+VM_TIMEOUT_S=${VM_TIMEOUT_S:-300}
+
+for tool in qemu-system-x86_64 busybox cpio gzip ldd /usr/sbin/ip /usr/sbin/tc; do
+    command -v "$tool" >/dev/null 2>&1 || {
+        echo "netem-vm: $tool is missing (apt-get install qemu-system-x86 busybox-static cpio kmod iproute2)" >&2
+        exit 2
+    }
+done
+mkdir -p "$WORK"
+cd "$WORK"
+if [ ! -d k ]; then
+    apt-get download "$KERNEL_PACKAGE" >/dev/null
+    dpkg-deb -x "$KERNEL_PACKAGE"_*.deb k
+fi
+M=$(echo k/lib/modules/*/kernel)
+rm -rf initrd && mkdir -p initrd/bin initrd/proc initrd/sys initrd/dev initrd/tmp initrd/lib/modules initrd/usr/sbin
+cp "$(command -v busybox)" initrd/bin/
+for a in sh insmod mount poweroff cat grep tr; do ln -s busybox "initrd/bin/$a"; done
+cp "$M/drivers/net/veth.ko" "$M/net/sched/sch_netem.ko" "$M/net/sched/sch_tbf.ko" \
+   "$M/net/llc/llc.ko" "$M/net/802/stp.ko" "$M/net/bridge/bridge.ko" initrd/lib/modules/
+# wm_path looks for ip and tc in /usr/sbin; busybox's have no netem.
+cp /usr/sbin/ip /usr/sbin/tc initrd/usr/sbin/
+cp "$BIN" initrd/bin/wiremeter
+for f in "$BIN" /usr/sbin/ip /usr/sbin/tc; do
+    for l in $(ldd "$f" | grep -oE '/[^ ]+'); do
+        mkdir -p "initrd$(dirname "$l")" && cp -L "$l" "initrd$l"
+    done
+done
+cat > initrd/init <<INIT
+#!/bin/sh
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in veth sch_netem sch_tbf llc stp bridge; do insmod /lib/modules/\$m.ko; done
+export TMPDIR=/tmp
+echo "netem-vm: run begins"
+/bin/wiremeter run --size $SIZE --path link --delay $DELAY_MS --json > /tmp/result.json 2>/tmp/error.txt
+echo "netem-vm: exit \$?"
+cat /tmp/error.txt
+echo "netem-vm: result begins"
+cat /tmp/result.json
+echo
+echo "netem-vm: result ends"
+/bin/wiremeter run --size $SIZE --path link --loss $LOSS --pcap /tmp/r.pcap --pcap-sender /tmp/s.pcap > /dev/null 2>&1
+echo "netem-vm: loss exit \$?"
+for end in s r; do
+    echo "netem-vm: frames \$end \$(/bin/wiremeter analyze /tmp/\$end.pcap --json | grep -m1 '"frames":' | tr -dc 0-9)"
+done
+poweroff -f
+INIT
+chmod +x initrd/init
+(cd initrd && find . | cpio -o -H newc 2>/dev/null | gzip -1 > ../initrd.gz)
+timeout "$VM_TIMEOUT_S" qemu-system-x86_64 -m 512 -nographic -no-reboot \
+    -kernel k/boot/vmlinuz-* -initrd initrd.gz \
+    -append "console=ttyS0 quiet panic=-1" > console.txt 2>&1 || true
+tr -d '\r' < console.txt | sed -n '/^netem-vm: result begins/,/^netem-vm: result ends/p' \
+    | sed '1d;$d' > result.json
+grep -a "^netem-vm: exit" console.txt | tr -d '\r' || true
+sent=$(tr -d '\r' < console.txt | sed -n 's/^netem-vm: frames s //p')
+arrived=$(tr -d '\r' < console.txt | sed -n 's/^netem-vm: frames r //p')
+echo "loss=$LOSS%: $sent frames at the sender's end, $arrived at the receiver's: $((${sent:-0} - ${arrived:-0})) dropped on the wire"
+python3 - "$DELAY_MS" result.json <<'PY'
+import json, sys
+delay_ms = int(sys.argv[1])
+try:
+    doc = json.load(open(sys.argv[2]))
+except ValueError:
+    print("netem-vm: no result from the VM; see console.txt")
+    sys.exit(1)
+hs = doc["handshake"]["duration_ns"] / 1e6 if "duration_ns" in doc.get("handshake", {}) else doc["timing"]["handshake_ns"] / 1e6
+info = doc.get("tcp_info") or {}
+print(f"asked: delay={delay_ms} ms each way, so a round trip of {2 * delay_ms} ms")
+print(f"measured: handshake {hs:.3f} ms (SYN to the client's ACK, captured at the client's end)")
+print(f"measured: sender's srtt {info.get('rtt_us', 0) / 1000:.3f} ms, rttvar {info.get('rttvar_us', 0) / 1000:.3f} ms (tcp_info)")
+print(f"transfer: {doc['params']['size']} bytes, integrity verified: {doc['integrity']['verified']}")
+sys.exit(0 if hs >= 2 * delay_ms and doc["integrity"]["verified"] else 1)
+PY

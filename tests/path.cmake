@@ -1,0 +1,15 @@
+# Path suite (label "path"): runs over path=link, the client and the server
+# in network namespaces of their own joined by a veth pair (issue 13).
+# Python 3 stdlib only; each script takes the binary as argv[1]. A test
+# exits 77 — skipped — where this host cannot make a link (namespaces,
+# veth, tbf) or lacks tshark, and fails under WIREMETER_REQUIRE_CAPTURE=1.
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+foreach(name link isolation)
+  add_test(NAME path_${name}
+           COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/path/test_${name}.py
+                   $<TARGET_FILE:wiremeter>)
+  set_tests_properties(path_${name} PROPERTIES
+    LABELS path
+    SKIP_RETURN_CODE 77
+    TIMEOUT 300)
+endforeach()
