@@ -108,6 +108,13 @@ def check_summary(doc):
     for k, v in want.items():
         check(tm[k] == v, f"timing.{k} {tm[k]}, expected {v}")
     rows = conn["packets"]
+    # Frame bytes, worked out from the rows: over all packets, over those
+    # that carry data.
+    lengths = [r["length"] for r in rows]
+    data = [r["length"] for r in rows if r["len"] > 0]
+    check(abs(conn["average_packet_size"]["all"] - sum(lengths) / len(lengths)) < 0.01 and
+          abs(conn["average_packet_size"]["data"] - sum(data) / len(data)) < 0.01,
+          f"average_packet_size {conn['average_packet_size']}")
     check(rows[9]["len"] == 1 and rows[9]["role"] == "data", f"a one-byte segment: {rows[9]['role']}")
     check(rows[5]["role"] == "ack", "a pure ACK")
     check(rows[0]["source"] == "10.1.0.1" and rows[0]["destination"] == "10.2.0.2"

@@ -165,7 +165,9 @@ def static_files(wiremeter):
             check(status == 200 and body == "inner", f"a file in a subdirectory: {status} {body}")
             status, body, _ = request(d, "GET", "/inside.html")
             check(status == 200 and "page" in body, f"a symlink inside the root: {status} {body}")
-            for target in ("/a%2Fb", "/a%2fb"):
+            status, body, _ = request(d, "GET", "/a")
+            check(status == 404, f"a directory is not a file: {status} {body}")
+            for target in ("/a%2Fb", "/a%2fb", "/a%5Cb", "/a%5cb", "/a\\b"):
                 status, body, _ = request(d, "GET", target)
                 check(status in (400, 404) and body != "inner", f"{target}: {status} {body}")
             for target in ("/.hidden", "/a/.%2e/index.html", "/a/..%2Findex.html"):

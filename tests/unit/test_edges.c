@@ -42,6 +42,11 @@ static void test_size_error_quotes_forty_characters(void **state)
     snprintf(want, sizeof want, "\"%.40s...\"", text);
     if (!strstr(err.message, want))
         fail_msg("expected %s in: %s", want, err.message);
+    text[41] = '\0'; /* 41: one character cut, and said so */
+    assert_int_not_equal(wm_size_parse(text, UINT64_MAX, &n, &err), 0);
+    snprintf(want, sizeof want, "\"%.40s...\"", text);
+    if (!strstr(err.message, want))
+        fail_msg("expected %s in: %s", want, err.message);
     text[40] = '\0'; /* exactly 40: shown whole, no "..." */
     assert_int_not_equal(wm_size_parse(text, UINT64_MAX, &n, &err), 0);
     snprintf(want, sizeof want, "\"%.40s\"", text);
