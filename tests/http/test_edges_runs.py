@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""The run queue and the history at their exact edge (needs capture:
+exits 77 without it, fails under WIREMETER_REQUIRE_CAPTURE=1).
+
+- --queue 1: one run is taken (the queue's last free slot is a slot);
+- --queue 2: a sweep of exactly 2 sizes is taken, one of 3 refused;
+- --history 1: after two runs, exactly one is kept (the newest).
+
+Usage: test_edges_runs.py WIREMETER
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import httpcommon as hc  # noqa: E402
+from httpcommon import check, wmtest  # noqa: E402
+
+
+def main():
+    wiremeter = wmtest.binary()
+    wmtest.require_capture(wiremeter)
+    with hc.Daemon(wiremeter, ["--workers", "1", "--queue", "1", "--history", "1"]) as d:
+        first = hc.done_run(hc.post_run(d, "size=13B"), "a run into a queue of 1")
+        second = hc.done_run(hc.post_run(d, "size=2kB"), "a second run")
+        ids = [r["id"] for r in hc.all_runs(d)]
+        check(ids == [second["id"]], f"--history 1 keeps the newest run only: {ids}")
+        check(d.get(f"/runs/{first['id']}").status == 404, "the older run is gone")
+        hc.finish(d)
+    with hc.Daemon(wiremeter, ["--workers", "1", "--queue", "2"]) as d:
+        resp = d.post("/sweeps?sizes=13B,2kB&repeat=1")
+        check(resp.status in (201, 202), f"a sweep of exactly --queue runs: {resp.status} {resp.body[:300]}")
+        resp = d.post("/sweeps?sizes=13B,2kB,4kB&repeat=1")
+        check(resp.status == 400 and b"--queue" in resp.body,
+              f"a sweep of --queue + 1 runs: {resp.status} {resp.body[:300]}")
+        hc.finish(d)
+
+
+if __name__ == "__main__":
+    wmtest.main(main)
