@@ -12,8 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "wm_capture.h"
 #include "wm_params.h"
 #include "wm_size.h"
+#include "wm_transfer.h"
 
 static void test_size_at_its_maximum(void **state)
 {
@@ -105,6 +109,74 @@ static void test_booleans_land(void **state)
     }
 }
 
+/* Each integer parameter at its documented minimum and maximum: accepted,
+ * and the value is the one the run's params (its result) show; one below
+ * the minimum and one above the maximum refused. */
+static void test_integers_at_min_and_max(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        unsigned long long min, max;
+        bool zero_means_default; /* 0 accepted below min */
+    } rows[] = {
+        {"chunk", 1, WM_TRANSFER_MAX_CHUNK, false},
+        {"sndbuf", 0, WM_TRANSFER_MAX_SOCKBUF, false},
+        {"rcvbuf", 0, WM_TRANSFER_MAX_SOCKBUF, false},
+        {"mss", WM_TRANSFER_MIN_MSS, WM_TRANSFER_MAX_MSS, true},
+        {"snaplen", WM_CAPTURE_MIN_SNAPLEN, WM_CAPTURE_MAX_SNAPLEN, false},
+        {"timeout", 1, WM_TRANSFER_MAX_TIMEOUT_MS, false},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        unsigned long long edges[2] = {rows[i].min, rows[i].max};
+        for (int e = 0; e < 2; e++) {
+            wm_run_request r;
+            wm_params_init(&r);
+            char text[32];
+            snprintf(text, sizeof text, "%llu", edges[e]);
+            if (set(&r, rows[i].name, text) != 0)
+                fail_msg("%s=%s (its %s) refused", rows[i].name, text,
+                         e ? "maximum" : "minimum");
+            json_t *params = wm_params_json(&r);
+            assert_non_null(params);
+            json_int_t got = json_integer_value(json_object_get(params, rows[i].name));
+            if ((unsigned long long)got != edges[e])
+                fail_msg("%s=%s shows %lld in the run's params", rows[i].name,
+                         text, (long long)got);
+            json_decref(params);
+        }
+        wm_run_request r;
+        wm_params_init(&r);
+        char text[32];
+        snprintf(text, sizeof text, "%llu", rows[i].max + 1);
+        if (set(&r, rows[i].name, text) == 0)
+            fail_msg("%s=%s (one over the maximum) accepted", rows[i].name, text);
+        if (rows[i].min > 0 && !(rows[i].zero_means_default && rows[i].min == 1)) {
+            snprintf(text, sizeof text, "%llu", rows[i].min - 1);
+            bool is_zero = rows[i].min - 1 == 0;
+            int rc = set(&r, rows[i].name, text);
+            if (rc == 0 && !(is_zero && rows[i].zero_means_default))
+                fail_msg("%s=%s (one under the minimum) accepted", rows[i].name, text);
+        }
+    }
+}
+
+/* A label of exactly WM_LABEL_MAX bytes is kept whole; one more refused. */
+static void test_label_at_its_maximum(void **state)
+{
+    (void)state;
+    char label[WM_LABEL_MAX + 2];
+    memset(label, 'l', WM_LABEL_MAX);
+    label[WM_LABEL_MAX] = '\0';
+    wm_run_request r;
+    wm_params_init(&r);
+    assert_int_equal(set(&r, "label", label), 0);
+    assert_string_equal(r.label, label);
+    label[WM_LABEL_MAX] = 'l';
+    label[WM_LABEL_MAX + 1] = '\0';
+    assert_int_not_equal(set(&r, "label", label), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -113,6 +185,8 @@ int main(void)
         cmocka_unit_test(test_congestion_name_length),
         cmocka_unit_test(test_zero_only_where_it_means_default),
         cmocka_unit_test(test_booleans_land),
+        cmocka_unit_test(test_integers_at_min_and_max),
+        cmocka_unit_test(test_label_at_its_maximum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
