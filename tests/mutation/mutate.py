@@ -442,6 +442,14 @@ def run_mutants(args, mutants, tree, base, clean, commit, started, t0):
                 log(f"baseline -L '{labels}' fails unmutated ({', '.join(failed) or rc}): see {logfile}")
                 return 2
             log(f"baseline -L '{labels}' passes ({seconds:.0f} s)")
+            # A mutant's tests outliving --mutant-timeout count as a kill
+            # ("timeout"): never let a slow machine make that of a suite
+            # that merely takes as long as it did unmutated.
+            floor = int(2 * seconds + 120)
+            if args.mutant_timeout < floor:
+                log(f"--mutant-timeout raised from {args.mutant_timeout} s to {floor} s "
+                    "(twice the baseline, plus 2 minutes)")
+                args.mutant_timeout = floor
 
         results = []
         for n, m in enumerate(chosen, 1):
