@@ -207,6 +207,23 @@ def check_handshake_late(doc):
     check(hs["complete"] is False, "no SYN captured: the handshake is not complete")
 
 
+@scenario
+def simultaneous_open_late(frames):
+    """A simultaneous open captured after both SYNs: each side sends a
+    SYN-ACK. The first one decides the roles: its receiver is the client."""
+    c = Conn(frames, CLIENT4, SERVER4, 40006, 8080)
+    c.send(0, 1, SYN | ACK, ISN_S, ISN_C + 1)
+    c.send(1 * MS, 0, SYN | ACK, ISN_C, ISN_S + 1)
+    c.send(2 * MS, 0, ACK, ISN_C + 1, ISN_S + 1)
+    c.send(3 * MS, 1, ACK, ISN_S + 1, ISN_C + 1)
+
+
+def check_simultaneous_open_late(doc):
+    con = one(doc)["connection"]
+    check(con["client"] == {"ip": "10.1.0.1", "port": 40006}, f"client {con['client']}")
+    check(con["roles_known"] is True, "roles known from the first SYN-ACK")
+
+
 # ---- sequence analysis at each threshold's edge ---------------------------
 
 def data_then_loss(c, retransmit_at, dupacks):
