@@ -181,6 +181,7 @@ def failed_tests(logfile, offset):
 class Copy:
     def __init__(self, workdir, build_dir, build_type, jobs, cmake_args, logfile, exclude=None):
         self.exclude = exclude
+        self.flaky = []
         self.tree = workdir
         self.build = build_dir
         self.build_type = build_type
@@ -213,21 +214,41 @@ class Copy:
                      [l for l in wanted if l not in LABEL_ORDER]
         start = time.monotonic()
         rc = 0
+        self.flaky = []
         for group in groups:
-            left = timeout - (time.monotonic() - start)
-            if left <= 0:
-                rc = None
-                break
             regex = group if not stop_on_failure else f"^{group}$"
-            cmd = ["ctest", "--test-dir", self.build, "-L", regex, "--timeout", str(per_test),
-                   "-j", str(self.jobs), "--output-on-failure"]
-            # A label with no test here (none built, say) is not a kill.
-            cmd.append("--no-tests=error" if not stop_on_failure else "--no-tests=ignore")
-            if self.exclude:
-                cmd += ["-E", self.exclude]
-            if stop_on_failure:
-                cmd.append("--stop-on-failure")
-            rc, _ = run(cmd, self.tree, left, self.logfile)
+            # A test that fails once and passes when run again alone is
+            # flaky, not a kill: the group is run once more (at most), so
+            # that a loaded machine cannot make a survivor look killed.
+            for attempt in range(2 if stop_on_failure else 1):
+                left = timeout - (time.monotonic() - start)
+                if left <= 0:
+                    return None, time.monotonic() - start, failed_tests(self.logfile, offset)
+                cmd = ["ctest", "--test-dir", self.build, "-L", regex, "--timeout", str(per_test),
+                       "-j", str(self.jobs), "--output-on-failure"]
+                # A label with no test here (none built, say) is not a kill.
+                cmd.append("--no-tests=error" if not stop_on_failure else "--no-tests=ignore")
+                if self.exclude:
+                    cmd += ["-E", self.exclude]
+                if stop_on_failure:
+                    cmd.append("--stop-on-failure")
+                mark = os.path.getsize(self.logfile)
+                rc, _ = run(cmd, self.tree, left, self.logfile)
+                if rc == 0 or rc is None or not stop_on_failure:
+                    break
+                failed = failed_tests(self.logfile, mark)
+                if not failed:
+                    break
+                names = "|".join(re.escape(n) for n in failed)
+                left = timeout - (time.monotonic() - start)
+                confirm, _ = run(["ctest", "--test-dir", self.build, "-R", f"^({names})$",
+                                  "--timeout", str(per_test), "--output-on-failure"],
+                                 self.tree, max(1, left), self.logfile)
+                if confirm != 0:
+                    break  # the same test fails again: a kill
+                self.flaky += failed
+                log("flaky (failed, then passed alone):", ", ".join(failed))
+                rc = 0
             if rc != 0:
                 break
         return rc, time.monotonic() - start, failed_tests(self.logfile, offset)
@@ -308,6 +329,8 @@ def write_report(path, results, mutants, args, selection, commit, started, elaps
               "| id | file | labels | status | caught by / note | seconds |", "|---|---|---|---|---|---:|"]
     for r in results:
         note = ", ".join(r.get("failed", [])) or ""
+        if r.get("flaky"):
+            note += (" " if note else "") + "(flaky, not counted: " + ", ".join(r["flaky"]) + ")"
         if r["status"] == "survived":
             note = "known survivor: " + r["known_survivor"] if r.get("known_survivor") else "NEW SURVIVOR"
         if r["status"] == "equivalent":
@@ -476,7 +499,8 @@ def run_mutants(args, mutants, tree, base, clean, commit, started, t0):
                 else:
                     rc, _, failed = copy.ctest(r["labels"], args.test_timeout, args.mutant_timeout,
                                               stop_on_failure=not args.every_test)
-                    r["failed"] = failed
+                    r["failed"] = [n for n in failed if n not in copy.flaky] if rc else []
+                    r["flaky"] = sorted(set(copy.flaky))
                     r["status"] = "timeout" if rc is None else ("killed" if rc != 0 else "survived")
             finally:
                 with open(path, "wb") as f:
