@@ -122,6 +122,11 @@ def router(d):
     check(status == 404, f"an id of 64 digits (its buffer's size) matches no route: {status} {body}")
     status, body, _ = request(d, "GET", "/runs/" + "1" * 63)
     check(status == 400 and "id" in body, f"an id of 63 digits, over int64: {status} {body}")
+    # The router's own check, before any route: /runs/1%2Fpcap must not
+    # reach GET /runs/{id}/pcap, in either case of the escape.
+    for target in ("/runs/1%2Fpcap", "/runs/1%2fpcap"):
+        status, body, _ = request(d, "GET", target)
+        check(status == 400 and "no route has" in body, f"{target}: {status} {body}")
     for path in ("/sweeps", "/runs/1"):
         status, body, _ = request(d, "HEAD", path)
         check(status in (404, 405), f"HEAD {path} reaches no POST/DELETE handler: {status} {body}")
