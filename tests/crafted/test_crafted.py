@@ -497,6 +497,9 @@ def check_headers_broken(doc):
     check(doc["not_tcp"] == 1, f"not_tcp {doc['not_tcp']} (a fragment at offset 0x1000 * 8)")
     for conn in doc["connections"]:
         check(conn["totals"]["packets"] == 1, f"only the SYN of each: {conn['totals']}")
+        # One packet: no transfer phase, so no throughput either.
+        check(conn["timing"]["transfer_ns"] == 0 and conn["timing"]["throughput_bps"] is None,
+              f"one packet's timing: {conn['timing']}")
 
 
 def write_null_short(path):

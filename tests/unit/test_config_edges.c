@@ -67,12 +67,37 @@ static void test_empty_boolean_is_false(void **state)
     unsetenv("WIREMETER_OPEN");
 }
 
+/* The token's minimum (16 characters) is itself strong enough; 15 is not. */
+static void test_token_of_exactly_the_minimum(void **state)
+{
+    (void)state;
+    wm_config cfg;
+    char token[] = "0123456789abcdef"; /* writable: --token is hidden in place */
+    assert_int_equal(strlen(token), 16);
+    assert_int_equal(load(&cfg, "--token", token), WM_CONFIG_RUN);
+    char shorter[] = "0123456789abcde";
+    assert_int_not_equal(load(&cfg, "--token", shorter), WM_CONFIG_RUN);
+}
+
+/* A port in --allowed-hosts: 1 and 65535 are ports, 0 and 65536 are not. */
+static void test_allowed_host_ports(void **state)
+{
+    (void)state;
+    wm_config cfg;
+    assert_int_equal(load(&cfg, "--allowed-hosts", "example.com:65535"), WM_CONFIG_RUN);
+    assert_int_equal(load(&cfg, "--allowed-hosts", "example.com:1"), WM_CONFIG_RUN);
+    assert_int_not_equal(load(&cfg, "--allowed-hosts", "example.com:65536"), WM_CONFIG_RUN);
+    assert_int_not_equal(load(&cfg, "--allowed-hosts", "example.com:0"), WM_CONFIG_RUN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_maximum_accepted_one_more_refused),
         cmocka_unit_test(test_string_that_fills_its_field),
         cmocka_unit_test(test_empty_boolean_is_false),
+        cmocka_unit_test(test_token_of_exactly_the_minimum),
+        cmocka_unit_test(test_allowed_host_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
