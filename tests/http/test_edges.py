@@ -99,6 +99,13 @@ def header_rules(d):
     check(status == 400 and "Host" in body, f"two Host headers: {status} {body}")
     status, body, _ = request(d, "GET", "/healthz", ["X-Note: a\x7fb"])
     check(status == 400, f"DEL in a header value: {status} {body}")
+    status, body, _ = send_raw(d.port, f" /healthz HTTP/1.1\r\nHost: 127.0.0.1:{d.port}\r\n"
+                                        "Connection: close\r\n\r\n".encode())
+    check(status == 400, f"a request line with no method: {status} {body}")
+    status, body, _ = send_raw(d.port, f"POST /runs HTTP/1.0\r\nHost: 127.0.0.1:{d.port}\r\n"
+                                        f"Authorization: Bearer {TOKEN}\r\n"
+                                        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n".encode())
+    check(status == 400 and "HTTP/1.1" in body, f"Transfer-Encoding in HTTP/1.0: {status} {body}")
     status, body, _ = request(d, "GET", "/healthz", ["X-Note: a\tb"])
     check(status == 200, f"a tab in a header value is allowed: {status} {body}")
 

@@ -9,11 +9,14 @@
 
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "wm_budget.h"
 #include "wm_capture.h"
 #include "wm_params.h"
 #include "wm_size.h"
@@ -177,6 +180,44 @@ static void test_label_at_its_maximum(void **state)
     assert_int_not_equal(set(&r, "label", label), 0);
 }
 
+/* What the budget refuses names the least the run needs ("at least N
+ * packets", "at least N bytes"): a budget of exactly that must be
+ * accepted, one less refused. */
+static uint64_t least_named(const char *message, const char *unit)
+{
+    const char *at = strstr(message, "at least ");
+    assert_non_null(at);
+    char *end = NULL;
+    uint64_t n = strtoull(at + 9, &end, 10);
+    if (strncmp(end, unit, strlen(unit)) != 0)
+        fail_msg("expected \"at least N%s\" in: %s", unit, message);
+    return n;
+}
+
+static void test_budget_at_its_edge(void **state)
+{
+    (void)state;
+    wm_run_request r;
+    wm_params_init(&r);
+    assert_int_equal(set(&r, "size", "1MB"), 0);
+    wm_error err = {0};
+    wm_budget b = {.max_packets = 1, .max_pcap_bytes = 0};
+    assert_int_equal(wm_params_check_budget(&r, &b, &err), -1);
+    uint64_t packets = least_named(err.message, " packets");
+    b.max_packets = packets;
+    assert_int_equal(wm_params_check_budget(&r, &b, &err), 0);
+    b.max_packets = packets - 1;
+    assert_int_equal(wm_params_check_budget(&r, &b, &err), -1);
+
+    b = (wm_budget){.max_packets = 0, .max_pcap_bytes = 1};
+    assert_int_equal(wm_params_check_budget(&r, &b, &err), -1);
+    uint64_t bytes = least_named(err.message, " bytes");
+    b.max_pcap_bytes = bytes;
+    assert_int_equal(wm_params_check_budget(&r, &b, &err), 0);
+    b.max_pcap_bytes = bytes - 1;
+    assert_int_equal(wm_params_check_budget(&r, &b, &err), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_booleans_land),
         cmocka_unit_test(test_integers_at_min_and_max),
         cmocka_unit_test(test_label_at_its_maximum),
+        cmocka_unit_test(test_budget_at_its_edge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
