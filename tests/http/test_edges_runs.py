@@ -23,10 +23,12 @@ def pcap_ranges(d, run_id):
     whole = d.get(f"/runs/{run_id}/pcap")
     check(whole.status == 200, f"pcap: {whole.status}")
     size = len(whole.body)
-    resp = d.get(f"/runs/{run_id}/pcap", headers={"Range": f"bytes=0-{size}"})
+    # A short timeout: a range past the end must not leave the answer hanging.
+    resp = d.get(f"/runs/{run_id}/pcap", headers={"Range": f"bytes=0-{size}"}, timeout=20)
     check(resp.status == 206 and resp.header("Content-Range") == f"bytes 0-{size - 1}/{size}"
           and resp.body == whole.body, f"bytes=0-{size}: {resp.status} {resp.header('Content-Range')}")
-    resp = d.get(f"/runs/{run_id}/pcap", headers={"Range": f"bytes={size - 1}-{size - 1}"})
+    resp = d.get(f"/runs/{run_id}/pcap", headers={"Range": f"bytes={size - 1}-{size - 1}"},
+                 timeout=20)
     check(resp.status == 206 and resp.body == whole.body[-1:],
           f"the last byte alone: {resp.status} {resp.header('Content-Range')} {len(resp.body)}")
 
