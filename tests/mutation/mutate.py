@@ -461,6 +461,17 @@ def run_mutants(args, mutants, tree, base, clean, commit, started, t0):
         if not args.no_baseline and chosen:
             labels = "|".join(sorted({l for m in chosen for l in labels_for(m, args).split("|")}))
             rc, seconds, failed = copy.ctest(labels, args.test_timeout, args.mutant_timeout)
+            if rc != 0 and failed:
+                # A test that fails unmutated and then passes alone is
+                # flaky: said, and the run goes on (a mutant's kill by it
+                # is checked the same way); one that fails again is not.
+                names = "|".join(re.escape(n) for n in failed)
+                again, _ = run(["ctest", "--test-dir", copy.build, "-R", f"^({names})$",
+                                "--timeout", str(args.test_timeout), "--output-on-failure"],
+                               tree, args.mutant_timeout, logfile)
+                if again == 0:
+                    log(f"baseline: flaky (failed, then passed alone): {', '.join(failed)}")
+                    rc = 0
             if rc != 0:
                 log(f"baseline -L '{labels}' fails unmutated ({', '.join(failed) or rc}): see {logfile}")
                 return 2
