@@ -112,6 +112,7 @@ def check_summary(doc):
     # that carry data.
     lengths = [r["length"] for r in rows]
     data = [r["length"] for r in rows if r["len"] > 0]
+    check(t["wire_bytes"] == sum(lengths), f"totals.wire_bytes {t['wire_bytes']}, rows {sum(lengths)}")
     check(abs(conn["average_packet_size"]["all"] - sum(lengths) / len(lengths)) < 0.01 and
           abs(conn["average_packet_size"]["data"] - sum(data) / len(data)) < 0.01,
           f"average_packet_size {conn['average_packet_size']}")
