@@ -528,6 +528,13 @@ def run_mutants(args, mutants, tree, base, clean, commit, started, t0):
                 tag += " (known)" if "known_survivor" in m else " (NEW)"
             log(f"[{n}/{len(chosen)}] {m['id']}: {tag} in {r['seconds']:.0f} s"
                 + (f" - {', '.join(r['failed'])}" if r.get("failed") else ""))
+            if args.report:
+                # After each mutant: a run stopped part-way (a signal, the
+                # machine needed) still leaves the report of what it ran.
+                write_report(args.report, results, mutants, args,
+                             selection + f" (stopped after {n} of {len(chosen)})"
+                             if n < len(chosen) else selection,
+                             commit, started, time.monotonic() - t0)
 
         elapsed = time.monotonic() - t0
         counted = [r for r in results if r["status"] in ("killed", "timeout", "survived")]
