@@ -335,7 +335,7 @@ def write_report(path, results, mutants, args, selection, commit, started, elaps
             note = "known survivor: " + r["known_survivor"] if r.get("known_survivor") else "NEW SURVIVOR"
         if r["status"] == "equivalent":
             note = r["equivalent"]
-        lines.append(f"| `{r['id']}` | `{r['file']}` | {r['labels']} | {r['status']} | "
+        lines.append(f"| `{r['id']}` | `{r['file']}` | {r['labels'].replace('|', ' ')} | {r['status']} | "
                      f"{note.replace('|', '/')} | {r['seconds']:.0f} |")
     lines += ["", "## Survivors and equivalents: what each mutant does", ""]
     for r in results:
