@@ -10,7 +10,8 @@ build="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
 libpcap-dev libsqlite3-dev libjs-chart.js libcap2-bin curl ca-certificates"
 tests="libcmocka-dev python3 tshark tcpdump clang libclang-rt-14-dev valgrind
 chromium iperf3 wrk nginx-light hyperfine time docker.io
-docker-compose debootstrap iproute2"
+docker-compose debootstrap iproute2
+poppler-utils"
 
 want=$build
 case "${1:-}" in

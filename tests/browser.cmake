@@ -38,3 +38,21 @@ set_tests_properties(browser_page PROPERTIES
   SKIP_RETURN_CODE 77
   TIMEOUT 300
   ENVIRONMENT "WM_NODE_MODULES=${WM_BROWSER_NODE_DIR}/node_modules;WM_ARTIFACTS=${WM_BROWSER_ARTIFACTS};WM_WEB_ROOT=${PROJECT_SOURCE_DIR}/web;WM_DOCS_SCREENSHOTS=${PROJECT_SOURCE_DIR}/docs/screenshots")
+
+# The lab report (issue 12, the page side): a sweep of 3 repeats from the
+# page, its report against GET /sweeps/{id}, CSV, Figure 1, one printed A4
+# page, groups of settings, the teaching layer (tests/browser/test_report.mjs).
+if(WM_NODE)
+  add_test(NAME browser_report
+           COMMAND ${WM_NODE} ${CMAKE_CURRENT_SOURCE_DIR}/browser/test_report.mjs
+                   $<TARGET_FILE:wiremeter>)
+else()
+  add_test(NAME browser_report
+           COMMAND sh -c "echo 'FAIL: node was not found when CMake ran; install it (scripts/install-deps.sh --test) and configure again'; exit 1")
+endif()
+set_tests_properties(browser_report PROPERTIES
+  LABELS browser
+  FIXTURES_REQUIRED wm_browser_node
+  SKIP_RETURN_CODE 77
+  TIMEOUT 300
+  ENVIRONMENT "WM_NODE_MODULES=${WM_BROWSER_NODE_DIR}/node_modules;WM_ARTIFACTS=${WM_BROWSER_ARTIFACTS};WM_WEB_ROOT=${PROJECT_SOURCE_DIR}/web;WM_DOCS_SCREENSHOTS=${PROJECT_SOURCE_DIR}/docs/screenshots")

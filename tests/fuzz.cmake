@@ -1,5 +1,6 @@
 # libFuzzer targets (WM_FUZZ=ON, configure with CC=clang): the size parser,
-# and the whole offline path from pcap bytes to JSON. Each runs as a ctest
+# the whole offline path from pcap bytes to JSON, and the capture file
+# reader on whole and cut-short files (fuzz_capfile). Each runs as a ctest
 # test labelled "fuzz" for $WM_FUZZ_SECONDS seconds (read when the test
 # runs; default 30) from the seeds in tests/fuzz/corpus_*/. What libFuzzer
 # finds goes to the build tree, never into the sources: new inputs to
@@ -22,7 +23,7 @@ target_link_options(wm_worker INTERFACE -fsanitize=${WM_FUZZ_SANITIZERS})
 set(WM_FUZZ_DIR ${CMAKE_CURRENT_BINARY_DIR}/fuzz)
 file(MAKE_DIRECTORY ${WM_FUZZ_DIR}/artifacts)
 
-foreach(target size pcap)
+foreach(target size pcap capfile)
   set(name fuzz_${target})
   add_executable(${name} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/${name}.c)
   target_compile_options(${name} PRIVATE

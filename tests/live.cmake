@@ -14,3 +14,10 @@ foreach(name runs tshark cli sweep)
     SKIP_RETURN_CODE 77
     TIMEOUT 900)
 endforeach()
+
+# `analyze` of the files people bring (cut short, two link types, after
+# 2038): no capture rights needed; tshark optional.
+add_test(NAME live_files
+         COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/live/test_files.py
+                 $<TARGET_FILE:wiremeter>)
+set_tests_properties(live_files PROPERTIES LABELS live TIMEOUT 300)

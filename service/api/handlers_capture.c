@@ -60,9 +60,7 @@ static int page_param(void *opaque, const char *name, const char *value,
     if (!strcmp(name, "limit"))
         return wm_param_uint(name, value, 1, PACKETS_MAX_LIMIT, &c->limit,
                              err);
-    return wm_error_param(err, WM_ERR_INVALID, name,
-                          "unknown parameter '%.32s'; allowed: offset, limit",
-                          name);
+    return wm_param_unhandled(name, err);
 }
 
 int wm_handle_run_packets(wm_http_request *req)

@@ -1,5 +1,14 @@
-/* /lab: the lab's table over the newest finished runs, whatever made them
- * (single runs, sweeps, the page's form).
+/* /lab: the lab's tables over the newest finished runs, whatever made them
+ * (single runs, sweeps, the page's form), one table per group of runs
+ * made with the same settings.
+ *
+ * Why groups: a median over runs of different chunk, MSS or direction
+ * mixes different experiments ("42.5 packets" for 1 MB, half of them
+ * written 64 kB at a time and half 1 kB). A group's settings are the run's
+ * stored params without what a table is over (size, size_text) and what
+ * names rather than sets a run (label); its key is their text with sorted
+ * keys, so the same settings always give the same key. Groups come newest
+ * first (by their newest run), and each table's rows by size.
  *
  * Why the daemon computes it and the page does not: the medians per size
  * are wm_sweep_table's arithmetic, the one `wiremeter sweep` and GET
@@ -26,21 +35,78 @@ typedef struct lab_ctx {
     uint64_t limit;
 } lab_ctx;
 
+/* One group of runs with the same settings. */
+typedef struct lab_group {
+    char *key;              /* settings as sorted compact JSON */
+    json_t *settings;
+    wm_sweep_table *table;
+    int64_t runs;           /* runs added to the table */
+} lab_group;
+
+/* At most one group per run read, so limit bounds them. */
+typedef struct lab_groups {
+    lab_group *items;
+    size_t count, capacity;
+} lab_groups;
+
+static void groups_free(lab_groups *g)
+{
+    for (size_t i = 0; i < g->count; i++) {
+        free(g->items[i].key);
+        json_decref(g->items[i].settings);
+        wm_sweep_table_free(g->items[i].table);
+    }
+    free(g->items);
+}
+
+/* The group of these params, created last when new; NULL on OOM. */
+static lab_group *group_for(lab_groups *g, const json_t *params)
+{
+    json_t *settings = params ? json_deep_copy(params) : json_object();
+    if (!settings)
+        return NULL;
+    json_object_del(settings, "size");
+    json_object_del(settings, "size_text");
+    json_object_del(settings, "label");
+    char *key = json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS);
+    for (size_t i = 0; key && i < g->count; i++)
+        if (!strcmp(g->items[i].key, key)) {
+            free(key);
+            json_decref(settings);
+            return &g->items[i];
+        }
+    if (key && g->count == g->capacity) {
+        size_t cap = g->capacity ? g->capacity * 2 : 8;
+        lab_group *more = realloc(g->items, cap * sizeof *more);
+        if (more)
+            g->items = more, g->capacity = cap;
+    }
+    wm_sweep_table *table = key && g->count < g->capacity
+                                ? wm_sweep_table_new() : NULL;
+    if (!table) {
+        free(key);
+        json_decref(settings);
+        return NULL;
+    }
+    g->items[g->count] = (lab_group){.key = key, .settings = settings,
+                                     .table = table};
+    return &g->items[g->count++];
+}
+
 static int lab_param(void *opaque, const char *name, const char *value,
                      wm_error *err)
 {
     lab_ctx *c = opaque;
     if (!strcmp(name, "limit"))
         return wm_param_uint(name, value, 1, LAB_MAX_LIMIT, &c->limit, err);
-    return wm_error_param(err, WM_ERR_INVALID, name,
-                          "unknown parameter '%.32s'; allowed: limit", name);
+    return wm_param_unhandled(name, err);
 }
 
 /* Adds a done run's result to the table; *used counts the runs added. A
  * result the table cannot read (no parse, a field missing) is left out
  * rather than failing the whole table, as the page always did: one odd
  * stored run must not hide every other one. */
-static int add_run(wm_sweep_table *table, const wm_store_run *run,
+static int add_run(lab_groups *groups, const wm_store_run *run,
                    int64_t *used, wm_error *err)
 {
     if (run->status != WM_STORE_DONE || !run->result_json)
@@ -53,11 +119,15 @@ static int add_run(wm_sweep_table *table, const wm_store_run *run,
         json_string_value(json_object_get(params, "size_text"));
     wm_error add_err;
     wm_error_clear(&add_err);
-    int rc = wm_sweep_table_add(table, run->size_bytes, text ? text : "",
-                                result, &add_err);
+    lab_group *group = group_for(groups, params);
+    int rc = group ? wm_sweep_table_add(group->table, run->size_bytes,
+                                        text ? text : "", result, &add_err)
+                   : wm_error_set(&add_err, WM_ERR_INTERNAL,
+                                  "out of memory");
     json_decref(params);
     json_decref(result);
     if (rc == 0) {
+        group->runs++;
         (*used)++;
         return 0;
     }
@@ -68,8 +138,8 @@ static int add_run(wm_sweep_table *table, const wm_store_run *run,
 }
 
 /* Feeds the newest limit runs, page by page along the store's cursor. */
-static int feed_table(wm_store *store, uint64_t limit, wm_sweep_table *table,
-                      int64_t *used, wm_error *err)
+static int feed_groups(wm_store *store, uint64_t limit, lab_groups *groups,
+                       int64_t *used, wm_error *err)
 {
     int64_t before = 0;
     uint64_t read = 0;
@@ -82,7 +152,7 @@ static int feed_table(wm_store *store, uint64_t limit, wm_sweep_table *table,
             return -1;
         int rc = 0;
         for (size_t i = 0; i < list.count && rc == 0; i++)
-            rc = add_run(table, &list.runs[i], used, err);
+            rc = add_run(groups, &list.runs[i], used, err);
         read += list.count;
         before = list.next_before;
         size_t count = list.count;
@@ -129,30 +199,41 @@ static json_t *rows_by_size(json_t *rows)
     return sorted;
 }
 
-/* {"runs": done runs used, "table": rows by size}, or NULL with err set. */
+/* A group as the document shows it; NULL when memory runs out. A group
+ * whose every run was left out (an odd result) has runs 0 and is not
+ * shown. */
+static json_t *group_json(const lab_group *g)
+{
+    json_t *rows = wm_sweep_table_json(g->table);
+    json_t *sorted = rows ? rows_by_size(rows) : NULL;
+    json_decref(rows);
+    if (!sorted)
+        return NULL;
+    return json_pack("{s:O, s:s, s:I, s:o}", "settings", g->settings, "key",
+                     g->key, "runs", (json_int_t)g->runs, "table", sorted);
+}
+
+/* {"runs": done runs used, "groups": [...]}, or NULL with err set. */
 static json_t *lab_document(wm_store *store, uint64_t limit, wm_error *err)
 {
-    wm_sweep_table *table = wm_sweep_table_new();
-    if (!table) {
-        wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
-        return NULL;
-    }
+    lab_groups groups = {0};
     int64_t used = 0;
-    json_t *rows = NULL;
-    if (feed_table(store, limit, table, &used, err) == 0)
-        rows = wm_sweep_table_json(table);
-    wm_sweep_table_free(table);
-    if (!rows) {
-        if (err->kind == WM_ERR_NONE)
-            wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
-        return NULL;
+    json_t *list = NULL;
+    if (feed_groups(store, limit, &groups, &used, err) == 0)
+        list = json_array();
+    for (size_t i = 0; list && i < groups.count; i++) {
+        if (groups.items[i].runs == 0)
+            continue;
+        if (json_array_append_new(list, group_json(&groups.items[i])) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
     }
-    json_t *sorted = rows_by_size(rows);
-    json_decref(rows);
-    json_t *doc = sorted ? json_pack("{s:I, s:o}", "runs", (json_int_t)used,
-                                     "table", sorted)
-                         : NULL;
-    if (!doc)
+    groups_free(&groups);
+    json_t *doc = list ? json_pack("{s:I, s:o}", "runs", (json_int_t)used,
+                                   "groups", list)
+                       : NULL;
+    if (!doc && err->kind == WM_ERR_NONE)
         wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
     return doc;
 }

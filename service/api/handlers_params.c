@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "wm_handlers.h"
+#include "wm_router.h"
 
 #define MAX_PARAMS 64
 /* The longest parameter name any route takes is far shorter; a longer
@@ -20,6 +21,7 @@
 #define MAX_NAME_BYTES 24
 
 typedef struct param_walk {
+    int route;                /* the route table's index: its names */
     wm_param_fn fn;
     void *ctx;
     wm_error *err;
@@ -44,7 +46,8 @@ static int check_name(const char *name, wm_error *err)
 
 static int deliver(param_walk *w, const char *name, const char *value)
 {
-    if (check_name(name, w->err) != 0)
+    if (check_name(name, w->err) != 0 ||
+        wm_router_check_param(w->route, name, w->err) != 0)
         return -1;
     for (size_t i = 0; i < w->seen_count; i++)
         if (!strcmp(w->seen[i], name))
@@ -212,7 +215,7 @@ static int walk_body(param_walk *w, const wm_http_request *req,
 int wm_request_params(wm_http_request *req, wm_param_fn fn, void *ctx,
                       unsigned *status, wm_error *err)
 {
-    param_walk w = {.fn = fn, .ctx = ctx, .err = err};
+    param_walk w = {.route = req->route, .fn = fn, .ctx = ctx, .err = err};
     *status = 400;
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, on_query_arg,
                               &w);
@@ -256,4 +259,11 @@ int wm_request_id(const wm_http_request *req, int64_t *id, wm_error *err)
         return -1;
     *id = (int64_t)n;
     return 0;
+}
+
+int wm_param_unhandled(const char *name, wm_error *err)
+{
+    return wm_error_param(err, WM_ERR_INTERNAL, name,
+                          "%.32s: the route lists it but its handler does "
+                          "not read it", name);
 }

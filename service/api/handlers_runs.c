@@ -34,10 +34,6 @@ static int create_param(void *opaque, const char *name, const char *value,
     if (!strcmp(name, "wait"))
         return wm_param_uint("wait", value, 0, c->app->config->max_wait_s,
                              &c->wait_s, err);
-    if (!wm_params_find(name))
-        return wm_error_param(err, WM_ERR_INVALID, name,
-                              "unknown parameter '%.32s'; allowed: %s, wait",
-                              name, wm_params_names());
     return wm_params_set(&c->request, name, value, &c->limits, err);
 }
 
@@ -207,9 +203,7 @@ static int list_param(void *opaque, const char *name, const char *value,
         return wm_param_uint(name, value, 1, LIST_MAX_LIMIT, &c->limit, err);
     if (!strcmp(name, "before"))
         return wm_param_uint(name, value, 1, INT64_MAX, &c->before, err);
-    return wm_error_param(err, WM_ERR_INVALID, name,
-                          "unknown parameter '%.32s'; allowed: limit, before",
-                          name);
+    return wm_param_unhandled(name, err);
 }
 
 int wm_handle_runs_list(wm_http_request *req)

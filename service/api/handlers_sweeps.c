@@ -18,6 +18,8 @@
 #include "wm_size.h"
 #include "wm_store.h"
 #include "wm_sweep.h"
+#include "wm_sweeps_doc.h"
+#include "wm_sweep_report.h"
 
 #define MAX_SIZES 32
 #define MAX_REPEAT 100u
@@ -86,11 +88,6 @@ static int sweep_param(void *opaque, const char *name, const char *value,
     if (!strcmp(name, "wait"))
         return wm_param_uint(name, value, 0, c->app->config->max_wait_s,
                              &c->wait_s, err);
-    if (!strcmp(name, "size") || !wm_params_find(name))
-        return wm_error_param(err, WM_ERR_INVALID, name,
-                              "unknown parameter '%.32s'; allowed: sizes, "
-                              "repeat, wait and the run parameters but size "
-                              "(%s)", name, wm_params_names());
     return wm_params_set(&c->base, name, value, &c->limits, err);
 }
 
@@ -242,101 +239,55 @@ int wm_handle_sweeps_create(wm_http_request *req)
     return rc;
 }
 
-/* The sweep's runs, and its table with each row's run ids. */
-static int sweep_runs(wm_app *app, const wm_store_sweep *sweep,
-                      wm_sweep_table *table, json_t *runs, wm_error *err)
+/* A report in a format other than JSON, rendered from the document. */
+static int send_report(wm_http_request *req, const json_t *doc,
+                       const char *format)
 {
-    for (size_t i = 0; i < sweep->run_count; i++) {
-        wm_store_run run;
-        if (wm_store_get_run(app->store, sweep->run_ids[i], &run, err) != 0)
-            return -1;
-        json_t *params = json_loads(run.params_json, 0, NULL);
-        const char *text = json_string_value(json_object_get(params,
-                                                             "size_text"));
-        json_t *result = run.result_json ? json_loads(run.result_json, 0, NULL)
-                                         : NULL;
-        int rc = 0;
-        if (run.status == WM_STORE_DONE && result)
-            rc = wm_sweep_table_add(table, run.size_bytes, text ? text : "",
-                                    result, err);
-        else if (run.status == WM_STORE_FAILED)
-            rc = wm_sweep_table_add_failed(table, run.size_bytes,
-                                           text ? text : "", err);
-        json_array_append_new(
-            runs, json_pack("{s:I, s:s, s:I, s:s}", "id", (json_int_t)run.id,
-                            "status", wm_store_status_name(run.status), "size",
-                            (json_int_t)run.size_bytes, "size_text",
-                            text ? text : ""));
-        json_decref(result);
-        json_decref(params);
-        wm_store_run_free(&run);
-        if (rc != 0)
-            return -1;
+    char *(*render)(const json_t *) =
+        !strcmp(format, "csv") ? wm_sweep_report_csv
+        : !strcmp(format, "svg") ? wm_sweep_report_svg
+                                 : wm_sweep_report_html;
+    const char *type = !strcmp(format, "csv") ? "text/csv; charset=utf-8"
+                       : !strcmp(format, "svg") ? "image/svg+xml"
+                                                : "text/html; charset=utf-8";
+    char *text = render(doc);
+    if (!text)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return -1;
     }
-    return 0;
+    MHD_add_response_header(resp, "Content-Type", type);
+    if (!strcmp(format, "csv")) {
+        char disposition[96];
+        snprintf(disposition, sizeof disposition,
+                 "attachment; filename=\"wiremeter-sweep-%" JSON_INTEGER_FORMAT
+                 ".csv\"", json_integer_value(json_object_get(doc, "id")));
+        MHD_add_response_header(resp, "Content-Disposition", disposition);
+    }
+    return wm_http_queue(req, 200, resp);
 }
 
-/* Adds "run_ids" and "pending" to each row of the table. */
-static void rows_add_runs(json_t *rows, const json_t *runs)
-{
-    size_t i, j;
-    json_t *row, *run;
-    json_array_foreach(rows, i, row) {
-        json_t *ids = json_array();
-        json_int_t size = json_integer_value(json_object_get(row, "size"));
-        json_int_t pending = 0;
-        json_array_foreach(runs, j, run) {
-            if (json_integer_value(json_object_get(run, "size")) != size)
-                continue;
-            json_array_append(ids, json_object_get(run, "id"));
-            const char *st = json_string_value(json_object_get(run, "status"));
-            pending += st && (!strcmp(st, "queued") || !strcmp(st, "running"));
-        }
-        json_object_set_new(row, "run_ids", ids);
-        json_object_set_new(row, "pending", json_integer(pending));
-    }
-}
-
-static json_t *sweep_document(wm_app *app, const wm_store_sweep *sweep,
-                              wm_error *err)
-{
-    wm_sweep_table *table = wm_sweep_table_new();
-    json_t *runs = json_array();
-    json_t *rows = NULL;
-    if (table && runs && sweep_runs(app, sweep, table, runs, err) == 0)
-        rows = wm_sweep_table_json(table);
-    wm_sweep_table_free(table);
-    if (!rows) {
-        json_decref(runs);
-        if (err->kind == WM_ERR_NONE)
-            wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
-        return NULL;
-    }
-    rows_add_runs(rows, runs);
-    char self[48];
-    snprintf(self, sizeof self, "/sweeps/%" PRId64, sweep->id);
-    json_t *params = json_loads(sweep->params_json, 0, NULL);
-    return json_pack("{s:I, s:s, s:I, s:o, s:o, s:o, s:o, s:{s:s}}", "id",
-                     (json_int_t)sweep->id, "status",
-                     wm_store_status_name(sweep->status), "created_ns",
-                     (json_int_t)sweep->created_ns, "finished_ns",
-                     sweep->finished_ns ? json_integer(sweep->finished_ns)
-                                        : json_null(),
-                     "params", params ? params : json_object(), "runs", runs,
-                     "table", rows, "links", "self", self);
-}
-
-static int send_sweep(wm_http_request *req, int64_t id, unsigned status)
+static int send_sweep_as(wm_http_request *req, int64_t id, unsigned status,
+                         const char *format)
 {
     wm_store_sweep sweep;
     wm_error err;
     wm_error_clear(&err);
     if (wm_store_get_sweep(req->app->store, id, &sweep, &err) != 0)
         return wm_api_send_error(req, &err);
-    json_t *doc = sweep_document(req->app, &sweep, &err);
+    json_t *doc = wm_sweep_document(req->app, &sweep, &err);
     wm_store_sweep_free(&sweep);
     if (!doc)
         return wm_api_send_error(req, &err);
+    if (strcmp(format, "json") != 0) {
+        int rc = send_report(req, doc, format);
+        json_decref(doc);
+        return rc;
+    }
     struct MHD_Response *resp = wm_http_json_response(doc);
     if (!resp)
         return -1;
@@ -347,11 +298,88 @@ static int send_sweep(wm_http_request *req, int64_t id, unsigned status)
     return wm_http_queue(req, status, resp);
 }
 
+static int send_sweep(wm_http_request *req, int64_t id, unsigned status)
+{
+    return send_sweep_as(req, id, status, "json");
+}
+
+typedef struct get_ctx {
+    const char *format; /* one of wm_sweep_formats */
+} get_ctx;
+
+static int get_param(void *opaque, const char *name, const char *value,
+                     wm_error *err)
+{
+    get_ctx *c = opaque;
+    if (strcmp(name, "format") != 0)
+        return wm_param_unhandled(name, err);
+    for (size_t i = 0; wm_sweep_formats[i]; i++)
+        if (!strcmp(value, wm_sweep_formats[i])) {
+            c->format = wm_sweep_formats[i];
+            return 0;
+        }
+    char shown[48];
+    return wm_error_param(err, WM_ERR_INVALID, "format",
+                          "format: '%s' is not a format of the report; "
+                          "allowed: json, csv, svg or html",
+                          wm_error_quote(value, 32, shown, sizeof shown));
+}
+
+/* ?format= wins; without it, Accept: text/csv asks for the CSV (what a
+ * spreadsheet's web import sends), anything else gets JSON. */
 int wm_handle_sweep_get(wm_http_request *req)
 {
     int64_t id = 0;
     wm_error err;
+    wm_error_clear(&err);
+    get_ctx c = {.format = NULL};
+    unsigned status = 400;
+    if (wm_request_params(req, get_param, &c, &status, &err) != 0)
+        return wm_http_send_error(req, status, wm_error_code(err.kind),
+                                  err.parameter, "%s", err.message);
     if (wm_request_id(req, &id, &err) != 0)
         return wm_api_send_error(req, &err);
-    return send_sweep(req, id, 200);
+    const char *accept = wm_http_header(req, "Accept");
+    if (!c.format)
+        c.format = accept && strstr(accept, "text/csv") ? "csv" : "json";
+    return send_sweep_as(req, id, 200, c.format);
+}
+
+#define LIST_DEFAULT_LIMIT 20u
+#define LIST_MAX_LIMIT 200u
+
+typedef struct list_ctx {
+    uint64_t limit, before;
+} list_ctx;
+
+static int list_param(void *opaque, const char *name, const char *value,
+                      wm_error *err)
+{
+    list_ctx *c = opaque;
+    if (!strcmp(name, "limit"))
+        return wm_param_uint(name, value, 1, LIST_MAX_LIMIT, &c->limit, err);
+    if (!strcmp(name, "before"))
+        return wm_param_uint(name, value, 1, INT64_MAX, &c->before, err);
+    return wm_param_unhandled(name, err);
+}
+
+int wm_handle_sweeps_list(wm_http_request *req)
+{
+    list_ctx c = {.limit = LIST_DEFAULT_LIMIT};
+    unsigned status = 400;
+    wm_error err;
+    wm_error_clear(&err);
+    if (wm_request_params(req, list_param, &c, &status, &err) != 0)
+        return wm_http_send_error(req, status, wm_error_code(err.kind),
+                                  err.parameter, "%s", err.message);
+    wm_store_sweep_list list;
+    if (wm_store_list_sweeps(req->app->store, (int64_t)c.before, c.limit,
+                             &list, &err) != 0)
+        return wm_api_send_error(req, &err);
+    json_t *doc = wm_sweeps_list_document(&list, c.limit);
+    wm_store_sweep_list_free(&list);
+    if (!doc)
+        return wm_http_send_error(req, 500, "internal_error", NULL,
+                                  "out of memory");
+    return wm_http_send_json(req, 200, doc);
 }

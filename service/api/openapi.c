@@ -1,8 +1,10 @@
 /* wm_openapi: see wm_openapi.h. */
 #include "wm_openapi.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,14 @@ extern const char wm_openapi_template[];
 static pthread_once_t built_once = PTHREAD_ONCE_INIT;
 static char *document;
 static size_t document_len;
+
+/* Each operation's parameter names (wm_openapi_params). */
+#define MAX_OPERATIONS 64
+typedef struct operation_params {
+    char *method, *pattern, *names;
+} operation_params;
+static operation_params operations[MAX_OPERATIONS];
+static size_t operation_count;
 
 /* A value's JSON Schema: the forms a query string, a form or a JSON body
  * may carry it in. */
@@ -56,31 +66,62 @@ static json_t *query_parameter(const wm_param_spec *spec)
                      "schema", value_schema(spec));
 }
 
-/* A run's "params" as stored and returned: what wm_params_json renders. */
-static json_t *params_schema(void)
+/* The schema of a run parameter's value as wm_params_json renders it. */
+static json_t *rendered_schema(const wm_param_spec *s)
+{
+    const char *type = strcmp(s->type, "size") == 0 ||
+                               strcmp(s->type, "integer") == 0
+                           ? "integer"
+                       : strcmp(s->type, "boolean") == 0 ? "boolean"
+                                                         : "string";
+    return json_pack("{s:s, s:s}", "type", type, "description",
+                     s->description);
+}
+
+/* What a run's "params" holds (wm_params_json), as a closed object: every
+ * row of the parameter table, size_text beside size, and the capture
+ * interface. A sweep's (sweep = true) has sizes and repeat instead of
+ * size and size_text; a lab group's settings (label = false) are a run's
+ * without size, size_text and label. */
+static json_t *params_schema(bool sweep, bool with_size, bool with_label,
+                             const char *description)
 {
     json_t *props = json_object();
+    json_t *required = json_array();
     for (const wm_param_spec *s = wm_params_specs(); s->name; s++) {
-        const char *type = strcmp(s->type, "size") == 0 ||
-                                   strcmp(s->type, "integer") == 0
-                               ? "integer"
-                           : strcmp(s->type, "boolean") == 0 ? "boolean"
-                                                             : "string";
-        json_object_set_new(props, s->name,
-                            json_pack("{s:s, s:s}", "type", type,
-                                      "description", s->description));
-        if (strcmp(s->name, "size") == 0)
+        bool is_size = strcmp(s->name, "size") == 0;
+        if ((is_size && !with_size) ||
+            (!with_label && strcmp(s->name, "label") == 0))
+            continue;
+        json_object_set_new(props, s->name, rendered_schema(s));
+        json_array_append_new(required, json_string(s->name));
+        if (is_size) {
             json_object_set_new(props, "size_text",
                                 json_pack("{s:s, s:s}", "type", "string",
                                           "description",
                                           "The size as it was written."));
+            json_array_append_new(required, json_string("size_text"));
+        }
     }
     json_object_set_new(props, "interface",
                         json_pack("{s:s, s:s}", "type", "string",
                                   "description", "The capture interface."));
-    return json_pack("{s:s, s:s, s:o}", "type", "object", "description",
-                     "The run's parameters as the run used them; the same "
-                     "object as result.params.", "properties", props);
+    json_array_append_new(required, json_string("interface"));
+    if (sweep) {
+        json_object_set_new(
+            props, "sizes",
+            json_pack("{s:s, s:{s:s}, s:s}", "type", "array", "items", "type",
+                      "string", "description",
+                      "The sizes as they were written, in order."));
+        json_object_set_new(props, "repeat",
+                            json_pack("{s:s, s:I}", "type", "integer",
+                                      "minimum", (json_int_t)1));
+        json_array_append_new(required, json_string("sizes"));
+        json_array_append_new(required, json_string("repeat"));
+    }
+    return json_pack("{s:s, s:s, s:o, s:o, s:b}", "type", "object",
+                     "description", description, "required", required,
+                     "properties", props, "additionalProperties", 0);
 }
 
 /* Puts the entries of front before those of object, in place. */
@@ -120,6 +161,73 @@ static void add_to_route(json_t *doc, const char *route, const char *without)
     json_decref(body_props);
 }
 
+/* "#/components/parameters/x" resolved in doc; the item itself when it
+ * is no reference. */
+static json_t *resolve(json_t *doc, json_t *item)
+{
+    const char *ref = json_string_value(json_object_get(item, "$ref"));
+    const char *prefix = "#/components/parameters/";
+    if (!ref || strncmp(ref, prefix, strlen(prefix)) != 0)
+        return item;
+    return json_object_get(
+        json_object_get(json_object_get(doc, "components"), "parameters"),
+        ref + strlen(prefix));
+}
+
+/* Appends the query parameters' names of list to names ("a, b"). */
+static void add_names(json_t *doc, json_t *list, char **names)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        json_t *param = resolve(doc, item);
+        const char *name = json_string_value(json_object_get(param, "name"));
+        const char *in = json_string_value(json_object_get(param, "in"));
+        if (!name || !in || strcmp(in, "query") != 0)
+            continue;
+        char *more = NULL;
+        if (asprintf(&more, "%s%s%s", *names, **names ? ", " : "", name) < 0)
+            continue;
+        free(*names);
+        *names = more;
+    }
+}
+
+/* The names of every operation's query parameters, for the router. */
+static void index_params(json_t *doc)
+{
+    const char *path, *method;
+    json_t *item, *op;
+    json_object_foreach(json_object_get(doc, "paths"), path, item) {
+        json_object_foreach(item, method, op) {
+            if (!strcmp(method, "parameters") || operation_count == MAX_OPERATIONS)
+                continue;
+            operation_params *o = &operations[operation_count];
+            o->names = strdup("");
+            o->pattern = strdup(path);
+            o->method = strdup(method);
+            if (!o->names || !o->pattern || !o->method)
+                continue;
+            for (char *c = o->method; *c; c++)
+                *c = (char)toupper((unsigned char)*c);
+            add_names(doc, json_object_get(item, "parameters"), &o->names);
+            add_names(doc, json_object_get(op, "parameters"), &o->names);
+            operation_count++;
+        }
+    }
+}
+
+const char *wm_openapi_params(const char *method, const char *pattern)
+{
+    size_t len;
+    wm_openapi_document(&len);
+    for (size_t i = 0; i < operation_count; i++)
+        if (!strcmp(operations[i].method, method) &&
+            !strcmp(operations[i].pattern, pattern))
+            return operations[i].names;
+    return NULL;
+}
+
 static void build(void)
 {
     json_error_t error;
@@ -141,11 +249,22 @@ static void build(void)
     object_prepend(json_object_get(components, "parameters"), run_params);
     add_to_route(doc, "/runs", NULL);
     add_to_route(doc, "/sweeps", "size");
-    json_object_set_new(
-        json_object_get(json_object_get(json_object_get(components, "schemas"),
-                                        "Run"),
-                        "properties"),
-        "params", params_schema());
+    json_t *schemas = json_object_get(components, "schemas");
+    json_object_set_new(schemas, "RunParams",
+                        params_schema(false, true, true,
+                                      "The run's parameters as the run used "
+                                      "them; the same object as "
+                                      "result.params."));
+    json_object_set_new(schemas, "SweepParams",
+                        params_schema(true, false, true,
+                                      "The sweep's parameters: a run's "
+                                      "without size and size_text, with "
+                                      "sizes and repeat."));
+    json_object_set_new(schemas, "LabSettings",
+                        params_schema(false, false, false,
+                                      "A group's settings: a run's params "
+                                      "without size, size_text and label."));
+    index_params(doc);
     char *text = json_dumps(doc, JSON_INDENT(2));
     json_decref(doc);
     if (text && asprintf(&document, "%s\n", text) > 0)

@@ -1,11 +1,13 @@
 /* wm_router: see wm_router.h. */
 #include "wm_router.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wm_guard.h"
 #include "wm_handlers.h"
+#include "wm_openapi.h"
 
 static const wm_route routes[] = {
     {"POST", "/runs", wm_handle_runs_create,
@@ -19,9 +21,11 @@ static const wm_route routes[] = {
     {"GET", "/runs/{id}/pcap", wm_handle_run_pcap, "The run's capture file"},
     {"POST", "/sweeps", wm_handle_sweeps_create,
      "Run several sizes, repeated; answers the lab's tables"},
-    {"GET", "/sweeps/{id}", wm_handle_sweep_get, "One sweep and its tables"},
+    {"GET", "/sweeps", wm_handle_sweeps_list, "List sweeps, newest first"},
+    {"GET", "/sweeps/{id}", wm_handle_sweep_get,
+     "One sweep and its tables, as JSON, CSV, SVG or printable HTML"},
     {"GET", "/lab", wm_handle_lab,
-     "The lab's table over the newest finished runs"},
+     "The lab's tables over the newest finished runs, by settings"},
     {"GET", "/healthz", wm_handle_healthz,
      "Store, capture permission, version, uptime"},
     {"GET", "/metrics", wm_handle_metrics, "Prometheus metrics"},
@@ -38,6 +42,37 @@ const wm_route *wm_router_routes(size_t *count)
 {
     *count = N_ROUTES;
     return routes;
+}
+
+/* name is one of the items of list (separated by ", "). */
+static bool listed(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *end = strstr(p, ", ");
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && !strncmp(p, name, len))
+            return true;
+        p = end ? end + 2 : p + n;
+    }
+    return false;
+}
+
+int wm_router_check_param(int route, const char *name, wm_error *err)
+{
+    assert(route >= 0 && (size_t)route < N_ROUTES);
+    const wm_route *r = &routes[route];
+    const char *allowed = wm_openapi_params(r->method, r->pattern);
+    if (allowed && listed(allowed, name))
+        return 0;
+    /* name is short text: wm_request_params and on_query_name check it. */
+    if (!allowed || !allowed[0])
+        return wm_error_param(err, WM_ERR_INVALID, name,
+                              "unknown parameter '%.32s'; %s %s takes no "
+                              "parameters", name, r->method, r->pattern);
+    return wm_error_param(err, WM_ERR_INVALID, name,
+                          "unknown parameter '%.32s'; allowed: %s", name,
+                          allowed);
 }
 
 void wm_router_print(FILE *out)
@@ -135,12 +170,47 @@ static wm_guard_class guard_class(const wm_route *route)
                ? WM_GUARD_PAGE : WM_GUARD_API;
 }
 
+typedef struct query_check {
+    int route;
+    wm_error err;
+    bool refused;
+} query_check;
+
+static enum MHD_Result on_query_name(void *cls, enum MHD_ValueKind kind,
+                                     const char *key, const char *value)
+{
+    (void)kind, (void)value;
+    query_check *q = cls;
+    char shown[40];
+    if (strlen(key) > 24 || wm_text_valid_prefix(key) != strlen(key)) {
+        wm_error_quote(key, 24, shown, sizeof shown);
+        wm_error_param(&q->err, WM_ERR_INVALID, shown,
+                       "unknown parameter '%s': no parameter has such a "
+                       "name", shown);
+        q->refused = true;
+    } else if (wm_router_check_param(q->route, key, &q->err) != 0) {
+        q->refused = true;
+    }
+    return q->refused ? MHD_NO : MHD_YES;
+}
+
+/* Every route refuses a query parameter it does not take, GET routes
+ * too: a misspelt ?limt=5 silently ignored would answer something else
+ * than what was asked. Checked before the handler, so that routes that
+ * read no parameter at all refuse them the same way. */
 static int call(wm_http_request *req, size_t i)
 {
     req->route = (int)i;
     int ok = wm_guard_request(req, guard_class(&routes[i]));
     if (ok <= 0)
         return ok;
+    query_check q = {.route = (int)i};
+    wm_error_clear(&q.err);
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, on_query_name,
+                              &q);
+    if (q.refused)
+        return wm_http_send_error(req, 400, wm_error_code(q.err.kind),
+                                  q.err.parameter, "%s", q.err.message);
     return routes[i].handler(req);
 }
 

@@ -6,12 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wm_clock.h"
 #include "wm_jobs.h"
 #include "wm_public_text.h"
 
 static json_t *ns_or_null(int64_t ns)
 {
     return ns ? json_integer(ns) : json_null();
+}
+
+json_t *wm_doc_time(int64_t ns)
+{
+    if (!ns)
+        return json_null();
+    char text[WM_CLOCK_RFC3339_SIZE];
+    wm_clock_rfc3339(ns, text);
+    return json_string(text);
 }
 
 static json_t *progress_of(wm_app *app, const wm_store_run *run)
@@ -65,12 +75,16 @@ static json_t *wrapper_of(wm_app *app, const wm_store_run *run,
                                           sizeof message))
             : json_null();
     json_t *doc = json_pack(
-        "{s:I, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:s, s:s, "
-        "s:s}}",
+        "{s:I, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+        "s:{s:s, s:s, s:s}}",
         "id", (json_int_t)run->id, "status",
         wm_store_status_name(run->status), "label", run->label, "created_ns",
-        (json_int_t)run->created_ns, "started_ns", ns_or_null(run->started_ns),
-        "finished_ns", ns_or_null(run->finished_ns), "error", error,
+        (json_int_t)run->created_ns, "created_time",
+        wm_doc_time(run->created_ns), "started_ns",
+        ns_or_null(run->started_ns), "started_time",
+        wm_doc_time(run->started_ns), "finished_ns",
+        ns_or_null(run->finished_ns), "finished_time",
+        wm_doc_time(run->finished_ns), "error", error,
         "progress", progress_of(app, run), "sweep_id",
         run->sweep_id ? json_integer(run->sweep_id) : json_null(), "summary",
         with_result ? json_null() : summary_of(run), "links", "self", self,

@@ -45,6 +45,7 @@ int wm_handle_run_pcap(wm_http_request *req);
 /* handlers_sweeps.c */
 int wm_handle_sweeps_create(wm_http_request *req);
 int wm_handle_sweep_get(wm_http_request *req);
+int wm_handle_sweeps_list(wm_http_request *req);
 
 /* handlers_lab.c */
 int wm_handle_lab(wm_http_request *req);
@@ -65,11 +66,16 @@ typedef int (*wm_param_fn)(void *ctx, const char *name, const char *value,
                            wm_error *err);
 
 /* Calls fn for every query argument, then every field of a JSON object or
- * form body (415 for other content types: the error has parameter
+ * form body, each a name the route takes (wm_router_check_param refuses
+ * the others first, so fn never sees an unknown name) (415 for other content types: the error has parameter
  * "Content-Type" and kind WM_ERR_INVALID; *status says 400 or 415). A name
  * given twice is an error. */
 int wm_request_params(wm_http_request *req, wm_param_fn fn, void *ctx,
                       unsigned *status, wm_error *err);
+
+/* For a wm_param_fn given a name it does not read: only a route table
+ * that lists a name its handler forgot gets here (500). */
+int wm_param_unhandled(const char *name, wm_error *err);
 
 /* An unsigned integer service parameter within [min, max]. */
 int wm_param_uint(const char *name, const char *value, uint64_t min,

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "wm_error.h"
 #include "wm_http.h"
 
 typedef int (*wm_route_fn)(wm_http_request *req);
@@ -36,6 +37,13 @@ const wm_route *wm_router_routes(size_t *count);
 /* Finds the route, checks the token, calls the handler. For
  * wm_http_options.dispatch. */
 int wm_router_dispatch(wm_http_request *req);
+
+/* 0 when the route at index route (req->route) takes a parameter of
+ * this name; else -1 with err naming it and listing the allowed ones.
+ * What a route takes is what its operation in the OpenAPI document lists
+ * (wm_openapi_params): the one list, refused alike in the query of every
+ * route and in a body. */
+int wm_router_check_param(int route, const char *name, wm_error *err);
 
 /* "METHOD PATTERN  summary" per line. */
 void wm_router_print(FILE *out);

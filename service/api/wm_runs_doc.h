@@ -19,6 +19,10 @@
 char *wm_runs_document(wm_app *app, const wm_store_run *run,
                        bool with_result);
 
+/* The RFC 3339 text (wm_clock_rfc3339) of an absolute time, for the
+ * *_time beside a *_ns; null for 0, the store's "not yet". */
+json_t *wm_doc_time(int64_t ns);
+
 /* {"runs": [...], "next_before": N|null, "next": "/runs?..."|null}. */
 char *wm_runs_list_document(wm_app *app, const wm_store_run_list *list,
                             size_t limit);

@@ -157,7 +157,7 @@ static int print(const sweep_args *args, const wm_sweep_table *table)
     json_t *rows = wm_sweep_table_json(table);
     json_t *doc = rows ? json_pack("{s:i,s:I,s:o}", "schema",
                                    WM_ENGINE_SCHEMA, "repeat",
-                                   (json_int_t)args->repeat, "rows", rows)
+                                   (json_int_t)args->repeat, "table", rows)
                        : NULL;
     if (!doc)
         return fprintf(stderr, "wiremeter sweep: out of memory\n"), -1;
@@ -165,7 +165,7 @@ static int print(const sweep_args *args, const wm_sweep_table *table)
         json_dumpf(doc, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
     } else {
-        wm_cli_text_sweep(json_object_get(doc, "rows"), stdout);
+        wm_cli_text_sweep(json_object_get(doc, "table"), stdout);
     }
     json_decref(doc);
     return 0;

@@ -423,22 +423,38 @@ void wm_cli_text_run(const json_t *run, FILE *out)
 
 /* ---- a capture file ---- */
 
-void wm_cli_text_file(const json_t *file, FILE *out)
+void wm_cli_text_file_head(const json_t *file, size_t connections, FILE *out)
 {
     char t[6][TEXT_BYTES];
-    const json_t *conns = at(file, "connections");
     fprintf(out,
             "%s: link type %s, %s frames (%s malformed, %s not TCP), %zu TCP "
             "connection%s\n",
             text_at(file, "file", t[0]), text_at(file, "linktype", t[1]),
             text_at(file, "frames", t[2]), text_at(file, "malformed", t[3]),
-            text_at(file, "not_tcp", t[4]), json_array_size(conns),
-            json_array_size(conns) == 1 ? "" : "s");
-    size_t i;
-    const json_t *conn;
-    json_array_foreach(conns, i, conn) {
-        fprintf(out, "\n==== Connection %zu of %zu\n", i + 1,
-                json_array_size(conns));
-        wm_cli_text_connection(conn, out);
-    }
+            text_at(file, "not_tcp", t[4]), connections,
+            connections == 1 ? "" : "s");
+    const json_t *stop = at(file, "read_error");
+    if (json_is_object(stop))
+        fprintf(out, "Reading stopped after frame %s: %s\n",
+                text_at(stop, "after_frame", t[5]),
+                json_string_value(at(stop, "reason")));
+}
+
+void wm_cli_text_file_connection(const json_t *conn, size_t index,
+                                 size_t count, FILE *out)
+{
+    fprintf(out, "\n==== Connection %zu of %zu\n", index + 1, count);
+    wm_cli_text_connection(conn, out);
+}
+
+void wm_cli_text_packet_row(const json_t *row, FILE *out)
+{
+    packet_line(row, false, out);
+}
+
+void wm_cli_text_packets_head(size_t count, FILE *out)
+{
+    fprintf(out, "\nPackets (%zu)\n", count);
+    if (count)
+        packet_header(false, out);
 }

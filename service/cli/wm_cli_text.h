@@ -27,9 +27,14 @@ void wm_cli_text_connection(const json_t *connection, FILE *out);
 /* A packet list (array of packet rows) as Wireshark-like columns. */
 void wm_cli_text_packets(const json_t *packets, FILE *out);
 
-/* `analyze` (wm_engine_analyze_file): the file's counters, then each
- * connection. */
-void wm_cli_text_file(const json_t *file, FILE *out);
+/* `analyze`, in the pieces it streams (wm_engine_analyze_file_each): the
+ * file's counters (and where reading stopped); connection index of count;
+ * a packet list's header and its rows one at a time. */
+void wm_cli_text_file_head(const json_t *file, size_t connections, FILE *out);
+void wm_cli_text_file_connection(const json_t *conn, size_t index,
+                                 size_t count, FILE *out);
+void wm_cli_text_packets_head(size_t count, FILE *out);
+void wm_cli_text_packet_row(const json_t *row, FILE *out);
 
 /* `sweep`: the lab's two tables from the rows of wm_sweep_table_json —
  * size -> packets; size -> start, end, total time; both with the average

@@ -23,6 +23,10 @@ static const char SQL_GET[] =
     " FROM sweeps WHERE id = ?1";
 static const char SQL_RUNS[] =
     "SELECT id FROM runs WHERE sweep_id = ?1 ORDER BY id";
+static const char SQL_LIST[] =
+    "SELECT id FROM sweeps WHERE id < ?1 ORDER BY id DESC LIMIT ?2";
+static const char SQL_RUN_STATUS[] =
+    "SELECT id, status FROM runs WHERE sweep_id = ?1";
 
 int wm_store_insert_sweep(wm_store *store, const char *params_json,
                           int64_t *id, wm_error *err)
@@ -211,4 +215,86 @@ void wm_store_sweep_free(wm_store_sweep *sweep)
     free(sweep->params_json);
     free(sweep->run_ids);
     memset(sweep, 0, sizeof *sweep);
+}
+
+/* How the sweep's runs stand, failures kept in memory included. Lock
+ * held. */
+static int count_runs(wm_store *store, wm_store_sweep_item *item,
+                      wm_error *err)
+{
+    sqlite3_stmt *stmt = store_stmt(store, SQL_RUN_STATUS, err);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, item->sweep.id);
+    int step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        wm_store_status status = WM_STORE_FAILED;
+        wm_store_status_parse((const char *)sqlite3_column_text(stmt, 1),
+                              &status);
+        const store_unsaved *u =
+            store_unsaved_find(store, sqlite3_column_int64(stmt, 0), false);
+        if (u && !wm_store_status_final(status))
+            status = u->status;
+        item->runs_done += status == WM_STORE_DONE;
+        item->runs_failed += status == WM_STORE_FAILED;
+    }
+    sqlite3_reset(stmt);
+    if (step != SQLITE_DONE)
+        return store_db_error(store, "counting a sweep's runs", err);
+    return 0;
+}
+
+/* Lock held. */
+static int list_locked(wm_store *store, int64_t before_id, size_t limit,
+                       wm_store_sweep_list *out, wm_error *err)
+{
+    id_list ids = {0};
+    sqlite3_stmt *stmt = store_stmt(store, SQL_LIST, err);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, before_id > 0 ? before_id : INT64_MAX);
+    /* One more than asked: next_before is 0 exactly when none is left. */
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit + 1);
+    int rc = store_collect_ids(store, stmt, &ids, "listing sweeps", err);
+    if (rc == 0 && ids.count > limit) {
+        out->next_before = ids.ids[limit - 1];
+        ids.count = limit;
+    }
+    if (rc == 0 && ids.count &&
+        !(out->items = calloc(ids.count, sizeof *out->items)))
+        rc = wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
+    for (size_t i = 0; rc == 0 && i < ids.count; i++) {
+        out->count++;
+        rc = read_sweep(store, ids.ids[i], &out->items[i].sweep, err);
+        if (rc == 0)
+            rc = count_runs(store, &out->items[i], err);
+    }
+    free(ids.ids);
+    return rc;
+}
+
+int wm_store_list_sweeps(wm_store *store, int64_t before_id, size_t limit,
+                         wm_store_sweep_list *out, wm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (limit == 0)
+        return 0;
+    if (limit > INT32_MAX)
+        limit = INT32_MAX;
+    store_lock(store);
+    int rc = list_locked(store, before_id, limit, out, err);
+    store_unlock(store);
+    if (rc != 0)
+        wm_store_sweep_list_free(out);
+    return rc;
+}
+
+void wm_store_sweep_list_free(wm_store_sweep_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        wm_store_sweep_free(&list->items[i].sweep);
+    free(list->items);
+    memset(list, 0, sizeof *list);
 }

@@ -307,4 +307,22 @@ int wm_store_get_sweep(wm_store *store, int64_t id, wm_store_sweep *out,
 
 void wm_store_sweep_free(wm_store_sweep *sweep);
 
+/* A sweep as a list shows it: its row and how its runs stand. */
+typedef struct wm_store_sweep_item {
+    wm_store_sweep sweep;       /* run_ids included */
+    size_t runs_done, runs_failed; /* the rest are queued or running */
+} wm_store_sweep_item;
+
+typedef struct wm_store_sweep_list {
+    wm_store_sweep_item *items; /* newest first */
+    size_t count;
+    int64_t next_before;        /* as wm_store_run_list's */
+} wm_store_sweep_list;
+
+/* Up to limit sweeps with ids below before_id (0: from the newest). */
+int wm_store_list_sweeps(wm_store *store, int64_t before_id, size_t limit,
+                         wm_store_sweep_list *out, wm_error *err);
+
+void wm_store_sweep_list_free(wm_store_sweep_list *list);
+
 #endif

@@ -24,7 +24,10 @@
 // Last, a daemon whose token guards reads too (--protect-reads), opened
 // as http://localhost:PORT: the page asks for the token, asks again when
 // it is wrong, keeps it for the tab, and with capture makes a run and
-// downloads its pcap with it.
+// downloads its pcap with it, and opens a sweep's report and downloads its
+// CSV, SVG and printable page with it. The Raw JSON view is checked to be
+// the server's text to the byte. (The sweep's report itself:
+// test_report.mjs.)
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -323,11 +326,17 @@ async function checkRunShown(page, base, id, what) {
   return run;
 }
 
-async function checkRawJson(page, run) {
+// The Raw JSON view shows the server's text as received, to the byte: a
+// JSON.stringify of the parsed document would round the times beyond 2^53.
+async function checkRawJson(page, base, run) {
   await page.click('#raw-details summary');
   await page.waitForFunction(() => document.getElementById('raw-json').textContent !== '', null, { timeout: 5000 });
-  const raw = JSON.parse(await page.textContent('#raw-json'));
-  checkEqual(raw, run, 'the raw JSON shown');
+  const shown = await page.textContent('#raw-json');
+  const served = (await rawRequest(base, 'GET', `/runs/${run.id}`, { Accept: 'application/json' })).text;
+  checkEqual(shown, served, 'the raw JSON shown');
+  const first = /"first_packet_ns":\s*(\d+)/.exec(shown);
+  check(first && BigInt(first[1]) > BigInt(Number.MAX_SAFE_INTEGER),
+    `the raw JSON's first_packet_ns ${first && first[1]} is not beyond 2^53`);
   await page.click('#raw-details summary');
 }
 
@@ -373,9 +382,25 @@ async function checkToken(context, capture) {
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#run-pcap')]);
       const magic = fs.readFileSync(await download.path()).readUInt32LE(0);
       check([0xa1b2c3d4, 0xa1b23c4d].includes(magic), `the pcap downloaded with the token starts with 0x${magic.toString(16)}`);
+      // A sweep's report, its list and its downloads, all with the token.
+      const auth = { Authorization: `Bearer ${TOKEN}`, Accept: 'application/json' };
+      const made = await rawRequest(daemon.base, 'POST', '/sweeps?sizes=13B&repeat=1&wait=60', auth);
+      check(made.status === 201, `POST /sweeps with the token: ${made.status} ${made.text.slice(0, 200)}`);
+      const sweepId = made.json().id;
+      await page.goto(`http://localhost:${daemon.port}/#/sweeps`);
+      await page.waitForSelector(`#sweeps-table tr[data-sweep-id="${sweepId}"]`, { timeout: 10000 });
+      await page.click(`#sweeps-table tr[data-sweep-id="${sweepId}"] a`);
+      await page.waitForFunction((want) => document.getElementById('sweep-view').dataset.renderedSweep === String(want),
+        sweepId, { timeout: 10000 });
+      for (const [button, want] of [['#sweep-csv', /^size,/], ['#sweep-svg', /<svg[\s>]/], ['#sweep-html', /<html/i]]) {
+        const [file] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+        const text = fs.readFileSync(await file.path(), 'utf8');
+        check(want.test(text), `${button} downloaded with the token: "${text.slice(0, 80)}"`);
+      }
     }
     checkEqual(errors, [], 'errors in the page with a token');
-    log(`token: asked on the first 401, asked again when wrong, kept for the tab${capture ? ', a run and its pcap with it' : ''}`);
+    log(`token: asked on the first 401, asked again when wrong, kept for the tab${capture
+      ? ', a run and its pcap, a sweep\'s report and its CSV, SVG and printable page with it' : ''}`);
   } catch (err) {
     log(`daemon log (token):\n${daemon.log()}`);
     throw err;
@@ -391,16 +416,17 @@ async function checkToken(context, capture) {
 async function checkSweep(page, base) {
   await page.goto(`${base}/#/`);
   await page.waitForSelector('#sweep-button:not([disabled])');
+  // One repeat here (the report's test, test_report.mjs, runs three).
+  await page.fill('#f-repeat', '1');
   await page.click('#sweep-button');
-  await page.waitForFunction(() => {
-    const items = [...document.querySelectorAll('#progress .progress-item')];
-    return items.length === 4 && items.every((i) => i.dataset.status === 'done' || i.dataset.status === 'failed');
-  }, null, { timeout: 120000 });
-  const failed = await page.$$eval('#progress .progress-item', (items) => items
-    .filter((i) => i.dataset.status !== 'done').map((i) => i.textContent));
-  checkEqual(failed, [], 'sweep runs that failed');
+  // Its report opens when it ends.
+  await page.waitForURL(/#\/sweeps\/\d+$/, { timeout: 120000 });
+  const sweepId = Number(/#\/sweeps\/(\d+)$/.exec(page.url())[1]);
+  const { body: sweep } = await api(base, 'GET', `/sweeps/${sweepId}`);
+  checkEqual(sweep.runs.map((r) => r.status), ['done', 'done', 'done', 'done'], 'the sweep\'s runs');
+  await page.goto(`${base}/#/`);
   await page.waitForSelector('#sweep-button:not([disabled])');
-  await page.waitForFunction(() => document.querySelectorAll('#lab-table tbody tr').length === 4, null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelectorAll('#lab-groups tbody tr').length === 4, null, { timeout: 10000 });
   await page.waitForFunction(() => document.querySelectorAll('#history-table tbody tr').length === 5, null, { timeout: 10000 });
 
   const { body: list } = await api(base, 'GET', '/runs?limit=200');
@@ -411,7 +437,8 @@ async function checkSweep(page, base) {
     if (!bySize.has(run.params.size)) bySize.set(run.params.size, []);
     bySize.get(run.params.size).push(run.summary);
   }
-  const lab = await page.$$eval('#lab-table tbody tr', (trs) => trs.map((tr) => [...tr.children]
+  checkEqual(await page.$$eval('#lab-groups .lab-group', (gs) => gs.length), 1, 'groups of settings in the lab tables');
+  const lab = await page.$$eval('#lab-groups tbody tr', (trs) => trs.map((tr) => [...tr.children]
     .map((c) => c.dataset.value ?? c.textContent)));
   checkEqual(lab.map((row) => Number(row[0])), [13, 2000, 439000, 1000000], 'the lab table\'s sizes');
   for (const row of lab) {
@@ -485,8 +512,9 @@ async function checkDelete(page, base, runs) {
 }
 
 async function checkMore(page, base) {
-  // 17 more runs: 21 in all, one more than the history's first page.
-  for (let i = 0; i < 17; i += 1) {
+  // 21 runs in all, one more than the history's first page.
+  const { body: before } = await api(base, 'GET', '/runs?limit=200');
+  for (let i = before.runs.length; i < 21; i += 1) {
     const res = await api(base, 'POST', '/runs?size=0&wait=0&label=more');
     check(res.status === 201 || res.status === 202, `POST /runs?size=0: ${res.status}`);
   }
@@ -568,7 +596,7 @@ async function main() {
     const run = await checkRunShown(page, daemon.base, id, '1 MB run');
     checkEqual(run.params.size, 1000000, 'the size of the run the form made');
     checkEqual(run.result.integrity.verified, true, 'integrity of the 1 MB run');
-    await checkRawJson(page, run);
+    await checkRawJson(page, daemon.base, run);
     await checkPcap(daemon.base, run);
     await checkLadderLegible(page, 'wide');
     log(`run ${id}: cards, ladder, facts, packet list, graph, pcap and raw JSON agree with GET /runs/${id}`);

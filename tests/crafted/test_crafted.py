@@ -472,15 +472,17 @@ def check_options_broken(doc):
           f"MSS of length 6: {o[0]}")
     check("wscale" not in o[1] and "timestamps" not in o[1] and o[1].get("unknown") == 2
           and o[1].get("mss") == 1300, f"window scale of length 2, timestamps of 8: {o[1]}")
-    # An option of length 1 would never end: the segment is malformed.
-    check(doc["malformed"] == 1 and len(rows) == 3 and rows[2]["options"] == {},
-          f"an option of length 1: malformed {doc['malformed']}, rows {len(rows)}")
+    # An option of length 1 would never end: the options stop there (the
+    # MSS after it is not read), the segment itself is kept.
+    check(len(rows) == 4 and "mss" not in o[2] and "unknown" not in o[2],
+          f"an option of length 1: {o[2]}, rows {len(rows)}")
 
 
 def broken_frames(frames):
     c = Conn(frames, CLIENT4, SERVER4, 48001, 8080)
     c.send(0, 0, SYN, ISN_C, 0)
     c.send(1000, 0, ACK, ISN_C + 1, ISN_S + 1, doff=15)          # header past the segment
+    c.send(1500, 0, ACK, ISN_C + 1, ISN_S + 1, doff=6)           # 4 bytes past it
     c.send(2000, 0, ACK, ISN_C + 1, ISN_S + 1, frag=0x1000)      # a later fragment
     v6 = Conn(frames, CLIENT6, SERVER6, 48002, 8080, v6=True)
     v6.send(3000, 0, SYN, ISN_C, 0)
@@ -493,8 +495,8 @@ def headers_broken(frames):
 
 
 def check_headers_broken(doc):
-    check(doc["frames"] == 5, f"frames {doc['frames']}")
-    check(doc["malformed"] == 2, f"malformed {doc['malformed']} (TCP offset, IPv6 length)")
+    check(doc["frames"] == 6, f"frames {doc['frames']}")
+    check(doc["malformed"] == 3, f"malformed {doc['malformed']} (TCP offsets x2, IPv6 length)")
     check(doc["not_tcp"] == 1, f"not_tcp {doc['not_tcp']} (a fragment at offset 0x1000 * 8)")
     for conn in doc["connections"]:
         check(conn["totals"]["packets"] == 1, f"only the SYN of each: {conn['totals']}")

@@ -3,9 +3,12 @@
  * analyser and the JSON report, freeing everything.
  *
  * Besides the sanitizers, it checks what must hold of any trace: every
- * frame is counted exactly once, packets keep capture order, and each
- * packet's TCP header is one a dissector could have read. */
+ * frame is counted exactly once, packets keep capture order, each
+ * packet's TCP header is one a dissector could have read, and the
+ * fragment counts add up. Seeds include IP fragments (reassembled,
+ * overlapping, cut) and malformed options from tests/data/tshark. */
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -19,10 +22,20 @@ static void check_trace(const wm_trace *trace)
 {
     if (trace->count + trace->not_tcp + trace->malformed != trace->frames)
         abort();
+    const wm_fragment_counts *f = &trace->fragments;
+    if (f->cut > f->fragments || f->reassembled > f->fragments ||
+        f->fragments > trace->frames)
+        abort();
     for (size_t i = 0; i < trace->count; i++) {
         const wm_packet *p = &trace->packets[i];
-        if (p->header_len < 20 || p->header_len > 60 ||
-            p->header_len > p->cap_len ||
+        /* a reassembled header lies in several frames, a cut one past
+         * the captured bytes */
+        bool whole = !(p->anomalies & WM_PKT_REASSEMBLED) &&
+                     !p->opts.truncated;
+        bool bogus = p->anomalies & WM_PKT_BAD_HEADER_LEN;
+        if ((p->header_len < 20) != bogus || p->header_len > 60 ||
+            (whole && p->header_len > p->cap_len) ||
+            ((p->anomalies & WM_PKT_NO_SEGLEN) && p->payload_len != 0) ||
             p->opts.sack_count > WM_TCP_MAX_SACK_BLOCKS ||
             (i > 0 && p->frame_no <= trace->packets[i - 1].frame_no))
             abort();

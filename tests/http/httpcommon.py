@@ -4,9 +4,19 @@ Why a module: every HTTP test checks error documents the same way (status,
 JSON shape, the parameter named), reads the store the same way (every run,
 following the cursor), so that "the store is unchanged" means one thing
 everywhere, and ends the same way: no request of the test was answered
-500, and every (route, status) pair the daemon counted in /metrics is
-documented in its OpenAPI document.
+500, every (route, status) pair the daemon counted in /metrics is
+documented in its OpenAPI document, and every JSON answer the test
+received matches the schema that document gives its route and status.
+
+The last check: importing this module records every answer (wmtest's
+requests and raw() alike) into a file; when the test ends, one node
+process (tests/http/validate.mjs, ajv) validates them all against the
+document the binary under test prints, and a mismatch fails the test,
+whatever its own verdict. It is on for the scripts of tests/http, which
+ctest runs with WM_HTTP_NODE_MODULES set (the http_npm_ci fixture); other
+suites that import this module (reliability) are not held to it.
 """
+import atexit
 import http.client
 import json
 import os
@@ -34,6 +44,154 @@ LONG_ARGS = ["--max-size", "16GiB"]
 # must reproduce exactly.
 FRAGMENTS = ["connection", "handshake", "closure", "totals", "timing",
              "average_packet_size"]
+
+
+# ---- Recording every answer, validated against OpenAPI at the end ------
+
+_IN_HTTP_SUITE = os.path.basename(os.path.dirname(os.path.abspath(sys.argv[0]))) == "http"
+_records = None  # the open JSONL file, when recording
+
+
+def _record(method, target, resp):
+    if _records is None:
+        return
+    try:
+        body = resp.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return  # a pcap or another binary: no JSON to check
+    ctype = resp.header("Content-Type") or ""
+    if not ctype.startswith("application/json"):
+        return
+    _records.write(json.dumps({"method": method, "target": target, "status": resp.status,
+                               "type": ctype, "body": body}) + "\n")
+
+
+_plain_request = wmtest.request
+
+
+def _recording_request(base, method, path, *args, **kw):
+    resp = _plain_request(base, method, path, *args, **kw)
+    _record(method, path, resp)
+    return resp
+
+
+# The absolute times of every document: each X_ns has its X_time beside
+# it, the same instant as RFC 3339 text (docs/result.md).
+ABSOLUTE_NS = ("created", "started", "finished", "first_packet", "last_packet", "ts",
+               "start", "end")
+
+
+def rfc3339(ns):
+    """ns since the epoch as the daemon writes it: UTC, 9 digits, Z."""
+    import datetime
+    sec, frac = divmod(ns, 1000000000)
+    day = datetime.datetime.fromtimestamp(sec, tz=datetime.timezone.utc)
+    return day.strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"
+
+
+def time_problems(doc, where="", out=None):
+    """Every absolute *_ns of doc without its *_time, or with one that is
+    not the same instant to the nanosecond; [] when all agree."""
+    out = [] if out is None else out
+    if isinstance(doc, list):
+        for i, item in enumerate(doc):
+            time_problems(item, f"{where}[{i}]", out)
+    elif isinstance(doc, dict):
+        for key, value in doc.items():
+            if key.endswith("_ns") and key[:-3] in ABSOLUTE_NS:
+                name = key[:-3] + "_time"
+                if name not in doc:
+                    out.append(f"{where}.{key} has no {name}")
+                    continue
+                pairs = ([(value, doc[name])] if not isinstance(value, dict) else
+                         [(value[k], (doc[name] or {}).get(k)) for k in value])
+                for ns, text in pairs:
+                    if ns is not None and not isinstance(ns, int):
+                        out.append(f"{where}.{key} is {ns!r}, not an integer")
+                        continue
+                    want = None if ns is None else rfc3339(ns)
+                    if text != want:
+                        out.append(f"{where}.{name} is {text!r} for {ns}, expected {want!r}")
+            elif key.endswith("_time") and key[:-5] + "_ns" not in doc:
+                out.append(f"{where}.{key} has no {key[:-5]}_ns beside it")
+            time_problems(value, f"{where}.{key}", out)
+    return out
+
+
+def _check_times():
+    """time_problems of every JSON answer recorded; the first few printed."""
+    problems = []
+    with open(_records.name, encoding="utf-8") as f:
+        for line in f:
+            rec = json.loads(line)
+            if rec["target"].split("?")[0] == "/openapi.json":
+                continue  # schemas of the documents, not one
+            try:
+                doc = json.loads(rec["body"])
+            except ValueError:
+                continue
+            problems += [f"{rec['method']} {rec['target']}: {p}" for p in time_problems(doc)]
+    for p in problems[:20]:
+        print(f"TIME MISMATCH: {p}", flush=True)
+    return not problems
+
+
+def _validate(wiremeter):
+    """Runs the validator over the records; a mismatch ends the process
+    with status 1 (even after a skip: what was answered must match)."""
+    _records.flush()
+    if os.path.getsize(_records.name) == 0:
+        return
+    if not _check_times():
+        print("FAIL: an absolute time without its RFC 3339 text, or with another", flush=True)
+        os._exit(1)
+    node = os.environ.get("WM_NODE") or "node"
+    with tempfile.NamedTemporaryFile("w", prefix="wm-openapi-", suffix=".json", delete=False) as doc:
+        proc = subprocess.run([wiremeter, "serve", "--print-openapi"], stdout=doc, timeout=60)
+    try:
+        if proc.returncode != 0:
+            fail("wiremeter serve --print-openapi failed: cannot validate the answers")
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "validate.mjs")
+        out = subprocess.run([node, script, doc.name, _records.name],
+                             capture_output=True, text=True, timeout=300)
+        lines = out.stdout.splitlines()
+        print("\n".join(lines if len(lines) <= 61 else lines[:60] + ["..."] + lines[-1:]), flush=True)
+        if out.returncode != 0:
+            print(out.stderr, flush=True)
+            print("FAIL: answers do not match the OpenAPI document", flush=True)
+            os._exit(1)
+    finally:
+        os.unlink(doc.name)
+        os.unlink(_records.name)
+
+
+def _start_recording():
+    global _records
+    if not os.environ.get("WM_HTTP_NODE_MODULES"):
+        fail("WM_HTTP_NODE_MODULES is not set: run the HTTP tests through ctest (the "
+             "http_npm_ci fixture installs the OpenAPI validator), or set it to a "
+             "node_modules holding ajv and ajv-formats")
+    _records = tempfile.NamedTemporaryFile("w", prefix="wm-answers-", suffix=".jsonl", delete=False)
+    wmtest.request = _recording_request
+    wiremeter = sys.argv[1] if len(sys.argv) > 1 else None
+    if wiremeter:
+        atexit.register(_validate_or_fail, wiremeter)
+
+
+def _validate_or_fail(wiremeter):
+    """An error in the check itself fails the test too: an exception in
+    an atexit function would not change the exit status."""
+    try:
+        _validate(wiremeter)
+    except BaseException as err:  # noqa: B902 — whatever it is, the test fails
+        import traceback
+        traceback.print_exc()
+        print(f"FAIL: the OpenAPI check of the answers could not run: {err}", flush=True)
+        os._exit(1)
+
+
+if _IN_HTTP_SUITE:
+    _start_recording()
 
 
 class Daemon(wmtest.Daemon):
@@ -100,7 +258,9 @@ def raw(daemon, method, target, body=None, headers=None, timeout=120):
         if data:
             conn.send(data)
         resp = conn.getresponse()
-        return wmtest.Response(resp.status, resp.headers, resp.read())
+        answer = wmtest.Response(resp.status, resp.headers, resp.read())
+        _record(method, target, answer)
+        return answer
     finally:
         conn.close()
 

@@ -145,7 +145,7 @@ NOT_ALLOWED = [
     ("PATCH", "/runs/1/pcap", "GET, HEAD"),
     ("POST", "/runs/1/packets", "GET, HEAD"),
     ("DELETE", "/sweeps/1", "GET, HEAD"),
-    ("GET", "/sweeps", "POST"),
+    ("DELETE", "/sweeps", "POST, GET, HEAD"),
     ("POST", "/healthz", "GET, HEAD"),
     ("DELETE", "/metrics", "GET, HEAD"),
     ("PUT", "/openapi.json", "GET, HEAD"),

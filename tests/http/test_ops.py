@@ -153,16 +153,15 @@ def router_routes(wiremeter):
 
 def allowed_names(d, method, target):
     """The parameter names a route accepts, in its own words: the
-    "allowed: ..." list of its answer to an unknown parameter."""
+    "allowed: ..." list of its answer to an unknown parameter, or none
+    when it says it takes none."""
     resp = hc.raw(d, method, target)
     err = hc.expect_error(resp, 400, f"{method} {target}", parameter="wmbogus")
+    if err["message"].endswith(" takes no parameters"):
+        return set()
     m = re.search(r"allowed: (.*)$", err["message"])
     check(m is not None, f"{method} {target}: no allowed list in {err['message']!r}")
-    text = m.group(1)
-    sweep = re.match(r"sizes, repeat, wait and the run parameters but size \((.*)\)$", text)
-    if sweep:
-        return {"sizes", "repeat", "wait"} | (set(re.split(r", ", sweep.group(1))) - {"size"})
-    return set(re.split(r", | and ", text))
+    return set(m.group(1).split(", "))
 
 
 def documented_params(doc, method, path):
@@ -205,14 +204,23 @@ def test_openapi(d, wiremeter):
                       f"{method} {path} {code}: not the error document")
         if method in ("POST", "DELETE"):
             check({"401", "403"} <= codes, f"{method} {path}: 401/403 of the token not documented")
-    for method, target, path in (("POST", "/runs?wmbogus=1", "/runs"),
-                                 ("GET", "/runs?wmbogus=1", "/runs"),
-                                 ("GET", "/runs/1/packets?wmbogus=1", "/runs/{id}/packets"),
-                                 ("POST", "/sweeps?wmbogus=1", "/sweeps")):
+    # Every route refuses a parameter it does not take, GET routes too,
+    # and its list of what is allowed is what the document lists for it.
+    for method, path in sorted(served):
+        target = path.replace("{id}", "1").replace("{path}", "index.html") + "?wmbogus=1"
         accepted = allowed_names(d, method, target)
         docs = documented_params(doc, method, path)
         check(accepted == docs, f"{method} {path}: the daemon accepts {sorted(accepted)}, "
                                 f"the document lists {sorted(docs)}")
+    # The same list holds for a body's names.
+    for body, ctype in (('{"size": "13B", "wmbogus": 1}', "application/json"),
+                        ("size=13B&wmbogus=1", "application/x-www-form-urlencoded")):
+        err = hc.expect_error(hc.raw(d, "POST", "/runs", body=body, headers={"Content-Type": ctype}),
+                              400, f"POST /runs {ctype} body with wmbogus", parameter="wmbogus")
+        check(set(re.split(r", ", err["message"].split("allowed: ", 1)[1]))
+              == documented_params(doc, "POST", "/runs"), f"body wmbogus: {err['message']!r}")
+    err = hc.expect_error(d.get("/runs?limt=5"), 400, "GET /runs?limt=5", parameter="limt")
+    check(err["message"] == "unknown parameter 'limt'; allowed: limit, before", f"limt: {err['message']!r}")
 
 
 def test_static(d):

@@ -39,7 +39,7 @@ def check_row(row, size, text):
 def test_sweep_json(wm):
     doc = livelib.run_json(wm, ["sweep", "13B", "2kB", "--repeat", "2"])
     wmtest.check(doc["schema"] == 1 and doc["repeat"] == 2, f"sweep header {doc}")
-    rows = doc["rows"]
+    rows = doc["table"]
     wmtest.check(len(rows) == 2, f"{len(rows)} rows")
     check_row(rows[0], 13, "13B")
     check_row(rows[1], 2000, "2kB")

@@ -362,6 +362,10 @@ static void test_ipv6_extension_headers(void **state)
     for (int i = 0; i < 14; i++) put8(&ext, 1);
     bytes ip = ipv6_packet(&seg, 0, &ext);
     wm_packet p;
+    /* a first fragment (M set) dissected alone is what tshark shows of
+     * an IPv6 one it cannot reassemble: not TCP */
+    assert_int_equal(dissect(DLT_RAW, &ip, &p), WM_DISSECT_NOT_TCP);
+    set16(&ip, 40 + 8 + 24 + 2, 0x0000); /* atomic: offset 0, no M */
     assert_int_equal(dissect(DLT_RAW, &ip, &p), WM_DISSECT_TCP);
     check_common_fields(&p, 6, 5);
 
@@ -468,24 +472,36 @@ static void test_tcp_options_eol_unknown_wrong_length(void **state)
 static void test_tcp_options_malformed(void **state)
 {
     (void)state;
+    /* tshark keeps the packet, flags the option and reads no further */
     static const struct {
         uint8_t opts[8];
         uint32_t len;
+        uint8_t anomaly;
     } bad[] = {
-        {{2, 0, 0, 0}, 4},          /* length 0 */
-        {{2, 1, 0, 0}, 4},          /* length 1 */
-        {{1, 1, 1, 2}, 4},          /* kind with no room for its length */
-        {{2, 6, 1}, 3},             /* MSS claims more than the header */
-        {{8, 10, 1, 2, 3, 4}, 8},   /* timestamps run past the header */
-        {{30, 9, 1, 1}, 4},         /* unknown kind, too long */
+        {{2, 0, 0, 0}, 4, WM_PKT_OPTION_SHORT},        /* length 0 */
+        {{2, 1, 0, 0}, 4, WM_PKT_OPTION_SHORT},        /* length 1 */
+        {{1, 1, 1, 2}, 4, WM_PKT_OPTION_SHORT},        /* no room for it */
+        {{2, 6, 1}, 3, WM_PKT_OPTION_PAST_END},        /* MSS too long */
+        {{8, 10, 1, 2, 3, 4}, 8, WM_PKT_OPTION_PAST_END}, /* timestamps */
+        {{30, 9, 1, 1}, 4, WM_PKT_OPTION_PAST_END},    /* unknown kind */
+        {{2, 4, 5, 180, 8, 0}, 8, WM_PKT_OPTION_SHORT}, /* after an MSS */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         wm_packet p;
         bytes seg = tcp_segment(bad[i].opts, bad[i].len, 0);
         bytes ip = ipv4_packet(&seg, 6, 0);
-        if (dissect(DLT_RAW, &ip, &p) != WM_DISSECT_MALFORMED)
-            fail_msg("case %zu is not malformed", i);
+        if (dissect(DLT_RAW, &ip, &p) != WM_DISSECT_TCP)
+            fail_msg("case %zu is not kept", i);
+        if (p.anomalies != bad[i].anomaly)
+            fail_msg("case %zu: anomalies %#x", i, p.anomalies);
+        assert_false(p.opts.has_timestamps);
     }
+    wm_packet p;
+    bytes seg = tcp_segment(bad[6].opts, bad[6].len, 0);
+    bytes mss_first = ipv4_packet(&seg, 6, 0);
+    assert_int_equal(dissect(DLT_RAW, &mss_first, &p), WM_DISSECT_TCP);
+    assert_true(p.opts.has_mss); /* what came before the bad one stays */
+    assert_int_equal(p.opts.mss, 1460);
 }
 
 static void test_tcp_header_bounds(void **state)
@@ -494,16 +510,20 @@ static void test_tcp_header_bounds(void **state)
     bytes ip = ipv4_tcp(10);
     wm_packet p;
     bytes bad = ip;
-    bad.b[20 + 12] = 4 << 4; /* data offset 4 */
-    assert_int_equal(dissect(DLT_RAW, &bad, &p), WM_DISSECT_MALFORMED);
+    bad.b[20 + 12] = 4 << 4; /* data offset 4: kept, as tshark does */
+    assert_int_equal(dissect(DLT_RAW, &bad, &p), WM_DISSECT_TCP);
+    assert_int_equal(p.anomalies, WM_PKT_BAD_HEADER_LEN);
+    assert_int_equal(p.header_len, 16);
+    assert_int_equal(p.payload_len, 30 - 16); /* what tshark analyses */
+    assert_int_equal(p.seq, 0x11223344);
     bad = ip;
     bad.b[20 + 12] = 15 << 4; /* 60 bytes, only 30 in the segment */
     assert_int_equal(dissect(DLT_RAW, &bad, &p), WM_DISSECT_MALFORMED);
     /* header beyond the captured bytes while the IP length allows it */
     bytes big = ipv4_tcp(100);
     big.b[20 + 12] = 15 << 4;
-    assert_int_equal(dissect_len(DLT_RAW, &big, 60, 0, &p),
-                     WM_DISSECT_MALFORMED);
+    assert_int_equal(dissect_len(DLT_RAW, &big, 60, 0, &p), WM_DISSECT_TCP);
+    assert_true(p.opts.truncated || p.anomalies != 0);
 }
 
 static void test_not_tcp(void **state)
@@ -645,7 +665,8 @@ static void test_garbage(void **state)
             assert_true(st == WM_DISSECT_TCP || st == WM_DISSECT_NOT_TCP ||
                         st == WM_DISSECT_MALFORMED);
             if (st == WM_DISSECT_TCP) {
-                assert_true(p.header_len >= 20 && p.header_len <= 60);
+                assert_true((p.header_len >= 20 && p.header_len <= 60) ||
+                            (p.anomalies & WM_PKT_BAD_HEADER_LEN));
                 assert_true(p.opts.sack_count <= WM_TCP_MAX_SACK_BLOCKS);
                 assert_true(p.src.family == 4 || p.src.family == 6);
             }

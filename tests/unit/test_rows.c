@@ -41,6 +41,9 @@ static const char *const captures[] = {
     "quick_spurious_retransmission", "retransmission", "reused_tuple",
     "rst_close", "simultaneous_close", "spurious_retransmission",
     "syn_retransmission", "two_connections", "upload",
+    /* what the dissector flags: reassembled, cut, alone, malformed */
+    "ipv4_fragments", "ipv4_fragments_s54", "ipv6_fragments",
+    "tcp_option_len0", "tcp_data_offset3", "tcp_syn_data_offset3",
 };
 
 static void temp_path(char *buf, size_t len)

@@ -329,6 +329,39 @@ static void test_delete_removes_pcap(void **state)
     assert_int_equal(err.kind, WM_ERR_NOT_FOUND);
 }
 
+/* Retention at its edge: keep = the number of runs removes none, one
+ * fewer removes the oldest; and a gap in the ids (a run deleted) does not
+ * hide one to remove. (store_prune.c skips the search when the ids' span
+ * says there are no more than keep runs.) */
+static void test_prune_at_the_edge(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    enum { RUNS = 6 };
+    int64_t ids[RUNS];
+    for (int i = 0; i < RUNS; i++) {
+        ids[i] = insert(f->store, "");
+        finish(f->store, ids[i]);
+    }
+    wm_error err = {0};
+    uint64_t deleted = 99;
+    assert_int_equal(wm_store_prune(f->store, RUNS, &deleted, &err), 0);
+    assert_int_equal(deleted, 0);
+    assert_int_equal(wm_store_prune(f->store, RUNS - 1, &deleted, &err), 0);
+    assert_int_equal(deleted, 1);
+    wm_store_run run;
+    assert_int_equal(wm_store_get_run(f->store, ids[0], &run, NULL), -1);
+    /* ids[1..5] left; without ids[3], four runs over a span of five ids */
+    assert_int_equal(wm_store_delete_run(f->store, ids[3], &err), 0);
+    assert_int_equal(wm_store_prune(f->store, 4, &deleted, &err), 0);
+    assert_int_equal(deleted, 0);
+    assert_int_equal(wm_store_prune(f->store, 3, &deleted, &err), 0);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(wm_store_get_run(f->store, ids[1], &run, NULL), -1);
+    assert_int_equal(wm_store_get_run(f->store, ids[2], &run, NULL), 0);
+    wm_store_run_free(&run);
+}
+
 static void test_prune_keeps_newest_finished(void **state)
 {
     fixture *f = *state;
@@ -538,6 +571,7 @@ int main(void)
         T(test_list_cursor),
         T(test_delete_removes_pcap),
         T(test_prune_keeps_newest_finished),
+        T(test_prune_at_the_edge),
         T(test_recover_marks_interrupted),
         T(test_sweeps),
         T(test_concurrent_inserts),

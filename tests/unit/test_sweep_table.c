@@ -267,6 +267,57 @@ static void test_median_sample_with_ties(void **state)
     wm_sweep_table_free(t);
 }
 
+/* start_ns/end_ns: the first and last packet over the repeats, always
+ * integers (an even count's median rounded down), their RFC 3339 text
+ * beside them; the handout's figures for the lab's four sizes only. */
+static void test_start_end_handout(void **state)
+{
+    (void)state;
+    wm_sweep_table *t = wm_sweep_table_new();
+    wm_error err = {0};
+    /* first_ns 1 s, 2 s + 1 ns: the median's mean ends in half a ns. */
+    json_t *a = run(24, T0_NS, 500, 10.0);
+    json_t *b = run(26, 2 * T0_NS + 1, 700, 12.0);
+    assert_int_equal(wm_sweep_table_add(t, 1000000, "1MB", a, &err), 0);
+    assert_int_equal(wm_sweep_table_add(t, 1000000, "1MB", b, &err), 0);
+    json_t *c = run(3, T0_NS, 100, 1.0);
+    assert_int_equal(wm_sweep_table_add(t, 14, "14B", c, &err), 0);
+    json_decref(a), json_decref(b), json_decref(c);
+    json_t *rows = wm_sweep_table_json(t);
+    json_t *row = row_of(rows, 0);
+    assert_int_equal(int_at(row, "start_ns", "median"), 1500000000LL);
+    assert_int_equal(int_at(row, "start_ns", "min"), T0_NS);
+    assert_int_equal(int_at(row, "start_ns", "max"), 2 * T0_NS + 1);
+    assert_int_equal(int_at(row, "end_ns", "min"), T0_NS + 500);
+    assert_int_equal(int_at(row, "end_ns", "max"), 2 * T0_NS + 701);
+    json_t *start = json_object_get(row, "start_time");
+    assert_string_equal(json_string_value(json_object_get(start, "median")),
+                        "1970-01-01T00:00:01.500000000Z");
+    assert_string_equal(json_string_value(json_object_get(start, "max")),
+                        "1970-01-01T00:00:02.000000001Z");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(row, "end_time"),
+                                          "min")),
+        "1970-01-01T00:00:01.000000500Z");
+    json_t *samples = json_object_get(row, "samples");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(samples, 1),
+                                          "first_packet_time")),
+        "1970-01-01T00:00:02.000000001Z");
+    json_t *h = json_object_get(row, "handout");
+    assert_int_equal(json_integer_value(json_object_get(h, "packets")), 125);
+    assert_true(json_real_value(json_object_get(h, "total_s")) == 0.111);
+    assert_true(json_is_null(json_object_get(row_of(rows, 1), "handout")));
+    const wm_sweep_handout *small = wm_sweep_handout_for(13);
+    assert_non_null(small);
+    assert_int_equal(small->packets, 24);
+    assert_non_null(wm_sweep_handout_for(2000));
+    assert_int_equal(wm_sweep_handout_for(439000)->packets, 73);
+    assert_null(wm_sweep_handout_for(2048));
+    json_decref(rows);
+    wm_sweep_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_text_tables),
         cmocka_unit_test(test_empty_table),
         cmocka_unit_test(test_median_sample_with_ties),
+        cmocka_unit_test(test_start_end_handout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -213,10 +213,23 @@ static void test_pcap_microseconds(void **state)
     check_sample(&t, DLT_EN10MB, f, 1000);
     wm_trace_free(&t);
 
-    /* cut inside the last record: an error, and nothing kept */
-    assert_int_equal(wm_trace_read_memory(buf, size - 5, &t, &err), -1);
+    /* cut inside the last record: the four before it, and where it
+     * stopped */
+    assert_int_equal(wm_trace_read_memory(buf, size - 5, &t, &err), 0);
+    assert_int_equal(t.frames, 4);
+    assert_true(t.read_error.stopped);
+    assert_true(t.read_error.cut_short);
+    assert_int_equal(t.read_error.after_frame, 4);
+    assert_int_equal(t.read_error.offset,
+                     size - (16 + f[4].cap_len));
+    assert_non_null(strstr(t.read_error.reason, "cut short"));
+    wm_trace_free(&t);
+
+    /* cut inside the first record: nothing could be read, an error */
+    assert_int_equal(wm_trace_read_memory(buf, 24 + 10, &t, &err), -1);
     assert_int_equal(err.kind, WM_ERR_INVALID);
     assert_non_null(strstr(err.message, "capture"));
+    assert_non_null(strstr(err.message, "offset 24"));
     assert_int_equal(t.count, 0);
     assert_null(t.packets);
     wm_trace_free(&t);
@@ -313,14 +326,26 @@ static void test_pcapng(void **state)
     unlink(path);
     free(path);
 
-    /* resolution in seconds and a timestamp of 2^40 s: out of range */
+    /* resolution in seconds and a timestamp of 2^40 s: out of range,
+     * reading stops before that frame */
     for (int i = 0; i < 5; i++)
         stamps[i] = (uint64_t)f[i].ts_ns / 1000000000;
     stamps[2] = UINT64_C(1) << 40;
     build_pcapng(&o, 1, 0, f, 5, stamps);
+    assert_int_equal(wm_trace_read_memory(o.b, o.len, &t, &err), 0);
+    assert_int_equal(t.frames, 2);
+    assert_true(t.read_error.stopped);
+    assert_false(t.read_error.cut_short);
+    assert_int_equal(t.read_error.after_frame, 2);
+    assert_non_null(strstr(t.read_error.reason, "1970..2116"));
+    wm_trace_free(&t);
+
+    /* the same as the first frame: nothing read, an error */
+    stamps[0] = UINT64_C(1) << 40;
+    build_pcapng(&o, 1, 0, f, 5, stamps);
     assert_int_equal(wm_trace_read_memory(o.b, o.len, &t, &err), -1);
     assert_int_equal(err.kind, WM_ERR_INVALID);
-    assert_non_null(strstr(err.message, "frame 3"));
+    assert_non_null(strstr(err.message, "timestamp"));
     assert_int_equal(t.count, 0);
     wm_trace_free(&t);
 }

@@ -104,6 +104,35 @@ static void test_upload_sizes(void **state)
         check_transfer(sizes[i], WM_UPLOAD);
 }
 
+/* The real sender at each write size, either way: every byte arrives and
+ * checks out across the receiver's blocks and the pattern's period, and
+ * the last chunk is the short one. */
+static void test_write_sizes_verified(void **state)
+{
+    (void)state;
+    const uint32_t writes[] = {1000, 64u * 1024u, 128u * 1024u, MIB};
+    const uint64_t size = 2ull * WM_PATTERN_PERIOD + 1000;
+    for (size_t w = 0; w < sizeof writes / sizeof writes[0]; w++) {
+        for (int dir = WM_DOWNLOAD; dir <= WM_UPLOAD; dir++) {
+            wm_transfer_options opts;
+            wm_transfer_options_default(&opts);
+            opts.size_bytes = size;
+            opts.chunk_bytes = writes[w];
+            opts.direction = (wm_direction)dir;
+            wm_transfer_result result;
+            progress_log log;
+            wm_error err = {0};
+            if (run_transfer(&opts, &result, &log, &err) != 0)
+                fail_msg("%u-byte writes: %s", writes[w], err.message);
+            assert_true(result.integrity.verified);
+            assert_false(result.integrity.mismatch);
+            assert_int_equal(result.integrity.received_bytes, size);
+            assert_int_equal(log.calls, (size + writes[w] - 1) / writes[w]);
+            assert_int_equal(log.last, size);
+        }
+    }
+}
+
 static bool congestion_offered(const char *name)
 {
     char line[256] = "";
@@ -403,6 +432,7 @@ typedef struct liar {
     int listen_fd;
     const uint8_t *data;
     size_t len;
+    size_t write_bytes;  /* send() size; 0: all at once */
 } liar;
 
 static void *liar_thread(void *arg)
@@ -419,8 +449,14 @@ static void *liar_thread(void *arg)
             break;
         got += (size_t)n;
     }
-    if (l->len && send(fd, l->data, l->len, MSG_NOSIGNAL) < 0)
-        perror("liar send");
+    size_t step = l->write_bytes ? l->write_bytes : l->len;
+    for (size_t at = 0; at < l->len; at += step) {
+        size_t n = l->len - at < step ? l->len - at : step;
+        if (send(fd, l->data + at, n, MSG_NOSIGNAL) != (ssize_t)n) {
+            perror("liar send");
+            break;
+        }
+    }
     shutdown(fd, SHUT_WR);
     char sink[16];
     while (recv(fd, sink, sizeof sink, 0) > 0) {
@@ -429,18 +465,21 @@ static void *liar_thread(void *arg)
     return NULL;
 }
 
-/* mismatch_at: the offset the receiver must name, or -1 for none. */
-static void expect_integrity_error(const uint8_t *data, size_t len,
-                                   int64_t mismatch_at)
+/* The liar sends len bytes of data, write_bytes at a time, to a client
+ * that asked for size; mismatch_at: the offset the receiver must name, or
+ * -1 for none. */
+static void expect_integrity_error_of(const uint8_t *data, size_t len,
+                                      size_t write_bytes, uint64_t size,
+                                      int64_t mismatch_at)
 {
-    liar l = {.data = data, .len = len};
+    liar l = {.data = data, .len = len, .write_bytes = write_bytes};
     uint16_t port;
     l.listen_fd = raw_listener(&port);
     pthread_t thread;
     assert_int_equal(pthread_create(&thread, NULL, liar_thread, &l), 0);
     wm_transfer_options opts;
     wm_transfer_options_default(&opts);
-    opts.size_bytes = 13;
+    opts.size_bytes = size;
     opts.io_timeout_ms = 2000;
     wm_transfer_result result;
     wm_error err = {0};
@@ -450,11 +489,17 @@ static void expect_integrity_error(const uint8_t *data, size_t len,
     assert_int_equal(rc, -1);
     assert_int_equal(err.kind, WM_ERR_INTEGRITY);
     assert_false(result.integrity.verified);
-    assert_int_equal(result.integrity.expected_bytes, 13);
+    assert_int_equal(result.integrity.expected_bytes, size);
     assert_int_equal(result.integrity.received_bytes, len);
     assert_int_equal(result.integrity.mismatch, mismatch_at >= 0);
     if (mismatch_at >= 0)
         assert_int_equal(result.integrity.mismatch_offset, mismatch_at);
+}
+
+static void expect_integrity_error(const uint8_t *data, size_t len,
+                                   int64_t mismatch_at)
+{
+    expect_integrity_error_of(data, len, 0, 13, mismatch_at);
 }
 
 static void test_integrity_errors(void **state)
@@ -490,6 +535,39 @@ static void test_integrity_errors(void **state)
     assert_true(result.integrity.verified);
 }
 
+/* One wrong byte is found wherever it sits: first, in the middle of a
+ * receive block, on either side of a block's and of the period's end,
+ * last; whatever the sender's write size, so whichever way the bytes are
+ * cut into reads. The receiver reads in blocks of its own (64 KiB,
+ * transfer.c), so the offsets name both sides of those too. */
+static void test_corrupt_byte_found_anywhere(void **state)
+{
+    (void)state;
+    const uint64_t size = 2ull * WM_PATTERN_PERIOD + 1000;
+    const size_t block = 64u * 1024u;
+    const uint64_t at[] = {
+        0,                          /* first */
+        5 * block + block / 2 + 3,  /* the middle of a block */
+        block - 1, block,           /* a block's last, the next's first */
+        WM_PATTERN_PERIOD - 1,      /* the period's last byte */
+        WM_PATTERN_PERIOD,          /* its first, again */
+        size - 1,                   /* last */
+    };
+    const size_t writes[] = {1000, 64u * 1024u, 128u * 1024u, MIB};
+    uint8_t *data = malloc(size);
+    assert_non_null(data);
+    wm_pattern_fill(0, data, size);
+    for (size_t w = 0; w < sizeof writes / sizeof writes[0]; w++) {
+        for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+            data[at[i]] ^= 0x10;
+            expect_integrity_error_of(data, size, writes[w], size,
+                                      (int64_t)at[i]);
+            data[at[i]] ^= 0x10;
+        }
+    }
+    free(data);
+}
+
 static void test_lone_sides_interoperate(void **state)
 {
     (void)state;
@@ -519,6 +597,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_download_sizes),
         cmocka_unit_test(test_upload_sizes),
+        cmocka_unit_test(test_write_sizes_verified),
         cmocka_unit_test(test_options_applied),
         cmocka_unit_test(test_tiny_chunks),
         cmocka_unit_test(test_ipv6),
@@ -527,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_server_times_out_on_stalled_client),
         cmocka_unit_test(test_server_rejects_foreign_request),
         cmocka_unit_test(test_integrity_errors),
+        cmocka_unit_test(test_corrupt_byte_found_anywhere),
         cmocka_unit_test(test_lone_sides_interoperate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,12 @@
 // parameter}} so that the form can put the message next to the field it
 // names.
 //
+// Absolute times are nanoseconds since 1970, above 2^53: JSON.parse would
+// round them to the nearest double (…389032995 becomes …389033000), so an
+// integer too large for a double is parsed as a BigInt from its own source
+// text (the reviver's context.source) and the body's text is kept as
+// received, for the Raw JSON view (rawText).
+//
 // A daemon with a token answers 401 to POST and DELETE without it (and to
 // every read with --protect-reads): the page then asks for the token once
 // (setTokenPrompt), keeps it in sessionStorage — gone with the tab, never
@@ -56,6 +62,27 @@ function authHeaders(headers) {
   return token ? { ...headers, Authorization: `Bearer ${token}` } : headers;
 }
 
+// The server's text of each document parsed here, for the Raw JSON view.
+const rawTexts = new WeakMap();
+
+export function rawText(doc) {
+  return rawTexts.get(doc) ?? null;
+}
+
+// JSON.parse with every integer beyond Number.MAX_SAFE_INTEGER as a
+// BigInt, exact to the last digit.
+export function parseExact(text) {
+  const doc = JSON.parse(text, (key, value, context) => {
+    if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value)
+        && context && /^-?\d+$/.test(context.source)) {
+      return BigInt(context.source);
+    }
+    return value;
+  });
+  if (doc && typeof doc === 'object') rawTexts.set(doc, text);
+  return doc;
+}
+
 async function send(method, path, options) {
   let response;
   const token = storedToken();
@@ -73,7 +100,7 @@ async function send(method, path, options) {
   if (response.status === 204) return { response, body: null, token };
   const text = await response.text();
   try {
-    return { response, body: text ? JSON.parse(text) : null, token };
+    return { response, body: text ? parseExact(text) : null, token };
   } catch {
     return { response, body: null, token };
   }
@@ -156,6 +183,25 @@ export function createSweep(sizes, repeat, params = {}) {
   return call('POST', `/sweeps${query({ sizes: sizes.join(','), repeat, ...params, wait: 0 })}`);
 }
 
+// One page of the sweeps, newest first, as GET /runs pages runs:
+// {sweeps: [...], next: the cursor for the next page, or null}.
+export async function listSweeps(limit, before) {
+  const body = await call('GET', `/sweeps${query({ limit, before })}`);
+  return { sweeps: body.sweeps || [], next: body.next_before ?? null };
+}
+
+export function getSweep(id, signal) {
+  return call('GET', `/sweeps/${encodeURIComponent(id)}`, { signal });
+}
+
+// The API's description: the run parameters with their defaults, bounds
+// and help (components.parameters) that the forms are built from.
+let openapi = null;
+export function getOpenapi() {
+  if (!openapi) openapi = call('GET', '/openapi.json').catch((err) => { openapi = null; throw err; });
+  return openapi;
+}
+
 export function getHealth() {
   return call('GET', '/healthz');
 }
@@ -164,15 +210,26 @@ export function pcapUrl(run) {
   return run.links.pcap;
 }
 
-// A link cannot carry the token: with one, the pcap is fetched with it
-// and saved from a blob.
-export async function downloadPcap(run) {
-  const response = await fetch(pcapUrl(run), { headers: authHeaders({}) });
-  if (!response.ok) throw new ApiError(response.status, `http_${response.status}`, `The capture could not be downloaded (HTTP ${response.status}).`);
-  const url = URL.createObjectURL(await response.blob());
+// Saves a blob under a file name, as a download link would.
+export function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
-  link.download = `wiremeter-run-${run.id}.pcap`;
+  link.download = name;
+  document.body.appendChild(link);
   link.click();
+  link.remove();
   window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// A link cannot carry the token: with one, a file (the pcap, a sweep's CSV
+// or SVG) is fetched with it and saved from a blob.
+export async function download(path, name, what) {
+  const response = await fetch(path, { headers: authHeaders({}) });
+  if (!response.ok) throw new ApiError(response.status, `http_${response.status}`, `${what} could not be downloaded (HTTP ${response.status}).`);
+  saveBlob(await response.blob(), name);
+}
+
+export function downloadPcap(run) {
+  return download(pcapUrl(run), `wiremeter-run-${run.id}.pcap`, 'The capture');
 }

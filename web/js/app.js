@@ -1,16 +1,21 @@
-// app: the page's entry point. Two views behind the URL's hash — #/ (the
-// form, the lab's tables and charts, the history) and #/runs/{id} (one run)
-// — so that a run's address can be shared and reloaded. Also the health
+// app: the page's entry point. Views behind the URL's hash — #/ (the
+// form, the lab's tables and charts, the history), #/runs/{id} (one run),
+// #/sweeps (every sweep) and #/sweeps/{id} (a sweep's report) — so that
+// an address can be shared and reloaded. Also the health
 // indicator, the delete confirmation and the screen-reader announcer that
 // both views use, and the token prompt.
 
 import * as api from './api.js';
 import { Home } from './home.js';
 import { RunView } from './run-view.js';
+import { SweepList, SweepView } from './sweep-view.js';
+import { setupGlossary } from './glossary.js';
 
 const main = document.getElementById('main');
 const homeView = document.getElementById('home-view');
 const runView = document.getElementById('run-view');
+const sweepView = document.getElementById('sweep-view');
+const sweepsView = document.getElementById('sweeps-view');
 const announcer = document.getElementById('announcer');
 
 function announce(text) {
@@ -65,7 +70,14 @@ function openRun(id) {
   window.location.hash = `#/runs/${id}`;
 }
 
-const home = new Home(homeView, { onOpen: openRun, confirmDelete, announce });
+const home = new Home(homeView, {
+  onOpen: openRun,
+  onSweep: (sweep) => { window.location.hash = `#/sweeps/${sweep.id}`; },
+  confirmDelete,
+  announce,
+});
+const sweep = new SweepView(sweepView, { announce });
+const sweeps = new SweepList(sweepsView);
 const run = new RunView(runView, {
   onDeleted: (id) => {
     announce(`Run ${id} deleted.`);
@@ -77,26 +89,39 @@ const run = new RunView(runView, {
 
 let firstRoute = true;
 
+const VIEWS = [
+  { re: /^#\/runs\/(\d+)\/?$/, view: runView, nav: null },
+  { re: /^#\/sweeps\/(\d+)\/?$/, view: sweepView, nav: null },
+  { re: /^#\/sweeps\/?$/, view: sweepsView, nav: '#/sweeps' },
+  { re: /^/, view: homeView, nav: '#/' },
+];
+
 function route() {
-  const match = /^#\/runs\/(\d+)\/?$/.exec(window.location.hash);
-  const showRun = Boolean(match);
-  homeView.hidden = showRun;
-  runView.hidden = !showRun;
-  for (const link of document.querySelectorAll('.nav-links a[href="#/"]')) {
-    if (showRun) link.removeAttribute('aria-current');
-    else link.setAttribute('aria-current', 'page');
+  const hash = window.location.hash;
+  const { view, nav } = VIEWS.find((v) => v.re.test(hash));
+  const id = (/(\d+)\/?$/.exec(hash) || [])[1];
+  for (const v of VIEWS) v.view.hidden = v.view !== view;
+  for (const link of document.querySelectorAll('.nav-links a[href^="#/"]')) {
+    if (link.getAttribute('href') === nav) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
   }
-  if (showRun) {
-    run.open(Number(match[1]));
+  if (view !== runView) run.close();
+  if (view !== sweepView) sweep.close();
+  if (view === runView) {
+    run.open(Number(id));
+  } else if (view === sweepView) {
+    sweep.open(Number(id));
+  } else if (view === sweepsView) {
+    document.title = 'Sweeps · wiremeter';
+    sweeps.load();
   } else {
-    run.close();
     document.title = 'wiremeter';
     home.refresh();
   }
   // A view change moves the focus to its heading, as a page load would;
   // the first load leaves it where the browser put it.
   if (!firstRoute) {
-    const heading = (showRun ? runView : homeView).querySelector('h1');
+    const heading = view.querySelector('h1');
     heading.setAttribute('tabindex', '-1');
     heading.focus({ preventScroll: true });
     window.scrollTo(0, 0);
@@ -131,9 +156,11 @@ async function health() {
 window.addEventListener('hashchange', route);
 main.addEventListener('keydown', (e) => {
   // Escape on a run goes back to the list, as the breadcrumb does.
-  if (e.key === 'Escape' && !runView.hidden && !document.querySelector('dialog[open]')) {
+  if (e.key === 'Escape' && !runView.hidden && !document.querySelector('dialog[open]')
+      && !document.querySelector('.term[aria-expanded="true"]')) {
     window.location.hash = '#/';
   }
 });
+setupGlossary(document);
 route();
 health();

@@ -208,3 +208,90 @@ export function drawTimeSequence(canvas, packets, previous) {
   };
   return new window.Chart(canvas, { type: 'scatter', data: { datasets }, options });
 }
+
+// Figure 1 of one sweep: packets (left axis) and total time in ms (right
+// axis) against size, one point per size at the median of its repeats,
+// with a bar from the smallest to the largest repeat. Only this sweep's
+// rows are drawn, and both value axes start at zero and end a little above
+// the largest value shown, so nothing outside the sweep sets the scale.
+const rangeBars = {
+  id: 'wmRangeBars',
+  afterDatasetsDraw(chart) {
+    const { ctx, chartArea: area } = chart;
+    chart.data.datasets.forEach((ds, i) => {
+      const meta = chart.getDatasetMeta(i);
+      if (meta.hidden) return;
+      const y = chart.scales[ds.yAxisID];
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+      ctx.clip();
+      ctx.strokeStyle = ds.borderColor;
+      ctx.lineWidth = 1.5;
+      ds.data.forEach((p, j) => {
+        const x = meta.data[j].x;
+        const top = y.getPixelForValue(p.max);
+        const bottom = y.getPixelForValue(p.min);
+        if (!(bottom - top > 1)) return;
+        ctx.beginPath();
+        ctx.moveTo(x, top); ctx.lineTo(x, bottom);
+        ctx.moveTo(x - 4, top); ctx.lineTo(x + 4, top);
+        ctx.moveTo(x - 4, bottom); ctx.lineTo(x + 4, bottom);
+        ctx.stroke();
+      });
+      ctx.restore();
+    });
+  },
+};
+
+export function figure1Data(rows) {
+  const ms = (ns) => Number(ns) / 1e6;
+  const packets = [];
+  const time = [];
+  for (const r of rows) {
+    if (!(r.size > 0) || !r.packets || r.packets.median === null) continue;
+    packets.push({ x: r.size, y: r.packets.median, min: r.packets.min, max: r.packets.max, n: r.runs });
+    time.push({ x: r.size, y: ms(r.total_ns.median), min: ms(r.total_ns.min), max: ms(r.total_ns.max), n: r.runs });
+  }
+  return { packets, time };
+}
+
+export function drawFigure1(canvas, rows, previous) {
+  if (previous) previous.destroy();
+  const { packets, time } = figure1Data(rows);
+  const options = baseOptions();
+  options.elements = { line: { tension: 0, cubicInterpolationMode: 'default' } };
+  // The axes reach the largest repeat, so that every bar is inside.
+  const top = (points) => Math.max(0, ...points.map((p) => p.max));
+  options.scales = {
+    x: sizeAxis(),
+    y: { position: 'left', beginAtZero: true, grace: '5%', suggestedMax: top(packets), grid: { color: COLORS.grid },
+      title: { display: true, text: 'Packets captured (frames)', color: COLORS.client },
+      ticks: { color: COLORS.client, precision: 0, callback: (v) => fmt.integer(v) } },
+    ms: { position: 'right', beginAtZero: true, grace: '5%', suggestedMax: top(time), grid: { drawOnChartArea: false },
+      title: { display: true, text: 'Total time, first to last packet (ms)', color: COLORS.server },
+      ticks: { color: COLORS.server, callback: (v) => `${Number(v.toPrecision(3))}` } },
+  };
+  options.plugins.tooltip = {
+    callbacks: {
+      label(ctx) {
+        const p = ctx.raw;
+        const f = ctx.dataset.yAxisID === 'ms' ? (v) => `${Number(v.toPrecision(3))} ms` : (v) => `${fmt.integer(v)} packets`;
+        return `${fmt.bytes(p.x)}: ${f(p.y)} (median of ${p.n}; ${f(p.min)} to ${f(p.max)})`;
+      },
+    },
+  };
+  return new window.Chart(canvas, {
+    type: 'line',
+    data: {
+      datasets: [
+        { label: 'Packets (median)', data: packets, yAxisID: 'y', borderColor: COLORS.client, backgroundColor: COLORS.client,
+          pointRadius: 5, pointStyle: 'circle', borderWidth: 2, tension: 0 },
+        { label: 'Total time, ms (median)', data: time, yAxisID: 'ms', borderColor: COLORS.server, backgroundColor: COLORS.server,
+          pointRadius: 5, pointStyle: 'rectRot', borderWidth: 2, borderDash: [6, 4], tension: 0 },
+      ],
+    },
+    options,
+    plugins: [rangeBars],
+  });
+}

@@ -67,10 +67,18 @@ export function integer(n) {
   return Number(n).toLocaleString('en-US');
 }
 
+// Milliseconds since the epoch of a time in ns (a BigInt when the API's
+// integer was beyond 2^53, see api.js), for Date: whole ms, by BigInt
+// division, never through a rounded double of the ns.
+export function epochMs(ns) {
+  if (typeof ns === 'bigint') return Number(ns / 1000000n);
+  return Math.floor(ns / 1e6);
+}
+
 // A wall-clock time in ns since the epoch, as local date and time.
 export function clock(ns) {
   if (!ns) return '—';
-  const date = new Date(ns / 1e6);
+  const date = new Date(epochMs(ns));
   return date.toLocaleString(undefined, {
     year: 'numeric', month: 'short', day: 'numeric',
     hour: '2-digit', minute: '2-digit', second: '2-digit',
@@ -80,7 +88,7 @@ export function clock(ns) {
 // "3 min ago", for the history; the exact time goes in the title.
 export function ago(ns, nowMs = Date.now()) {
   if (!ns) return '—';
-  const s = Math.max(0, Math.round((nowMs - ns / 1e6) / 1000));
+  const s = Math.max(0, Math.round((nowMs - epochMs(ns)) / 1000));
   if (s < 45) return 'just now';
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 86400) return `${Math.round(s / 3600)} h ago`;
@@ -88,7 +96,15 @@ export function ago(ns, nowMs = Date.now()) {
 }
 
 export function isoTime(ns) {
-  return ns ? new Date(ns / 1e6).toISOString() : '';
+  return ns ? new Date(epochMs(ns)).toISOString() : '';
+}
+
+// An absolute time as the API wrote it (RFC 3339, UTC, nanoseconds):
+// "2026-11-30T20:15:37.389032995Z" reads "2026-11-30 20:15:37.389032995";
+// the digits are the server's, never a double's.
+export function exactTime(text) {
+  if (typeof text !== 'string' || !text) return '—';
+  return text.replace('T', ' ').replace(/Z$/, '');
 }
 
 // Puts a human text into el and the exact value into data-value and title.
@@ -100,6 +116,7 @@ export function setValue(el, text, exact, unit = '') {
     return el;
   }
   el.dataset.value = String(exact);
-  el.title = `${typeof exact === 'number' ? exact.toLocaleString('en-US') : exact}${unit ? ' ' + unit : ''}`;
+  const shown = typeof exact === 'number' || typeof exact === 'bigint' ? exact.toLocaleString('en-US') : exact;
+  el.title = `${shown}${unit ? ' ' + unit : ''}`;
   return el;
 }

@@ -5,7 +5,7 @@
 
 import * as api from './api.js';
 import * as fmt from './format.js';
-import { runAveragePacket, runPackets, runSize, runSizeText, runTotalNs } from './model.js';
+import { runAveragePacket, runPackets, runSize, runSizeText, runTotalNs, settingsText } from './model.js';
 
 const PAGE = 20;
 
@@ -71,8 +71,10 @@ export class History {
     const when = document.createElement('td');
     when.dataset.label = 'Time';
     const time = document.createElement('time');
-    time.dateTime = fmt.isoTime(run.created_ns);
-    time.title = fmt.clock(run.created_ns);
+    // The exact time, as the API wrote it (UTC, ns); a daemon without
+    // created_time: the local clock to the second.
+    time.dateTime = run.created_time || fmt.isoTime(run.created_ns);
+    time.title = run.created_time ? `${fmt.exactTime(run.created_time)} UTC` : fmt.clock(run.created_ns);
     time.textContent = fmt.ago(run.created_ns);
     when.appendChild(time);
     const actions = document.createElement('td');
@@ -87,7 +89,8 @@ export class History {
     const packets = runPackets(run);
     const total = runTotalNs(run);
     const avg = runAveragePacket(run);
-    tr.append(first, sizeCell,
+    const settings = td('Settings', settingsText(run.params), 'col-settings');
+    tr.append(first, sizeCell, settings,
       td('Packets', fmt.integer(packets), 'num col-packets', packets, 'packets'),
       td('Total time', fmt.duration(total), 'num col-total', total, 'ns'),
       td('Avg packet', fmt.bytes(avg), 'num col-avg', avg, 'bytes'),

@@ -37,3 +37,26 @@ export function progressOf(run) {
   const p = run.progress || {};
   return { done: p.bytes_done ?? 0, total: p.bytes_total ?? runSize(run) };
 }
+
+import { sizeParam } from './format.js';
+
+const SIZE_SETTINGS = new Set(['chunk', 'sndbuf', 'rcvbuf']);
+
+// Settings that are not a size, the label or where the run went: the
+// parameters that make two runs of one size comparable or not.
+const NOT_SETTING = new Set(['size', 'size_text', 'sizes', 'repeat', 'label', 'interface', 'timeout']);
+
+// A run's or sweep's settings in a line: "download · chunk 64 KiB · mss 1460";
+// zero, false and empty values (the kernel's or the API's defaults) are
+// left out.
+export function settingsText(params) {
+  if (!params) return '';
+  const parts = [];
+  for (const [name, value] of Object.entries(params)) {
+    if (NOT_SETTING.has(name) || value === 0 || value === false || value === '' || value === null) continue;
+    if (name === 'direction') parts.unshift(String(value));
+    else if (value === true) parts.push(name);
+    else parts.push(`${name} ${SIZE_SETTINGS.has(name) ? sizeParam(value) : value}`);
+  }
+  return parts.join(' · ');
+}

@@ -5,6 +5,14 @@
 
 import * as api from './api.js';
 import * as fmt from './format.js';
+import { TERMS, term } from './glossary.js';
+
+// An analysis mark ("duplicate_ack") as the glossary's term for it.
+function markTerm(mark) {
+  const text = mark.replaceAll('_', ' ').replace(/\back\b/, 'ACK');
+  const key = Object.keys(TERMS).find((k) => k.toLowerCase() === text.toLowerCase());
+  return key ? term(key, text) : document.createTextNode(text);
+}
 
 export const PAGE_SIZE = 50;
 const BULK_PAGE = 5000;
@@ -42,7 +50,7 @@ function packetRow(p) {
   if (p.analysis && p.analysis.length) {
     const tag = document.createElement('span');
     tag.className = 'tag warn';
-    tag.textContent = p.analysis.join(', ').replaceAll('_', ' ');
+    p.analysis.forEach((mark, i) => tag.append(...(i ? [', '] : []), markTerm(mark)));
     info.prepend(tag, ' ');
   }
   tr.append(no, cell(fmt.seconds6(p.time_ns), 'num mono', p.time_ns),

@@ -11,6 +11,7 @@ import { chartAvailable, drawTimeSequence } from './charts.js';
 import { PacketList, fetchAll } from './packets.js';
 import { follow } from './progress.js';
 import { isFinal, runSize } from './model.js';
+import { withTerms } from './glossary.js';
 
 function endpointText(ep) {
   if (!ep) return '—';
@@ -101,9 +102,11 @@ function middleText(result) {
     `${fmt.integer(t.data_packets)} with data · ${fmt.bytes(t.payload_bytes)} payload`];
 }
 
-function fact(term, text, exact) {
+// label: a text, or parts for withTerms (strings and [term, label]).
+function fact(label, text, exact) {
   const dt = document.createElement('dt');
-  dt.textContent = term;
+  if (Array.isArray(label)) withTerms(dt, label);
+  else dt.textContent = label;
   const dd = document.createElement('dd');
   fmt.setValue(dd, text, exact);
   return [dt, dd];
@@ -122,13 +125,13 @@ export function buildTotals(result) {
     ...fact('Bytes on the wire', `${n(t.wire_bytes)} B`, t.wire_bytes),
     ...fact('Payload client → server', `${n(t.payload_client_to_server)} B`, t.payload_client_to_server),
     ...fact('Payload server → client', `${n(t.payload_server_to_client)} B`, t.payload_server_to_client),
-    ...fact('Retransmissions', n(t.retransmissions), t.retransmissions),
-    ...fact('Duplicate ACKs / out of order', `${n(t.duplicate_acks)} / ${n(t.out_of_order)}`),
+    ...fact([['retransmission', 'Retransmissions']], n(t.retransmissions), t.retransmissions),
+    ...fact([['duplicate ACK', 'Duplicate ACKs'], ' / ', ['out of order', 'out of order']], `${n(t.duplicate_acks)} / ${n(t.out_of_order)}`),
     ...fact('Captured / dropped', `${n(cap.frames)} frames / ${n(cap.dropped)}`),
   ];
   if (ti) {
-    rows.push(...fact('Sender RTT (TCP_INFO)', `${n(ti.rtt_us)} µs ± ${n(ti.rttvar_us)} µs`, ti.rtt_us));
-    rows.push(...fact('Sender cwnd, MSS', `${n(ti.snd_cwnd)} segments, ${n(ti.snd_mss)} B`));
+    rows.push(...fact(['Sender ', ['RTT'], ' (TCP_INFO)'], `${n(ti.rtt_us)} µs ± ${n(ti.rttvar_us)} µs`, ti.rtt_us));
+    rows.push(...fact(['Sender ', ['cwnd'], ', ', ['MSS']], `${n(ti.snd_cwnd)} segments, ${n(ti.snd_mss)} B`));
     rows.push(...fact('Congestion control', ti.congestion || '—'));
   }
   return rows;
@@ -149,15 +152,105 @@ export function buildFacts(result) {
     if (cl.kind === 'rst') closed += ' (RST)';
   }
   return [
-    ...fact('Client ISN (raw)', isn.client ?? '—', isn.client),
-    ...fact('Server ISN (raw)', isn.server ?? '—', isn.server),
-    ...fact('MSS client / server', pair(c.mss)),
-    ...fact('Window scale client / server', pair(c.window_scale)),
-    ...fact('Options', opts),
+    ...fact(['Client ', ['ISN'], ' (', ['raw'], ')'], isn.client ?? '—', isn.client),
+    ...fact(['Server ', ['ISN'], ' (', ['raw'], ')'], isn.server ?? '—', isn.server),
+    ...fact([['MSS'], ' client / server'], pair(c.mss)),
+    ...fact([['window scale', 'Window scale'], ' client / server'], pair(c.window_scale)),
+    ...fact(['Options: ', ['SACK'], ', ', ['timestamps']], opts),
     ...fact('Handshake took', fmt.duration(hs.duration_ns), hs.duration_ns),
     ...fact('Closed first by', closed),
     ...fact('Closure took', fmt.duration(cl.duration_ns), cl.duration_ns),
   ];
+}
+
+const other = (side) => (side === 'client' ? 'server' : 'client');
+
+// Why the closure has the packets it has: three when the second FIN rides
+// on the ACK of the first, four when they travel apart, and the FIN riding
+// on the last data segment.
+export function closureWhy(closure) {
+  const packets = (closure && closure.packets) || [];
+  if (!closure || closure.kind === 'none' || !packets.length) {
+    return ['The closure was not captured (the capture ended first).'];
+  }
+  if (closure.kind === 'rst') {
+    return ['The connection ended with a ', ['RST'], ': one side reset it instead of the ', ['FIN'], ' exchange, '
+      + 'so there is no orderly closure to count.'];
+  }
+  const fins = packets.filter((p) => p.flags.includes('FIN'));
+  const parts = [`${packets.length} packets here. `];
+  const first = fins[0];
+  if (first && first.len > 0) {
+    parts.push(`The ${first.from}'s `, ['FIN'], ` rode on its last data segment (Len=${first.len}), so that segment `
+      + 'both ends the data and starts the closure. ');
+  }
+  if (closure.simultaneous) {
+    parts.push('Both sides sent their ', ['FIN'], ' at about the same time, and each acknowledged the other\'s.');
+    return parts;
+  }
+  const second = fins[1];
+  const piggy = second && second.flags.includes('ACK') && packets.indexOf(second) === packets.indexOf(first) + 1;
+  if (packets.length === 3 || piggy) {
+    parts.push(`The ${first ? first.from : 'first side'} closed first; the ${first ? other(first.from) : 'other side'} `
+      + 'had nothing left to send, so its own ', ['FIN'], ' rode on the ', ['ACK'], ' of the first FIN (FIN, FIN-ACK, '
+      + 'ACK): three packets instead of four.');
+  } else if (packets.length >= 4) {
+    parts.push(`The ${first ? first.from : 'first side'} closed first; the ${first ? other(first.from) : 'other side'} `
+      + 'acknowledged that FIN at once and sent its own ', ['FIN'], ' separately when its application closed '
+      + '(FIN, ACK, FIN, ACK): four packets. Had the second FIN been ready in time, it would have ridden on the ACK '
+      + 'and made three.');
+  }
+  return parts;
+}
+
+function li(parts) {
+  return withTerms(document.createElement('li'), parts);
+}
+
+// "Why your numbers differ from the handout", from what this run did: the
+// MSS (and the MTU it implies), segments larger than an MSS (segmentation
+// offload), the application's write size, and wiremeter's exchange.
+export function whyDiffer(run) {
+  const r = run.result || {};
+  const c = r.connection || {};
+  const p = run.params || {};
+  const ti = r.tcp_info || {};
+  const avg = r.average_packet_size || {};
+  const t = r.totals || {};
+  const items = [];
+  const mss = (c.mss && (c.mss.server ?? c.mss.client)) || null;
+  const used = ti.snd_mss || null;
+  const headers = c.ip_version === 6 ? 60 : 40;
+  const iface = (r.capture && r.capture.interface) || p.interface || 'the interface';
+  if (mss) {
+    items.push(li([`The `, ['MSS'], ` offered in the SYNs is ${fmt.integer(mss)} bytes`
+      + (used ? ` and the sender used ${fmt.integer(used)}` : '') + `: ${iface}'s `, ['MTU'],
+    ` is at least ${fmt.integer(mss + headers)} bytes (MSS + ${headers} bytes of IP and TCP headers). `
+      + (p.mss ? `You set mss=${p.mss}. ` : '')
+      + 'The handout\'s Ethernet had an MTU of 1500, an MSS of 1460: a segment here can carry '
+      + `${fmt.integer(Math.round((used || mss) / 1460))} times as much.`]));
+  }
+  if (avg.data && used && avg.data > used + headers + 14) {
+    items.push(li(['Data packets average ', fmt.bytes(avg.data), ', more than one MSS: TCP handed the interface '
+      + 'several segments at once (', ['segmentation', 'segmentation offload'], '), and on loopback nobody cuts them '
+      + 'to the MSS, so the capture counts fewer, larger packets than an Ethernet wire would carry.']));
+  } else if (avg.data && used) {
+    items.push(li(['Data packets average ', fmt.bytes(avg.data), `, within one MSS: here one segment may carry up to `
+      + `${fmt.integer(used)} bytes. On Ethernet the same data leaves the card in 1460-byte packets (`,
+    ['segmentation', 'segmentation offload'], '; a capture on the sending host would still see the large segments).']));
+  }
+  if (p.chunk) {
+    items.push(li(['The application wrote ', `${fmt.sizeParam(p.chunk)} at a time (`, ['chunk'], `${p.nodelay ? ', TCP_NODELAY on' : ''}). `
+      + 'Smaller writes make smaller segments, so more packets for the same bytes; the handout\'s program wrote '
+      + 'what its HTTP server wrote.']));
+  }
+  const hs = ((r.handshake && r.handshake.packets) || []).length;
+  const cl = ((r.closure && r.closure.packets) || []).length;
+  items.push(li([`wiremeter's exchange is minimal: the `, ['handshake'], ` (${hs} packets), a 16-byte request, `
+    + `the data and its ACKs, the `, ['closure'], ` (${cl} packets): ${fmt.integer(t.packets)} packets in all. `
+    + 'The handout\'s program spoke HTTP — a request with headers, a response with headers, often a second '
+    + 'connection — which is why even 13 B took 24 packets there.']));
+  return items;
 }
 
 export class RunView {
@@ -241,7 +334,7 @@ export class RunView {
     if (p.chunk) bits.push(`chunk ${fmt.sizeParam(p.chunk)}`);
     if (p.nodelay) bits.push('TCP_NODELAY');
     if (run.label) bits.push(`“${run.label}”`);
-    bits.push(fmt.clock(run.created_ns));
+    bits.push(run.created_time ? `${fmt.exactTime(run.created_time)} UTC` : fmt.clock(run.created_ns));
     this.el('run-title').textContent = `Run ${run.id}`;
     const sub = this.el('run-subtitle');
     sub.textContent = bits.join(' · ');
@@ -262,6 +355,8 @@ export class RunView {
     this.el('cards').replaceChildren(...buildCards(result));
     drawLadder(this.el('ladder'), result, middleText(result));
     this.el('ladder-facts').replaceChildren(...buildFacts(result));
+    withTerms(this.el('closure-why'), closureWhy(result.closure));
+    this.el('why-list').replaceChildren(...whyDiffer(run));
     this.el('totals-list').replaceChildren(...buildTotals(result));
     const total = result.totals && result.totals.packets;
     const listed = this.packets.open(run.id, total);
@@ -288,10 +383,12 @@ export class RunView {
     }
   }
 
+  // The server's text as received: JSON.stringify of the parsed object
+  // would print the BigInt times differently and reorder nothing useful.
   fillRaw() {
     const details = this.el('raw-details');
     if (!details.open || !this.run) return;
-    this.el('raw-json').textContent = JSON.stringify(this.run, null, 2);
+    this.el('raw-json').textContent = api.rawText(this.run) ?? '';
   }
 
   async remove() {

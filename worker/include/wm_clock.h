@@ -21,4 +21,14 @@ int64_t wm_clock_monotonic_ns(void);
  * pthread_cond_timedwait. */
 void wm_clock_deadline(struct timespec *deadline, unsigned ms);
 
+/* Room for wm_clock_rfc3339's text and its NUL. */
+#define WM_CLOCK_RFC3339_SIZE 40
+
+/* ns since the epoch as RFC 3339 in UTC with all 9 fractional digits:
+ * "2026-11-30T20:15:37.123456789Z". Why a string beside every absolute
+ * *_ns integer: those integers pass 2^53, so JavaScript's numbers and
+ * jq 1.6 round their last digits; the text keeps every one. The one
+ * formatter of the engine and the daemon, so both write the same text. */
+void wm_clock_rfc3339(int64_t ns, char out[WM_CLOCK_RFC3339_SIZE]);
+
 #endif

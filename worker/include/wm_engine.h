@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "wm_error.h"
 #include "wm_params.h"
@@ -61,9 +62,43 @@ int wm_engine_index_pcap(const char *pcap_path, const json_t *result,
                          const char *rows_path, uint64_t max_packets,
                          wm_error *err);
 
-/* Every TCP connection of a pcap or pcapng file (`wiremeter analyze`):
- * schema, file, frames, malformed, connections[]. */
-json_t *wm_engine_analyze_file(const char *path, unsigned flags,
-                               wm_error *err);
+/* What analysing a file may cost (`wiremeter analyze`'s flags). */
+typedef struct wm_engine_file_limits {
+    uint32_t max_record_bytes;  /* a longer record or pcapng block stops
+                                   reading (wm_trace.h); 0: the default */
+    size_t max_row_connections; /* connections whose rows are kept (in
+                                   temporary files, about 130 KiB of
+                                   memory each while the file is read);
+                                   0: WM_ENGINE_DEFAULT_ROW_CONNECTIONS */
+} wm_engine_file_limits;
+
+#define WM_ENGINE_DEFAULT_ROW_CONNECTIONS 256u
+#define WM_ENGINE_MAX_ROW_CONNECTIONS 8192u
+
+/* Where the analysis of a file goes, piece by piece, so that neither the
+ * engine nor the caller holds the whole document: file() once with the
+ * document's own fields (everything but "connections"), then
+ * connection() for each connection (a fragment without "packets") and,
+ * with WM_ENGINE_PACKETS, packet() for each of its rows in order. A
+ * callback returning nonzero stops (err filled by it). */
+typedef struct wm_engine_file_sink {
+    void *ctx;
+    int (*file)(void *ctx, const json_t *doc, size_t connections,
+                wm_error *err);
+    int (*connection)(void *ctx, const json_t *conn, size_t packets,
+                      wm_error *err);
+    int (*packet)(void *ctx, const json_t *row, wm_error *err);
+} wm_engine_file_sink;
+
+/* Every TCP connection of a pcap or pcapng file, streamed: each frame is
+ * read, dissected and analysed as it comes, each connection's rows go to
+ * a temporary file (not memory), and the document is handed to sink once
+ * the file is read. A file damaged or cut short after some frames is
+ * analysed up to the damage ("read_error" says where and why). */
+int wm_engine_analyze_file_each(const char *path, unsigned flags,
+                                const wm_engine_file_limits *limits,
+                                const wm_engine_file_sink *sink,
+                                wm_error *err);
+
 
 #endif

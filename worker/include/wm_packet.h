@@ -40,7 +40,28 @@ typedef struct wm_tcp_options {
     uint8_t unknown_count; /* well-formed options of other kinds */
     bool truncated;        /* the snaplen cut the options short: those
                               after the cut are unknown, not absent */
+    bool ts_val_cut;       /* the cut fell in a timestamps option after
+                              its TSval: ts_val is read, ts_ecr is not */
 } wm_tcp_options;
+
+/* What the dissector noticed about a packet beyond its fields (bits of
+ * wm_packet.anomalies). */
+enum wm_packet_anomaly {
+    WM_PKT_REASSEMBLED = 1u << 0,   /* the segment came in IP fragments;
+                                       this is the frame that completed it */
+    WM_PKT_NO_SEGLEN = 1u << 1,     /* a first fragment the snaplen cut,
+                                       shown alone: its segment length is
+                                       unknown, so (as in tshark) it gets
+                                       no sequence analysis */
+    WM_PKT_OPTION_SHORT = 1u << 2,  /* an option's length below 2, or no
+                                       room for it: options stop there */
+    WM_PKT_OPTION_PAST_END = 1u << 3, /* an option's length runs past the
+                                       header: options stop there */
+    WM_PKT_BAD_HEADER_LEN = 1u << 4, /* data offset below 5 (header_len
+                                       holds it): tshark's "bogus TCP
+                                       header length"; the segment is
+                                       analysed with it, its marks not shown */
+};
 
 typedef struct wm_addr {
     uint8_t family;     /* 4 or 6 */
@@ -56,6 +77,8 @@ typedef struct wm_packet {
     uint32_t cap_len;     /* bytes captured (pcap "caplen") */
     wm_addr src, dst;
     uint16_t src_port, dst_port;
+    uint8_t anomalies;    /* enum wm_packet_anomaly bits */
+    uint8_t unused;
     uint32_t seq, ack;    /* raw, as on the wire */
     uint32_t payload_len; /* TCP payload bytes, from the IP lengths, so
                              right even when the snaplen cut the payload */

@@ -34,11 +34,19 @@
  *    "failed": 0,          runs added with wm_sweep_table_add_failed
  *    "packets":             {"median": 125, "min": 124, "max": 127},
  *    "total_ns":            {"median": ..., "min": ..., "max": ...},
+ *    "start_ns":            {...}, first packet, absolute: always integers
+ *    "start_time":          {...}, the same as RFC 3339 text (wm_clock.h)
+ *    "end_ns", "end_time":  {...}, last packet, likewise
  *    "average_packet_size": {"median": ..., "min": ..., "max": ...},
+ *    "handout":             {"packets": 125, "total_s": 0.111,
+ *                            "average_packet_size": 10000.0} or null
  *    "median_sample": 1,   index into samples, null when none
  *    "samples": [          one per run, in the order added
- *      {"packets": 125, "first_packet_ns": 1764..., "last_packet_ns": 1764...,
+ *      {"packets": 125, "first_packet_ns": 1764..., "first_packet_time":
+ *       "2026-...Z", "last_packet_ns": 1764..., "last_packet_time": "...",
  *       "total_ns": 111000, "average_packet_size": 10012.5}, ...]}
+ * The median of start_ns/end_ns over an even count is rounded down to the
+ * nanosecond, so that a time is always an integer.
  */
 #ifndef WM_SWEEP_H
 #define WM_SWEEP_H
@@ -58,6 +66,18 @@
  * Returns the index, in the sizes given, of the sweep's run_index-th run;
  * its round is run_index / size_count. size_count must not be 0. */
 size_t wm_sweep_size_index(size_t run_index, size_t size_count);
+
+/* The lab handout's figure for one size (docs, design: 13 B, 2 kB, 439 kB,
+ * 1 MB), to set beside a row. */
+typedef struct wm_sweep_handout {
+    uint64_t size_bytes;
+    uint64_t packets;
+    double total_s;             /* seconds, first to last packet */
+    double average_packet_size; /* bytes; the handout's one figure */
+} wm_sweep_handout;
+
+/* The handout's row for size_bytes, or NULL when it has none. */
+const wm_sweep_handout *wm_sweep_handout_for(uint64_t size_bytes);
 
 typedef struct wm_sweep_table wm_sweep_table;
 

@@ -196,7 +196,19 @@ int wm_stream_add(wm_stream *b, const wm_packet *p, uint32_t index,
                             "analysis: more than %u packets", UINT32_MAX);
     wm_packet_info info = {.packet = index, .from = (wm_side)dir,
                            .rel_time_ns = p->ts_ns - first_ts_ns};
-    wm_analyze_flow_step(&c->state, dir, p, &info);
+    if (p->anomalies & WM_PKT_NO_SEGLEN) {
+        /* tshark analyses no segment whose length it does not know, and
+         * shows its numbers raw */
+        info.rel_seq = p->seq;
+        info.rel_ack = p->ack;
+        info.window = p->window;
+    } else {
+        wm_analyze_flow_step(&c->state, dir, p, &info);
+    }
+    if (p->opts.truncated || (p->anomalies & WM_PKT_BAD_HEADER_LEN))
+        /* analysed, but tshark stops at the cut (or the bogus length)
+         * before showing the marks */
+        info.marks &= WM_MARK_HANDSHAKE | WM_MARK_CLOSURE;
     if (reused_tuple)
         info.marks |= WM_MARK_PORTS_REUSED;
     wm_tally_packet(&c->tally, dir, conn->packet_count, p, &info);

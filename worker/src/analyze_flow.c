@@ -167,11 +167,26 @@ static uint32_t analyze_marks(const step *s)
         s->fwd->lastnondupack = s->frame;
         s->fwd->dupacknum = 0;
     }
+    /* "ACKed unseen segment" is said once for the same missing data:
+     * again only after the side that lost it shows a new gap (a "previous
+     * segment not captured" of its own). That is what tshark 4.0.17 does
+     * on every capture here (tests/data/tshark: unseen ACKs in a row, a
+     * FIN after the gap, fragments it cannot reassemble); later
+     * Wireshark releases tie it to the dupack counter instead. The
+     * compare of maxseqtobeacked with nextseq is plain, as Wireshark's. */
+    if (marks & WM_MARK_LOST_SEGMENT)
+        s->fwd->unseen_acked = false;
     wm_flow_state *rev = s->rev;
     if (rev->maxseqtobeacked && SEQ_GT(s->ack, rev->maxseqtobeacked) &&
         (s->flags & F_ACK)) {
-        marks |= WM_MARK_ACKED_UNSEEN;
-        rev->maxseqtobeacked = rev->nextseq;
+        if (rev->maxseqtobeacked > rev->nextseq) {
+            rev->maxseqtobeacked = rev->nextseq;
+            marks |= WM_MARK_ACKED_UNSEEN;
+        } else {
+            if (!rev->unseen_acked)
+                marks |= WM_MARK_ACKED_UNSEEN;
+            rev->unseen_acked = true;
+        }
     }
     marks |= classify_old_segment(s, marks);
     remember(s, marks);
@@ -187,7 +202,10 @@ static void note_window_scale(wm_conn_state *state, int dir,
     if (p->opts.has_wscale)
         fwd->win_scale = p->opts.wscale > MAX_WSCALE_SHIFT
                              ? MAX_WSCALE_SHIFT : p->opts.wscale;
-    if (!(p->flags & F_SYN))
+    /* tshark checks a SYN's scaling after its options: not for a header
+     * the snaplen cut or with a bogus length, which stop it before */
+    if (!(p->flags & F_SYN) || p->opts.truncated ||
+        (p->anomalies & WM_PKT_BAD_HEADER_LEN))
         return;
     if (fwd->win_scale == -1) {
         fwd->win_scale = -2;
@@ -199,6 +217,8 @@ static void note_window_scale(wm_conn_state *state, int dir,
 
 static void note_rtt(wm_conn_state *state, const wm_packet *p)
 {
+    if (p->anomalies & WM_PKT_BAD_HEADER_LEN)
+        return; /* tshark stops before it reads the flags' meaning */
     if ((p->flags & (F_SYN | F_ACK)) == F_SYN)
         state->mru_syn_ts_ns = p->ts_ns;
     if ((p->flags & (F_SYN | F_ACK)) == F_ACK && state->mru_syn_ts_ns &&

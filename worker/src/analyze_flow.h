@@ -27,6 +27,8 @@ typedef struct wm_flow_state {
     uint32_t dupacknum;
     uint32_t lastnondupack;   /* frame number */
     uint32_t lastsegmentflags;/* marks of the last packet sent */
+    bool unseen_acked;        /* the other side has ACKed data of ours not
+                                 captured, and been marked for it */
 } wm_flow_state;
 
 typedef struct wm_conn_state {

@@ -436,7 +436,7 @@ void wm_capture_free(wm_capture *capture)
                       capture->snaplen, capture->buffer_bytes);
     if (capture->stop_fd >= 0)
         close(capture->stop_fd);
-    if (capture->trace.packets)
+    if (capture->trace.packets || capture->trace.reasm)
         wm_trace_free(&capture->trace);
     pthread_cond_destroy(&capture->changed);
     pthread_mutex_destroy(&capture->lock);

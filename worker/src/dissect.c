@@ -9,9 +9,14 @@
  * length field is left unset) the length on the wire stands in for it. */
 #include "wm_dissect.h"
 
+#include <assert.h>
 #include <pcap/dlt.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+
+#include "reassembly.h"
+#include "tcp_options.h"
 
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86dd
@@ -27,6 +32,17 @@
 #define IPV6_HEADER_BYTES 40
 #define TCP_MIN_HEADER_BYTES 20
 #define IPPROTO_TCP_NUM 6
+#define IPV4_MF 0x2000
+#define IPV4_OFFSET_MASK 0x1fff
+#define IPV6_FRAGMENT_HEADER 44
+#define IPV6_FRAGMENT_HEADER_BYTES 8
+
+/* Where fragments go: the trace's reassembly, or nowhere (a frame
+ * dissected alone), when fragments are what a cut one is to tshark. */
+typedef struct frag_env {
+    wm_trace *trace;      /* NULL: no reassembly */
+    bool no_memory;
+} frag_env;
 
 /* The network layer found under the link layer. */
 typedef struct net_start {
@@ -36,7 +52,10 @@ typedef struct net_start {
 
 /* The TCP segment found under the network layer. */
 typedef struct tcp_start {
-    uint32_t offset;      /* in the frame */
+    const uint8_t *base;  /* the IP payload it is in: the frame's, or a
+                             reassembled datagram's */
+    uint32_t avail;       /* bytes of base captured */
+    uint32_t offset;      /* in base */
     uint32_t segment_len; /* TCP header + payload, from the IP lengths */
 } tcp_start;
 
@@ -146,11 +165,55 @@ static wm_dissect_status link_layer(int linktype, const uint8_t *data,
     }
 }
 
+/* A fragment into the trace's reassembly. Wireshark reassembles only a
+ * fragment captured whole and with a payload; one it cannot (no trace
+ * here, or cut by the snaplen) is not TCP, except a first IPv4 fragment
+ * (first_alone), which packet-ip.c dissects alone with its segment
+ * length unknown (packet-ipv6.c does not). On
+ * WM_DISSECT_TCP, *done holds the reassembled payload, or is NULL for a
+ * first fragment shown alone. */
+static wm_dissect_status fragment(frag_env *env, const wm_reasm_key *key,
+                                  uint32_t offset, bool more,
+                                  const uint8_t *data, uint32_t len,
+                                  bool whole, bool first_alone,
+                                  wm_packet *out, const uint8_t **done,
+                                  uint32_t *done_len)
+{
+    *done = NULL;
+    if (env->trace)
+        env->trace->fragments.fragments++;
+    if (!env->trace || !whole || len == 0) {
+        if (env->trace)
+            env->trace->fragments.cut++;
+        if (offset != 0 || !first_alone)
+            return WM_DISSECT_NOT_TCP;
+        out->anomalies |= WM_PKT_NO_SEGLEN;
+        return WM_DISSECT_TCP;
+    }
+    wm_trace *trace = env->trace;
+    if (!trace->reasm && !(trace->reasm = wm_reasm_new())) {
+        env->no_memory = true;
+        return WM_DISSECT_NOT_TCP;
+    }
+    wm_reasm_status st = wm_reasm_add(trace->reasm, key, offset, data, len,
+                                      more, done, done_len);
+    wm_fragment_counts counts;
+    wm_reasm_counts(trace->reasm, &counts);
+    trace->fragments.reassembled = counts.reassembled;
+    trace->fragments.incomplete = counts.incomplete;
+    if (st == WM_REASM_NO_MEMORY)
+        env->no_memory = true;
+    if (st != WM_REASM_DONE)
+        return WM_DISSECT_NOT_TCP;
+    out->anomalies |= WM_PKT_REASSEMBLED;
+    return WM_DISSECT_TCP;
+}
+
 /* ip: the header, avail captured bytes of it; wire_left the bytes sent
  * from here on, 0 when unknown. */
-static wm_dissect_status ipv4(const uint8_t *ip, uint32_t avail,
-                              uint32_t wire_left, wm_packet *out,
-                              tcp_start *tcp)
+static wm_dissect_status ipv4(frag_env *env, const uint8_t *ip,
+                              uint32_t avail, uint32_t wire_left,
+                              wm_packet *out, tcp_start *tcp)
 {
     if (avail < IPV4_MIN_HEADER_BYTES || ip[0] >> 4 != 4)
         return WM_DISSECT_MALFORMED;
@@ -162,58 +225,92 @@ static wm_dissect_status ipv4(const uint8_t *ip, uint32_t avail,
         total_len = wire_left ? wire_left : avail;
     if (total_len < header_len || (wire_left && total_len > wire_left))
         return WM_DISSECT_MALFORMED;
-    if ((read16(ip + 6) & 0x1fff) != 0)
-        return WM_DISSECT_NOT_TCP; /* a later fragment has no TCP header */
     if (ip[9] != IPPROTO_TCP_NUM)
         return WM_DISSECT_NOT_TCP;
     out->src.family = out->dst.family = 4;
     memcpy(out->src.bytes, ip + 12, 4);
     memcpy(out->dst.bytes, ip + 16, 4);
-    tcp->offset = header_len;
-    tcp->segment_len = total_len - header_len;
-    return WM_DISSECT_TCP;
+    *tcp = (tcp_start){.base = ip, .avail = avail, .offset = header_len,
+                       .segment_len = total_len - header_len};
+    uint16_t frag = read16(ip + 6);
+    if ((frag & (IPV4_MF | IPV4_OFFSET_MASK)) == 0)
+        return WM_DISSECT_TCP;
+    wm_reasm_key key = {.family = 4, .proto = ip[9], .id = read16(ip + 4)};
+    memcpy(key.src, ip + 12, 4);
+    memcpy(key.dst, ip + 16, 4);
+    const uint8_t *done;
+    uint32_t done_len;
+    wm_dissect_status st = fragment(
+        env, &key, (uint32_t)(frag & IPV4_OFFSET_MASK) * 8,
+        (frag & IPV4_MF) != 0, ip + header_len, total_len - header_len,
+        avail >= total_len, true, out, &done, &done_len);
+    if (st == WM_DISSECT_TCP && done)
+        *tcp = (tcp_start){.base = done, .avail = done_len, .offset = 0,
+                           .segment_len = done_len};
+    return st;
 }
 
-/* Walks the extension headers to TCP: payload_len bounds the walk as
- * sent, avail as captured. */
-static wm_dissect_status ipv6_extensions(const uint8_t *ip, uint32_t avail,
-                                         uint32_t payload_len, tcp_start *tcp)
+/* Walks the extension headers from `next` at base[at] to TCP: end bounds
+ * the walk as sent, avail as captured. */
+static wm_dissect_status ipv6_walk(frag_env *env, const uint8_t *base,
+                                   uint32_t avail, uint32_t at, uint32_t end,
+                                   uint8_t next, wm_packet *out,
+                                   tcp_start *tcp)
 {
-    uint8_t next = ip[6];
-    uint32_t at = IPV6_HEADER_BYTES, end = IPV6_HEADER_BYTES + payload_len;
     for (;;) {
         uint32_t len;
         switch (next) {
         case IPPROTO_TCP_NUM:
-            tcp->offset = at;
-            tcp->segment_len = end - at;
+            *tcp = (tcp_start){.base = base, .avail = avail, .offset = at,
+                               .segment_len = end - at};
             return WM_DISSECT_TCP;
-        case 0: case 43: case 60: case 51: case 44:
+        case 0: case 43: case 60: case 51: case IPV6_FRAGMENT_HEADER:
             break;
         default: /* 50 ESP, 59 no next header, UDP, ICMPv6... */
             return WM_DISSECT_NOT_TCP;
         }
         if (end - at < 8 || at > avail || avail - at < 8)
             return WM_DISSECT_MALFORMED;
-        if (next == 44) {
-            if ((read16(ip + at + 2) & 0xfff8) != 0)
-                return WM_DISSECT_NOT_TCP; /* not the first fragment */
-            len = 8;
-        } else if (next == 51) {
-            len = ((uint32_t)ip[at + 1] + 2) * 4; /* AH counts 4-byte words */
-        } else {
-            len = ((uint32_t)ip[at + 1] + 1) * 8;
+        const uint8_t *h = base + at;
+        if (next == IPV6_FRAGMENT_HEADER) {
+            uint16_t offlg = read16(h + 2);
+            uint32_t offset = offlg & 0xfff8;
+            bool more = offlg & 1;
+            at += IPV6_FRAGMENT_HEADER_BYTES;
+            next = h[0];
+            if (offset == 0 && !more)
+                continue; /* an atomic fragment: the whole datagram */
+            wm_reasm_key key = {.family = 6, .id = read32(h + 4)};
+            memcpy(key.src, out->src.bytes, 16);
+            memcpy(key.dst, out->dst.bytes, 16);
+            const uint8_t *done;
+            uint32_t done_len;
+            wm_dissect_status st = fragment(env, &key, offset, more,
+                                            base + at, end - at,
+                                            avail >= end, false, out, &done,
+                                            &done_len);
+            if (st != WM_DISSECT_TCP)
+                return st;
+            assert(done);
+            /* Further fragment headers inside are not reassembled again. */
+            frag_env inner = {.trace = NULL};
+            return ipv6_walk(&inner, done, done_len, 0, done_len, next, out,
+                             tcp);
         }
-        next = ip[at];
+        if (next == 51)
+            len = ((uint32_t)h[1] + 2) * 4; /* AH counts 4-byte words */
+        else
+            len = ((uint32_t)h[1] + 1) * 8;
+        next = h[0];
         if (len > end - at)
             return WM_DISSECT_MALFORMED;
         at += len;
     }
 }
 
-static wm_dissect_status ipv6(const uint8_t *ip, uint32_t avail,
-                              uint32_t wire_left, wm_packet *out,
-                              tcp_start *tcp)
+static wm_dissect_status ipv6(frag_env *env, const uint8_t *ip,
+                              uint32_t avail, uint32_t wire_left,
+                              wm_packet *out, tcp_start *tcp)
 {
     if (avail < IPV6_HEADER_BYTES || ip[0] >> 4 != 6)
         return WM_DISSECT_MALFORMED;
@@ -226,83 +323,8 @@ static wm_dissect_status ipv6(const uint8_t *ip, uint32_t avail,
     out->src.family = out->dst.family = 6;
     memcpy(out->src.bytes, ip + 8, 16);
     memcpy(out->dst.bytes, ip + 24, 16);
-    return ipv6_extensions(ip, avail, payload_len, tcp);
-}
-
-/* One option at opts[at]: header_len bounds it as sent, cap_len as
- * captured. Returns the bytes it takes, 0 when it is malformed, or
- * OPTION_CUT when the capture ends inside it. */
-#define OPTION_CUT UINT32_MAX
-static uint32_t tcp_option(const uint8_t *opts, uint32_t at,
-                           uint32_t header_len, uint32_t cap_len,
-                           wm_tcp_options *o)
-{
-    const uint8_t *opt = opts + at;
-    if (opt[0] == 1) {
-        if (o->nop_count < UINT8_MAX)
-            o->nop_count++;
-        return 1;
-    }
-    if (header_len - at < 2)
-        return 0; /* a kind with no room for its length */
-    if (cap_len - at < 2)
-        return OPTION_CUT;
-    uint32_t len = opt[1];
-    if (len < 2 || len > header_len - at)
-        return 0;
-    if (len > cap_len - at)
-        return OPTION_CUT;
-    if (opt[0] == 2 && len == 4) {
-        o->has_mss = true;
-        o->mss = read16(opt + 2);
-    } else if (opt[0] == 3 && len == 3) {
-        o->has_wscale = true;
-        o->wscale = opt[2];
-    } else if (opt[0] == 4 && len == 2) {
-        o->sack_permitted = true;
-    } else if (opt[0] == 5 && len >= 10 && (len - 2) % 8 == 0 &&
-               (len - 2) / 8 <= WM_TCP_MAX_SACK_BLOCKS) {
-        o->sack_count = (uint8_t)((len - 2) / 8);
-        for (unsigned i = 0; i < o->sack_count; i++) {
-            o->sack[i].left = read32(opt + 2 + 8 * i);
-            o->sack[i].right = read32(opt + 6 + 8 * i);
-        }
-    } else if (opt[0] == 8 && len == 10) {
-        o->has_timestamps = true;
-        o->ts_val = read32(opt + 2);
-        o->ts_ecr = read32(opt + 6);
-    } else if (o->unknown_count < UINT8_MAX) {
-        /* another kind, or a known kind at a length it cannot have: well
-         * delimited, so the rest of the header still parses */
-        o->unknown_count++;
-    }
-    return len;
-}
-
-/* The options: header_len bytes were sent, cap_len (maybe fewer) kept. */
-static wm_dissect_status tcp_options(const uint8_t *opts, uint32_t header_len,
-                                     uint32_t cap_len, wm_tcp_options *o)
-{
-    uint32_t at = 0;
-    while (at < header_len) {
-        if (at >= cap_len) {
-            o->truncated = true;
-            return WM_DISSECT_TCP;
-        }
-        if (opts[at] == 0) { /* EOL: the rest is padding */
-            o->has_eol = true;
-            return WM_DISSECT_TCP;
-        }
-        uint32_t used = tcp_option(opts, at, header_len, cap_len, o);
-        if (used == 0)
-            return WM_DISSECT_MALFORMED;
-        if (used == OPTION_CUT) {
-            o->truncated = true;
-            return WM_DISSECT_TCP;
-        }
-        at += used;
-    }
-    return WM_DISSECT_TCP;
+    return ipv6_walk(env, ip, avail, IPV6_HEADER_BYTES,
+                     IPV6_HEADER_BYTES + payload_len, ip[6], out, tcp);
 }
 
 /* The fixed header must be captured; options cut by the snaplen are read
@@ -314,7 +336,7 @@ static wm_dissect_status tcp(const uint8_t *seg, uint32_t avail,
     if (avail < TCP_MIN_HEADER_BYTES || segment_len < TCP_MIN_HEADER_BYTES)
         return WM_DISSECT_MALFORMED;
     uint32_t header_len = (uint32_t)(seg[12] >> 4) * 4;
-    if (header_len < TCP_MIN_HEADER_BYTES || header_len > segment_len)
+    if (header_len > segment_len)
         return WM_DISSECT_MALFORMED;
     out->src_port = read16(seg);
     out->dst_port = read16(seg + 2);
@@ -323,16 +345,25 @@ static wm_dissect_status tcp(const uint8_t *seg, uint32_t avail,
     out->flags = seg[13];
     out->window = read16(seg + 14);
     out->header_len = (uint8_t)header_len;
-    out->payload_len = segment_len - header_len;
+    /* A first fragment shown alone: tshark knows no segment length. */
+    out->payload_len = (out->anomalies & WM_PKT_NO_SEGLEN)
+                           ? 0 : segment_len - header_len;
+    if (header_len < TCP_MIN_HEADER_BYTES) {
+        /* tshark still analyses it, with the length the header gives */
+        out->anomalies |= WM_PKT_BAD_HEADER_LEN;
+        return WM_DISSECT_TCP;
+    }
     uint32_t captured = avail < header_len ? avail : header_len;
-    return tcp_options(seg + TCP_MIN_HEADER_BYTES,
-                       header_len - TCP_MIN_HEADER_BYTES,
-                       captured - TCP_MIN_HEADER_BYTES, &out->opts);
+    wm_tcpopt_parse(seg + TCP_MIN_HEADER_BYTES,
+                    header_len - TCP_MIN_HEADER_BYTES,
+                    captured - TCP_MIN_HEADER_BYTES, &out->opts,
+                    &out->anomalies);
+    return WM_DISSECT_TCP;
 }
 
-wm_dissect_status wm_dissect_frame_wire(int linktype, const uint8_t *data,
-                                        uint32_t cap_len, uint32_t frame_len,
-                                        wm_packet *out)
+static wm_dissect_status dissect(frag_env *env, int linktype,
+                                 const uint8_t *data, uint32_t cap_len,
+                                 uint32_t frame_len, wm_packet *out)
 {
     memset(out, 0, sizeof *out);
     net_start net;
@@ -350,19 +381,39 @@ wm_dissect_status wm_dissect_frame_wire(int linktype, const uint8_t *data,
     const uint8_t *ip = data + net.offset;
     uint32_t avail = cap_len - net.offset;
     tcp_start seg;
-    status = net.version == 4 ? ipv4(ip, avail, wire_left, out, &seg)
-                              : ipv6(ip, avail, wire_left, out, &seg);
+    status = net.version == 4 ? ipv4(env, ip, avail, wire_left, out, &seg)
+                              : ipv6(env, ip, avail, wire_left, out, &seg);
+    if (env->no_memory)
+        return WM_DISSECT_NO_MEMORY;
     if (status != WM_DISSECT_TCP)
         return status;
-    if (seg.offset > avail)
+    if (seg.offset > seg.avail)
         return WM_DISSECT_MALFORMED;
-    return tcp(ip + seg.offset, avail - seg.offset, seg.segment_len, out);
+    return tcp(seg.base + seg.offset, seg.avail - seg.offset,
+               seg.segment_len, out);
+}
+
+wm_dissect_status wm_dissect_frame_wire(int linktype, const uint8_t *data,
+                                        uint32_t cap_len, uint32_t frame_len,
+                                        wm_packet *out)
+{
+    frag_env alone = {.trace = NULL};
+    return dissect(&alone, linktype, data, cap_len, frame_len, out);
 }
 
 wm_dissect_status wm_dissect_frame(int linktype, const uint8_t *data,
                                    uint32_t cap_len, wm_packet *out)
 {
     return wm_dissect_frame_wire(linktype, data, cap_len, 0, out);
+}
+
+wm_dissect_status wm_dissect_frame_trace(wm_trace *trace,
+                                         const uint8_t *data,
+                                         uint32_t cap_len,
+                                         uint32_t frame_len, wm_packet *out)
+{
+    frag_env env = {.trace = trace};
+    return dissect(&env, trace->linktype, data, cap_len, frame_len, out);
 }
 
 int wm_dissect_linktype_supported(int linktype)

@@ -2,6 +2,7 @@
  * start to end and hands out only the JSON made of them. */
 #include "wm_engine.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
@@ -142,19 +143,109 @@ int wm_engine_index_pcap(const char *pcap_path, const json_t *result,
                       err);
 }
 
-json_t *wm_engine_analyze_file(const char *path, unsigned flags,
-                               wm_error *err)
+/* ---- `wiremeter analyze` ---- */
+
+/* The document's own fields: the report's, with what only reading a file
+ * tells (its link types, where reading stopped). */
+static json_t *file_fields(const char *path, const wm_trace *trace,
+                           const wm_analysis *analysis, size_t without_rows)
 {
-    wm_trace trace;
-    wm_analysis analysis;
-    if (wm_trace_read_file(path, &trace, err) != 0)
-        return NULL;
-    if (wm_analyze_trace(&trace, &analysis, err) != 0) {
-        wm_trace_free(&trace);
+    const wm_analysis none = {.first_ts_ns = analysis->first_ts_ns};
+    json_t *doc = wm_report_file(path, trace, &none, 0);
+    json_t *linktypes = json_array();
+    for (size_t i = 0; linktypes && i < trace->linktype_count; i++)
+        json_array_append_new(linktypes, json_integer(trace->linktypes[i]));
+    const wm_read_error *e = &trace->read_error;
+    json_t *read_error =
+        e->stopped
+            ? json_pack("{s:I, s:I, s:s, s:s}", "offset",
+                        (json_int_t)e->offset, "after_frame",
+                        (json_int_t)e->after_frame, "kind",
+                        e->cut_short ? "cut_short" : "damaged", "reason",
+                        e->reason)
+            : json_null();
+    if (!doc || !linktypes || !read_error ||
+        json_object_del(doc, "connections") != 0 ||
+        json_object_set_new(doc, "linktypes", linktypes) != 0 ||
+        json_object_set_new(doc, "read_error", read_error) != 0 ||
+        json_object_set_new(doc, "connections_without_rows",
+                            json_integer((json_int_t)without_rows)) != 0) {
+        json_decref(doc);
         return NULL;
     }
-    json_t *doc = wm_report_file(path, &trace, &analysis, flags);
+    return doc;
+}
+
+/* Hands conn (and its rows, with WM_ENGINE_PACKETS) to the sink, one row
+ * at a time: a row is read back from its spool, rendered, handed over
+ * and freed. */
+static int emit_connection(const wm_trace *trace, const wm_analysis *analysis,
+                           const wm_connection *conn, unsigned flags,
+                           const wm_engine_file_sink *sink, wm_error *err)
+{
+    bool rows = wm_connection_has_rows(conn);
+    json_t *frag = wm_report_connection(trace, analysis, conn, 0);
+    if (!frag || json_object_set_new(frag, "rows_kept",
+                                     json_boolean(rows)) != 0) {
+        json_decref(frag);
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "out of memory rendering the analysis");
+    }
+    bool packets = (flags & WM_ENGINE_PACKETS) && rows;
+    int rc = sink->connection(sink->ctx, frag,
+                              packets ? conn->packet_count : 0, err);
+    json_decref(frag);
+    for (size_t i = 0; rc == 0 && packets && i < conn->packet_count; i++) {
+        json_t *row = wm_report_packet(trace, analysis, conn, i);
+        rc = row ? sink->packet(sink->ctx, row, err)
+                 : wm_error_set(err, WM_ERR_IO,
+                                "row %zu of a connection could not be read "
+                                "back from its temporary file", i);
+        json_decref(row);
+    }
+    return rc;
+}
+
+int wm_engine_analyze_file_each(const char *path, unsigned flags,
+                                const wm_engine_file_limits *limits,
+                                const wm_engine_file_sink *sink,
+                                wm_error *err)
+{
+    static const wm_engine_file_limits defaults = {0};
+    if (!limits)
+        limits = &defaults;
+    size_t max_rows = limits->max_row_connections
+                          ? limits->max_row_connections
+                          : WM_ENGINE_DEFAULT_ROW_CONNECTIONS;
+    assert(max_rows <= WM_ENGINE_MAX_ROW_CONNECTIONS);
+    wm_stream *stream;
+    if (wm_stream_new(NULL, NULL, max_rows, &stream, err) != 0)
+        return -1;
+    wm_trace trace;
+    const wm_trace_limits read_limits = {
+        .max_record_bytes = limits->max_record_bytes};
+    if (wm_trace_stream_file_limited(path, &read_limits, stream_packet,
+                                     stream, &trace, err) != 0) {
+        wm_stream_free(stream);
+        return -1;
+    }
+    wm_analysis analysis;
+    if (wm_stream_finish(stream, trace.first_ts_ns, &analysis, err) != 0) {
+        wm_trace_free(&trace);
+        return -1;
+    }
+    size_t without_rows = 0;
+    for (size_t k = 0; k < analysis.count; k++)
+        without_rows += !wm_connection_has_rows(&analysis.connections[k]);
+    json_t *doc = file_fields(path, &trace, &analysis, without_rows);
+    int rc = doc ? sink->file(sink->ctx, doc, analysis.count, err)
+                 : wm_error_set(err, WM_ERR_INTERNAL,
+                                "out of memory rendering the analysis");
+    json_decref(doc);
+    for (size_t k = 0; rc == 0 && k < analysis.count; k++)
+        rc = emit_connection(&trace, &analysis, &analysis.connections[k],
+                             flags, sink, err);
     wm_analysis_free(&analysis);
     wm_trace_free(&trace);
-    return doc ? doc : out_of_memory(err, "rendering the analysis");
+    return rc;
 }

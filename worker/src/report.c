@@ -11,6 +11,8 @@
  * end instead of after every field. */
 #include "report_internal.h"
 
+#include "wm_clock.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +22,14 @@
 static json_t *ns_or_null(int64_t ns)
 {
     return ns >= 0 ? json_integer(ns) : json_null();
+}
+
+/* The RFC 3339 text of an absolute time, written beside its *_ns. */
+static json_t *time_json(int64_t ns)
+{
+    char text[WM_CLOCK_RFC3339_SIZE];
+    wm_clock_rfc3339(ns, text);
+    return json_string(text);
 }
 
 static json_t *endpoint_json(const wm_side_info *side)
@@ -64,6 +74,8 @@ static bool append_row(json_t *rows, const wm_trace *trace,
                        const wm_analysis *analysis, const wm_connection *conn,
                        size_t i)
 {
+    if (!wm_connection_has_rows(conn)) /* `analyze` past its row limit */
+        return rows != NULL;
     return rows && json_array_append_new(
                        rows, wm_report_packet(trace, analysis, conn, i)) == 0;
 }
@@ -186,9 +198,11 @@ static json_t *timing_json(const wm_connection *conn)
 {
     int64_t transfer_ns = conn->transfer_end_ns - conn->transfer_start_ns;
     return json_pack(
-        "{s:I, s:I, s:I, s:o, s:I, s:o, s:o}", "first_packet_ns",
-        (json_int_t)conn->first_ts_ns, "last_packet_ns",
-        (json_int_t)conn->last_ts_ns, "total_ns",
+        "{s:I, s:o, s:I, s:o, s:I, s:o, s:I, s:o, s:o}", "first_packet_ns",
+        (json_int_t)conn->first_ts_ns, "first_packet_time",
+        time_json(conn->first_ts_ns), "last_packet_ns",
+        (json_int_t)conn->last_ts_ns, "last_packet_time",
+        time_json(conn->last_ts_ns), "total_ns",
         (json_int_t)wm_connection_total_ns(conn), "handshake_ns",
         ns_or_null(conn->handshake_ns), "transfer_ns",
         (json_int_t)(transfer_ns > 0 ? transfer_ns : 0), "closure_ns",
@@ -243,15 +257,26 @@ static json_t *tcp_info_json(const wm_tcp_stats *s)
         (json_int_t)s->retransmits, "congestion", s->congestion);
 }
 
+/* IP fragments: how many, and what became of their datagrams. */
+static json_t *fragments_json(const wm_trace *trace)
+{
+    const wm_fragment_counts *f = &trace->fragments;
+    return json_pack("{s:I, s:I, s:I, s:I}", "fragments",
+                     (json_int_t)f->fragments, "reassembled",
+                     (json_int_t)f->reassembled, "incomplete",
+                     (json_int_t)f->incomplete, "cut", (json_int_t)f->cut);
+}
+
 static json_t *capture_json(const wm_capture_stats *c, const wm_trace *trace)
 {
     return json_pack(
-        "{s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I}", "interface",
+        "{s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:o}", "interface",
         c->interface, "received", (json_int_t)c->received, "dropped",
         (json_int_t)c->dropped, "if_dropped", (json_int_t)c->if_dropped,
         "snaplen", (json_int_t)c->snaplen, "complete", c->complete, "frames",
         (json_int_t)trace->frames, "malformed", (json_int_t)trace->malformed,
-        "not_tcp", (json_int_t)trace->not_tcp);
+        "not_tcp", (json_int_t)trace->not_tcp, "fragments",
+        fragments_json(trace));
 }
 
 static json_t *integrity_json(const wm_integrity *i)
@@ -272,12 +297,14 @@ json_t *wm_report_run(const wm_run_request *request,
     json_t *fragment = wm_report_connection(&result->trace, &result->analysis,
                                             result->connection, flags);
     json_t *rest = json_pack(
-        "{s:o, s:o, s:o, s:I, s:I}", "tcp_info",
+        "{s:o, s:o, s:o, s:I, s:o, s:I, s:o}", "tcp_info",
         tcp_info_json(&result->transfer.sender), "capture",
         capture_json(&result->capture, &result->trace), "integrity",
         integrity_json(&result->transfer.integrity), "started_ns",
-        (json_int_t)result->started_ns, "finished_ns",
-        (json_int_t)result->finished_ns);
+        (json_int_t)result->started_ns, "started_time",
+        time_json(result->started_ns), "finished_ns",
+        (json_int_t)result->finished_ns, "finished_time",
+        time_json(result->finished_ns));
     bool ok = doc && fragment && rest &&
               json_object_update(doc, fragment) == 0 &&
               json_object_update(doc, rest) == 0;
@@ -302,9 +329,10 @@ json_t *wm_report_file(const char *path, const wm_trace *trace,
             json_decref(conns);
             conns = NULL;
         }
-    return json_pack("{s:i, s:s, s:i, s:I, s:I, s:I, s:o}", "schema",
+    return json_pack("{s:i, s:s, s:i, s:I, s:I, s:I, s:o, s:o}", "schema",
                      WM_REPORT_SCHEMA, "file", path, "linktype",
                      trace->linktype, "frames", (json_int_t)trace->frames,
                      "malformed", (json_int_t)trace->malformed, "not_tcp",
-                     (json_int_t)trace->not_tcp, "connections", conns);
+                     (json_int_t)trace->not_tcp, "fragments",
+                     fragments_json(trace), "connections", conns);
 }

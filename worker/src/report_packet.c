@@ -8,6 +8,8 @@
  * line by line. */
 #include "report_internal.h"
 
+#include "wm_clock.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -130,9 +132,17 @@ static json_t *info_text(const wm_packet *p, const wm_packet_info *info)
              flags, info->rel_seq);
     if (p->flags & WM_TCP_ACK)
         text_add(&t, " Ack=%" PRIu32, info->rel_ack);
-    text_add(&t, " Win=%" PRIu64 " Len=%" PRIu32, info->window,
-             p->payload_len);
+    text_add(&t, " Win=%" PRIu64, info->window);
+    if (p->anomalies & WM_PKT_BAD_HEADER_LEN) {
+        text_add(&t, ", bogus TCP header length (%u, must be at least 20)",
+                 p->header_len);
+        return json_string(t.buf);
+    }
+    if (!(p->anomalies & WM_PKT_NO_SEGLEN))
+        text_add(&t, " Len=%" PRIu32, p->payload_len);
     info_options(p, info, &t);
+    if (p->opts.truncated) /* where tshark's TCP dissection stopped */
+        text_add(&t, "[Packet size limited during capture]");
     return json_string(t.buf);
 }
 
@@ -149,6 +159,9 @@ static json_t *options_json(const wm_packet *p, const wm_packet_info *info)
                             json_pack("{s:I, s:I}", "val",
                                       (json_int_t)o->ts_val, "ecr",
                                       (json_int_t)o->ts_ecr));
+    else if (o->ts_val_cut)
+        json_object_set_new(opts, "timestamps",
+                            json_pack("{s:I}", "val", (json_int_t)o->ts_val));
     if (o->has_wscale)
         json_object_set_new(opts, "wscale", json_integer(o->wscale));
     if (o->sack_count) {
@@ -209,16 +222,42 @@ static json_t *numbers_json(const wm_packet *p, const wm_packet_info *info,
                             int64_t first_ts_ns)
 {
     char flags[48];
+    char ts_time[WM_CLOCK_RFC3339_SIZE]; /* ts_ns passes 2^53: docs/result.md */
     wm_tcp_flags_format(p->flags, flags, sizeof flags);
+    wm_clock_rfc3339(p->ts_ns, ts_time);
     return json_pack(
-        "{s:I, s:I, s:I, s:I, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:I}",
+        "{s:I, s:I, s:I, s:s, s:I, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:i, "
+        "s:I}",
         "no", (json_int_t)p->frame_no, "time_ns",
         (json_int_t)(p->ts_ns - first_ts_ns), "ts_ns", (json_int_t)p->ts_ns,
-        "length", (json_int_t)p->frame_len, "flags", flags, "flags_raw",
+        "ts_time", ts_time, "length", (json_int_t)p->frame_len, "flags", flags, "flags_raw",
         p->flags, "seq", (json_int_t)info->rel_seq, "ack",
         (json_int_t)info->rel_ack, "raw_seq", (json_int_t)p->seq, "raw_ack",
         (json_int_t)p->ack, "window", (json_int_t)info->window, "window_raw",
         p->window, "len", (json_int_t)p->payload_len);
+}
+
+/* What the dissector noticed, only when it noticed something. */
+static void packet_anomalies(const wm_packet *p, json_t *row)
+{
+    if (p->opts.truncated)
+        json_object_set_new(row, "header_cut", json_true());
+    if (p->anomalies & WM_PKT_REASSEMBLED)
+        json_object_set_new(row, "reassembled", json_true());
+    if (p->anomalies & WM_PKT_NO_SEGLEN)
+        json_object_set_new(row, "fragment_alone", json_true());
+    const char *malformed =
+        (p->anomalies & WM_PKT_OPTION_SHORT)
+            ? "TCP option length below 2: options after it not read"
+        : (p->anomalies & WM_PKT_OPTION_PAST_END)
+            ? "TCP option length past the end of the header: options "
+              "after it not read"
+        : (p->anomalies & WM_PKT_BAD_HEADER_LEN)
+            ? "TCP header length below 20 bytes (data offset below 5): "
+              "tshark's bogus TCP header length; no options read"
+            : NULL;
+    if (malformed)
+        json_object_set_new(row, "malformed", json_string(malformed));
 }
 
 json_t *wm_report_packet(const wm_trace *trace, const wm_analysis *analysis,
@@ -251,6 +290,7 @@ json_t *wm_report_packet_row(const wm_packet *p, const wm_packet_info *info,
                                       (json_int_t)info->dup_ack_num, "of",
                                       (json_int_t)info->dup_ack_frame));
     json_object_set_new(row, "role", json_string(role_of(p, info)));
+    packet_anomalies(p, row);
     json_object_set_new(row, "info", info_text(p, info));
     return row;
 }

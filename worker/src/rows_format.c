@@ -24,16 +24,24 @@ void rows_record_of(const wm_packet *p, const wm_packet_info *info,
         .flags = p->flags, .from = (uint8_t)info->from,
         .wscale = o->wscale, .sack_count = o->sack_count,
         .nop_count = o->nop_count, .unknown_count = o->unknown_count,
+        .anomalies = p->anomalies,
     };
     r->opt_bits = (uint8_t)((o->has_mss ? OPT_MSS : 0) |
                             (o->has_wscale ? OPT_WSCALE : 0) |
                             (o->sack_permitted ? OPT_SACK_PERM : 0) |
                             (o->has_timestamps ? OPT_TIMESTAMPS : 0) |
                             (o->has_eol ? OPT_EOL : 0) |
-                            (o->truncated ? OPT_TRUNCATED : 0));
+                            (o->truncated ? OPT_TRUNCATED : 0) |
+                            (o->ts_val_cut ? OPT_TS_VAL_CUT : 0));
     for (unsigned i = 0; i < o->sack_count; i++) {
         r->sack[i][0] = o->sack[i].left;
         r->sack[i][1] = o->sack[i].right;
+    }
+    if (p->anomalies & WM_PKT_BAD_HEADER_LEN) {
+        /* such a header has no options: mss carries its length, which
+         * its row names */
+        assert(!o->has_mss && p->header_len < 20);
+        r->mss = p->header_len;
     }
 }
 
@@ -73,6 +81,12 @@ void rows_packet_of(const rows_header *h, const rows_record *r,
     o->has_eol = r->opt_bits & OPT_EOL;
     o->unknown_count = r->unknown_count;
     o->truncated = r->opt_bits & OPT_TRUNCATED;
+    o->ts_val_cut = r->opt_bits & OPT_TS_VAL_CUT;
+    p->anomalies = r->anomalies;
+    if (p->anomalies & WM_PKT_BAD_HEADER_LEN) {
+        p->header_len = (uint8_t)(r->mss < 20 ? r->mss : 0);
+        o->mss = 0;
+    }
     info->from = (wm_side)from;
     info->rel_seq = r->rel_seq;
     info->rel_ack = r->rel_ack;

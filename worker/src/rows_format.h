@@ -18,6 +18,7 @@
 enum {
     OPT_MSS = 1u << 0, OPT_WSCALE = 1u << 1, OPT_SACK_PERM = 1u << 2,
     OPT_TIMESTAMPS = 1u << 3, OPT_EOL = 1u << 4, OPT_TRUNCATED = 1u << 5,
+    OPT_TS_VAL_CUT = 1u << 6,
 };
 
 typedef struct rows_header {
@@ -40,7 +41,9 @@ typedef struct rows_record {
     uint32_t sack[WM_TCP_MAX_SACK_BLOCKS][2];
     uint16_t window_raw, mss;
     uint8_t flags, from, opt_bits, wscale;
-    uint8_t sack_count, nop_count, unknown_count, unused;
+    uint8_t sack_count, nop_count, unknown_count;
+    uint8_t anomalies;    /* wm_packet's: 0 in files written before
+                             it, which was "unused" and zero */
 } rows_record;
 
 _Static_assert(sizeof(rows_record) == 104, "a record has no padding");

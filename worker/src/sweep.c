@@ -9,9 +9,30 @@
 
 #include <assert.h>
 
+#include "wm_clock.h"
+
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The lab handout's figures (another machine, another program): the only
+ * copy; the API serves it with each row and the page reads it there. The
+ * handout gives one average packet size, about 10 kB, for all sizes. */
+static const wm_sweep_handout handout[] = {
+    {13, 24, 0.082, 10000},
+    {2000, 24, 0.082, 10000},
+    {439000, 73, 0.094, 10000},
+    {1000000, 125, 0.111, 10000},
+};
+
+const wm_sweep_handout *wm_sweep_handout_for(uint64_t size_bytes)
+{
+    for (size_t i = 0; i < sizeof handout / sizeof handout[0]; i++)
+        if (handout[i].size_bytes == size_bytes)
+            return &handout[i];
+    return NULL;
+}
 
 typedef struct sweep_sample {
     int64_t packets;
@@ -138,7 +159,7 @@ int wm_sweep_table_add_failed(wm_sweep_table *table, uint64_t size_bytes,
 
 /* Which column of a sample a statistic reads. */
 typedef enum sweep_column {
-    COL_PACKETS, COL_TOTAL_NS, COL_AVERAGE_SIZE,
+    COL_PACKETS, COL_TOTAL_NS, COL_AVERAGE_SIZE, COL_START_NS, COL_END_NS,
 } sweep_column;
 
 typedef struct sweep_stat {
@@ -161,7 +182,15 @@ static int cmp_double(const void *a, const void *b)
 
 static int64_t column_int(const sweep_sample *s, sweep_column column)
 {
-    return column == COL_PACKETS ? s->packets : s->total_ns;
+    switch (column) {
+    case COL_PACKETS: return s->packets;
+    case COL_TOTAL_NS: return s->total_ns;
+    case COL_START_NS: return s->first_packet_ns;
+    case COL_END_NS: return s->last_packet_ns;
+    case COL_AVERAGE_SIZE: break;
+    }
+    assert(!"not an integer column");
+    return 0;
 }
 
 /* Statistics of an integer column; -1 when memory runs out. */
@@ -233,6 +262,44 @@ static size_t median_sample(const sweep_row *row)
 
 /* ---- JSON ---- */
 
+static json_t *time_json(int64_t ns)
+{
+    char text[WM_CLOCK_RFC3339_SIZE];
+    wm_clock_rfc3339(ns, text);
+    return json_string(text);
+}
+
+/* An absolute time's statistics: integers always (the median of an even
+ * count rounded down to the nanosecond: a time has no half nanosecond),
+ * and beside them the same three as RFC 3339 text (*as_text). */
+static json_t *time_stat_json(const sweep_row *row, sweep_column column,
+                              json_t **as_text)
+{
+    sweep_stat s;
+    *as_text = NULL;
+    if (row_stat(row, column, &s))
+        return NULL;
+    if (row->count == 0) {
+        *as_text = json_pack("{s:n,s:n,s:n}", "median", "min", "max");
+        return json_pack("{s:n,s:n,s:n}", "median", "min", "max");
+    }
+    int64_t median = s.median_int; /* lo + (hi - lo) / 2: floored */
+    *as_text = json_pack("{s:o,s:o,s:o}", "median", time_json(median), "min",
+                         time_json(s.min_int), "max", time_json(s.max_int));
+    return json_pack("{s:I,s:I,s:I}", "median", (json_int_t)median, "min",
+                     (json_int_t)s.min_int, "max", (json_int_t)s.max_int);
+}
+
+static json_t *handout_json(uint64_t size_bytes)
+{
+    const wm_sweep_handout *h = wm_sweep_handout_for(size_bytes);
+    if (!h)
+        return json_null();
+    return json_pack("{s:I,s:f,s:f}", "packets", (json_int_t)h->packets,
+                     "total_s", h->total_s, "average_packet_size",
+                     h->average_packet_size);
+}
+
 static json_t *stat_json(const sweep_row *row, sweep_column column)
 {
     sweep_stat s;
@@ -251,10 +318,12 @@ static json_t *stat_json(const sweep_row *row, sweep_column column)
 
 static json_t *sample_json(const sweep_sample *s)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:f}", "packets",
+    return json_pack("{s:I,s:I,s:o,s:I,s:o,s:I,s:f}", "packets",
                      (json_int_t)s->packets, "first_packet_ns",
-                     (json_int_t)s->first_packet_ns, "last_packet_ns",
-                     (json_int_t)s->last_packet_ns, "total_ns",
+                     (json_int_t)s->first_packet_ns, "first_packet_time",
+                     time_json(s->first_packet_ns), "last_packet_ns",
+                     (json_int_t)s->last_packet_ns, "last_packet_time",
+                     time_json(s->last_packet_ns), "total_ns",
                      (json_int_t)s->total_ns, "average_packet_size",
                      s->average_packet_size);
 }
@@ -271,17 +340,27 @@ static json_t *row_json(const sweep_row *row)
     json_t *packets = stat_json(row, COL_PACKETS);
     json_t *total = stat_json(row, COL_TOTAL_NS);
     json_t *average = stat_json(row, COL_AVERAGE_SIZE);
-    if (!samples || !median || !packets || !total || !average) {
+    json_t *start_time, *end_time;
+    json_t *start = time_stat_json(row, COL_START_NS, &start_time);
+    json_t *end = time_stat_json(row, COL_END_NS, &end_time);
+    json_t *hand = handout_json(row->size_bytes);
+    if (!samples || !median || !packets || !total || !average || !start ||
+        !start_time || !end || !end_time || !hand) {
         json_decref(samples), json_decref(median), json_decref(packets);
-        json_decref(total), json_decref(average);
+        json_decref(total), json_decref(average), json_decref(start);
+        json_decref(start_time), json_decref(end), json_decref(end_time);
+        json_decref(hand);
         return NULL;
     }
-    return json_pack("{s:I,s:s,s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "size",
-                     (json_int_t)row->size_bytes, "size_text", row->size_text,
-                     "runs", (json_int_t)row->count, "failed",
+    return json_pack("{s:I,s:s,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
+                     "s:o,s:o}",
+                     "size", (json_int_t)row->size_bytes, "size_text",
+                     row->size_text, "runs", (json_int_t)row->count, "failed",
                      (json_int_t)row->failed, "packets", packets, "total_ns",
-                     total, "average_packet_size", average, "median_sample",
-                     median, "samples", samples);
+                     total, "start_ns", start, "start_time", start_time,
+                     "end_ns", end, "end_time", end_time,
+                     "average_packet_size", average, "handout", hand,
+                     "median_sample", median, "samples", samples);
 }
 
 json_t *wm_sweep_table_json(const wm_sweep_table *table)
