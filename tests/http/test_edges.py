@@ -171,6 +171,7 @@ def static_files(wiremeter):
     files = {os.path.join(root, "index.html"): "<html>page</html>",
              os.path.join(root, "a", "b"): "inner",
              os.path.join(root, ".hidden"): "dot file",
+             os.path.join(root, "a\\b"): "backslash file",
              os.path.join(sibling, "key.txt"): "SIBLING-SECRET",
              os.path.join(top, "outside.txt"): "OUTSIDE-SECRET"}
     for path, text in files.items():
@@ -190,6 +191,10 @@ def static_files(wiremeter):
             for target in ("/a%2Fb", "/a%2fb", "/a%5Cb", "/a%5cb", "/a\\b"):
                 status, body, _ = request(d, "GET", target)
                 check(status in (400, 404) and body != "inner", f"{target}: {status} {body}")
+            # A name with a backslash exists here; it is refused all the same
+            # (a Windows separator is never a name on this server).
+            status, body, _ = request(d, "GET", "/a\\b")
+            check(status == 400 and "backslash file" not in body, f"/a\\b: {status} {body}")
             for target in ("/.hidden", "/a/.%2e/index.html", "/a/..%2Findex.html"):
                 status, body, _ = request(d, "GET", target)
                 check(status in (400, 404) and "dot file" not in body, f"{target}: {status} {body}")
