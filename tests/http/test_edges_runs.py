@@ -11,6 +11,7 @@ Usage: test_edges_runs.py WIREMETER
 """
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import httpcommon as hc  # noqa: E402
@@ -40,7 +41,13 @@ def main():
         first = hc.done_run(hc.post_run(d, "size=13B"), "a run into a queue of 1")
         second = hc.done_run(hc.post_run(d, "size=2kB"), "a second run")
         pcap_ranges(d, second["id"])
+        # Retention runs just after a run's waiters are woken: wait for it
+        # (bounded), then the list must hold the newest run alone.
+        deadline = time.monotonic() + 30
         ids = [r["id"] for r in hc.all_runs(d)]
+        while len(ids) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            ids = [r["id"] for r in hc.all_runs(d)]
         check(ids == [second["id"]], f"--history 1 keeps the newest run only: {ids}")
         check(d.get(f"/runs/{first['id']}").status == 404, "the older run is gone")
         hc.finish(d)
