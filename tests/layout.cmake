@@ -5,4 +5,4 @@ find_package(Python3 REQUIRED COMPONENTS Interpreter)
 add_test(NAME unit_layout
          COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/layout/test_layout.py
                  ${PROJECT_SOURCE_DIR})
-set_tests_properties(unit_layout PROPERTIES LABELS unit)
+set_tests_properties(unit_layout PROPERTIES LABELS unit TIMEOUT 120)

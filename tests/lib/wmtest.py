@@ -172,6 +172,10 @@ class Daemon:
             except OSError:
                 pass
             time.sleep(0.05)
+        # Never left running: a bug that keeps /healthz from answering
+        # (a mutant, say) would otherwise leave a daemon per test behind.
+        self.proc.kill()
+        self.proc.wait()
         fail(f"daemon not healthy after {timeout}s:\n{self.log()}")
 
     def stop(self, sig=signal.SIGTERM, timeout=30):

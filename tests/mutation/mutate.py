@@ -58,6 +58,10 @@ DEFAULT_MUTANTS = os.path.join(HERE, "mutants.json")
 GIT = ["git", "-c", "safe.directory=*"]
 REQUIRED = ("id", "file", "old", "new", "why", "labels")
 KNOWN_LABELS = {"unit", "live", "http", "reliability", "browser", "docker", "fuzz", "layout"}
+# The order a mutant's labels are tried in: the cheapest suite first, so
+# that most kills cost seconds (unit ~5 s, http ~40 s, reliability ~60 s,
+# live minutes).
+LABEL_ORDER = ["unit", "http", "reliability", "live", "browser", "docker", "fuzz", "layout"]
 
 
 def log(*args):
@@ -177,6 +181,7 @@ def failed_tests(logfile, offset):
 class Copy:
     def __init__(self, workdir, build_dir, build_type, jobs, cmake_args, logfile, exclude=None):
         self.exclude = exclude
+        self.flaky = []
         self.tree = workdir
         self.build = build_dir
         self.build_type = build_type
@@ -197,15 +202,56 @@ class Copy:
                    self.tree, timeout, self.logfile)
 
     def ctest(self, labels, per_test, timeout, stop_on_failure=False):
+        """Without stop_on_failure: one ctest over every label. With it
+        (a mutant): one label at a time, cheapest first (LABEL_ORDER), and
+        --stop-on-failure inside each, so that a mutant the unit tests kill
+        in 2 s never waits for the HTTP or live suites."""
         offset = os.path.getsize(self.logfile)
-        cmd = ["ctest", "--test-dir", self.build, "-L", labels, "--timeout", str(per_test),
-               "-j", str(self.jobs), "--no-tests=error", "--output-on-failure"]
-        if self.exclude:
-            cmd += ["-E", self.exclude]
+        groups = [labels]
         if stop_on_failure:
-            cmd.append("--stop-on-failure")
-        rc, seconds = run(cmd, self.tree, timeout, self.logfile)
-        return rc, seconds, failed_tests(self.logfile, offset)
+            wanted = labels.split("|")
+            groups = [l for l in LABEL_ORDER if l in wanted] + \
+                     [l for l in wanted if l not in LABEL_ORDER]
+        start = time.monotonic()
+        rc = 0
+        self.flaky = []
+        for group in groups:
+            regex = group if not stop_on_failure else f"^{group}$"
+            # A test that fails once and passes when run again alone is
+            # flaky, not a kill: the group is run once more (at most), so
+            # that a loaded machine cannot make a survivor look killed.
+            for attempt in range(2 if stop_on_failure else 1):
+                left = timeout - (time.monotonic() - start)
+                if left <= 0:
+                    return None, time.monotonic() - start, failed_tests(self.logfile, offset)
+                cmd = ["ctest", "--test-dir", self.build, "-L", regex, "--timeout", str(per_test),
+                       "-j", str(self.jobs), "--output-on-failure"]
+                # A label with no test here (none built, say) is not a kill.
+                cmd.append("--no-tests=error" if not stop_on_failure else "--no-tests=ignore")
+                if self.exclude:
+                    cmd += ["-E", self.exclude]
+                if stop_on_failure:
+                    cmd.append("--stop-on-failure")
+                mark = os.path.getsize(self.logfile)
+                rc, _ = run(cmd, self.tree, left, self.logfile)
+                if rc == 0 or rc is None or not stop_on_failure:
+                    break
+                failed = failed_tests(self.logfile, mark)
+                if not failed:
+                    break
+                names = "|".join(re.escape(n) for n in failed)
+                left = timeout - (time.monotonic() - start)
+                confirm, _ = run(["ctest", "--test-dir", self.build, "-R", f"^({names})$",
+                                  "--timeout", str(per_test), "--output-on-failure"],
+                                 self.tree, max(1, left), self.logfile)
+                if confirm != 0:
+                    break  # the same test fails again: a kill
+                self.flaky += failed
+                log("flaky (failed, then passed alone):", ", ".join(failed))
+                rc = 0
+            if rc != 0:
+                break
+        return rc, time.monotonic() - start, failed_tests(self.logfile, offset)
 
 
 def pick(mutants, args):
@@ -283,11 +329,13 @@ def write_report(path, results, mutants, args, selection, commit, started, elaps
               "| id | file | labels | status | caught by / note | seconds |", "|---|---|---|---|---|---:|"]
     for r in results:
         note = ", ".join(r.get("failed", [])) or ""
+        if r.get("flaky"):
+            note += (" " if note else "") + "(flaky, not counted: " + ", ".join(r["flaky"]) + ")"
         if r["status"] == "survived":
             note = "known survivor: " + r["known_survivor"] if r.get("known_survivor") else "NEW SURVIVOR"
         if r["status"] == "equivalent":
             note = r["equivalent"]
-        lines.append(f"| `{r['id']}` | `{r['file']}` | {r['labels']} | {r['status']} | "
+        lines.append(f"| `{r['id']}` | `{r['file']}` | {r['labels'].replace('|', ' ')} | {r['status']} | "
                      f"{note.replace('|', '/')} | {r['seconds']:.0f} |")
     lines += ["", "## Survivors and equivalents: what each mutant does", ""]
     for r in results:
@@ -335,6 +383,16 @@ def main():
 
     root = repo_root()
     mutants = load_mutants(args.mutants)
+    if args.check:
+        # The tree as it is (after a merge: the merged tree), no copy and
+        # no build: a mutant whose old text no longer occurs exactly once
+        # is stale and must be rewritten, never silently skipped.
+        problems = validate(mutants, root)
+        for line in problems:
+            print("mutants file:", line, file=sys.stderr)
+        if not problems:
+            log(f"{len(mutants)} mutants valid against the tree {root}")
+        return 2 if problems else 0
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.monotonic()
 
@@ -403,10 +461,29 @@ def run_mutants(args, mutants, tree, base, clean, commit, started, t0):
         if not args.no_baseline and chosen:
             labels = "|".join(sorted({l for m in chosen for l in labels_for(m, args).split("|")}))
             rc, seconds, failed = copy.ctest(labels, args.test_timeout, args.mutant_timeout)
+            if rc != 0 and failed:
+                # A test that fails unmutated and then passes alone is
+                # flaky: said, and the run goes on (a mutant's kill by it
+                # is checked the same way); one that fails again is not.
+                names = "|".join(re.escape(n) for n in failed)
+                again, _ = run(["ctest", "--test-dir", copy.build, "-R", f"^({names})$",
+                                "--timeout", str(args.test_timeout), "--output-on-failure"],
+                               tree, args.mutant_timeout, logfile)
+                if again == 0:
+                    log(f"baseline: flaky (failed, then passed alone): {', '.join(failed)}")
+                    rc = 0
             if rc != 0:
                 log(f"baseline -L '{labels}' fails unmutated ({', '.join(failed) or rc}): see {logfile}")
                 return 2
             log(f"baseline -L '{labels}' passes ({seconds:.0f} s)")
+            # A mutant's tests outliving --mutant-timeout count as a kill
+            # ("timeout"): never let a slow machine make that of a suite
+            # that merely takes as long as it did unmutated.
+            floor = int(2 * seconds + 120)
+            if args.mutant_timeout < floor:
+                log(f"--mutant-timeout raised from {args.mutant_timeout} s to {floor} s "
+                    "(twice the baseline, plus 2 minutes)")
+                args.mutant_timeout = floor
 
         results = []
         for n, m in enumerate(chosen, 1):
@@ -433,7 +510,8 @@ def run_mutants(args, mutants, tree, base, clean, commit, started, t0):
                 else:
                     rc, _, failed = copy.ctest(r["labels"], args.test_timeout, args.mutant_timeout,
                                               stop_on_failure=not args.every_test)
-                    r["failed"] = failed
+                    r["failed"] = [n for n in failed if n not in copy.flaky] if rc else []
+                    r["flaky"] = sorted(set(copy.flaky))
                     r["status"] = "timeout" if rc is None else ("killed" if rc != 0 else "survived")
             finally:
                 with open(path, "wb") as f:
@@ -450,6 +528,13 @@ def run_mutants(args, mutants, tree, base, clean, commit, started, t0):
                 tag += " (known)" if "known_survivor" in m else " (NEW)"
             log(f"[{n}/{len(chosen)}] {m['id']}: {tag} in {r['seconds']:.0f} s"
                 + (f" - {', '.join(r['failed'])}" if r.get("failed") else ""))
+            if args.report:
+                # After each mutant: a run stopped part-way (a signal, the
+                # machine needed) still leaves the report of what it ran.
+                write_report(args.report, results, mutants, args,
+                             selection + f" (stopped after {n} of {len(chosen)})"
+                             if n < len(chosen) else selection,
+                             commit, started, time.monotonic() - t0)
 
         elapsed = time.monotonic() - t0
         counted = [r for r in results if r["status"] in ("killed", "timeout", "survived")]

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "skip_rule.h"
+
 #include "json_assert.h"
 
 #include <stdio.h>
@@ -170,8 +172,7 @@ static void test_run_over_budget(void **state)
     (void)state;
     wm_error err;
     if (!wm_capture_permitted("lo", &err)) {
-        print_message("SKIP: %s\n", err.message);
-        skip();
+        WM_TEST_SKIP_OR_FAIL(err.message);
     }
     wm_run_config config;
     wm_run_config_default(&config);

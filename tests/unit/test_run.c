@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "skip_rule.h"
+
 #include "json_assert.h"
 
 #include <netinet/in.h>
@@ -129,8 +131,7 @@ static void test_ipv6(void **state)
 {
     (void)state;
     if (!ipv6_loopback()) {
-        print_message("SKIP: ::1 is not available here\n");
-        skip();
+        WM_TEST_SKIP_OR_FAIL("::1 is not available here");
     }
     wm_run_config config;
     wm_run_config_default(&config);

@@ -248,6 +248,25 @@ static void test_empty_table(void **state)
     wm_sweep_table_free(NULL);
 }
 
+/* Ties in total_ns: the median sample must still be one whose total_ns is
+ * the median (300, 100, 100: the median is 100, so not sample 0). */
+static void test_median_sample_with_ties(void **state)
+{
+    (void)state;
+    wm_sweep_table *t = wm_sweep_table_new();
+    add(t, 13, "13B", 25, 300, 100.0);
+    add(t, 13, "13B", 24, 100, 90.0);
+    add(t, 13, "13B", 30, 100, 120.0);
+    json_t *rows = wm_sweep_table_json(t);
+    json_t *row = row_of(rows, 0);
+    assert_int_equal(int_at(row, "total_ns", "median"), 100);
+    json_int_t i = json_integer_value(json_object_get(row, "median_sample"));
+    json_t *sample = json_array_get(json_object_get(row, "samples"), (size_t)i);
+    assert_int_equal(json_integer_value(json_object_get(sample, "total_ns")), 100);
+    json_decref(rows);
+    wm_sweep_table_free(t);
+}
+
 /* start_ns/end_ns: the first and last packet over the repeats, always
  * integers (an even count's median rounded down), their RFC 3339 text
  * beside them; the handout's figures for the lab's four sizes only. */
@@ -309,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_failed_runs),
         cmocka_unit_test(test_text_tables),
         cmocka_unit_test(test_empty_table),
+        cmocka_unit_test(test_median_sample_with_ties),
         cmocka_unit_test(test_start_end_handout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

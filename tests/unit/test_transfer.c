@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "skip_rule.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -210,8 +212,7 @@ static void test_ipv6(void **state)
 {
     (void)state;
     if (!ipv6_loopback()) {
-        print_message("SKIP: ::1 is not available here\n");
-        skip();
+        WM_TEST_SKIP_OR_FAIL("::1 is not available here");
     }
     for (int dir = WM_DOWNLOAD; dir <= WM_UPLOAD; dir++) {
         wm_transfer_options opts;

@@ -1,0 +1,86 @@
+/* When the capture calls a connection's closure complete: only once BOTH
+ * FINs are acknowledged (or on a RST). A half-closed connection — the
+ * client's FIN sent and acknowledged, the server's not yet sent — is not
+ * complete: the capture must wait for the rest (up to its grace) rather
+ * than stop and lose the server's FIN. Needs capture on lo: exits 77
+ * without it, or fails under WIREMETER_REQUIRE_CAPTURE=1. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "wm_capture.h"
+#include "wm_trace.h"
+
+static size_t count_fins(const wm_trace *trace)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < trace->count; i++)
+        n += (trace->packets[i].flags & WM_TCP_FIN) != 0;
+    return n;
+}
+
+static void test_half_close_is_not_complete(void **state)
+{
+    (void)state;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    socklen_t len = sizeof sin;
+    getsockname(lfd, (struct sockaddr *)&sin, &len);
+    wm_capture_options copts;
+    wm_capture_options_default(&copts);
+    copts.port = ntohs(sin.sin_port);
+    copts.grace_ms = 500;
+    wm_capture *cap = NULL;
+    wm_error err = {0};
+    assert_int_equal(wm_capture_start(&copts, &cap, &err), 0);
+    int cfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(cfd, (struct sockaddr *)&sin, sizeof sin), 0);
+    int sfd = accept(lfd, NULL, NULL);
+    assert_true(sfd >= 0);
+    assert_int_equal(shutdown(cfd, SHUT_WR), 0); /* the client's FIN */
+    char c;
+    assert_int_equal(read(sfd, &c, 1), 0); /* the server has it (EOF) */
+    wm_trace trace;
+    wm_capture_stats stats;
+    assert_int_equal(wm_capture_finish(cap, &trace, &stats, &err), 0);
+    wm_capture_free(cap);
+    close(sfd);
+    close(cfd);
+    close(lfd);
+    assert_int_equal(count_fins(&trace), 1);
+    assert_false(stats.complete); /* the server's FIN never came */
+    wm_trace_free(&trace);
+}
+
+int main(void)
+{
+    wm_error err = {0};
+    if (!wm_capture_permitted("lo", &err)) {
+        const char *require = getenv("WIREMETER_REQUIRE_CAPTURE");
+        if (require && strcmp(require, "1") == 0) {
+            printf("FAIL: capture is not permitted and "
+                   "WIREMETER_REQUIRE_CAPTURE=1: %s\n", err.message);
+            return 1;
+        }
+        printf("SKIP: capture is not permitted here: %s\n", err.message);
+        return 77;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_half_close_is_not_complete),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
