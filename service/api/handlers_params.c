@@ -15,10 +15,6 @@
 #include "wm_router.h"
 
 #define MAX_PARAMS 64
-/* The longest parameter name any route takes is far shorter; a longer
- * one is unknown, and this bound keeps it whole in an error's parameter
- * field. */
-#define MAX_NAME_BYTES 24
 
 typedef struct param_walk {
     int route;                /* the route table's index: its names */
@@ -34,11 +30,11 @@ typedef struct param_walk {
  * that every handler may quote a name whole, knowing it is short text. */
 static int check_name(const char *name, wm_error *err)
 {
-    if (strlen(name) <= MAX_NAME_BYTES &&
+    if (strlen(name) <= WM_ROUTER_PARAM_NAME_MAX &&
         wm_text_valid_prefix(name) == strlen(name))
         return 0;
     char shown[40];
-    wm_error_quote(name, MAX_NAME_BYTES, shown, sizeof shown);
+    wm_error_quote(name, WM_ROUTER_PARAM_NAME_MAX, shown, sizeof shown);
     return wm_error_param(err, WM_ERR_INVALID, shown,
                           "unknown parameter '%s': no parameter has such a "
                           "name", shown);

@@ -182,8 +182,8 @@ static enum MHD_Result on_query_name(void *cls, enum MHD_ValueKind kind,
     (void)kind, (void)value;
     query_check *q = cls;
     char shown[40];
-    if (strlen(key) > 24 || wm_text_valid_prefix(key) != strlen(key)) {
-        wm_error_quote(key, 24, shown, sizeof shown);
+    if (strlen(key) > WM_ROUTER_PARAM_NAME_MAX || wm_text_valid_prefix(key) != strlen(key)) {
+        wm_error_quote(key, WM_ROUTER_PARAM_NAME_MAX, shown, sizeof shown);
         wm_error_param(&q->err, WM_ERR_INVALID, shown,
                        "unknown parameter '%s': no parameter has such a "
                        "name", shown);

@@ -38,6 +38,11 @@ const wm_route *wm_router_routes(size_t *count);
  * wm_http_options.dispatch. */
 int wm_router_dispatch(wm_http_request *req);
 
+/* The longest parameter name any route takes is far shorter; a longer
+ * one is unknown, and this bound keeps it whole in an error's parameter
+ * field. */
+#define WM_ROUTER_PARAM_NAME_MAX 24
+
 /* 0 when the route at index route (req->route) takes a parameter of
  * this name; else -1 with err naming it and listing the allowed ones.
  * What a route takes is what its operation in the OpenAPI document lists
