@@ -23,7 +23,29 @@ static const unsigned codes[] = {0,   200, 201, 202, 204, 206, 304, 400,
 struct wm_metrics {
     unsigned routes;                 /* + 1 row for "no route" */
     atomic_uint_fast64_t *requests;  /* [(routes + 1) * (N_CODES + 1)] */
+    atomic_uint_fast64_t uploads;    /* captures stored by POST /captures */
+    atomic_uint_fast64_t upload_bytes;
 };
+
+void wm_metrics_count_upload(wm_metrics *metrics, uint64_t bytes)
+{
+    atomic_fetch_add(&metrics->uploads, 1);
+    atomic_fetch_add(&metrics->upload_bytes, bytes);
+}
+
+static void render_uploads(const wm_metrics *m, FILE *out)
+{
+    fprintf(out,
+            "# HELP wiremeter_capture_uploads_total Captures uploaded and "
+            "stored (POST /captures) in this process.\n"
+            "# TYPE wiremeter_capture_uploads_total counter\n"
+            "wiremeter_capture_uploads_total %" PRIuFAST64 "\n"
+            "# HELP wiremeter_capture_upload_bytes_total Bytes of those "
+            "captures.\n"
+            "# TYPE wiremeter_capture_upload_bytes_total counter\n"
+            "wiremeter_capture_upload_bytes_total %" PRIuFAST64 "\n",
+            atomic_load(&m->uploads), atomic_load(&m->upload_bytes));
+}
 
 wm_metrics *wm_metrics_new(unsigned route_count)
 {
@@ -158,5 +180,6 @@ int wm_metrics_render(const wm_metrics *metrics, struct wm_app *app,
     render_runs(&j, rc == 0 ? stored : NULL, out);
     render_pool(&j, app, out);
     render_http(metrics, out);
+    render_uploads(metrics, out);
     return rc;
 }

@@ -19,6 +19,16 @@ static const wm_route routes[] = {
     {"GET", "/runs/{id}/packets", wm_handle_run_packets,
      "A page of the run's packet list"},
     {"GET", "/runs/{id}/pcap", wm_handle_run_pcap, "The run's capture file"},
+    {"POST", "/captures", wm_handle_captures_create,
+     "Upload a pcap or pcapng file; answers with its analysis"},
+    {"GET", "/captures", wm_handle_captures_list,
+     "List uploaded captures, newest first"},
+    {"GET", "/captures/{id}", wm_handle_capture_get,
+     "One capture: every TCP connection, the main one marked"},
+    {"DELETE", "/captures/{id}", wm_handle_capture_delete,
+     "Remove a capture and its file"},
+    {"GET", "/captures/{id}/pcap", wm_handle_capture_pcap,
+     "The uploaded capture file"},
     {"POST", "/sweeps", wm_handle_sweeps_create,
      "Run several sizes, repeated; answers the lab's tables"},
     {"GET", "/sweeps", wm_handle_sweeps_list, "List sweeps, newest first"},
@@ -73,6 +83,14 @@ int wm_router_check_param(int route, const char *name, wm_error *err)
     return wm_error_param(err, WM_ERR_INVALID, name,
                           "unknown parameter '%.32s'; allowed: %s", name,
                           allowed);
+}
+
+bool wm_router_streams(const char *method, size_t method_len,
+                       const char *path, size_t path_len)
+{
+    static const char upload[] = "/captures";
+    return method_len == 4 && !memcmp(method, "POST", 4) &&
+           path_len == sizeof upload - 1 && !memcmp(path, upload, path_len);
 }
 
 void wm_router_print(FILE *out)

@@ -8,6 +8,7 @@
 #ifndef WM_METRICS_H
 #define WM_METRICS_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct wm_app;
@@ -22,6 +23,9 @@ void wm_metrics_free(wm_metrics *metrics);
 /* Counts one finished request (route -1: none matched; status 0: the
  * connection went before an answer). Signature of wm_http_options.count. */
 void wm_metrics_count_http(void *metrics, int route, unsigned status);
+
+/* Counts one capture stored by POST /captures, of bytes bytes. */
+void wm_metrics_count_upload(wm_metrics *metrics, uint64_t bytes);
 
 /* The whole exposition. Returns 0, or -1 when the store could not be read
  * (what could be read is still written). */

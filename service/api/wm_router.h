@@ -38,6 +38,11 @@ const wm_route *wm_router_routes(size_t *count);
  * wm_http_options.dispatch. */
 int wm_router_dispatch(wm_http_request *req);
 
+/* Whether a request's body is an upload (POST /captures), streamed to a
+ * file rather than held: wm_http_options.streams. */
+bool wm_router_streams(const char *method, size_t method_len,
+                       const char *path, size_t path_len);
+
 /* The longest parameter name any route takes is far shorter; a longer
  * one is unknown, and this bound keeps it whole in an error's parameter
  * field. */

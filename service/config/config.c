@@ -87,6 +87,10 @@ static const opt_spec opts[] = {
      "seconds running runs may finish at shutdown"},
     {"--max-body", "WIREMETER_MAX_BODY", OPT_SIZE, FIELD(max_body_bytes), 1,
      64u << 20, "64KiB", "largest request body"},
+    {"--max-upload", "WIREMETER_MAX_UPLOAD", OPT_SIZE,
+     FIELD(max_upload_bytes), 24, (uint64_t)1 << 40, "256MiB",
+     "largest capture uploaded to POST /captures (streamed to the data "
+     "directory, never held in memory)"},
     {"--max-url", "WIREMETER_MAX_URL", OPT_SIZE, FIELD(max_url_bytes), 64,
      16384, "4KiB", "longest request target"},
     {"--max-connections", "WIREMETER_MAX_CONNECTIONS", OPT_UINT,

@@ -47,6 +47,7 @@ typedef struct wm_config {
     char interface[32];           /* capture interface */
     unsigned drain_s;             /* deadline for running runs at exit */
     size_t max_body_bytes;        /* request bodies above: 413 */
+    size_t max_upload_bytes;      /* POST /captures bodies above: 413 */
     size_t max_url_bytes;         /* request targets above: 414 */
     unsigned max_connections;     /* concurrent HTTP connections */
     unsigned max_connections_per_ip; /* of those, from one address */

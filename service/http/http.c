@@ -37,6 +37,12 @@ typedef struct http_ctx {
     char *raw_uri;
     char *body;
     size_t body_len, body_cap;
+    size_t limit;       /* of the body: --max-body, or --max-upload */
+    const char *limit_flag;
+    int upload_fd;      /* an upload's temporary file; -1 when none */
+    char *upload_path;  /* its name, removed at completion unless taken */
+    bool upload_failed; /* a write of it failed: 507 */
+    bool streamed;      /* an upload: the body goes to upload_fd */
     bool too_large;     /* body went over the limit: discarded, 413 */
     bool seen;          /* the first call (headers only) has happened */
     bool dispatched;    /* counted in in_flight until completed */
@@ -65,7 +71,58 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         return NULL; /* on_request then drops the connection */
     }
     ctx->req.route = -1;
+    ctx->upload_fd = -1;
     return ctx;
+}
+
+/* An upload's temporary file is closed, and removed unless the handler
+ * renamed it away: a body never answered, refused or cut leaves nothing. */
+static void upload_end(http_ctx *ctx)
+{
+    if (ctx->upload_fd >= 0)
+        close(ctx->upload_fd);
+    ctx->upload_fd = -1;
+    if (ctx->upload_path && !ctx->req.upload_taken)
+        unlink(ctx->upload_path);
+    free(ctx->upload_path);
+    ctx->upload_path = NULL;
+}
+
+/* Writes a piece of an upload to its temporary file (made at the first
+ * piece, 0600, in upload_dir); a failure is remembered and answered 507
+ * once the body has arrived. */
+static void upload_write(wm_http_daemon *d, http_ctx *ctx, const char *data,
+                         size_t len)
+{
+    if (ctx->upload_failed)
+        return;
+    if (ctx->upload_fd < 0) {
+        size_t n = strlen(d->opts.upload_dir) + sizeof "/upload-XXXXXX.tmp";
+        ctx->upload_path = malloc(n);
+        if (!ctx->upload_path) {
+            ctx->upload_failed = true;
+            return;
+        }
+        snprintf(ctx->upload_path, n, "%s/upload-XXXXXX.tmp",
+                 d->opts.upload_dir);
+        ctx->upload_fd = mkstemps(ctx->upload_path, 4);
+        if (ctx->upload_fd < 0) {
+            free(ctx->upload_path);
+            ctx->upload_path = NULL;
+            ctx->upload_failed = true;
+            return;
+        }
+    }
+    while (len > 0) {
+        ssize_t w = write(ctx->upload_fd, data, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            ctx->upload_failed = true;
+            return;
+        }
+        data += w, len -= (size_t)w;
+    }
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,
@@ -84,6 +141,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
         d->opts.count(d->opts.count_ctx, ctx->req.route, ctx->req.status);
     bool dispatched = ctx->dispatched;
     free(ctx->answer_arg); /* the client left before it was answered */
+    upload_end(ctx);
     free(ctx->raw_uri);
     free(ctx->body);
     free(ctx);
@@ -242,7 +300,13 @@ static int early_checks(wm_http_daemon *d, http_ctx *ctx, const char *version)
     wm_head_verdict v = {0};
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, note_header,
                               &facts);
-    if (wm_http_head_rules(&facts, d->opts.max_body_bytes, &v) != 0)
+    ctx->streamed = d->opts.streams &&
+                    d->opts.streams(req->method, strlen(req->method),
+                                    req->path, strlen(req->path));
+    ctx->limit = wm_http_body_limit(&d->opts, req->method,
+                                    strlen(req->method), req->path,
+                                    strlen(req->path), &ctx->limit_flag);
+    if (wm_http_head_rules(&facts, ctx->limit, ctx->limit_flag, &v) != 0)
         return wm_http_send_error(req, v.status, v.code, v.parameter, "%s",
                                   v.message) == 0 ? 1 : -1;
     if (strlen(ctx->raw_uri) > d->opts.max_url_bytes)
@@ -287,19 +351,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         return answer_resumed(ctx);
     if (req->status)
         return MHD_YES; /* answered early; the rest of the body is dropped */
+    bool streamed = ctx->streamed;
     if (*upload_size) {
-        if (append_body(ctx, upload, *upload_size, d->opts.max_body_bytes))
+        if (streamed && !ctx->too_large &&
+            ctx->body_len + *upload_size <= ctx->limit) {
+            upload_write(d, ctx, upload, *upload_size);
+            ctx->body_len += *upload_size;
+        } else if (streamed) {
+            ctx->too_large = true;
+        } else if (append_body(ctx, upload, *upload_size,
+                               ctx->limit)) {
             return MHD_NO;
+        }
         *upload_size = 0;
         return MHD_YES;
     }
     if (ctx->too_large)
         return wm_http_send_error(req, 413, "body_too_large", NULL,
                                   "the request body is over %zu bytes "
-                                  "(--max-body)", d->opts.max_body_bytes)
+                                  "(%s)", ctx->limit, ctx->limit_flag)
                    ? MHD_NO : MHD_YES;
+    if (ctx->upload_failed)
+        return wm_http_send_error(req, 507, "insufficient_storage", NULL,
+                                  "the upload could not be written to the "
+                                  "data directory (%zu bytes received)",
+                                  ctx->body_len) ? MHD_NO : MHD_YES;
     req->body = ctx->body ? ctx->body : "";
     req->body_len = ctx->body_len;
+    req->upload_path = ctx->upload_path;
     return dispatch(d, ctx) == 0 ? MHD_YES : MHD_NO;
 }
 

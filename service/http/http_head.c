@@ -61,7 +61,7 @@ void wm_http_head_note(wm_head_facts *f, const char *name, size_t name_len,
 }
 
 static int length_rules(const wm_head_facts *f, size_t max_body,
-                        wm_head_verdict *v)
+                        const char *flag, wm_head_verdict *v)
 {
     char quoted[64];
     bool digits = f->length_len > 0 && f->length_len <= MAX_LENGTH_DIGITS;
@@ -76,12 +76,24 @@ static int length_rules(const wm_head_facts *f, size_t max_body,
     if (n > max_body)
         return refuse(v, 413, "body_too_large", NULL,
                       "the request body is %llu bytes; allowed: up to %zu "
-                      "(--max-body)", n, max_body);
+                      "(%s)", n, max_body, flag);
     return 0;
 }
 
+size_t wm_http_body_limit(const wm_http_options *o, const char *method,
+                          size_t method_len, const char *path,
+                          size_t path_len, const char **flag)
+{
+    if (o->streams && o->streams(method, method_len, path, path_len)) {
+        *flag = "--max-upload";
+        return o->max_upload_bytes;
+    }
+    *flag = "--max-body";
+    return o->max_body_bytes;
+}
+
 int wm_http_head_rules(const wm_head_facts *f, size_t max_body,
-                       wm_head_verdict *v)
+                       const char *flag, wm_head_verdict *v)
 {
     char quoted[64];
     if (f->hosts > 1)
@@ -114,7 +126,7 @@ int wm_http_head_rules(const wm_head_facts *f, size_t max_body,
         return refuse(v, 411, "length_required", "Content-Length",
                       "a request body needs a Content-Length; chunked "
                       "bodies are not accepted");
-    return f->lengths ? length_rules(f, max_body, v) : 0;
+    return f->lengths ? length_rules(f, max_body, flag, v) : 0;
 }
 
 static int bad_line(wm_head_verdict *v, const char *what)
@@ -132,6 +144,7 @@ static int request_line(const char *s, size_t n, size_t max_url,
         i++;
     if (i == 0 || i >= n || s[i] != ' ')
         return bad_line(v, form);
+    f->method = s, f->method_len = i;
     size_t start = ++i;
     while (i < n && s[i] > 0x20 && s[i] < 0x7f)
         i++;
@@ -141,6 +154,7 @@ static int request_line(const char *s, size_t n, size_t max_url,
                       "(--max-url)", i - start, max_url);
     if (i == start || i >= n || s[i] != ' ')
         return bad_line(v, form);
+    f->target = s + start, f->target_len = i - start;
     const char *ver = s + i + 1;
     if (n - i - 1 != 8 || memcmp(ver, "HTTP/", 5) != 0 ||
         !isdigit((unsigned char)ver[5]) || ver[6] != '.' ||
@@ -223,7 +237,12 @@ int wm_http_head_scan(const char *buf, size_t len, const wm_http_options *o,
             seen_request = true;
         } else if (n == 0) {
             *head_len = pos;
-            return wm_http_head_rules(&f, o->max_body_bytes, v) ? -1 : 1;
+            const char *flag = NULL;
+            const char *query = memchr(f.target, '?', f.target_len);
+            size_t limit = wm_http_body_limit(
+                o, f.method, f.method_len, f.target,
+                query ? (size_t)(query - f.target) : f.target_len, &flag);
+            return wm_http_head_rules(&f, limit, flag, v) ? -1 : 1;
         } else if (header_line(line, n, &f, v) != 0) {
             return -1;
         }

@@ -55,6 +55,10 @@ typedef struct wm_head_facts {
     size_t length_len;
     const char *encoding;     /* the first Transfer-Encoding value */
     size_t encoding_len;
+    const char *method;       /* of the request line (the gate's scan) */
+    size_t method_len;
+    const char *target;       /* the raw target, query included */
+    size_t target_len;
 } wm_head_facts;
 
 typedef struct wm_head_verdict {
@@ -70,9 +74,16 @@ void wm_http_head_note(wm_head_facts *f, const char *name, size_t name_len,
 
 /* The rules on Host and on the body's framing, for the gate's raw head and
  * for libmicrohttpd's parsed headers of a later request on a kept-alive
- * connection. 0, or -1 with v saying what to answer. */
+ * connection; max_body is the request's limit and flag the option that
+ * sets it (wm_http_body_limit). 0, or -1 with v saying what to answer. */
 int wm_http_head_rules(const wm_head_facts *f, size_t max_body,
-                       wm_head_verdict *v);
+                       const char *flag, wm_head_verdict *v);
+
+/* The body limit of a request to path (no query) and the flag setting it:
+ * --max-upload for an upload (wm_http_options.streams), else --max-body. */
+size_t wm_http_body_limit(const wm_http_options *o, const char *method,
+                          size_t method_len, const char *path,
+                          size_t path_len, const char **flag);
 
 /* Raw bytes of a connection's first request, as peeked. 0 while the head
  * is incomplete (and within limits), 1 when it is complete and sound

@@ -34,6 +34,12 @@ typedef struct wm_http_request {
     const char *raw_uri;      /* as received, with the query string */
     const char *body;         /* NUL-terminated; "" when none */
     size_t body_len;
+    /* An upload (wm_http_options.streams): the body is not in body but in
+     * this temporary file of upload_dir, body_len bytes; NULL when the body
+     * was empty. Removed once the request is done unless the handler
+     * renamed it away and set upload_taken. */
+    const char *upload_path;
+    bool upload_taken;
     int route;                /* index in the route table, -1 when none */
     char id_text[64];         /* the {id} segment, when the route has one */
     const char *rest;         /* what a trailing {path} matched */
@@ -51,6 +57,14 @@ typedef struct wm_http_options {
     const struct sockaddr *addr;
     unsigned addr_len;
     size_t max_body_bytes, max_url_bytes;
+    /* Uploads: requests for which streams() says so have their body
+     * written to a temporary file in upload_dir as it arrives (never held
+     * in memory), bounded by max_upload_bytes instead of max_body_bytes.
+     * streams NULL: no request is an upload. */
+    size_t max_upload_bytes;
+    const char *upload_dir;
+    bool (*streams)(const char *method, size_t method_len, const char *path,
+                    size_t path_len);
     unsigned max_connections;
     unsigned max_connections_per_ip; /* of max_connections, per address */
     unsigned header_timeout_s;  /* for a whole request head, not per byte */

@@ -234,14 +234,18 @@ int wm_store_open(const wm_store_options *opts, wm_store **out,
                      opts->data_dir);
     int m = snprintf(store->pcap_dir, sizeof store->pcap_dir,
                      "%s/" WM_STORE_PCAP_DIR, opts->data_dir);
+    int c = snprintf(store->capture_dir, sizeof store->capture_dir,
+                     "%s/" WM_STORE_CAPTURE_DIR, opts->data_dir);
     if (n < 0 || (size_t)n >= sizeof store->data_dir || m < 0 ||
-        (size_t)m >= sizeof store->pcap_dir) {
+        (size_t)m >= sizeof store->pcap_dir || c < 0 ||
+        (size_t)c >= sizeof store->capture_dir) {
         wm_store_close(store);
         return wm_error_set(err, WM_ERR_INVALID, "store: data directory "
                             "path too long");
     }
     if (make_dir(store->data_dir, err) != 0 ||
         make_dir(store->pcap_dir, err) != 0 ||
+        make_dir(store->capture_dir, err) != 0 ||
         lock_data_dir(store, err) != 0 || open_db(store, opts, err) != 0) {
         wm_store_close(store);
         return -1;

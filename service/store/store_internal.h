@@ -18,7 +18,7 @@
 
 #include "wm_store.h"
 
-#define STORE_STMT_CACHE 32
+#define STORE_STMT_CACHE 48
 
 /* Why writes fail, in the words /healthz and refused requests give. */
 #define STORE_MSG_FULL "the disk holding the data directory is full"
@@ -50,6 +50,7 @@ struct wm_store {
     int version;                 /* user_version after migrations */
     char data_dir[PATH_MAX];
     char pcap_dir[PATH_MAX];
+    char capture_dir[PATH_MAX];  /* <data>/captures */
     atomic_uint_fast64_t deletions; /* runs deleted since open, for
                                        wm_store_deletions */
     uint64_t min_free_bytes;     /* reserve under which runs are refused */
@@ -150,5 +151,9 @@ int store_reopen_rw(wm_store *store);
  * done run removed, done runs without a file marked failed. Lock not
  * held; no run may be executing. */
 int store_reconcile_files(wm_store *store, wm_error *err);
+
+/* store_captures.c, at start-up: removes the uploads never added and the
+ * captures whose analysis never ended (row and file). */
+int store_captures_recover(wm_store *store, wm_error *err);
 
 #endif

@@ -222,6 +222,9 @@ int wm_store_recover(wm_store *store, uint64_t *count, wm_error *err)
     if (store_reconcile_files(store, &local) != 0)
         fprintf(stderr, "wiremeter: store: reconciling the pcaps: %s\n",
                 local.message);
+    if (store_captures_recover(store, &local) != 0)
+        fprintf(stderr, "wiremeter: store: removing unfinished captures: "
+                "%s\n", local.message);
     store_lock(store);
     store->recovered = true;
     store->unsaved_count = 0; /* all written by the recovery itself */

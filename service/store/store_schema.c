@@ -38,6 +38,19 @@ static const char *const migrations[] = {
     " sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL);"
     "CREATE INDEX runs_by_status ON runs(status);"
     "CREATE INDEX runs_by_sweep ON runs(sweep_id);",
+    /* v2: captures uploaded to be analysed (POST /captures); the file is
+     * <data>/captures/<id>.pcap, the analysis (without packet rows) is
+     * analysis_json once done. */
+    "CREATE TABLE captures ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " status TEXT NOT NULL CHECK (status IN ('running','done','failed')),"
+    " label TEXT NOT NULL DEFAULT '',"
+    " size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),"
+    " analysis_json TEXT,"
+    " error_code TEXT,"
+    " error_message TEXT,"
+    " created_ns INTEGER NOT NULL,"
+    " finished_ns INTEGER);",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -54,10 +54,11 @@
 #include "wm_params.h"
 
 /* The schema version this binary writes (PRAGMA user_version). */
-#define WM_STORE_SCHEMA_VERSION 1
+#define WM_STORE_SCHEMA_VERSION 2
 
 #define WM_STORE_DB_NAME "wiremeter.db"
 #define WM_STORE_PCAP_DIR "pcaps"
+#define WM_STORE_CAPTURE_DIR "captures"
 #define WM_STORE_DEFAULT_BUSY_TIMEOUT_MS 5000u
 
 /* Error codes stored for interrupted runs. */
@@ -324,5 +325,66 @@ int wm_store_list_sweeps(wm_store *store, int64_t before_id, size_t limit,
                          wm_store_sweep_list *out, wm_error *err);
 
 void wm_store_sweep_list_free(wm_store_sweep_list *list);
+
+/* Captures uploaded to be analysed (store_captures.c): a row in table
+ * captures and the file <data>/captures/<id>.pcap. An upload is written
+ * under another name in that directory (wm_store_capture_dir) and becomes
+ * a capture only by wm_store_add_capture, which renames it; at start-up
+ * (wm_store_recover) the leftovers of uploads ("upload-*.tmp") and
+ * captures whose analysis never ended are removed, row and file: the store
+ * never keeps half a capture. */
+typedef struct wm_store_capture {
+    int64_t id;
+    wm_store_status status;     /* running (being analysed), done, failed */
+    char label[WM_LABEL_MAX + 1];
+    uint64_t size_bytes;        /* of the file as stored */
+    char *analysis_json;        /* NULL unless done */
+    char error_code[32];        /* "" unless failed */
+    char error_message[480];
+    int64_t created_ns, finished_ns; /* finished_ns 0 while running */
+} wm_store_capture;
+
+typedef struct wm_store_capture_list {
+    wm_store_capture *captures; /* newest first */
+    size_t count;
+    int64_t next_before;        /* 0 when this page was the last */
+} wm_store_capture_list;
+
+/* <data>/captures, where uploads are written before they are added. */
+const char *wm_store_capture_dir(const wm_store *store);
+
+/* <data>/captures/<id>.pcap. */
+int wm_store_capture_path(const wm_store *store, int64_t id, char *buf,
+                          size_t buflen, wm_error *err);
+
+/* Makes the uploaded file tmp_path (in wm_store_capture_dir, fsynced by
+ * this call) a capture: a row, running, and the file renamed to its
+ * capture path, the directory fsynced. On failure nothing is left of it
+ * but tmp_path, which the caller removes. */
+int wm_store_add_capture(wm_store *store, const char *tmp_path,
+                         const char *label, uint64_t size_bytes, int64_t *id,
+                         wm_error *err);
+
+/* running -> done with its analysis (a JSON text), or failed. */
+int wm_store_finish_capture(wm_store *store, int64_t id,
+                            const char *analysis_json, wm_error *err);
+int wm_store_fail_capture(wm_store *store, int64_t id, const char *code,
+                          const char *message, wm_error *err);
+
+/* One capture (with its analysis); WM_ERR_NOT_FOUND when there is none.
+ * Free with wm_store_capture_free. */
+int wm_store_get_capture(wm_store *store, int64_t id, wm_store_capture *out,
+                         wm_error *err);
+void wm_store_capture_free(wm_store_capture *capture);
+
+/* Up to limit captures with id < before_id (0: from the newest), newest
+ * first, without their analyses. */
+int wm_store_list_captures(wm_store *store, int64_t before_id, size_t limit,
+                           wm_store_capture_list *out, wm_error *err);
+void wm_store_capture_list_free(wm_store_capture_list *list);
+
+/* Removes a capture that is not being analysed, row and file.
+ * WM_ERR_NOT_FOUND when there is none; WM_ERR_INVALID while running. */
+int wm_store_delete_capture(wm_store *store, int64_t id, wm_error *err);
 
 #endif

@@ -1,0 +1,338 @@
+/* wm_store: captures uploaded to be analysed — their rows, their files
+ * and what start-up removes of them. See "Captures" in wm_store.h.
+ *
+ * Order of adding: the upload is fsynced under its temporary name, the row
+ * is inserted (running), the file renamed to <id>.pcap and the directory
+ * fsynced. A crash between two steps leaves a temporary file or a running
+ * row, both of which wm_store_recover removes: no capture is ever kept
+ * whose file is not whole. */
+#include "store_internal.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wm_clock.h"
+
+static const char SQL_CAP_INSERT[] =
+    "INSERT INTO captures (status, label, size_bytes, created_ns)"
+    " VALUES ('running', ?1, ?2, ?3)";
+static const char SQL_CAP_FINISH[] =
+    "UPDATE captures SET status = 'done', analysis_json = ?2,"
+    " finished_ns = ?3 WHERE id = ?1 AND status = 'running'";
+static const char SQL_CAP_FAIL[] =
+    "UPDATE captures SET status = 'failed', error_code = ?2,"
+    " error_message = ?3, finished_ns = ?4"
+    " WHERE id = ?1 AND status = 'running'";
+static const char SQL_CAP_GET[] =
+    "SELECT id, status, label, size_bytes, analysis_json, error_code,"
+    " error_message, created_ns, finished_ns FROM captures WHERE id = ?1";
+static const char SQL_CAP_LIST[] =
+    "SELECT id, status, label, size_bytes, NULL, error_code,"
+    " error_message, created_ns, finished_ns FROM captures"
+    " WHERE id < ?1 ORDER BY id DESC LIMIT ?2";
+static const char SQL_CAP_DELETE[] =
+    "DELETE FROM captures WHERE id = ?1 AND status <> 'running'";
+static const char SQL_CAP_DELETE_ANY[] = "DELETE FROM captures WHERE id = ?1";
+static const char SQL_CAP_RUNNING[] =
+    "SELECT id FROM captures WHERE status = 'running'";
+
+#define UPLOAD_PREFIX "upload-"
+
+const char *wm_store_capture_dir(const wm_store *store)
+{
+    return store->capture_dir;
+}
+
+int wm_store_capture_path(const wm_store *store, int64_t id, char *buf,
+                          size_t buflen, wm_error *err)
+{
+    int n = snprintf(buf, buflen, "%s/%lld.pcap", store->capture_dir,
+                     (long long)id);
+    if (n < 0 || (size_t)n >= buflen)
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "store: capture path too long for its buffer");
+    return 0;
+}
+
+static int fsync_path(const char *path, int flags, wm_error *err)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return wm_error_set(err, e == ENOSPC ? WM_ERR_NO_SPACE : WM_ERR_IO,
+                            "storing the capture: %s", strerror(e));
+    }
+    close(fd);
+    return 0;
+}
+
+static int delete_row(wm_store *store, const char *sql, int64_t id,
+                      wm_error *err)
+{
+    sqlite3_stmt *stmt = store_stmt(store, sql, err);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, id);
+    return store_step_done(store, stmt, "removing a capture", err);
+}
+
+int wm_store_add_capture(wm_store *store, const char *tmp_path,
+                         const char *label, uint64_t size_bytes, int64_t *id,
+                         wm_error *err)
+{
+    if (size_bytes > INT64_MAX)
+        return wm_error_set(err, WM_ERR_TOO_LARGE,
+                            "the capture is more than the store can hold");
+    if (fsync_path(tmp_path, O_RDONLY, err) != 0)
+        return -1;
+    store_lock(store);
+    int rc = store_refuse_if_read_only(store, err);
+    sqlite3_stmt *stmt = rc == 0 ? store_stmt(store, SQL_CAP_INSERT, err)
+                                 : NULL;
+    rc = -1;
+    if (stmt) {
+        store_bind_text(stmt, 1, label ? label : "");
+        sqlite3_bind_int64(stmt, 2, (sqlite3_int64)size_bytes);
+        sqlite3_bind_int64(stmt, 3, wm_clock_wall_ns());
+        rc = store_step_done(store, stmt, "inserting a capture", err);
+        if (rc == 0)
+            *id = sqlite3_last_insert_rowid(store->db);
+    }
+    if (rc == 0) {
+        char path[PATH_MAX + 32];
+        rc = wm_store_capture_path(store, *id, path, sizeof path, err);
+        if (rc == 0 && rename(tmp_path, path) != 0)
+            rc = wm_error_set(err, WM_ERR_IO, "storing the capture: %s",
+                              strerror(errno));
+        else if (rc == 0)
+            rc = fsync_path(store->capture_dir, O_RDONLY | O_DIRECTORY, err);
+        if (rc != 0) {
+            /* The row goes with the file: no capture without its file.
+             * When even that fails, recovery removes the running row. */
+            delete_row(store, SQL_CAP_DELETE_ANY, *id, NULL);
+            rename(path, tmp_path);
+        }
+    }
+    store_unlock(store);
+    return rc;
+}
+
+static int change_capture(wm_store *store, const char *sql, int64_t id,
+                          const char *text1, const char *text2,
+                          wm_error *err)
+{
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, sql, err);
+    int rc = -1;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, id);
+        store_bind_text(stmt, 2, text1);
+        if (text2) {
+            store_bind_text(stmt, 3, text2);
+            sqlite3_bind_int64(stmt, 4, wm_clock_wall_ns());
+        } else {
+            sqlite3_bind_int64(stmt, 3, wm_clock_wall_ns());
+        }
+        rc = store_step_done(store, stmt, "storing a capture's analysis",
+                             err);
+        if (rc == 0 && sqlite3_changes(store->db) == 0)
+            rc = wm_error_param(err, WM_ERR_INVALID, "id",
+                                "capture %lld is not being analysed",
+                                (long long)id);
+    }
+    store_unlock(store);
+    return rc;
+}
+
+int wm_store_finish_capture(wm_store *store, int64_t id,
+                            const char *analysis_json, wm_error *err)
+{
+    assert(analysis_json);
+    return change_capture(store, SQL_CAP_FINISH, id, analysis_json, NULL,
+                          err);
+}
+
+int wm_store_fail_capture(wm_store *store, int64_t id, const char *code,
+                          const char *message, wm_error *err)
+{
+    return change_capture(store, SQL_CAP_FAIL, id, code ? code : "internal",
+                          message ? message : "", err);
+}
+
+static void copy_text(sqlite3_stmt *stmt, int col, char *buf, size_t len)
+{
+    const char *text = (const char *)sqlite3_column_text(stmt, col);
+    snprintf(buf, len, "%s", text ? text : "");
+}
+
+/* The current row, in the columns of SQL_CAP_GET. */
+static int read_capture(sqlite3_stmt *stmt, wm_store_capture *c,
+                        wm_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->id = sqlite3_column_int64(stmt, 0);
+    if (wm_store_status_parse((const char *)sqlite3_column_text(stmt, 1),
+                              &c->status) != 0)
+        c->status = WM_STORE_FAILED; /* the CHECK makes this unreachable */
+    copy_text(stmt, 2, c->label, sizeof c->label);
+    c->size_bytes = (uint64_t)sqlite3_column_int64(stmt, 3);
+    const char *analysis = (const char *)sqlite3_column_text(stmt, 4);
+    if (analysis && !(c->analysis_json = strdup(analysis)))
+        return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
+    copy_text(stmt, 5, c->error_code, sizeof c->error_code);
+    copy_text(stmt, 6, c->error_message, sizeof c->error_message);
+    c->created_ns = sqlite3_column_int64(stmt, 7);
+    c->finished_ns = sqlite3_column_int64(stmt, 8);
+    return 0;
+}
+
+int wm_store_get_capture(wm_store *store, int64_t id, wm_store_capture *out,
+                         wm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_CAP_GET, err);
+    int rc = -1;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, id);
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW)
+            rc = read_capture(stmt, out, err);
+        else if (step == SQLITE_DONE)
+            rc = wm_error_param(err, WM_ERR_NOT_FOUND, "id",
+                                "no capture %lld", (long long)id);
+        else
+            rc = store_db_error(store, "reading a capture", err);
+        sqlite3_reset(stmt);
+    }
+    store_unlock(store);
+    return rc;
+}
+
+void wm_store_capture_free(wm_store_capture *capture)
+{
+    if (!capture)
+        return;
+    free(capture->analysis_json);
+    memset(capture, 0, sizeof *capture);
+}
+
+int wm_store_list_captures(wm_store *store, int64_t before_id, size_t limit,
+                           wm_store_capture_list *out, wm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    assert(limit > 0 && limit <= 10000);
+    out->captures = calloc(limit + 1, sizeof *out->captures);
+    if (!out->captures)
+        return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_CAP_LIST, err);
+    int rc = stmt ? 0 : -1;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, before_id > 0 ? before_id : INT64_MAX);
+        /* One more than asked: whether there is a next page. */
+        sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit + 1);
+        int step;
+        while (rc == 0 && (step = sqlite3_step(stmt)) == SQLITE_ROW)
+            rc = read_capture(stmt, &out->captures[out->count++], err);
+        if (rc == 0 && step != SQLITE_DONE)
+            rc = store_db_error(store, "listing captures", err);
+        sqlite3_reset(stmt);
+    }
+    store_unlock(store);
+    if (rc == 0 && out->count > limit) {
+        out->count = limit;
+        out->next_before = out->captures[limit - 1].id;
+    }
+    if (rc != 0)
+        wm_store_capture_list_free(out);
+    return rc;
+}
+
+void wm_store_capture_list_free(wm_store_capture_list *list)
+{
+    if (!list)
+        return;
+    free(list->captures); /* listed without analyses: nothing else held */
+    memset(list, 0, sizeof *list);
+}
+
+int wm_store_delete_capture(wm_store *store, int64_t id, wm_error *err)
+{
+    wm_store_capture c;
+    if (wm_store_get_capture(store, id, &c, err) != 0)
+        return -1;
+    bool running = c.status == WM_STORE_RUNNING;
+    wm_store_capture_free(&c);
+    if (running)
+        return wm_error_param(err, WM_ERR_INVALID, "id",
+                              "capture %lld is being analysed; delete it "
+                              "once it is done", (long long)id);
+    store_lock(store);
+    int rc = store_refuse_if_read_only(store, err);
+    if (rc == 0)
+        rc = delete_row(store, SQL_CAP_DELETE, id, err);
+    store_unlock(store);
+    if (rc != 0)
+        return -1;
+    char path[PATH_MAX + 32];
+    if (wm_store_capture_path(store, id, path, sizeof path, err) != 0)
+        return -1;
+    return store_unlink(path, err);
+}
+
+/* Removes every file of the captures directory that is an upload never
+ * added, and those of running captures (listed in running, sorted). */
+static int remove_leftovers(wm_store *store, wm_error *err)
+{
+    DIR *dir = opendir(store->capture_dir);
+    if (!dir)
+        return errno == ENOENT ? 0
+                               : wm_error_set(err, WM_ERR_IO, "reading %s: %s",
+                                              store->capture_dir,
+                                              strerror(errno));
+    int rc = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (strncmp(entry->d_name, UPLOAD_PREFIX, strlen(UPLOAD_PREFIX)))
+            continue;
+        char path[PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", store->capture_dir,
+                 entry->d_name);
+        if (store_unlink(path, err) != 0)
+            rc = -1;
+    }
+    closedir(dir);
+    return rc;
+}
+
+int store_captures_recover(wm_store *store, wm_error *err)
+{
+    id_list running = {0};
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_CAP_RUNNING, err);
+    int rc = stmt ? store_collect_ids(store, stmt, &running,
+                                            "listing captures", err) : -1;
+    for (size_t i = 0; rc == 0 && i < running.count; i++)
+        rc = delete_row(store, SQL_CAP_DELETE_ANY, running.ids[i], err);
+    store_unlock(store);
+    for (size_t i = 0; rc == 0 && i < running.count; i++) {
+        char path[PATH_MAX + 32];
+        if (wm_store_capture_path(store, running.ids[i], path, sizeof path,
+                                  err) != 0 ||
+            store_unlink(path, err) != 0)
+            rc = -1;
+    }
+    free(running.ids);
+    if (rc == 0)
+        rc = remove_leftovers(store, err);
+    return rc;
+}

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""POST /captures and the routes of a stored capture, with the real daemon.
+
+Accepted: a pcap, a pcapng with two interfaces, a file cut short (stored
+with read_error), a capture with no TCP, one with 60 connections; each
+analysis equals `wiremeter analyze --json` of the same file field for
+field (but "file", the stored name, and "main", which the upload adds), for
+every capture of the tshark agreement suite too. Refused: garbage, an empty
+body, a compressed or multipart body, a body over --max-upload, frames over
+--max-packets, no token; after each the store (every capture's document and
+the files of the captures directory) is what it was. A daemon killed with
+half an upload received starts again with no trace of it.
+
+usage: test_captures.py WIREMETER
+"""
+import glob
+import gzip
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import httpcommon as hc  # noqa: E402
+from httpcommon import check  # noqa: E402
+
+sys.path.insert(0, os.path.join(hc.REPO, "tests", "crafted"))
+import pcapgen as pg  # noqa: E402
+
+TSHARK = os.path.join(hc.REPO, "tests", "data", "tshark")
+TWO_INTERFACES = os.path.join(TSHARK, "lo_and_any_interfaces.pcap")
+CUT_SHORT = os.path.join(TSHARK, "lo_and_any_cut_short.pcap")
+TOKEN = "wiremeter-test-token-0123"
+PCAP = {"Content-Type": "application/vnd.tcpdump.pcap"}
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def analyze_json(wiremeter, path):
+    out = subprocess.run([wiremeter, "analyze", path, "--json"], capture_output=True)
+    check(out.returncode in (0, 3), f"analyze {path}: exit {out.returncode}: {out.stderr!r}")
+    return json.loads(out.stdout)
+
+
+def same_as_cli(wiremeter, path, doc, what):
+    """The uploaded analysis is the command line's, field for field; only
+    the file's name differs (the stored name, also in read_error's reason),
+    and each connection has "main", the one with the most payload."""
+    want = analyze_json(wiremeter, path)
+    got = json.loads(json.dumps(doc["analysis"]))
+    name = f"{doc['id']}.pcap"
+    check(got["file"] == name, f"{what}: file {got['file']!r}, expected {name!r}")
+    want["file"] = name
+    if want.get("read_error"):
+        want["read_error"]["reason"] = want["read_error"]["reason"].replace(path, name)
+    mains = [c.pop("main") for c in got["connections"]]
+    if mains:
+        payload = [c["totals"]["payload_bytes"] for c in got["connections"]]
+        check(mains == [i == payload.index(max(payload)) for i in range(len(mains))],
+              f"{what}: main {mains} for payloads {payload}")
+    check(got == want, f"{what}: upload and `analyze --json` differ:\n"
+          f"{json.dumps(got)[:1500]}\n{json.dumps(want)[:1500]}")
+
+
+def upload(d, body, headers=PCAP, query="", token=None):
+    hdrs = dict(headers)
+    if token:
+        hdrs["Authorization"] = f"Bearer {token}"
+    return hc.raw(d, "POST", "/captures" + query, body=body, headers=hdrs)
+
+
+def created(resp, size, what):
+    hc.expect_status(resp, 201, what)
+    doc = hc.body_json(resp, what)
+    check(resp.header("Location") == f"/captures/{doc['id']}",
+          f"{what}: Location {resp.header('Location')!r}")
+    check(doc["status"] == "done" and doc["size_bytes"] == size
+          and isinstance(doc["analysis"], dict), f"{what}: {json.dumps(doc)[:400]}")
+    return doc
+
+
+def snapshot(d):
+    """Every capture's document and the files of the captures directory,
+    names and bytes."""
+    docs, path = [], "/captures?limit=100"
+    while path:
+        page = d.get(path).json()
+        docs += [d.get(f"/captures/{c['id']}").json() for c in page["captures"]]
+        path = page["next"]
+    cdir = os.path.join(d.data_dir, "captures")
+    files = {f: read(os.path.join(cdir, f)) for f in sorted(os.listdir(cdir))}
+    return json.dumps(docs, sort_keys=True), files
+
+
+def refused(d, resp, status, what, parameter=None, mention=None):
+    err = hc.expect_error(resp, status, what, parameter=parameter)
+    if mention:
+        check(mention in err["message"], f"{what}: message should name {mention!r}: {err}")
+
+
+def many_connections(path, count):
+    """count short connections between distinct ports, each carrying its
+    index + 1 bytes: the last has the most payload."""
+    frames = []
+    for i in range(count):
+        c = pg.Conn(frames, [10, 0, 0, 1], [10, 0, 0, 2], 40000 + i, 80)
+        t = i * 10 * pg.MS
+        c.send(t, 0, pg.SYN, 1000, 0)
+        c.send(t + 1, 1, pg.SYN | pg.ACK, 5000, 1001)
+        c.send(t + 2, 0, pg.ACK, 1001, 5001)
+        c.send(t + 3, 0, pg.PSH | pg.ACK, 1001, 5001, length=i + 1)
+        c.send(t + 4, 1, pg.ACK, 5001, 1002 + i)
+        c.send(t + 5, 0, pg.FIN | pg.ACK, 1002 + i, 5001)
+        c.send(t + 6, 1, pg.FIN | pg.ACK, 5001, 1003 + i)
+        c.send(t + 7, 0, pg.ACK, 1003 + i, 5002)
+    pg.write_pcap(path, frames)
+
+
+def no_tcp(path):
+    """One UDP datagram over IPv4."""
+    udp = struct.pack("!HHHH", 5353, 5353, 12, 0) + b"abcd"
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
+    pg.write_pcap(path, [(0, pg.ether(ip))])
+
+
+def test_accepted(d, wiremeter, tmp):
+    data = read(TWO_INTERFACES)
+    doc = created(upload(d, data, query="?label=two%20interfaces"), len(data), "pcapng")
+    check(doc["label"] == "two interfaces", f"label {doc['label']!r}")
+    check(doc["analysis"]["linktypes"] == [1, 113], f"linktypes {doc['analysis']['linktypes']}")
+    same_as_cli(wiremeter, TWO_INTERFACES, doc, "pcapng, two interfaces")
+    again = d.get(doc["links"]["self"])
+    hc.expect_status(again, 200, "GET the capture")
+    check(again.json() == doc, "GET /captures/{id} differs from the 201's document")
+    pcap = d.get(doc["links"]["pcap"])
+    hc.expect_status(pcap, 200, "GET the capture's file")
+    check(pcap.body == data, "the stored file is not the uploaded one")
+
+    data = read(CUT_SHORT)
+    doc = created(upload(d, data, headers={"Content-Type": "application/octet-stream"}),
+                  len(data), "cut short")
+    stop = doc["analysis"]["read_error"]
+    check(stop and stop["kind"] == "cut_short" and d.data_dir not in stop["reason"],
+          f"cut short: read_error {stop}")
+    same_as_cli(wiremeter, CUT_SHORT, doc, "cut short")
+
+    path = os.path.join(tmp, "no_tcp.pcap")
+    no_tcp(path)
+    doc = created(upload(d, read(path)), os.path.getsize(path), "no TCP")
+    check(doc["analysis"]["connections"] == [] and doc["analysis"]["not_tcp"] == 1,
+          f"no TCP: {doc['analysis']}")
+    same_as_cli(wiremeter, path, doc, "no TCP")
+
+    path = os.path.join(tmp, "sixty.pcap")
+    many_connections(path, 60)
+    doc = created(upload(d, read(path)), os.path.getsize(path), "60 connections")
+    conns = doc["analysis"]["connections"]
+    check(len(conns) == 60, f"60 connections: {len(conns)}")
+    check([c["main"] for c in conns] == [False] * 59 + [True], "main is not the last")
+    same_as_cli(wiremeter, path, doc, "60 connections")
+
+    for path in sorted(glob.glob(os.path.join(TSHARK, "*.pcap*"))):
+        data = read(path)
+        doc = created(upload(d, data), len(data), os.path.basename(path))
+        same_as_cli(wiremeter, path, doc, os.path.basename(path))
+
+    listed = d.get("/captures?limit=2").json()
+    check(len(listed["captures"]) == 2 and listed["next"]
+          and listed["captures"][0]["id"] > listed["captures"][1]["id"]
+          and "analysis" not in listed["captures"][0], f"list: {listed}")
+    metrics = d.get("/metrics").body.decode()
+    check(f"wiremeter_capture_uploads_total {4 + len(glob.glob(os.path.join(TSHARK, '*.pcap*')))}"
+          in metrics, "uploads not counted in /metrics")
+
+
+def test_refused(d, tmp):
+    data = read(TWO_INTERFACES)
+    before = snapshot(d)
+    refused(d, upload(d, b"this is not a capture at all"), 415, "garbage", "body")
+    refused(d, upload(d, b""), 400, "empty body", "body", "empty")
+    refused(d, upload(d, gzip.compress(data)), 415, "gzip file", "body", "gzip")
+    refused(d, upload(d, gzip.compress(data), headers={**PCAP, "Content-Encoding": "gzip"}),
+            415, "Content-Encoding gzip", "Content-Encoding")
+    form = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pcap\"\r\n"
+            b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n--XyZ--\r\n")
+    refused(d, upload(d, form, headers={"Content-Type": "multipart/form-data; boundary=XyZ"}),
+            415, "multipart", "Content-Type")
+    refused(d, upload(d, data, headers={"Content-Type": "application/json"}), 415,
+            "JSON Content-Type", "Content-Type")
+    refused(d, upload(d, data, query="?label=" + "x" * 101), 400, "long label", "label")
+    refused(d, upload(d, data, query="?lable=x"), 400, "unknown parameter", "lable")
+    check(snapshot(d) == before, "a refused upload changed the store")
+
+
+def test_limits(wiremeter, tmp):
+    data = read(TWO_INTERFACES)
+    with hc.Daemon(wiremeter, ["--max-upload", str(len(data) - 1), "--max-packets", "10",
+                               "--token", TOKEN]) as d:
+        before = snapshot(d)
+        refused(d, upload(d, data, token=TOKEN), 413, "over --max-upload",
+                mention="--max-upload")
+        small = read(os.path.join(TSHARK, "client_closes.pcap"))
+        refused(d, upload(d, small), 401, "no token")
+        frames = analyze_json(wiremeter, CUT_SHORT)["frames"]
+        check(frames > 10, f"{CUT_SHORT} has {frames} frames")
+        refused(d, upload(d, read(CUT_SHORT), token=TOKEN), 413, "over --max-packets",
+                "body", "--max-packets")
+        check(snapshot(d) == before, "a refused upload changed the store")
+        doc = created(upload(d, small, token=TOKEN), len(small), "within the limits")
+        resp = d.delete(f"/captures/{doc['id']}")
+        hc.expect_status(resp, 401, "DELETE without token")
+        resp = d.delete(f"/captures/{doc['id']}", headers={"Authorization": f"Bearer {TOKEN}"})
+        hc.expect_status(resp, 204, "DELETE")
+        check(snapshot(d) == before, "a deleted capture left something")
+        hc.expect_status(d.get(f"/captures/{doc['id']}", headers={"Authorization": f"Bearer {TOKEN}"}),
+                         404, "GET a deleted capture")
+        hc.finish(d)
+
+
+def test_killed_mid_upload(wiremeter):
+    """kill -9 while half the body is in: the next start leaves no
+    temporary file and no capture."""
+    data = read(TWO_INTERFACES)
+    with hc.Daemon(wiremeter) as d:
+        before = snapshot(d)
+        s = socket.create_connection(("127.0.0.1", d.port))
+        s.sendall(b"POST /captures HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                  b"Content-Type: application/vnd.tcpdump.pcap\r\n"
+                  b"Content-Length: %d\r\n\r\n" % (d.port, len(data)) + data[:len(data) // 2])
+        cdir = os.path.join(d.data_dir, "captures")
+        deadline = time.monotonic() + 30
+        while not any(f.startswith("upload-") for f in os.listdir(cdir)):
+            check(time.monotonic() < deadline, "the upload never reached the disk")
+            time.sleep(0.01)
+        d.stop(signal.SIGKILL)
+        s.close()
+        d.start()
+        check(snapshot(d) == before, f"a killed upload left something: {os.listdir(cdir)}")
+        hc.finish(d)
+
+
+def main():
+    wiremeter = sys.argv[1]
+    with tempfile.TemporaryDirectory(prefix="wm-captures-") as tmp:
+        with hc.Daemon(wiremeter) as d:
+            test_refused(d, tmp)
+            test_accepted(d, wiremeter, tmp)
+            test_refused(d, tmp)
+            hc.finish(d)
+        test_limits(wiremeter, tmp)
+        test_killed_mid_upload(wiremeter)
+
+
+if __name__ == "__main__":
+    hc.wmtest.main(main)
