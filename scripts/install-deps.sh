@@ -16,6 +16,8 @@ poppler-utils"
 # (not part of the suite) also needs qemu-system-x86 busybox-static cpio
 # kmod, and says so when they are missing.
 build="$build iproute2"
+# Captures (issue 11): POST /captures takes gzip'd files, read with zlib.
+build="$build zlib1g-dev"
 
 want=$build
 case "${1:-}" in

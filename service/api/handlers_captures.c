@@ -3,12 +3,13 @@
  *
  * The body never sits in memory: the HTTP layer streams it to a temporary
  * file of the store's captures directory (wm_http_options.streams, bounded
- * by --max-upload), and this handler only looks at its first bytes before
- * handing it to the store (wm_store_add_capture renames it). The analysis
- * (wm_engine_analyze_file_each, the code of `wiremeter analyze`) runs on
- * the request's wait thread (wm_http_wait_then), off the HTTP threads, and
- * its document is what `wiremeter analyze --json` prints for the file, with
- * "file" the stored name and "main" on each connection. */
+ * by --max-upload). The handler checks only the headers; everything that
+ * reads the file — taking it out of a form, gunzipping it, its first bytes
+ * (wm_upload.h), storing it (wm_store_add_capture renames it) and the
+ * analysis (wm_engine_analyze_file_each, the code of `wiremeter analyze`)
+ * — runs on the request's wait thread (wm_http_wait_then), off the HTTP
+ * threads. The document is what `wiremeter analyze --json` prints for the
+ * file, with "file" the stored name and "main" on each connection. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "wm_captures_doc.h"
+#include "wm_upload.h"
 #include "wm_engine.h"
 #include "wm_handlers.h"
 #include "wm_metrics.h"
@@ -31,64 +33,17 @@
 #define CAPTURES_DEFAULT_LIMIT 20u
 #define CAPTURES_MAX_LIMIT 100u
 
-/* The Content-Types a capture may come as; absent is taken too. */
-static const char *const capture_types[] = {
-    "application/vnd.tcpdump.pcap",
-    "application/octet-stream",
-};
-#define CAPTURE_TYPES_TEXT \
-    "application/vnd.tcpdump.pcap or application/octet-stream"
-
-/* The first four bytes of a pcap (either byte order, micro- or
- * nanosecond) or of a pcapng (its Section Header Block type). */
-static bool capture_magic(const unsigned char m[4])
-{
-    static const unsigned char magics[][4] = {
-        {0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0xc3, 0xd4},
-        {0x4d, 0x3c, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d},
-        {0x0a, 0x0d, 0x0d, 0x0a},
-    };
-    for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
-        if (!memcmp(m, magics[i], 4))
-            return true;
-    return false;
-}
-
-static bool type_allowed(const char *type)
-{
-    if (!type)
-        return true;
-    size_t n = strcspn(type, "; \t");
-    for (size_t i = 0; i < sizeof capture_types / sizeof capture_types[0];
-         i++)
-        if (strlen(capture_types[i]) == n &&
-            !strncasecmp(type, capture_types[i], n))
-            return true;
-    return false;
-}
-
 /* What the request says about its body, before the file is looked at:
  * 1 when it answered, 0 when the body may be a capture. */
 static int check_headers(wm_http_request *req, int *rc)
 {
-    const char *type = wm_http_header(req, "Content-Type");
-    const char *encoding = wm_http_header(req, "Content-Encoding");
-    char quoted[96];
-    if (encoding && strcasecmp(encoding, "identity")) {
-        *rc = wm_http_send_error(
-            req, 415, "unsupported_media_type", "Content-Encoding",
-            "Content-Encoding %s is not supported; send the capture "
-            "uncompressed", wm_http_quote(quoted, sizeof quoted, encoding,
-                                          strlen(encoding)));
-        return 1;
-    }
-    if (!type_allowed(type)) {
-        *rc = wm_http_send_error(
-            req, 415, "unsupported_media_type", "Content-Type",
-            "Content-Type %s is not a capture; send the file's bytes as "
-            CAPTURE_TYPES_TEXT " (curl --data-binary @FILE -H "
-            "'Content-Type: application/vnd.tcpdump.pcap')",
-            wm_http_quote(quoted, sizeof quoted, type, strlen(type)));
+    wm_error err;
+    wm_error_clear(&err);
+    if (wm_upload_check_headers(wm_http_header(req, "Content-Type"),
+                                wm_http_header(req, "Content-Encoding"),
+                                &err) != 0) {
+        *rc = wm_http_send_error(req, 415, "unsupported_media_type",
+                                 err.parameter, "%s", err.message);
         return 1;
     }
     if (!req->upload_path || req->body_len == 0) {
@@ -99,26 +54,6 @@ static int check_headers(wm_http_request *req, int *rc)
         return 1;
     }
     return 0;
-}
-
-/* The file's first bytes: 1 when it answered (not a capture). */
-static int check_magic(wm_http_request *req, int *rc)
-{
-    unsigned char m[4] = {0};
-    int fd = open(req->upload_path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, m, sizeof m) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (n == (ssize_t)sizeof m && capture_magic(m))
-        return 0;
-    *rc = wm_http_send_error(
-        req, 415, "unsupported_media_type", "body",
-        "the body is not a pcap or pcapng file: it begins with %02x %02x "
-        "%02x %02x; a pcap begins with a1 b2 c3 d4 (or a1 b2 3c 4d, either "
-        "byte order), a pcapng with 0a 0d 0d 0a%s", m[0], m[1], m[2], m[3],
-        m[0] == 0x1f && m[1] == 0x8b ? " (this is gzip: gunzip it first)"
-                                     : "");
-    return 1;
 }
 
 typedef struct label_ctx {
@@ -147,33 +82,96 @@ static int query_label(wm_http_request *req, label_ctx *c, wm_error *err)
     return value ? label_param(c, "label", value, err) : 0;
 }
 
+/* An upload on its way to the store, on the request's wait thread: the
+ * temporary file is the job's from the handler on (the HTTP layer no
+ * longer removes it), and it is gone when the job ends, renamed into the
+ * store or removed. */
 typedef struct analysis_job {
-    int64_t id;
-    uint64_t max_packets;
     wm_store *store;
-    int rc;          /* of the analysis; -1 until it ran */
-    wm_error err;    /* why it failed: the capture is gone then */
+    char *upload_path;       /* the body as received */
+    char *content_type, *encoding; /* copies; NULL when absent */
+    uint64_t upload_bytes, max_upload, max_packets;
+    char label[WM_LABEL_MAX + 1];
+    wm_metrics *metrics;
+    bool ran;                /* the wait ran (else: no thread to run it) */
+    int rc;                  /* 0, or -1 with err */
+    int unsupported;         /* err is "not a capture": 415 */
+    wm_error err;
+    int64_t id;              /* the capture, once stored */
 } analysis_job;
 
+static void job_free(analysis_job *job)
+{
+    if (job->upload_path)
+        unlink(job->upload_path);
+    free(job->upload_path);
+    free(job->content_type);
+    free(job->encoding);
+    job->upload_path = job->content_type = job->encoding = NULL;
+}
+
+/* Unwrap (form, gzip), check, store, analyse: every step that reads the
+ * whole upload, off the HTTP threads. */
 static void analyse_wait(void *arg)
 {
     analysis_job *job = arg;
-    job->rc = wm_captures_analyse(job->store, job->id, job->max_packets,
-                                  &job->err);
+    job->ran = true;
+    char *capture = NULL;
+    uint64_t bytes = 0;
+    job->rc = wm_upload_unwrap(wm_store_capture_dir(job->store),
+                               job->upload_path, job->upload_bytes,
+                               job->content_type, job->encoding,
+                               job->max_upload, &capture, &bytes,
+                               &job->unsupported, &job->err);
+    if (job->rc == 0) {
+        job->rc = wm_store_add_capture(job->store, capture, job->label,
+                                       bytes, &job->id, &job->err);
+        if (capture != job->upload_path) {
+            if (job->rc != 0)
+                unlink(capture); /* when added, it is renamed away */
+            free(capture);
+        }
+    }
+    if (job->rc == 0) {
+        if (capture == job->upload_path) {
+            free(job->upload_path); /* renamed into the store */
+            job->upload_path = NULL;
+        }
+        capture = NULL;
+        wm_metrics_count_upload(job->metrics, job->upload_bytes);
+        job->rc = wm_captures_analyse(job->store, job->id, job->max_packets,
+                                      &job->err);
+    }
+    job_free(job);
 }
 
 static int answer_created(wm_http_request *req, void *arg)
 {
     analysis_job *job = arg;
+    if (!job->ran) {
+        job_free(job);
+        return wm_http_send_error(req, 503, "busy", NULL,
+                                  "no thread to analyse the capture now; "
+                                  "try again");
+    }
+    if (job->rc != 0 && job->unsupported)
+        return wm_http_send_error(req, 415, "unsupported_media_type",
+                                  job->err.parameter, "%s",
+                                  job->err.message);
     if (job->rc != 0)
         return wm_api_send_error(req, &job->err);
     return wm_captures_respond(req, job->id, 201);
 }
 
+static char *dup_or_null(const char *text)
+{
+    return text ? strdup(text) : NULL;
+}
+
 int wm_handle_captures_create(wm_http_request *req)
 {
     int rc = 0;
-    if (check_headers(req, &rc) || check_magic(req, &rc))
+    if (check_headers(req, &rc))
         return rc;
     label_ctx label = {{0}};
     wm_error err;
@@ -182,20 +180,31 @@ int wm_handle_captures_create(wm_http_request *req)
         wm_store_check_room(req->app->store, &err) != 0)
         return wm_api_send_error(req, &err);
     analysis_job *job = calloc(1, sizeof *job);
-    if (!job)
+    const char *type = wm_http_header(req, "Content-Type");
+    const char *encoding = wm_http_header(req, "Content-Encoding");
+    if (job) {
+        *job = (analysis_job){
+            .store = req->app->store,
+            .upload_path = strdup(req->upload_path),
+            .content_type = dup_or_null(type),
+            .encoding = dup_or_null(encoding),
+            .upload_bytes = req->body_len,
+            .max_upload = req->app->config->max_upload_bytes,
+            .max_packets = req->app->config->max_packets,
+            .metrics = req->app->metrics,
+            .rc = -1,
+        };
+        memcpy(job->label, label.label, sizeof job->label);
+    }
+    if (!job || !job->upload_path || (type && !job->content_type) ||
+        (encoding && !job->encoding)) {
+        if (job)
+            job_free(job);
+        free(job);
         return wm_http_send_error(req, 500, "internal", NULL,
                                   "out of memory");
-    *job = (analysis_job){.store = req->app->store, .rc = -1,
-                          .max_packets = req->app->config->max_packets};
-    wm_error_set(&job->err, WM_ERR_INTERNAL,
-                 "the capture could not be analysed (no thread)");
-    if (wm_store_add_capture(req->app->store, req->upload_path, label.label,
-                             req->body_len, &job->id, &err) != 0) {
-        free(job);
-        return wm_api_send_error(req, &err);
     }
-    req->upload_taken = true;
-    wm_metrics_count_upload(req->app->metrics, req->body_len);
+    req->upload_taken = true; /* the job's now */
     return wm_http_wait_then(req, analyse_wait, answer_created, job);
 }
 

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """POST /captures and the routes of a stored capture, with the real daemon.
 
-Accepted: a pcap, a pcapng with two interfaces, a file cut short (stored
-with read_error), a capture with no TCP, one with 60 connections; each
+Accepted: a pcap, a pcapng with two interfaces, the same gzip'd (a .gz
+file, Content-Encoding: gzip), in a multipart form as a browser sends it,
+a file cut short (stored with read_error), a capture with no TCP, one
+with 60 connections; each
 analysis equals `wiremeter analyze --json` of the same file field for
 field (but "file", the stored name, and "main", which the upload adds), for
-every capture of the tshark agreement suite too. Refused: garbage, an empty
-body, a compressed or multipart body, a body over --max-upload, frames over
---max-packets, no token; after each the store (every capture's document and
+every capture of the tshark agreement suite too. Refused: garbage (plain
+or gzip'd), an empty body, a gzip stream cut short, a form without a file
+or cut short, a body over --max-upload (and a gzip bomb under it that
+would grow over it), frames over --max-packets, no token; after each the store (every capture's document and
 the files of the captures directory) is what it was. A daemon killed with
 half an upload received starts again with no trace of it.
 
@@ -68,6 +71,23 @@ def same_as_cli(wiremeter, path, doc, what):
               f"{what}: main {mains} for payloads {payload}")
     check(got == want, f"{what}: upload and `analyze --json` differ:\n"
           f"{json.dumps(got)[:1500]}\n{json.dumps(want)[:1500]}")
+
+
+FORM = {"Content-Type": "multipart/form-data; boundary=----wmFormBoundary7MA4YWxk"}
+FORM_FIELD_ONLY = (b"------wmFormBoundary7MA4YWxk\r\n"
+                   b"Content-Disposition: form-data; name=\"label\"\r\n\r\nx\r\n"
+                   b"------wmFormBoundary7MA4YWxk--\r\n")
+
+
+def form(data):
+    """A browser's form: a field, then the file, then the closing
+    boundary; the file's bytes hold a boundary-like text that is not one."""
+    return (b"------wmFormBoundary7MA4YWxk\r\n"
+            b"Content-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
+            b"------wmFormBoundary7MA4YWxk\r\n"
+            b"Content-Disposition: form-data; name=\"file\"; filename=\"mine.pcapng\"\r\n"
+            b"Content-Type: application/octet-stream\r\n\r\n" + data +
+            b"\r\n------wmFormBoundary7MA4YWxk--\r\n")
 
 
 def upload(d, body, headers=PCAP, query="", token=None):
@@ -145,6 +165,18 @@ def test_accepted(d, wiremeter, tmp):
     hc.expect_status(pcap, 200, "GET the capture's file")
     check(pcap.body == data, "the stored file is not the uploaded one")
 
+    data = read(TWO_INTERFACES)
+    doc = created(upload(d, gzip.compress(data)), len(data), "a .gz file")
+    same_as_cli(wiremeter, TWO_INTERFACES, doc, "a .gz file")
+    doc = created(upload(d, gzip.compress(data), headers={**PCAP, "Content-Encoding": "gzip"}),
+                  len(data), "Content-Encoding: gzip")
+    same_as_cli(wiremeter, TWO_INTERFACES, doc, "Content-Encoding: gzip")
+    doc = created(upload(d, form(data), headers=FORM), len(data), "a form")
+    same_as_cli(wiremeter, TWO_INTERFACES, doc, "a form")
+    check(d.get(doc["links"]["pcap"]).body == data, "the form's file is not stored as sent")
+    doc = created(upload(d, form(gzip.compress(data)), headers=FORM), len(data), "a form's .gz")
+    same_as_cli(wiremeter, TWO_INTERFACES, doc, "a form's .gz")
+
     data = read(CUT_SHORT)
     doc = created(upload(d, data, headers={"Content-Type": "application/octet-stream"}),
                   len(data), "cut short")
@@ -178,7 +210,7 @@ def test_accepted(d, wiremeter, tmp):
           and listed["captures"][0]["id"] > listed["captures"][1]["id"]
           and "analysis" not in listed["captures"][0], f"list: {listed}")
     metrics = d.get("/metrics").body.decode()
-    check(f"wiremeter_capture_uploads_total {4 + len(glob.glob(os.path.join(TSHARK, '*.pcap*')))}"
+    check(f"wiremeter_capture_uploads_total {8 + len(glob.glob(os.path.join(TSHARK, '*.pcap*')))}"
           in metrics, "uploads not counted in /metrics")
 
 
@@ -187,13 +219,17 @@ def test_refused(d, tmp):
     before = snapshot(d)
     refused(d, upload(d, b"this is not a capture at all"), 415, "garbage", "body")
     refused(d, upload(d, b""), 400, "empty body", "body", "empty")
-    refused(d, upload(d, gzip.compress(data)), 415, "gzip file", "body", "gzip")
-    refused(d, upload(d, gzip.compress(data), headers={**PCAP, "Content-Encoding": "gzip"}),
-            415, "Content-Encoding gzip", "Content-Encoding")
-    form = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pcap\"\r\n"
-            b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n--XyZ--\r\n")
-    refused(d, upload(d, form, headers={"Content-Type": "multipart/form-data; boundary=XyZ"}),
-            415, "multipart", "Content-Type")
+    refused(d, upload(d, gzip.compress(b"not a capture either")), 415, "gzip of garbage",
+            "body", "decompressed")
+    refused(d, upload(d, gzip.compress(data)[:-100]), 400, "gzip cut short", "body", "gzip")
+    refused(d, upload(d, data, headers={**PCAP, "Content-Encoding": "br"}), 415,
+            "Content-Encoding br", "Content-Encoding")
+    refused(d, upload(d, FORM_FIELD_ONLY, headers=FORM), 400, "form without a file", "body",
+            "file part")
+    refused(d, upload(d, form(data)[:-12], headers=FORM), 400, "form cut short", "body",
+            "boundary")
+    refused(d, upload(d, form(data), headers={"Content-Type": "multipart/form-data"}), 400,
+            "form without a boundary", "Content-Type")
     refused(d, upload(d, data, headers={"Content-Type": "application/json"}), 415,
             "JSON Content-Type", "Content-Type")
     refused(d, upload(d, data, query="?label=" + "x" * 101), 400, "long label", "label")
@@ -208,6 +244,9 @@ def test_limits(wiremeter, tmp):
         before = snapshot(d)
         refused(d, upload(d, data, token=TOKEN), 413, "over --max-upload",
                 mention="--max-upload")
+        bomb = gzip.compress(b"\0" * (4 << 20))
+        check(len(bomb) < len(data), f"the bomb is {len(bomb)} bytes")
+        refused(d, upload(d, bomb, token=TOKEN), 413, "a gzip bomb", "body", "--max-upload")
         small = read(os.path.join(TSHARK, "client_closes.pcap"))
         refused(d, upload(d, small), 401, "no token")
         frames = analyze_json(wiremeter, CUT_SHORT)["frames"]
