@@ -32,6 +32,9 @@
 
 #define CAPTURES_DEFAULT_LIMIT 20u
 #define CAPTURES_MAX_LIMIT 100u
+/* A page of packets: as /runs/{id}/packets. */
+#define PACKETS_DEFAULT_LIMIT 100u
+#define PACKETS_MAX_LIMIT 10000u
 
 /* What the request says about its body, before the file is looked at:
  * 1 when it answered, 0 when the body may be a capture. */
@@ -318,4 +321,40 @@ int wm_handle_capture_pcap(wm_http_request *req)
     MHD_add_response_header(resp, "Content-Disposition", disposition);
     MHD_add_response_header(resp, "Cache-Control", "private, max-age=3600");
     return wm_http_queue(req, status, resp);
+}
+
+typedef struct page_ctx {
+    uint64_t offset, limit;
+} page_ctx;
+
+static int page_param(void *opaque, const char *name, const char *value,
+                      wm_error *err)
+{
+    page_ctx *c = opaque;
+    if (!strcmp(name, "offset"))
+        return wm_param_uint(name, value, 0, UINT32_MAX, &c->offset, err);
+    if (!strcmp(name, "limit"))
+        return wm_param_uint(name, value, 1, PACKETS_MAX_LIMIT, &c->limit,
+                             err);
+    return wm_param_unhandled(name, err);
+}
+
+int wm_handle_capture_packets(wm_http_request *req)
+{
+    int64_t id = 0;
+    int rc = 0;
+    if (capture_id(req, &id, &rc))
+        return rc;
+    uint64_t n = 0;
+    wm_error err;
+    wm_error_clear(&err);
+    if (wm_param_uint("n", req->n_text, 0, UINT32_MAX, &n, &err) != 0)
+        return wm_api_send_error(req, &err);
+    page_ctx page = {.offset = 0, .limit = PACKETS_DEFAULT_LIMIT};
+    unsigned status = 400;
+    if (wm_request_params(req, page_param, &page, &status, &err) != 0)
+        return wm_http_send_error(req, status, wm_error_code(err.kind),
+                                  err.parameter, "%s", err.message);
+    return wm_captures_packets_respond(req, id, (size_t)n, page.offset,
+                                       page.limit);
 }

@@ -27,6 +27,9 @@ static const wm_route routes[] = {
      "One capture: every TCP connection, the main one marked"},
     {"DELETE", "/captures/{id}", wm_handle_capture_delete,
      "Remove a capture and its file"},
+    {"GET", "/captures/{id}/connections/{n}/packets",
+     wm_handle_capture_packets,
+     "A page of one connection's packet list"},
     {"GET", "/captures/{id}/pcap", wm_handle_capture_pcap,
      "The uploaded capture file"},
     {"POST", "/sweeps", wm_handle_sweeps_create,
@@ -105,6 +108,7 @@ void wm_router_print(FILE *out)
 static bool match(const char *pattern, const char *path, wm_http_request *req)
 {
     char id[sizeof req->id_text] = "";
+    char n[sizeof req->n_text] = "";
     const char *rest = NULL;
     const char *p = pattern, *s = path;
     while (*p && *s) {
@@ -124,6 +128,10 @@ static bool match(const char *pattern, const char *path, wm_http_request *req)
             if (slen == 0 || slen >= sizeof id) /* never cut an id */
                 return false;
             snprintf(id, sizeof id, "%.*s", (int)slen, s);
+        } else if (plen == 3 && !strncmp(p, "{n}", 3)) {
+            if (slen == 0 || slen >= sizeof n)
+                return false;
+            snprintf(n, sizeof n, "%.*s", (int)slen, s);
         } else if (plen != slen || strncmp(p, s, plen) != 0) {
             return false;
         }
@@ -132,6 +140,7 @@ static bool match(const char *pattern, const char *path, wm_http_request *req)
     if (*p || *s)
         return false;
     memcpy(req->id_text, id, sizeof id);
+    memcpy(req->n_text, n, sizeof n);
     req->rest = rest;
     return true;
 }

@@ -8,6 +8,7 @@
 #define WM_CAPTURES_DOC_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "wm_http.h"
@@ -23,6 +24,12 @@ int wm_captures_analyse(wm_store *store, int64_t id, uint64_t max_packets,
 
 /* Answers the capture document of id with status (201 adds Location). */
 int wm_captures_respond(wm_http_request *req, int64_t id, unsigned status);
+
+/* A page of connection n's packet list (n its index in the analysis'
+ * "connections"): rows [offset, offset + limit), read from the rows the
+ * analysis kept beside the capture, so that a page costs a page. */
+int wm_captures_packets_respond(wm_http_request *req, int64_t id, size_t n,
+                                uint64_t offset, uint64_t limit);
 
 /* {"captures": [...], "next_before": N|null, "next": "..."|null}, each
  * item the document without its analysis; NULL when out of memory. */

@@ -48,6 +48,7 @@ int wm_handle_captures_list(wm_http_request *req);
 int wm_handle_capture_get(wm_http_request *req);
 int wm_handle_capture_delete(wm_http_request *req);
 int wm_handle_capture_pcap(wm_http_request *req);
+int wm_handle_capture_packets(wm_http_request *req);
 
 /* handlers_sweeps.c */
 int wm_handle_sweeps_create(wm_http_request *req);

@@ -42,6 +42,7 @@ typedef struct wm_http_request {
     bool upload_taken;
     int route;                /* index in the route table, -1 when none */
     char id_text[64];         /* the {id} segment, when the route has one */
+    char n_text[24];          /* the {n} segment (a connection's index) */
     const char *rest;         /* what a trailing {path} matched */
     unsigned status;          /* set by wm_http_queue */
     /* How wm_http_queue counts the answer for /metrics the moment it is

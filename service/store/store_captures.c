@@ -49,11 +49,21 @@ const char *wm_store_capture_dir(const wm_store *store)
     return store->capture_dir;
 }
 
+/* What a capture keeps beside its file, removed with it. */
+static const char *const extra_suffixes[] = {".rows", ".index"};
+
 int wm_store_capture_path(const wm_store *store, int64_t id, char *buf,
                           size_t buflen, wm_error *err)
 {
-    int n = snprintf(buf, buflen, "%s/%lld.pcap", store->capture_dir,
-                     (long long)id);
+    return wm_store_capture_file(store, id, ".pcap", buf, buflen, err);
+}
+
+int wm_store_capture_file(const wm_store *store, int64_t id,
+                          const char *suffix, char *buf, size_t buflen,
+                          wm_error *err)
+{
+    int n = snprintf(buf, buflen, "%s/%lld%s", store->capture_dir,
+                     (long long)id, suffix);
     if (n < 0 || (size_t)n >= buflen)
         return wm_error_set(err, WM_ERR_INTERNAL,
                             "store: capture path too long for its buffer");
@@ -265,6 +275,23 @@ void wm_store_capture_list_free(wm_store_capture_list *list)
     memset(list, 0, sizeof *list);
 }
 
+/* A capture's file and what its analysis kept beside it; all are tried. */
+static int remove_files(wm_store *store, int64_t id, wm_error *err)
+{
+    char path[PATH_MAX + 32];
+    int rc = 0;
+    if (wm_store_capture_path(store, id, path, sizeof path, err) != 0 ||
+        store_unlink(path, err) != 0)
+        rc = -1;
+    for (size_t i = 0; i < sizeof extra_suffixes / sizeof *extra_suffixes;
+         i++)
+        if (wm_store_capture_file(store, id, extra_suffixes[i], path,
+                                  sizeof path, err) != 0 ||
+            store_unlink(path, err) != 0)
+            rc = -1;
+    return rc;
+}
+
 int wm_store_delete_capture(wm_store *store, int64_t id, wm_error *err)
 {
     wm_store_capture c;
@@ -283,10 +310,7 @@ int wm_store_delete_capture(wm_store *store, int64_t id, wm_error *err)
     store_unlock(store);
     if (rc != 0)
         return -1;
-    char path[PATH_MAX + 32];
-    if (wm_store_capture_path(store, id, path, sizeof path, err) != 0)
-        return -1;
-    return store_unlink(path, err);
+    return remove_files(store, id, err);
 }
 
 /* Removes every file of the captures directory that is an upload never
@@ -325,10 +349,7 @@ int store_captures_recover(wm_store *store, wm_error *err)
         rc = delete_row(store, SQL_CAP_DELETE_ANY, running.ids[i], err);
     store_unlock(store);
     for (size_t i = 0; rc == 0 && i < running.count; i++) {
-        char path[PATH_MAX + 32];
-        if (wm_store_capture_path(store, running.ids[i], path, sizeof path,
-                                  err) != 0 ||
-            store_unlink(path, err) != 0)
+        if (remove_files(store, running.ids[i], err) != 0)
             rc = -1;
     }
     free(running.ids);

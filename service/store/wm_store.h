@@ -357,6 +357,12 @@ const char *wm_store_capture_dir(const wm_store *store);
 int wm_store_capture_path(const wm_store *store, int64_t id, char *buf,
                           size_t buflen, wm_error *err);
 
+/* <data>/captures/<id><suffix>: the files a capture's analysis keeps
+ * beside it (".rows", ".index"), removed with it. */
+int wm_store_capture_file(const wm_store *store, int64_t id,
+                          const char *suffix, char *buf, size_t buflen,
+                          wm_error *err);
+
 /* Makes the uploaded file tmp_path (in wm_store_capture_dir, fsynced by
  * this call) a capture: a row, running, and the file renamed to its
  * capture path, the directory fsynced. On failure nothing is left of it

@@ -11,7 +11,8 @@ every capture of the tshark agreement suite too. Refused: garbage (plain
 or gzip'd), an empty body, a gzip stream cut short, a form without a file
 or cut short, a body over --max-upload (and a gzip bomb under it that
 would grow over it), frames over --max-packets, no token; after each the store (every capture's document and
-the files of the captures directory) is what it was. A daemon killed with
+the files of the captures directory) is what it was. Every connection's
+packet list, paged, equals `wiremeter analyze --json --packets`. A daemon killed with
 half an upload received starts again with no trace of it.
 
 usage: test_captures.py WIREMETER
@@ -90,6 +91,28 @@ def form(data):
             b"\r\n------wmFormBoundary7MA4YWxk--\r\n")
 
 
+def same_packets(d, wiremeter, path, doc, what, limit=7):
+    """Every connection's packet list, page by page (following "next"),
+    equals its "packets" in `wiremeter analyze --json --packets`."""
+    out = subprocess.run([wiremeter, "analyze", path, "--json", "--packets"],
+                         capture_output=True)
+    want = json.loads(out.stdout)["connections"]
+    for n, conn in enumerate(want):
+        rows, url = [], f"/captures/{doc['id']}/connections/{n}/packets?limit={limit}"
+        while url:
+            resp = d.get(url)
+            hc.expect_status(resp, 200, f"{what}: {url}")
+            page = resp.json()
+            check(page["total"] == len(conn.get("packets", [])) and page["connection"] == n,
+                  f"{what}: {url}: total {page['total']}")
+            rows += page["packets"]
+            url = page["next"]
+        check(rows == conn.get("packets", []), f"{what}: connection {n}'s packets differ")
+    n = len(want)
+    hc.expect_error(d.get(f"/captures/{doc['id']}/connections/{n}/packets"), 404,
+                    f"{what}: connection {n}", parameter="n")
+
+
 def upload(d, body, headers=PCAP, query="", token=None):
     hdrs = dict(headers)
     if token:
@@ -158,6 +181,9 @@ def test_accepted(d, wiremeter, tmp):
     check(doc["label"] == "two interfaces", f"label {doc['label']!r}")
     check(doc["analysis"]["linktypes"] == [1, 113], f"linktypes {doc['analysis']['linktypes']}")
     same_as_cli(wiremeter, TWO_INTERFACES, doc, "pcapng, two interfaces")
+    same_packets(d, wiremeter, TWO_INTERFACES, doc, "pcapng, two interfaces")
+    hc.expect_error(d.get(f"/captures/{doc['id']}/connections/x/packets"), 400, "n not a number",
+                    parameter="n")
     again = d.get(doc["links"]["self"])
     hc.expect_status(again, 200, "GET the capture")
     check(again.json() == doc, "GET /captures/{id} differs from the 201's document")
@@ -184,6 +210,7 @@ def test_accepted(d, wiremeter, tmp):
     check(stop and stop["kind"] == "cut_short" and d.data_dir not in stop["reason"],
           f"cut short: read_error {stop}")
     same_as_cli(wiremeter, CUT_SHORT, doc, "cut short")
+    same_packets(d, wiremeter, CUT_SHORT, doc, "cut short")
 
     path = os.path.join(tmp, "no_tcp.pcap")
     no_tcp(path)
@@ -199,11 +226,13 @@ def test_accepted(d, wiremeter, tmp):
     check(len(conns) == 60, f"60 connections: {len(conns)}")
     check([c["main"] for c in conns] == [False] * 59 + [True], "main is not the last")
     same_as_cli(wiremeter, path, doc, "60 connections")
+    same_packets(d, wiremeter, path, doc, "60 connections", limit=3)
 
     for path in sorted(glob.glob(os.path.join(TSHARK, "*.pcap*"))):
         data = read(path)
         doc = created(upload(d, data), len(data), os.path.basename(path))
         same_as_cli(wiremeter, path, doc, os.path.basename(path))
+        same_packets(d, wiremeter, path, doc, os.path.basename(path), limit=50)
 
     listed = d.get("/captures?limit=2").json()
     check(len(listed["captures"]) == 2 and listed["next"]

@@ -1,0 +1,191 @@
+/* The store's captures (store_captures.c): adding an uploaded file renames
+ * it and makes a running row, finishing stores the analysis, a capture
+ * being analysed cannot be deleted, deletion removes the row and every
+ * file kept beside it, lists page with a cursor, and a start-up after a
+ * crash removes uploads never added and captures never analysed: the
+ * store keeps no half capture. Each test in a fresh data directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store_fixture.h"
+#include "wm_store.h"
+
+static wm_store *open_store(fixture *f)
+{
+    wm_store_options opts;
+    wm_store_options_default(&opts);
+    opts.data_dir = f->data;
+    wm_error err = {0};
+    wm_store *store = NULL;
+    if (wm_store_open(&opts, &store, &err) != 0)
+        fail_msg("open: %s", err.message);
+    return store;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static bool exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+/* An upload as the HTTP layer leaves it, added as a capture. */
+static int64_t add(wm_store *store, const char *label)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s/upload-test%s.tmp",
+             wm_store_capture_dir(store), label);
+    write_file(tmp, "pcap bytes");
+    int64_t id = 0;
+    wm_error err = {0};
+    if (wm_store_add_capture(store, tmp, label, 10, &id, &err) != 0)
+        fail_msg("add: %s", err.message);
+    assert_false(exists(tmp)); /* renamed, not copied */
+    return id;
+}
+
+static void test_life_of_a_capture(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    assert_int_equal(wm_store_schema_version(f->store), 2);
+    int64_t id = add(f->store, "mine");
+    char path[4200], rows[4200];
+    wm_error err = {0};
+    assert_int_equal(wm_store_capture_path(f->store, id, path, sizeof path,
+                                           &err), 0);
+    assert_true(exists(path));
+    wm_store_capture c;
+    assert_int_equal(wm_store_get_capture(f->store, id, &c, &err), 0);
+    assert_int_equal(c.status, WM_STORE_RUNNING);
+    assert_string_equal(c.label, "mine");
+    assert_int_equal(c.size_bytes, 10);
+    assert_null(c.analysis_json);
+    wm_store_capture_free(&c);
+    /* Being analysed: its analysis still owns the file. */
+    assert_int_equal(wm_store_delete_capture(f->store, id, &err), -1);
+    assert_int_equal(err.kind, WM_ERR_INVALID);
+    assert_int_equal(wm_store_finish_capture(f->store, id, "{\"frames\":1}",
+                                             &err), 0);
+    assert_int_equal(wm_store_finish_capture(f->store, id, "{}", &err), -1);
+    assert_int_equal(wm_store_get_capture(f->store, id, &c, &err), 0);
+    assert_int_equal(c.status, WM_STORE_DONE);
+    assert_string_equal(c.analysis_json, "{\"frames\":1}");
+    assert_true(c.finished_ns >= c.created_ns && c.created_ns > 0);
+    wm_store_capture_free(&c);
+    assert_int_equal(wm_store_capture_file(f->store, id, ".rows", rows,
+                                           sizeof rows, &err), 0);
+    write_file(rows, "{}\n");
+    assert_int_equal(wm_store_delete_capture(f->store, id, &err), 0);
+    assert_false(exists(path));
+    assert_false(exists(rows));
+    assert_int_equal(wm_store_get_capture(f->store, id, &c, &err), -1);
+    assert_int_equal(err.kind, WM_ERR_NOT_FOUND);
+    assert_int_equal(wm_store_delete_capture(f->store, id, &err), -1);
+    assert_int_equal(err.kind, WM_ERR_NOT_FOUND);
+}
+
+static void test_list_cursor(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    int64_t ids[5];
+    char label[8];
+    for (int i = 0; i < 5; i++) {
+        snprintf(label, sizeof label, "c%d", i);
+        ids[i] = add(f->store, label);
+    }
+    wm_store_capture_list list;
+    wm_error err = {0};
+    assert_int_equal(wm_store_list_captures(f->store, 0, 2, &list, &err), 0);
+    assert_int_equal(list.count, 2);
+    assert_int_equal(list.captures[0].id, ids[4]);
+    assert_int_equal(list.captures[1].id, ids[3]);
+    assert_int_equal(list.next_before, ids[3]);
+    int64_t before = list.next_before;
+    wm_store_capture_list_free(&list);
+    assert_int_equal(wm_store_list_captures(f->store, before, 3, &list,
+                                            &err), 0);
+    assert_int_equal(list.count, 3);
+    assert_int_equal(list.captures[2].id, ids[0]);
+    assert_int_equal(list.next_before, 0); /* the last page */
+    wm_store_capture_list_free(&list);
+}
+
+static void test_recover_removes_halves(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    int64_t done = add(f->store, "done");
+    int64_t cut = add(f->store, "cut"); /* its analysis never ended */
+    wm_error err = {0};
+    assert_int_equal(wm_store_finish_capture(f->store, done, "{}", &err), 0);
+    char leftover[4200], done_path[4200], cut_path[4200], cut_rows[4200];
+    snprintf(leftover, sizeof leftover, "%s/upload-AbC123.tmp",
+             wm_store_capture_dir(f->store));
+    write_file(leftover, "half an upload");
+    wm_store_capture_path(f->store, done, done_path, sizeof done_path, &err);
+    wm_store_capture_path(f->store, cut, cut_path, sizeof cut_path, &err);
+    wm_store_capture_file(f->store, cut, ".rows", cut_rows, sizeof cut_rows,
+                          &err);
+    write_file(cut_rows, "{}\n");
+    wm_store_close(f->store);
+    f->store = open_store(f);
+    uint64_t count = 0;
+    assert_int_equal(wm_store_recover(f->store, &count, &err), 0);
+    assert_false(exists(leftover));
+    assert_false(exists(cut_path));
+    assert_false(exists(cut_rows));
+    assert_true(exists(done_path));
+    wm_store_capture c;
+    assert_int_equal(wm_store_get_capture(f->store, cut, &c, &err), -1);
+    assert_int_equal(wm_store_get_capture(f->store, done, &c, &err), 0);
+    assert_int_equal(c.status, WM_STORE_DONE);
+    wm_store_capture_free(&c);
+}
+
+static void test_add_failure_leaves_no_row(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    int64_t id = 0;
+    wm_error err = {0};
+    char missing[4200];
+    snprintf(missing, sizeof missing, "%s/upload-missing.tmp",
+             wm_store_capture_dir(f->store));
+    assert_int_equal(wm_store_add_capture(f->store, missing, "", 1, &id,
+                                          &err), -1);
+    wm_store_capture_list list;
+    assert_int_equal(wm_store_list_captures(f->store, 0, 10, &list, &err),
+                     0);
+    assert_int_equal(list.count, 0);
+    wm_store_capture_list_free(&list);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_life_of_a_capture),
+        T(test_list_cursor),
+        T(test_recover_removes_halves),
+        T(test_add_failure_leaves_no_row),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
