@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +98,9 @@ typedef struct analysis_job {
     uint64_t upload_bytes, max_upload, max_packets;
     char label[WM_LABEL_MAX + 1];
     wm_metrics *metrics;
+    unsigned max_running;    /* analyses at once (--workers) */
     bool ran;                /* the wait ran (else: no thread to run it) */
+    bool busy;               /* every analysis slot was taken: 429 */
     int rc;                  /* 0, or -1 with err */
     int unsupported;         /* err is "not a capture": 415 */
     wm_error err;
@@ -114,11 +118,9 @@ static void job_free(analysis_job *job)
 }
 
 /* Unwrap (form, gzip), check, store, analyse: every step that reads the
- * whole upload, off the HTTP threads. */
-static void analyse_wait(void *arg)
+ * whole upload. */
+static void analyse_upload(analysis_job *job)
 {
-    analysis_job *job = arg;
-    job->ran = true;
     char *capture = NULL;
     uint64_t bytes = 0;
     job->rc = wm_upload_unwrap(wm_store_capture_dir(job->store),
@@ -126,25 +128,42 @@ static void analyse_wait(void *arg)
                                job->content_type, job->encoding,
                                job->max_upload, &capture, &bytes,
                                &job->unsupported, &job->err);
-    if (job->rc == 0) {
-        job->rc = wm_store_add_capture(job->store, capture, job->label,
-                                       bytes, &job->id, &job->err);
-        if (capture != job->upload_path) {
-            if (job->rc != 0)
-                unlink(capture); /* when added, it is renamed away */
-            free(capture);
-        }
+    if (job->rc != 0)
+        return;
+    bool unwrapped = capture != job->upload_path; /* a file of its own */
+    job->rc = wm_store_add_capture(job->store, capture, job->label, bytes,
+                                   &job->id, &job->err);
+    if (unwrapped) {
+        if (job->rc != 0)
+            unlink(capture); /* when added, it is renamed away */
+        free(capture);
+    } else if (job->rc == 0) {
+        free(job->upload_path); /* renamed into the store */
+        job->upload_path = NULL;
     }
-    if (job->rc == 0) {
-        if (capture == job->upload_path) {
-            free(job->upload_path); /* renamed into the store */
-            job->upload_path = NULL;
-        }
-        capture = NULL;
-        wm_metrics_count_upload(job->metrics, job->upload_bytes);
-        job->rc = wm_captures_analyse(job->store, job->id, job->max_packets,
-                                      &job->err);
-    }
+    if (job->rc != 0)
+        return;
+    wm_metrics_count_upload(job->metrics, job->upload_bytes);
+    job->rc = wm_captures_analyse(job->store, job->id, job->max_packets,
+                                  &job->err);
+}
+
+/* Analyses under way: each may hold about 130 KiB per connection whose
+ * rows it keeps (up to WM_ENGINE_DEFAULT_ROW_CONNECTIONS) while it reads,
+ * so no more run at once than runs may (--workers); an upload beyond is
+ * answered 429 and not stored. */
+static atomic_uint analyses_running;
+
+/* On the request's wait thread, off the HTTP threads. */
+static void analyse_wait(void *arg)
+{
+    analysis_job *job = arg;
+    job->ran = true;
+    if (atomic_fetch_add(&analyses_running, 1) >= job->max_running)
+        job->busy = true;
+    else
+        analyse_upload(job);
+    atomic_fetch_sub(&analyses_running, 1);
     job_free(job);
 }
 
@@ -157,6 +176,10 @@ static int answer_created(wm_http_request *req, void *arg)
                                   "no thread to analyse the capture now; "
                                   "try again");
     }
+    if (job->busy)
+        return wm_http_send_retry(req, false,
+                                  "every analysis slot is taken (as many "
+                                  "as --workers); try again");
     if (job->rc != 0 && job->unsupported)
         return wm_http_send_error(req, 415, "unsupported_media_type",
                                   job->err.parameter, "%s",
@@ -194,6 +217,7 @@ int wm_handle_captures_create(wm_http_request *req)
             .upload_bytes = req->body_len,
             .max_upload = req->app->config->max_upload_bytes,
             .max_packets = req->app->config->max_packets,
+            .max_running = req->app->config->workers,
             .metrics = req->app->metrics,
             .rc = -1,
         };

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import httpcommon as hc  # noqa: E402
@@ -294,6 +295,31 @@ def test_limits(wiremeter, tmp):
         hc.finish(d)
 
 
+def test_concurrent(wiremeter, tmp):
+    """16 uploads at once to a daemon that analyses one at a time
+    (--workers 1): each is answered 201 or 429 (with Retry-After), the
+    store holds exactly the 201 ones, and no upload is left behind."""
+    path = os.path.join(tmp, "sixty.pcap")
+    many_connections(path, 60)
+    data = read(path)
+    with hc.Daemon(wiremeter, ["--workers", "1"]) as d:
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lambda _: upload(d, data), range(16)))
+        ids = set()
+        for resp in answers:
+            check(resp.status in (201, 429), f"concurrent upload: {resp.status} {resp.body[:200]!r}")
+            if resp.status == 201:
+                ids.add(resp.json()["id"])
+            else:
+                check(resp.header("Retry-After"), "a 429 without Retry-After")
+        listed = {c["id"] for c in d.get("/captures?limit=100").json()["captures"]}
+        check(listed == ids, f"stored {sorted(listed)}, answered 201 for {sorted(ids)}")
+        left = [f for f in os.listdir(os.path.join(d.data_dir, "captures")) if f.startswith("upload-")]
+        check(not left, f"uploads left behind: {left}")
+        print(f"concurrent uploads: {len(ids)} stored, {16 - len(ids)} answered 429")
+        hc.finish(d)
+
+
 def test_killed_mid_upload(wiremeter):
     """kill -9 while half the body is in: the next start leaves no
     temporary file and no capture."""
@@ -325,6 +351,7 @@ def main():
             test_refused(d, tmp)
             hc.finish(d)
         test_limits(wiremeter, tmp)
+        test_concurrent(wiremeter, tmp)
         test_killed_mid_upload(wiremeter)
 
 
