@@ -363,6 +363,9 @@ async function checkGroups(page, base) {
   await api(base, 'POST', '/runs?size=10MB&wait=60');
   await page.click('#refresh-button');
   await page.waitForFunction(() => document.querySelectorAll('#history-table tbody tr')[0]?.querySelector('.col-size')?.dataset.value === '10000000');
+  // The history and the figures refresh apart: the group list is rebuilt
+  // with the lab's tables, so wait for those too before choosing a group.
+  await page.waitForSelector('#lab-groups tr[data-size="10000000"]', { state: 'attached' });
   const dflt = await page.$$eval('#chart-group option', (os) => os.findIndex((o) => !/16 KiB/.test(o.textContent)));
   await page.selectOption('#chart-group', String(dflt));
   const lab = await chart();
