@@ -12,7 +12,8 @@
 // then its report's every cell against GET /sweeps/{id}, an absolute time
 // beyond 2^53 to its last digit, the CSV against the JSON, Figure 1 with
 // one point per size of this sweep only, the PNG and SVG downloads, the
-// print layout on one A4 page (Chromium's PDF, pages counted), the list
+// print layout on one A4 page (Chromium's PDF, pages counted) as wide as
+// A4 with Figure 1 drawn for its printed size and not stretched, the list
 // of sweeps; then runs of a second chunk size: two groups in the lab
 // tables and no median across them, and charts that scale to what they
 // show; last, the teaching layer by keyboard.
@@ -229,17 +230,68 @@ function pdfPages(file) {
   }
 }
 
+// Printed, Figure 1 must be the chart as drawn: a page wider than A4's
+// content is laid out wider and shrunk to fit by Chromium, which stretches
+// the canvas's bitmap (drawn for the narrower width) across the wider box,
+// and pdftoppm's 96 dpi rendering then bends its straight segments. So the printed layout
+// must fit A4's width, the canvas's bitmap must be its box at the device
+// pixel ratio, and the line must be straight segments (no control points).
+async function checkPrintFigure(page) {
+  const fig = await page.evaluate(() => {
+    const canvas = document.getElementById('chart-figure1');
+    const chart = window.Chart.getChart(canvas);
+    const box = canvas.getBoundingClientRect();
+    const ratio = chart.currentDevicePixelRatio;
+    const lines = chart.data.datasets.map((d, i) => {
+      const meta = chart.getDatasetMeta(i);
+      return { tension: meta.dataset.options.tension, stepped: meta.dataset.options.stepped,
+        curved: meta.data.filter((p) => Number.isFinite(p.cp1x) || Number.isFinite(p.cp2x)).length };
+    });
+    return { pageWidth: document.documentElement.scrollWidth, bitmap: [canvas.width, canvas.height],
+      box: [box.width * ratio, box.height * ratio].map((v) => Math.round(v * 10) / 10), lines };
+  });
+  check(fig.pageWidth <= A4_CONTENT.width, `the printed report is ${fig.pageWidth} px wide, more than A4's `
+    + `${A4_CONTENT.width} px: Chromium would shrink it to fit and stretch Figure 1's drawing`);
+  // Chart.js rounds its size down to whole pixels: a pixel of difference.
+  check(fig.bitmap.every((v, i) => Math.abs(v - fig.box[i]) <= 1),
+    `Figure 1's bitmap is ${fig.bitmap.join('x')} px for a printed box of ${fig.box.join('x')} px: drawn for another size`);
+  checkEqual(fig.lines, fig.lines.map(() => ({ tension: 0, stepped: false, curved: 0 })),
+    'Figure 1\'s printed lines (straight segments between the points)');
+}
+
+// Every image in the PDF (Figure 1's canvas) at the same resolution across
+// as down: one stretched on the page is a drawing for another size.
+function checkPdfImagesUnstretched(pdf) {
+  let list;
+  try {
+    list = execFileSync('pdfimages', ['-list', pdf], { encoding: 'utf8' });
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+    log('no pdfimages (poppler-utils): the printed figure\'s resolution is not checked');
+    return;
+  }
+  // page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio
+  const rows = list.split('\n').slice(2).filter((l) => l.trim()).map((l) => l.trim().split(/\s+/));
+  check(rows.length > 0, 'the printed report has no image: where is Figure 1?');
+  for (const r of rows) {
+    checkEqual(r[12], r[13], `the printed ${r[2]} ${r[3]}x${r[4]}'s resolution across and down (ppi)`);
+  }
+  log(`print: ${rows.length} images, none stretched`);
+}
+
 // Printed: the report alone, on one A4 page.
 async function checkPrint(page) {
   await page.setViewportSize(A4_CONTENT);
   await page.emulateMedia({ media: 'print' });
   await page.waitForTimeout(300); // Chart.js redraws for the new width on its next frame
+  await checkPrintFigure(page);
   const pdf = path.join(artifacts, 'report.pdf');
   await page.pdf({ path: pdf, format: 'A4', printBackground: true });
   await page.emulateMedia({ media: 'screen' });
   await page.setViewportSize(WIDE);
   const pages = pdfPages(pdf);
   checkEqual(pages, 1, 'pages of the printed report (A4)');
+  checkPdfImagesUnstretched(pdf);
   let png = null;
   try {
     execFileSync('pdftoppm', ['-png', '-r', '96', '-singlefile', pdf, path.join(artifacts, 'report-print')]);
@@ -311,6 +363,9 @@ async function checkGroups(page, base) {
   await api(base, 'POST', '/runs?size=10MB&wait=60');
   await page.click('#refresh-button');
   await page.waitForFunction(() => document.querySelectorAll('#history-table tbody tr')[0]?.querySelector('.col-size')?.dataset.value === '10000000');
+  // The history and the figures refresh apart: the group list is rebuilt
+  // with the lab's tables, so wait for those too before choosing a group.
+  await page.waitForSelector('#lab-groups tr[data-size="10000000"]', { state: 'attached' });
   const dflt = await page.$$eval('#chart-group option', (os) => os.findIndex((o) => !/16 KiB/.test(o.textContent)));
   await page.selectOption('#chart-group', String(dflt));
   const lab = await chart();

@@ -46,14 +46,22 @@ const SIZE_SETTINGS = new Set(['chunk', 'sndbuf', 'rcvbuf']);
 // parameters that make two runs of one size comparable or not.
 const NOT_SETTING = new Set(['size', 'size_text', 'sizes', 'repeat', 'label', 'interface', 'timeout']);
 
+// The link's own settings: the API refuses them on the loopback path, but
+// a loopback run's params still carry their defaults (mtu 1500), which
+// would read as the loopback interface's MTU.
+const LINK_ONLY = new Set(['mtu', 'offload', 'rate', 'queue', 'loss', 'delay', 'jitter']);
+
 // A run's or sweep's settings in a line: "download · chunk 64 KiB · mss 1460";
 // zero, false and empty values (the kernel's or the API's defaults) are
-// left out.
+// left out, and so is the loopback path, the default, with its link's
+// settings.
 export function settingsText(params) {
   if (!params) return '';
+  const onLink = params.path === 'link';
   const parts = [];
   for (const [name, value] of Object.entries(params)) {
     if (NOT_SETTING.has(name) || value === 0 || value === false || value === '' || value === null) continue;
+    if (!onLink && (name === 'path' || LINK_ONLY.has(name))) continue;
     if (name === 'direction') parts.unshift(String(value));
     else if (value === true) parts.push(name);
     else parts.push(`${name} ${SIZE_SETTINGS.has(name) ? sizeParam(value) : value}`);
