@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Both ends of a link in the result (issue 13): a run captured at the
+sender's end too says what the link did, per direction — frames and bytes
+sent, received, lost on the link (sent, never received), seen at both
+ends, and the one-way transit time.
+
+- rate=20mbit, queue=8KB, download and upload: the queue overflows, and
+  the result's lost frames and bytes each way equal the frames in the
+  sender's pcap missing from the receiver's, counted here independently
+  by tshark (each frame by its IP id, raw sequence and acknowledgement
+  numbers, flags, length, window and TSval, as a multiset: no order
+  assumed); sent and received equal each pcap's frames that way, and
+  every frame received was sent (no unmatched one);
+- rate=100mbit with its default queue: nothing is lost, every frame is
+  seen at both ends, and the transit times are ordered and positive
+  (min <= mean <= max, min > 0: a frame is stamped again as it arrives).
+
+Skips (exit 77) where this host cannot make a link or lacks tshark, unless
+WIREMETER_REQUIRE_CAPTURE=1.
+
+usage: test_ends.py WIREMETER
+"""
+import collections
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pathtest  # noqa: E402
+from pathtest import livelib, wmtest  # noqa: E402
+
+FIELDS = ["frame.len", "tcp.srcport", "ip.id", "tcp.seq_raw", "tcp.ack_raw", "tcp.flags",
+          "tcp.len", "tcp.window_size_value", "tcp.options.timestamp.tsval"]
+
+
+def tshark_frames(tshark, pcap):
+    """(source port, header key) -> [frame lengths] of each TCP frame."""
+    proc = subprocess.run([tshark, "-r", pcap, "-Y", "tcp", "-T", "fields", "-E", "separator=,"]
+                          + [a for f in FIELDS for a in ("-e", f)],
+                          capture_output=True, text=True, timeout=120)
+    wmtest.check(proc.returncode == 0, f"tshark on {pcap}: {proc.stderr.strip()}")
+    frames = collections.defaultdict(list)
+    for line in proc.stdout.splitlines():
+        length, port, *key = line.split(",")
+        frames[(int(port), tuple(key))].append(int(length))
+    return frames
+
+
+def tshark_counts(tshark, sender_pcap, receiver_pcap, sender_port):
+    """Per direction: sent, received and lost frames and bytes, by tshark."""
+    at_sender = tshark_frames(tshark, sender_pcap)
+    at_receiver = tshark_frames(tshark, receiver_pcap)
+    out = {}
+    for name, data in (("sender_to_receiver", True), ("receiver_to_sender", False)):
+        # The acks leave from the receiver's end.
+        src, dst = (at_sender, at_receiver) if data else (at_receiver, at_sender)
+        c = collections.Counter()
+        for key in set(src) | set(dst):
+            if (key[0] == sender_port) != data:
+                continue
+            sent, got = src.get(key, []), dst.get(key, [])
+            c["sent_frames"] += len(sent)
+            c["sent_bytes"] += sum(sent)
+            c["received_frames"] += len(got)
+            c["received_bytes"] += sum(got)
+            missing = len(sent) - len(got)
+            wmtest.check(missing >= 0, f"{name}: a frame received more often than sent: {key}")
+            c["lost_frames"] += missing
+            c["lost_bytes"] += sum(sent[:missing])  # the same key, the same length
+        out[name] = c
+    return out
+
+
+def run(wiremeter, tshark, workdir, label, direction, link):
+    receiver = os.path.join(workdir, f"{label}-receiver.pcap")
+    sender = os.path.join(workdir, f"{label}-sender.pcap")
+    result = livelib.run_json(wiremeter, ["run", "--size", "1MB", "--direction", direction,
+                                          "--path", "link", "--pcap", receiver,
+                                          "--pcap-sender", sender] + link)
+    wmtest.check(result["integrity"]["verified"], f"{label}: integrity {result['integrity']}")
+    conn = result["connection"]
+    sender_port = conn["server" if direction == "download" else "client"]["port"]
+    theirs = tshark_counts(tshark, sender, receiver, sender_port)
+    ends = result["ends"]
+    for name, counts in theirs.items():
+        ours = ends[name]
+        for field, value in counts.items():
+            wmtest.check(ours[field] == value,
+                         f"{label} {name}: {field} {ours[field]} in the result, {value} by tshark")
+        wmtest.check(ours["unmatched_frames"] == 0, f"{label} {name}: {ours}")
+        wmtest.check(ours["both_ends_frames"] == ours["received_frames"],
+                     f"{label} {name}: {ours}")
+    return ends
+
+
+def test():
+    wiremeter = wmtest.binary()
+    pathtest.require_link(wiremeter)
+    tshark = livelib.require_tshark()
+    workdir = livelib.workdir()
+    for direction in ("download", "upload"):
+        label = f"queue-8KB-{direction}"
+        ends = run(wiremeter, tshark, workdir, label, direction,
+                   ["--rate", "20mbit", "--queue", "8KB"])
+        lost = ends["sender_to_receiver"]["lost_frames"]
+        wmtest.check(lost > 0, f"{label}: no frame lost at a 20 Mbit/s bottleneck with 8 KB queue")
+        print(f"ok: {label}: {lost} frames lost on the link "
+              f"({ends['sender_to_receiver']['lost_bytes']} bytes), as tshark counts them")
+    label = "no-loss"
+    ends = run(wiremeter, tshark, workdir, label, "download", ["--rate", "100mbit"])
+    for name, d in ends.items():
+        wmtest.check(d["lost_frames"] == 0 and d["both_ends_frames"] == d["sent_frames"] > 0,
+                     f"{label} {name}: {d}")
+        wmtest.check(0 < d["transit_min_ns"] <= d["transit_mean_ns"] <= d["transit_max_ns"],
+                     f"{label} {name}: transit {d}")
+    print(f"ok: {label}: every frame at both ends, data transit "
+          f"{ends['sender_to_receiver']['transit_mean_ns']} ns on average")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    wmtest.main(test)

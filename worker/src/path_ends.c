@@ -1,0 +1,227 @@
+/* path_ends: see path_ends.h. */
+#include "path_ends.h"
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capfile.h"
+#include "wm_dissect.h"
+#include "wm_packet.h"
+#include "wm_trace.h"
+
+/* What makes a frame itself, and what is measured of it. */
+typedef struct ends_frame {
+    uint32_t seq, ack, payload_len, ts_val;
+    uint16_t ip_id, window;
+    uint8_t flags;
+    bool has_ts;
+    uint32_t frame_len;
+    int64_t ts_ns;
+} ends_frame;
+
+static bool same_frame(const ends_frame *a, const ends_frame *b)
+{
+    return a->seq == b->seq && a->ack == b->ack &&
+           a->payload_len == b->payload_len && a->ip_id == b->ip_id &&
+           a->window == b->window && a->flags == b->flags &&
+           a->has_ts == b->has_ts && (!a->has_ts || a->ts_val == b->ts_val);
+}
+
+/* A reader of one file, handing over one direction's TCP frames (its
+ * "sender" is the end that direction leaves from). */
+typedef struct ends_reader {
+    capfile *file;
+    uint16_t sender_port;
+    int direction;
+    bool done;
+} ends_reader;
+
+static int reader_open(ends_reader *r, const char *path, uint16_t sender_port,
+                       int direction, wm_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->sender_port = sender_port;
+    r->direction = direction;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return wm_error_set(err, WM_ERR_IO, "cannot open a capture of the "
+                            "link's ends");
+    return capfile_open(f, "a capture of the link's ends",
+                        WM_TRACE_DEFAULT_MAX_RECORD_BYTES, true, &r->file,
+                        err);
+}
+
+/* The IPv4 id of an Ethernet frame (the link's), 0 for any other: IPv6
+ * has none, and TSval still tells a retransmission from its original. */
+static uint16_t ipv4_id(const capfile_frame *f)
+{
+    if (f->linktype != 1 /* DLT_EN10MB */ || f->cap_len < 20 ||
+        f->data[12] != 0x08 || f->data[13] != 0x00)
+        return 0;
+    return (uint16_t)(f->data[18] << 8 | f->data[19]);
+}
+
+/* The next frame of the reader's direction: 1, 0 at the end, -1. */
+static int reader_next(ends_reader *r, ends_frame *out, wm_error *err)
+{
+    while (!r->done) {
+        capfile_frame f;
+        int rc = capfile_next(r->file, &f, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            r->done = true;
+            break;
+        }
+        wm_packet p;
+        if (wm_dissect_frame_wire(f.linktype, f.data, f.cap_len, f.frame_len,
+                                  &p) != WM_DISSECT_TCP)
+            continue;
+        int direction = p.src_port == r->sender_port ? WM_ENDS_FROM_SENDER
+                                                     : WM_ENDS_TO_SENDER;
+        if (direction != r->direction)
+            continue;
+        *out = (ends_frame){
+            .seq = p.seq, .ack = p.ack, .payload_len = p.payload_len,
+            .ts_val = p.opts.ts_val, .ip_id = ipv4_id(&f),
+            .window = p.window, .flags = p.flags,
+            .has_ts = p.opts.has_timestamps, .frame_len = f.frame_len,
+            .ts_ns = f.ts_ns};
+        return 1;
+    }
+    return 0;
+}
+
+/* The sender's frames of one direction not yet matched, oldest first. */
+typedef struct ends_window {
+    ends_frame *frames; /* WM_ENDS_WINDOW of them, a ring */
+    size_t head, count;
+} ends_window;
+
+static ends_frame *window_at(ends_window *w, size_t i)
+{
+    assert(i < w->count);
+    return &w->frames[(w->head + i) % WM_ENDS_WINDOW];
+}
+
+static void count_lost(wm_ends_direction *d, const ends_frame *f)
+{
+    d->lost_frames++;
+    d->lost_bytes += f->frame_len;
+}
+
+static void window_pop(ends_window *w)
+{
+    assert(w->count > 0);
+    w->head = (w->head + 1) % WM_ENDS_WINDOW;
+    w->count--;
+}
+
+/* Fills the window from the sender's reader: 0, -1. */
+static int window_fill(ends_window *w, ends_reader *sender,
+                       wm_ends_direction *d, wm_error *err)
+{
+    while (w->count < WM_ENDS_WINDOW) {
+        ends_frame f;
+        int rc = reader_next(sender, &f, err);
+        if (rc <= 0)
+            return rc;
+        d->sent_frames++;
+        d->sent_bytes += f.frame_len;
+        w->frames[(w->head + w->count) % WM_ENDS_WINDOW] = f;
+        w->count++;
+    }
+    return 0;
+}
+
+static void count_match(wm_ends_direction *d, const ends_frame *sent,
+                        const ends_frame *got)
+{
+    int64_t transit = got->ts_ns - sent->ts_ns;
+    if (d->matched_frames == 0 || transit < d->transit_min_ns)
+        d->transit_min_ns = transit;
+    if (d->matched_frames == 0 || transit > d->transit_max_ns)
+        d->transit_max_ns = transit;
+    d->transit_sum_ns += transit;
+    d->matched_frames++;
+}
+
+/* One direction: the receiver's frames against the sender's window. */
+static int match_direction(ends_reader *sender, ends_reader *receiver,
+                           ends_window *w, wm_ends_direction *d,
+                           wm_error *err)
+{
+    ends_frame got;
+    int rc;
+    while ((rc = reader_next(receiver, &got, err)) == 1) {
+        d->received_frames++;
+        d->received_bytes += got.frame_len;
+        if (window_fill(w, sender, d, err) != 0)
+            return -1;
+        size_t i = 0;
+        while (i < w->count && !same_frame(window_at(w, i), &got))
+            i++;
+        if (i == w->count) {
+            d->unmatched_frames++;
+            continue;
+        }
+        /* FIFO: what the sender sent before this one, and no frame of the
+         * receiver's matched, the link dropped. */
+        for (size_t k = 0; k < i; k++) {
+            count_lost(d, window_at(w, 0));
+            window_pop(w);
+        }
+        count_match(d, window_at(w, 0), &got);
+        window_pop(w);
+    }
+    if (rc < 0)
+        return -1;
+    /* The receiver's capture is over: the rest was never received. */
+    do {
+        while (w->count > 0) {
+            count_lost(d, window_at(w, 0));
+            window_pop(w);
+        }
+        if (window_fill(w, sender, d, err) != 0)
+            return -1;
+    } while (w->count > 0);
+    return 0;
+}
+
+int wm_ends_match(const char *sender_pcap, const char *receiver_pcap,
+                  uint16_t sender_port, wm_ends *out, wm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    ends_window w = {.frames = malloc(WM_ENDS_WINDOW * sizeof(ends_frame))};
+    if (!w.frames)
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "out of memory matching the link's ends");
+    int rc = 0;
+    for (int dir = 0; dir < 2 && rc == 0; dir++) {
+        /* The acks go the other way: sent at the receiver's end. */
+        const char *from = dir == WM_ENDS_FROM_SENDER ? sender_pcap
+                                                      : receiver_pcap;
+        const char *to = dir == WM_ENDS_FROM_SENDER ? receiver_pcap
+                                                    : sender_pcap;
+        ends_reader sender, receiver;
+        w.head = w.count = 0;
+        if (reader_open(&sender, from, sender_port, dir, err) != 0)
+            rc = -1;
+        else if (reader_open(&receiver, to, sender_port, dir, err) != 0) {
+            capfile_close(sender.file);
+            rc = -1;
+        } else {
+            rc = match_direction(&sender, &receiver, &w, &out->dir[dir], err);
+            capfile_close(sender.file);
+            capfile_close(receiver.file);
+        }
+        assert(rc != 0 || out->dir[dir].sent_frames ==
+                              out->dir[dir].matched_frames +
+                                  out->dir[dir].lost_frames);
+    }
+    free(w.frames);
+    return rc;
+}
