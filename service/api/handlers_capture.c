@@ -6,6 +6,7 @@
  * never holds a packet list that could be megabytes of JSON per run. */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,8 +82,37 @@ int wm_handle_run_packets(wm_http_request *req)
     return rc;
 }
 
+/* ?end=: which end of a link the pcap was captured at. */
+typedef struct end_ctx {
+    bool sender;
+} end_ctx;
+
+static int end_param(void *opaque, const char *name, const char *value,
+                     wm_error *err)
+{
+    end_ctx *c = opaque;
+    if (strcmp(name, "end") != 0)
+        return wm_param_unhandled(name, err);
+    if (strcmp(value, "receiver") == 0 || strcmp(value, "sender") == 0) {
+        c->sender = value[0] == 's';
+        return 0;
+    }
+    char shown[48];
+    return wm_error_param(err, WM_ERR_INVALID, "end",
+                          "end: '%s' is not an end of the link; allowed: "
+                          "receiver or sender",
+                          wm_error_quote(value, 32, shown, sizeof shown));
+}
+
 int wm_handle_run_pcap(wm_http_request *req)
 {
+    end_ctx end = {.sender = false};
+    unsigned status = 400;
+    wm_error err;
+    wm_error_clear(&err);
+    if (wm_request_params(req, end_param, &end, &status, &err) != 0)
+        return wm_http_send_error(req, status, wm_error_code(err.kind),
+                                  err.parameter, "%s", err.message);
     wm_store_run run;
     int rc = 0;
     if (done_run(req, &run, &rc))
@@ -90,23 +120,30 @@ int wm_handle_run_pcap(wm_http_request *req)
     int64_t id = run.id;
     wm_store_run_free(&run);
     char path[4096];
-    wm_error err;
-    if (wm_store_pcap_path(req->app->store, id, path, sizeof path, &err) != 0)
+    if ((end.sender ? wm_store_sender_pcap_path(req->app->store, id, path,
+                                                sizeof path, &err)
+                    : wm_store_pcap_path(req->app->store, id, path,
+                                         sizeof path, &err)) != 0)
         return wm_api_send_error(req, &err);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0)
             close(fd);
-        return wm_http_send_error(req, 404, "not_found", "id",
-                                  "run %" PRId64 ": its capture file is "
-                                  "missing", id);
+        return end.sender
+                   ? wm_http_send_error(req, 404, "not_found", "end",
+                                        "run %" PRId64 " has no capture at "
+                                        "the sender's end (only a link run "
+                                        "has one)", id)
+                   : wm_http_send_error(req, 404, "not_found", "id",
+                                        "run %" PRId64 ": its capture file "
+                                        "is missing", id);
     }
     char modified[64];
     struct tm tm;
     gmtime_r(&st.st_mtim.tv_sec, &tm);
     strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    unsigned status = 200;
+    status = 200;
     struct MHD_Response *resp =
         wm_range_response(req, fd, (uint64_t)st.st_size, modified, &status);
     if (!resp)
@@ -115,7 +152,8 @@ int wm_handle_run_pcap(wm_http_request *req)
         return wm_http_queue(req, status, resp);
     char disposition[96];
     snprintf(disposition, sizeof disposition,
-             "attachment; filename=\"wiremeter-run-%" PRId64 ".pcap\"", id);
+             "attachment; filename=\"wiremeter-run-%" PRId64 "%s.pcap\"", id,
+             end.sender ? "-sender" : "");
     MHD_add_response_header(resp, "Content-Type",
                             "application/vnd.tcpdump.pcap");
     MHD_add_response_header(resp, "Content-Disposition", disposition);

@@ -11,6 +11,11 @@ ends, and the one-way transit time.
   numbers, flags, length, window and TSval, as a multiset: no order
   assumed); sent and received equal each pcap's frames that way, and
   every frame received was sent (no unmatched one);
+- the daemon captures a link run at both ends too: `GET /runs/{id}/pcap`
+  is the receiver's end, `?end=sender` the sender's, and its result's
+  `ends` agree with tshark's count on those two files as above; a loopback
+  run has no sender's pcap (404 naming `end`), and `end=bogus` is a 400
+  naming the allowed ends;
 - rate=100mbit with its default queue: nothing is lost, every frame is
   seen at both ends, and the transit times are ordered and positive
   (min <= mean <= max, min > 0: a frame is stamped again as it arrives).
@@ -78,6 +83,10 @@ def run(wiremeter, tshark, workdir, label, direction, link):
     result = livelib.run_json(wiremeter, ["run", "--size", "1MB", "--direction", direction,
                                           "--path", "link", "--pcap", receiver,
                                           "--pcap-sender", sender] + link)
+    return check_ends(tshark, label, result, direction, sender, receiver)
+
+
+def check_ends(tshark, label, result, direction, sender, receiver):
     wmtest.check(result["integrity"]["verified"], f"{label}: integrity {result['integrity']}")
     conn = result["connection"]
     sender_port = conn["server" if direction == "download" else "client"]["port"]
@@ -94,6 +103,47 @@ def run(wiremeter, tshark, workdir, label, direction, link):
     return ends
 
 
+def save(resp, path, label):
+    wmtest.check(resp.status == 200, f"{label}: {resp.status} {resp.body[:300]!r}")
+    with open(path, "wb") as f:
+        f.write(resp.body)
+
+
+def daemon_ends(wiremeter, tshark, workdir):
+    with wmtest.Daemon(wiremeter) as daemon:
+        resp = daemon.post("/runs?size=1MB&path=link&rate=20mbit&queue=8KB&wait=120")
+        wmtest.check(resp.status in (200, 201), f"POST /runs: {resp.status} {resp.body[:300]!r}")
+        doc = resp.json()
+        wmtest.check(doc["status"] == "done", f"daemon link run: {doc.get('error')}")
+        run_id = doc["id"]
+        receiver = os.path.join(workdir, "daemon-receiver.pcap")
+        sender = os.path.join(workdir, "daemon-sender.pcap")
+        save(daemon.get(f"/runs/{run_id}/pcap"), receiver, "the receiver's pcap")
+        resp = daemon.get(f"/runs/{run_id}/pcap?end=sender")
+        wmtest.check('-sender.pcap"' in resp.headers.get("Content-Disposition", ""),
+                     f"end=sender: {resp.headers}")
+        save(resp, sender, "the sender's pcap")
+        ends = check_ends(tshark, "daemon", doc["result"], "download", sender, receiver)
+        wmtest.check(ends["sender_to_receiver"]["lost_frames"] > 0, f"daemon: {ends}")
+        resp = daemon.get(f"/runs/{run_id}/pcap?end=bogus")
+        wmtest.check(resp.status == 400 and resp.json()["error"]["parameter"] == "end" and
+                     "receiver or sender" in resp.json()["error"]["message"],
+                     f"end=bogus: {resp.status} {resp.body[:300]!r}")
+        doc = daemon.post("/runs?size=10kB&wait=60").json()
+        wmtest.check(doc["status"] == "done" and doc["result"]["ends"] is None,
+                     f"loopback run: {doc.get('error')}, ends {doc.get('result', {}).get('ends')}")
+        resp = daemon.get(f"/runs/{doc['id']}/pcap?end=sender")
+        wmtest.check(resp.status == 404 and resp.json()["error"]["parameter"] == "end",
+                     f"a loopback run's sender's pcap: {resp.status} {resp.body[:300]!r}")
+        resp = daemon.delete(f"/runs/{run_id}")
+        wmtest.check(resp.status in (200, 204), f"DELETE: {resp.status}")
+        left = [n for n in os.listdir(os.path.join(daemon.data_dir, "pcaps"))
+                if n.startswith(f"{run_id}.")]
+        wmtest.check(not left, f"after DELETE /runs/{run_id}: {left} remain")
+    print(f"ok: the daemon keeps both ends of a link run; {ends['sender_to_receiver']['lost_frames']}"
+          f" frames lost, as tshark counts them; deleting the run removes both")
+
+
 def test():
     wiremeter = wmtest.binary()
     pathtest.require_link(wiremeter)
@@ -107,6 +157,7 @@ def test():
         wmtest.check(lost > 0, f"{label}: no frame lost at a 20 Mbit/s bottleneck with 8 KB queue")
         print(f"ok: {label}: {lost} frames lost on the link "
               f"({ends['sender_to_receiver']['lost_bytes']} bytes), as tshark counts them")
+    daemon_ends(wiremeter, tshark, workdir)
     label = "no-loss"
     ends = run(wiremeter, tshark, workdir, label, "download", ["--rate", "100mbit"])
     for name, d in ends.items():
