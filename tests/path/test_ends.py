@@ -16,6 +16,10 @@ ends, and the one-way transit time.
   `ends` agree with tshark's count on those two files as above; a loopback
   run has no sender's pcap (404 naming `end`), and `end=bogus` is a 400
   naming the allowed ends;
+- per frame, `GET /runs/{id}/ends` (every page): a row for each frame
+  sent, whose frame numbers at the end it left and at the end it reached
+  are one frame by tshark's fields, its transit positive; the rows marked
+  lost are as many as the result's lost frames each way;
 - rate=100mbit with its default queue: nothing is lost, every frame is
   seen at both ends, and the transit times are ordered and positive
   (min <= mean <= max, min > 0: a frame is stamped again as it arrives).
@@ -50,6 +54,52 @@ def tshark_frames(tshark, pcap):
         length, port, *key = line.split(",")
         frames[(int(port), tuple(key))].append(int(length))
     return frames
+
+
+def tshark_numbered(tshark, pcap):
+    """frame number -> (source port, header key) of each TCP frame."""
+    proc = subprocess.run([tshark, "-r", pcap, "-Y", "tcp", "-T", "fields", "-E", "separator=,",
+                           "-e", "frame.number"] + [a for f in FIELDS[1:] for a in ("-e", f)],
+                          capture_output=True, text=True, timeout=120)
+    wmtest.check(proc.returncode == 0, f"tshark on {pcap}: {proc.stderr.strip()}")
+    out = {}
+    for line in proc.stdout.splitlines():
+        number, port, *key = line.split(",")
+        out[int(number)] = (int(port), tuple(key))
+    return out
+
+
+def check_table(daemon, tshark, run_id, ends, sender, receiver):
+    """GET /runs/{id}/ends, every page: a row per frame sent, and each
+    row's frames, at the end it left and the end it reached, are one frame
+    by tshark's fields; the lost rows are the result's lost frames."""
+    rows, url = [], f"/runs/{run_id}/ends?limit=500"
+    while url:
+        page = daemon.get(url).json()
+        rows += page["frames"]
+        url = page["next"]
+    wmtest.check(len(rows) == page["total"], f"ends table: {len(rows)} rows, total {page['total']}")
+    at = {"sender": tshark_numbered(tshark, sender), "receiver": tshark_numbered(tshark, receiver)}
+    lost = collections.Counter()
+    for row in rows:
+        data = row["direction"] == "sender_to_receiver"
+        src, dst = (at["sender"], at["receiver"]) if data else (at["receiver"], at["sender"])
+        key = src.get(row["sent_frame"])
+        wmtest.check(key is not None and row["seq"] == int(key[1][1]) and
+                     row["len"] == int(key[1][4]), f"row {row}: frame {key} where it was sent")
+        if row["lost"]:
+            lost[row["direction"]] += 1
+            wmtest.check(row["received_frame"] is None and row["transit_ns"] is None, f"row {row}")
+        else:
+            wmtest.check(dst.get(row["received_frame"]) == key and row["transit_ns"] > 0,
+                         f"row {row}: frame {dst.get(row['received_frame'])} where it arrived, "
+                         f"{key} where it was sent")
+    for name, d in ends.items():
+        wmtest.check(lost[name] == d["lost_frames"],
+                     f"ends table {name}: {lost[name]} rows lost, {d['lost_frames']} in the result")
+        wmtest.check(sum(r["direction"] == name for r in rows) == d["sent_frames"],
+                     f"ends table {name}: rows against {d['sent_frames']} sent")
+    return rows
 
 
 def tshark_counts(tshark, sender_pcap, receiver_pcap, sender_port):
@@ -125,6 +175,12 @@ def daemon_ends(wiremeter, tshark, workdir):
         save(resp, sender, "the sender's pcap")
         ends = check_ends(tshark, "daemon", doc["result"], "download", sender, receiver)
         wmtest.check(ends["sender_to_receiver"]["lost_frames"] > 0, f"daemon: {ends}")
+        rows = check_table(daemon, tshark, run_id, ends, sender, receiver)
+        print(f"ok: GET /runs/{run_id}/ends: {len(rows)} frames, each the same at both ends "
+              f"by tshark, {sum(r['lost'] for r in rows)} lost")
+        resp = daemon.get(f"/runs/{run_id}/ends?limit=0")
+        wmtest.check(resp.status == 400 and resp.json()["error"]["parameter"] == "limit",
+                     f"ends limit=0: {resp.status} {resp.body[:300]!r}")
         resp = daemon.get(f"/runs/{run_id}/pcap?end=bogus")
         wmtest.check(resp.status == 400 and resp.json()["error"]["parameter"] == "end" and
                      "receiver or sender" in resp.json()["error"]["message"],
@@ -135,6 +191,8 @@ def daemon_ends(wiremeter, tshark, workdir):
         resp = daemon.get(f"/runs/{doc['id']}/pcap?end=sender")
         wmtest.check(resp.status == 404 and resp.json()["error"]["parameter"] == "end",
                      f"a loopback run's sender's pcap: {resp.status} {resp.body[:300]!r}")
+        resp = daemon.get(f"/runs/{doc['id']}/ends")
+        wmtest.check(resp.status == 404, f"a loopback run's ends: {resp.status} {resp.body[:300]!r}")
         resp = daemon.delete(f"/runs/{run_id}")
         wmtest.check(resp.status in (200, 204), f"DELETE: {resp.status}")
         left = [n for n in os.listdir(os.path.join(daemon.data_dir, "pcaps"))

@@ -19,6 +19,7 @@ typedef struct ends_frame {
     uint8_t flags;
     bool has_ts;
     uint32_t frame_len;
+    uint32_t frame_no;  /* 1-based, in its file */
     int64_t ts_ns;
 } ends_frame;
 
@@ -37,6 +38,7 @@ typedef struct ends_reader {
     uint16_t sender_port;
     int direction;
     bool done;
+    uint32_t frames; /* records read, of any kind: Wireshark's No. */
 } ends_reader;
 
 static int reader_open(ends_reader *r, const char *path, uint16_t sender_port,
@@ -76,6 +78,7 @@ static int reader_next(ends_reader *r, ends_frame *out, wm_error *err)
             r->done = true;
             break;
         }
+        r->frames++;
         wm_packet p;
         if (wm_dissect_frame_wire(f.linktype, f.data, f.cap_len, f.frame_len,
                                   &p) != WM_DISSECT_TCP)
@@ -89,7 +92,7 @@ static int reader_next(ends_reader *r, ends_frame *out, wm_error *err)
             .ts_val = p.opts.ts_val, .ip_id = ipv4_id(&f),
             .window = p.window, .flags = p.flags,
             .has_ts = p.opts.has_timestamps, .frame_len = f.frame_len,
-            .ts_ns = f.ts_ns};
+            .frame_no = r->frames, .ts_ns = f.ts_ns};
         return 1;
     }
     return 0;
@@ -107,10 +110,36 @@ static ends_frame *window_at(ends_window *w, size_t i)
     return &w->frames[(w->head + i) % WM_ENDS_WINDOW];
 }
 
-static void count_lost(wm_ends_direction *d, const ends_frame *f)
+/* Where the rows go, and the direction being matched. */
+typedef struct ends_out {
+    wm_ends_row_fn on_row;
+    void *ctx;
+    int direction;
+} ends_out;
+
+/* got NULL: the frame was lost. */
+static int emit(const ends_out *out, const ends_frame *sent,
+                const ends_frame *got, wm_error *err)
+{
+    if (!out->on_row)
+        return 0;
+    wm_ends_row row = {
+        .sent_ns = sent->ts_ns,
+        .transit_ns = got ? got->ts_ns - sent->ts_ns : 0,
+        .sent_frame = sent->frame_no,
+        .received_frame = got ? got->frame_no : 0,
+        .seq = sent->seq, .ack = sent->ack,
+        .payload_len = sent->payload_len,
+        .direction = (uint8_t)out->direction, .flags = sent->flags};
+    return out->on_row(out->ctx, &row, err);
+}
+
+static int count_lost(const ends_out *out, wm_ends_direction *d,
+                      const ends_frame *f, wm_error *err)
 {
     d->lost_frames++;
     d->lost_bytes += f->frame_len;
+    return emit(out, f, NULL, err);
 }
 
 static void window_pop(ends_window *w)
@@ -137,8 +166,9 @@ static int window_fill(ends_window *w, ends_reader *sender,
     return 0;
 }
 
-static void count_match(wm_ends_direction *d, const ends_frame *sent,
-                        const ends_frame *got)
+static int count_match(const ends_out *out, wm_ends_direction *d,
+                       const ends_frame *sent, const ends_frame *got,
+                       wm_error *err)
 {
     int64_t transit = got->ts_ns - sent->ts_ns;
     if (d->matched_frames == 0 || transit < d->transit_min_ns)
@@ -147,12 +177,13 @@ static void count_match(wm_ends_direction *d, const ends_frame *sent,
         d->transit_max_ns = transit;
     d->transit_sum_ns += transit;
     d->matched_frames++;
+    return emit(out, sent, got, err);
 }
 
 /* One direction: the receiver's frames against the sender's window. */
 static int match_direction(ends_reader *sender, ends_reader *receiver,
-                           ends_window *w, wm_ends_direction *d,
-                           wm_error *err)
+                           ends_window *w, const ends_out *out,
+                           wm_ends_direction *d, wm_error *err)
 {
     ends_frame got;
     int rc;
@@ -171,10 +202,12 @@ static int match_direction(ends_reader *sender, ends_reader *receiver,
         /* FIFO: what the sender sent before this one, and no frame of the
          * receiver's matched, the link dropped. */
         for (size_t k = 0; k < i; k++) {
-            count_lost(d, window_at(w, 0));
+            if (count_lost(out, d, window_at(w, 0), err) != 0)
+                return -1;
             window_pop(w);
         }
-        count_match(d, window_at(w, 0), &got);
+        if (count_match(out, d, window_at(w, 0), &got, err) != 0)
+            return -1;
         window_pop(w);
     }
     if (rc < 0)
@@ -182,7 +215,8 @@ static int match_direction(ends_reader *sender, ends_reader *receiver,
     /* The receiver's capture is over: the rest was never received. */
     do {
         while (w->count > 0) {
-            count_lost(d, window_at(w, 0));
+            if (count_lost(out, d, window_at(w, 0), err) != 0)
+                return -1;
             window_pop(w);
         }
         if (window_fill(w, sender, d, err) != 0)
@@ -192,7 +226,8 @@ static int match_direction(ends_reader *sender, ends_reader *receiver,
 }
 
 int wm_ends_match(const char *sender_pcap, const char *receiver_pcap,
-                  uint16_t sender_port, wm_ends *out, wm_error *err)
+                  uint16_t sender_port, wm_ends_row_fn on_row, void *ctx,
+                  wm_ends *out, wm_error *err)
 {
     memset(out, 0, sizeof *out);
     ends_window w = {.frames = malloc(WM_ENDS_WINDOW * sizeof(ends_frame))};
@@ -214,7 +249,9 @@ int wm_ends_match(const char *sender_pcap, const char *receiver_pcap,
             capfile_close(sender.file);
             rc = -1;
         } else {
-            rc = match_direction(&sender, &receiver, &w, &out->dir[dir], err);
+            ends_out rows = {.on_row = on_row, .ctx = ctx, .direction = dir};
+            rc = match_direction(&sender, &receiver, &w, &rows,
+                                 &out->dir[dir], err);
             capfile_close(sender.file);
             capfile_close(receiver.file);
         }
@@ -223,5 +260,58 @@ int wm_ends_match(const char *sender_pcap, const char *receiver_pcap,
                                   out->dir[dir].lost_frames);
     }
     free(w.frames);
+    return rc;
+}
+
+_Static_assert(sizeof(wm_ends_row) == WM_ENDS_ROW_BYTES,
+               "a table row is the struct, no padding");
+
+static const char TABLE_MAGIC[8] = "WMENDS01";
+
+int wm_ends_table_begin(FILE *file, wm_error *err)
+{
+    if (fwrite(TABLE_MAGIC, sizeof TABLE_MAGIC, 1, file) != 1)
+        return wm_error_set(err, WM_ERR_IO, "writing the both-ends table");
+    return 0;
+}
+
+int wm_ends_table_append(void *file, const wm_ends_row *row, wm_error *err)
+{
+    if (fwrite(row, sizeof *row, 1, file) != 1)
+        return wm_error_set(err, WM_ERR_IO, "writing the both-ends table");
+    return 0;
+}
+
+int wm_ends_table_read(const char *path, uint64_t offset, wm_ends_row *rows,
+                       size_t *count, uint64_t *total, wm_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char magic[sizeof TABLE_MAGIC];
+    if (!f || fread(magic, sizeof magic, 1, f) != 1 ||
+        memcmp(magic, TABLE_MAGIC, sizeof magic) != 0) {
+        if (f)
+            fclose(f);
+        return wm_error_set(err, WM_ERR_NOT_FOUND,
+                            "the run has no both-ends table");
+    }
+    int rc = 0;
+    if (fseeko(f, 0, SEEK_END) != 0) {
+        rc = wm_error_set(err, WM_ERR_IO, "reading the both-ends table");
+    } else {
+        uint64_t bytes = (uint64_t)ftello(f) - sizeof magic;
+        *total = bytes / WM_ENDS_ROW_BYTES;
+        size_t want = offset >= *total ? 0
+                      : (size_t)(*total - offset < *count ? *total - offset
+                                                          : *count);
+        *count = 0;
+        if (want > 0 &&
+            (fseeko(f, (off_t)(sizeof magic + offset * WM_ENDS_ROW_BYTES),
+                    SEEK_SET) != 0 ||
+             fread(rows, WM_ENDS_ROW_BYTES, want, f) != want))
+            rc = wm_error_set(err, WM_ERR_IO, "reading the both-ends table");
+        else
+            *count = want;
+    }
+    fclose(f);
     return rc;
 }

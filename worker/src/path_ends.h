@@ -19,7 +19,9 @@
 #ifndef WM_PATH_ENDS_H
 #define WM_PATH_ENDS_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "wm_error.h"
 
@@ -48,10 +50,43 @@ typedef struct wm_ends {
     wm_ends_direction dir[2]; /* WM_ENDS_FROM_SENDER: data; TO: acks */
 } wm_ends;
 
+/* Each frame sent, as on_row sees it: direction by direction (the data,
+ * then the acks), each in the order it was sent. */
+typedef struct wm_ends_row {
+    int64_t sent_ns;         /* at the end it left from */
+    int64_t transit_ns;      /* one way; 0 when lost */
+    uint32_t sent_frame;     /* 1-based, in the pcap of the end it left */
+    uint32_t received_frame; /* in the other end's pcap; 0: lost */
+    uint32_t seq, ack, payload_len;
+    uint8_t direction;       /* WM_ENDS_FROM_SENDER or WM_ENDS_TO_SENDER */
+    uint8_t flags;           /* enum wm_tcp_flag bits */
+    uint8_t unused[2];
+} wm_ends_row;
+
+/* -1 (err filled) stops the matching. */
+typedef int (*wm_ends_row_fn)(void *ctx, const wm_ends_row *row,
+                              wm_error *err);
+
 /* Matches sender_pcap (the data sender's end) against receiver_pcap.
  * sender_port: the data sender's TCP port, which tells the directions
- * apart. -1 (err filled) when a file cannot be read. */
+ * apart. on_row (NULL: none) gets every frame sent. -1 (err filled) when a
+ * file cannot be read. */
 int wm_ends_match(const char *sender_pcap, const char *receiver_pcap,
-                  uint16_t sender_port, wm_ends *out, wm_error *err);
+                  uint16_t sender_port, wm_ends_row_fn on_row, void *ctx,
+                  wm_ends *out, wm_error *err);
+
+/* The both-ends table: a file of the rows, after an 8-byte magic, each
+ * WM_ENDS_ROW_BYTES as wm_ends_row is in memory (the same machine writes
+ * and reads it), so that a page of it is one pread whatever its size.
+ * wm_ends_table_append is a wm_ends_row_fn whose ctx is the FILE. */
+#define WM_ENDS_ROW_BYTES 40u
+int wm_ends_table_begin(FILE *file, wm_error *err);
+int wm_ends_table_append(void *file, const wm_ends_row *row, wm_error *err);
+
+/* Rows [offset, offset + *count) of the table at path into rows (room
+ * for *count), *count set to how many there were, *total to all of them.
+ * WM_ERR_NOT_FOUND when the file is missing or not a table. */
+int wm_ends_table_read(const char *path, uint64_t offset, wm_ends_row *rows,
+                       size_t *count, uint64_t *total, wm_error *err);
 
 #endif

@@ -28,6 +28,7 @@ void wm_run_config_default(wm_run_config *config)
     config->cancel = NULL;
     config->rows_path = NULL;
     config->sender_pcap_path = NULL;
+    config->ends_path = NULL;
 }
 
 /* Headers-only captures of small transfers get a small kernel ring. Why:
@@ -258,8 +259,22 @@ static int match_ends(const wm_run_config *config, const char *receiver_pcap,
     uint16_t sender_port = config->transfer.direction == WM_DOWNLOAD
                                ? result->transfer.server_port
                                : result->transfer.client_port;
-    if (wm_ends_match(config->sender_pcap_path, receiver_pcap, sender_port,
-                      &result->ends, err) != 0)
+    FILE *table = NULL;
+    if (config->ends_path) {
+        table = fopen(config->ends_path, "wb");
+        if (!table || wm_ends_table_begin(table, err) != 0) {
+            if (table)
+                fclose(table);
+            return wm_error_set(err, WM_ERR_IO,
+                                "cannot write the both-ends table");
+        }
+    }
+    int rc = wm_ends_match(config->sender_pcap_path, receiver_pcap,
+                           sender_port, table ? wm_ends_table_append : NULL,
+                           table, &result->ends, err);
+    if (table && fclose(table) != 0 && rc == 0)
+        rc = wm_error_set(err, WM_ERR_IO, "writing the both-ends table");
+    if (rc != 0)
         return -1;
     result->has_ends = true;
     return 0;
