@@ -20,6 +20,8 @@ ends, and the one-way transit time.
   sent, whose frame numbers at the end it left and at the end it reached
   are one frame by tshark's fields, its transit positive; the rows marked
   lost are as many as the result's lost frames each way;
+- `wiremeter run` in text prints the same totals, a "Link, data" and a
+  "Link, acks" line, equal to tshark's count; a loopback run prints none;
 - rate=100mbit with its default queue: nothing is lost, every frame is
   seen at both ends, and the transit times are ordered and positive
   (min <= mean <= max, min > 0: a frame is stamped again as it arrives).
@@ -31,6 +33,7 @@ usage: test_ends.py WIREMETER
 """
 import collections
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -202,6 +205,28 @@ def daemon_ends(wiremeter, tshark, workdir):
           f" frames lost, as tshark counts them; deleting the run removes both")
 
 
+def text_totals(wiremeter, tshark, workdir):
+    """`wiremeter run` without --json prints the same totals, a line each
+    way, and a loopback run none."""
+    receiver = os.path.join(workdir, "text-receiver.pcap")
+    sender = os.path.join(workdir, "text-sender.pcap")
+    proc = livelib.run_cli(wiremeter, ["run", "--size", "1MB", "--path", "link", "--rate", "20mbit",
+                                       "--queue", "8KB", "--pcap", receiver, "--pcap-sender", sender])
+    wmtest.check(proc.returncode == 0, f"text run: {proc.stderr.strip()}")
+    lines = {line[:24].strip(): line for line in proc.stdout.splitlines() if line.startswith("Link, ")}
+    server = int(re.search(r"server +169\.254\.0\.2:(\d+)", proc.stdout).group(1))
+    theirs = tshark_counts(tshark, sender, receiver, server)
+    for name, way in (("Link, data", "sender_to_receiver"), ("Link, acks", "receiver_to_sender")):
+        c = theirs[way]
+        want = (f"{c['sent_frames']} frames sent, {c['received_frames']} received, "
+                f"{c['lost_frames']} lost on the link ({c['lost_bytes']} bytes)")
+        wmtest.check(name in lines and want in lines[name],
+                     f"text run: {name!r} line {lines.get(name)!r}, tshark counts {want!r}")
+    proc = livelib.run_cli(wiremeter, ["run", "--size", "10kB"])
+    wmtest.check(proc.returncode == 0 and "Link, " not in proc.stdout, f"loopback run:\n{proc.stdout}")
+    print(f"ok: text: {lines['Link, data'].strip()}")
+
+
 def test():
     wiremeter = wmtest.binary()
     pathtest.require_link(wiremeter)
@@ -216,6 +241,7 @@ def test():
         print(f"ok: {label}: {lost} frames lost on the link "
               f"({ends['sender_to_receiver']['lost_bytes']} bytes), as tshark counts them")
     daemon_ends(wiremeter, tshark, workdir)
+    text_totals(wiremeter, tshark, workdir)
     label = "no-loss"
     ends = run(wiremeter, tshark, workdir, label, "download", ["--rate", "100mbit"])
     for name, d in ends.items():
