@@ -6,6 +6,8 @@
  * never holds a packet list that could be megabytes of JSON per run. */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wm_engine.h"
 #include "wm_handlers.h"
 #include "wm_packet_pages.h"
 #include "wm_public_text.h"
@@ -63,6 +66,63 @@ static int page_param(void *opaque, const char *name, const char *value,
     return wm_param_unhandled(name, err);
 }
 
+_Static_assert(PACKETS_MAX_LIMIT <= WM_ENGINE_ENDS_PAGE_MAX,
+               "a page of the both-ends table is read at once");
+
+/* The both-ends table's page, as the packet list's: offset, limit, the
+ * link to the next page. */
+static json_t *ends_doc(wm_store *store, int64_t id, uint64_t offset,
+                        uint64_t limit, wm_error *err)
+{
+    char path[PATH_MAX];
+    if (wm_store_ends_path(store, id, path, sizeof path, err) != 0)
+        return NULL;
+    size_t total = 0;
+    json_t *rows = wm_engine_ends(path, offset, limit, &total, err);
+    if (!rows)
+        return NULL;
+    json_t *next = json_null();
+    if (offset + limit < total) {
+        char text[96];
+        snprintf(text, sizeof text,
+                 "/runs/%" PRId64 "/ends?offset=%" PRIu64 "&limit=%" PRIu64,
+                 id, offset + limit, limit);
+        next = json_string(text);
+    }
+    json_t *doc = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o}", "run",
+                            (json_int_t)id, "offset", (json_int_t)offset,
+                            "limit", (json_int_t)limit, "total",
+                            (json_int_t)total, "frames", rows, "next", next);
+    if (!doc)
+        wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
+    return doc;
+}
+
+int wm_handle_run_ends(wm_http_request *req)
+{
+    page_ctx page = {.offset = 0, .limit = PACKETS_DEFAULT_LIMIT};
+    unsigned status = 400;
+    wm_error err;
+    wm_error_clear(&err);
+    if (wm_request_params(req, page_param, &page, &status, &err) != 0)
+        return wm_http_send_error(req, status, wm_error_code(err.kind),
+                                  err.parameter, "%s", err.message);
+    wm_store_run run;
+    int rc = 0;
+    if (done_run(req, &run, &rc))
+        return rc;
+    int64_t id = run.id;
+    wm_store_run_free(&run);
+    json_t *doc = ends_doc(req->app->store, id, page.offset, page.limit, &err);
+    if (!doc && err.kind == WM_ERR_NOT_FOUND)
+        return wm_http_send_error(req, 404, "not_found", "id",
+                                  "run %" PRId64 " has no both-ends table "
+                                  "(only a link run has two ends)", id);
+    if (!doc)
+        return wm_api_send_error(req, &err);
+    return wm_http_send_json(req, 200, doc);
+}
+
 int wm_handle_run_packets(wm_http_request *req)
 {
     page_ctx page = {.offset = 0, .limit = PACKETS_DEFAULT_LIMIT};
@@ -81,8 +141,37 @@ int wm_handle_run_packets(wm_http_request *req)
     return rc;
 }
 
+/* ?end=: which end of a link the pcap was captured at. */
+typedef struct end_ctx {
+    bool sender;
+} end_ctx;
+
+static int end_param(void *opaque, const char *name, const char *value,
+                     wm_error *err)
+{
+    end_ctx *c = opaque;
+    if (strcmp(name, "end") != 0)
+        return wm_param_unhandled(name, err);
+    if (strcmp(value, "receiver") == 0 || strcmp(value, "sender") == 0) {
+        c->sender = value[0] == 's';
+        return 0;
+    }
+    char shown[48];
+    return wm_error_param(err, WM_ERR_INVALID, "end",
+                          "end: '%s' is not an end of the link; allowed: "
+                          "receiver or sender",
+                          wm_error_quote(value, 32, shown, sizeof shown));
+}
+
 int wm_handle_run_pcap(wm_http_request *req)
 {
+    end_ctx end = {.sender = false};
+    unsigned status = 400;
+    wm_error err;
+    wm_error_clear(&err);
+    if (wm_request_params(req, end_param, &end, &status, &err) != 0)
+        return wm_http_send_error(req, status, wm_error_code(err.kind),
+                                  err.parameter, "%s", err.message);
     wm_store_run run;
     int rc = 0;
     if (done_run(req, &run, &rc))
@@ -90,23 +179,30 @@ int wm_handle_run_pcap(wm_http_request *req)
     int64_t id = run.id;
     wm_store_run_free(&run);
     char path[4096];
-    wm_error err;
-    if (wm_store_pcap_path(req->app->store, id, path, sizeof path, &err) != 0)
+    if ((end.sender ? wm_store_sender_pcap_path(req->app->store, id, path,
+                                                sizeof path, &err)
+                    : wm_store_pcap_path(req->app->store, id, path,
+                                         sizeof path, &err)) != 0)
         return wm_api_send_error(req, &err);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0)
             close(fd);
-        return wm_http_send_error(req, 404, "not_found", "id",
-                                  "run %" PRId64 ": its capture file is "
-                                  "missing", id);
+        return end.sender
+                   ? wm_http_send_error(req, 404, "not_found", "end",
+                                        "run %" PRId64 " has no capture at "
+                                        "the sender's end (only a link run "
+                                        "has one)", id)
+                   : wm_http_send_error(req, 404, "not_found", "id",
+                                        "run %" PRId64 ": its capture file "
+                                        "is missing", id);
     }
     char modified[64];
     struct tm tm;
     gmtime_r(&st.st_mtim.tv_sec, &tm);
     strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    unsigned status = 200;
+    status = 200;
     struct MHD_Response *resp =
         wm_range_response(req, fd, (uint64_t)st.st_size, modified, &status);
     if (!resp)
@@ -115,7 +211,8 @@ int wm_handle_run_pcap(wm_http_request *req)
         return wm_http_queue(req, status, resp);
     char disposition[96];
     snprintf(disposition, sizeof disposition,
-             "attachment; filename=\"wiremeter-run-%" PRId64 ".pcap\"", id);
+             "attachment; filename=\"wiremeter-run-%" PRId64 "%s.pcap\"", id,
+             end.sender ? "-sender" : "");
     MHD_add_response_header(resp, "Content-Type",
                             "application/vnd.tcpdump.pcap");
     MHD_add_response_header(resp, "Content-Disposition", disposition);

@@ -19,6 +19,8 @@ static const wm_route routes[] = {
     {"GET", "/runs/{id}/packets", wm_handle_run_packets,
      "A page of the run's packet list"},
     {"GET", "/runs/{id}/pcap", wm_handle_run_pcap, "The run's capture file"},
+    {"GET", "/runs/{id}/ends", wm_handle_run_ends,
+     "A page of a link run's frames as both ends saw them"},
     {"POST", "/captures", wm_handle_captures_create,
      "Upload a pcap or pcapng file; answers with its analysis"},
     {"GET", "/captures", wm_handle_captures_list,

@@ -41,6 +41,7 @@ int wm_handle_run_get(wm_http_request *req);
 int wm_handle_run_delete(wm_http_request *req);
 int wm_handle_run_packets(wm_http_request *req);
 int wm_handle_run_pcap(wm_http_request *req);
+int wm_handle_run_ends(wm_http_request *req);
 
 /* handlers_captures.c */
 int wm_handle_captures_create(wm_http_request *req);

@@ -452,6 +452,29 @@ static void print_integrity(const json_t *i, FILE *out)
             json_is_true(at(i, "verified")) ? "verified" : "NOT VERIFIED");
 }
 
+/* What the link did, when both its ends were captured. */
+static void print_ends(const json_t *ends, FILE *out)
+{
+    if (!json_is_object(ends))
+        return;
+    static const char *const ways[][2] = {
+        {"sender_to_receiver", "Link, data"},
+        {"receiver_to_sender", "Link, acks"}};
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *d = at(ends, ways[i][0]);
+        char t[6][TEXT_BYTES];
+        fprintf(out,
+                "%-24s%s frames sent, %s received, %s lost on the link "
+                "(%s bytes); transit mean %s ns, max %s ns\n",
+                ways[i][1], text_at(d, "sent_frames", t[0]),
+                text_at(d, "received_frames", t[1]),
+                text_at(d, "lost_frames", t[2]),
+                text_at(d, "lost_bytes", t[3]),
+                text_at(d, "transit_mean_ns", t[4]),
+                text_at(d, "transit_max_ns", t[5]));
+    }
+}
+
 void wm_cli_text_run(const json_t *run, FILE *out)
 {
     print_params(at(run, "params"), out);
@@ -462,6 +485,7 @@ void wm_cli_text_run(const json_t *run, FILE *out)
     print_timing(at(run, "timing"), at(run, "average_packet_size"), out);
     print_tcp_info(at(run, "tcp_info"), out);
     print_capture(at(run, "capture"), out);
+    print_ends(at(run, "ends"), out);
     print_integrity(at(run, "integrity"), out);
     print_analysis(at(run, "analysis"), out);
     if (json_is_array(at(run, "packets")))

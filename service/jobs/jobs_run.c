@@ -59,27 +59,59 @@ static int sync_dir_of(const char *path, wm_error *err)
  * the result. A run that shutdown already marked failed keeps that state
  * and loses both files. (Rows lost to a crash are made again from the
  * pcap when first asked for: wm_engine_index_pcap.) */
-static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
-                         const char *rows_tmp, const char *result_json,
-                         wm_error *err)
+/* A link run's sender's pcap and both-ends table, under their .tmp
+ * names (both "" for any other run). */
+typedef struct link_files {
+    char sender_tmp[PATH_MAX], ends_tmp[PATH_MAX];
+} link_files;
+
+static void remove_link_files(const link_files *lf)
 {
-    char path[PATH_MAX], rows[PATH_MAX];
+    if (lf->sender_tmp[0])
+        remove(lf->sender_tmp);
+    if (lf->ends_tmp[0])
+        remove(lf->ends_tmp);
+}
+
+static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
+                         const char *rows_tmp, const link_files *lf,
+                         const char *result_json, wm_error *err)
+{
+    char path[PATH_MAX], rows[PATH_MAX], sender[PATH_MAX], ends[PATH_MAX];
     if (wm_store_pcap_path(jobs->store, j->id, path, sizeof path, err) != 0 ||
-        wm_store_rows_path(jobs->store, j->id, rows, sizeof rows, err) != 0)
+        wm_store_rows_path(jobs->store, j->id, rows, sizeof rows, err) != 0 ||
+        wm_store_sender_pcap_path(jobs->store, j->id, sender, sizeof sender,
+                                  err) != 0 ||
+        wm_store_ends_path(jobs->store, j->id, ends, sizeof ends, err) != 0)
         return -1;
     if (rename(rows_tmp, rows) != 0)
         return wm_error_set(err, WM_ERR_IO, "storing the packet rows: %s",
                             strerror(errno));
+    /* The sender's end before the receiver's pcap, whose presence is what
+     * recovery takes for a stored run. */
+    if ((lf->sender_tmp[0] && rename(lf->sender_tmp, sender) != 0) ||
+        (lf->ends_tmp[0] && rename(lf->ends_tmp, ends) != 0)) {
+        int errnum = errno;
+        remove(rows);
+        remove(sender);
+        return wm_error_set(err, WM_ERR_IO, "storing the sender's pcap: %s",
+                            strerror(errnum));
+    }
     /* No path in the message: it is the run's error, which anyone reads. */
     if (rename(tmp_path, path) != 0) {
+        int errnum = errno;
         remove(rows);
+        remove(sender);
+        remove(ends);
         return wm_error_set(err, WM_ERR_IO, "storing the pcap: %s",
-                            strerror(errno));
+                            strerror(errnum));
     }
     if (sync_dir_of(path, err) != 0 ||
         wm_store_finish_run(jobs->store, j->id, result_json, err) != 0) {
         remove(path);
         remove(rows);
+        remove(sender);
+        remove(ends);
         return -1;
     }
     return 0;
@@ -92,23 +124,41 @@ static int run_and_store(wm_jobs *jobs, job *j, const char *tmp_path,
                          uint64_t *payload_bytes, wm_error *run_err)
 {
     char rows_tmp[PATH_MAX];
+    link_files lf = {.sender_tmp = "", .ends_tmp = ""};
     if (wm_store_rows_tmp_path(jobs->store, j->id, rows_tmp, sizeof rows_tmp,
                                run_err) != 0)
         return -1;
     wm_run_request request = j->request;
+    /* A link has two ends: both are captured, and the result says what
+     * the link did between them. */
+    if (request.config.path.kind == WM_PATH_LINK) {
+        if (wm_store_sender_pcap_tmp_path(jobs->store, j->id, lf.sender_tmp,
+                                          sizeof lf.sender_tmp,
+                                          run_err) != 0 ||
+            wm_store_ends_tmp_path(jobs->store, j->id, lf.ends_tmp,
+                                   sizeof lf.ends_tmp, run_err) != 0)
+            return -1;
+        request.config.sender_pcap_path = lf.sender_tmp;
+        request.config.ends_path = lf.ends_tmp;
+    }
     request.config.capture.pcap_path = tmp_path;
     request.config.rows_path = rows_tmp;
     request.config.capture.pool = jobs->captures;
     request.config.cancel = j->cancel; /* fired by a drain's end */
     json_t *doc = wm_engine_run(&request, on_progress, j, 0, run_err);
-    if (!doc)
+    if (!doc) {
+        remove_link_files(&lf);
         return -1;
+    }
     char *text = json_dumps(doc, JSON_COMPACT);
-    int rc = text ? store_success(jobs, j, tmp_path, rows_tmp, text, run_err)
+    int rc = text ? store_success(jobs, j, tmp_path, rows_tmp, &lf, text,
+                                  run_err)
                   : wm_error_set(run_err, WM_ERR_INTERNAL,
                                  "rendering the result: out of memory");
-    if (rc != 0)
+    if (rc != 0) {
         remove(rows_tmp);
+        remove_link_files(&lf);
+    }
     if (rc == 0)
         *payload_bytes = (uint64_t)json_integer_value(json_object_get(
             json_object_get(doc, "integrity"), "received_bytes"));

@@ -69,13 +69,17 @@ int wm_store_fail_unfinished(wm_store *store, const char *code,
     return rc;
 }
 
-/* The id of a run's file: "<id>.pcap" or "<id>.rows" (*tmp false), or
- * the same written in part, "<id>.pcap.tmp", "<id>.rows.tmp" (*tmp
- * true); 0 for any other name, which is left alone: not ours. */
+/* The id of a run's file: "<id>.pcap", "<id>.rows", "<id>.sender.pcap"
+ * or "<id>.ends" (*tmp false), or the same written in part,
+ * "<id>.pcap.tmp"... (*tmp true); 0 for any other name, which is left
+ * alone: not ours. */
 static int64_t pcap_name_id(const char *name, bool *tmp)
 {
-    static const char *const finals[] = {".pcap", ".rows"};
-    static const char *const partials[] = {".pcap.tmp", ".rows.tmp"};
+    static const char *const finals[] = {".pcap", ".rows", ".sender.pcap",
+                                         ".ends"};
+    static const char *const partials[] = {".pcap.tmp", ".rows.tmp",
+                                           ".sender.pcap.tmp", ".ends.tmp"};
+    _Static_assert(sizeof finals == sizeof partials, "a partial per final");
     char *end = NULL;
     if (name[0] < '1' || name[0] > '9')
         return 0;
@@ -83,7 +87,7 @@ static int64_t pcap_name_id(const char *name, bool *tmp)
     long long id = strtoll(name, &end, 10);
     if (errno || id <= 0)
         return 0;
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof finals / sizeof *finals; i++) {
         *tmp = strcmp(end, partials[i]) == 0;
         if (*tmp || strcmp(end, finals[i]) == 0)
             return (int64_t)id;

@@ -288,6 +288,20 @@ int wm_store_rows_path(const wm_store *store, int64_t id, char *buf,
 int wm_store_rows_tmp_path(const wm_store *store, int64_t id, char *buf,
                            size_t buflen, wm_error *err);
 
+/* <data>/pcaps/<id>.sender.pcap (and .tmp): a link run's capture at the
+ * sender's end of the link, beside the receiver's <id>.pcap. */
+int wm_store_sender_pcap_path(const wm_store *store, int64_t id, char *buf,
+                              size_t buflen, wm_error *err);
+int wm_store_sender_pcap_tmp_path(const wm_store *store, int64_t id,
+                                  char *buf, size_t buflen, wm_error *err);
+
+/* <data>/pcaps/<id>.ends (and .tmp): a link run's both-ends table
+ * (wm_engine_ends). */
+int wm_store_ends_path(const wm_store *store, int64_t id, char *buf,
+                       size_t buflen, wm_error *err);
+int wm_store_ends_tmp_path(const wm_store *store, int64_t id, char *buf,
+                           size_t buflen, wm_error *err);
+
 /* A new sweep, status running, created now. */
 int wm_store_insert_sweep(wm_store *store, const char *params_json,
                           int64_t *id, wm_error *err);

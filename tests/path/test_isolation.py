@@ -136,11 +136,15 @@ def running_namespaces(daemon):
     doc = post(daemon, "size=10MB&path=link&rate=1mbit&timeout=60000&wait=0")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        # Once data flows the link is made: no `ip` or `tc` of its setup
+        # is still running in a namespace (they would outlive a kill -9
+        # by a moment, and be taken for a namespace left behind).
+        progress = daemon.get(f"/runs/{doc['id']}").json().get("progress") or {}
         held = held_namespaces(daemon.proc.pid)
-        if len(held) >= 2:
+        if len(held) >= 2 and progress.get("bytes_done", 0) > 0:
             return doc["id"], held
         time.sleep(0.01)
-    wmtest.fail("the slow link run never held its two namespaces")
+    wmtest.fail("the slow link run never held its two namespaces and sent data")
 
 
 def test():

@@ -121,6 +121,44 @@ static void test_recover_reconciles_files(void **state)
     assert_int_equal(wm_store_check_room(f->store, &err), 0);
 }
 
+/* A link run's files, <id>.sender.pcap and <id>.ends: kept with a done
+ * run, removed with a failed one, and their partial .tmp ones always. */
+static void test_recover_link_run_files(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    int64_t kept = insert(f->store, 0), failed = insert(f->store, 0);
+    finish(f->store, kept);
+    wm_error err = {0};
+    assert_int_equal(wm_store_fail_run(f->store, failed, "io_error", "x",
+                                       &err), 0);
+    char kept_pcap[512], keep[2][512], drop[4][512];
+    pcap_of(f->store, kept, kept_pcap, sizeof kept_pcap);
+    assert_int_equal(wm_store_sender_pcap_path(f->store, kept, keep[0], 512,
+                                               &err), 0);
+    assert_int_equal(wm_store_ends_path(f->store, kept, keep[1], 512, &err),
+                     0);
+    assert_int_equal(wm_store_sender_pcap_path(f->store, failed, drop[0],
+                                               512, &err), 0);
+    assert_int_equal(wm_store_ends_path(f->store, failed, drop[1], 512,
+                                        &err), 0);
+    assert_int_equal(wm_store_sender_pcap_tmp_path(f->store, kept, drop[2],
+                                                   512, &err), 0);
+    assert_int_equal(wm_store_ends_tmp_path(f->store, kept, drop[3], 512,
+                                            &err), 0);
+    write_file(kept_pcap);
+    for (size_t i = 0; i < 2; i++)
+        write_file(keep[i]);
+    for (size_t i = 0; i < 4; i++)
+        write_file(drop[i]);
+    wm_store_close(f->store);
+    f->store = open_store(f);
+    assert_int_equal(wm_store_recover(f->store, NULL, &err), 0);
+    assert_true(exists(kept_pcap) && exists(keep[0]) && exists(keep[1]));
+    for (size_t i = 0; i < 4; i++)
+        assert_false(exists(drop[i]));
+}
+
 static void test_prune_keeps_sweeps_whole(void **state)
 {
     fixture *f = *state;
@@ -165,6 +203,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_recover_reconciles_files),
+        T(test_recover_link_run_files),
         T(test_prune_keeps_sweeps_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,6 +50,15 @@ json_t *wm_engine_run(const wm_run_request *request, wm_progress_fn progress,
 json_t *wm_engine_packets(const char *rows_path, size_t offset, size_t limit,
                           size_t *total, wm_error *err);
 
+/* Rows [offset, offset + limit) of a link run's both-ends table (written
+ * when request->config.ends_path was set): every frame sent, each
+ * direction in the order sent, with where it arrived and its one-way
+ * transit, or null where it was lost on the link. *total gets the rows.
+ * WM_ERR_NOT_FOUND when the run has none. */
+#define WM_ENGINE_ENDS_PAGE_MAX 10000u /* limit's largest */
+json_t *wm_engine_ends(const char *ends_path, size_t offset, size_t limit,
+                       size_t *total, wm_error *err);
+
 /* Writes a stored run's rows file from its pcap, analysed as the run was
  * (for runs stored before rows files existed, or whose file went): result
  * is the run's document, whose connection's ports find it among the

@@ -43,6 +43,9 @@ typedef struct wm_run_config {
     const char *sender_pcap_path; /* a link run's capture at the sender's
                                      end of the veth, written here when not
                                      NULL (the receiver's is capture's) */
+    const char *ends_path;      /* with sender_pcap_path: every frame sent,
+                                   matched across the ends, written here
+                                   when not NULL (wm_engine_ends) */
 } wm_run_config;
 
 /* A run as asked for: its configuration and what is only echoed back. */

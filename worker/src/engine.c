@@ -7,9 +7,11 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "path_ends.h"
 #include "rows.h"
 #include "wm_analyze.h"
 #include "wm_budget.h"
@@ -59,6 +61,44 @@ json_t *wm_engine_packets(const char *rows_path, size_t offset, size_t limit,
                           size_t *total, wm_error *err)
 {
     return wm_rows_page(rows_path, offset, limit, total, err);
+}
+
+static json_t *ends_row_json(const wm_ends_row *r)
+{
+    bool lost = r->received_frame == 0;
+    return json_pack(
+        "{s:s, s:I, s:o, s:b, s:I, s:o, s:I, s:I, s:I, s:i}", "direction",
+        r->direction == WM_ENDS_FROM_SENDER ? "sender_to_receiver"
+                                            : "receiver_to_sender",
+        "sent_frame", (json_int_t)r->sent_frame, "received_frame",
+        lost ? json_null() : json_integer(r->received_frame), "lost", lost,
+        "sent_ns", (json_int_t)r->sent_ns, "transit_ns",
+        lost ? json_null() : json_integer(r->transit_ns), "seq",
+        (json_int_t)r->seq, "ack", (json_int_t)r->ack, "len",
+        (json_int_t)r->payload_len, "flags", (int)r->flags);
+}
+
+json_t *wm_engine_ends(const char *ends_path, size_t offset, size_t limit,
+                       size_t *total, wm_error *err)
+{
+    assert(limit > 0 && limit <= WM_ENGINE_ENDS_PAGE_MAX);
+    wm_ends_row *rows = malloc(limit * sizeof *rows);
+    if (!rows)
+        return out_of_memory(err, "reading the both-ends table");
+    size_t count = limit;
+    uint64_t all = 0;
+    json_t *out = NULL;
+    if (wm_ends_table_read(ends_path, offset, rows, &count, &all, err) == 0) {
+        *total = (size_t)all;
+        out = json_array();
+        for (size_t i = 0; out && i < count; i++)
+            if (json_array_append_new(out, ends_row_json(&rows[i])) != 0) {
+                json_decref(out);
+                out = out_of_memory(err, "rendering the both-ends table");
+            }
+    }
+    free(rows);
+    return out;
 }
 
 /* Frames a pcap of this size must hold at least: no record is longer

@@ -336,6 +336,40 @@ static json_t *integrity_json(const wm_integrity *i)
                      "verified", i->verified);
 }
 
+static json_t *ends_direction_json(const wm_ends_direction *d)
+{
+    bool any = d->matched_frames > 0;
+    json_int_t mean = any ? (json_int_t)(d->transit_sum_ns /
+                                         (int64_t)d->matched_frames) : 0;
+    return json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
+        "sent_frames", (json_int_t)d->sent_frames, "sent_bytes",
+        (json_int_t)d->sent_bytes, "received_frames",
+        (json_int_t)d->received_frames, "received_bytes",
+        (json_int_t)d->received_bytes, "lost_frames",
+        (json_int_t)d->lost_frames, "lost_bytes", (json_int_t)d->lost_bytes,
+        "both_ends_frames", (json_int_t)d->matched_frames,
+        "unmatched_frames", (json_int_t)d->unmatched_frames,
+        "transit_min_ns",
+        any ? json_integer(d->transit_min_ns) : json_null(),
+        "transit_mean_ns", any ? json_integer(mean) : json_null(),
+        "transit_max_ns",
+        any ? json_integer(d->transit_max_ns) : json_null());
+}
+
+/* What the link did, from its two ends' captures; null when only the
+ * receiver's end was captured (a loopback run has one end). */
+static json_t *ends_json(const wm_run_result *result)
+{
+    if (!result->has_ends)
+        return json_null();
+    return json_pack(
+        "{s:o, s:o}", "sender_to_receiver",
+        ends_direction_json(&result->ends.dir[WM_ENDS_FROM_SENDER]),
+        "receiver_to_sender",
+        ends_direction_json(&result->ends.dir[WM_ENDS_TO_SENDER]));
+}
+
 json_t *wm_report_run(const wm_run_request *request,
                       const wm_run_result *result, unsigned flags)
 {
@@ -344,8 +378,9 @@ json_t *wm_report_run(const wm_run_request *request,
     json_t *fragment = wm_report_connection(&result->trace, &result->analysis,
                                             result->connection, flags);
     json_t *rest = json_pack(
-        "{s:o, s:o, s:o, s:I, s:o, s:I, s:o}", "tcp_info",
-        tcp_info_json(&result->transfer.sender), "capture",
+        "{s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:o}", "tcp_info",
+        tcp_info_json(&result->transfer.sender), "ends", ends_json(result),
+        "capture",
         capture_json(&result->capture, &result->trace), "integrity",
         integrity_json(&result->transfer.integrity), "started_ns",
         (json_int_t)result->started_ns, "started_time",

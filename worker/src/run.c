@@ -14,7 +14,9 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wm_clock.h"
 
@@ -26,6 +28,7 @@ void wm_run_config_default(wm_run_config *config)
     config->cancel = NULL;
     config->rows_path = NULL;
     config->sender_pcap_path = NULL;
+    config->ends_path = NULL;
 }
 
 /* Headers-only captures of small transfers get a small kernel ring. Why:
@@ -246,8 +249,64 @@ static int find_connection(const wm_run_config *config, wm_run_result *result,
     return 0;
 }
 
-int wm_run_execute(const wm_run_config *config, wm_progress_fn progress,
-                   void *progress_ctx, wm_run_result *result, wm_error *err)
+/* Both ends matched (path_ends.h), when the sender's end was captured:
+ * against the receiver's pcap, a temporary one when none was asked for. */
+static int match_ends(const wm_run_config *config, const char *receiver_pcap,
+                      wm_run_result *result, wm_error *err)
+{
+    if (!config->sender_pcap_path || !receiver_pcap)
+        return 0;
+    uint16_t sender_port = config->transfer.direction == WM_DOWNLOAD
+                               ? result->transfer.server_port
+                               : result->transfer.client_port;
+    FILE *table = NULL;
+    if (config->ends_path) {
+        table = fopen(config->ends_path, "wb");
+        if (!table || wm_ends_table_begin(table, err) != 0) {
+            if (table)
+                fclose(table);
+            return wm_error_set(err, WM_ERR_IO,
+                                "cannot write the both-ends table");
+        }
+    }
+    int rc = wm_ends_match(config->sender_pcap_path, receiver_pcap,
+                           sender_port, table ? wm_ends_table_append : NULL,
+                           table, &result->ends, err);
+    if (table && fclose(table) != 0 && rc == 0)
+        rc = wm_error_set(err, WM_ERR_IO, "writing the both-ends table");
+    if (rc != 0)
+        return -1;
+    result->has_ends = true;
+    return 0;
+}
+
+/* A temporary file for the receiver's pcap, which matching the ends needs
+ * even when the caller keeps none: its name into buf, "" when not needed. */
+static int receiver_scratch(const wm_run_config *config, char *buf,
+                            size_t buflen, wm_error *err)
+{
+    buf[0] = '\0';
+    if (!config->sender_pcap_path || config->capture.pcap_path)
+        return 0;
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    if (snprintf(buf, buflen, "%s/wiremeter-receiver-XXXXXX", dir) >=
+        (int)buflen)
+        return wm_error_set(err, WM_ERR_INVALID, "TMPDIR is too long");
+    int fd = mkstemp(buf);
+    if (fd < 0) {
+        buf[0] = '\0';
+        return wm_error_set(err, WM_ERR_IO, "cannot make a temporary file "
+                            "for the receiver's capture in $TMPDIR");
+    }
+    close(fd);
+    return 0;
+}
+
+static int execute(const wm_run_config *config, const char *receiver_pcap,
+                   wm_progress_fn progress, void *progress_ctx,
+                   wm_run_result *result, wm_error *err)
 {
     memset(result, 0, sizeof *result);
     if (wm_transfer_validate(&config->transfer, err) != 0)
@@ -275,11 +334,29 @@ int wm_run_execute(const wm_run_config *config, wm_progress_fn progress,
     result->finished_ns = wm_clock_wall_ns();
     if (wm_stream_finish(stream, result->trace.first_ts_ns,
                          &result->analysis, err) != 0 ||
-        find_connection(config, result, err) != 0) {
+        find_connection(config, result, err) != 0 ||
+        match_ends(config, receiver_pcap, result, err) != 0) {
         wm_run_result_free(result);
         return -1;
     }
     return 0;
+}
+
+int wm_run_execute(const wm_run_config *config, wm_progress_fn progress,
+                   void *progress_ctx, wm_run_result *result, wm_error *err)
+{
+    char scratch[PATH_MAX];
+    if (receiver_scratch(config, scratch, sizeof scratch, err) != 0)
+        return -1;
+    int rc;
+    if (!scratch[0])
+        return execute(config, config->capture.pcap_path, progress,
+                       progress_ctx, result, err);
+    wm_run_config with_scratch = *config;
+    with_scratch.capture.pcap_path = scratch;
+    rc = execute(&with_scratch, scratch, progress, progress_ctx, result, err);
+    unlink(scratch);
+    return rc;
 }
 
 void wm_run_result_free(wm_run_result *result)

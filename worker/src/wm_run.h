@@ -8,8 +8,10 @@
 #ifndef WM_RUN_H
 #define WM_RUN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "path_ends.h"
 #include "wm_analyze.h"
 #include "wm_capture.h"
 #include "wm_error.h"
@@ -29,6 +31,8 @@ typedef struct wm_run_result {
     wm_analysis analysis;            /* rows in spool files */
     const wm_connection *connection; /* the run's own, within analysis,
                                         its rows kept */
+    bool has_ends;                   /* captured at both ends of a link */
+    wm_ends ends;                    /* what the link did, when has_ends */
 } wm_run_result;
 
 /* Runs it all. On failure nothing needs freeing; on success the result is
