@@ -22,8 +22,6 @@
 #include "wm_range.h"
 #include "wm_store.h"
 
-#define PACKETS_DEFAULT_LIMIT 100u
-#define PACKETS_MAX_LIMIT 10000u
 
 /* The run, which must be done (its pcap then exists). Answers the request
  * itself (404, 409) and returns 1 when it did; 0 when run was filled. */
@@ -50,23 +48,7 @@ static int done_run(wm_http_request *req, wm_store_run *run, int *rc)
     return 1;
 }
 
-typedef struct page_ctx {
-    uint64_t offset, limit;
-} page_ctx;
-
-static int page_param(void *opaque, const char *name, const char *value,
-                      wm_error *err)
-{
-    page_ctx *c = opaque;
-    if (!strcmp(name, "offset"))
-        return wm_param_uint(name, value, 0, UINT32_MAX, &c->offset, err);
-    if (!strcmp(name, "limit"))
-        return wm_param_uint(name, value, 1, PACKETS_MAX_LIMIT, &c->limit,
-                             err);
-    return wm_param_unhandled(name, err);
-}
-
-_Static_assert(PACKETS_MAX_LIMIT <= WM_ENGINE_ENDS_PAGE_MAX,
+_Static_assert(WM_PAGE_MAX_LIMIT <= WM_ENGINE_ENDS_PAGE_MAX,
                "a page of the both-ends table is read at once");
 
 /* The both-ends table's page, as the packet list's: offset, limit, the
@@ -100,19 +82,17 @@ static json_t *ends_doc(wm_store *store, int64_t id, uint64_t offset,
 
 int wm_handle_run_ends(wm_http_request *req)
 {
-    page_ctx page = {.offset = 0, .limit = PACKETS_DEFAULT_LIMIT};
-    unsigned status = 400;
-    wm_error err;
-    wm_error_clear(&err);
-    if (wm_request_params(req, page_param, &page, &status, &err) != 0)
-        return wm_http_send_error(req, status, wm_error_code(err.kind),
-                                  err.parameter, "%s", err.message);
-    wm_store_run run;
+    wm_page_query page;
     int rc = 0;
+    if (wm_page_query_refused(req, &page, &rc))
+        return rc;
+    wm_store_run run;
     if (done_run(req, &run, &rc))
         return rc;
     int64_t id = run.id;
     wm_store_run_free(&run);
+    wm_error err;
+    wm_error_clear(&err);
     json_t *doc = ends_doc(req->app->store, id, page.offset, page.limit, &err);
     if (!doc && err.kind == WM_ERR_NOT_FOUND)
         return wm_http_send_error(req, 404, "not_found", "id",
@@ -125,15 +105,11 @@ int wm_handle_run_ends(wm_http_request *req)
 
 int wm_handle_run_packets(wm_http_request *req)
 {
-    page_ctx page = {.offset = 0, .limit = PACKETS_DEFAULT_LIMIT};
-    unsigned status = 400;
-    wm_error err;
-    wm_error_clear(&err);
-    if (wm_request_params(req, page_param, &page, &status, &err) != 0)
-        return wm_http_send_error(req, status, wm_error_code(err.kind),
-                                  err.parameter, "%s", err.message);
-    wm_store_run run;
+    wm_page_query page;
     int rc = 0;
+    if (wm_page_query_refused(req, &page, &rc))
+        return rc;
+    wm_store_run run;
     if (done_run(req, &run, &rc))
         return rc;
     rc = wm_packet_pages_respond(req, &run, page.offset, page.limit);

@@ -35,8 +35,6 @@
 #define CAPTURES_DEFAULT_LIMIT 20u
 #define CAPTURES_MAX_LIMIT 100u
 /* A page of packets: as /runs/{id}/packets. */
-#define PACKETS_DEFAULT_LIMIT 100u
-#define PACKETS_MAX_LIMIT 10000u
 
 /* What the request says about its body, before the file is looked at:
  * 1 when it answered, 0 when the body may be a capture. */
@@ -267,31 +265,15 @@ int wm_handle_capture_delete(wm_http_request *req)
     return resp ? wm_http_queue(req, 204, resp) : -1;
 }
 
-typedef struct list_ctx {
-    uint64_t limit, before;
-} list_ctx;
-
-static int list_param(void *opaque, const char *name, const char *value,
-                      wm_error *err)
-{
-    list_ctx *c = opaque;
-    if (!strcmp(name, "limit"))
-        return wm_param_uint(name, value, 1, CAPTURES_MAX_LIMIT, &c->limit,
-                             err);
-    if (!strcmp(name, "before"))
-        return wm_param_uint(name, value, 1, INT64_MAX, &c->before, err);
-    return wm_param_unhandled(name, err);
-}
-
 int wm_handle_captures_list(wm_http_request *req)
 {
-    list_ctx c = {.limit = CAPTURES_DEFAULT_LIMIT};
-    unsigned status = 400;
+    wm_list_query c;
+    int rc = 0;
+    if (wm_list_query_refused(req, CAPTURES_DEFAULT_LIMIT, CAPTURES_MAX_LIMIT,
+                              &c, &rc))
+        return rc;
     wm_error err;
     wm_error_clear(&err);
-    if (wm_request_params(req, list_param, &c, &status, &err) != 0)
-        return wm_http_send_error(req, status, wm_error_code(err.kind),
-                                  err.parameter, "%s", err.message);
     wm_store_capture_list list;
     if (wm_store_list_captures(req->app->store, (int64_t)c.before,
                                (size_t)c.limit, &list, &err) != 0)
@@ -347,22 +329,6 @@ int wm_handle_capture_pcap(wm_http_request *req)
     return wm_http_queue(req, status, resp);
 }
 
-typedef struct page_ctx {
-    uint64_t offset, limit;
-} page_ctx;
-
-static int page_param(void *opaque, const char *name, const char *value,
-                      wm_error *err)
-{
-    page_ctx *c = opaque;
-    if (!strcmp(name, "offset"))
-        return wm_param_uint(name, value, 0, UINT32_MAX, &c->offset, err);
-    if (!strcmp(name, "limit"))
-        return wm_param_uint(name, value, 1, PACKETS_MAX_LIMIT, &c->limit,
-                             err);
-    return wm_param_unhandled(name, err);
-}
-
 int wm_handle_capture_packets(wm_http_request *req)
 {
     int64_t id = 0;
@@ -374,11 +340,9 @@ int wm_handle_capture_packets(wm_http_request *req)
     wm_error_clear(&err);
     if (wm_param_uint("n", req->n_text, 0, UINT32_MAX, &n, &err) != 0)
         return wm_api_send_error(req, &err);
-    page_ctx page = {.offset = 0, .limit = PACKETS_DEFAULT_LIMIT};
-    unsigned status = 400;
-    if (wm_request_params(req, page_param, &page, &status, &err) != 0)
-        return wm_http_send_error(req, status, wm_error_code(err.kind),
-                                  err.parameter, "%s", err.message);
+    wm_page_query page;
+    if (wm_page_query_refused(req, &page, &rc))
+        return rc;
     return wm_captures_packets_respond(req, id, (size_t)n, page.offset,
                                        page.limit);
 }

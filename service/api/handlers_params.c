@@ -4,6 +4,7 @@
  * form all reach wm_params_set the same way. A name given twice (in the
  * query and again in the body, say) is refused: which one would win is
  * not something a caller should have to guess. */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -262,4 +263,61 @@ int wm_param_unhandled(const char *name, wm_error *err)
     return wm_error_param(err, WM_ERR_INTERNAL, name,
                           "%.32s: the route lists it but its handler does "
                           "not read it", name);
+}
+
+typedef struct list_walk {
+    wm_list_query *q;
+    uint64_t max_limit;
+} list_walk;
+
+static int list_param(void *opaque, const char *name, const char *value,
+                      wm_error *err)
+{
+    list_walk *w = opaque;
+    if (!strcmp(name, "limit"))
+        return wm_param_uint(name, value, 1, w->max_limit, &w->q->limit, err);
+    if (!strcmp(name, "before"))
+        return wm_param_uint(name, value, 1, INT64_MAX, &w->q->before, err);
+    return wm_param_unhandled(name, err);
+}
+
+static int page_param(void *opaque, const char *name, const char *value,
+                      wm_error *err)
+{
+    wm_page_query *q = opaque;
+    if (!strcmp(name, "offset"))
+        return wm_param_uint(name, value, 0, UINT32_MAX, &q->offset, err);
+    if (!strcmp(name, "limit"))
+        return wm_param_uint(name, value, 1, WM_PAGE_MAX_LIMIT, &q->limit,
+                             err);
+    return wm_param_unhandled(name, err);
+}
+
+/* true (answered, *rc set) when the query was refused. */
+static bool query_refused(wm_http_request *req, wm_param_fn fn, void *ctx,
+                          int *rc)
+{
+    unsigned status = 400;
+    wm_error err;
+    wm_error_clear(&err);
+    if (wm_request_params(req, fn, ctx, &status, &err) == 0)
+        return false;
+    *rc = wm_http_send_error(req, status, wm_error_code(err.kind),
+                             err.parameter, "%s", err.message);
+    return true;
+}
+
+bool wm_list_query_refused(wm_http_request *req, uint64_t default_limit,
+                           uint64_t max_limit, wm_list_query *q, int *rc)
+{
+    assert(default_limit >= 1 && default_limit <= max_limit);
+    *q = (wm_list_query){.limit = default_limit};
+    list_walk w = {.q = q, .max_limit = max_limit};
+    return query_refused(req, list_param, &w, rc);
+}
+
+bool wm_page_query_refused(wm_http_request *req, wm_page_query *q, int *rc)
+{
+    *q = (wm_page_query){.limit = WM_PAGE_DEFAULT_LIMIT};
+    return query_refused(req, page_param, q, rc);
 }

@@ -191,29 +191,14 @@ int wm_handle_run_delete(wm_http_request *req)
     return wm_http_queue(req, 204, resp);
 }
 
-typedef struct list_ctx {
-    uint64_t limit, before;
-} list_ctx;
-
-static int list_param(void *opaque, const char *name, const char *value,
-                      wm_error *err)
-{
-    list_ctx *c = opaque;
-    if (!strcmp(name, "limit"))
-        return wm_param_uint(name, value, 1, LIST_MAX_LIMIT, &c->limit, err);
-    if (!strcmp(name, "before"))
-        return wm_param_uint(name, value, 1, INT64_MAX, &c->before, err);
-    return wm_param_unhandled(name, err);
-}
-
 int wm_handle_runs_list(wm_http_request *req)
 {
-    list_ctx c = {.limit = LIST_DEFAULT_LIMIT};
-    unsigned status = 400;
+    wm_list_query c;
+    int rc = 0;
+    if (wm_list_query_refused(req, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, &c,
+                              &rc))
+        return rc;
     wm_error err;
-    if (wm_request_params(req, list_param, &c, &status, &err) != 0)
-        return wm_http_send_error(req, status, wm_error_code(err.kind),
-                                  err.parameter, "%s", err.message);
     wm_store_run_list list;
     if (wm_store_list_runs(req->app->store, (int64_t)c.before, c.limit,
                            WM_STORE_LIST_RESULTS, &list, &err) != 0)

@@ -348,30 +348,15 @@ int wm_handle_sweep_get(wm_http_request *req)
 #define LIST_DEFAULT_LIMIT 20u
 #define LIST_MAX_LIMIT 200u
 
-typedef struct list_ctx {
-    uint64_t limit, before;
-} list_ctx;
-
-static int list_param(void *opaque, const char *name, const char *value,
-                      wm_error *err)
-{
-    list_ctx *c = opaque;
-    if (!strcmp(name, "limit"))
-        return wm_param_uint(name, value, 1, LIST_MAX_LIMIT, &c->limit, err);
-    if (!strcmp(name, "before"))
-        return wm_param_uint(name, value, 1, INT64_MAX, &c->before, err);
-    return wm_param_unhandled(name, err);
-}
-
 int wm_handle_sweeps_list(wm_http_request *req)
 {
-    list_ctx c = {.limit = LIST_DEFAULT_LIMIT};
-    unsigned status = 400;
+    wm_list_query c;
+    int rc = 0;
+    if (wm_list_query_refused(req, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, &c,
+                              &rc))
+        return rc;
     wm_error err;
     wm_error_clear(&err);
-    if (wm_request_params(req, list_param, &c, &status, &err) != 0)
-        return wm_http_send_error(req, status, wm_error_code(err.kind),
-                                  err.parameter, "%s", err.message);
     wm_store_sweep_list list;
     if (wm_store_list_sweeps(req->app->store, (int64_t)c.before, c.limit,
                              &list, &err) != 0)

@@ -86,6 +86,23 @@ int wm_request_params(wm_http_request *req, wm_param_fn fn, void *ctx,
  * that lists a name its handler forgot gets here (500). */
 int wm_param_unhandled(const char *name, wm_error *err);
 
+/* The query of a list route, newest first (?limit=&before=), and of a
+ * page of rows (?offset=&limit=: a run's or a capture's packets, a link's
+ * both-ends table). Each *_refused parses it into q; when it is wrong the
+ * request is answered (400 naming the parameter) and true is returned,
+ * with *rc what the handler returns. */
+typedef struct wm_list_query {
+    uint64_t limit, before; /* before 0: from the newest */
+} wm_list_query;
+typedef struct wm_page_query {
+    uint64_t offset, limit;
+} wm_page_query;
+#define WM_PAGE_DEFAULT_LIMIT 100u
+#define WM_PAGE_MAX_LIMIT 10000u
+bool wm_list_query_refused(wm_http_request *req, uint64_t default_limit,
+                           uint64_t max_limit, wm_list_query *q, int *rc);
+bool wm_page_query_refused(wm_http_request *req, wm_page_query *q, int *rc);
+
 /* An unsigned integer service parameter within [min, max]. */
 int wm_param_uint(const char *name, const char *value, uint64_t min,
                   uint64_t max, uint64_t *out, wm_error *err);
