@@ -4,8 +4,9 @@
  * The store is split by subject, in layers that only call downwards:
  * the helpers (store_db.c) and the run's files (store_files.c); the schema
  * (store_schema.c); opening it (store.c); the states it could not write
- * (store_unsaved.c); the start-up recovery (store_recover.c); whether it
- * can be written and the retry (store_state.c); and above all these,
+ * (store_unsaved.c); whether it can be written (store_state.c); the
+ * start-up recovery and wm_store_retry, which reruns it (store_recover.c);
+ * and above all these,
  * runs (store_runs.c), sweeps (store_sweeps.c) and retention
  * (store_prune.c). They meet here. */
 #ifndef WM_STORE_INTERNAL_H

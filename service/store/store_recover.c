@@ -235,3 +235,46 @@ int wm_store_recover(wm_store *store, uint64_t *count, wm_error *err)
     store_unlock(store);
     return 0;
 }
+
+/* wm_store_retry lives beside the recovery it runs again: the state
+ * helpers (store_state.c) stay below both, as store_runs and
+ * store_captures use them. */
+/* A write that changes nothing but must reach the disk: setting the
+ * schema version to itself rewrites the database header. Lock held. */
+static int probe_write(wm_store *store, wm_error *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", store->version);
+    return store_exec(store, sql, err);
+}
+
+int wm_store_retry(wm_store *store, bool *writable, wm_error *err)
+{
+    store_lock(store);
+    /* Opened read-only for want of room or access: open for writing
+     * again once that works, and then recover as at start-up. */
+    if (store->conn_read_only && store_reopen_rw(store) == 0) {
+        store->conn_read_only = false;
+        store->recovered = false;
+    }
+    bool recover = !store->conn_read_only && !store->recovered;
+    store_unlock(store);
+    int rc = 0;
+    if (recover)
+        rc = wm_store_recover(store, NULL, err);
+    store_lock(store);
+    if (rc == 0 && store->recovered && store->write_kind != WM_ERR_NONE) {
+        rc = store->unsaved_count ? store_save_unsaved(store, err)
+                                  : probe_write(store, err);
+        if (rc == 0) {
+            store->write_kind = WM_ERR_NONE;
+            store->write_reason[0] = '\0';
+            fprintf(stderr, "wiremeter: store: writes succeed again\n");
+        }
+    }
+    if (writable)
+        *writable = store->write_kind == WM_ERR_NONE &&
+                    store_refuse_if_read_only(store, NULL) == 0;
+    store_unlock(store);
+    return rc;
+}
