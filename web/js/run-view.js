@@ -13,12 +13,12 @@ import { follow } from './progress.js';
 import { isFinal, runSize } from './model.js';
 import { withTerms } from './glossary.js';
 
-function endpointText(ep) {
+export function endpointText(ep) {
   if (!ep) return '—';
   return ep.ip.includes(':') ? `[${ep.ip}]:${ep.port}` : `${ep.ip}:${ep.port}`;
 }
 
-function card(field, label, text, exact, unit, sub) {
+export function card(field, label, text, exact, unit, sub) {
   const div = document.createElement('div');
   div.className = 'card';
   div.dataset.card = field;
@@ -41,7 +41,7 @@ function card(field, label, text, exact, unit, sub) {
 
 // The endpoints card's value: client and server in their colours, the
 // text still reading "client → server".
-function endpointsValue(div, c) {
+export function endpointsValue(div, c) {
   const value = div.querySelector('.card-value');
   const client = document.createElement('span');
   client.className = 'ep client';
@@ -53,7 +53,7 @@ function endpointsValue(div, c) {
   return div;
 }
 
-function connectionNote(c) {
+export function connectionNote(c) {
   if (!c) return '';
   const parts = [`IPv${c.ip_version}`];
   if (c.mss && c.mss.client) parts.push(`MSS ${c.mss.client}/${c.mss.server ?? '?'}`);
@@ -93,7 +93,7 @@ export function buildCards(result) {
 }
 
 // The two lines of the ladder's folded middle: the data transfer.
-function middleText(result) {
+export function middleText(result) {
   const t = result.totals || {};
   const hs = (result.handshake && result.handshake.packets) || [];
   const cl = (result.closure && result.closure.packets) || [];
