@@ -1,0 +1,315 @@
+// Your own capture on the page (issue 11, the page side): Debian's headless
+// Chromium, driven by playwright-core, against the real daemon on a free
+// port with a fresh data directory (ctest label "browser").
+//
+//   node tests/browser/test_captures.mjs path/to/wiremeter
+//   env: as test_page.mjs (WM_NODE_MODULES, WM_ARTIFACTS, WM_WEB_ROOT,
+//        WM_DOCS_SCREENSHOTS with WM_UPDATE_SCREENSHOTS=1, WM_CHROMIUM)
+//
+// A file that is not a capture, chosen with the page's file input, shows
+// the daemon's own error text and stores nothing. A capture of two TCP
+// connections (tests/data/tshark/two_connections.pcap) uploaded through
+// the file input opens on its main connection; the lab's six answers, the
+// ladder's sequence numbers and the packet list's first rows equal GET
+// /captures/{id} and its packet pages field for field, for that connection
+// and for the other one once picked; 390 px wide, nothing overflows. A
+// capture of one connection opens straight on it. The list of captures
+// beside the runs holds both, and Delete removes one. No capture rights are
+// needed: nothing is captured here.
+
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Daemon, Failure, api, check, checkEqual, log } from './lib.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const WIDE = { width: 1440, height: 900 };
+const NARROW = { width: 390, height: 844 };
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const TSHARK = path.resolve(here, '../data/tshark');
+const TWO = path.join(TSHARK, 'two_connections.pcap');
+const ONE = path.join(TSHARK, 'client_closes.pcap');
+
+const wiremeter = process.argv[2];
+const artifacts = process.env.WM_ARTIFACTS || path.join(os.tmpdir(), 'wm-browser-artifacts');
+const webRoot = process.env.WM_WEB_ROOT || path.resolve(here, '../../web');
+const docsShots = process.env.WM_UPDATE_SCREENSHOTS === '1' ? (process.env.WM_DOCS_SCREENSHOTS || '') : '';
+const chromiumPath = process.env.WM_CHROMIUM || '/usr/bin/chromium';
+
+function loadPlaywright() {
+  const dir = process.env.WM_NODE_MODULES;
+  check(dir && fs.existsSync(path.join(dir, 'playwright-core')),
+    `playwright-core is not installed in WM_NODE_MODULES=${dir} (ctest runs browser_npm_ci first)`);
+  return createRequire(path.join(path.resolve(dir), 'noop.js'))('playwright-core');
+}
+
+async function shot(page, name) {
+  const file = path.join(artifacts, name);
+  await page.screenshot({ path: file, fullPage: true });
+  log(`screenshot: ${file}`);
+  return file;
+}
+
+// The value at a field path of the answers ("handshake.packets[0].raw_seq").
+function at(doc, field) {
+  let v = doc;
+  for (const part of field.split('.')) {
+    const m = /^(\w+)(?:\[(\d+)\])?$/.exec(part);
+    check(m, `field path ${field}`);
+    v = v === null || v === undefined ? undefined : v[m[1]];
+    if (m[2] !== undefined) v = v === undefined ? undefined : v[Number(m[2])];
+  }
+  return v;
+}
+
+// What the page keeps as a field's exact value (format.js setValue).
+function exact(v) {
+  if (v && typeof v === 'object' && 'ip' in v) return v.ip.includes(':') ? `[${v.ip}]:${v.port}` : `${v.ip}:${v.port}`;
+  return String(v);
+}
+
+async function waitConnection(page, id, n) {
+  await page.waitForFunction(([cid, cn]) => {
+    const d = document.getElementById('capture-view').dataset;
+    return d.renderedCapture === String(cid) && d.renderedConnection === String(cn);
+  }, [id, n], { timeout: 30000 });
+}
+
+// The six answers, the ladder and the first page of packets of connection
+// n, against the API's document.
+async function checkConnectionShown(page, base, doc, n) {
+  const conn = doc.analysis.connections[n];
+  const what = `capture ${doc.id}, connection ${n}`;
+  const answers = await page.$$eval('#cap-answers li', (items) => items.map((li) => ({
+    key: li.dataset.answer,
+    question: li.querySelector('.answer-question').textContent,
+    values: [...li.querySelectorAll('.answer-value')].map((v) => ({
+      field: v.dataset.field, value: v.dataset.value ?? null, text: v.textContent,
+      code: v.parentElement.querySelector('code').textContent,
+    })),
+  })));
+  checkEqual(answers.map((a) => a.key), ['endpoints', 'handshake', 'closure', 'packets', 'timing', 'average'],
+    `${what}: the six answers`);
+  const fields = answers.flatMap((a) => a.values.map((v) => v.field));
+  const expected = ['connection.client', 'connection.server',
+    ...conn.handshake.packets.slice(0, 3).flatMap((p, i) => [`handshake.packets[${i}].raw_seq`,
+      ...(p.flags.includes('ACK') ? [`handshake.packets[${i}].raw_ack`] : [])]),
+    'closure.kind', conn.closure.simultaneous ? 'closure.simultaneous' : 'closure.initiator', 'closure.duration_ns',
+    'totals.packets', 'totals.client_to_server', 'totals.server_to_client',
+    'timing.first_packet_time', 'timing.last_packet_time', 'timing.total_ns', 'average_packet_size.all'];
+  checkEqual(fields, expected, `${what}: the fields the answers come from`);
+  for (const a of answers) {
+    for (const v of a.values) {
+      checkEqual(v.code, v.field, `${what}: the field named beside ${v.field}`);
+      const want = v.field === 'closure.simultaneous' ? 'true' : exact(at(conn, v.field));
+      checkEqual(v.value, want, `${what}: answer "${a.question}", ${v.field}`);
+    }
+  }
+  // The raw numbers are shown as they are, not rounded.
+  const syn = answers[1].values[0];
+  checkEqual(syn.text, String(conn.handshake.packets[0].raw_seq), `${what}: the SYN's raw sequence number as shown`);
+
+  // The ladder: one arrow per handshake and closure packet, its numbers the API's.
+  const arrows = await page.$$eval('#cap-ladder g.ladder-arrow', (gs) => gs.map((g) => ({
+    phase: g.dataset.phase, no: Number(g.dataset.no), flags: g.dataset.flags, seq: Number(g.dataset.seq),
+    ack: Number(g.dataset.ack), from: g.dataset.from,
+  })));
+  const want = [...conn.handshake.packets.map((p) => ({ ...p, phase: 'handshake' })),
+    ...conn.closure.packets.map((p) => ({ ...p, phase: 'closure' }))]
+    .map((p) => ({ phase: p.phase, no: p.no, flags: p.flags, seq: p.seq, ack: p.ack, from: p.from }));
+  checkEqual(arrows, want, `${what}: the ladder's arrows`);
+
+  // The packet list's first page.
+  const page0 = await api(base, 'GET', `/captures/${doc.id}/connections/${n}/packets?offset=0&limit=50`);
+  checkEqual(page0.status, 200, `${what}: GET its packets`);
+  const rows = await page.$$eval('#cap-packet-table tbody tr', (trs) => trs.map((tr) => {
+    const td = tr.querySelectorAll('td');
+    return { no: Number(tr.dataset.no), role: tr.dataset.role, time_ns: Number(td[1].dataset.value),
+      source: td[2].textContent, length: Number(td[4].dataset.value), flags: td[5].textContent,
+      info: td[6].textContent };
+  }));
+  const wantRows = page0.body.packets.map((p) => ({ no: p.no, role: p.role || '', time_ns: p.time_ns,
+    source: `${p.source}:${p.source_port}`, length: p.length, flags: p.flags, info: p.info }));
+  check(rows.length > 0, `${what}: the packet list is empty`);
+  checkEqual(rows, wantRows, `${what}: the packet list's rows`);
+  checkEqual(await page.textContent('#cap-page-info'),
+    `Packets 1–${page0.body.packets.length} of ${page0.body.total}`, `${what}: the pager`);
+  // The cards: the packets and the time.
+  checkEqual(await page.getAttribute('#cap-cards [data-field="packets"]', 'data-value'), String(conn.totals.packets),
+    `${what}: the packets card`);
+  checkEqual(await page.getAttribute('#cap-cards [data-field="total_ns"]', 'data-value'), String(conn.timing.total_ns),
+    `${what}: the total time card`);
+}
+
+async function checkNoHorizontalOverflow(page, what) {
+  const measure = () => page.evaluate(() => ({
+    doc: document.documentElement.scrollWidth,
+    view: window.innerWidth,
+    wide: [...document.querySelectorAll('main *')]
+      .filter((el) => el.offsetParent !== null && !el.closest('.table-wrap, .ladder, pre'))
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+      .slice(0, 5).map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`),
+  }));
+  const deadline = Date.now() + 3000;
+  let widths = await measure();
+  while ((widths.doc > widths.view || widths.wide.length) && Date.now() < deadline) {
+    await page.waitForTimeout(100);
+    widths = await measure();
+  }
+  check(widths.doc <= widths.view && widths.wide.length === 0,
+    `${what}: the page is ${widths.doc} px wide in a ${widths.view} px window; too wide: ${widths.wide.join(', ')}`);
+}
+
+// The daemon's answer to the same bytes, for the error the page must show.
+async function apiRefusal(base, bytes) {
+  const res = await fetch(`${base}/captures`, { method: 'POST', body: bytes,
+    headers: { 'Content-Type': 'application/octet-stream', Accept: 'application/json' } });
+  const body = await res.json();
+  check(res.status >= 400 && body.error && body.error.message, `POST /captures of garbage: ${res.status}`);
+  return { status: res.status, message: body.error.message };
+}
+
+async function upload(page, file, label) {
+  await page.goto(page.url().replace(/#.*$/, '#/'));
+  await page.waitForSelector('#u-file');
+  await page.fill('#u-label', label || '');
+  await page.setInputFiles('#u-file', file);
+}
+
+async function main() {
+  check(wiremeter && fs.existsSync(wiremeter), `usage: test_captures.mjs path/to/wiremeter (got ${wiremeter})`);
+  fs.mkdirSync(artifacts, { recursive: true });
+  const { chromium } = loadPlaywright();
+  const daemon = new Daemon(wiremeter, webRoot);
+  await daemon.start();
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-chromium-'));
+  const pageErrors = [];
+  let context;
+  let ok = false;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS, viewport: WIDE,
+    });
+    const page = context.pages()[0] || await context.newPage();
+    page.on('pageerror', (err) => pageErrors.push(`uncaught: ${err.message}`));
+    page.on('console', (msg) => {
+      // The browser logs every 4xx answer; the garbage upload makes one on purpose.
+      if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) pageErrors.push(`console: ${msg.text()}`);
+    });
+    await page.goto(`${daemon.base}/`);
+    await page.waitForSelector('#u-file');
+    await page.waitForFunction(() => !document.getElementById('captures-empty').hidden);
+
+    // Garbage: the daemon's words on the page, nothing stored.
+    const garbage = Buffer.from('This is a text file, not a capture.\n'.repeat(20));
+    const refusal = await apiRefusal(daemon.base, garbage);
+    await upload(page, { name: 'notes.pcap', mimeType: 'application/octet-stream', buffer: garbage });
+    await page.waitForFunction(() => document.getElementById('upload-error').textContent !== '', null, { timeout: 30000 });
+    const shown = await page.textContent('#upload-error');
+    check(shown.includes(refusal.message) && shown.includes(`HTTP ${refusal.status}`),
+      `the garbage upload: the page says "${shown}", the API "${refusal.status} ${refusal.message}"`);
+    checkEqual((await api(daemon.base, 'GET', '/captures')).body.captures.length, 0, 'captures stored after the garbage');
+    checkEqual(await page.isHidden('#upload-progress'), true, 'the progress after a refusal');
+    log(`garbage: the page shows the daemon's ${refusal.status}: ${refusal.message}`);
+    await page.evaluate(() => document.activeElement.blur());
+    const errorShot = path.join(artifacts, 'capture-error.png');
+    await page.locator('#capture-upload').screenshot({ path: errorShot });
+
+    // Two connections: opens on the main one.
+    await upload(page, TWO, 'two connections');
+    await page.waitForURL(/#\/captures\/\d+$/, { timeout: 30000 });
+    const id = Number(/#\/captures\/(\d+)$/.exec(page.url())[1]);
+    const res = await api(daemon.base, 'GET', `/captures/${id}`);
+    checkEqual(res.status, 200, `GET /captures/${id}`);
+    const doc = res.body;
+    checkEqual(doc.label, 'two connections', 'the label typed before the file');
+    checkEqual(doc.size_bytes, fs.statSync(TWO).size, 'the size of the stored file');
+    const conns = doc.analysis.connections;
+    checkEqual(conns.length, 2, 'connections in two_connections.pcap');
+    const main = conns.findIndex((c) => c.main);
+    check(main >= 0, 'no connection is marked main');
+    await waitConnection(page, id, main);
+    checkEqual(await page.isChecked(`#cap-conn-${main}`), true, 'the main connection chosen by default');
+    checkEqual(await page.$$eval('#cap-connections tbody tr', (trs) => trs.map((tr) => tr.classList.contains('main-connection'))),
+      conns.map((c) => c.main), 'the main connection marked in the picker');
+    checkEqual(await page.getAttribute('#cap-file-facts dd:nth-of-type(4)', 'data-value'), String(doc.analysis.frames),
+      'the frames of the file');
+    await checkConnectionShown(page, daemon.base, doc, main);
+    log(`capture ${id}: opened on its main connection ${main}; answers, ladder and packets equal the API's`);
+
+    // The other connection, picked.
+    const other = 1 - main;
+    await page.click(`label[for="cap-conn-${other}"]`);
+    await page.waitForURL(new RegExp(`#/captures/${id}/connections/${other}$`));
+    await waitConnection(page, id, other);
+    await checkConnectionShown(page, daemon.base, doc, other);
+    log(`capture ${id}: connection ${other} picked; answers, ladder and packets equal the API's`);
+    await page.evaluate(() => document.activeElement.blur());
+    const wide = await shot(page, 'capture-wide.png');
+    await page.setViewportSize(NARROW);
+    await checkNoHorizontalOverflow(page, 'capture at 390 px');
+    const narrow = await shot(page, 'capture-narrow.png');
+    await page.screenshot({ path: path.join(artifacts, 'capture-narrow-top.png') });
+    await page.setViewportSize(WIDE);
+
+    // Reloaded, the address shows the same connection.
+    await page.reload();
+    await waitConnection(page, id, other);
+    await checkConnectionShown(page, daemon.base, doc, other);
+
+    // One connection: straight on it.
+    await upload(page, ONE, '');
+    await page.waitForURL(/#\/captures\/\d+$/, { timeout: 30000 });
+    const one = Number(/#\/captures\/(\d+)$/.exec(page.url())[1]);
+    check(one !== id, 'the second upload opened the first capture');
+    const oneDoc = (await api(daemon.base, 'GET', `/captures/${one}`)).body;
+    checkEqual(oneDoc.analysis.connections.length, 1, 'connections in client_closes.pcap');
+    await waitConnection(page, one, 0);
+    checkEqual(await page.textContent('#cap-picker-intro'), 'The file holds one TCP connection: it is shown below.',
+      'the picker of a one-connection capture');
+    await checkConnectionShown(page, daemon.base, oneDoc, 0);
+    log(`capture ${one}: one connection, opened straight on it`);
+
+    // The list beside the runs, and Delete.
+    await page.goto(`${daemon.base}/#/`);
+    await page.waitForFunction(() => document.querySelectorAll('#captures-table tbody tr').length === 2);
+    checkEqual(await page.$$eval('#captures-table tbody tr', (trs) => trs.map((tr) => Number(tr.dataset.captureId))),
+      [one, id], 'the captures listed, newest first');
+    await page.evaluate(() => document.activeElement.blur());
+    const homeShot = await shot(page, 'capture-home.png');
+    await page.click(`#captures-table tr[data-capture-id="${one}"] button`);
+    await page.click('#confirm-dialog button[value="delete"]');
+    await page.waitForFunction(() => document.querySelectorAll('#captures-table tbody tr').length === 1);
+    checkEqual((await api(daemon.base, 'GET', `/captures/${one}`)).status, 404, `GET /captures/${one} after Delete`);
+    log(`capture ${one} deleted from the list`);
+
+    checkEqual(pageErrors, [], 'errors in the page');
+    if (docsShots) {
+      fs.mkdirSync(docsShots, { recursive: true });
+      for (const [from, name] of [[wide, 'capture-wide.png'], [narrow, 'capture-narrow.png'], [homeShot, 'capture-home.png'],
+        [errorShot, 'capture-error.png']]) {
+        fs.copyFileSync(from, path.join(docsShots, name));
+        log(`copied to ${path.join(docsShots, name)}`);
+      }
+    }
+    ok = true;
+  } finally {
+    if (context) await context.close();
+    await daemon.stop();
+    fs.copyFileSync(daemon.logPath, path.join(artifacts, 'daemon-captures.log'));
+    if (ok) daemon.removeData();
+    else log(`daemon log (${daemon.logPath}):\n${daemon.log()}`);
+    fs.rmSync(profile, { recursive: true, force: true });
+    if (pageErrors.length) log(`page errors:\n${pageErrors.join('\n')}`);
+  }
+  log('PASS');
+  return 0;
+}
+
+main().then((code) => process.exit(code), (err) => {
+  log(err instanceof Failure ? `FAIL: ${err.message}` : `FAIL: ${err.stack || err}`);
+  process.exit(1);
+});
