@@ -8,13 +8,14 @@
 //
 // A file that is not a capture, chosen with the page's file input, shows
 // the daemon's own error text and stores nothing. A capture of two TCP
-// connections (tests/data/tshark/two_connections.pcap) uploaded through
-// the file input opens on its main connection; the lab's six answers, the
+// connections (tests/data/tshark/lo_and_any_interfaces.pcap) uploaded
+// through the file input opens on its main connection, the second; the lab's six answers, the
 // ladder's sequence numbers and the packet list's first rows equal GET
 // /captures/{id} and its packet pages field for field, for that connection
 // and for the other one once picked; 390 px wide, nothing overflows. A
 // capture of one connection opens straight on it. The list of captures
-// beside the runs holds both, and Delete removes one. No capture rights are
+// cut short says where reading stopped, in the API's words. The list
+// beside the runs holds them newest first, and Delete removes one. No capture rights are
 // needed: nothing is captured here.
 
 import fs from 'node:fs';
@@ -30,7 +31,10 @@ const NARROW = { width: 390, height: 844 };
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TSHARK = path.resolve(here, '../data/tshark');
-const TWO = path.join(TSHARK, 'two_connections.pcap');
+// Two connections, the second the main one (most payload), from two
+// interfaces of two link types; the same cut short.
+const TWO = path.join(TSHARK, 'lo_and_any_interfaces.pcap');
+const CUT = path.join(TSHARK, 'lo_and_any_cut_short.pcap');
 const ONE = path.join(TSHARK, 'client_closes.pcap');
 
 const wiremeter = process.argv[2];
@@ -228,15 +232,18 @@ async function main() {
     checkEqual(doc.label, 'two connections', 'the label typed before the file');
     checkEqual(doc.size_bytes, fs.statSync(TWO).size, 'the size of the stored file');
     const conns = doc.analysis.connections;
-    checkEqual(conns.length, 2, 'connections in two_connections.pcap');
+    checkEqual(conns.length, 2, 'connections in lo_and_any_interfaces.pcap');
     const main = conns.findIndex((c) => c.main);
-    check(main >= 0, 'no connection is marked main');
+    checkEqual(main, 1, 'the main connection of lo_and_any_interfaces.pcap (the test needs it second)');
     await waitConnection(page, id, main);
     checkEqual(await page.isChecked(`#cap-conn-${main}`), true, 'the main connection chosen by default');
     checkEqual(await page.$$eval('#cap-connections tbody tr', (trs) => trs.map((tr) => tr.classList.contains('main-connection'))),
       conns.map((c) => c.main), 'the main connection marked in the picker');
     checkEqual(await page.getAttribute('#cap-file-facts dd:nth-of-type(4)', 'data-value'), String(doc.analysis.frames),
       'the frames of the file');
+    checkEqual(await page.getAttribute('#cap-file-facts dd:nth-of-type(3)', 'data-value'), doc.analysis.linktypes.join(','),
+      'the link types of the file');
+    checkEqual(await page.isHidden('#cap-read-error'), true, 'a read error shown for a whole file');
     await checkConnectionShown(page, daemon.base, doc, main);
     log(`capture ${id}: opened on its main connection ${main}; answers, ladder and packets equal the API's`);
 
@@ -273,16 +280,29 @@ async function main() {
     await checkConnectionShown(page, daemon.base, oneDoc, 0);
     log(`capture ${one}: one connection, opened straight on it`);
 
+    // Cut short: where and why reading stopped, as the API says it.
+    await upload(page, CUT, 'cut short');
+    await page.waitForURL(/#\/captures\/\d+$/, { timeout: 30000 });
+    const cut = Number(/#\/captures\/(\d+)$/.exec(page.url())[1]);
+    const cutDoc = (await api(daemon.base, 'GET', `/captures/${cut}`)).body;
+    check(cutDoc.analysis.read_error, 'lo_and_any_cut_short.pcap was read to its end');
+    await waitConnection(page, cut, cutDoc.analysis.connections.findIndex((c) => c.main));
+    const stopped = await page.textContent('#cap-read-error');
+    check(await page.isVisible('#cap-read-error') && stopped.includes(cutDoc.analysis.read_error.reason)
+      && stopped.includes(`after frame ${cutDoc.analysis.read_error.after_frame}`),
+    `the cut-short file: the page says "${stopped}", the API ${JSON.stringify(cutDoc.analysis.read_error)}`);
+    log(`capture ${cut}: cut short, the page says where reading stopped`);
+
     // The list beside the runs, and Delete.
     await page.goto(`${daemon.base}/#/`);
-    await page.waitForFunction(() => document.querySelectorAll('#captures-table tbody tr').length === 2);
+    await page.waitForFunction(() => document.querySelectorAll('#captures-table tbody tr').length === 3);
     checkEqual(await page.$$eval('#captures-table tbody tr', (trs) => trs.map((tr) => Number(tr.dataset.captureId))),
-      [one, id], 'the captures listed, newest first');
+      [cut, one, id], 'the captures listed, newest first');
     await page.evaluate(() => document.activeElement.blur());
     const homeShot = await shot(page, 'capture-home.png');
     await page.click(`#captures-table tr[data-capture-id="${one}"] button`);
     await page.click('#confirm-dialog button[value="delete"]');
-    await page.waitForFunction(() => document.querySelectorAll('#captures-table tbody tr').length === 1);
+    await page.waitForFunction(() => document.querySelectorAll('#captures-table tbody tr').length === 2);
     checkEqual((await api(daemon.base, 'GET', `/captures/${one}`)).status, 404, `GET /captures/${one} after Delete`);
     log(`capture ${one} deleted from the list`);
 
