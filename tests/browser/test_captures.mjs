@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Daemon, Failure, api, check, checkEqual, log } from './lib.mjs';
+import { checkAnswers } from './answers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WIDE = { width: 1440, height: 900 };
@@ -57,24 +58,6 @@ async function shot(page, name) {
   return file;
 }
 
-// The value at a field path of the answers ("handshake.packets[0].raw_seq").
-function at(doc, field) {
-  let v = doc;
-  for (const part of field.split('.')) {
-    const m = /^(\w+)(?:\[(\d+)\])?$/.exec(part);
-    check(m, `field path ${field}`);
-    v = v === null || v === undefined ? undefined : v[m[1]];
-    if (m[2] !== undefined) v = v === undefined ? undefined : v[Number(m[2])];
-  }
-  return v;
-}
-
-// What the page keeps as a field's exact value (format.js setValue).
-function exact(v) {
-  if (v && typeof v === 'object' && 'ip' in v) return v.ip.includes(':') ? `[${v.ip}]:${v.port}` : `${v.ip}:${v.port}`;
-  return String(v);
-}
-
 async function waitConnection(page, id, n) {
   await page.waitForFunction(([cid, cn]) => {
     const d = document.getElementById('capture-view').dataset;
@@ -87,34 +70,7 @@ async function waitConnection(page, id, n) {
 async function checkConnectionShown(page, base, doc, n) {
   const conn = doc.analysis.connections[n];
   const what = `capture ${doc.id}, connection ${n}`;
-  const answers = await page.$$eval('#cap-answers li', (items) => items.map((li) => ({
-    key: li.dataset.answer,
-    question: li.querySelector('.answer-question').textContent,
-    values: [...li.querySelectorAll('.answer-value')].map((v) => ({
-      field: v.dataset.field, value: v.dataset.value ?? null, text: v.textContent,
-      code: v.parentElement.querySelector('code').textContent,
-    })),
-  })));
-  checkEqual(answers.map((a) => a.key), ['endpoints', 'handshake', 'closure', 'packets', 'timing', 'average'],
-    `${what}: the six answers`);
-  const fields = answers.flatMap((a) => a.values.map((v) => v.field));
-  const expected = ['connection.client', 'connection.server',
-    ...conn.handshake.packets.slice(0, 3).flatMap((p, i) => [`handshake.packets[${i}].raw_seq`,
-      ...(p.flags.includes('ACK') ? [`handshake.packets[${i}].raw_ack`] : [])]),
-    'closure.kind', conn.closure.simultaneous ? 'closure.simultaneous' : 'closure.initiator', 'closure.duration_ns',
-    'totals.packets', 'totals.client_to_server', 'totals.server_to_client',
-    'timing.first_packet_time', 'timing.last_packet_time', 'timing.total_ns', 'average_packet_size.all'];
-  checkEqual(fields, expected, `${what}: the fields the answers come from`);
-  for (const a of answers) {
-    for (const v of a.values) {
-      checkEqual(v.code, v.field, `${what}: the field named beside ${v.field}`);
-      const want = v.field === 'closure.simultaneous' ? 'true' : exact(at(conn, v.field));
-      checkEqual(v.value, want, `${what}: answer "${a.question}", ${v.field}`);
-    }
-  }
-  // The raw numbers are shown as they are, not rounded.
-  const syn = answers[1].values[0];
-  checkEqual(syn.text, String(conn.handshake.packets[0].raw_seq), `${what}: the SYN's raw sequence number as shown`);
+  await checkAnswers(page, '#cap-answers', conn, what);
 
   // The ladder: one arrow per handshake and closure packet, its numbers the API's.
   const arrows = await page.$$eval('#cap-ladder g.ladder-arrow', (gs) => gs.map((g) => ({
@@ -280,6 +236,41 @@ async function main() {
     await checkConnectionShown(page, daemon.base, oneDoc, 0);
     log(`capture ${one}: one connection, opened straight on it`);
 
+    // A daemon that answers 202 while it analyses (a large file): the page
+    // says "Analysing…" and follows GET /captures/{id} until it is done. The
+    // answers are held here, so nothing depends on how fast the daemon is.
+    let release;
+    const gate = new Promise((resolve) => { release = resolve; });
+    let held = 0;
+    await page.route(/\/captures(\?[^/]*)?$/, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      // Chromium does not hand an intercepted request's file body over:
+      // the same file is posted from here instead.
+      const real = await (await fetch(`${daemon.base}/captures?label=202`, { method: 'POST',
+        body: fs.readFileSync(ONE), headers: { 'Content-Type': 'application/octet-stream' } })).json();
+      return route.fulfill({ status: 202, headers: { Location: `/captures/${real.id}` },
+        json: { ...real, status: 'analysing', analysis: null, finished_ns: null, finished_time: null } });
+    });
+    await page.route(/\/captures\/\d+$/, async (route) => {
+      if (route.request().method() !== 'GET' || held++ > 0) return route.continue();
+      await gate;
+      const real = await (await route.fetch()).json();
+      return route.fulfill({ status: 200, json: { ...real, status: 'analysing', analysis: null } });
+    });
+    await upload(page, ONE, '202');
+    await page.waitForFunction(() => document.getElementById('upload-progress').dataset.phase === 'analysing'
+      && !document.getElementById('upload-progress').hidden, null, { timeout: 30000 });
+    const analysing = await page.textContent('#upload-status');
+    checkEqual(analysing, `Analysing client_closes.pcap… (${fs.statSync(ONE).size} B uploaded)`, 'the status after a 202');
+    check(/#\/$/.test(page.url()), `the page left the upload before the analysis ended: ${page.url()}`);
+    release();
+    await page.waitForURL(/#\/captures\/\d+$/, { timeout: 30000 });
+    const late = Number(/#\/captures\/(\d+)$/.exec(page.url())[1]);
+    await waitConnection(page, late, 0);
+    check(held >= 2, `the page asked GET /captures/${late} ${held} times; expected until it was done`);
+    await page.unrouteAll();
+    log(`capture ${late}: answered 202, followed until done, then opened`);
+
     // Cut short: where and why reading stopped, as the API says it.
     await upload(page, CUT, 'cut short');
     await page.waitForURL(/#\/captures\/\d+$/, { timeout: 30000 });
@@ -295,14 +286,14 @@ async function main() {
 
     // The list beside the runs, and Delete.
     await page.goto(`${daemon.base}/#/`);
-    await page.waitForFunction(() => document.querySelectorAll('#captures-table tbody tr').length === 3);
+    await page.waitForFunction(() => document.querySelectorAll('#captures-table tbody tr').length === 4);
     checkEqual(await page.$$eval('#captures-table tbody tr', (trs) => trs.map((tr) => Number(tr.dataset.captureId))),
-      [cut, one, id], 'the captures listed, newest first');
+      [cut, late, one, id], 'the captures listed, newest first');
     await page.evaluate(() => document.activeElement.blur());
     const homeShot = await shot(page, 'capture-home.png');
     await page.click(`#captures-table tr[data-capture-id="${one}"] button`);
     await page.click('#confirm-dialog button[value="delete"]');
-    await page.waitForFunction(() => document.querySelectorAll('#captures-table tbody tr').length === 2);
+    await page.waitForFunction(() => document.querySelectorAll('#captures-table tbody tr').length === 3);
     checkEqual((await api(daemon.base, 'GET', `/captures/${one}`)).status, 404, `GET /captures/${one} after Delete`);
     log(`capture ${one} deleted from the list`);
 

@@ -296,6 +296,8 @@ export async function uploadCapture(file, label, onProgress = () => {}, signal) 
     const { status, body, token: sent } = await sendCapture(file, label, onProgress);
     if (status === 201 || status === 202) {
       let doc = body;
+      // The whole body was taken, whether or not the upload's own end was seen.
+      onProgress({ phase: 'analysing', sent: file.size, total: file.size });
       while (doc && doc.status !== 'done' && doc.status !== 'failed') {
         await new Promise((resolve) => { setTimeout(resolve, 400); });
         if (signal && signal.aborted) throw new DOMException('Stopped following the analysis.', 'AbortError');

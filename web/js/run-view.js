@@ -1,6 +1,6 @@
-// run-view: one run at #/runs/{id}: summary cards, the handshake/closure
-// ladder, the time–sequence graph, the packet list, the pcap link and the
-// raw JSON. A run still under way is followed until it ends, then drawn.
+// run-view: one run at #/runs/{id}: the lab's six answers, summary cards,
+// the handshake/closure ladder, the time–sequence graph, the packet list,
+// the pcap link and the raw JSON. A run still under way is followed until it ends, then drawn.
 // Every figure keeps the API's exact value in data-value, so what is shown
 // can be checked against GET /runs/{id}.
 
@@ -12,6 +12,7 @@ import { PacketList, fetchAll } from './packets.js';
 import { follow } from './progress.js';
 import { isFinal, runSize } from './model.js';
 import { withTerms } from './glossary.js';
+import { buildAnswers } from './captures-answers.js';
 
 export function endpointText(ep) {
   if (!ep) return '—';
@@ -297,6 +298,7 @@ export class RunView {
     this.el('raw-details').open = false;
     this.el('raw-json').textContent = '';
     this.el('cards').replaceChildren();
+    this.el('run-answers').replaceChildren();
     this.showError('');
   }
 
@@ -352,6 +354,8 @@ export class RunView {
   async render(run, signal) {
     const result = run.result;
     this.el('run-body').hidden = false;
+    this.el('run-answers').replaceChildren(...buildAnswers(result,
+      `Each answer is a field of result in GET /runs/${run.id}, named beside it.`));
     this.el('cards').replaceChildren(...buildCards(result));
     drawLadder(this.el('ladder'), result, middleText(result));
     this.el('ladder-facts').replaceChildren(...buildFacts(result));
