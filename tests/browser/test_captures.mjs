@@ -9,14 +9,16 @@
 // A file that is not a capture, chosen with the page's file input, shows
 // the daemon's own error text and stores nothing. A capture of two TCP
 // connections (tests/data/tshark/lo_and_any_interfaces.pcap) uploaded
-// through the file input opens on its main connection, the second; the lab's six answers, the
-// ladder's sequence numbers and the packet list's first rows equal GET
-// /captures/{id} and its packet pages field for field, for that connection
-// and for the other one once picked; 390 px wide, nothing overflows. A
-// capture of one connection opens straight on it. The list of captures
-// cut short says where reading stopped, in the API's words. The list
-// beside the runs holds them newest first, and Delete removes one. No capture rights are
-// needed: nothing is captured here.
+// through the file input opens on its main connection, the second; the
+// lab's six answers, the ladder's sequence numbers and the packet list's
+// first rows equal GET /captures/{id} and its packet pages field for
+// field, for that connection and for the other one once picked; 390 px
+// wide, nothing overflows. A capture of one connection opens straight on
+// it. A 202 answer (held here) is followed until the capture is done. A
+// capture cut short, dropped on the home view, says where reading
+// stopped, in the API's words. The list beside the runs holds them newest
+// first, and Delete removes one. No capture rights are needed: nothing is
+// captured here.
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -271,11 +273,23 @@ async function main() {
     await page.unrouteAll();
     log(`capture ${late}: answered 202, followed until done, then opened`);
 
-    // Cut short: where and why reading stopped, as the API says it.
-    await upload(page, CUT, 'cut short');
+    // Cut short: where and why reading stopped, as the API says it. This
+    // one is dropped on the view, far from the upload's panel.
+    await page.goto(`${daemon.base}/#/`);
+    await page.fill('#u-label', 'cut short');
+    const dropped = await page.evaluateHandle(([bytes, name]) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], name));
+      return transfer;
+    }, [[...fs.readFileSync(CUT)], path.basename(CUT)]);
+    await page.dispatchEvent('#history-title', 'dragenter', { dataTransfer: dropped });
+    check(await page.evaluate(() => document.getElementById('home-view').classList.contains('dropping')),
+      'a file dragged over the home view is not shown as droppable');
+    await page.dispatchEvent('#history-title', 'drop', { dataTransfer: dropped });
     await page.waitForURL(/#\/captures\/\d+$/, { timeout: 30000 });
     const cut = Number(/#\/captures\/(\d+)$/.exec(page.url())[1]);
     const cutDoc = (await api(daemon.base, 'GET', `/captures/${cut}`)).body;
+    checkEqual([cutDoc.label, cutDoc.size_bytes], ['cut short', fs.statSync(CUT).size], 'the dropped file, stored');
     check(cutDoc.analysis.read_error, 'lo_and_any_cut_short.pcap was read to its end');
     await waitConnection(page, cut, cutDoc.analysis.connections.findIndex((c) => c.main));
     const stopped = await page.textContent('#cap-read-error');
