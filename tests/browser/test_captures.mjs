@@ -17,8 +17,9 @@
 // it. A 202 answer (held here) is followed until the capture is done. A
 // capture cut short, dropped on the home view, says where reading
 // stopped, in the API's words. The list beside the runs holds them newest
-// first, and Delete removes one. No capture rights are needed: nothing is
-// captured here.
+// first, and Delete removes one. With a daemon's token, the upload asks
+// for it; the file's link and Delete send it. No capture rights are
+// needed: nothing is captured here.
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -139,6 +140,44 @@ async function upload(page, file, label) {
   await page.waitForSelector('#u-file');
   await page.fill('#u-label', label || '');
   await page.setInputFiles('#u-file', file);
+}
+
+// A daemon with a token: the upload's 401 asks for it and the file is
+// sent again with it; the file's link and Delete send it too.
+async function checkToken(context) {
+  const token = 'capture-token-0123456789abcdef';
+  const daemon = new Daemon(wiremeter, webRoot, { env: { WIREMETER_TOKEN: token } });
+  await daemon.start();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  try {
+    await page.goto(`http://localhost:${daemon.port}/`);
+    await page.waitForSelector('#u-file');
+    await page.setInputFiles('#u-file', ONE);
+    await page.waitForFunction(() => document.getElementById('token-dialog').open, null, { timeout: 30000 });
+    await page.fill('#token-input', token);
+    await page.click('#token-dialog button[value="ok"]');
+    await page.waitForURL(/#\/captures\/\d+$/, { timeout: 30000 });
+    const id = Number(/#\/captures\/(\d+)$/.exec(page.url())[1]);
+    await waitConnection(page, id, 0);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#cap-pcap')]);
+    check(fs.readFileSync(await download.path()).equals(fs.readFileSync(ONE)), 'the file downloaded with the token is not the one uploaded');
+    await page.click('#cap-delete');
+    await page.click('#confirm-dialog button[value="delete"]');
+    await page.waitForURL(/#\/$/, { timeout: 30000 });
+    const gone = await fetch(`${daemon.base}/captures/${id}`, { headers: { Authorization: `Bearer ${token}` } });
+    checkEqual(gone.status, 404, `GET /captures/${id} after Delete with the token`);
+    checkEqual(errors, [], 'errors in the page with a token');
+    log(`token: the upload asked for it and was sent again; the file downloaded and capture ${id} deleted with it`);
+  } catch (err) {
+    log(`daemon log (token):\n${daemon.log()}`);
+    throw err;
+  } finally {
+    await page.close();
+    await daemon.stop();
+    daemon.removeData();
+  }
 }
 
 async function main() {
@@ -311,6 +350,7 @@ async function main() {
     checkEqual((await api(daemon.base, 'GET', `/captures/${one}`)).status, 404, `GET /captures/${one} after Delete`);
     log(`capture ${one} deleted from the list`);
 
+    await checkToken(context);
     checkEqual(pageErrors, [], 'errors in the page');
     if (docsShots) {
       fs.mkdirSync(docsShots, { recursive: true });
