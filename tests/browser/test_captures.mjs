@@ -276,6 +276,11 @@ async function main() {
       'the picker of a one-connection capture');
     await checkConnectionShown(page, daemon.base, oneDoc, 0);
     log(`capture ${one}: one connection, opened straight on it`);
+    // Escape goes back to the list, as on a run (the pointer off the terms).
+    checkEqual(await page.evaluate(() => document.activeElement.id), 'cap-title', 'focus after opening a capture');
+    await page.mouse.move(0, 0);
+    await page.keyboard.press('Escape');
+    await page.waitForURL(/#\/$/, { timeout: 10000 });
 
     // A daemon that answers 202 while it analyses (a large file): the page
     // says "Analysing…" and follows GET /captures/{id} until it is done. The

@@ -322,6 +322,13 @@ export async function uploadCapture(file, label, onProgress = () => {}, signal) 
   }
 }
 
+// The name to save a capture's file under: its stored name (the daemon's
+// "1.pcap" or "1.pcapng") behind the program's.
+export function captureFileName(capture) {
+  const stored = capture.analysis && capture.analysis.file;
+  return `wiremeter-capture-${stored || `${capture.id}.pcap`}`;
+}
+
 export function downloadCapture(capture) {
-  return download(capture.links.pcap, `wiremeter-capture-${capture.id}.pcap`, 'The capture');
+  return download(capture.links.pcap, captureFileName(capture), 'The capture');
 }

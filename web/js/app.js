@@ -191,8 +191,8 @@ async function health() {
 
 window.addEventListener('hashchange', route);
 main.addEventListener('keydown', (e) => {
-  // Escape on a run goes back to the list, as the breadcrumb does.
-  if (e.key === 'Escape' && !runView.hidden && !document.querySelector('dialog[open]')
+  // Escape on a run or a capture goes back to the list, as the breadcrumb does.
+  if (e.key === 'Escape' && (!runView.hidden || !captureView.hidden) && !document.querySelector('dialog[open]')
       && !document.querySelector('.term[aria-expanded="true"]')) {
     window.location.hash = '#/';
   }

@@ -155,7 +155,7 @@ export class CaptureView {
     badge.className = `badge status-${capture.status}`;
     const pcap = this.el('cap-pcap');
     pcap.href = capture.links.pcap;
-    pcap.setAttribute('download', `wiremeter-capture-${capture.id}.pcap`);
+    pcap.setAttribute('download', api.captureFileName(capture));
     pcap.hidden = capture.status !== 'done';
     document.title = `Capture ${capture.id} · wiremeter`;
   }
