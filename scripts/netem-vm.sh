@@ -7,9 +7,9 @@
 # small link run with delay=DELAY_MS and prints what the run measured: its
 # handshake time and the sender's smoothed RTT (tcp_info), against
 # 2 x DELAY_MS. A second run with loss=LOSS (default 2) is captured at both
-# ends, and the frames of each pcap are printed: the sender's minus the
-# receiver's are the frames the eBPF loss filter dropped on the wire, as
-# its own count (result.link) says. Both on Debian's kernel: netem is made
+# ends: the frames of each pcap, the frames lost each way by matching them
+# (result.ends: data, then acks) and the eBPF loss filter's own counts
+# (result.link) are printed. Both on Debian's kernel: netem is made
 # by rtnetlink here as on any host, and cls_bpf is a module there.
 #
 # Why a VM: this machine's kernel has no sch_netem, Debian's own kernels
@@ -73,7 +73,8 @@ echo "netem-vm: result ends"
 /bin/wiremeter run --size $SIZE --path link --loss $LOSS --pcap /tmp/r.pcap --pcap-sender /tmp/s.pcap --json > /tmp/loss.json 2>/tmp/error.txt
 echo "netem-vm: loss exit \$?"
 cat /tmp/error.txt
-echo "netem-vm: loss filter \$(grep -o '"loss_to_client": {[^}]*}' /tmp/loss.json)"
+echo "netem-vm: loss filter \$(tr -d ' \n' < /tmp/loss.json | grep -o '"link":{[^{]*{[^}]*},[^}]*}}')"
+echo "netem-vm: loss ends \$(tr -d ' \n' < /tmp/loss.json | grep -o '"lost_frames":[0-9]*' | tr -dc '0-9\n' | tr '\n' ' ')"
 for end in s r; do
     echo "netem-vm: frames \$end \$(/bin/wiremeter analyze /tmp/\$end.pcap --json | grep -m1 '"frames":' | tr -dc 0-9)"
 done
@@ -89,7 +90,10 @@ tr -d '\r' < console.txt | sed -n '/^netem-vm: result begins/,/^netem-vm: result
 grep -a "^netem-vm: exit" console.txt | tr -d '\r' || true
 sent=$(tr -d '\r' < console.txt | sed -n 's/^netem-vm: frames s //p')
 arrived=$(tr -d '\r' < console.txt | sed -n 's/^netem-vm: frames r //p')
-echo "loss=$LOSS%: $sent frames at the sender's end, $arrived at the receiver's: $((${sent:-0} - ${arrived:-0})) dropped on the wire"
+# Each pcap holds both ways (what its end sent and what reached it), so
+# the two differ by the data lost less the acks lost: the ends' match and
+# the filter's counts say each way.
+echo "loss=$LOSS%: $sent frames in the sender's pcap, $arrived in the receiver's"
 tr -d '\r' < console.txt | grep -a "^netem-vm: loss" || true
 python3 - "$DELAY_MS" result.json <<'PY'
 import json, sys

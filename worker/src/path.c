@@ -437,11 +437,12 @@ static bool try_link(const wm_path_options *opts, char *why, size_t len)
         why[0] = '\0';
         return true;
     }
-    /* The kernel's words, without "path: adding netem: ". */
-    const char *said = strstr(err.message, ": ");
-    said = said && strncmp(err.message, "path: ", 6) == 0
-               ? strstr(said + 2, ": ")
-               : NULL;
+    /* A refused request: the kernel's words, without "path: adding
+     * netem: "; anything else whole. */
+    static const char adding[] = "path: adding ";
+    const char *said = strncmp(err.message, adding, sizeof adding - 1) == 0
+                           ? strstr(err.message + sizeof adding - 1, ": ")
+                           : NULL;
     snprintf(why, len, "%.150s", said ? said + 2 : err.message);
     return false;
 }
