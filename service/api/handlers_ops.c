@@ -72,8 +72,10 @@ static json_t *feature_json(bool available, const char *why)
 static json_t *capabilities_json(void)
 {
     const wm_path_caps *c = wm_path_capabilities();
-    return json_pack("{s:o, s:o}", "link", feature_json(c->link, c->link_why),
-                     "netem", feature_json(c->netem, c->netem_why));
+    return json_pack("{s:o, s:o, s:o}", "link",
+                     feature_json(c->link, c->link_why), "loss",
+                     feature_json(c->loss, c->loss_why), "netem",
+                     feature_json(c->netem, c->netem_why));
 }
 
 int wm_handle_healthz(wm_http_request *req)

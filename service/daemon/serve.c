@@ -99,15 +99,14 @@ static void announce(const serve_state *s)
         printf("  capture:   NOT permitted on %s; runs will fail until it "
                "is granted: %s\n", cfg->interface, s->app.capture_reason);
     const wm_path_caps *paths = wm_path_capabilities();
-    printf("  paths:     loopback%s%s%s%s\n",
+    printf("  paths:     loopback%s%s\n",
            paths->link ? ", link (namespaces, veth, bridge, tbf)"
                        : "; link NOT available: ",
-           paths->link ? "" : paths->link_why,
-           paths->link && !paths->netem ? "; no delay, jitter or loss: "
-                                        : paths->netem ? ", delay, jitter "
-                                                         "and loss (netem)"
-                                                       : "",
-           paths->link && !paths->netem ? paths->netem_why : "");
+           paths->link ? "" : paths->link_why);
+    if (paths->link)
+        printf("  link:      loss %s%s; delay and jitter %s%s\n",
+               paths->loss ? "yes (eBPF)" : "NO: ", paths->loss_why,
+               paths->netem ? "yes (netem)" : "NO: ", paths->netem_why);
     fflush(stdout);
 }
 

@@ -8,7 +8,10 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "wm_params.h"
+#include "wm_path.h"
 
 static const wm_params_limits limits = {.max_size_bytes = 1ull << 30};
 
@@ -235,6 +238,35 @@ static void test_max_size_is_configurable(void **state)
     assert_int_equal(err.kind, WM_ERR_TOO_LARGE);
 }
 
+/* A direction's override wins wherever it is written in the request, and
+ * the result's params show each direction's value. */
+static void test_override_in_any_order(void **state)
+{
+    (void)state;
+    static const char *const orders[2][2] = {{"rate", "rate_to_server"},
+                                             {"rate_to_server", "rate"}};
+    static const char *const values[2][2] = {{"50mbit", "2mbit"},
+                                             {"2mbit", "50mbit"}};
+    for (int k = 0; k < 2; k++) {
+        wm_run_request r = fresh();
+        wm_error err = {0};
+        assert_int_equal(wm_params_set(&r, "path", "link", NULL, &err), 0);
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(wm_params_set(&r, orders[k][i], values[k][i],
+                                           NULL, &err), 0);
+        wm_path_way c = wm_path_toward(&r.config.path, WM_PATH_CLIENT);
+        wm_path_way s = wm_path_toward(&r.config.path, WM_PATH_SERVER);
+        assert_int_equal(c.rate_kbit, 50000);
+        assert_int_equal(s.rate_kbit, 2000);
+        json_t *doc = wm_params_json(&r);
+        assert_int_equal(json_integer_value(json_object_get(
+                             doc, "rate_to_client")), 50000000);
+        assert_int_equal(json_integer_value(json_object_get(
+                             doc, "rate_to_server")), 2000000);
+        json_decref(doc);
+    }
+}
+
 static void test_specs_match_names(void **state)
 {
     (void)state;
@@ -245,13 +277,14 @@ static void test_specs_match_names(void **state)
         assert_non_null(spec->allowed);
         count++;
     }
-    assert_int_equal(count, 20);
+    assert_int_equal(count, 31);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_override_in_any_order),
         cmocka_unit_test(test_accepts_good_values),
         cmocka_unit_test(test_values_land_in_config),
         cmocka_unit_test(test_refuses_bad_values),
