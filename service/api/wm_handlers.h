@@ -25,6 +25,7 @@ typedef struct wm_app {
     const wm_config *config;
     struct wm_store *store;
     struct wm_jobs *jobs;
+    struct wm_capture_jobs *capture_jobs; /* analyses of uploads */
     struct wm_metrics *metrics;
     struct wm_run_cache *run_cache; /* documents of ended runs */
     int64_t started_ns;          /* wall clock at start, for uptime */

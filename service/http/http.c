@@ -42,6 +42,7 @@ typedef struct http_ctx {
     int upload_fd;      /* an upload's temporary file; -1 when none */
     char *upload_path;  /* its name, removed at completion unless taken */
     bool upload_failed; /* a write of it failed: 507 */
+    int upload_errno;   /* why: EROFS answers 503 as the store would */
     bool streamed;      /* an upload: the body goes to upload_fd */
     bool too_large;     /* body went over the limit: discarded, 413 */
     bool seen;          /* the first call (headers only) has happened */
@@ -107,6 +108,7 @@ static void upload_write(wm_http_daemon *d, http_ctx *ctx, const char *data,
                  d->opts.upload_dir);
         ctx->upload_fd = mkstemps(ctx->upload_path, 4);
         if (ctx->upload_fd < 0) {
+            ctx->upload_errno = errno;
             free(ctx->upload_path);
             ctx->upload_path = NULL;
             ctx->upload_failed = true;
@@ -118,6 +120,7 @@ static void upload_write(wm_http_daemon *d, http_ctx *ctx, const char *data,
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
+            ctx->upload_errno = w < 0 ? errno : ENOSPC;
             ctx->upload_failed = true;
             return;
         }
@@ -371,10 +374,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   "the request body is over %zu bytes "
                                   "(%s)", ctx->limit, ctx->limit_flag)
                    ? MHD_NO : MHD_YES;
+    if (ctx->upload_failed && ctx->upload_errno == EROFS)
+        return wm_http_send_error(req, 503, "read_only", NULL,
+                                  "the data directory is read-only: the "
+                                  "upload cannot be stored (%zu bytes "
+                                  "received)", ctx->body_len)
+                   ? MHD_NO : MHD_YES;
     if (ctx->upload_failed)
         return wm_http_send_error(req, 507, "insufficient_storage", NULL,
                                   "the upload could not be written to the "
-                                  "data directory (%zu bytes received)",
+                                  "data directory: %s (%zu bytes received)",
+                                  strerror(ctx->upload_errno
+                                               ? ctx->upload_errno
+                                               : ENOMEM),
                                   ctx->body_len) ? MHD_NO : MHD_YES;
     req->body = ctx->body ? ctx->body : "";
     req->body_len = ctx->body_len;

@@ -263,7 +263,8 @@ int wm_engine_analyze_file_each(const char *path, unsigned flags,
         return -1;
     wm_trace trace;
     const wm_trace_limits read_limits = {
-        .max_record_bytes = limits->max_record_bytes};
+        .max_record_bytes = limits->max_record_bytes,
+        .max_frames = limits->max_frames};
     if (wm_trace_stream_file_limited(path, &read_limits, stream_packet,
                                      stream, &trace, err) != 0) {
         wm_stream_free(stream);
