@@ -167,3 +167,10 @@ export function median(values) {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
+
+// A 404 the page asks for and handles: a run without a time series, a
+// daemon without named paths (GET /presets). The browser still logs it.
+export function expectedNotFound(msg) {
+  const url = (msg.location && msg.location().url) || '';
+  return /status of 404/.test(msg.text()) && /\/runs\/\d+\/series$|\/presets$/.test(url);
+}
