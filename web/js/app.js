@@ -1,6 +1,7 @@
 // app: the page's entry point. Views behind the URL's hash — #/ (the
 // form, the lab's tables and charts, the history), #/runs/{id} (one run),
-// #/sweeps (every sweep) and #/sweeps/{id} (a sweep's report) — so that
+// #/sweeps (every sweep), #/sweeps/{id} (a sweep's report) and
+// #/compare?runs=a,b (two to four runs overlaid) — so that
 // an address can be shared and reloaded. Also the health
 // indicator, the delete confirmation and the screen-reader announcer that
 // both views use, and the token prompt.
@@ -10,12 +11,14 @@ import { Home } from './home.js';
 import { RunView } from './run-view.js';
 import { SweepList, SweepView } from './sweep-view.js';
 import { setupGlossary } from './glossary.js';
+import { CompareView, ComparePicker, compareIds } from './compare.js';
 
 const main = document.getElementById('main');
 const homeView = document.getElementById('home-view');
 const runView = document.getElementById('run-view');
 const sweepView = document.getElementById('sweep-view');
 const sweepsView = document.getElementById('sweeps-view');
+const compareView = document.getElementById('compare-view');
 const announcer = document.getElementById('announcer');
 
 function announce(text) {
@@ -87,11 +90,15 @@ const run = new RunView(runView, {
   announce,
 });
 
+const compare = new CompareView(compareView);
+new ComparePicker(document.querySelector('#history-table tbody'), document.getElementById('compare-link'));
+
 let firstRoute = true;
 
 const VIEWS = [
   { re: /^#\/runs\/(\d+)\/?$/, view: runView, nav: null },
   { re: /^#\/sweeps\/(\d+)\/?$/, view: sweepView, nav: null },
+  { re: /^#\/compare(\?|$)/, view: compareView, nav: null },
   { re: /^#\/sweeps\/?$/, view: sweepsView, nav: '#/sweeps' },
   { re: /^/, view: homeView, nav: '#/' },
 ];
@@ -107,7 +114,10 @@ function route() {
   }
   if (view !== runView) run.close();
   if (view !== sweepView) sweep.close();
-  if (view === runView) {
+  if (view !== compareView) compare.close();
+  if (view === compareView) {
+    compare.open(compareIds(hash));
+  } else if (view === runView) {
     run.open(Number(id));
   } else if (view === sweepView) {
     sweep.open(Number(id));

@@ -53,6 +53,15 @@ export class History {
     const link = document.createElement('a');
     link.href = `#/runs/${run.id}`;
     link.textContent = `Run ${run.id}`;
+    if (run.status === 'done') {
+      // Ticked for the compare view (compare.js's picker).
+      const pick = document.createElement('input');
+      pick.type = 'checkbox';
+      pick.className = 'compare-pick';
+      pick.value = String(run.id);
+      pick.setAttribute('aria-label', `Compare run ${run.id}`);
+      first.appendChild(pick);
+    }
     first.appendChild(link);
     if (run.label) {
       const label = document.createElement('span');
