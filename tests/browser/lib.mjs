@@ -49,7 +49,10 @@ export function freePort() {
 export function rawRequest(base, method, target, headers = {}) {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method, path: target, headers }, (res) => {
+    // A connection of its own (agent: false): Node keeps sockets alive by
+    // default, and one the daemon has closed meanwhile answers the next
+    // request with "socket hang up".
+    const req = http.request({ host: url.hostname, port: url.port, method, path: target, headers, agent: false }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {

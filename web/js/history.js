@@ -38,7 +38,7 @@ export class History {
     this.next = null;
     this.more.addEventListener('click', () => this.load(true));
     this.tbody.addEventListener('click', (e) => {
-      if (e.target.closest('a, button')) return;
+      if (e.target.closest('a, button, input')) return;
       const tr = e.target.closest('tr[data-run-id]');
       if (tr) this.onOpen(Number(tr.dataset.runId));
     });

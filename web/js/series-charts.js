@@ -95,6 +95,24 @@ export function roundUp(v) {
   return Math.ceil(v / step) * step;
 }
 
+// The lowest and highest value of the shown datasets' points between a
+// and b ms, padded by 5 % of their spread; null when no point is there.
+function visibleRange(chart, a, b) {
+  let low = Infinity;
+  let high = -Infinity;
+  chart.data.datasets.forEach((d, i) => {
+    if (!chart.isDatasetVisible(i)) return;
+    for (const p of d.data) {
+      if (p.x < a || p.x > b) continue;
+      if (p.y < low) low = p.y;
+      if (p.y > high) high = p.y;
+    }
+  });
+  if (low > high) return null;
+  const pad = (high - low) * 0.05 || Math.abs(high) * 0.05 || 1;
+  return { low: Math.max(0, low - pad), high: high + pad };
+}
+
 export class SeriesCharts {
   // container: an element the graphs are built in. runs: [{doc, name,
   // colour}]: one run with colour null for a run's view. csv(table): the
@@ -143,11 +161,18 @@ export class SeriesCharts {
     }
   }
 
-  // Every graph to the span [a, b] ms.
+  // Every graph to the span [a, b] ms, each value axis to what is shown in
+  // it (the sequence numbers of 10 ms are a sliver of a run's); the whole
+  // run gives the axes back to Chart.js.
   zoom(a, b) {
+    const whole = a === this.full.min && b === this.full.max;
     for (const chart of this.charts) {
       chart.options.scales.x.min = a;
       chart.options.scales.x.max = b;
+      const y = chart.options.scales.y;
+      const range = whole ? null : visibleRange(chart, a, b);
+      y.min = range && chart.canvas.dataset.graph === 'tsg' ? range.low : undefined;
+      y.max = range ? range.high : undefined;
       chart.update('none');
     }
     this.resetButton.disabled = a === this.full.min && b === this.full.max;
