@@ -84,14 +84,19 @@ async function checkForm(page, base) {
     return;
   }
   checkEqual(presets.status, 200, 'GET /presets');
-  const preset = presets.body.presets[0];
+  const preset = presets.body.presets.find((p) => p.available !== false);
+  check(preset, 'GET /presets names no preset this host can run');
   await page.waitForSelector('.path-preset-field:not([hidden])');
   await page.selectOption('#f-path-preset', preset.name);
   for (const [name, value] of Object.entries(preset.params)) {
     const input = await page.$(`#f-${name}`);
     if (!input) continue;
-    const shown = (await input.getAttribute('type')) === 'checkbox' ? String(await input.isChecked()) : await input.inputValue();
-    checkEqual(shown, String(value), `the ${name} field after the "${preset.name}" preset`);
+    if ((await input.getAttribute('type')) === 'checkbox') {
+      checkEqual(await input.isChecked(), ['true', '1', 'yes', 'on'].includes(String(value).toLowerCase()),
+        `the ${name} box after the "${preset.name}" preset (${value})`);
+    } else {
+      checkEqual(await input.inputValue(), String(value), `the ${name} field after the "${preset.name}" preset`);
+    }
   }
   log(`form: the link's fields only on path=link; the "${preset.name}" preset fills them`);
 }

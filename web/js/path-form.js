@@ -9,13 +9,16 @@
 import * as api from './api.js';
 import { isLinkSetting } from './model.js';
 
+// The API's words for true (params.c's bool_words).
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+
 function fieldOf(form, name) {
   return form.querySelector(`[data-param="${name}"]`);
 }
 
 // A preset's value as the form's input takes it.
 function setInput(input, value) {
-  if (input.type === 'checkbox') input.checked = value === true || value === 'true';
+  if (input.type === 'checkbox') input.checked = value === true || TRUE_WORDS.has(String(value).toLowerCase());
   else input.value = value === undefined || value === null ? '' : String(value);
 }
 
@@ -83,6 +86,11 @@ export class PathForm {
       const option = document.createElement('option');
       option.value = p.name;
       option.textContent = p.title || p.name;
+      // One this host cannot run (a delay without netem) is shown, greyed.
+      if (p.available === false) {
+        option.disabled = true;
+        option.textContent += ` (not here: ${p.reason || 'this host cannot run it'})`;
+      }
       return option;
     });
     this.pick.replaceChildren(none, ...options);
