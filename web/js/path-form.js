@@ -89,7 +89,8 @@ export class PathForm {
       // One this host cannot run (a delay without netem) is shown, greyed.
       if (p.available === false) {
         option.disabled = true;
-        option.textContent += ` (not here: ${p.reason || 'this host cannot run it'})`;
+        option.textContent += ' (not on this host)';
+        option.title = p.reason || 'this host cannot run it';
       }
       return option;
     });
