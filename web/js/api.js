@@ -331,4 +331,31 @@ export function captureFileName(capture) {
 
 export function downloadCapture(capture) {
   return download(capture.links.pcap, captureFileName(capture), 'The capture');
+// ---- Paths and time series (issue 13) ------------------------------------
+
+// GET that answers null for a 404: a run without a series, a daemon
+// without presets.
+async function getOrNull(path, signal) {
+  try {
+    return await call('GET', path, { signal });
+  } catch (err) {
+    if (err.status === 404) return null;
+    throw err;
+  }
+}
+
+// A run's time series (docs/result.md), or null when it has none.
+export function getSeries(id, signal) {
+  return getOrNull(`/runs/${encodeURIComponent(id)}/series`, signal);
+}
+
+// One table of a run's series as CSV, for a link.
+export function seriesCsvUrl(id, table) {
+  return `/runs/${encodeURIComponent(id)}/series${query({ format: 'csv', table })}`;
+}
+
+// The named paths ({presets: [{name, title, description, params}]}), or
+// null when the daemon has none.
+export function getPresets() {
+  return getOrNull('/presets');
 }

@@ -1,7 +1,8 @@
 // app: the page's entry point. Views behind the URL's hash — #/ (the
 // form, the lab's tables and charts, the history), #/runs/{id} (one run),
 // #/sweeps (every sweep), #/sweeps/{id} (a sweep's report) and
-// #/captures/{id}[/connections/{n}] (an uploaded capture) — so that
+// #/captures/{id}[/connections/{n}] (an uploaded capture) and
+// #/compare?runs=a,b (two to four runs overlaid) — so that
 // an address can be shared and reloaded. Also the health
 // indicator, the delete confirmation and the screen-reader announcer that
 // both views use, and the token prompt.
@@ -14,6 +15,7 @@ import { setupGlossary } from './glossary.js';
 import { CaptureUpload } from './captures-upload.js';
 import { CaptureList } from './captures-list.js';
 import { CaptureView } from './captures-view.js';
+import { CompareView, ComparePicker, compareIds } from './compare.js';
 
 const main = document.getElementById('main');
 const homeView = document.getElementById('home-view');
@@ -21,6 +23,7 @@ const runView = document.getElementById('run-view');
 const sweepView = document.getElementById('sweep-view');
 const sweepsView = document.getElementById('sweeps-view');
 const captureView = document.getElementById('capture-view');
+const compareView = document.getElementById('compare-view');
 const announcer = document.getElementById('announcer');
 
 function announce(text) {
@@ -113,12 +116,15 @@ const capture = new CaptureView(captureView, {
   confirmDelete: confirmCapture,
   announce,
 });
+const compare = new CompareView(compareView);
+new ComparePicker(document.querySelector('#history-table tbody'), document.getElementById('compare-link'));
 
 let firstRoute = true;
 
 const VIEWS = [
   { re: /^#\/runs\/(\d+)\/?$/, view: runView, nav: null },
   { re: /^#\/sweeps\/(\d+)\/?$/, view: sweepView, nav: null },
+  { re: /^#\/compare(\?|$)/, view: compareView, nav: null },
   { re: /^#\/sweeps\/?$/, view: sweepsView, nav: '#/sweeps' },
   { re: /^#\/captures\/(\d+)(?:\/connections\/(\d+))?\/?$/, view: captureView, nav: null },
   { re: /^/, view: homeView, nav: '#/' },
@@ -137,11 +143,14 @@ function route() {
   if (view !== runView) run.close();
   if (view !== sweepView) sweep.close();
   if (view !== captureView) capture.close();
+  if (view !== compareView) compare.close();
   if (view === captureView) {
     const [, cid, n] = /^#\/captures\/(\d+)(?:\/connections\/(\d+))?/.exec(hash);
     const sameCapture = wasCapture && capture.id === Number(cid) && n !== undefined;
     capture.open(Number(cid), n === undefined ? undefined : Number(n));
     if (sameCapture) return; // a connection picked: the focus stays on the picker
+  } else if (view === compareView) {
+    compare.open(compareIds(hash));
   } else if (view === runView) {
     run.open(Number(id));
   } else if (view === sweepView) {

@@ -13,6 +13,8 @@ import { follow } from './progress.js';
 import { isFinal, runSize } from './model.js';
 import { withTerms } from './glossary.js';
 import { buildAnswers } from './captures-answers.js';
+import { drawPath } from './path-view.js';
+import { SeriesCharts } from './series-charts.js';
 
 export function endpointText(ep) {
   if (!ep) return '—';
@@ -254,6 +256,16 @@ export function whyDiffer(run) {
   return items;
 }
 
+// Where the graphs' figures come from, in a sentence.
+function seriesIntro(doc) {
+  const k = doc.kernel || {};
+  const samples = (k.samples || []).length;
+  return `From the ${doc.source === 'sender' ? 'data sender\'s' : 'only'} capture, and the sender's TCP_INFO `
+    + `(${k.congestion || 'its congestion control'}) sampled every ${fmt.duration(doc.interval_ns)}: ${fmt.integer(samples)} samples`
+    + `${k.dropped ? `, ${fmt.integer(k.dropped)} not kept` : ''}. Time is counted from the connection's first SYN in that capture; `
+    + 'a point\'s tooltip gives its frame number in that capture, for Wireshark.';
+}
+
 export class RunView {
   constructor(root, { onDeleted, confirmDelete, announce }) {
     this.root = root;
@@ -263,6 +275,7 @@ export class RunView {
     this.announce = announce;
     this.packets = new PacketList(root, (err) => this.showError(err.message));
     this.tsgChart = null;
+    this.seriesCharts = null;
     this.controller = null;
     this.run = null;
     this.el('run-delete').addEventListener('click', () => this.remove());
@@ -365,7 +378,9 @@ export class RunView {
     const total = result.totals && result.totals.packets;
     const listed = this.packets.open(run.id, total);
     const graphed = this.drawGraph(run.id, signal);
-    await Promise.all([listed, graphed]);
+    drawPath(this.el('path-drawing'), run);
+    const series = this.drawSeries(run, signal);
+    await Promise.all([listed, graphed, series]);
     this.root.dataset.renderedRun = String(run.id);
     this.announce(`Run ${run.id} loaded: ${fmt.integer(total)} packets in ${fmt.duration(result.timing && result.timing.total_ns)}.`);
   }
@@ -385,6 +400,33 @@ export class RunView {
     } catch (err) {
       if (err.name !== 'AbortError') note.textContent = `The packet list could not be read: ${err.message}`;
     }
+  }
+
+  // The graphs over time, when the run has a series (GET /runs/{id}/series).
+  async drawSeries(run, signal) {
+    const panel = this.el('series-panel');
+    const note = this.el('series-note');
+    if (this.seriesCharts) this.seriesCharts.destroy();
+    this.seriesCharts = null;
+    panel.hidden = true;
+    note.textContent = '';
+    if (!chartAvailable()) return;
+    let doc;
+    try {
+      doc = await api.getSeries(run.id, signal);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      panel.hidden = false;
+      note.textContent = `The time series could not be read: ${err.message}`;
+      return;
+    }
+    if (!doc || signal.aborted) return;
+    panel.hidden = false;
+    this.el('series-intro').textContent = seriesIntro(doc);
+    this.seriesCharts = new SeriesCharts(this.el('series-graphs'), [{ doc, name: '', colour: null }],
+      { csv: (table) => api.seriesCsvUrl(run.id, table), idPrefix: 'series' });
+    if (doc.truncated) note.textContent = 'A table reached its bound: the graphs end where it stopped.';
+    this.root.dataset.seriesRun = String(run.id);
   }
 
   // The server's text as received: JSON.stringify of the parsed object
