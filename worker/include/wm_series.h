@@ -24,8 +24,9 @@
                                                 costs a core about 1 % */
 #define WM_SERIES_MAX_INTERVAL_US 10000000u  /* 10 s */
 /* "auto" (interval 0): sampling starts at the finest interval and halves
- * the rate each time 2 * WM_SERIES_AUTO_SAMPLES are kept, so that a run
- * of any length ends with between WM_SERIES_AUTO_SAMPLES and twice that. */
+ * the rate each time 2 * WM_SERIES_AUTO_SAMPLES are kept, so that any run
+ * longer than that many finest intervals (0.1 s) ends with between
+ * WM_SERIES_AUTO_SAMPLES and twice that. */
 #define WM_SERIES_AUTO_SAMPLES 500u
 #define WM_SERIES_MAX_SAMPLES 4096u          /* kernel samples kept */
 #define WM_SERIES_MAX_POINTS 200000u         /* rows of each other table */
