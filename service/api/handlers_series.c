@@ -1,12 +1,16 @@
 /* /runs/{id}/series: a run's time series, as JSON or one table as CSV.
  *
  * The engine wrote the document beside the run's pcap when the run ended
- * (wm_series.h); it is read and served as it is, with the run's id. Why
+ * (wm_series.h); it is served as it is, with the run's id. (A CSV parses
+ * it, which costs a JSON tree of the whole series: a page draws from the
+ * JSON.) Why
  * a stored file rather than the series made again on demand: the kernel's
  * samples exist only during the run, and the capture's tables cost a pass
  * over the pcap, which a page that draws every graph would pay at each
  * view. Its size is bounded by the series' own bounds. */
+#include <assert.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +117,49 @@ static int send_csv(wm_http_request *req, int64_t id, const json_t *doc,
     return wm_http_queue(req, 200, resp);
 }
 
+static int no_series(wm_http_request *req, int64_t id)
+{
+    return wm_http_send_error(req, 404, "not_found", "id",
+                              "run %" PRId64 " has no time series (a run "
+                              "stored before series were kept has none)", id);
+}
+
+/* The file as the engine wrote it, with the run's id put first: its
+ * bytes are sent, not parsed, so a long run's series costs its size in
+ * memory once, not a JSON tree many times that. */
+static int send_document(wm_http_request *req, int64_t id, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    long size = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0)
+        size = ftell(f);
+    char prefix[48];
+    int prefix_len = snprintf(prefix, sizeof prefix, "{\"run\":%" PRId64 ",",
+                              id);
+    assert(prefix_len > 0 && (size_t)prefix_len < sizeof prefix);
+    if (size > 1 && fseek(f, 1, SEEK_SET) == 0)
+        text = malloc((size_t)prefix_len + (size_t)size);
+    bool ok = text && fread(text + prefix_len, 1, (size_t)size - 1, f) ==
+                          (size_t)size - 1;
+    if (f)
+        fclose(f);
+    if (!ok) {
+        free(text);
+        return no_series(req, id);
+    }
+    memcpy(text, prefix, (size_t)prefix_len);
+    size_t len = (size_t)prefix_len + (size_t)size - 1;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return -1;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    return wm_http_queue(req, 200, resp);
+}
+
 int wm_handle_run_series(wm_http_request *req)
 {
     series_query q = {.csv = false, .table = NULL};
@@ -131,21 +178,12 @@ int wm_handle_run_series(wm_http_request *req)
     if (wm_store_series_path(req->app->store, id, path, sizeof path,
                              &err) != 0)
         return wm_api_send_error(req, &err);
+    if (!q.csv)
+        return send_document(req, id, path);
     json_t *doc = json_load_file(path, 0, NULL);
     if (!doc)
-        return wm_http_send_error(req, 404, "not_found", "id",
-                                  "run %" PRId64 " has no time series (a run "
-                                  "stored before series were kept has none)",
-                                  id);
-    if (q.csv) {
-        rc = send_csv(req, id, doc, q.table);
-        json_decref(doc);
-        return rc;
-    }
-    if (json_object_set_new(doc, "run", json_integer(id)) != 0) {
-        json_decref(doc);
-        return wm_http_send_error(req, 500, "internal_error", NULL,
-                                  "out of memory");
-    }
-    return wm_http_send_json(req, 200, doc);
+        return no_series(req, id);
+    rc = send_csv(req, id, doc, q.table);
+    json_decref(doc);
+    return rc;
 }
