@@ -4,8 +4,8 @@ daemon's run at rate=100mbit with a 16 KB queue, whose tail drops are
 real losses on this kernel, against tshark on the run's sender's pcap:
 
 - rtt: the same frames, each with tshark's tcp.analysis.ack_rtt, to the
-  nanosecond; in_flight: every data segment of the sender, each with
-  tcp.analysis.bytes_in_flight; window: every frame of the receiver, with
+  nanosecond; in_flight: the sender's data segments that tshark gives a
+  tcp.analysis.bytes_in_flight (nearly all), each with it; window: every frame of the receiver, with
   tcp.window_size; acks: the receiver's relative tcp.ack; segments: the
   sender's data frames, relative tcp.seq and tcp.len, retransmission where
   tshark's tcp.analysis.retransmission filter matches;
@@ -73,7 +73,7 @@ def check_against_tshark(tshark, pcap, doc, sender_port, label):
         "rtt": ({int(r["frame.number"]): ns(r["tcp.analysis.ack_rtt"])
                  for r in back if r["tcp.analysis.ack_rtt"]}, "rtt_ns"),
         "in_flight": ({int(r["frame.number"]): int(r["tcp.analysis.bytes_in_flight"])
-                       for r in data}, "bytes"),
+                       for r in data if r["tcp.analysis.bytes_in_flight"]}, "bytes"),
         "window": ({int(r["frame.number"]): int(r["tcp.window_size"]) for r in back}, "bytes"),
         "acks": ({int(r["frame.number"]): int(r["tcp.ack"]) for r in back
                   if r["tcp.flags.ack"] in ("1", "True")}, "ack"),

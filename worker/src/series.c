@@ -128,9 +128,12 @@ static int add_row(series_tables *t, const wm_packet *p,
         push(t, SERIES_SEGMENTS,
              (series_point){t_ns, info->rel_seq, p->frame_no,
                             p->payload_len, flags}, err, &rc);
-        push(t, SERIES_IN_FLIGHT,
-             (series_point){t_ns, info->bytes_in_flight, p->frame_no, 0, 0},
-             err, &rc);
+        /* 0 is where tshark shows no bytes_in_flight either (a data
+         * segment in flight counts its own bytes at least). */
+        if (rc == 0 && info->bytes_in_flight > 0)
+            push(t, SERIES_IN_FLIGHT,
+                 (series_point){t_ns, info->bytes_in_flight, p->frame_no, 0,
+                                0}, err, &rc);
         return rc ? rc : add_bytes(t, t_ns, p->payload_len, false,
                                    err);
     }
