@@ -44,6 +44,9 @@ int wm_handle_run_packets(wm_http_request *req);
 int wm_handle_run_pcap(wm_http_request *req);
 int wm_handle_run_ends(wm_http_request *req);
 
+/* handlers_series.c */
+int wm_handle_run_series(wm_http_request *req);
+
 /* handlers_captures.c */
 int wm_handle_captures_create(wm_http_request *req);
 int wm_handle_captures_list(wm_http_request *req);

@@ -302,6 +302,13 @@ int wm_store_ends_path(const wm_store *store, int64_t id, char *buf,
 int wm_store_ends_tmp_path(const wm_store *store, int64_t id, char *buf,
                            size_t buflen, wm_error *err);
 
+/* <data>/pcaps/<id>.series.json (and .tmp): the run's time series
+ * (wm_series.h), written by the engine, removed with the run. */
+int wm_store_series_path(const wm_store *store, int64_t id, char *buf,
+                         size_t buflen, wm_error *err);
+int wm_store_series_tmp_path(const wm_store *store, int64_t id, char *buf,
+                             size_t buflen, wm_error *err);
+
 /* A new sweep, status running, created now. */
 int wm_store_insert_sweep(wm_store *store, const char *params_json,
                           int64_t *id, wm_error *err);

@@ -277,7 +277,36 @@ static void test_specs_match_names(void **state)
         assert_non_null(spec->allowed);
         count++;
     }
-    assert_int_equal(count, 31);
+    assert_int_equal(count, 32);
+}
+
+/* The series' interval: "auto" and 0 are the same (0 in the config and
+ * in "params"), the bounds are wm_series.h's, and a bad one names them. */
+static void test_interval(void **state)
+{
+    (void)state;
+    wm_run_request r = fresh();
+    wm_error err = {0};
+    assert_int_equal(r.config.series_interval_us, 0);
+    assert_int_equal(wm_params_set(&r, "interval", "100", &limits, &err), 0);
+    assert_int_equal(r.config.series_interval_us, 100);
+    assert_int_equal(wm_params_set(&r, "interval", "auto", &limits, &err), 0);
+    assert_int_equal(r.config.series_interval_us, 0);
+    assert_int_equal(wm_params_set(&r, "interval", "10000000", &limits, &err),
+                     0);
+    assert_int_equal(wm_params_set(&r, "interval", "0", &limits, &err), 0);
+    assert_int_equal(r.config.series_interval_us, 0);
+    static const char *const bad[] = {"99", "10000001", "fast", "-1", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(wm_params_set(&r, "interval", bad[i], &limits, &err),
+                         -1);
+        assert_string_equal(err.parameter, "interval");
+        assert_non_null(strstr(err.message, "auto (or 0), or 100 to "
+                                            "10000000 (microseconds)"));
+    }
+    json_t *doc = wm_params_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(doc, "interval")), 0);
+    json_decref(doc);
 }
 
 int main(void)
@@ -295,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_specs_match_names),
         cmocka_unit_test(test_path_values_land_in_config),
         cmocka_unit_test(test_path_settings_checked_together),
+        cmocka_unit_test(test_interval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,6 +87,9 @@ static int parse_rate(const param_row *row, wm_run_request *request,
 static int parse_percent(const param_row *row, wm_run_request *request,
                          const char *value, const wm_params_limits *lim,
                          wm_error *err);
+static int parse_interval(const param_row *row, wm_run_request *request,
+                          const char *value, const wm_params_limits *lim,
+                          wm_error *err);
 
 /* The table. Order is the order of usage text, OpenAPI and "params". */
 static const param_row rows[] = {
@@ -181,6 +184,13 @@ static const param_row rows[] = {
     WAY_ROWS("jitter", KIND_UINT, jitter_ms, 0, WM_PATH_MAX_DELAY_MS, false,
              "0 to the delay (milliseconds; needs sch_netem)",
              "Spread of the delay", "MS", NULL),
+    /* The time series (wm_series.h). */
+    {"interval", KIND_UINT, AT(config.series_interval_us),
+     WM_SERIES_MIN_INTERVAL_US, WM_SERIES_MAX_INTERVAL_US, true,
+     "auto (or 0), or {min} to {max} (microseconds)",
+     "Interval of the time series: the sender's TCP_INFO sampled, the "
+     "capture's throughput summed", "auto: about 500 samples a run",
+     "US|auto", NULL, parse_interval},
     {"label", KIND_STRING, AT(label), 0, WM_LABEL_MAX, false,
      "up to {max} bytes of printable UTF-8 text",
      "A free text stored with the run",
@@ -595,6 +605,19 @@ static const void *shown_field(const param_row *row,
         !(request->config.path.overridden[side] & bit))
         return field_of(both, request);
     return field_of(row, request);
+}
+
+/* "auto" is 0, which the row also takes as a number. */
+static int parse_interval(const param_row *row, wm_run_request *request,
+                          const char *value, const wm_params_limits *lim,
+                          wm_error *err)
+{
+    (void)lim;
+    if (strcmp(value, "auto") == 0) {
+        memcpy(field(row, request), &(uint32_t){0}, sizeof(uint32_t));
+        return 0;
+    }
+    return parse_by_kind(row, request, value, err);
 }
 
 int wm_params_set(wm_run_request *request, const char *name,

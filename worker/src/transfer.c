@@ -150,6 +150,8 @@ static int send_data(side *s, int fd)
     if (wm_pattern_init(&pattern, s->size_bytes, &s->err) != 0)
         return -1;
     s->sent = true;
+    if (s->opts->on_sender)
+        s->opts->on_sender(s->opts->on_sender_ctx, fd);
     int rc = send_pattern(s, fd, &pattern);
     wm_pattern_free(&pattern);
     if (rc == 0 && shutdown(fd, SHUT_WR) != 0)
@@ -169,6 +171,8 @@ static int send_data(side *s, int fd)
     }
     if (rc == 0)
         wm_tsock_tcp_stats(fd, &s->stats);
+    if (s->opts->on_sender)
+        s->opts->on_sender(s->opts->on_sender_ctx, -1);
     return rc;
 }
 
