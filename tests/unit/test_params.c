@@ -245,7 +245,7 @@ static void test_specs_match_names(void **state)
         assert_non_null(spec->allowed);
         count++;
     }
-    assert_int_equal(count, 20);
+    assert_int_equal(count, 21);
 }
 
 int main(void)

@@ -116,8 +116,10 @@ static void fail_side(side *s, int rc)
 }
 
 /* Writes the data a chunk at a time, each chunk one sendmsg of pattern
- * slices, so the application write size is what the user asked for. */
-static int send_pattern(side *s, int fd, const wm_pattern *pattern)
+ * slices (or, with sendfile, the same slices of the pattern's memfd), so
+ * the application write size is what the user asked for. */
+static int send_pattern(side *s, int fd, const wm_pattern *pattern,
+                        int pattern_fd)
 {
     struct iovec iov[WM_TRANSFER_MAX_CHUNK / WM_PATTERN_PERIOD + 2];
     uint32_t chunk = s->opts->chunk_bytes;
@@ -128,8 +130,15 @@ static int send_pattern(side *s, int fd, const wm_pattern *pattern)
         uint32_t n = left < chunk ? (uint32_t)left : chunk;
         size_t count = wm_pattern_iov(pattern, s->bytes, n, iov,
                                       sizeof iov / sizeof iov[0]);
-        rc = wm_tsock_writev_all(fd, iov, count, &s->ctx, "sending the data",
-                                 &s->err);
+        if (pattern_fd < 0)
+            rc = wm_tsock_writev_all(fd, iov, count, &s->ctx,
+                                     "sending the data", &s->err);
+        for (size_t i = 0; pattern_fd >= 0 && rc == 0 && i < count; i++) {
+            off_t at = (uint8_t *)iov[i].iov_base - pattern->bytes;
+            rc = wm_tsock_sendfile_all(fd, pattern_fd, &at, iov[i].iov_len,
+                                       &s->ctx, "sending the data",
+                                       &s->err);
+        }
         if (rc == 0) {
             s->bytes += n;
             if (s->progress)
@@ -150,7 +159,15 @@ static int send_data(side *s, int fd)
     if (wm_pattern_init(&pattern, s->size_bytes, &s->err) != 0)
         return -1;
     s->sent = true;
-    int rc = send_pattern(s, fd, &pattern);
+    int pattern_fd = -1;
+    if (s->opts->sendfile && pattern.len > 0 &&
+        (pattern_fd = wm_pattern_memfd(&pattern, &s->err)) < 0) {
+        wm_pattern_free(&pattern);
+        return -1;
+    }
+    int rc = send_pattern(s, fd, &pattern, pattern_fd);
+    if (pattern_fd >= 0)
+        close(pattern_fd);
     wm_pattern_free(&pattern);
     if (rc == 0 && shutdown(fd, SHUT_WR) != 0)
         rc = wm_error_set(&s->err, WM_ERR_IO, "transfer: shutdown: %s",
