@@ -223,6 +223,27 @@ int wm_http_wait_then(wm_http_request *req, void (*wait)(void *arg),
     return 0;
 }
 
+void wm_http_suspend(wm_http_request *req, wm_http_answer_fn answer,
+                     void *arg)
+{
+    http_ctx *ctx = (http_ctx *)req;
+    ctx->answer = answer;
+    ctx->answer_arg = arg;
+    wm_http_daemon *d = ctx->daemon;
+    pthread_mutex_lock(&d->lock);
+    d->waiters++;
+    pthread_mutex_unlock(&d->lock);
+    MHD_suspend_connection(req->conn);
+}
+
+void wm_http_resume(wm_http_request *req)
+{
+    wm_http_daemon *d = ((http_ctx *)req)->daemon;
+    /* From here the request is libmicrohttpd's again: req may be gone. */
+    MHD_resume_connection(req->conn);
+    waiters_done(d);
+}
+
 /* The second half of a request that waited. */
 static enum MHD_Result answer_resumed(http_ctx *ctx)
 {
