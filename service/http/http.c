@@ -9,7 +9,9 @@
  *
  * A request that must wait (wm_http_wait_then) is suspended, its wait runs
  * on a thread of its own, and libmicrohttpd calls the access handler again
- * once it is resumed; the context then says which function answers. */
+ * once it is resumed; the context then says which function answers. One
+ * whose wait another thread ends (wm_http_suspend) is suspended the same
+ * way, with no thread of its own, until wm_http_resume. */
 #include "wm_http.h"
 
 #include <assert.h>

@@ -17,9 +17,11 @@
  * retention prunes the store to history_max finished runs.
  *
  * What lives only in memory, for runs that are queued or running in this
- * process: bytes done so far (updated by the transfer's progress callback)
- * and a condition variable so that wm_jobs_wait returns the moment the run
- * ends (POST /runs?wait=). Once a run ended, the store is the truth.
+ * process: bytes done so far (updated by the transfer's progress callback),
+ * a condition variable so that wm_jobs_wait returns the moment the run
+ * ends, and the watches (wm_jobs_watch) called then, which resume a POST
+ * /runs?wait= with no thread waiting for it. Once a run ended, the store
+ * is the truth.
  *
  * Counters (for /metrics) cover runs that ended in this process.
  *
