@@ -9,7 +9,9 @@
  *
  * A request that must wait (wm_http_wait_then) is suspended, its wait runs
  * on a thread of its own, and libmicrohttpd calls the access handler again
- * once it is resumed; the context then says which function answers. */
+ * once it is resumed; the context then says which function answers. One
+ * whose wait another thread ends (wm_http_suspend) is suspended the same
+ * way, with no thread of its own, until wm_http_resume. */
 #include "wm_http.h"
 
 #include <assert.h>
@@ -224,6 +226,27 @@ int wm_http_wait_then(wm_http_request *req, void (*wait)(void *arg),
         waiters_done(d);
     }
     return 0;
+}
+
+void wm_http_suspend(wm_http_request *req, wm_http_answer_fn answer,
+                     void *arg)
+{
+    http_ctx *ctx = (http_ctx *)req;
+    ctx->answer = answer;
+    ctx->answer_arg = arg;
+    wm_http_daemon *d = ctx->daemon;
+    pthread_mutex_lock(&d->lock);
+    d->waiters++;
+    pthread_mutex_unlock(&d->lock);
+    MHD_suspend_connection(req->conn);
+}
+
+void wm_http_resume(wm_http_request *req)
+{
+    wm_http_daemon *d = ((http_ctx *)req)->daemon;
+    /* From here the request is libmicrohttpd's again: req may be gone. */
+    MHD_resume_connection(req->conn);
+    waiters_done(d);
 }
 
 /* The second half of a request that waited. */

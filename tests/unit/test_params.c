@@ -277,7 +277,7 @@ static void test_specs_match_names(void **state)
         assert_non_null(spec->allowed);
         count++;
     }
-    assert_int_equal(count, 32);
+    assert_int_equal(count, 33);
 }
 
 /* The series' interval: "auto" and 0 are the same (0 in the config and

@@ -40,6 +40,9 @@ typedef struct wm_transfer_options {
     char congestion[16];    /* TCP_CONGESTION, "": kernel default */
     bool ipv6;              /* ::1 instead of 127.0.0.1 */
     uint32_t io_timeout_ms; /* deadline of each blocking step */
+    bool sendfile;          /* the sender hands the kernel the pattern's
+                               pages (sendfile from a memfd) instead of
+                               copying it in with each write */
     const struct wm_cancel *cancel; /* fired: both sides stop at once
                                        (WM_ERR_CANCELLED); NULL: none */
     const struct wm_path *path; /* the link whose hosts the client and the

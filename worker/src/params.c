@@ -127,6 +127,12 @@ static const param_row rows[] = {
      WM_CAPTURE_MAX_SNAPLEN, false, "{min} to {max}, or \"full\"",
      "Bytes captured per frame", "{value}: headers only", "N|full", NULL,
      parse_snaplen},
+    /* The send path (issue 14). */
+    {"sendfile", KIND_BOOL, AT(config.transfer.sendfile), 0, 0, false,
+     "true, false, 1, 0, yes or no",
+     "The sender hands the kernel the pattern's pages (sendfile from a "
+     "memfd, as iperf3 -Z) instead of copying them in with each write",
+     NULL, NULL, bool_words, NULL},
     {"timeout", KIND_UINT, AT(config.transfer.io_timeout_ms), 1,
      WM_TRANSFER_MAX_TIMEOUT_MS, false, "{min} to {max} (milliseconds)",
      "Deadline of each blocking step of the transfer", NULL, "MS", NULL,
