@@ -16,11 +16,6 @@
 // drawing carries the run's settings; the compare view, entered by ticking
 // both runs in the history, overlays both on every graph and marks the
 // congestion row as the difference.
-//
-// A daemon that does not serve /runs/{id}/series yet (404) is given the
-// document built from the run's own pcaps by tshark (series-fixture.mjs)
-// through page.route, and the test says so: the drawing is checked the
-// same way, the route itself is not.
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,7 +25,6 @@ import { fileURLToPath } from 'node:url';
 import {
   Daemon, Failure, SKIP, api, captureRequired, check, checkEqual, expectedNotFound, log, rawRequest,
 } from './lib.mjs';
-import { seriesFromPcaps } from './series-fixture.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WIDE = { width: 1280, height: 900 };
@@ -117,20 +111,12 @@ async function linkRun(base, congestion) {
   }
 }
 
-// GET /runs/{id}/series, or (404: not served by this daemon) the document
-// tshark makes of the run's two pcaps.
-async function seriesOf(base, run, dir) {
+// GET /runs/{id}/series: the document the page draws from, the one its
+// points are compared with.
+async function seriesOf(base, run) {
   const res = await api(base, 'GET', `/runs/${run.id}/series`);
-  if (res.status === 200) return { doc: res.body, served: true };
-  checkEqual(res.status, 404, `GET /runs/${run.id}/series`);
-  const files = {};
-  for (const [end, query] of [['sender', '?end=sender'], ['receiver', '']]) {
-    const pcap = await rawRequest(base, 'GET', `/runs/${run.id}/pcap${query}`);
-    checkEqual(pcap.status, 200, `GET /runs/${run.id}/pcap${query}`);
-    files[end] = path.join(dir, `${run.id}.${end}.pcap`);
-    fs.writeFileSync(files[end], pcap.body);
-  }
-  return { doc: seriesFromPcaps(files.sender, files.receiver, run.id), served: false };
+  checkEqual(res.status, 200, `GET /runs/${run.id}/series`);
+  return res.body;
 }
 
 // What a drawn point must be, from its row of the document: the table it
@@ -161,7 +147,7 @@ function tableOf(doc, table) {
 
 // Every graph drawn (pixels in its plot), and of each kind of mark the
 // middle point: its x, y and row against the document, its tooltip's frame.
-async function checkGraphs(page, doc, served) {
+async function checkGraphs(page, doc) {
   for (const [graph, kinds] of Object.entries(GRAPH_KINDS)) {
     const drawn = await page.$eval(`#series-graphs canvas[data-graph="${graph}"]`, (canvas) => {
       const chart = window.Chart.getChart(canvas);
@@ -201,7 +187,7 @@ async function checkGraphs(page, doc, served) {
   checkEqual(drawnLost, lost, 'segments marked lost on the link');
   const csv = await page.$$eval('#series-graphs a.csv-link', (links) => links.map((a) => a.getAttribute('href')));
   check(csv.length >= 8 && csv.every((h) => /\/series\?format=csv&table=[a-z_]+$/.test(h)), `the CSV links: ${csv.join(' ')}`);
-  log(`graphs: 4 drawn, one point of each of 11 kinds of mark equals ${served ? 'GET /runs/{id}/series' : 'the tshark-built document'}; `
+  log(`graphs: 4 drawn, one point of each of 11 kinds of mark equals GET /runs/{id}/series; `
     + `${lost} segments lost on the link marked; ${csv.length} CSV links`);
   return csv;
 }
@@ -306,7 +292,6 @@ async function main() {
   const { chromium } = loadPlaywright();
   fs.mkdirSync(artifacts, { recursive: true });
   const daemon = new Daemon(wiremeter, webRoot);
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-paths-'));
   let browser = null;
   let ok = false;
   let outcome = 0;
@@ -336,29 +321,18 @@ async function main() {
     const runs = [await linkRun(daemon.base, 'cubic'), await linkRun(daemon.base, 'reno')];
     const lost = runs[0].result.ends.sender_to_receiver.lost_frames;
     check(lost > 0, `the cubic run lost no frame on its link (${LINK_RUN}): not the lossy run this test needs`);
-    const series = [];
-    for (const run of runs) series.push(await seriesOf(daemon.base, run, scratch));
-    const served = series[0].served;
-    if (!served) log('NOTE: this daemon does not serve GET /runs/{id}/series (404): the page is given the document tshark builds from the runs\' pcaps');
-    const docs = series.map((s) => s.doc);
-    await page.route(/\/runs\/\d+\/series$/, async (route) => {
-      const id = Number(/\/runs\/(\d+)\/series$/.exec(route.request().url())[1]);
-      const i = runs.findIndex((r) => r.id === id);
-      if (served || i < 0) return route.continue();
-      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(docs[i]) });
-    });
+    const docs = [];
+    for (const run of runs) docs.push(await seriesOf(daemon.base, run));
 
     const [run] = runs;
     await page.goto(`${daemon.base}/#/runs/${run.id}`);
     await page.waitForFunction((id) => document.getElementById('run-view').dataset.seriesRun === String(id), run.id,
       { timeout: 30000 });
     log(`run ${run.id}: ${lost} frames lost on the link, ${run.result.totals.retransmissions} retransmissions`);
-    const csv = await checkGraphs(page, docs[0], served);
-    if (served) {
-      const res = await rawRequest(daemon.base, 'GET', csv[0]);
-      checkEqual(res.status, 200, `GET ${csv[0]}`);
-      check(res.text.split('\n')[0].startsWith('t_ns,'), `${csv[0]}: the header "${res.text.split('\n')[0]}"`);
-    }
+    const csv = await checkGraphs(page, docs[0]);
+    const res = await rawRequest(daemon.base, 'GET', csv[0]);
+    checkEqual(res.status, 200, `GET ${csv[0]}`);
+    check(res.text.split('\n')[0].startsWith('t_ns,'), `${csv[0]}: the header "${res.text.split('\n')[0]}"`);
     const seriesZoom = await checkZoom(page, docs[0].segments.find((s) => s.lost_on_link).t_ns / 1e6);
     await checkPathDrawing(page, run);
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -387,7 +361,6 @@ async function main() {
     fs.copyFileSync(daemon.logPath, path.join(artifacts, 'daemon-paths.log'));
     if (ok) daemon.removeData();
     else log(`daemon log (${daemon.logPath}):\n${daemon.log()}`);
-    fs.rmSync(scratch, { recursive: true, force: true });
     if (pageErrors.length) log(`page errors:\n${pageErrors.join('\n')}`);
   }
   log('PASS');
