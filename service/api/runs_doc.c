@@ -2,9 +2,11 @@
 #include "wm_runs_doc.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wm_clock.h"
 #include "wm_jobs.h"
@@ -91,6 +93,19 @@ static json_t *wrapper_of(wm_app *app, const wm_store_run *run,
         "packets", packets, "pcap", pcap);
     if (doc && with_result)
         json_object_del(doc, "summary");
+    /* Only a series that is there: a run stored before series were kept
+     * has none, and a link the page follows must not be a 404. */
+    char series[64], path[PATH_MAX];
+    wm_error err;
+    wm_error_clear(&err);
+    if (doc && run->status == WM_STORE_DONE &&
+        wm_store_series_path(app->store, run->id, path, sizeof path,
+                             &err) == 0 &&
+        access(path, R_OK) == 0) {
+        snprintf(series, sizeof series, "%s/series", self);
+        json_object_set_new(json_object_get(doc, "links"), "series",
+                            json_string(series));
+    }
     return doc;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "wm_engine.h"
+#include "wm_series.h"
 #include "wm_size.h"
 
 #define USAGE_WIDTH 79
@@ -20,6 +21,8 @@ static const struct option shared_options[] = {
     {"max-packets", required_argument, NULL, WM_OPT_MAX_PACKETS},
     {"max-pcap", required_argument, NULL, WM_OPT_MAX_PCAP},
     {"max-duration", required_argument, NULL, WM_OPT_MAX_DURATION},
+    {"series-samples", required_argument, NULL, WM_OPT_SERIES_SAMPLES},
+    {"series-points", required_argument, NULL, WM_OPT_SERIES_POINTS},
     {"json", no_argument, NULL, WM_OPT_JSON},
     {"packets", no_argument, NULL, WM_OPT_PACKETS},
     {"help", no_argument, NULL, WM_OPT_HELP},
@@ -97,6 +100,14 @@ static void budget_usage(FILE *out)
     snprintf(text, sizeof text, "Seconds the run may take (default %u).",
              b.max_duration_ms / 1000);
     wm_cli_usage_line(out, "max-duration", "SECONDS", text);
+    snprintf(text, sizeof text, "TCP_INFO samples its time series keeps "
+             "(default and most %u); past them it is truncated.",
+             b.max_series_samples);
+    wm_cli_usage_line(out, "series-samples", "N", text);
+    snprintf(text, sizeof text, "Rows of each capture table of its time "
+             "series (default and most %u); past them it is truncated.",
+             b.max_series_points);
+    wm_cli_usage_line(out, "series-points", "N", text);
 }
 
 void wm_cli_run_usage(FILE *out, const char *without)
@@ -159,8 +170,9 @@ static int set_max_size(wm_cli_run_args *args, const char *value,
     return 0;
 }
 
-/* --max-packets N, --max-pcap SIZE, --max-duration SECONDS: the same
- * bounds as the daemon's flags. */
+/* --max-packets N, --max-pcap SIZE, --max-duration SECONDS,
+ * --series-samples N, --series-points N: the same bounds as the daemon's
+ * flags. */
 static int set_budget(wm_budget *b, int code, const char *value,
                       wm_error *err)
 {
@@ -175,18 +187,28 @@ static int set_budget(wm_budget *b, int code, const char *value,
         b->max_pcap_bytes = n;
         return 0;
     }
-    uint64_t max = code == WM_OPT_MAX_PACKETS ? WM_BUDGET_PACKETS_MAX
-                                              : WM_BUDGET_DURATION_MAX_S;
-    const char *name = code == WM_OPT_MAX_PACKETS ? "max-packets"
-                                                  : "max-duration";
+    uint64_t min = 1, max = WM_BUDGET_DURATION_MAX_S;
+    const char *name = "max-duration";
+    if (code == WM_OPT_MAX_PACKETS)
+        max = WM_BUDGET_PACKETS_MAX, name = "max-packets";
+    else if (code == WM_OPT_SERIES_SAMPLES)
+        min = WM_SERIES_MIN_BOUND, max = WM_SERIES_MAX_SAMPLES,
+        name = "series-samples";
+    else if (code == WM_OPT_SERIES_POINTS)
+        min = WM_SERIES_MIN_BOUND, max = WM_SERIES_MAX_POINTS,
+        name = "series-points";
     errno = 0;
     n = number ? strtoull(value, &end, 10) : 0;
-    if (!number || errno || *end || n < 1 || n > max)
+    if (!number || errno || *end || n < min || n > max)
         return wm_error_param(err, WM_ERR_INVALID, name,
-                              "%s: '%.64s' is not valid; allowed: 1 to %"
-                              PRIu64, name, value, max);
+                              "%s: '%.64s' is not valid; allowed: %" PRIu64
+                              " to %" PRIu64, name, value, min, max);
     if (code == WM_OPT_MAX_PACKETS)
         b->max_packets = n;
+    else if (code == WM_OPT_SERIES_SAMPLES)
+        b->max_series_samples = (uint32_t)n;
+    else if (code == WM_OPT_SERIES_POINTS)
+        b->max_series_points = (uint32_t)n;
     else
         b->max_duration_ms = (uint32_t)n * 1000u;
     return 0;
@@ -219,6 +241,8 @@ int wm_cli_run_option(wm_cli_run_args *args, int code, const char *value,
     case WM_OPT_MAX_PACKETS:
     case WM_OPT_MAX_PCAP:
     case WM_OPT_MAX_DURATION:
+    case WM_OPT_SERIES_SAMPLES:
+    case WM_OPT_SERIES_POINTS:
         return set_budget(&args->limits.budget, code, value, err);
     default:
         return 1;

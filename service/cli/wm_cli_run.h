@@ -32,6 +32,8 @@ enum wm_cli_run_option {
     WM_OPT_MAX_PACKETS,
     WM_OPT_MAX_PCAP,
     WM_OPT_MAX_DURATION,
+    WM_OPT_SERIES_SAMPLES,
+    WM_OPT_SERIES_POINTS,
     WM_OPT_REPEAT, /* sweep only */
     WM_OPT_PCAP_SENDER, /* run only: a link's sender-end capture */
     WM_OPT_SERIES, /* run only: the time series' file */

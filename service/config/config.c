@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "wm_budget.h"
+#include "wm_series.h"
 #include "wm_size.h"
 
 #define FALLBACK_WEB_ROOT "/usr/share/wiremeter/web"
@@ -51,6 +52,13 @@ static const opt_spec opts[] = {
      WM_BUDGET_PCAP_MIN, UINT64_MAX, NULL, "largest pcap a run may write"},
     {"--max-duration", "WIREMETER_MAX_DURATION", OPT_UINT,
      FIELD(max_duration_s), 1, WM_BUDGET_DURATION_MAX_S, NULL, "seconds a run may take"},
+    {"--series-samples", "WIREMETER_SERIES_SAMPLES", OPT_UINT,
+     FIELD(series_samples), WM_SERIES_MIN_BOUND, WM_SERIES_MAX_SAMPLES, NULL,
+     "TCP_INFO samples a run's time series keeps (truncated beyond)"},
+    {"--series-points", "WIREMETER_SERIES_POINTS", OPT_UINT,
+     FIELD(series_points), WM_SERIES_MIN_BOUND, WM_SERIES_MAX_POINTS, NULL,
+     "rows of each capture table of a run's time series (truncated "
+     "beyond)"},
     {"--workers", "WIREMETER_WORKERS", OPT_UINT, FIELD(workers), 1, 256,
      NULL, "concurrent runs (the number of cores)"},
     {"--queue", "WIREMETER_QUEUE", OPT_UINT, FIELD(queue_length), 1, 100000,
@@ -281,6 +289,8 @@ static int set_defaults(wm_config *cfg, wm_error *err)
     cfg->max_packets = budget.max_packets;
     cfg->max_pcap_bytes = budget.max_pcap_bytes;
     cfg->max_duration_s = budget.max_duration_ms / 1000;
+    cfg->series_samples = budget.max_series_samples;
+    cfg->series_points = budget.max_series_points;
     default_data_dir(cfg->data_dir, sizeof cfg->data_dir);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->workers = cores > 0 && cores <= 256 ? (unsigned)cores : 1;
@@ -427,6 +437,8 @@ void wm_config_budget(const wm_config *cfg, wm_budget *out)
     out->max_packets = cfg->max_packets;
     out->max_pcap_bytes = cfg->max_pcap_bytes;
     out->max_duration_ms = cfg->max_duration_s * 1000u;
+    out->max_series_samples = cfg->series_samples;
+    out->max_series_points = cfg->series_points;
 }
 
 void wm_config_usage(FILE *out)

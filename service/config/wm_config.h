@@ -31,6 +31,8 @@ typedef struct wm_config {
     uint64_t max_packets;         /* a run's budget (wm_budget.h): frames, */
     uint64_t max_pcap_bytes;      /* pcap bytes */
     unsigned max_duration_s;      /* and seconds */
+    unsigned series_samples;      /* its time series' bounds: kernel */
+    unsigned series_points;       /* samples, rows of each other table */
     unsigned workers;             /* concurrent runs */
     unsigned queue_length;        /* runs waiting for a worker */
     unsigned max_wait_s;          /* longest `wait` a request may ask for */
@@ -92,7 +94,8 @@ void wm_config_hide_argument(char *arg);
 bool wm_config_host_allowed(const wm_config *cfg, unsigned port,
                             const char *authority, unsigned default_port);
 
-/* The run budget of --max-packets, --max-pcap and --max-duration. */
+/* The run budget of --max-packets, --max-pcap, --max-duration,
+ * --series-samples and --series-points. */
 void wm_config_budget(const wm_config *cfg, wm_budget *out);
 
 void wm_config_usage(FILE *out);

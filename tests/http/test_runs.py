@@ -28,7 +28,8 @@ def test_forms(d):
           f"query: times or error: {doc}")
     hc.check_payload(doc, 13, "download", "query")
     check(doc["links"] == {"self": f"/runs/{doc['id']}", "packets": f"/runs/{doc['id']}/packets",
-                           "pcap": f"/runs/{doc['id']}/pcap"}, f"links {doc['links']}")
+                           "pcap": f"/runs/{doc['id']}/pcap", "series": f"/runs/{doc['id']}/series"},
+          f"links {doc['links']}")
 
     body = {"size": "2kB", "direction": "upload", "nodelay": True, "label": "json body"}
     doc = hc.done_run(d.post("/runs", body), "JSON body")

@@ -11,8 +11,14 @@
   names (t_ns first) and a line per row of the JSON; an unknown table,
   a CSV without a table, a table without CSV and an unknown format are
   400 naming the parameter and what is allowed;
+- a done run's links name its series (the POST's answer, GET /runs/{id}
+  and the list), a queued or running run's do not; a run whose series
+  file is gone (stored before series were kept) names none;
 - a queued or running run's series is 409, a missing run's 404; DELETE
-  removes the series file with the run.
+  removes the series file with the run;
+- a daemon started with small --series-points and --series-samples
+  (WIREMETER_SERIES_SAMPLES from the environment) keeps at most that many
+  rows per table and samples, says "truncated" and names its bounds.
 
 usage: test_series.py WIREMETER
 """
@@ -35,6 +41,14 @@ def series(d, run_id):
 
 def test_document(d):
     run = hc.done_run(hc.post_run(d, "size=2MB"), "2MB")
+    link = f"/runs/{run['id']}/series"
+    check(run["links"].get("series") == link, f"the POST's links: {run['links']}")
+    got = hc.body_json(d.get(f"/runs/{run['id']}"), "GET run")
+    check(got["links"].get("series") == link, f"GET /runs/{{id}}'s links: {got['links']}")
+    listed = hc.body_json(d.get("/runs"), "GET /runs")["runs"]
+    check([r["links"].get("series") for r in listed if r["id"] == run["id"]] == [link],
+          "the list's links name no series")
+    print(f"ok: links.series {link} in the POST's answer, GET /runs/{{id}} and the list")
     doc = series(d, run["id"])
     check(doc["run"] == run["id"] and doc["source"] == "receiver", f"run/source: {doc['run']}")
     for table in TABLES[1:]:
@@ -106,18 +120,47 @@ def test_states(d, run):
     resp = hc.post_run(d, f"{hc.LONG}&wait=0")
     hc.expect_status(resp, 202, "long run")
     busy = resp.json()
+    check("series" not in busy["links"], f"a queued run's links: {busy['links']}")
     resp = d.get(f"/runs/{busy['id']}/series")
     check(resp.status in (409, 200), f"a running run's series: {resp.status}")
     if resp.status == 409:
         hc.expect_error(resp, 409, "a running run's series", "id")
     hc.wait_run(d, busy["id"], timeout=300)
     pcaps = os.path.join(d.data_dir, "pcaps")
+    # As a run stored before series were kept (the daemon's cache of done
+    # runs is its memory: a restart is what an upgrade does).
+    os.rename(os.path.join(pcaps, f"{busy['id']}.series.json"), os.path.join(pcaps, "kept.json"))
+    d.restart()
+    old = hc.body_json(d.get(f"/runs/{busy['id']}"), "GET a run without its series file")
+    check(old["status"] == "done" and "series" not in old["links"], f"links without the file: {old['links']}")
+    os.rename(os.path.join(pcaps, "kept.json"), os.path.join(pcaps, f"{busy['id']}.series.json"))
     check(f"{run['id']}.series.json" in os.listdir(pcaps), "no series file beside the pcap")
     hc.expect_status(d.delete(f"/runs/{run['id']}"), 204, "DELETE")
     left = [n for n in os.listdir(pcaps) if n.startswith(f"{run['id']}.")]
     check(not left, f"after DELETE: {left}")
     hc.expect_error(d.get(f"/runs/{run['id']}/series"), 404, "a deleted run's series")
-    print("ok: 404 for a missing run, 409 while it runs, the file removed with the run")
+    print("ok: 404 for a missing run, 409 while it runs, the file removed with the run; "
+          "links.series only where the file is")
+
+
+POINTS, SAMPLES = 20, 3
+
+
+def test_bounds(wiremeter):
+    with hc.Daemon(wiremeter, hc.LONG_ARGS + ["--series-points", str(POINTS)],
+                   env={"WIREMETER_SERIES_SAMPLES": str(SAMPLES)}) as d:
+        run = hc.done_run(hc.post_run(d, "size=8MB"), "8MB")
+        doc = series(d, run["id"])
+        check(doc["bounds"] == {"samples": SAMPLES, "points": POINTS}, f"bounds {doc['bounds']}")
+        rows = {t: len(doc[t]) for t in TABLES[1:]}
+        check(all(n <= POINTS for n in rows.values()), f"rows per table over {POINTS}: {rows}")
+        check(POINTS in rows.values(), f"no table reached {POINTS} rows: {rows}")
+        samples = len(doc["kernel"]["samples"])
+        check(2 <= samples <= SAMPLES, f"{samples} kernel samples, bound {SAMPLES}")
+        check(doc["truncated"] is True, "a series cut at its bounds is not marked truncated")
+        hc.finish(d)
+    print(f"ok: --series-points {POINTS}, WIREMETER_SERIES_SAMPLES={SAMPLES}: rows {rows}, "
+          f"{samples} samples, truncated")
 
 
 def test():
@@ -129,6 +172,7 @@ def test():
         test_csv(d, run, doc)
         test_states(d, run)
         hc.finish(d)
+    test_bounds(wiremeter)
 
 
 if __name__ == "__main__":

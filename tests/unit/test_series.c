@@ -260,7 +260,7 @@ static void test_kernel_sampler(void **state)
     int fd = connected(&server);
     series_kernel *k = NULL;
     wm_error err = {0};
-    assert_int_equal(series_kernel_start(0, &k, &err), 0);
+    assert_int_equal(series_kernel_start(0, WM_SERIES_MAX_SAMPLES, &k, &err), 0);
     series_kernel_on_sender(k, fd);
     char data[4096] = {0};
     for (int i = 0; i < 16; i++)
@@ -285,6 +285,32 @@ static void test_kernel_sampler(void **state)
     close(server);
 }
 
+/* A bound smaller than auto's mark is kept: the samples past it are
+ * dropped (counted, so the document says truncated). The 10 s interval
+ * leaves the thread asleep: the three samples are the hook's own. */
+static void test_kernel_bound(void **state)
+{
+    (void)state;
+    int server;
+    int fd = connected(&server);
+    series_kernel *k = NULL;
+    wm_error err = {0};
+    assert_int_equal(series_kernel_start(WM_SERIES_MAX_INTERVAL_US,
+                                         WM_SERIES_MIN_BOUND, &k, &err), 0);
+    series_kernel_on_sender(k, fd);
+    series_kernel_on_sender(k, fd);
+    series_kernel_on_sender(k, -1);
+    series_kernel_stop(k);
+    size_t count = 0;
+    series_kernel_samples(k, &count);
+    assert_int_equal(count, WM_SERIES_MIN_BOUND);
+    assert_int_equal(series_kernel_bound(k), WM_SERIES_MIN_BOUND);
+    assert_int_equal(series_kernel_dropped(k), 1);
+    series_kernel_free(k);
+    close(fd);
+    close(server);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_bound),
         cmocka_unit_test(test_document_and_csv),
         cmocka_unit_test(test_kernel_sampler),
+        cmocka_unit_test(test_kernel_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,12 @@ typedef struct wm_budget {
                                  bound */
     uint32_t max_duration_ms; /* from the capture's start to its end; 0: no
                                  bound */
+    /* The time series' tables (wm_series.h): the kernel's samples kept
+     * and the rows of each capture table; past them the series says
+     * "truncated". 0: the hard maxima WM_SERIES_MAX_SAMPLES and
+     * WM_SERIES_MAX_POINTS, which are also the defaults. */
+    uint32_t max_series_samples;
+    uint32_t max_series_points;
 } wm_budget;
 
 /* The defaults, for the daemon and the command line alike.

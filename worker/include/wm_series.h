@@ -5,11 +5,12 @@
  *
  * The document is docs/result.md's "series" (GET /runs/{id}/series);
  * the engine writes it beside the run's pcap when the run's config names
- * a series_path. Every table is bounded: the kernel's samples by
- * WM_SERIES_MAX_SAMPLES, each capture table by WM_SERIES_MAX_POINTS, so a
- * series costs the same memory and disk whatever the run's length. The
- * bounds live here, once; the parameter table and the document quote
- * them. */
+ * a series_path. Every table is bounded: the kernel's samples by the
+ * run budget's max_series_samples, each capture table by its
+ * max_series_points (wm_budget.h; the daemon's --series-samples and
+ * --series-points), so a series costs the same memory and disk whatever
+ * the run's length. Their defaults and hard maxima live here, once; the
+ * settings and the document quote them. */
 #ifndef WM_SERIES_H
 #define WM_SERIES_H
 
@@ -28,8 +29,11 @@
  * longer than that many finest intervals (0.1 s) ends with between
  * WM_SERIES_AUTO_SAMPLES and twice that. */
 #define WM_SERIES_AUTO_SAMPLES 500u
+/* The bounds' defaults and hard maxima; a bound is at least
+ * WM_SERIES_MIN_BOUND, so that the first and the last sample fit. */
 #define WM_SERIES_MAX_SAMPLES 4096u          /* kernel samples kept */
 #define WM_SERIES_MAX_POINTS 200000u         /* rows of each other table */
+#define WM_SERIES_MIN_BOUND 2u
 
 /* The tables ?table= and the CSV can name, NULL-ended, in the document's
  * order. */

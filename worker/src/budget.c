@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "wm_series.h"
 #include "wm_size.h"
 
 #define FRAME_PAYLOAD_MAX 65535u /* the longest IP datagram */
@@ -25,6 +26,8 @@ void wm_budget_default(wm_budget *budget)
     budget->max_packets = WM_BUDGET_DEFAULT_PACKETS;
     budget->max_pcap_bytes = WM_BUDGET_DEFAULT_PCAP_BYTES;
     budget->max_duration_ms = WM_BUDGET_DEFAULT_DURATION_MS;
+    budget->max_series_samples = WM_SERIES_MAX_SAMPLES;
+    budget->max_series_points = WM_SERIES_MAX_POINTS;
 }
 
 /* Frames the run must capture at least: the handshake's, and the request

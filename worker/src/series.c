@@ -285,8 +285,9 @@ int series_write(FILE *f, const series_tables *t, const char *source,
     bool truncated = t->truncated ||
                      (kernel && series_kernel_dropped(kernel) > 0);
     fprintf(f,
-            "\"truncated\":%s,\"bounds\":{\"samples\":%u,\"points\":%zu}}\n",
-            truncated ? "true" : "false", WM_SERIES_MAX_SAMPLES,
+            "\"truncated\":%s,\"bounds\":{\"samples\":%zu,\"points\":%zu}}\n",
+            truncated ? "true" : "false",
+            kernel ? series_kernel_bound(kernel) : (size_t)WM_SERIES_MAX_SAMPLES,
             t->max_points);
     if (ferror(f))
         return wm_error_set(err, WM_ERR_IO, "writing the time series");

@@ -26,8 +26,8 @@ struct series_kernel {
     int fd;                    /* the sender's socket, -1: none (yet) */
     bool automatic;            /* interval "auto" */
     int64_t interval_ns;
-    series_sample *samples;    /* WM_SERIES_MAX_SAMPLES of room */
-    size_t count;
+    series_sample *samples;    /* max_samples of room */
+    size_t count, max_samples;
     uint64_t dropped;
     char congestion[16];
 };
@@ -76,10 +76,13 @@ static void halve(series_kernel *k)
 static void sample_locked(series_kernel *k)
 {
     assert(k->fd >= 0);
-    size_t room = k->automatic ? 2 * WM_SERIES_AUTO_SAMPLES
-                               : WM_SERIES_MAX_SAMPLES;
+    /* Auto halves at its own mark or at a smaller bound, whichever
+     * comes first: either way it keeps samples over the whole run. */
+    size_t room = k->automatic && 2 * WM_SERIES_AUTO_SAMPLES < k->max_samples
+                      ? 2 * WM_SERIES_AUTO_SAMPLES
+                      : k->max_samples;
     _Static_assert(2 * WM_SERIES_AUTO_SAMPLES <= WM_SERIES_MAX_SAMPLES,
-                   "auto keeps within the bound");
+                   "auto keeps within the default bound");
     if (k->count == room && k->automatic)
         halve(k);
     if (k->count == room) {
@@ -130,15 +133,17 @@ static void *sampler(void *arg)
     return NULL;
 }
 
-int series_kernel_start(uint32_t interval_us, series_kernel **out,
-                        wm_error *err)
+int series_kernel_start(uint32_t interval_us, uint32_t max_samples,
+                        series_kernel **out, wm_error *err)
 {
     assert(interval_us == 0 || (interval_us >= WM_SERIES_MIN_INTERVAL_US &&
                                 interval_us <= WM_SERIES_MAX_INTERVAL_US));
+    assert(max_samples >= WM_SERIES_MIN_BOUND &&
+           max_samples <= WM_SERIES_MAX_SAMPLES);
     *out = NULL;
     series_kernel *k = calloc(1, sizeof *k);
     if (k)
-        k->samples = malloc(WM_SERIES_MAX_SAMPLES * sizeof *k->samples);
+        k->samples = malloc(max_samples * sizeof *k->samples);
     if (!k || !k->samples) {
         if (k)
             free(k);
@@ -146,6 +151,7 @@ int series_kernel_start(uint32_t interval_us, series_kernel **out,
                             "out of memory for the kernel's samples");
     }
     k->fd = -1;
+    k->max_samples = max_samples;
     k->automatic = interval_us == 0;
     k->interval_ns = (int64_t)(interval_us ? interval_us
                                            : WM_SERIES_MIN_INTERVAL_US) * 1000;
@@ -206,6 +212,11 @@ const series_sample *series_kernel_samples(const series_kernel *k,
     assert(!k->started);
     *count = k->count;
     return k->samples;
+}
+
+size_t series_kernel_bound(const series_kernel *kernel)
+{
+    return kernel->max_samples;
 }
 
 uint64_t series_kernel_dropped(const series_kernel *k)

@@ -10,7 +10,7 @@
  *
  * Samples are stamped on the wall clock, the one pcap timestamps use, so
  * that they align with the capture. Memory is bounded: at most
- * WM_SERIES_MAX_SAMPLES samples; with the interval "auto" (0) the kept
+ * max_samples samples (the run budget's, wm_budget.h); with the interval "auto" (0) the kept
  * rate halves whenever 2 * WM_SERIES_AUTO_SAMPLES are kept (every other
  * sample is dropped and the interval doubles), so a run ends with about
  * WM_SERIES_AUTO_SAMPLES whatever its length, with no need to guess its
@@ -40,9 +40,10 @@ typedef struct series_sample {
 typedef struct series_kernel series_kernel;
 
 /* Starts the thread; interval_us 0: auto, else WM_SERIES_MIN_INTERVAL_US
- * to WM_SERIES_MAX_INTERVAL_US. */
-int series_kernel_start(uint32_t interval_us, series_kernel **out,
-                        wm_error *err);
+ * to WM_SERIES_MAX_INTERVAL_US; max_samples WM_SERIES_MIN_BOUND to
+ * WM_SERIES_MAX_SAMPLES. */
+int series_kernel_start(uint32_t interval_us, uint32_t max_samples,
+                        series_kernel **out, wm_error *err);
 
 /* The transfer's hook: fd >= 0 starts sampling it, -1 ends it. */
 void series_kernel_on_sender(void *kernel, int fd);
@@ -56,6 +57,7 @@ void series_kernel_stop(series_kernel *kernel);
 const series_sample *series_kernel_samples(const series_kernel *kernel,
                                            size_t *count);
 uint64_t series_kernel_dropped(const series_kernel *kernel);
+size_t series_kernel_bound(const series_kernel *kernel); /* max_samples */
 int64_t series_kernel_interval_ns(const series_kernel *kernel);
 const char *series_kernel_congestion(const series_kernel *kernel);
 

@@ -11,6 +11,13 @@
 #include "series.h"
 #include "wm_series.h"
 
+/* A bound of the run budget (wm_budget.h): 0 is the hard maximum. */
+static uint32_t bound(uint32_t asked, uint32_t max)
+{
+    assert(asked == 0 || (asked >= WM_SERIES_MIN_BOUND && asked <= max));
+    return asked ? asked : max;
+}
+
 /* A temporary file's name into buf (made, empty). */
 static int scratch(const char *what, char *buf, size_t len, wm_error *err)
 {
@@ -52,7 +59,10 @@ int series_job_prepare(const wm_run_config *in, wm_run_config *out,
             out->ends_path = job->ends_tmp;
         }
     }
-    if (series_kernel_start(in->series_interval_us, &job->kernel, err) != 0) {
+    uint32_t samples = bound(in->capture.budget.max_series_samples,
+                             WM_SERIES_MAX_SAMPLES);
+    if (series_kernel_start(in->series_interval_us, samples, &job->kernel,
+                            err) != 0) {
         series_job_free(job);
         return -1;
     }
@@ -62,16 +72,16 @@ int series_job_prepare(const wm_run_config *in, wm_run_config *out,
 }
 
 /* The sender's frames lost on the link, from the both-ends table, in
- * the order sent (so ascending), at most WM_SERIES_MAX_POINTS of them:
- * a segment past them is simply not marked. */
+ * the order sent (so ascending), at most max_points of them: a segment
+ * past them is simply not marked. */
 #define ENDS_PAGE 4096u
-static int lost_frames(const char *ends_path, uint32_t **out, size_t *count,
-                       wm_error *err)
+static int lost_frames(const char *ends_path, size_t max_points,
+                       uint32_t **out, size_t *count, wm_error *err)
 {
     *out = NULL;
     *count = 0;
     wm_ends_row *page = malloc(ENDS_PAGE * sizeof *page);
-    uint32_t *lost = malloc(WM_SERIES_MAX_POINTS * sizeof *lost);
+    uint32_t *lost = malloc(max_points * sizeof *lost);
     int rc = page && lost ? 0 : wm_error_set(err, WM_ERR_INTERNAL,
                                              "out of memory for the series");
     uint64_t offset = 0, total = 1;
@@ -81,7 +91,7 @@ static int lost_frames(const char *ends_path, uint32_t **out, size_t *count,
         for (size_t i = 0; rc == 0 && i < n; i++)
             if (page[i].direction == WM_ENDS_FROM_SENDER &&
                 page[i].received_frame == 0 && page[i].payload_len > 0 &&
-                *count < WM_SERIES_MAX_POINTS) {
+                *count < max_points) {
                 assert(*count == 0 || lost[*count - 1] < page[i].sent_frame);
                 lost[(*count)++] = page[i].sent_frame;
             }
@@ -158,6 +168,8 @@ int series_job_finish(series_job *job, const wm_run_config *config,
     uint16_t sender_port =
         config->transfer.direction == WM_DOWNLOAD ? server : client;
     bool link = config->path.kind == WM_PATH_LINK;
+    size_t max_points = bound(config->capture.budget.max_series_points,
+                              WM_SERIES_MAX_POINTS);
     wm_analysis analysis = {0};
     const wm_connection *conn = result->connection;
     uint32_t *lost = NULL;
@@ -167,7 +179,8 @@ int series_job_finish(series_job *job, const wm_run_config *config,
         if (analyse_sender(config->sender_pcap_path, client, server,
                            &analysis, &conn, err) != 0)
             return -1;
-        if (lost_frames(config->ends_path, &lost, &lost_count, err) != 0) {
+        if (lost_frames(config->ends_path, max_points, &lost, &lost_count,
+                        err) != 0) {
             wm_analysis_free(&analysis);
             return -1;
         }
@@ -175,7 +188,7 @@ int series_job_finish(series_job *job, const wm_run_config *config,
     series_tables tables;
     int rc = series_tables_build(conn, sender_port, lost, lost_count,
                                  series_kernel_interval_ns(job->kernel),
-                                 WM_SERIES_MAX_POINTS, &tables, err);
+                                 max_points, &tables, err);
     if (rc == 0) {
         rc = write_file(config->series_path, &tables,
                         link ? "sender" : "receiver", job->kernel, err);
