@@ -5,7 +5,8 @@
 //   env: as test_page.mjs (WM_NODE_MODULES, WM_ARTIFACTS, WM_WEB_ROOT,
 //        WM_DOCS_SCREENSHOTS with WM_UPDATE_SCREENSHOTS=1, WM_CHROMIUM)
 //
-// Without capture or links: the form shows the link's settings only for
+// Without capture or links: the form shows the link's settings (the loss's
+// seed among them, each direction's overrides folded apart) only for
 // path=link and its named-path picker fills them (or is absent when GET
 // /presets answers 404). With them (else exit 77, or a failure under
 // WIREMETER_REQUIRE_CAPTURE=1): a lossy link run (rate=100mbit behind a
@@ -13,7 +14,9 @@
 // view draws every graph, and one point of each kind of mark, read from
 // the Chart.js instances, equals its row of GET /runs/{id}/series (its
 // tooltip names its frame); a drag zooms every graph alike; the path
-// drawing carries the run's settings; the compare view, entered by ticking
+// drawing carries the run's settings, and a third run's link, 100 Mbit/s
+// toward the client and 20 Mbit/s toward the server, is drawn with an
+// arrow per direction saying its own; the compare view, entered by ticking
 // both runs in the history, overlays both on every graph and marks the
 // congestion row as the difference.
 
@@ -32,7 +35,9 @@ const NARROW = { width: 390, height: 844 };
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const LINK_RUN = 'size=10MB&path=link&rate=100mbit&queue=16KB';
-const LINK_FIELDS = ['mtu', 'offload', 'rate', 'queue', 'loss', 'delay', 'jitter'];
+// A link that differs by direction: each arrow of the drawing says its own.
+const ASYMMETRIC_RUN = 'size=1MB&path=link&rate_to_client=100mbit&rate_to_server=20mbit&loss_to_server=1&seed=7';
+const LINK_FIELDS = ['mtu', 'offload', 'rate', 'queue', 'loss', 'seed', 'delay', 'jitter'];
 
 const wiremeter = process.argv[2];
 const artifacts = process.env.WM_ARTIFACTS || path.join(os.tmpdir(), 'wm-browser-artifacts');
@@ -68,9 +73,13 @@ async function checkForm(page, base) {
   await page.selectOption('#f-path', 'link');
   const onLink = await hidden();
   for (const name of LINK_FIELDS) checkEqual(onLink[name], false, `the ${name} field on the link path shown`);
+  const ways = await page.$$eval('.path-ways [data-param]', (fields) => fields.map((f) => f.dataset.param));
+  check(ways.length === 10 && ways.every((n) => /_to_(client|server)$/.test(n)) && ways[0] === 'rate_to_client'
+    && ways[1] === 'rate_to_server', `the fields of each direction apart: ${ways.join(', ')}`);
   await page.fill('#f-rate', '10mbit');
   await page.selectOption('#f-path', 'loopback');
   checkEqual(await page.inputValue('#f-rate'), '', 'the rate once the path is back to loopback (refused there)');
+  check(await page.isHidden('.path-ways'), 'each direction\'s fields shown on the loopback path');
   const presets = await api(base, 'GET', '/presets');
   if (presets.status === 404) {
     check(await page.isHidden('.path-preset-field'), 'the named-path picker is shown though GET /presets answers 404');
@@ -97,10 +106,10 @@ async function checkForm(page, base) {
 
 // ---- A link run and its series ---------------------------------------------------
 
-async function linkRun(base, congestion) {
-  const made = await api(base, 'POST', `/runs?${LINK_RUN}&congestion=${congestion}&wait=0`);
+async function linkRun(base, congestion, query = LINK_RUN) {
+  const made = await api(base, 'POST', `/runs?${query}&congestion=${congestion}&wait=0`);
   check(made.status === 202 || made.status === 201 || made.status === 200,
-    `POST /runs (${LINK_RUN}, ${congestion}): ${made.status} ${JSON.stringify(made.body)}`);
+    `POST /runs (${query}, ${congestion}): ${made.status} ${JSON.stringify(made.body)}`);
   const deadline = Date.now() + 60000;
   for (;;) {
     const { body: run } = await api(base, 'GET', `/runs/${made.body.id}`);
@@ -247,6 +256,32 @@ async function checkPathDrawing(page, run) {
   log(`path: two hosts ${client.ip} and ${server.ip}, the link's settings as the run's params`);
 }
 
+// The asymmetric run: toward the server (above the link) 20 Mbit/s and the
+// loss, toward the client (below, the data's way on a download)
+// 100 Mbit/s; the list says both rates and the loss's seed.
+async function checkAsymmetricDrawing(page, base, run) {
+  await page.goto(`${base}/#/runs/${run.id}`);
+  await page.waitForSelector('#path-drawing svg [data-way]', { timeout: 10000 });
+  const drawing = await page.$eval('#path-drawing svg', (svg) => ({
+    ways: Object.fromEntries([...svg.querySelectorAll('[data-way]')].map((t) => [t.dataset.way,
+      { text: t.textContent, data: t.classList.contains('path-data-text'), y: Number(t.getAttribute('y')) }])),
+    settings: Object.fromEntries([...svg.querySelectorAll('[data-setting]')].map((t) => [t.dataset.setting, t.textContent])),
+    linkY: Number(svg.querySelector('.path-link').getAttribute('y1')),
+  }));
+  const { client, server } = drawing.ways;
+  check(server && client, `the drawing has no arrow per direction: ${JSON.stringify(drawing.ways)}`);
+  check(server.text.includes('20 Mbit/s') && server.text.includes('loss 1 %') && server.text.endsWith('→'),
+    `the arrow toward the server says "${server.text}"`);
+  check(client.text.includes('100 Mbit/s') && client.text.startsWith('←'), `the arrow toward the client says "${client.text}"`);
+  check(server.y < drawing.linkY && client.y > drawing.linkY, 'toward the server above the link, toward the client below');
+  check(client.data && !server.data, 'the data (a download) is not drawn on the arrow toward the client');
+  check(drawing.settings.rate.includes('20 Mbit/s') && drawing.settings.rate.includes('100 Mbit/s'),
+    `the rate line "${drawing.settings.rate}"`);
+  check(drawing.settings.loss.includes('seed 7'), `the loss line "${drawing.settings.loss}" names no seed`);
+  log(`asymmetric path: "${server.text}" above, "${client.text}" below; ${drawing.settings.loss}`);
+  return shot(await page.$('#path-panel'), 'path-asymmetric-wide.png');
+}
+
 async function checkCompare(page, base, runs, docs) {
   await page.goto(`${base}/#/`);
   for (const run of runs) await page.check(`#history-table input.compare-pick[value="${run.id}"]`);
@@ -345,6 +380,7 @@ async function main() {
     const seriesNarrow = await shot(await page.$('#series-panel'), 'series-narrow.png');
     const pathNarrow = await shot(await page.$('#path-panel'), 'path-narrow.png');
     await page.setViewportSize(WIDE);
+    const pathAsymmetric = await checkAsymmetricDrawing(page, daemon.base, await linkRun(daemon.base, 'cubic', ASYMMETRIC_RUN));
 
     await checkCompare(page, daemon.base, runs, docs);
     const compareWide = await shot(page, 'compare-wide.png');
@@ -353,7 +389,7 @@ async function main() {
     const compareNarrow = await shot(page, 'compare-narrow.png');
     checkEqual(pageErrors, [], 'errors in the page');
     publish([[seriesWide, 'series-wide.png'], [seriesZoom, 'series-zoom-wide.png'], [seriesNarrow, 'series-narrow.png'], [pathWide, 'path-wide.png'],
-      [pathNarrow, 'path-narrow.png'], [compareWide, 'compare-wide.png'], [compareNarrow, 'compare-narrow.png']]);
+      [pathNarrow, 'path-narrow.png'], [pathAsymmetric, 'path-asymmetric-wide.png'], [compareWide, 'compare-wide.png'], [compareNarrow, 'compare-narrow.png']]);
     ok = true;
   } finally {
     if (browser) await browser.close();

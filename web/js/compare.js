@@ -42,24 +42,30 @@ export function compareHash(ids) {
 
 const SIZES = new Set(['chunk', 'sndbuf', 'rcvbuf', 'queue']);
 
+// A direction's override (rate_to_client) reads as its setting (rate).
+const wayOf = (name) => name.replace(/_to_(client|server)$/, '');
+
 function paramText(name, value) {
   if (value === null || value === undefined) return '—';
   if (value === '') return name === 'label' ? '—' : 'default';
   if (name === 'size') return `${fmt.bytes(value)}`;
-  if (name === 'rate') return value ? fmt.bitrate(value) : 'unlimited';
-  if (SIZES.has(name) && value) return fmt.bytes(value);
+  if (wayOf(name) === 'rate') return value ? fmt.bitrate(value) : 'unlimited';
+  if (SIZES.has(wayOf(name)) && value) return fmt.bytes(value);
   if (typeof value === 'boolean') return value ? 'on' : 'off';
   return String(value);
 }
 
 // The names whose values are not all the same, in the params' order; a
 // link's settings count only when a run is on a link (a loopback run
-// carries their defaults).
+// carries their defaults). A direction's value (rate_to_client) that is
+// every run's both-ways one (rate) is that setting's difference, told once.
 export function differing(runs) {
   const names = [];
   for (const run of runs) for (const name of Object.keys(run.params || {})) if (!names.includes(name)) names.push(name);
+  const same = (r, a, b) => JSON.stringify((r.params || {})[a] ?? null) === JSON.stringify((r.params || {})[b] ?? null);
   return names.filter((name) => {
     if (NOT_DISTINGUISHING.has(name)) return false;
+    if (wayOf(name) !== name && runs.every((r) => same(r, name, wayOf(name)))) return false;
     const values = runs.map((r) => JSON.stringify((r.params || {})[name] ?? null));
     return new Set(values).size > 1;
   });

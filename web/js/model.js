@@ -49,7 +49,7 @@ const NOT_SETTING = new Set(['size', 'size_text', 'sizes', 'repeat', 'label', 'i
 // The link's own settings: the API refuses them on the loopback path, but
 // a loopback run's params still carry their defaults (mtu 1500), which
 // would read as the loopback interface's MTU.
-const LINK_ONLY = new Set(['mtu', 'offload', 'rate', 'queue', 'loss', 'delay', 'jitter']);
+const LINK_ONLY = new Set(['mtu', 'offload', 'rate', 'queue', 'loss', 'seed', 'delay', 'jitter']);
 
 // A setting of the link, or a per-direction form of one (rate_up...).
 export function isLinkSetting(name) {

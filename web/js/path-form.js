@@ -4,7 +4,10 @@
 // when path=link (the API refuses them on loopback, so hiding them resets
 // them), and a picker of the daemon's named paths (GET /presets: "home
 // broadband", "lossy Wi-Fi"...) fills them. A daemon without presets (404)
-// gets no picker.
+// gets no picker. Each direction's overrides (rate_to_client,
+// rate_to_server, ...) are folded apart under the settings they override,
+// toward the client on the left and toward the server on the right, so
+// that the link's few settings stay the ones seen first.
 
 import * as api from './api.js';
 import { isLinkSetting } from './model.js';
@@ -41,7 +44,28 @@ export class PathForm {
     this.linkNames = runForm.names.filter(isLinkSetting);
     const pathField = fieldOf(this.form, 'path');
     if (!pathField) return; // a daemon without paths
-    this.box.append(pathField, ...this.linkNames.map((n) => fieldOf(this.form, n)));
+    const wayNames = this.linkNames.filter((n) => n.includes('_to_'));
+    this.box.append(pathField, ...this.linkNames.filter((n) => !wayNames.includes(n)).map((n) => fieldOf(this.form, n)));
+    this.ways = null;
+    if (wayNames.length) {
+      // The API lists them by setting, toward the client first: in two
+      // columns each row is one setting, one direction a column.
+      const order = (n) => [n.replace(/_to_.*/, ''), n.endsWith('_to_server') ? 1 : 0];
+      wayNames.sort((a, b) => {
+        const [sa, da] = order(a);
+        const [sb, db] = order(b);
+        return this.linkNames.indexOf(sa) - this.linkNames.indexOf(sb) || da - db;
+      });
+      this.ways = document.createElement('details');
+      this.ways.className = 'path-ways';
+      const summary = document.createElement('summary');
+      summary.textContent = 'Each direction apart: toward the client (left), toward the server (right)';
+      const grid = document.createElement('div');
+      grid.className = 'settings-grid';
+      grid.append(...wayNames.map((n) => fieldOf(this.form, n)));
+      this.ways.append(summary, grid);
+      this.box.after(this.ways);
+    }
     this.box.closest('.path-settings').hidden = false;
     this.form.elements.path.addEventListener('change', () => this.sync());
     // The settings presets (Defaults, the handout) set the path too.
@@ -64,6 +88,11 @@ export class PathForm {
         this.runForm.clearField(name);
       }
       field.hidden = !onLink;
+    }
+    if (this.ways) {
+      this.ways.hidden = !onLink;
+      // A preset or a copied run that sets one shows it.
+      if (onLink && [...this.ways.querySelectorAll('input')].some((i) => i.value !== '')) this.ways.open = true;
     }
     this.box.dataset.path = this.form.elements.path.value;
     this.runForm.markSettingsPreset();

@@ -7,6 +7,13 @@
 // pixels for its container's width and redrawn when that changes, as the
 // ladder is (ladder.js says why). Each setting's text keeps the API's value
 // in data-value.
+//
+// A link's rate, queue, loss, delay and jitter may differ by direction
+// (rate_to_client, rate_to_server, ...: the params give what applies each
+// way). Where any does, each direction gets an arrow of its own carrying
+// its values — toward the server above the link, toward the client below —
+// and the one the data takes is drawn as the data's; the list below says
+// both values of each setting that differs.
 
 import * as fmt from './format.js';
 
@@ -26,17 +33,65 @@ function el(name, attrs = {}, text) {
 
 const yesNo = (v) => (v ? 'on' : 'off');
 
-// The link's settings as lines: [name, text, the API's value].
+// The settings a direction may override, in the order they are told.
+const WAY_SETTINGS = ['rate', 'queue', 'loss', 'delay', 'jitter'];
+
+// What applies toward side ('client' or 'server'): the params' per-way
+// value, or (a run stored before them) the both-ways one.
+export function toward(p, side) {
+  return Object.fromEntries(WAY_SETTINGS.map((n) => [n, p[`${n}_to_${side}`] ?? p[n]]));
+}
+
+// The settings whose value differs by direction.
+export function asymmetric(p) {
+  const c = toward(p, 'client');
+  const s = toward(p, 'server');
+  return WAY_SETTINGS.filter((n) => Number(c[n] || 0) !== Number(s[n] || 0));
+}
+
+// One value of one setting, as said on an arrow and in the list.
+function wayValue(name, v) {
+  switch (name) {
+    case 'rate': return v ? fmt.bitrate(v) : 'unlimited';
+    case 'queue': return v ? `queue ${fmt.bytes(v)}` : 'queue 50 ms';
+    case 'loss': return `loss ${Number(v) || 0} %`;
+    case 'delay': return `delay ${fmt.integer(v || 0)} ms`;
+    default: return `jitter ${fmt.integer(v || 0)} ms`;
+  }
+}
+
+// A direction's values of the settings that differ, for its arrow.
+export function wayText(p, side) {
+  const w = toward(p, side);
+  return asymmetric(p).map((n) => wayValue(n, w[n])).join(' · ');
+}
+
+// The link's settings as lines: [name, text, the API's value]. A setting
+// that differs by direction says both; the loss names its seed.
 export function linkSettings(p) {
+  const differ = new Set(asymmetric(p));
+  const c = toward(p, 'client');
+  const s = toward(p, 'server');
+  // Toward the server, then toward the client, as the arrows are drawn.
+  const both = (name) => `${name} → ${wayValue(name, s[name]).replace(`${name} `, '')}, `
+    + `← ${wayValue(name, c[name]).replace(`${name} `, '')}`;
+  const lossy = Number(c.loss) > 0 || Number(s.loss) > 0;
+  const seed = lossy && p.seed !== undefined ? ` (seed ${p.seed})` : '';
   const lines = [
     ['mtu', `MTU ${fmt.integer(p.mtu)} B`, p.mtu],
     ['offload', `segmentation offload ${yesNo(p.offload)}`, p.offload],
-    ['rate', p.rate ? `rate ${fmt.bitrate(p.rate)} each way` : 'rate: unlimited', p.rate],
-    ['queue', p.queue ? `queue ${fmt.bytes(p.queue)}` : 'queue: 50 ms at the rate', p.queue],
-    ['loss', `loss ${Number(p.loss) || 0} % each way`, p.loss],
+    ['rate', differ.has('rate') ? both('rate') : (p.rate ? `rate ${fmt.bitrate(p.rate)} each way` : 'rate: unlimited'), p.rate],
+    ['queue', differ.has('queue') ? both('queue') : (p.queue ? `queue ${fmt.bytes(p.queue)}` : 'queue: 50 ms at the rate'), p.queue],
+    ['loss', `${differ.has('loss') ? both('loss') : `loss ${Number(p.loss) || 0} % each way`}${seed}`, p.loss],
   ];
-  if (p.delay || p.jitter) lines.push(['delay', `delay ${fmt.integer(p.delay)} ms ± ${fmt.integer(p.jitter)} ms`, p.delay]);
-  else lines.push(['delay', 'no added delay', p.delay]);
+  if (differ.has('delay') || differ.has('jitter')) {
+    lines.push(['delay', `delay → ${fmt.integer(s.delay || 0)} ± ${fmt.integer(s.jitter || 0)} ms, `
+      + `← ${fmt.integer(c.delay || 0)} ± ${fmt.integer(c.jitter || 0)} ms`, p.delay]);
+  } else if (p.delay || p.jitter) {
+    lines.push(['delay', `delay ${fmt.integer(p.delay)} ms ± ${fmt.integer(p.jitter)} ms`, p.delay]);
+  } else {
+    lines.push(['delay', 'no added delay', p.delay]);
+  }
   return lines;
 }
 
@@ -52,10 +107,32 @@ function host(svg, x, w, title, lines, side) {
 
 const address = (ep) => (ep ? ep.ip : '?');
 
+// Roughly how wide a text of the arrows' size is, in px: to squeeze one
+// that would run over the hosts rather than let it.
+const ARROW_CHAR_W = 6.2;
+
+// Each direction's arrow with its values: toward the server above the
+// link, toward the client below; the data's is drawn as the data.
+function drawWays(svg, p, x1, x2, y, upload) {
+  const span = x2 - x1 - 16;
+  for (const [side, dy, from, to, textY] of [['server', -8, x1 + 8, x2 - 8, y - 16], ['client', 8, x2 - 8, x1 + 8, y + 24]]) {
+    const data = (side === 'server') === upload;
+    const text = side === 'server' ? `${data ? 'data' : 'acks'} · ${wayText(p, side)} →` : `← ${data ? 'data' : 'acks'} · ${wayText(p, side)}`;
+    svg.appendChild(el('line', { x1: from, y1: y + dy, x2: to, y2: y + dy, class: data ? 'path-data' : 'path-acks',
+      'marker-end': data ? 'url(#path-arrow)' : 'url(#path-arrow-acks)' }));
+    const attrs = { x: (x1 + x2) / 2, y: textY, 'text-anchor': 'middle', class: data ? 'path-data-text path-way' : 'path-acks-text path-way',
+      'data-way': side };
+    if (text.length * ARROW_CHAR_W > span) Object.assign(attrs, { textLength: span, lengthAdjust: 'spacingAndGlyphs' });
+    svg.appendChild(el('text', attrs, text));
+  }
+}
+
 function drawLink(svg, w, run) {
   const p = run.params || {};
   const c = (run.result && run.result.connection) || {};
-  const hostW = Math.min(210, Math.floor(w * 0.36));
+  const ways = asymmetric(p).length > 0;
+  // Arrows with values need the room between the hosts.
+  const hostW = Math.min(ways ? 180 : 210, Math.floor(w * (ways ? 0.3 : 0.36)));
   const upload = p.direction === 'upload';
   host(svg, 1, hostW, 'Client', [address(c.client), upload ? 'sender' : 'receiver'], 'client');
   host(svg, w - hostW - 1, hostW, 'Server', [address(c.server), upload ? 'receiver' : 'sender'], 'server');
@@ -64,12 +141,17 @@ function drawLink(svg, w, run) {
   const x2 = w - hostW - 1;
   svg.appendChild(el('line', { x1, y1: y, x2, y2: y, class: 'path-link' }));
   const mid = (x1 + x2) / 2;
-  svg.appendChild(el('text', { x: mid, y: y - 9, 'text-anchor': 'middle', class: 'path-link-name' }, 'veth link'));
-  // The data's way along the link.
-  const from = upload ? x1 + 8 : x2 - 8;
-  const to = upload ? x2 - 8 : x1 + 8;
-  svg.appendChild(el('line', { x1: from, y1: y + 12, x2: to, y2: y + 12, class: 'path-data', 'marker-end': 'url(#path-arrow)' }));
-  svg.appendChild(el('text', { x: mid, y: y + 28, 'text-anchor': 'middle', class: 'path-data-text' }, 'data'));
+  if (ways) {
+    svg.appendChild(el('text', { x: mid, y: y - 31, 'text-anchor': 'middle', class: 'path-link-name' }, 'veth link'));
+    drawWays(svg, p, x1, x2, y, upload);
+  } else {
+    svg.appendChild(el('text', { x: mid, y: y - 9, 'text-anchor': 'middle', class: 'path-link-name' }, 'veth link'));
+    // The data's way along the link.
+    const from = upload ? x1 + 8 : x2 - 8;
+    const to = upload ? x2 - 8 : x1 + 8;
+    svg.appendChild(el('line', { x1: from, y1: y + 12, x2: to, y2: y + 12, class: 'path-data', 'marker-end': 'url(#path-arrow)' }));
+    svg.appendChild(el('text', { x: mid, y: y + 28, 'text-anchor': 'middle', class: 'path-data-text' }, 'data'));
+  }
   let ly = TOP + HOST_H + 24;
   for (const [name, text, value] of linkSettings(p)) {
     svg.appendChild(el('text', { x: w / 2, y: ly, 'text-anchor': 'middle', class: 'path-setting', 'data-setting': name,
@@ -99,6 +181,10 @@ function draw(container, run, width) {
     markerUnits: 'userSpaceOnUse', orient: 'auto' });
   marker.appendChild(el('path', { d: 'M0,0 L10,5 L0,10 z', class: 'path-arrowhead' }));
   defs.appendChild(marker);
+  const acks = el('marker', { id: 'path-arrow-acks', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8,
+    markerUnits: 'userSpaceOnUse', orient: 'auto' });
+  acks.appendChild(el('path', { d: 'M0,0 L10,5 L0,10 z', class: 'path-arrowhead-acks' }));
+  defs.appendChild(acks);
   svg.appendChild(defs);
   const height = isLink ? drawLink(svg, w, run) : drawLoopback(svg, w, run);
   svg.setAttribute('height', String(height));

@@ -402,7 +402,8 @@ export class RunView {
     }
   }
 
-  // The graphs over time, when the run has a series (GET /runs/{id}/series).
+  // The graphs over time, when the run has a series: its links say so
+  // (links.series), so a run stored before series were kept costs no 404.
   async drawSeries(run, signal) {
     const panel = this.el('series-panel');
     const note = this.el('series-note');
@@ -410,7 +411,7 @@ export class RunView {
     this.seriesCharts = null;
     panel.hidden = true;
     note.textContent = '';
-    if (!chartAvailable()) return;
+    if (!chartAvailable() || !(run.links && run.links.series)) return;
     let doc;
     try {
       doc = await api.getSeries(run.id, signal);
