@@ -55,6 +55,14 @@ function paramText(name, value) {
   return String(value);
 }
 
+const sameValue = (r, a, b) => JSON.stringify((r.params || {})[a] ?? null) === JSON.stringify((r.params || {})[b] ?? null);
+
+// Whether name is a direction's value (rate_to_client) that every run
+// has as its both-ways one (rate): nothing of its own to show.
+function bothWays(runs, name) {
+  return wayOf(name) !== name && runs.every((r) => sameValue(r, name, wayOf(name)));
+}
+
 // The names whose values are not all the same, in the params' order; a
 // link's settings count only when a run is on a link (a loopback run
 // carries their defaults). A direction's value (rate_to_client) that is
@@ -62,10 +70,9 @@ function paramText(name, value) {
 export function differing(runs) {
   const names = [];
   for (const run of runs) for (const name of Object.keys(run.params || {})) if (!names.includes(name)) names.push(name);
-  const same = (r, a, b) => JSON.stringify((r.params || {})[a] ?? null) === JSON.stringify((r.params || {})[b] ?? null);
   return names.filter((name) => {
     if (NOT_DISTINGUISHING.has(name)) return false;
-    if (wayOf(name) !== name && runs.every((r) => same(r, name, wayOf(name)))) return false;
+    if (bothWays(runs, name)) return false;
     const values = runs.map((r) => JSON.stringify((r.params || {})[name] ?? null));
     return new Set(values).size > 1;
   });
@@ -193,7 +200,8 @@ export class CompareView {
     const rows = [];
     const all = [];
     for (const run of runs) for (const name of Object.keys(run.params || {})) if (!all.includes(name)) all.push(name);
-    for (const name of all) {
+    // A direction's row only where some run sets it apart.
+    for (const name of all.filter((n) => !bothWays(runs, n))) {
       const tr = node('tr', { 'data-param': name });
       const differs = names.includes(name);
       if (differs) tr.className = 'diff';
