@@ -184,12 +184,20 @@ static int remove_files(wm_store *store, int64_t id, wm_error *err);
 int wm_store_fail_capture(wm_store *store, int64_t id, const char *code,
                           const char *message, wm_error *err)
 {
+    /* A capture with no analysis is kept only to say why: its file (maybe
+     * hundreds of MiB) would hold the disk for nothing. Removed before the
+     * row says "failed", so that no reader of a failed row finds them. */
+    wm_error removing;
+    wm_error_clear(&removing);
+    int removed = remove_files(store, id, &removing);
     if (change_capture(store, SQL_CAP_FAIL, id, code ? code : "internal",
                        message ? message : "", err) != 0)
         return -1;
-    /* A capture with no analysis is kept only to say why: its file (maybe
-     * hundreds of MiB) would hold the disk for nothing. */
-    return remove_files(store, id, err);
+    if (removed != 0) {
+        *err = removing;
+        return -1;
+    }
+    return 0;
 }
 
 static void copy_text(sqlite3_stmt *stmt, int col, char *buf, size_t len)
