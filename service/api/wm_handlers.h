@@ -64,6 +64,9 @@ int wm_handle_healthz(wm_http_request *req);
 int wm_handle_metrics(wm_http_request *req);
 int wm_handle_openapi(wm_http_request *req);
 
+/* handlers_presets.c */
+int wm_handle_presets(wm_http_request *req);
+
 /* static.c */
 int wm_handle_static(wm_http_request *req);
 int wm_handle_chartjs(wm_http_request *req);
