@@ -295,6 +295,14 @@ int wm_serve_main(int argc, char **argv)
     int policy = wm_userns_policy_parse(s->config.user_namespace);
     assert(policy >= 0); /* the config table allows only these */
     wm_userns_enter((wm_userns_policy)policy, &s->app.userns);
+    if (s->app.userns.stranded) {
+        fprintf(stderr, "wiremeter serve: entering a user namespace failed "
+                "half way (%s): try --user-namespace never\n",
+                s->app.userns.why);
+        close(s->listen_fd);
+        free(s);
+        return 1;
+    }
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

@@ -4,7 +4,10 @@ and network namespace of its own (--user-namespace auto), says so at
 start and in /healthz, and there runs a loopback run with its capture and
 a link run captured at both ends, its files owned by nobody on the host.
 The same daemon with --user-namespace never (the daemon before this
-mode) can do neither: it has no capture and no link.
+mode) can do neither: it has no capture and no link. And the binary with
+the file capability cap_net_raw (as the Docker image installs it: such a
+process runs non-dumpable, and its /proc/self files are not its own) gets
+there too, when setcap is at hand.
 
 Where the kernel forbids unprivileged user namespaces the test skips,
 saying so, even under WIREMETER_REQUIRE_CAPTURE=1: the host, not the
@@ -48,13 +51,16 @@ def userns_allowed(prefix):
         sys.exit(wmtest.SKIP)
 
 
-def wrapper(tmp, prefix, wiremeter):
+def wrapper(tmp, prefix, wiremeter, name="wiremeter", cap=None):
     """A copy of the binary nobody can run, behind a script that drops
-    root: the build tree may not be open to others."""
-    binary = os.path.join(tmp, "wiremeter")
+    root: the build tree may not be open to others. cap: a file
+    capability to put on it."""
+    binary = os.path.join(tmp, name)
     shutil.copy(wiremeter, binary)
     os.chmod(binary, 0o755)
-    script = os.path.join(tmp, "as-nobody")
+    if cap:
+        subprocess.run(["setcap", cap, binary], check=True, timeout=30)
+    script = os.path.join(tmp, "as-nobody-" + name)
     with open(script, "w") as f:
         f.write("#!/bin/sh\nexec " + " ".join(prefix + [binary]) + ' "$@"\n')
     os.chmod(script, 0o755)
@@ -121,6 +127,13 @@ def test():
                            data_dir=data_dir(tmp, "host")) as d:
             check_host_without_rights(d)
             check(d.stop() == 0, f"exit status after SIGTERM:\n{d.log()}")
+        if os.geteuid() == 0 and shutil.which("setcap"):
+            script = wrapper(tmp, prefix, wiremeter, "wiremeter-cap", "cap_net_raw+ep")
+            with wmtest.Daemon(script, data_dir=data_dir(tmp, "filecap")) as d:
+                check_private(d, wiremeter)
+                check(d.stop() == 0, f"exit status after SIGTERM:\n{d.log()}")
+        else:
+            print("not tried: the binary with a file capability (needs root and setcap)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

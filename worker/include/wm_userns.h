@@ -38,6 +38,9 @@ typedef enum wm_userns_mode {
 typedef struct wm_userns_state {
     wm_userns_mode mode;
     char why[480]; /* how it came to be, in words for the log */
+    bool stranded; /* unshared, then refused the rest although a trial
+                      in a child got through: the process can do nothing
+                      and should stop */
 } wm_userns_state;
 
 /* "auto" is WM_USERNS_AUTO...; -1 for anything else. */

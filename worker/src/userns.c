@@ -3,7 +3,13 @@
  * The maps are written by the process itself, which the kernel allows an
  * unprivileged one for exactly one line: its own uid (and gid, once
  * setgroups is denied) as 0. Nothing else of the host is mapped, so a
- * file the daemon makes is its own user's on the host. */
+ * file the daemon makes is its own user's on the host.
+ *
+ * unshare(CLONE_NEWUSER) cannot be undone: a process that fails half way
+ * (unshared, but refused its maps) would be left in a namespace where it
+ * is nobody, with a loopback that is down. So the whole sequence is first
+ * tried in a child, and the process itself follows only when the child
+ * got through. */
 #include "wm_userns.h"
 
 #include <errno.h>
@@ -15,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 const char *const wm_userns_policies[] = {"auto", "always", "never", NULL};
@@ -86,8 +94,9 @@ static int loopback_up(void)
     return rc;
 }
 
-/* unshare, then the maps; -1 with what failed in why. */
-static int enter_private(char *why, size_t len)
+/* unshare, then the maps; -1 with what failed in why, and *unshared
+ * when the process is already in the new namespaces. */
+static int enter_private(char *why, size_t len, bool *unshared)
 {
     uid_t uid = geteuid();
     gid_t gid = getegid();
@@ -95,17 +104,32 @@ static int enter_private(char *why, size_t len)
     const char *step = "unshare(CLONE_NEWUSER | CLONE_NEWNET)";
     if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0)
         goto failed;
+    *unshared = true;
+    /* A binary with a file capability (the image's cap_net_raw) runs
+     * non-dumpable, and then its /proc/self files are root's, not its
+     * own: dumpable only while it writes its maps. */
+    int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    if (dumpable == 0)
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     step = "writing /proc/self/setgroups";
     /* Absent before Linux 3.19; gid_map then needs nothing. */
-    if (write_file("/proc/self/setgroups", "deny") != 0 && errno != ENOENT)
-        goto failed;
-    step = "writing /proc/self/uid_map";
-    snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
-    if (write_file("/proc/self/uid_map", map) != 0)
-        goto failed;
-    step = "writing /proc/self/gid_map";
-    snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
-    if (write_file("/proc/self/gid_map", map) != 0)
+    int rc = write_file("/proc/self/setgroups", "deny") != 0 && errno != ENOENT
+                 ? -1 : 0;
+    if (rc == 0) {
+        step = "writing /proc/self/uid_map";
+        snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
+        rc = write_file("/proc/self/uid_map", map);
+    }
+    if (rc == 0) {
+        step = "writing /proc/self/gid_map";
+        snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
+        rc = write_file("/proc/self/gid_map", map);
+    }
+    int saved = errno;
+    if (dumpable == 0)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    errno = saved;
+    if (rc != 0)
         goto failed;
     step = "bringing lo up";
     if (loopback_up() != 0)
@@ -113,6 +137,43 @@ static int enter_private(char *why, size_t len)
     return 0;
 failed:
     snprintf(why, len, "%s: %s", step, strerror(errno));
+    return -1;
+}
+
+/* enter_private in a child: 0 when it got through, else -1 with why. */
+static int try_in_child(char *why, size_t len)
+{
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        snprintf(why, len, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(why, len, "fork: %s", strerror(errno));
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        char failed[200] = "";
+        bool unshared = false;
+        int rc = enter_private(failed, sizeof failed, &unshared);
+        if (rc != 0 && write(pipe_fds[1], failed, strlen(failed)) < 0)
+            rc = -1; /* the parent says it failed without words */
+        _exit(rc == 0 ? 0 : 1);
+    }
+    close(pipe_fds[1]);
+    char said[200] = "";
+    ssize_t n = read(pipe_fds[0], said, sizeof said - 1);
+    close(pipe_fds[0]);
+    said[n > 0 ? n : 0] = '\0';
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    snprintf(why, len, "%s", said[0] ? said : "the trial in a child failed");
     return -1;
 }
 
@@ -132,7 +193,9 @@ void wm_userns_enter(wm_userns_policy policy, wm_userns_state *state)
     }
     char failed[200];
     unsigned host_uid = (unsigned)geteuid(); /* 0 once inside */
-    if (enter_private(failed, sizeof failed) == 0) {
+    bool unshared = false;
+    if (try_in_child(failed, sizeof failed) == 0 &&
+        enter_private(failed, sizeof failed, &unshared) == 0) {
         state->mode = WM_USERNS_MODE_PRIVATE;
         snprintf(state->why, sizeof state->why,
                  "uid %u as root in a user namespace of its own, every run "
@@ -142,6 +205,7 @@ void wm_userns_enter(wm_userns_policy policy, wm_userns_state *state)
         return;
     }
     state->mode = capable ? WM_USERNS_MODE_HOST : WM_USERNS_MODE_NONE;
+    state->stranded = unshared;
     snprintf(state->why, sizeof state->why,
              "%s; no user namespace: %.160s (unprivileged user namespaces are "
              "off here: see kernel.unprivileged_userns_clone, "
