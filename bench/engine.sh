@@ -3,9 +3,10 @@
 #   (a) throughput of a 1 GiB download, wiremeter with capture on and every
 #       byte verified against iperf3 on 127.0.0.1 with neither, at equal
 #       write sizes (our --chunk, iperf3's -l: 64 KiB, 128 KiB, 1 MiB) and
-#       at each tool's defaults (64 KiB for us, 128 KiB for iperf3), with
-#       iperf3 -Z (sendfile) beside for scale (target >= 1.0x at every
-#       write size), and the capture's drops;
+#       at each tool's defaults (64 KiB for us, 128 KiB for iperf3), and
+#       our sendfile send path (--sendfile) against iperf3 -Z (sendfile),
+#       both at 128 KiB (target >= 1.0x at every write size), with the
+#       capture's drops and the CPU seconds per GiB of both;
 #   (b) `wiremeter analyze` of a run's pcap against `tshark -q -z
 #       conv,tcp` on the same file (target >= 10x faster), timed with
 #       hyperfine when present;
@@ -19,9 +20,13 @@
 # figures vary with the machine and its load; read them, do not gate on
 # them.
 #
+# At the defaults it takes 1 to 3 minutes on a 2-core VM (5 minutes at
+# most under a load of 20); a longer campaign raises WM_BENCH_ROUNDS.
+#
 # usage: bench/engine.sh [WIREMETER]   (default: build/wiremeter)
-# env:   WM_BENCH_SIZE (default 1GiB), WM_BENCH_ROUNDS (rounds of (a), 5),
-#        WM_BENCH_RUNS (hyperfine runs of (b), 5)
+# env:   WM_BENCH_SIZE (default 1GiB), WM_BENCH_ROUNDS (rounds of (a), 5;
+#        e.g. 20 for a longer campaign), WM_BENCH_RUNS (hyperfine runs of
+#        (b), 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wiremeter=$(realpath "${1:-build/wiremeter}")
@@ -60,18 +65,18 @@ echo "wiremeter engine benchmark: $(nproc) CPUs, $(uname -r), $(date -u +%FT%TZ)
 echo "load before: $load_before" >&2
 
 # ---- (a) throughput, interleaved
-# name | wiremeter --chunk ("" for its default) | iperf3 arguments
+# name | wiremeter arguments ("" for its defaults) | iperf3 arguments
 configs=(
-    "64 KiB|64KiB|-l 64K"
-    "128 KiB|128KiB|-l 128K"
-    "1 MiB|1MiB|-l 1M"
+    "64 KiB|--chunk 64KiB|-l 64K"
+    "128 KiB|--chunk 128KiB|-l 128K"
+    "1 MiB|--chunk 1MiB|-l 1M"
     "defaults (64 KiB / 128 KiB)||"
-    "iperf3 -Z (sendfile), 128 KiB|-|-Z -l 128K"
+    "sendfile, 128 KiB (--sendfile / -Z)|--chunk 128KiB --sendfile|-Z -l 128K"
 )
 : >"$tmp/a.txt"   # lines: config-index tool Gbit/s drops
-run_wm() {   # index chunk
+run_wm() {   # index "wiremeter arguments"
     local args=()
-    [ -n "$2" ] && args=(--chunk "$2")
+    read -r -a args <<<"$2"
     /usr/bin/time -f "%U %S" -o "$tmp/a.cpu" \
         "$wiremeter" run --size "$size" --max-size "$size" --json "${args[@]}" >"$tmp/a.json" ||
         { echo "engine.sh: wiremeter run failed (capture needs CAP_NET_RAW)" >&2; exit 1; }
@@ -107,8 +112,8 @@ run_iperf() {   # index args...
 for round in $(seq "$rounds"); do
     echo "round $round of $rounds ..." >&2
     for i in "${!configs[@]}"; do
-        IFS='|' read -r _ chunk iperf_args <<<"${configs[$i]}"
-        [ "$chunk" != "-" ] && run_wm "$i" "$chunk"
+        IFS='|' read -r _ wm_args iperf_args <<<"${configs[$i]}"
+        run_wm "$i" "$wm_args"
         run_iperf "$i" "$iperf_args"
     done
 done
@@ -164,11 +169,13 @@ daemon_pid=
 
 load_after=$(uptime)
 python3 - "$tmp/a.txt" "$rounds" "$size" "$wm_s" "$ts_s" "$packets" "$wm_rss" \
-    "$iperf_rss" "$daemon_kib" "$daemon_idle_kib" "${configs[@]}" <<'PY'
+    "$iperf_rss" "$daemon_kib" "$daemon_idle_kib" "$size_bytes" "${configs[@]}" <<'PY'
 import statistics, sys
 path, rounds, size = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-wm_s, ts_s, packets, wm_rss, iperf_rss, daemon_kib, daemon_idle = map(float, sys.argv[4:11])
-configs = [c.split("|") for c in sys.argv[11:]]
+wm_s, ts_s, packets, wm_rss, iperf_rss, daemon_kib, daemon_idle, size_bytes = \
+    map(float, sys.argv[4:12])
+gib = size_bytes / 2**30
+configs = [c.split("|") for c in sys.argv[12:]]
 runs = {}
 for line in open(path):
     index, tool, gbps, drops, cpu = line.split()
@@ -186,20 +193,16 @@ def spread(values):
     return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 print(f"(a) {size} download, Gbit/s: median (range) of {rounds} runs each, interleaved")
-rows = [("write size (wiremeter --chunk / iperf3)", "wiremeter, capture on, verified",
+rows = [("write size (wiremeter --chunk / iperf3 -l)", "wiremeter, capture on, verified",
          "iperf3, no capture", "ratio of medians", "capture drops", "target")]
 cpu_rows = [("write size", "wiremeter (whole process)", "iperf3 (client + server)",
              "ratio of medians")]
-for i, (name, chunk, iperf_args) in enumerate(configs):
+for i, (name, wm_args, iperf_args) in enumerate(configs):
     ip = [g for g, _, _ in runs[(i, "iperf")]]
-    ip_cpu = [c for _, _, c in runs[(i, "iperf")]]
-    if chunk == "-":
-        rows.append((name, "-", spread(ip), "-", "-", "-"))
-        cpu_rows.append((name, "-", spread(ip_cpu), "-"))
-        continue
+    ip_cpu = [c / gib for _, _, c in runs[(i, "iperf")]]
     wm = runs[(i, "wm")]
     wg = [g for g, _, _ in wm]
-    wm_cpu = [c for _, _, c in wm]
+    wm_cpu = [c / gib for _, _, c in wm]
     drops = sum(d for _, d, _ in wm)
     rows.append((name, spread(wg), spread(ip),
                  f"{statistics.median(wg) / statistics.median(ip):.2f}x",
@@ -210,7 +213,7 @@ table(rows)
 print()
 # CPU seconds are what load changes least: a busy machine stretches the
 # wall clock, not the work done per byte.
-print(f"(a') CPU seconds (user + system) of the same runs: median (range)")
+print(f"(a') CPU seconds per GiB (user + system) of the same runs: median (range)")
 table(cpu_rows)
 print()
 table([

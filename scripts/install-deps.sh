@@ -12,10 +12,10 @@ tests="libcmocka-dev python3 tshark tcpdump clang libclang-rt-14-dev valgrind
 chromium iperf3 wrk nginx-light hyperfine time docker.io
 docker-compose debootstrap iproute2
 poppler-utils"
-# Paths (issue 13): path=link runs iproute2's ip and tc. scripts/netem-vm.sh
-# (not part of the suite) also needs qemu-system-x86 busybox-static cpio
-# kmod, and says so when they are missing.
-build="$build iproute2"
+# Paths (issue 13): path=link is made by rtnetlink and eBPF from C, no
+# package needed. scripts/netem-vm.sh (not part of the suite) needs
+# qemu-system-x86 busybox-static cpio kmod, and says so when they are
+# missing.
 # Captures (issue 11): POST /captures takes gzip'd files, read with zlib.
 build="$build zlib1g-dev"
 

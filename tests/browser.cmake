@@ -56,3 +56,41 @@ set_tests_properties(browser_report PROPERTIES
   SKIP_RETURN_CODE 77
   TIMEOUT 300
   ENVIRONMENT "WM_NODE_MODULES=${WM_BROWSER_NODE_DIR}/node_modules;WM_ARTIFACTS=${WM_BROWSER_ARTIFACTS};WM_WEB_ROOT=${PROJECT_SOURCE_DIR}/web;WM_DOCS_SCREENSHOTS=${PROJECT_SOURCE_DIR}/docs/screenshots")
+
+# Your own capture (issue 11, the page side): a garbage file, a capture of
+# two connections and one of one uploaded through the page's file input,
+# the six answers, ladder and packet list against GET /captures/{id}, the
+# list and Delete (tests/browser/test_captures.mjs). Needs no capture rights.
+if(WM_NODE)
+  add_test(NAME browser_captures
+           COMMAND ${WM_NODE} ${CMAKE_CURRENT_SOURCE_DIR}/browser/test_captures.mjs
+                   $<TARGET_FILE:wiremeter>)
+else()
+  add_test(NAME browser_captures
+           COMMAND sh -c "echo 'FAIL: node was not found when CMake ran; install it (scripts/install-deps.sh --test) and configure again'; exit 1")
+endif()
+set_tests_properties(browser_captures PROPERTIES
+  LABELS browser
+  FIXTURES_REQUIRED wm_browser_node
+  TIMEOUT 300
+  ENVIRONMENT "WM_NODE_MODULES=${WM_BROWSER_NODE_DIR}/node_modules;WM_ARTIFACTS=${WM_BROWSER_ARTIFACTS};WM_WEB_ROOT=${PROJECT_SOURCE_DIR}/web;WM_DOCS_SCREENSHOTS=${PROJECT_SOURCE_DIR}/docs/screenshots")
+
+# Paths and time series on the page (issue 13): the form's path fields and
+# named paths, a lossy link run's graphs against GET /runs/{id}/series, the
+# path drawing, the compare view of cubic against reno
+# (tests/browser/test_paths.mjs). Its link runs need capture and a link
+# (root here): without them it exits 77.
+if(WM_NODE)
+  add_test(NAME browser_paths
+           COMMAND ${WM_NODE} ${CMAKE_CURRENT_SOURCE_DIR}/browser/test_paths.mjs
+                   $<TARGET_FILE:wiremeter>)
+else()
+  add_test(NAME browser_paths
+           COMMAND sh -c "echo 'FAIL: node was not found when CMake ran; install it (scripts/install-deps.sh --test) and configure again'; exit 1")
+endif()
+set_tests_properties(browser_paths PROPERTIES
+  LABELS browser
+  FIXTURES_REQUIRED wm_browser_node
+  SKIP_RETURN_CODE 77
+  TIMEOUT 300
+  ENVIRONMENT "WM_NODE_MODULES=${WM_BROWSER_NODE_DIR}/node_modules;WM_ARTIFACTS=${WM_BROWSER_ARTIFACTS};WM_WEB_ROOT=${PROJECT_SOURCE_DIR}/web;WM_DOCS_SCREENSHOTS=${PROJECT_SOURCE_DIR}/docs/screenshots")

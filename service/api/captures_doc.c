@@ -4,8 +4,7 @@
  * piece): without packet rows a connection is a few kilobytes, and the
  * connections of a capture are bounded by the engine's connection table,
  * so that the document is bounded too. A capture that cannot be analysed
- * at all is removed again: the store keeps only captures with an
- * analysis. */
+ * at all is stored failed with why, and its file removed. */
 #include "wm_captures_doc.h"
 
 #include <assert.h>
@@ -116,7 +115,9 @@ static int analyse(const char *path, const char *rows_path,
     wm_engine_file_sink sink = {.ctx = &c, .file = on_file,
                                 .connection = on_connection,
                                 .packet = on_packet};
-    wm_engine_file_limits limits = {0};
+    /* The budget stops the read at the frame past it: a capture of a
+     * billion frames costs what max_packets + 1 frames cost. */
+    wm_engine_file_limits limits = {.max_frames = max_packets};
     int rc = c.rows && c.index
                  ? wm_engine_analyze_file_each(path, WM_ENGINE_PACKETS,
                                                &limits, &sink, err)
@@ -128,12 +129,13 @@ static int analyse(const char *path, const char *rows_path,
     if (c.index && fclose(c.index) != 0 && rc == 0)
         rc = wm_error_set(err, WM_ERR_IO, "storing the packet rows: %s",
                           strerror(errno));
-    json_int_t frames = json_integer_value(json_object_get(c.doc, "frames"));
-    if (rc == 0 && (uint64_t)frames > max_packets)
+    assert(rc != 0 || json_integer_value(json_object_get(c.doc, "frames")) <=
+                          (json_int_t)max_packets);
+    if (rc != 0 && err->kind == WM_ERR_TOO_LARGE)
         rc = wm_error_param(err, WM_ERR_TOO_LARGE, "body",
-                            "the capture has %" JSON_INTEGER_FORMAT
-                            " frames; allowed: up to %" PRIu64
-                            " (--max-packets)", frames, max_packets);
+                            "the capture has more than %" PRIu64 " frames "
+                            "(reading stopped there); allowed: up to %" PRIu64
+                            " (--max-packets)", max_packets, max_packets);
     if (rc == 0) {
         char name[48];
         snprintf(name, sizeof name, "%" PRId64 ".pcap", id);
@@ -163,11 +165,14 @@ int wm_captures_analyse(wm_store *store, int64_t id, uint64_t max_packets,
         analyse(path, rows, index, id, max_packets, &text, err) != 0 ||
         wm_store_finish_capture(store, id, text, err) != 0) {
         free(text);
-        /* No capture is kept without its analysis. */
-        wm_error gone;
-        wm_store_fail_capture(store, id, wm_error_code(err->kind),
-                              err->message, &gone);
-        wm_store_delete_capture(store, id, &gone);
+        /* The row says why; POST removes it when it can still answer
+         * with the error itself. When even this cannot be stored, the
+         * row stays running and the next start analyses it again. */
+        wm_error local;
+        if (wm_store_fail_capture(store, id, wm_error_code(err->kind),
+                                  err->message, &local) != 0)
+            fprintf(stderr, "wiremeter: capture %" PRId64 ": storing its "
+                    "failure: %s\n", id, local.message);
         return -1;
     }
     free(text);
@@ -177,6 +182,14 @@ int wm_captures_analyse(wm_store *store, int64_t id, uint64_t max_packets,
 static json_t *ns_or_null(int64_t ns)
 {
     return ns ? json_integer((json_int_t)ns) : json_null();
+}
+
+/* The store's "running" is, for a capture, its analysis under way: the
+ * word the page shows. */
+static const char *status_name(wm_store_status status)
+{
+    return status == WM_STORE_RUNNING ? "analysing"
+                                      : wm_store_status_name(status);
 }
 
 /* The capture document; with_analysis false for lists. */
@@ -189,8 +202,7 @@ static json_t *capture_doc(const wm_store_capture *c, bool with_analysis)
     if (!doc)
         return NULL;
     json_object_set_new(doc, "id", json_integer((json_int_t)c->id));
-    json_object_set_new(doc, "status",
-                        json_string(wm_store_status_name(c->status)));
+    json_object_set_new(doc, "status", json_string(status_name(c->status)));
     json_object_set_new(doc, "label", json_string(c->label));
     json_object_set_new(doc, "size_bytes",
                         json_integer((json_int_t)c->size_bytes));
@@ -198,6 +210,16 @@ static json_t *capture_doc(const wm_store_capture *c, bool with_analysis)
     json_object_set_new(doc, "created_time", wm_doc_time(c->created_ns));
     json_object_set_new(doc, "finished_ns", ns_or_null(c->finished_ns));
     json_object_set_new(doc, "finished_time", wm_doc_time(c->finished_ns));
+    /* The store keeps the engine's message, paths and all, for the
+     * operator; a client sees it with the paths replaced. */
+    char message[sizeof c->error_message];
+    json_object_set_new(
+        doc, "error",
+        c->status == WM_STORE_FAILED
+            ? json_pack("{s:s, s:s}", "code", c->error_code, "message",
+                        wm_public_message(c->error_message, message,
+                                          sizeof message))
+            : json_null());
     if (with_analysis) {
         json_t *analysis = c->analysis_json
                                ? json_loads(c->analysis_json, 0, NULL)
@@ -223,7 +245,7 @@ int wm_captures_respond(wm_http_request *req, int64_t id, unsigned status)
     struct MHD_Response *resp = wm_http_json_response(doc);
     if (!resp)
         return -1;
-    if (status == 201) {
+    if (status == 201 || status == 202) {
         char location[48];
         snprintf(location, sizeof location, "/captures/%" PRId64, id);
         MHD_add_response_header(resp, "Location", location);

@@ -5,15 +5,18 @@
  * file of the store's captures directory (wm_http_options.streams, bounded
  * by --max-upload). The handler checks only the headers; everything that
  * reads the file — taking it out of a form, gunzipping it, its first bytes
- * (wm_upload.h), storing it (wm_store_add_capture renames it) and the
- * analysis (wm_engine_analyze_file_each, the code of `wiremeter analyze`)
- * — runs on the request's wait thread (wm_http_wait_then), off the HTTP
- * threads. The document is what `wiremeter analyze --json` prints for the
- * file, with "file" the stored name and "main" on each connection. */
+ * (wm_upload.h) and storing it (wm_store_add_capture renames it) — runs
+ * on the request's wait thread (wm_http_wait_then), off the HTTP threads;
+ * the analysis (wm_engine_analyze_file_each, the code of `wiremeter
+ * analyze`) runs on the analysis pool (wm_capture_jobs.h), which the
+ * request waits for up to --capture-wait: 201 with the analysis when it
+ * ended by then, else 202 and the client reads /captures/{id} until it is
+ * done or failed. The document is what `wiremeter analyze --json` prints
+ * for the file, with "file" the stored name and "main" on each
+ * connection. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wm_capture_jobs.h"
 #include "wm_captures_doc.h"
 #include "wm_upload.h"
 #include "wm_engine.h"
@@ -45,11 +49,14 @@ static int check_headers(wm_http_request *req, int *rc)
     if (wm_upload_check_headers(wm_http_header(req, "Content-Type"),
                                 wm_http_header(req, "Content-Encoding"),
                                 &err) != 0) {
+        wm_metrics_count_capture_refused(req->app->metrics, err.kind, true);
         *rc = wm_http_send_error(req, 415, "unsupported_media_type",
                                  err.parameter, "%s", err.message);
         return 1;
     }
     if (!req->upload_path || req->body_len == 0) {
+        wm_metrics_count_capture_refused(req->app->metrics, WM_ERR_INVALID,
+                                         false);
         *rc = wm_http_send_error(req, 400, wm_error_code(WM_ERR_INVALID),
                                  "body",
                                  "the body is empty; send a pcap or pcapng "
@@ -91,14 +98,16 @@ static int query_label(wm_http_request *req, label_ctx *c, wm_error *err)
  * store or removed. */
 typedef struct analysis_job {
     wm_store *store;
+    wm_capture_jobs *pool;
     char *upload_path;       /* the body as received */
     char *content_type, *encoding; /* copies; NULL when absent */
-    uint64_t upload_bytes, max_upload, max_packets;
+    uint64_t upload_bytes, max_upload;
+    unsigned wait_ms;        /* --capture-wait */
     char label[WM_LABEL_MAX + 1];
     wm_metrics *metrics;
-    unsigned max_running;    /* analyses at once (--workers) */
     bool ran;                /* the wait ran (else: no thread to run it) */
-    bool busy;               /* every analysis slot was taken: 429 */
+    bool busy;               /* no place in the analysis queue: 429 */
+    bool ended;              /* the analysis ended within the wait */
     int rc;                  /* 0, or -1 with err */
     int unsupported;         /* err is "not a capture": 415 */
     wm_error err;
@@ -115,9 +124,9 @@ static void job_free(analysis_job *job)
     job->upload_path = job->content_type = job->encoding = NULL;
 }
 
-/* Unwrap (form, gzip), check, store, analyse: every step that reads the
- * whole upload. */
-static void analyse_upload(analysis_job *job)
+/* Unwrap (form, gzip), check, store: every step that reads the whole
+ * upload before it is a capture. */
+static void store_upload(analysis_job *job)
 {
     char *capture = NULL;
     uint64_t bytes = 0;
@@ -139,29 +148,61 @@ static void analyse_upload(analysis_job *job)
         free(job->upload_path); /* renamed into the store */
         job->upload_path = NULL;
     }
-    if (job->rc != 0)
-        return;
-    wm_metrics_count_upload(job->metrics, job->upload_bytes);
-    job->rc = wm_captures_analyse(job->store, job->id, job->max_packets,
-                                  &job->err);
 }
 
-/* Analyses under way: each may hold about 130 KiB per connection whose
- * rows it keeps (up to WM_ENGINE_DEFAULT_ROW_CONNECTIONS) while it reads,
- * so no more run at once than runs may (--workers); an upload beyond is
- * answered 429 and not stored. */
-static atomic_uint analyses_running;
+/* The kind whose code the store kept for a failed analysis. */
+static wm_error_kind kind_of_code(const char *code)
+{
+    for (int k = WM_ERR_INVALID; k <= WM_ERR_BUDGET; k++)
+        if (!strcmp(wm_error_code((wm_error_kind)k), code))
+            return (wm_error_kind)k;
+    return WM_ERR_INTERNAL;
+}
 
-/* On the request's wait thread, off the HTTP threads. */
+/* An analysis that failed while the client still waits is answered as
+ * the refusal it is (400, 413...), and the store is left as it was
+ * before the upload: the row goes. */
+static void take_failure(analysis_job *job)
+{
+    wm_store_capture c;
+    wm_error local;
+    if (wm_store_get_capture(job->store, job->id, &c, &local) != 0)
+        return; /* answered from the store, whatever it holds */
+    if (c.status == WM_STORE_FAILED &&
+        wm_store_delete_capture(job->store, job->id, &local) == 0) {
+        job->rc = wm_error_param(&job->err, kind_of_code(c.error_code),
+                                 "body", "%s", c.error_message);
+    }
+    wm_store_capture_free(&c);
+}
+
+/* On the request's wait thread, off the HTTP threads: the upload is
+ * stored and queued, then waited for up to --capture-wait. */
 static void analyse_wait(void *arg)
 {
     analysis_job *job = arg;
     job->ran = true;
-    if (atomic_fetch_add(&analyses_running, 1) >= job->max_running)
-        job->busy = true;
-    else
-        analyse_upload(job);
-    atomic_fetch_sub(&analyses_running, 1);
+    /* The place first: a full queue refuses before anything is stored. */
+    wm_capture_ticket *ticket = wm_capture_jobs_reserve(job->pool, &job->err);
+    if (!ticket) {
+        job->busy = job->err.kind == WM_ERR_BUSY;
+        job->rc = -1;
+    } else {
+        store_upload(job);
+        if (job->rc == 0)
+            wm_capture_jobs_submit(job->pool, ticket, job->id);
+        else
+            wm_capture_jobs_release(job->pool, ticket);
+    }
+    if (job->rc == 0) {
+        wm_metrics_count_upload(job->metrics, job->upload_bytes);
+        /* --capture-wait 0: always 202, even for an analysis that was
+         * quicker than this line, so that a client sees one behaviour. */
+        job->ended = job->wait_ms > 0 &&
+                     wm_capture_jobs_wait(job->pool, job->id, job->wait_ms);
+        if (job->ended)
+            take_failure(job);
+    }
     job_free(job);
 }
 
@@ -170,21 +211,23 @@ static int answer_created(wm_http_request *req, void *arg)
     analysis_job *job = arg;
     if (!job->ran) {
         job_free(job);
+        wm_metrics_count_capture_refused(job->metrics, WM_ERR_BUSY, false);
         return wm_http_send_error(req, 503, "busy", NULL,
                                   "no thread to analyse the capture now; "
                                   "try again");
     }
+    if (job->rc != 0)
+        wm_metrics_count_capture_refused(job->metrics, job->err.kind,
+                                         job->unsupported);
     if (job->busy)
-        return wm_http_send_retry(req, false,
-                                  "every analysis slot is taken (as many "
-                                  "as --workers); try again");
+        return wm_http_send_retry(req, false, job->err.message);
     if (job->rc != 0 && job->unsupported)
         return wm_http_send_error(req, 415, "unsupported_media_type",
                                   job->err.parameter, "%s",
                                   job->err.message);
     if (job->rc != 0)
         return wm_api_send_error(req, &job->err);
-    return wm_captures_respond(req, job->id, 201);
+    return wm_captures_respond(req, job->id, job->ended ? 201 : 202);
 }
 
 static char *dup_or_null(const char *text)
@@ -201,21 +244,23 @@ int wm_handle_captures_create(wm_http_request *req)
     wm_error err;
     wm_error_clear(&err);
     if (query_label(req, &label, &err) != 0 ||
-        wm_store_check_room(req->app->store, &err) != 0)
+        wm_store_check_room(req->app->store, &err) != 0) {
+        wm_metrics_count_capture_refused(req->app->metrics, err.kind, false);
         return wm_api_send_error(req, &err);
+    }
     analysis_job *job = calloc(1, sizeof *job);
     const char *type = wm_http_header(req, "Content-Type");
     const char *encoding = wm_http_header(req, "Content-Encoding");
     if (job) {
         *job = (analysis_job){
             .store = req->app->store,
+            .pool = req->app->capture_jobs,
             .upload_path = strdup(req->upload_path),
             .content_type = dup_or_null(type),
             .encoding = dup_or_null(encoding),
             .upload_bytes = req->body_len,
             .max_upload = req->app->config->max_upload_bytes,
-            .max_packets = req->app->config->max_packets,
-            .max_running = req->app->config->workers,
+            .wait_ms = req->app->config->capture_wait_s * 1000u,
             .metrics = req->app->metrics,
             .rc = -1,
         };

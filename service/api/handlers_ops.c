@@ -75,8 +75,9 @@ static json_t *capabilities_json(const wm_app *app)
     const wm_path_caps *c = wm_path_capabilities();
     char why[sizeof app->userns.why];
     wm_public_message(app->userns.why, why, sizeof why);
-    return json_pack("{s:o, s:o, s:{s:s, s:s}}", "link",
-                     feature_json(c->link, c->link_why), "netem",
+    return json_pack("{s:o, s:o, s:o, s:{s:s, s:s}}", "link",
+                     feature_json(c->link, c->link_why), "loss",
+                     feature_json(c->loss, c->loss_why), "netem",
                      feature_json(c->netem, c->netem_why), "rights", "mode",
                      wm_userns_mode_name(app->userns.mode), "reason", why);
 }

@@ -92,6 +92,7 @@ static int respond_created(wm_http_request *req, int64_t id, bool ended)
 /* A POST waiting for its run, off the connection's thread. */
 typedef struct run_wait {
     struct wm_jobs *jobs;
+    wm_http_request *req;  /* while suspended by wm_http_suspend */
     int64_t id;
     unsigned timeout_ms;
     bool ended;
@@ -103,6 +104,14 @@ static void wait_for_run(void *arg)
     w->ended = wm_jobs_wait(w->jobs, w->id, w->timeout_ms);
 }
 
+/* The pool's call when the run ended or the wait ran out. */
+static void run_watched(void *arg, bool ended)
+{
+    run_wait *w = arg;
+    w->ended = ended;
+    wm_http_resume(w->req);
+}
+
 static int answer_run(wm_http_request *req, void *arg)
 {
     run_wait *w = arg;
@@ -111,7 +120,10 @@ static int answer_run(wm_http_request *req, void *arg)
     return respond_created(req, w->id, ended);
 }
 
-/* 201 with the result once the run ended within timeout_ms, else 202. */
+/* 201 with the result once the run ended within timeout_ms, else 202.
+ * The request is suspended and the pool resumes it when the run ends
+ * (wm_jobs_watch): no thread waits; a thread does only when no watch
+ * could be made. */
 static int wait_then_respond(wm_http_request *req, int64_t id,
                              unsigned timeout_ms)
 {
@@ -119,8 +131,19 @@ static int wait_then_respond(wm_http_request *req, int64_t id,
     run_wait *w = timeout_ms ? malloc(sizeof *w) : NULL;
     if (!w)
         return respond_created(req, id, wm_jobs_wait(jobs, id, 0));
-    *w = (run_wait){.jobs = jobs, .id = id, .timeout_ms = timeout_ms};
-    return wm_http_wait_then(req, wait_for_run, answer_run, w);
+    *w = (run_wait){.jobs = jobs, .req = req, .id = id,
+                    .timeout_ms = timeout_ms};
+    if (!wm_jobs_watching(jobs))
+        return wm_http_wait_then(req, wait_for_run, answer_run, w);
+    wm_http_suspend(req, answer_run, w);
+    int watched = wm_jobs_watch(jobs, id, timeout_ms, run_watched, w);
+    if (watched == 1)
+        return 0;
+    /* Ended already (0), or no memory for a watch (-1): answered now,
+     * 201 or, with the run still going, 202 (the client polls). */
+    w->ended = watched == 0;
+    wm_http_resume(req);
+    return 0;
 }
 
 int wm_handle_runs_create(wm_http_request *req)

@@ -1,11 +1,13 @@
 /* wm_metrics: see wm_metrics.h. */
 #include "wm_metrics.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "wm_capture_jobs.h"
 #include "wm_clock.h"
 #include "wm_handlers.h"
 #include "wm_jobs.h"
@@ -19,18 +21,76 @@ static const unsigned codes[] = {0,   200, 201, 202, 204, 206, 304, 400,
                                  503, 505, 507};
 #define N_CODES (sizeof codes / sizeof codes[0])
 #define OTHER N_CODES
+/* A slot per error kind, then one for "not a capture" (415). */
+#define REFUSED_KINDS (WM_ERR_BUDGET + 1)
+#define REFUSED_SLOTS (REFUSED_KINDS + 1)
 
 struct wm_metrics {
     unsigned routes;                 /* + 1 row for "no route" */
     atomic_uint_fast64_t *requests;  /* [(routes + 1) * (N_CODES + 1)] */
     atomic_uint_fast64_t uploads;    /* captures stored by POST /captures */
     atomic_uint_fast64_t upload_bytes;
+    /* POST /captures refused, by wm_error_kind; the last: 415 */
+    atomic_uint_fast64_t refused[REFUSED_SLOTS];
 };
 
 void wm_metrics_count_upload(wm_metrics *metrics, uint64_t bytes)
 {
     atomic_fetch_add(&metrics->uploads, 1);
     atomic_fetch_add(&metrics->upload_bytes, bytes);
+}
+
+void wm_metrics_count_capture_refused(wm_metrics *metrics,
+                                      wm_error_kind kind, bool unsupported)
+{
+    assert(kind >= 0 && kind < REFUSED_KINDS);
+    atomic_fetch_add(&metrics->refused[unsupported ? REFUSED_KINDS
+                                                   : (unsigned)kind],
+                     1);
+}
+
+static void render_capture_jobs(const wm_metrics *m,
+                                struct wm_capture_jobs *jobs, FILE *out)
+{
+    fprintf(out, "# HELP wiremeter_capture_refused_total POST /captures "
+                 "refused, by reason (the error code; "
+                 "unsupported_media_type: not a capture).\n"
+                 "# TYPE wiremeter_capture_refused_total counter\n");
+    for (unsigned i = 0; i < REFUSED_SLOTS; i++) {
+        uint64_t n = atomic_load(&m->refused[i]);
+        /* Only the reasons that happened: eleven zero series say nothing */
+        if (n)
+            fprintf(out,
+                    "wiremeter_capture_refused_total{reason=\"%s\"} %" PRIu64
+                    "\n",
+                    i == REFUSED_KINDS ? "unsupported_media_type"
+                                       : wm_error_code((wm_error_kind)i),
+                    n);
+    }
+    if (!jobs)
+        return;
+    wm_capture_jobs_metrics c;
+    wm_capture_jobs_metrics_get(jobs, &c);
+    fprintf(out,
+            "# HELP wiremeter_capture_analyses_total Analyses of uploaded "
+            "captures ended in this process, by outcome.\n"
+            "# TYPE wiremeter_capture_analyses_total counter\n"
+            "wiremeter_capture_analyses_total{outcome=\"done\"} %" PRIu64 "\n"
+            "wiremeter_capture_analyses_total{outcome=\"failed\"} %" PRIu64
+            "\n"
+            "# HELP wiremeter_capture_analysis_seconds_total Time those "
+            "analyses took (queue excluded).\n"
+            "# TYPE wiremeter_capture_analysis_seconds_total counter\n"
+            "wiremeter_capture_analysis_seconds_total %.6f\n"
+            "# HELP wiremeter_capture_analyses_queued Captures waiting to be "
+            "analysed.\n"
+            "# TYPE wiremeter_capture_analyses_queued gauge\n"
+            "wiremeter_capture_analyses_queued %u\n"
+            "# HELP wiremeter_capture_analyses_running Captures being "
+            "analysed now.\n"
+            "# TYPE wiremeter_capture_analyses_running gauge\n"
+            "wiremeter_capture_analyses_running %u\n",
+            c.done, c.failed, c.seconds_sum, c.queued, c.running);
 }
 
 static void render_uploads(const wm_metrics *m, FILE *out)
@@ -181,5 +241,6 @@ int wm_metrics_render(const wm_metrics *metrics, struct wm_app *app,
     render_pool(&j, app, out);
     render_http(metrics, out);
     render_uploads(metrics, out);
+    render_capture_jobs(metrics, app->capture_jobs, out);
     return rc;
 }

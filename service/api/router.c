@@ -21,6 +21,8 @@ static const wm_route routes[] = {
     {"GET", "/runs/{id}/pcap", wm_handle_run_pcap, "The run's capture file"},
     {"GET", "/runs/{id}/ends", wm_handle_run_ends,
      "A page of a link run's frames as both ends saw them"},
+    {"GET", "/runs/{id}/series", wm_handle_run_series,
+     "The run over time: TCP_INFO samples and the capture's tables"},
     {"POST", "/captures", wm_handle_captures_create,
      "Upload a pcap or pcapng file; answers with its analysis"},
     {"GET", "/captures", wm_handle_captures_list,

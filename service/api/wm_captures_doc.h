@@ -17,12 +17,14 @@
 /* Analyses stored capture id (running) with the engine of `wiremeter
  * analyze`, marks the connection with the most payload "main", and stores
  * the document (done). When there is none (not readable at all, or more
- * frames than max_packets, the packet budget), the capture is removed,
- * row and file, and err says why. */
+ * frames than max_packets, the packet budget), the capture is stored
+ * failed with err's code and message (its file removed) and err says
+ * why. */
 int wm_captures_analyse(wm_store *store, int64_t id, uint64_t max_packets,
                         wm_error *err);
 
-/* Answers the capture document of id with status (201 adds Location). */
+/* Answers the capture document of id with status (201 and 202 add
+ * Location). */
 int wm_captures_respond(wm_http_request *req, int64_t id, unsigned status);
 
 /* A page of connection n's packet list (n its index in the analysis'

@@ -26,6 +26,7 @@ typedef struct wm_app {
     const wm_config *config;
     struct wm_store *store;
     struct wm_jobs *jobs;
+    struct wm_capture_jobs *capture_jobs; /* analyses of uploads */
     struct wm_metrics *metrics;
     struct wm_run_cache *run_cache; /* documents of ended runs */
     int64_t started_ns;          /* wall clock at start, for uptime */
@@ -44,6 +45,9 @@ int wm_handle_run_delete(wm_http_request *req);
 int wm_handle_run_packets(wm_http_request *req);
 int wm_handle_run_pcap(wm_http_request *req);
 int wm_handle_run_ends(wm_http_request *req);
+
+/* handlers_series.c */
+int wm_handle_run_series(wm_http_request *req);
 
 /* handlers_captures.c */
 int wm_handle_captures_create(wm_http_request *req);

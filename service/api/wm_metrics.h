@@ -8,8 +8,11 @@
 #ifndef WM_METRICS_H
 #define WM_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "wm_error.h"
 
 struct wm_app;
 
@@ -26,6 +29,11 @@ void wm_metrics_count_http(void *metrics, int route, unsigned status);
 
 /* Counts one capture stored by POST /captures, of bytes bytes. */
 void wm_metrics_count_upload(wm_metrics *metrics, uint64_t bytes);
+
+/* Counts one POST /captures refused: kind the error's (WM_ERR_BUSY for a
+ * full queue), unsupported for "not a capture" (415). */
+void wm_metrics_count_capture_refused(wm_metrics *metrics,
+                                      wm_error_kind kind, bool unsupported);
 
 /* The whole exposition. Returns 0, or -1 when the store could not be read
  * (what could be read is still written). */

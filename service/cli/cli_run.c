@@ -5,8 +5,12 @@
  * run failed (a timeout, capture not permitted...), 2 bad arguments. */
 #include "wm_cli_run.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "wm_series.h"
 
 #include "wm_cli.h"
 #include "wm_cli_text.h"
@@ -25,12 +29,17 @@ static void usage(FILE *out)
                       "With --path link: also capture at the sender's end "
                       "of the link and write it to FILE (--pcap is the "
                       "receiver's end).");
+    wm_cli_usage_line(out, "series", "FILE",
+                      "Write the run's time series to FILE: JSON "
+                      "(docs/result.md), or the kernel's samples as CSV "
+                      "when FILE ends in .csv.");
     wm_cli_run_usage(out, NULL);
     fprintf(out, "\nExit status: 0 done, 1 the run failed, 2 bad arguments.\n");
 }
 
 static const struct option run_options[] = {
     {"pcap-sender", required_argument, NULL, WM_OPT_PCAP_SENDER},
+    {"series", required_argument, NULL, WM_OPT_SERIES},
     {0},
 };
 
@@ -45,8 +54,22 @@ static int check_sender_pcap(const wm_cli_run_args *args,
     return 0;
 }
 
+/* --series FILE, and whether it asks for CSV. */
+typedef struct series_out {
+    const char *path;
+    bool csv;
+    char json_tmp[PATH_MAX]; /* where the engine writes the JSON, for CSV */
+} series_out;
+
+static bool ends_with_csv(const char *path)
+{
+    size_t len = strlen(path);
+    return len >= 4 && strcmp(path + len - 4, ".csv") == 0;
+}
+
 /* 0 to go on, or the exit status when parsing ends the command. */
-static int parse(int argc, char **argv, wm_cli_run_args *args)
+static int parse(int argc, char **argv, wm_cli_run_args *args,
+                 series_out *series)
 {
     wm_error err = {0};
     int code;
@@ -63,6 +86,11 @@ static int parse(int argc, char **argv, wm_cli_run_args *args)
         }
         if (code == WM_OPT_PCAP_SENDER) {
             sender_pcap = optarg;
+            continue;
+        }
+        if (code == WM_OPT_SERIES) {
+            series->path = optarg;
+            series->csv = ends_with_csv(optarg);
             continue;
         }
         int rc = wm_cli_run_option(args, code, optarg, &err);
@@ -83,7 +111,48 @@ static int parse(int argc, char **argv, wm_cli_run_args *args)
                                &err) != 0)
         return wm_cli_run_usage_error("run", &err);
     args->request.config.sender_pcap_path = sender_pcap;
+    args->request.config.series_path = series->path;
     return 0;
+}
+
+/* The engine writes JSON; a .csv FILE gets the kernel's table of it,
+ * through a temporary file. */
+static int series_begin(series_out *series, wm_run_request *request)
+{
+    if (!series->path || !series->csv)
+        return 0;
+    const char *dir = getenv("TMPDIR");
+    snprintf(series->json_tmp, sizeof series->json_tmp,
+             "%s/wiremeter-series-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(series->json_tmp);
+    if (fd < 0) {
+        fprintf(stderr, "wiremeter run: cannot make a temporary file for "
+                        "the series in $TMPDIR\n");
+        series->json_tmp[0] = '\0';
+        return -1;
+    }
+    close(fd);
+    request->config.series_path = series->json_tmp;
+    return 0;
+}
+
+static int series_end(const series_out *series)
+{
+    if (!series->path || !series->csv)
+        return 0;
+    wm_error err = {0};
+    json_t *doc = json_load_file(series->json_tmp, 0, NULL);
+    char *csv = doc ? wm_series_csv(doc, "kernel", &err) : NULL;
+    json_decref(doc);
+    FILE *f = csv ? fopen(series->path, "w") : NULL;
+    int rc = f && fputs(csv, f) >= 0 ? 0 : -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    if (rc != 0)
+        fprintf(stderr, "wiremeter run: cannot write the series to %s\n",
+                series->path);
+    free(csv);
+    return rc;
 }
 
 int wm_cli_run(int argc, char **argv)
@@ -92,18 +161,29 @@ int wm_cli_run(int argc, char **argv)
     if (!args)
         return fprintf(stderr, "wiremeter run: out of memory\n"), 1;
     wm_cli_run_args_init(args);
-    int status = parse(argc, argv, args);
+    series_out series = {0};
+    int status = parse(argc, argv, args, &series);
     if (status != 0) {
         free(args);
         return status < 0 ? 0 : status;
     }
-    wm_error err = {0};
-    json_t *report = wm_cli_run_once(args, &args->request, &err);
-    if (!report) {
-        fprintf(stderr, "wiremeter run: %s\n", err.message);
+    if (series_begin(&series, &args->request) != 0) {
         free(args);
         return 1;
     }
+    wm_error err = {0};
+    json_t *report = wm_cli_run_once(args, &args->request, &err);
+    if (!report || series_end(&series) != 0) {
+        if (!report)
+            fprintf(stderr, "wiremeter run: %s\n", err.message);
+        if (series.json_tmp[0])
+            unlink(series.json_tmp);
+        json_decref(report);
+        free(args);
+        return 1;
+    }
+    if (series.json_tmp[0])
+        unlink(series.json_tmp);
     if (args->json) {
         json_dumpf(report, stdout, JSON_INDENT(2));
         fputc('\n', stdout);

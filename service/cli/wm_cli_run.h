@@ -34,6 +34,7 @@ enum wm_cli_run_option {
     WM_OPT_MAX_DURATION,
     WM_OPT_REPEAT, /* sweep only */
     WM_OPT_PCAP_SENDER, /* run only: a link's sender-end capture */
+    WM_OPT_SERIES, /* run only: the time series' file */
     WM_OPT_PARAM_FIRST = 512,
 };
 

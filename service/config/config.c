@@ -59,7 +59,8 @@ static const opt_spec opts[] = {
     {"--max-wait", "WIREMETER_MAX_WAIT", OPT_UINT, FIELD(max_wait_s), 0,
      86400, "300", "longest wait= in seconds"},
     {"--history", "WIREMETER_HISTORY", OPT_UINT, FIELD(history_runs), 1,
-     100000000, "1000", "runs kept before the oldest are removed"},
+     100000000, "1000", "runs kept before the oldest are removed (and as "
+     "many uploaded captures, counted apart)"},
     {"--min-free", "WIREMETER_MIN_FREE", OPT_SIZE, FIELD(min_free_bytes), 0,
      UINT64_MAX, "64MiB",
      "free space the data directory keeps: new runs get 507 below it"},
@@ -97,6 +98,10 @@ static const opt_spec opts[] = {
      FIELD(max_upload_bytes), 24, (uint64_t)1 << 40, "256MiB",
      "largest capture uploaded to POST /captures (streamed to the data "
      "directory, never held in memory)"},
+    {"--capture-wait", "WIREMETER_CAPTURE_WAIT", OPT_UINT,
+     FIELD(capture_wait_s), 0, 3600, "2",
+     "seconds POST /captures waits for the analysis: 201 with it, else 202 "
+     "and it goes on"},
     {"--max-url", "WIREMETER_MAX_URL", OPT_SIZE, FIELD(max_url_bytes), 64,
      16384, "4KiB", "longest request target"},
     {"--max-connections", "WIREMETER_MAX_CONNECTIONS", OPT_UINT,

@@ -34,7 +34,8 @@ typedef struct wm_config {
     unsigned workers;             /* concurrent runs */
     unsigned queue_length;        /* runs waiting for a worker */
     unsigned max_wait_s;          /* longest `wait` a request may ask for */
-    unsigned history_runs;        /* runs kept before the oldest go */
+    unsigned history_runs;        /* runs kept before the oldest go, and
+                                     as many captures */
     uint64_t min_free_bytes;      /* free-space reserve of the data dir */
     char token[WM_CONFIG_TOKEN_MAX]; /* "" when none */
     char token_file[PATH_MAX];    /* the token read from a file instead */
@@ -49,6 +50,8 @@ typedef struct wm_config {
     unsigned drain_s;             /* deadline for running runs at exit */
     size_t max_body_bytes;        /* request bodies above: 413 */
     size_t max_upload_bytes;      /* POST /captures bodies above: 413 */
+    unsigned capture_wait_s;      /* POST /captures waits this for its
+                                     analysis, then answers 202 */
     size_t max_url_bytes;         /* request targets above: 414 */
     unsigned max_connections;     /* concurrent HTTP connections */
     unsigned max_connections_per_ip; /* of those, from one address */

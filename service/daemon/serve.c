@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "wm_capture.h"
+#include "wm_capture_jobs.h"
+#include "wm_captures_doc.h"
 #include "wm_clock.h"
 #include "wm_serve.h"
 #include "wm_config.h"
@@ -112,16 +114,49 @@ static void announce(const serve_state *s)
         printf("  capture:   NOT permitted on %s; runs will fail until it "
                "is granted: %s\n", cfg->interface, s->app.capture_reason);
     const wm_path_caps *paths = wm_path_capabilities();
-    printf("  paths:     loopback%s%s%s%s\n",
+    printf("  paths:     loopback%s%s\n",
            paths->link ? ", link (namespaces, veth, bridge, tbf)"
                        : "; link NOT available: ",
-           paths->link ? "" : paths->link_why,
-           paths->link && !paths->netem ? "; no delay, jitter or loss: "
-                                        : paths->netem ? ", delay, jitter "
-                                                         "and loss (netem)"
-                                                       : "",
-           paths->link && !paths->netem ? paths->netem_why : "");
+           paths->link ? "" : paths->link_why);
+    if (paths->link)
+        printf("  link:      loss %s%s; delay and jitter %s%s\n",
+               paths->loss ? "yes (eBPF)" : "NO: ", paths->loss_why,
+               paths->netem ? "yes (netem)" : "NO: ", paths->netem_why);
     fflush(stdout);
+}
+
+static int analyse_capture(void *ctx, int64_t id, wm_error *err)
+{
+    serve_state *s = ctx;
+    return wm_captures_analyse(s->app.store, id, s->config.max_packets, err);
+}
+
+/* The analysis pool, bounded as the runs' (--workers, --queue, --history),
+ * and the uploads the last process left unanalysed queued again. */
+static int start_capture_jobs(serve_state *s, wm_error *err)
+{
+    unsigned workers = s->config.workers;
+    if (workers == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        workers = cores > 0 ? (unsigned)cores : 1;
+    }
+    wm_capture_jobs_options co = {
+        .workers = workers,
+        .queue_max = s->config.queue_length,
+        .history_max = s->config.history_runs,
+        .analyse = analyse_capture,
+        .ctx = s,
+    };
+    if (wm_capture_jobs_start(s->app.store, &co, &s->app.capture_jobs,
+                              err) != 0)
+        return -1;
+    uint64_t resumed = 0;
+    if (wm_capture_jobs_resume(s->app.capture_jobs, &resumed, err) != 0)
+        return -1;
+    if (resumed)
+        printf("wiremeter: %" PRIu64 " uploaded capture(s) left unanalysed "
+               "by the last process analysed again\n", resumed);
+    return 0;
 }
 
 static int open_backends(serve_state *s, wm_error *err)
@@ -151,6 +186,8 @@ static int open_backends(serve_state *s, wm_error *err)
     jo.history_max = s->config.history_runs;
     if (wm_jobs_start(s->app.store, &jo, &s->app.jobs, err) != 0)
         return wm_error_prefix(err, "workers: ");
+    if (start_capture_jobs(s, err) != 0)
+        return wm_error_prefix(err, "capture analyses: ");
     size_t routes = 0;
     wm_router_routes(&routes);
     s->app.metrics = wm_metrics_new((unsigned)routes);
@@ -230,6 +267,7 @@ static void release(serve_state *s)
 {
     wm_http_stop(s->http);
     wm_jobs_free(s->app.jobs);
+    wm_capture_jobs_free(s->app.capture_jobs);
     wm_store_close(s->app.store);
     wm_metrics_free(s->app.metrics);
     wm_run_cache_free(s->app.run_cache);

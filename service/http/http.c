@@ -9,7 +9,9 @@
  *
  * A request that must wait (wm_http_wait_then) is suspended, its wait runs
  * on a thread of its own, and libmicrohttpd calls the access handler again
- * once it is resumed; the context then says which function answers. */
+ * once it is resumed; the context then says which function answers. One
+ * whose wait another thread ends (wm_http_suspend) is suspended the same
+ * way, with no thread of its own, until wm_http_resume. */
 #include "wm_http.h"
 
 #include <assert.h>
@@ -42,6 +44,7 @@ typedef struct http_ctx {
     int upload_fd;      /* an upload's temporary file; -1 when none */
     char *upload_path;  /* its name, removed at completion unless taken */
     bool upload_failed; /* a write of it failed: 507 */
+    int upload_errno;   /* why: EROFS answers 503 as the store would */
     bool streamed;      /* an upload: the body goes to upload_fd */
     bool too_large;     /* body went over the limit: discarded, 413 */
     bool seen;          /* the first call (headers only) has happened */
@@ -107,6 +110,7 @@ static void upload_write(wm_http_daemon *d, http_ctx *ctx, const char *data,
                  d->opts.upload_dir);
         ctx->upload_fd = mkstemps(ctx->upload_path, 4);
         if (ctx->upload_fd < 0) {
+            ctx->upload_errno = errno;
             free(ctx->upload_path);
             ctx->upload_path = NULL;
             ctx->upload_failed = true;
@@ -118,6 +122,7 @@ static void upload_write(wm_http_daemon *d, http_ctx *ctx, const char *data,
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
+            ctx->upload_errno = w < 0 ? errno : ENOSPC;
             ctx->upload_failed = true;
             return;
         }
@@ -221,6 +226,27 @@ int wm_http_wait_then(wm_http_request *req, void (*wait)(void *arg),
         waiters_done(d);
     }
     return 0;
+}
+
+void wm_http_suspend(wm_http_request *req, wm_http_answer_fn answer,
+                     void *arg)
+{
+    http_ctx *ctx = (http_ctx *)req;
+    ctx->answer = answer;
+    ctx->answer_arg = arg;
+    wm_http_daemon *d = ctx->daemon;
+    pthread_mutex_lock(&d->lock);
+    d->waiters++;
+    pthread_mutex_unlock(&d->lock);
+    MHD_suspend_connection(req->conn);
+}
+
+void wm_http_resume(wm_http_request *req)
+{
+    wm_http_daemon *d = ((http_ctx *)req)->daemon;
+    /* From here the request is libmicrohttpd's again: req may be gone. */
+    MHD_resume_connection(req->conn);
+    waiters_done(d);
 }
 
 /* The second half of a request that waited. */
@@ -371,10 +397,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   "the request body is over %zu bytes "
                                   "(%s)", ctx->limit, ctx->limit_flag)
                    ? MHD_NO : MHD_YES;
+    if (ctx->upload_failed && ctx->upload_errno == EROFS)
+        return wm_http_send_error(req, 503, "read_only", NULL,
+                                  "the data directory is read-only: the "
+                                  "upload cannot be stored (%zu bytes "
+                                  "received)", ctx->body_len)
+                   ? MHD_NO : MHD_YES;
     if (ctx->upload_failed)
         return wm_http_send_error(req, 507, "insufficient_storage", NULL,
                                   "the upload could not be written to the "
-                                  "data directory (%zu bytes received)",
+                                  "data directory: %s (%zu bytes received)",
+                                  strerror(ctx->upload_errno
+                                               ? ctx->upload_errno
+                                               : ENOMEM),
                                   ctx->body_len) ? MHD_NO : MHD_YES;
     req->body = ctx->body ? ctx->body : "";
     req->body_len = ctx->body_len;

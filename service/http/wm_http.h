@@ -101,7 +101,8 @@ void wm_http_quiesce(wm_http_daemon *daemon);
 bool wm_http_drain(wm_http_daemon *daemon, unsigned timeout_ms);
 
 /* Closes every connection, answered or not, and frees the daemon. Waits
- * first for the wait threads of wm_http_wait_then to be done, so it must
+ * first for the wait threads of wm_http_wait_then to be done and for
+ * every wm_http_suspend to be resumed, so it must
  * come after what they wait on has ended (the job pool shut down). */
 void wm_http_stop(wm_http_daemon *daemon);
 
@@ -116,6 +117,17 @@ typedef int (*wm_http_answer_fn)(wm_http_request *req, void *arg);
  * what the handler returns: 0, or -1 to drop the connection. */
 int wm_http_wait_then(wm_http_request *req, void (*wait)(void *arg),
                       wm_http_answer_fn answer, void *arg);
+
+/* For a handler whose wait another thread ends: suspends the request
+ * until wm_http_resume, then calls answer(req, arg) on the connection's
+ * thread. No thread is started. arg is a malloc'd block, freed as with
+ * wm_http_wait_then. wm_http_resume must follow exactly once, from any
+ * thread (at once when the wait turned out not to be needed). */
+void wm_http_suspend(wm_http_request *req, wm_http_answer_fn answer,
+                     void *arg);
+
+/* Ends the suspension of wm_http_suspend; req may be gone on return. */
+void wm_http_resume(wm_http_request *req);
 
 /* Sends resp with status (security headers added, request counted) and
  * releases it. Returns 0, or -1 when the connection is gone. */

@@ -69,15 +69,18 @@ void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
     if (j->sweep_id > 0 &&
         wm_store_settle_sweep(jobs->store, j->sweep_id, NULL, &err) != 0)
         jobs_log("ending a sweep", &err);
+    jobs_watch *watches = NULL;
     pthread_mutex_lock(&jobs->lock);
     jobs_unlink_active(jobs, j);
     if (started)
         jobs->running--;
     jobs_count_end(jobs, done, started, duration_s, payload_bytes);
     pthread_cond_broadcast(&jobs->ended);
+    jobs_watch_ended_locked(jobs, j->id, &watches);
     if (j->sweep_id > 0) /* the sweep's next run may start now */
         pthread_cond_signal(&jobs->work);
     pthread_mutex_unlock(&jobs->lock);
+    jobs_watch_call(watches, true);
     /* Retention after the waiters are woken: it is not theirs to wait on. */
     if (jobs->opts.history_max > 0 &&
         wm_store_prune(jobs->store, jobs->opts.history_max, NULL, &err) != 0 &&
@@ -181,6 +184,7 @@ void jobs_stop_workers(wm_jobs *jobs)
     for (unsigned i = 0; i < jobs->thread_count; i++)
         pthread_join(jobs->threads[i], NULL);
     jobs->thread_count = 0;
+    jobs_watch_stop(jobs);
 }
 
 void jobs_release(wm_jobs *jobs)
@@ -232,6 +236,8 @@ int wm_jobs_start(wm_store *store, const wm_jobs_options *opts,
     if (wm_capture_pool_new(WM_CAPTURE_POOL_DEFAULT_BYTES, &jobs->captures,
                             &pool_err) != 0)
         jobs_log("capture handle pool", &pool_err);
+    if (jobs_watch_start(jobs) != 0) /* POSTs then wait on threads */
+        fprintf(stderr, "wiremeter: jobs: no timer thread for waits\n");
     for (unsigned i = 0; i < jobs->opts.workers; i++) {
         int rc = pthread_create(&jobs->threads[i], NULL, worker_main, jobs);
         if (rc != 0) {

@@ -27,6 +27,8 @@ typedef struct job {
     struct job *active_next;   /* link in the pool's list of live runs */
 } job;
 
+typedef struct jobs_watch jobs_watch; /* jobs_watch.c */
+
 struct wm_jobs {
     wm_store *store;
     wm_jobs_options opts;
@@ -43,6 +45,10 @@ struct wm_jobs {
     unsigned thread_count;
     wm_jobs_metrics metrics;   /* counters only; gauges filled on read */
     wm_capture_pool *captures; /* capture handles reused by the runs */
+    jobs_watch *watches;       /* wm_jobs_watch's, not yet called */
+    pthread_t timer;           /* calls the watches whose wait ran out */
+    pthread_cond_t timer_wake; /* a watch was added, or the timer quits */
+    bool timer_started, timer_quit;
 };
 
 /* Executes one job end to end and records its outcome in the store; the
@@ -68,6 +74,21 @@ void jobs_count_end(wm_jobs *jobs, bool done, bool started,
  * a sweep's last run reads the sweep already done. Lock not held. */
 void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
               double duration_s, uint64_t payload_bytes);
+
+/* The watches of run id, taken off the list into *out (a list), to be
+ * called with jobs_watch_call once the lock is released. Lock held. */
+void jobs_watch_ended_locked(wm_jobs *jobs, int64_t id, jobs_watch **out);
+
+/* Calls and frees a list of watches. Lock not held. */
+void jobs_watch_call(jobs_watch *list, bool ended);
+
+/* Starts the timer thread of the watches; -1 when it could not start
+ * (wm_jobs_watch then refuses, and callers wait the old way). */
+int jobs_watch_start(wm_jobs *jobs);
+
+/* Stops the timer thread and calls what watches are left (ended). Once
+ * the workers are joined. */
+void jobs_watch_stop(wm_jobs *jobs);
 
 /* Fires the cancel of every running run: the end of a drain. */
 void jobs_cancel_running(wm_jobs *jobs);

@@ -60,9 +60,10 @@ static int sync_dir_of(const char *path, wm_error *err)
  * and loses both files. (Rows lost to a crash are made again from the
  * pcap when first asked for: wm_engine_index_pcap.) */
 /* A link run's sender's pcap and both-ends table, under their .tmp
- * names (both "" for any other run). */
+ * names (both "" for any other run), and every run's time series. */
 typedef struct link_files {
     char sender_tmp[PATH_MAX], ends_tmp[PATH_MAX];
+    char series_tmp[PATH_MAX];
 } link_files;
 
 static void remove_link_files(const link_files *lf)
@@ -71,6 +72,8 @@ static void remove_link_files(const link_files *lf)
         remove(lf->sender_tmp);
     if (lf->ends_tmp[0])
         remove(lf->ends_tmp);
+    if (lf->series_tmp[0])
+        remove(lf->series_tmp);
 }
 
 static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
@@ -78,7 +81,10 @@ static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
                          const char *result_json, wm_error *err)
 {
     char path[PATH_MAX], rows[PATH_MAX], sender[PATH_MAX], ends[PATH_MAX];
+    char series[PATH_MAX];
     if (wm_store_pcap_path(jobs->store, j->id, path, sizeof path, err) != 0 ||
+        wm_store_series_path(jobs->store, j->id, series, sizeof series,
+                             err) != 0 ||
         wm_store_rows_path(jobs->store, j->id, rows, sizeof rows, err) != 0 ||
         wm_store_sender_pcap_path(jobs->store, j->id, sender, sizeof sender,
                                   err) != 0 ||
@@ -90,11 +96,15 @@ static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
     /* The sender's end before the receiver's pcap, whose presence is what
      * recovery takes for a stored run. */
     if ((lf->sender_tmp[0] && rename(lf->sender_tmp, sender) != 0) ||
-        (lf->ends_tmp[0] && rename(lf->ends_tmp, ends) != 0)) {
+        (lf->ends_tmp[0] && rename(lf->ends_tmp, ends) != 0) ||
+        (lf->series_tmp[0] && rename(lf->series_tmp, series) != 0)) {
         int errnum = errno;
         remove(rows);
         remove(sender);
-        return wm_error_set(err, WM_ERR_IO, "storing the sender's pcap: %s",
+        remove(ends);
+        remove(series);
+        return wm_error_set(err, WM_ERR_IO, "storing the sender's pcap, the "
+                            "both-ends table or the time series: %s",
                             strerror(errnum));
     }
     /* No path in the message: it is the run's error, which anyone reads. */
@@ -103,6 +113,7 @@ static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
         remove(rows);
         remove(sender);
         remove(ends);
+        remove(series);
         return wm_error_set(err, WM_ERR_IO, "storing the pcap: %s",
                             strerror(errnum));
     }
@@ -112,6 +123,7 @@ static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
         remove(rows);
         remove(sender);
         remove(ends);
+        remove(series);
         return -1;
     }
     return 0;
@@ -124,9 +136,11 @@ static int run_and_store(wm_jobs *jobs, job *j, const char *tmp_path,
                          uint64_t *payload_bytes, wm_error *run_err)
 {
     char rows_tmp[PATH_MAX];
-    link_files lf = {.sender_tmp = "", .ends_tmp = ""};
+    link_files lf = {.sender_tmp = "", .ends_tmp = "", .series_tmp = ""};
     if (wm_store_rows_tmp_path(jobs->store, j->id, rows_tmp, sizeof rows_tmp,
-                               run_err) != 0)
+                               run_err) != 0 ||
+        wm_store_series_tmp_path(jobs->store, j->id, lf.series_tmp,
+                                 sizeof lf.series_tmp, run_err) != 0)
         return -1;
     wm_run_request request = j->request;
     /* A link has two ends: both are captured, and the result says what
@@ -143,6 +157,7 @@ static int run_and_store(wm_jobs *jobs, job *j, const char *tmp_path,
     }
     request.config.capture.pcap_path = tmp_path;
     request.config.rows_path = rows_tmp;
+    request.config.series_path = lf.series_tmp;
     request.config.capture.pool = jobs->captures;
     request.config.cancel = j->cancel; /* fired by a drain's end */
     json_t *doc = wm_engine_run(&request, on_progress, j, 0, run_err);

@@ -17,9 +17,11 @@
  * retention prunes the store to history_max finished runs.
  *
  * What lives only in memory, for runs that are queued or running in this
- * process: bytes done so far (updated by the transfer's progress callback)
- * and a condition variable so that wm_jobs_wait returns the moment the run
- * ends (POST /runs?wait=). Once a run ended, the store is the truth.
+ * process: bytes done so far (updated by the transfer's progress callback),
+ * a condition variable so that wm_jobs_wait returns the moment the run
+ * ends, and the watches (wm_jobs_watch) called then, which resume a POST
+ * /runs?wait= with no thread waiting for it. Once a run ended, the store
+ * is the truth.
  *
  * Counters (for /metrics) cover runs that ended in this process.
  *
@@ -126,6 +128,23 @@ int wm_jobs_submit_sweep(wm_jobs *jobs, const wm_run_request *base,
  * it is not queued or running in this pool (it ended, or never was), so
  * the store holds its final state; false on timeout. */
 bool wm_jobs_wait(wm_jobs *jobs, int64_t id, unsigned timeout_ms);
+
+/* Called once, on a thread of the pool, lock not held: ended true when
+ * the run ended (the store holds its final state), false when the wait
+ * ran out first. It must not block. */
+typedef void (*wm_jobs_end_fn)(void *arg, bool ended);
+
+/* Calls fn(arg, ...) when the run ends or timeout_ms passed, whichever
+ * is first, with no thread of the caller's waiting. 1: it will be
+ * called; 0: the run is not active (it ended: the store holds its final
+ * state) and fn is never called; -1: no watch could be made, fn is never
+ * called (use wm_jobs_wait). */
+int wm_jobs_watch(wm_jobs *jobs, int64_t id, unsigned timeout_ms,
+                  wm_jobs_end_fn fn, void *arg);
+
+/* false when the pool has no timer thread for wm_jobs_watch (it could
+ * not start): wm_jobs_watch then always returns -1. */
+bool wm_jobs_watching(const wm_jobs *jobs);
 
 /* Progress of a queued or running run; false (out untouched) when the
  * run is not active in this pool: read the store. */

@@ -3,9 +3,12 @@
  *
  * Order of adding: the upload is fsynced under its temporary name, the row
  * is inserted (running), the file renamed to <id>.pcap and the directory
- * fsynced. A crash between two steps leaves a temporary file or a running
- * row, both of which wm_store_recover removes: no capture is ever kept
- * whose file is not whole. */
+ * fsynced. A crash between two steps leaves a temporary file, which
+ * wm_store_recover removes, or a running row without its file, which it
+ * removes too; a running row WITH its file is a whole upload whose
+ * analysis was cut, kept to be analysed again (wm_store_unfinished_captures):
+ * no capture is ever kept whose file is not whole, and none that was
+ * whole is lost. */
 #include "store_internal.h"
 
 #include <assert.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "wm_clock.h"
@@ -40,7 +44,12 @@ static const char SQL_CAP_DELETE[] =
     "DELETE FROM captures WHERE id = ?1 AND status <> 'running'";
 static const char SQL_CAP_DELETE_ANY[] = "DELETE FROM captures WHERE id = ?1";
 static const char SQL_CAP_RUNNING[] =
-    "SELECT id FROM captures WHERE status = 'running'";
+    "SELECT id FROM captures WHERE status = 'running' ORDER BY id";
+/* The finished captures beyond the keep (?1) newest finished ones. */
+static const char SQL_CAP_PRUNE[] =
+    "DELETE FROM captures WHERE status <> 'running' AND id IN"
+    " (SELECT id FROM captures WHERE status <> 'running'"
+    "  ORDER BY id DESC LIMIT -1 OFFSET ?1) RETURNING id";
 
 #define UPLOAD_PREFIX "upload-"
 
@@ -170,11 +179,17 @@ int wm_store_finish_capture(wm_store *store, int64_t id,
                           err);
 }
 
+static int remove_files(wm_store *store, int64_t id, wm_error *err);
+
 int wm_store_fail_capture(wm_store *store, int64_t id, const char *code,
                           const char *message, wm_error *err)
 {
-    return change_capture(store, SQL_CAP_FAIL, id, code ? code : "internal",
-                          message ? message : "", err);
+    if (change_capture(store, SQL_CAP_FAIL, id, code ? code : "internal",
+                       message ? message : "", err) != 0)
+        return -1;
+    /* A capture with no analysis is kept only to say why: its file (maybe
+     * hundreds of MiB) would hold the disk for nothing. */
+    return remove_files(store, id, err);
 }
 
 static void copy_text(sqlite3_stmt *stmt, int col, char *buf, size_t len)
@@ -338,22 +353,85 @@ static int remove_leftovers(wm_store *store, wm_error *err)
     return rc;
 }
 
+/* Whether the capture's file is there (a stat error other than "none"
+ * counts as there: analysing it again says what is wrong). */
+static bool capture_file_present(wm_store *store, int64_t id)
+{
+    char path[PATH_MAX + 32];
+    struct stat st;
+    if (wm_store_capture_path(store, id, path, sizeof path, NULL) != 0)
+        return false;
+    return stat(path, &st) == 0 || errno != ENOENT;
+}
+
 int store_captures_recover(wm_store *store, wm_error *err)
+{
+    id_list running = {0}, lost = {0};
+    store_lock(store);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_CAP_RUNNING, err);
+    int rc = stmt ? store_collect_ids(store, stmt, &running,
+                                            "listing captures", err) : -1;
+    /* A row whose rename never happened: the upload was never whole. */
+    for (size_t i = 0; rc == 0 && i < running.count; i++)
+        if (!capture_file_present(store, running.ids[i]))
+            rc = store_id_list_push(&lost, running.ids[i], err);
+    for (size_t i = 0; rc == 0 && i < lost.count; i++)
+        rc = delete_row(store, SQL_CAP_DELETE_ANY, lost.ids[i], err);
+    store_unlock(store);
+    for (size_t i = 0; rc == 0 && i < lost.count; i++) {
+        if (remove_files(store, lost.ids[i], err) != 0)
+            rc = -1;
+    }
+    free(running.ids);
+    free(lost.ids);
+    if (rc == 0)
+        rc = remove_leftovers(store, err);
+    return rc;
+}
+
+int wm_store_unfinished_captures(wm_store *store, int64_t **ids,
+                                 size_t *count, wm_error *err)
 {
     id_list running = {0};
     store_lock(store);
     sqlite3_stmt *stmt = store_stmt(store, SQL_CAP_RUNNING, err);
     int rc = stmt ? store_collect_ids(store, stmt, &running,
                                             "listing captures", err) : -1;
-    for (size_t i = 0; rc == 0 && i < running.count; i++)
-        rc = delete_row(store, SQL_CAP_DELETE_ANY, running.ids[i], err);
     store_unlock(store);
-    for (size_t i = 0; rc == 0 && i < running.count; i++) {
-        if (remove_files(store, running.ids[i], err) != 0)
-            rc = -1;
+    if (rc != 0) {
+        free(running.ids);
+        running = (id_list){0};
     }
-    free(running.ids);
-    if (rc == 0)
-        rc = remove_leftovers(store, err);
+    *ids = running.ids;
+    *count = running.count;
+    return rc;
+}
+
+int wm_store_prune_captures(wm_store *store, uint64_t keep,
+                            uint64_t *deleted, wm_error *err)
+{
+    assert(keep > 0);
+    id_list gone = {0};
+    store_lock(store);
+    int rc = store_refuse_if_read_only(store, err);
+    sqlite3_stmt *stmt = rc == 0 ? store_stmt(store, SQL_CAP_PRUNE, err)
+                                 : NULL;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, (sqlite3_int64)(keep > INT64_MAX
+                                                        ? INT64_MAX : keep));
+        rc = store_collect_ids(store, stmt, &gone, "removing old captures",
+                               err);
+    } else {
+        rc = -1;
+    }
+    store_unlock(store);
+    /* Rows first, then files: a crash between leaves files of no row,
+     * which cost disk, never a row without its file. */
+    for (size_t i = 0; rc == 0 && i < gone.count; i++)
+        if (remove_files(store, gone.ids[i], err) != 0)
+            rc = -1;
+    if (deleted)
+        *deleted = rc == 0 ? gone.count : 0;
+    free(gone.ids);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* store_files: where a run's files live — <data>/pcaps/<id>.pcap, its
  * packet rows <id>.rows, a link run's sender's end <id>.sender.pcap and
- * both-ends table <id>.ends, and the .tmp names they are written under — and
+ * both-ends table <id>.ends, its time series <id>.series.json, and the .tmp names they are written under — and
  * their removal. Apart from the connection's code so that every part of
  * the store (deletion, retention, recovery) can remove a run's files
  * without depending on how the store is opened. */
@@ -71,6 +71,18 @@ int wm_store_ends_tmp_path(const wm_store *store, int64_t id, char *buf,
     return pcap_path(store, id, ".ends.tmp", buf, buflen, err);
 }
 
+int wm_store_series_path(const wm_store *store, int64_t id, char *buf,
+                         size_t buflen, wm_error *err)
+{
+    return pcap_path(store, id, ".series.json", buf, buflen, err);
+}
+
+int wm_store_series_tmp_path(const wm_store *store, int64_t id, char *buf,
+                             size_t buflen, wm_error *err)
+{
+    return pcap_path(store, id, ".series.json.tmp", buf, buflen, err);
+}
+
 int store_unlink(const char *path, wm_error *err)
 {
     if (unlink(path) != 0 && errno != ENOENT)
@@ -109,6 +121,12 @@ int store_remove_pcaps(wm_store *store, const id_list *list, wm_error *err)
             store_unlink(path, &local) != 0 ||
             wm_store_ends_tmp_path(store, list->ids[i], path, sizeof path,
                                    &local) != 0 ||
+            store_unlink(path, &local) != 0 ||
+            wm_store_series_path(store, list->ids[i], path, sizeof path,
+                                 &local) != 0 ||
+            store_unlink(path, &local) != 0 ||
+            wm_store_series_tmp_path(store, list->ids[i], path, sizeof path,
+                                     &local) != 0 ||
             store_unlink(path, &local) != 0) {
             if (rc == 0 && err)
                 *err = local;

@@ -69,16 +69,17 @@ int wm_store_fail_unfinished(wm_store *store, const char *code,
     return rc;
 }
 
-/* The id of a run's file: "<id>.pcap", "<id>.rows", "<id>.sender.pcap"
- * or "<id>.ends" (*tmp false), or the same written in part,
+/* The id of a run's file: "<id>.pcap", "<id>.rows", "<id>.sender.pcap",
+ * "<id>.ends" or "<id>.series.json" (*tmp false), or the same written in part,
  * "<id>.pcap.tmp"... (*tmp true); 0 for any other name, which is left
  * alone: not ours. */
 static int64_t pcap_name_id(const char *name, bool *tmp)
 {
     static const char *const finals[] = {".pcap", ".rows", ".sender.pcap",
-                                         ".ends"};
+                                         ".ends", ".series.json"};
     static const char *const partials[] = {".pcap.tmp", ".rows.tmp",
-                                           ".sender.pcap.tmp", ".ends.tmp"};
+                                           ".sender.pcap.tmp", ".ends.tmp",
+                                           ".series.json.tmp"};
     _Static_assert(sizeof finals == sizeof partials, "a partial per final");
     char *end = NULL;
     if (name[0] < '1' || name[0] > '9')

@@ -302,6 +302,13 @@ int wm_store_ends_path(const wm_store *store, int64_t id, char *buf,
 int wm_store_ends_tmp_path(const wm_store *store, int64_t id, char *buf,
                            size_t buflen, wm_error *err);
 
+/* <data>/pcaps/<id>.series.json (and .tmp): the run's time series
+ * (wm_series.h), written by the engine, removed with the run. */
+int wm_store_series_path(const wm_store *store, int64_t id, char *buf,
+                         size_t buflen, wm_error *err);
+int wm_store_series_tmp_path(const wm_store *store, int64_t id, char *buf,
+                             size_t buflen, wm_error *err);
+
 /* A new sweep, status running, created now. */
 int wm_store_insert_sweep(wm_store *store, const char *params_json,
                           int64_t *id, wm_error *err);
@@ -344,9 +351,11 @@ void wm_store_sweep_list_free(wm_store_sweep_list *list);
  * captures and the file <data>/captures/<id>.pcap. An upload is written
  * under another name in that directory (wm_store_capture_dir) and becomes
  * a capture only by wm_store_add_capture, which renames it; at start-up
- * (wm_store_recover) the leftovers of uploads ("upload-*.tmp") and
- * captures whose analysis never ended are removed, row and file: the store
- * never keeps half a capture. */
+ * (wm_store_recover) the leftovers of uploads ("upload-*.tmp") and the
+ * running rows whose file never arrived are removed: the store never
+ * keeps half a capture. A running row with its file is an analysis cut
+ * by a crash; it stays running, for the daemon to analyse again
+ * (wm_store_unfinished_captures). */
 typedef struct wm_store_capture {
     int64_t id;
     wm_store_status status;     /* running (being analysed), done, failed */
@@ -385,7 +394,9 @@ int wm_store_add_capture(wm_store *store, const char *tmp_path,
                          const char *label, uint64_t size_bytes, int64_t *id,
                          wm_error *err);
 
-/* running -> done with its analysis (a JSON text), or failed. */
+/* running -> done with its analysis (a JSON text), or failed (code and
+ * message say why; the file and what its analysis kept beside it are
+ * removed: only the row stays, to tell why). */
 int wm_store_finish_capture(wm_store *store, int64_t id,
                             const char *analysis_json, wm_error *err);
 int wm_store_fail_capture(wm_store *store, int64_t id, const char *code,
@@ -406,5 +417,17 @@ void wm_store_capture_list_free(wm_store_capture_list *list);
 /* Removes a capture that is not being analysed, row and file.
  * WM_ERR_NOT_FOUND when there is none; WM_ERR_INVALID while running. */
 int wm_store_delete_capture(wm_store *store, int64_t id, wm_error *err);
+
+/* The ids of the captures still running (oldest first): after start-up,
+ * those whose analysis the last process did not finish. *ids is malloc'd
+ * (NULL when there are none). */
+int wm_store_unfinished_captures(wm_store *store, int64_t **ids,
+                                 size_t *count, wm_error *err);
+
+/* Retention: keeps the keep newest finished (done or failed) captures and
+ * removes older finished ones, row and files. Running ones are never
+ * touched. *deleted (may be NULL) gets how many went. */
+int wm_store_prune_captures(wm_store *store, uint64_t keep,
+                            uint64_t *deleted, wm_error *err);
 
 #endif

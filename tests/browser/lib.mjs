@@ -49,7 +49,10 @@ export function freePort() {
 export function rawRequest(base, method, target, headers = {}) {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method, path: target, headers }, (res) => {
+    // A connection of its own (agent: false): Node keeps sockets alive by
+    // default, and one the daemon has closed meanwhile answers the next
+    // request with "socket hang up".
+    const req = http.request({ host: url.hostname, port: url.port, method, path: target, headers, agent: false }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
@@ -166,4 +169,11 @@ export function median(values) {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+// A 404 the page asks for and handles: a run without a time series, a
+// daemon without named paths (GET /presets). The browser still logs it.
+export function expectedNotFound(msg) {
+  const url = (msg.location && msg.location().url) || '';
+  return /status of 404/.test(msg.text()) && /\/runs\/\d+\/series$|\/presets$/.test(url);
 }

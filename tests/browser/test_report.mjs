@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Daemon, Failure, SKIP, api, captureRequired, check, checkEqual, checkShown, log, median, rawRequest,
+  Daemon, Failure, SKIP, expectedNotFound, api, captureRequired, check, checkEqual, checkShown, log, median, rawRequest,
 } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -455,7 +455,7 @@ async function main() {
     page.on('pageerror', (err) => pageErrors.push(`uncaught: ${err.message}`));
     page.on('console', (msg) => {
       // The mss=5 step makes a 400 on purpose.
-      if (msg.type() === 'error' && !/status of 400/.test(msg.text())) pageErrors.push(`console: ${msg.text()}`);
+      if (msg.type() === 'error' && !/status of 400/.test(msg.text()) && !expectedNotFound(msg)) pageErrors.push(`console: ${msg.text()}`);
     });
     await page.goto(`${daemon.base}/`);
     await checkSettings(page, daemon.base);

@@ -13,7 +13,10 @@ or cut short, a body over --max-upload (and a gzip bomb under it that
 would grow over it), frames over --max-packets, no token; after each the store (every capture's document and
 the files of the captures directory) is what it was. Every connection's
 packet list, paged, equals `wiremeter analyze --json --packets`. A daemon killed with
-half an upload received starts again with no trace of it.
+half an upload received starts again with no trace of it. With --capture-wait 0 an upload
+is answered 202 "analysing" and ends "done" (the same analysis) or "failed" with why;
+a full analysis queue answers 429; --history keeps the newest captures; /metrics counts
+analyses by outcome and refusals by reason.
 
 usage: test_captures.py WIREMETER
 """
@@ -295,28 +298,123 @@ def test_limits(wiremeter, tmp):
         hc.finish(d)
 
 
+def settled(d, cid, what, headers=None):
+    """The capture's document once its analysis ended (polled: the daemon
+    says "analysing" until then)."""
+    deadline = time.monotonic() + 120
+    while True:
+        resp = d.get(f"/captures/{cid}", headers=headers or {})
+        hc.expect_status(resp, 200, f"{what}: GET /captures/{cid}")
+        doc = resp.json()
+        if doc["status"] != "analysing":
+            return doc
+        check(doc["analysis"] is None and doc["error"] is None,
+              f"{what}: analysing with {json.dumps(doc)[:300]}")
+        check(time.monotonic() < deadline, f"{what}: still analysing after 120 s")
+        time.sleep(0.05)
+
+
 def test_concurrent(wiremeter, tmp):
     """16 uploads at once to a daemon that analyses one at a time
-    (--workers 1): each is answered 201 or 429 (with Retry-After), the
-    store holds exactly the 201 ones, and no upload is left behind."""
+    (--workers 1) with 4 places in its queue: each is answered 201, 202
+    (analysed later) or 429 (with Retry-After, nothing stored), the store
+    holds exactly the 201 and 202 ones, each ends done, and no upload is
+    left behind."""
     path = os.path.join(tmp, "sixty.pcap")
     many_connections(path, 60)
     data = read(path)
-    with hc.Daemon(wiremeter, ["--workers", "1"]) as d:
+    with hc.Daemon(wiremeter, ["--workers", "1", "--queue", "4"]) as d:
         with ThreadPoolExecutor(16) as pool:
             answers = list(pool.map(lambda _: upload(d, data), range(16)))
-        ids = set()
+        ids, later = set(), 0
         for resp in answers:
-            check(resp.status in (201, 429), f"concurrent upload: {resp.status} {resp.body[:200]!r}")
-            if resp.status == 201:
+            check(resp.status in (201, 202, 429),
+                  f"concurrent upload: {resp.status} {resp.body[:200]!r}")
+            if resp.status in (201, 202):
                 ids.add(resp.json()["id"])
+                later += resp.status == 202
             else:
                 check(resp.header("Retry-After"), "a 429 without Retry-After")
+                check("--queue" in resp.json()["error"]["message"], f"429: {resp.body!r}")
+        for cid in ids:
+            check(settled(d, cid, "concurrent")["status"] == "done", f"capture {cid} not done")
         listed = {c["id"] for c in d.get("/captures?limit=100").json()["captures"]}
-        check(listed == ids, f"stored {sorted(listed)}, answered 201 for {sorted(ids)}")
+        check(listed == ids, f"stored {sorted(listed)}, answered 201/202 for {sorted(ids)}")
         left = [f for f in os.listdir(os.path.join(d.data_dir, "captures")) if f.startswith("upload-")]
         check(not left, f"uploads left behind: {left}")
-        print(f"concurrent uploads: {len(ids)} stored, {16 - len(ids)} answered 429")
+        print(f"concurrent uploads: {len(ids)} stored ({later} answered 202), "
+              f"{16 - len(ids)} answered 429")
+        hc.finish(d)
+
+
+def test_analysed_later(wiremeter, tmp):
+    """--capture-wait 0: the upload is answered 202 at once with Location
+    and status "analysing"; the capture then ends "done" with the analysis
+    a wait would have given, or "failed" with an error object saying why
+    (a capture over --max-packets: its file is removed, the row says why).
+    /metrics counts the analyses by outcome and the refusals by reason."""
+    data = read(TWO_INTERFACES)
+    with hc.Daemon(wiremeter, ["--capture-wait", "0", "--max-packets", "100"]) as d:
+        resp = upload(d, data)
+        hc.expect_status(resp, 202, "--capture-wait 0")
+        doc = hc.body_json(resp, "202")
+        check(resp.header("Location") == f"/captures/{doc['id']}",
+              f"202: Location {resp.header('Location')!r}")
+        check(doc["status"] in ("analysing", "done"), f"202: status {doc['status']}")
+        done = settled(d, doc["id"], "analysed later")
+        check(done["status"] == "done" and done["error"] is None, f"202 then: {done}")
+        same_as_cli(wiremeter, TWO_INTERFACES, done, "analysed later")
+        same_packets(d, wiremeter, TWO_INTERFACES, done, "analysed later")
+
+        big = os.path.join(tmp, "fifty.pcap")
+        many_connections(big, 50)  # 400 frames
+        resp = upload(d, read(big))
+        hc.expect_status(resp, 202, "over --max-packets, --capture-wait 0")
+        failed = settled(d, resp.json()["id"], "over --max-packets")
+        check(failed["status"] == "failed" and failed["analysis"] is None
+              and failed["error"]["code"] == "too_large"
+              and "--max-packets" in failed["error"]["message"]
+              and d.data_dir not in failed["error"]["message"], f"over the budget: {failed}")
+        hc.expect_error(d.get(failed["links"]["pcap"]), 404, "a failed capture's file", "id")
+        check(not [f for f in os.listdir(os.path.join(d.data_dir, "captures"))
+                   if f.startswith(f"{failed['id']}.")], "a failed capture kept its files")
+        listed = d.get("/captures").json()["captures"]
+        check([c["status"] for c in listed] == ["failed", "done"], f"list: {listed}")
+        resp = d.delete(f"/captures/{failed['id']}")
+        hc.expect_status(resp, 204, "DELETE a failed capture")
+
+        refused(d, upload(d, b"garbage"), 415, "garbage", "body")
+        refused(d, upload(d, b""), 400, "empty", "body")
+        metrics = d.get("/metrics").body.decode()
+        for line in ('wiremeter_capture_analyses_total{outcome="done"} 1',
+                     'wiremeter_capture_analyses_total{outcome="failed"} 1',
+                     'wiremeter_capture_refused_total{reason="unsupported_media_type"} 1',
+                     'wiremeter_capture_refused_total{reason="invalid_parameter"} 1',
+                     "wiremeter_capture_uploads_total 2",
+                     "wiremeter_capture_analyses_running 0"):
+            check(line in metrics, f"/metrics lacks {line!r}")
+        seconds = [float(m.split()[1]) for m in metrics.splitlines()
+                   if m.startswith("wiremeter_capture_analysis_seconds_total ")]
+        check(seconds and seconds[0] > 0, f"analysis seconds: {seconds}")
+        hc.finish(d)
+
+
+def test_retention(wiremeter):
+    """--history 2: once a third capture is analysed, the oldest goes, row
+    and files; the two newest stay."""
+    small = read(os.path.join(TSHARK, "client_closes.pcap"))
+    with hc.Daemon(wiremeter, ["--history", "2"]) as d:
+        ids = [created(upload(d, small), len(small), f"upload {i}")["id"] for i in range(3)]
+        deadline = time.monotonic() + 60
+        while len(d.get("/captures").json()["captures"]) > 2:
+            check(time.monotonic() < deadline, "retention never removed the oldest capture")
+            time.sleep(0.05)
+        listed = [c["id"] for c in d.get("/captures").json()["captures"]]
+        check(listed == ids[:0:-1], f"kept {listed}, expected {ids[:0:-1]}")
+        hc.expect_error(d.get(f"/captures/{ids[0]}"), 404, "the oldest capture", "id")
+        left = sorted(f for f in os.listdir(os.path.join(d.data_dir, "captures"))
+                      if f.startswith(f"{ids[0]}."))
+        check(not left, f"the oldest capture's files stayed: {left}")
         hc.finish(d)
 
 
@@ -352,6 +450,8 @@ def main():
             hc.finish(d)
         test_limits(wiremeter, tmp)
         test_concurrent(wiremeter, tmp)
+        test_analysed_later(wiremeter, tmp)
+        test_retention(wiremeter)
         test_killed_mid_upload(wiremeter)
 
 

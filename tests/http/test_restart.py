@@ -102,9 +102,13 @@ def check_recovered(wiremeter, d, before, unfinished, sweep_id):
         check(doc["finished_ns"] and doc["result"] is None, f"run {run_id}: {doc}")
         hc.expect_error(d.get(f"/runs/{run_id}/pcap"), 404, f"pcap of interrupted run {run_id}")
     files = sorted(os.listdir(os.path.join(d.data_dir, "pcaps")))
-    # A done run's packet rows (<id>.rows) live beside its pcap; a rows
-    # file that a crash left without it would be an orphan.
-    pcaps = [f for f in files if not f.endswith(".rows")]
+    # A done run's packet rows (<id>.rows) and time series
+    # (<id>.series.json) live beside its pcap; one that a crash left
+    # without it would be an orphan.
+    pcaps = [f for f in files if not f.endswith((".rows", ".series.json"))]
+    check(sorted(f for f in files if f.endswith(".series.json")) ==
+          sorted(f"{i}.series.json" for i, (_, p) in before.items() if p is not None),
+          f"series files after recovery: {files}")
     check(pcaps == sorted(f"{i}.pcap" for i, (_, p) in before.items() if p is not None),
           f"pcap files after recovery: {files}")
     check(all(f[:-len(".rows")] + ".pcap" in pcaps for f in files if f.endswith(".rows")),

@@ -86,7 +86,8 @@ def poll_running(d, run_id):
 
 def test_states(wiremeter):
     """One worker: a long run is seen running with its bytes so far, the
-    next one queued behind it, and a running run cannot be deleted."""
+    next one queued behind it, and a running run cannot be deleted; a POST
+    whose wait runs out while its run is queued answers 202."""
     with hc.Daemon(wiremeter, ["--workers", "1"] + hc.LONG_ARGS) as d:
         first = hc.post_run(d, f"{hc.LONG}&wait=0").json()["id"]
         second = hc.post_run(d, "size=13B&wait=0").json()["id"]
@@ -98,7 +99,18 @@ def test_states(wiremeter):
         hc.expect_error(d.delete(f"/runs/{first}"), 409, "DELETE a running run", parameter="id")
         hc.expect_error(d.get(f"/runs/{first}/pcap"), 409, "pcap of a running run", parameter="id")
         hc.expect_error(d.get(f"/runs/{second}/packets"), 409, "packets of a queued run")
-        for run_id, size in ((first, hc.LONG_SIZE), (second, 13)):
+        # A wait that runs out before the run starts answers 202: the
+        # pool's timer resumes the POST (no thread waits for it). Two more
+        # long runs ahead of it (8 GiB) outlast its 1 s on any machine.
+        longs = [hc.post_run(d, f"{hc.LONG}&wait=0").json()["id"] for _ in range(2)]
+        resp = hc.post_run(d, "size=13B&wait=1")
+        hc.expect_status(resp, 202, "POST wait=1 behind two long runs")
+        late = resp.json()
+        check(late["status"] == "queued" and late.get("result") is None
+              and resp.header("Location") == f"/runs/{late['id']}",
+              f"202 after the wait ran out: {late}")
+        for run_id, size in ((first, hc.LONG_SIZE), (second, 13), (longs[0], hc.LONG_SIZE),
+                             (longs[1], hc.LONG_SIZE), (late["id"], 13)):
             doc = hc.wait_run(d, run_id, timeout=300)
             check(doc["status"] == "done", f"run {run_id}: {doc['error']}")
             check(doc["progress"] == {"bytes_done": size, "bytes_total": size},

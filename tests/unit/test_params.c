@@ -8,7 +8,10 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "wm_params.h"
+#include "wm_path.h"
 
 static const wm_params_limits limits = {.max_size_bytes = 1ull << 30};
 
@@ -237,6 +240,35 @@ static void test_max_size_is_configurable(void **state)
     assert_int_equal(err.kind, WM_ERR_TOO_LARGE);
 }
 
+/* A direction's override wins wherever it is written in the request, and
+ * the result's params show each direction's value. */
+static void test_override_in_any_order(void **state)
+{
+    (void)state;
+    static const char *const orders[2][2] = {{"rate", "rate_to_server"},
+                                             {"rate_to_server", "rate"}};
+    static const char *const values[2][2] = {{"50mbit", "2mbit"},
+                                             {"2mbit", "50mbit"}};
+    for (int k = 0; k < 2; k++) {
+        wm_run_request r = fresh();
+        wm_error err = {0};
+        assert_int_equal(wm_params_set(&r, "path", "link", NULL, &err), 0);
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(wm_params_set(&r, orders[k][i], values[k][i],
+                                           NULL, &err), 0);
+        wm_path_way c = wm_path_toward(&r.config.path, WM_PATH_CLIENT);
+        wm_path_way s = wm_path_toward(&r.config.path, WM_PATH_SERVER);
+        assert_int_equal(c.rate_kbit, 50000);
+        assert_int_equal(s.rate_kbit, 2000);
+        json_t *doc = wm_params_json(&r);
+        assert_int_equal(json_integer_value(json_object_get(
+                             doc, "rate_to_client")), 50000000);
+        assert_int_equal(json_integer_value(json_object_get(
+                             doc, "rate_to_server")), 2000000);
+        json_decref(doc);
+    }
+}
+
 static void test_specs_match_names(void **state)
 {
     (void)state;
@@ -247,7 +279,7 @@ static void test_specs_match_names(void **state)
         assert_non_null(spec->allowed);
         count++;
     }
-    assert_int_equal(count, 21);
+    assert_int_equal(count, 34);
 }
 
 /* Every preset's settings are run parameters of a link, each given at
@@ -318,6 +350,28 @@ static void test_preset_fills_what_is_not_given(void **state)
                          5000000);
         json_decref(doc);
     }
+    /* A direction's override from the preset, unless the caller gave
+     * the both-ways setting: then that is each direction's. */
+    for (int given = 0; given < 2; given++) {
+        wm_run_request r = fresh();
+        assert_int_equal(wm_params_set(&r, "size", "1kB", &limits, NULL), 0);
+        assert_int_equal(wm_params_set(&r, "preset", "home-broadband",
+                                       &limits, NULL), 0);
+        assert_int_equal(wm_params_set(&r, "delay", "0", &limits, NULL), 0);
+        if (given)
+            assert_int_equal(wm_params_set(&r, "rate", "10mbit", &limits,
+                                           NULL), 0);
+        wm_error err = {0};
+        (void)wm_params_finish(&r, &err);
+        json_t *doc = wm_params_json(&r);
+        assert_int_equal(
+            json_integer_value(json_object_get(doc, "rate_to_server")),
+            given ? 10000000 : 20000000);
+        assert_int_equal(
+            json_integer_value(json_object_get(doc, "rate_to_client")),
+            given ? 10000000 : 100000000);
+        json_decref(doc);
+    }
     wm_run_request r = fresh();
     assert_int_equal(wm_params_set(&r, "size", "1kB", &limits, NULL), 0);
     finish_anywhere(&r);
@@ -353,10 +407,40 @@ static void test_preset_refusal_names_the_preset(void **state)
                                           "loopback", NULL}, "path");
 }
 
+/* The series' interval: "auto" and 0 are the same (0 in the config and
+ * in "params"), the bounds are wm_series.h's, and a bad one names them. */
+static void test_interval(void **state)
+{
+    (void)state;
+    wm_run_request r = fresh();
+    wm_error err = {0};
+    assert_int_equal(r.config.series_interval_us, 0);
+    assert_int_equal(wm_params_set(&r, "interval", "100", &limits, &err), 0);
+    assert_int_equal(r.config.series_interval_us, 100);
+    assert_int_equal(wm_params_set(&r, "interval", "auto", &limits, &err), 0);
+    assert_int_equal(r.config.series_interval_us, 0);
+    assert_int_equal(wm_params_set(&r, "interval", "10000000", &limits, &err),
+                     0);
+    assert_int_equal(wm_params_set(&r, "interval", "0", &limits, &err), 0);
+    assert_int_equal(r.config.series_interval_us, 0);
+    static const char *const bad[] = {"99", "10000001", "fast", "-1", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(wm_params_set(&r, "interval", bad[i], &limits, &err),
+                         -1);
+        assert_string_equal(err.parameter, "interval");
+        assert_non_null(strstr(err.message, "auto (or 0), or 100 to "
+                                            "10000000 (microseconds)"));
+    }
+    json_t *doc = wm_params_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(doc, "interval")), 0);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_override_in_any_order),
         cmocka_unit_test(test_accepts_good_values),
         cmocka_unit_test(test_values_land_in_config),
         cmocka_unit_test(test_refuses_bad_values),
@@ -370,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_presets_table),
         cmocka_unit_test(test_preset_fills_what_is_not_given),
         cmocka_unit_test(test_preset_refusal_names_the_preset),
+        cmocka_unit_test(test_interval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,6 +55,40 @@ static void test_settings_that_do_not_fit(void **state)
     assert_string_equal(err.parameter, "jitter");
 }
 
+/* A direction's override wins over the both-ways value, that direction
+ * only; a check that fails on an overridden setting names the override. */
+static void test_each_way(void **state)
+{
+    (void)state;
+    wm_path_options o = link_options();
+    o.rate_kbit = 100000;
+    o.loss_centi = 200;
+    o.toward[WM_PATH_SERVER].rate_kbit = 2000;
+    o.toward[WM_PATH_SERVER].loss_centi = 0;
+    o.overridden[WM_PATH_SERVER] = WM_PATH_WAY_RATE | WM_PATH_WAY_LOSS;
+    wm_path_way c = wm_path_toward(&o, WM_PATH_CLIENT);
+    wm_path_way s = wm_path_toward(&o, WM_PATH_SERVER);
+    assert_int_equal(c.rate_kbit, 100000);
+    assert_int_equal(c.loss_centi, 200);
+    assert_int_equal(s.rate_kbit, 2000);
+    assert_int_equal(s.loss_centi, 0);
+    assert_int_equal(s.queue_bytes, 0);
+    wm_error err = {0};
+    o = link_options();
+    o.rate_kbit = 1000;
+    o.toward[WM_PATH_CLIENT].rate_kbit = 0;
+    o.toward[WM_PATH_CLIENT].queue_bytes = 5000;
+    o.overridden[WM_PATH_CLIENT] = WM_PATH_WAY_RATE | WM_PATH_WAY_QUEUE;
+    assert_int_equal(wm_path_validate(&o, false, &err), -1);
+    assert_string_equal(err.parameter, "queue_to_client");
+    o = link_options();
+    o.delay_ms = 5;
+    o.toward[WM_PATH_SERVER].jitter_ms = 6;
+    o.overridden[WM_PATH_SERVER] = WM_PATH_WAY_JITTER;
+    assert_int_equal(wm_path_validate(&o, false, &err), -1);
+    assert_string_equal(err.parameter, "jitter_to_server");
+}
+
 /* Network namespaces this process's descriptors refer to. */
 static int namespaces_held(void)
 {
@@ -123,6 +157,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loopback_takes_no_link_setting),
         cmocka_unit_test(test_settings_that_do_not_fit),
+        cmocka_unit_test(test_each_way),
         cmocka_unit_test(test_link_connects_and_leaves_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -241,6 +241,54 @@ static void test_unmatched_frame(void **state)
     remove_paths(&p);
 }
 
+/* Two acks sent from two CPUs cross on the link and arrive swapped; a
+ * data frame is lost, and one arrives more than WM_ENDS_REORDER frames
+ * late: only those two count, each in its own way. */
+static void test_crossed_frames(void **state)
+{
+    (void)state;
+    paths p = make_paths();
+    enum { N = WM_ENDS_REORDER + 8 };
+    frame sent[N + 2], got[N + 2];
+    size_t ns = 0, ng = 0;
+    frame a1 = ack_frame(1000, 50, 1 + DATA_BYTES);
+    frame a2 = ack_frame(1100, 51, 1 + 2 * DATA_BYTES);
+    got[ng++] = later(a2, 50);
+    got[ng++] = later(a1, 200);
+    for (int i = 0; i < N; i++)
+        sent[ns++] = data_frame(2000 + i, (uint16_t)(10 + i),
+                                1 + DATA_BYTES * (uint32_t)i,
+                                (uint32_t)(100 + i));
+    /* Data: frame 1 lost, frame 2 overtaken by every later one. */
+    for (int i = 3; i < N; i++) {
+        got[ng++] = later(sent[i], 100);
+        if (i == 40) /* frame 0, overtaken by 38: within the reorder */
+            got[ng++] = later(sent[0], 900);
+    }
+    got[ng++] = later(sent[2], 1000); /* frame 2, late by N - 3 > 64 */
+    sent[ns++] = later(a1, 0);
+    sent[ns++] = later(a2, 0);
+    /* The sender's pcap in time order: the acks it received last. */
+    write_pcap(p.sender, sent, ns);
+    write_pcap(p.receiver, got, ng);
+    wm_ends ends;
+    rows rs = {.n = 0};
+    assert_int_equal(wm_ends_match(p.sender, p.receiver, SENDER_PORT, NULL,
+                                   NULL, &ends, NULL), 0);
+    const wm_ends_direction *acks = &ends.dir[WM_ENDS_TO_SENDER];
+    assert_int_equal(acks->sent_frames, 2);
+    assert_int_equal(acks->matched_frames, 2);
+    assert_int_equal(acks->lost_frames, 0);
+    assert_int_equal(acks->unmatched_frames, 0);
+    const wm_ends_direction *data = &ends.dir[WM_ENDS_FROM_SENDER];
+    assert_int_equal(data->sent_frames, N);
+    assert_int_equal(data->lost_frames, 2);      /* 1, and 2 given up */
+    assert_int_equal(data->unmatched_frames, 1); /* 2, when it came */
+    assert_int_equal(data->matched_frames, N - 2);
+    (void)rs;
+    remove_paths(&p);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -291,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_lost_frames_each_way),
         cmocka_unit_test(test_retransmission_is_not_its_original),
         cmocka_unit_test(test_unmatched_frame),
+        cmocka_unit_test(test_crossed_frames),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_table_pages),
     };

@@ -1,7 +1,7 @@
 /* The pattern a transfer carries: the table and the computed bytes agree,
  * slices and iovecs cover the stream exactly across period boundaries, and
  * a match stops at the first byte that differs, at a shifted block, and at
- * the end of the stream. */
+ * the end of the stream; the sendfile sender's memfd holds the period. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wm_pattern.h"
 
@@ -33,6 +34,32 @@ static void test_table_equals_fill(void **state)
     assert_memory_equal(a, b, sizeof a);
     free(computed);
     wm_pattern_free(&p);
+}
+
+/* The memfd a sendfile sender reads holds the period byte for byte (its
+ * last bytes too), and only as much of it as a short stream uses. */
+static void test_memfd_holds_the_pattern(void **state)
+{
+    (void)state;
+    const uint64_t sizes[] = {2ull * PERIOD, 13};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        wm_pattern p;
+        assert_int_equal(wm_pattern_init(&p, sizes[i], NULL), 0);
+        int fd = wm_pattern_memfd(&p, NULL);
+        assert_true(fd >= 0);
+        assert_int_equal(lseek(fd, 0, SEEK_END), p.len);
+        uint8_t *got = malloc(p.len);
+        uint8_t *want = malloc(p.len);
+        assert_non_null(got);
+        assert_non_null(want);
+        assert_int_equal(pread(fd, got, p.len, 0), (ssize_t)p.len);
+        wm_pattern_fill(0, want, p.len);
+        assert_memory_equal(got, want, p.len);
+        free(got);
+        free(want);
+        close(fd);
+        wm_pattern_free(&p);
+    }
 }
 
 static void test_small_stream_builds_little(void **state)
@@ -112,6 +139,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_equals_fill),
+        cmocka_unit_test(test_memfd_holds_the_pattern),
         cmocka_unit_test(test_small_stream_builds_little),
         cmocka_unit_test(test_neighbour_blocks_differ),
         cmocka_unit_test(test_iov_crosses_periods),

@@ -104,21 +104,23 @@ static void test_upload_sizes(void **state)
         check_transfer(sizes[i], WM_UPLOAD);
 }
 
-/* The real sender at each write size, either way: every byte arrives and
- * checks out across the receiver's blocks and the pattern's period, and
- * the last chunk is the short one. */
+/* The real sender at each write size, either way, copying or with
+ * sendfile: every byte arrives and checks out across the receiver's
+ * blocks and the pattern's period, and the last chunk is the short one. */
 static void test_write_sizes_verified(void **state)
 {
     (void)state;
     const uint32_t writes[] = {1000, 64u * 1024u, 128u * 1024u, MIB};
     const uint64_t size = 2ull * WM_PATTERN_PERIOD + 1000;
-    for (size_t w = 0; w < sizeof writes / sizeof writes[0]; w++) {
+    for (size_t i = 0; i < 2 * sizeof writes / sizeof writes[0]; i++) {
+        size_t w = i / 2;
         for (int dir = WM_DOWNLOAD; dir <= WM_UPLOAD; dir++) {
             wm_transfer_options opts;
             wm_transfer_options_default(&opts);
             opts.size_bytes = size;
             opts.chunk_bytes = writes[w];
             opts.direction = (wm_direction)dir;
+            opts.sendfile = i % 2 == 1;
             wm_transfer_result result;
             progress_log log;
             wm_error err = {0};
@@ -130,6 +132,29 @@ static void test_write_sizes_verified(void **state)
             assert_int_equal(log.calls, (size + writes[w] - 1) / writes[w]);
             assert_int_equal(log.last, size);
         }
+    }
+}
+
+/* sendfile with a stream shorter than the period (a memfd of 13 bytes)
+ * and with none at all (no memfd). */
+static void test_sendfile_small(void **state)
+{
+    (void)state;
+    const uint64_t small[] = {0, 1, 13, 70000};
+    for (size_t i = 0; i < sizeof small / sizeof small[0]; i++) {
+        wm_transfer_options opts;
+        wm_transfer_options_default(&opts);
+        opts.size_bytes = small[i];
+        opts.chunk_bytes = 4096;
+        opts.sendfile = true;
+        wm_transfer_result result;
+        progress_log log;
+        wm_error err = {0};
+        if (run_transfer(&opts, &result, &log, &err) != 0)
+            fail_msg("%llu bytes: %s", (unsigned long long)small[i],
+                     err.message);
+        assert_true(result.integrity.verified);
+        assert_int_equal(result.integrity.received_bytes, small[i]);
     }
 }
 
@@ -598,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_download_sizes),
         cmocka_unit_test(test_upload_sizes),
         cmocka_unit_test(test_write_sizes_verified),
+        cmocka_unit_test(test_sendfile_small),
         cmocka_unit_test(test_options_applied),
         cmocka_unit_test(test_tiny_chunks),
         cmocka_unit_test(test_ipv6),

@@ -233,3 +233,129 @@ export async function download(path, name, what) {
 export function downloadPcap(run) {
   return download(pcapUrl(run), `wiremeter-run-${run.id}.pcap`, 'The capture');
 }
+
+// ---- Uploaded captures (POST/GET/DELETE /captures) ----------------------
+
+// One page of the uploaded captures, newest first, as GET /runs pages runs.
+export async function listCaptures(limit, before) {
+  const body = await call('GET', `/captures${query({ limit, before })}`);
+  return { captures: body.captures || [], next: body.next_before ?? null };
+}
+
+export function getCapture(id, signal) {
+  return call('GET', `/captures/${encodeURIComponent(id)}`, { signal });
+}
+
+export function deleteCapture(id) {
+  return call('DELETE', `/captures/${encodeURIComponent(id)}`);
+}
+
+// One page of connection n's packet list: {packets: [...], total: N}.
+export async function getCapturePackets(id, n, offset, limit, signal) {
+  const body = await call('GET', `/captures/${encodeURIComponent(id)}/connections/${encodeURIComponent(n)}/packets`
+    + query({ offset, limit }), { signal });
+  return { packets: body.packets, total: body.total };
+}
+
+// The file's bytes as the body (the daemon recognises a gzip'd file by its
+// first bytes), so that nothing is wrapped only to be unwrapped; the label
+// rides in the query, where the API takes it.
+function sendCapture(file, label, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    const token = storedToken();
+    xhr.open('POST', `/captures${query({ label })}`);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    xhr.upload.addEventListener('progress', (e) => onProgress({ phase: 'upload', sent: e.loaded, total: e.total || file.size }));
+    xhr.upload.addEventListener('load', () => onProgress({ phase: 'analysing', sent: file.size, total: file.size }));
+    xhr.addEventListener('load', () => {
+      let body = null;
+      try {
+        body = xhr.responseText ? parseExact(xhr.responseText) : null;
+      } catch {
+        body = null;
+      }
+      resolve({ status: xhr.status, body, token });
+    });
+    xhr.addEventListener('error', () => reject(new ApiError(0, 'network',
+      'The upload did not reach the daemon (the connection closed). Is wiremeter serve running?')));
+    xhr.addEventListener('abort', () => reject(new DOMException('The upload was cancelled.', 'AbortError')));
+    xhr.send(file);
+  });
+}
+
+// Uploads a capture file with its progress (onProgress({phase: 'upload' |
+// 'analysing', sent, total})) and answers the capture's document: at once
+// when the daemon answers 201 with the analysis, else (202) when GET
+// /captures/{id} says it is no longer being analysed. A refusal throws
+// the daemon's error (what was wrong, what is allowed).
+export async function uploadCapture(file, label, onProgress = () => {}, signal) {
+  for (;;) {
+    const { status, body, token: sent } = await sendCapture(file, label, onProgress);
+    if (status === 201 || status === 202) {
+      let doc = body;
+      // The whole body was taken, whether or not the upload's own end was seen.
+      onProgress({ phase: 'analysing', sent: file.size, total: file.size });
+      while (doc && doc.status !== 'done' && doc.status !== 'failed') {
+        await new Promise((resolve) => { setTimeout(resolve, 400); });
+        if (signal && signal.aborted) throw new DOMException('Stopped following the analysis.', 'AbortError');
+        doc = await getCapture(doc.id, signal);
+      }
+      return doc;
+    }
+    const e = (body && body.error) || {};
+    const response = { status };
+    if (wantsToken(response, e) && sent !== storedToken()) continue;
+    if (wantsToken(response, e) && tokenPrompt) {
+      if (status === 403) storeToken('');
+      if (!asking) asking = tokenPrompt(e.message).finally(() => { asking = null; });
+      const token = await asking;
+      if (token) {
+        storeToken(token);
+        continue;
+      }
+    }
+    throw new ApiError(status, e.code || `http_${status}`,
+      e.message || `The upload was refused with HTTP ${status}.`, e.parameter);
+  }
+}
+
+// The name to save a capture's file under: its stored name (the daemon's
+// "1.pcap" or "1.pcapng") behind the program's.
+export function captureFileName(capture) {
+  const stored = capture.analysis && capture.analysis.file;
+  return `wiremeter-capture-${stored || `${capture.id}.pcap`}`;
+}
+
+export function downloadCapture(capture) {
+  return download(capture.links.pcap, captureFileName(capture), 'The capture');
+// ---- Paths and time series (issue 13) ------------------------------------
+
+// GET that answers null for a 404: a run without a series, a daemon
+// without presets.
+async function getOrNull(path, signal) {
+  try {
+    return await call('GET', path, { signal });
+  } catch (err) {
+    if (err.status === 404) return null;
+    throw err;
+  }
+}
+
+// A run's time series (docs/result.md), or null when it has none.
+export function getSeries(id, signal) {
+  return getOrNull(`/runs/${encodeURIComponent(id)}/series`, signal);
+}
+
+// One table of a run's series as CSV, for a link.
+export function seriesCsvUrl(id, table) {
+  return `/runs/${encodeURIComponent(id)}/series${query({ format: 'csv', table })}`;
+}
+
+// The named paths ({presets: [{name, title, description, params}]}), or
+// null when the daemon has none.
+export function getPresets() {
+  return getOrNull('/presets');
+}

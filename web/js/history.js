@@ -38,7 +38,7 @@ export class History {
     this.next = null;
     this.more.addEventListener('click', () => this.load(true));
     this.tbody.addEventListener('click', (e) => {
-      if (e.target.closest('a, button')) return;
+      if (e.target.closest('a, button, input')) return;
       const tr = e.target.closest('tr[data-run-id]');
       if (tr) this.onOpen(Number(tr.dataset.runId));
     });
@@ -53,6 +53,15 @@ export class History {
     const link = document.createElement('a');
     link.href = `#/runs/${run.id}`;
     link.textContent = `Run ${run.id}`;
+    if (run.status === 'done') {
+      // Ticked for the compare view (compare.js's picker).
+      const pick = document.createElement('input');
+      pick.type = 'checkbox';
+      pick.className = 'compare-pick';
+      pick.value = String(run.id);
+      pick.setAttribute('aria-label', `Compare run ${run.id}`);
+      first.appendChild(pick);
+    }
     first.appendChild(link);
     if (run.label) {
       const label = document.createElement('span');

@@ -11,6 +11,7 @@ import * as fmt from './format.js';
 import { LabCharts, chartAvailable } from './charts.js';
 import { History } from './history.js';
 import { RunForm } from './run-form.js';
+import { PathForm } from './path-form.js';
 import { runPackets, runSize, runTotalNs, settingsText } from './model.js';
 
 const CHART_RUNS = 1000; // GET /lab's largest limit too
@@ -56,6 +57,7 @@ export class Home {
       onBatchDone: () => this.refresh(),
       announce,
     });
+    this.form.ready.then(() => { this.pathForm = new PathForm(root, this.form); });
     this.history = new History(root, {
       onOpen,
       confirmDelete,

@@ -51,6 +51,11 @@ const NOT_SETTING = new Set(['size', 'size_text', 'sizes', 'repeat', 'label', 'i
 // would read as the loopback interface's MTU.
 const LINK_ONLY = new Set(['mtu', 'offload', 'rate', 'queue', 'loss', 'delay', 'jitter']);
 
+// A setting of the link, or a per-direction form of one (rate_up...).
+export function isLinkSetting(name) {
+  return LINK_ONLY.has(name) || LINK_ONLY.has(name.split('_')[0]);
+}
+
 // A run's or sweep's settings in a line: "download · chunk 64 KiB · mss 1460";
 // zero, false and empty values (the kernel's or the API's defaults) are
 // left out, and so is the loopback path, the default, with its link's

@@ -59,21 +59,26 @@ function packetRow(p) {
   return tr;
 }
 
+// prefix: of the table's and pager's ids ('' for a run's, 'cap-' for a
+// capture's), so that two views can each have one.
 export class PacketList {
-  constructor(root, onError) {
-    this.tbody = root.querySelector('#packet-table tbody');
-    this.prev = root.querySelector('#page-prev');
-    this.next = root.querySelector('#page-next');
-    this.info = root.querySelector('#page-info');
+  constructor(root, onError, prefix = '') {
+    this.tbody = root.querySelector(`#${prefix}packet-table tbody`);
+    this.prev = root.querySelector(`#${prefix}page-prev`);
+    this.next = root.querySelector(`#${prefix}page-next`);
+    this.info = root.querySelector(`#${prefix}page-info`);
     this.onError = onError;
     this.prev.addEventListener('click', () => this.show(this.offset - PAGE_SIZE));
     this.next.addEventListener('click', () => this.show(this.offset + PAGE_SIZE));
     this.runId = null;
   }
 
-  open(runId, total) {
+  // fetchPage(offset, limit): one page of what is listed; a run's by
+  // default.
+  open(runId, total, fetchPage = (offset, limit) => api.getPackets(runId, offset, limit)) {
     this.runId = runId;
     this.total = total;
+    this.fetchPage = fetchPage;
     return this.show(0);
   }
 
@@ -82,7 +87,7 @@ export class PacketList {
     this.offset = Math.max(0, offset);
     let page;
     try {
-      page = await api.getPackets(runId, this.offset, PAGE_SIZE);
+      page = await this.fetchPage(this.offset, PAGE_SIZE);
     } catch (err) {
       this.onError(err);
       return;
@@ -102,11 +107,12 @@ export class PacketList {
 
 // Every packet of a run (for the graph), at most BULK_MAX, in pages of
 // BULK_PAGE (the daemon allows up to 10000 a page); returns {packets,
-// truncated}.
-export async function fetchAll(runId, signal) {
+// truncated}. fetchPage(offset, limit, signal): as PacketList.open's.
+export async function fetchAll(runId, signal,
+  fetchPage = (offset, limit, sig) => api.getPackets(runId, offset, limit, sig)) {
   const packets = [];
   while (packets.length < BULK_MAX) {
-    const page = await api.getPackets(runId, packets.length, BULK_PAGE, signal);
+    const page = await fetchPage(packets.length, BULK_PAGE, signal);
     packets.push(...page.packets);
     if (!page.packets.length || packets.length >= page.total) return { packets, truncated: false };
   }

@@ -1,6 +1,6 @@
-// run-view: one run at #/runs/{id}: summary cards, the handshake/closure
-// ladder, the time–sequence graph, the packet list, the pcap link and the
-// raw JSON. A run still under way is followed until it ends, then drawn.
+// run-view: one run at #/runs/{id}: the lab's six answers, summary cards,
+// the handshake/closure ladder, the time–sequence graph, the packet list,
+// the pcap link and the raw JSON. A run still under way is followed until it ends, then drawn.
 // Every figure keeps the API's exact value in data-value, so what is shown
 // can be checked against GET /runs/{id}.
 
@@ -12,13 +12,16 @@ import { PacketList, fetchAll } from './packets.js';
 import { follow } from './progress.js';
 import { isFinal, runSize } from './model.js';
 import { withTerms } from './glossary.js';
+import { buildAnswers } from './captures-answers.js';
+import { drawPath } from './path-view.js';
+import { SeriesCharts } from './series-charts.js';
 
-function endpointText(ep) {
+export function endpointText(ep) {
   if (!ep) return '—';
   return ep.ip.includes(':') ? `[${ep.ip}]:${ep.port}` : `${ep.ip}:${ep.port}`;
 }
 
-function card(field, label, text, exact, unit, sub) {
+export function card(field, label, text, exact, unit, sub) {
   const div = document.createElement('div');
   div.className = 'card';
   div.dataset.card = field;
@@ -41,7 +44,7 @@ function card(field, label, text, exact, unit, sub) {
 
 // The endpoints card's value: client and server in their colours, the
 // text still reading "client → server".
-function endpointsValue(div, c) {
+export function endpointsValue(div, c) {
   const value = div.querySelector('.card-value');
   const client = document.createElement('span');
   client.className = 'ep client';
@@ -53,7 +56,7 @@ function endpointsValue(div, c) {
   return div;
 }
 
-function connectionNote(c) {
+export function connectionNote(c) {
   if (!c) return '';
   const parts = [`IPv${c.ip_version}`];
   if (c.mss && c.mss.client) parts.push(`MSS ${c.mss.client}/${c.mss.server ?? '?'}`);
@@ -93,7 +96,7 @@ export function buildCards(result) {
 }
 
 // The two lines of the ladder's folded middle: the data transfer.
-function middleText(result) {
+export function middleText(result) {
   const t = result.totals || {};
   const hs = (result.handshake && result.handshake.packets) || [];
   const cl = (result.closure && result.closure.packets) || [];
@@ -253,6 +256,16 @@ export function whyDiffer(run) {
   return items;
 }
 
+// Where the graphs' figures come from, in a sentence.
+function seriesIntro(doc) {
+  const k = doc.kernel || {};
+  const samples = (k.samples || []).length;
+  return `From the ${doc.source === 'sender' ? 'data sender\'s' : 'only'} capture, and the sender's TCP_INFO `
+    + `(${k.congestion || 'its congestion control'}) sampled every ${fmt.duration(doc.interval_ns)}: ${fmt.integer(samples)} samples`
+    + `${k.dropped ? `, ${fmt.integer(k.dropped)} not kept` : ''}. Time is counted from the connection's first SYN in that capture; `
+    + 'a point\'s tooltip gives its frame number in that capture, for Wireshark.';
+}
+
 export class RunView {
   constructor(root, { onDeleted, confirmDelete, announce }) {
     this.root = root;
@@ -262,6 +275,7 @@ export class RunView {
     this.announce = announce;
     this.packets = new PacketList(root, (err) => this.showError(err.message));
     this.tsgChart = null;
+    this.seriesCharts = null;
     this.controller = null;
     this.run = null;
     this.el('run-delete').addEventListener('click', () => this.remove());
@@ -297,6 +311,7 @@ export class RunView {
     this.el('raw-details').open = false;
     this.el('raw-json').textContent = '';
     this.el('cards').replaceChildren();
+    this.el('run-answers').replaceChildren();
     this.showError('');
   }
 
@@ -352,6 +367,8 @@ export class RunView {
   async render(run, signal) {
     const result = run.result;
     this.el('run-body').hidden = false;
+    this.el('run-answers').replaceChildren(...buildAnswers(result,
+      `Each answer is a field of result in GET /runs/${run.id}, named beside it.`));
     this.el('cards').replaceChildren(...buildCards(result));
     drawLadder(this.el('ladder'), result, middleText(result));
     this.el('ladder-facts').replaceChildren(...buildFacts(result));
@@ -361,7 +378,9 @@ export class RunView {
     const total = result.totals && result.totals.packets;
     const listed = this.packets.open(run.id, total);
     const graphed = this.drawGraph(run.id, signal);
-    await Promise.all([listed, graphed]);
+    drawPath(this.el('path-drawing'), run);
+    const series = this.drawSeries(run, signal);
+    await Promise.all([listed, graphed, series]);
     this.root.dataset.renderedRun = String(run.id);
     this.announce(`Run ${run.id} loaded: ${fmt.integer(total)} packets in ${fmt.duration(result.timing && result.timing.total_ns)}.`);
   }
@@ -381,6 +400,33 @@ export class RunView {
     } catch (err) {
       if (err.name !== 'AbortError') note.textContent = `The packet list could not be read: ${err.message}`;
     }
+  }
+
+  // The graphs over time, when the run has a series (GET /runs/{id}/series).
+  async drawSeries(run, signal) {
+    const panel = this.el('series-panel');
+    const note = this.el('series-note');
+    if (this.seriesCharts) this.seriesCharts.destroy();
+    this.seriesCharts = null;
+    panel.hidden = true;
+    note.textContent = '';
+    if (!chartAvailable()) return;
+    let doc;
+    try {
+      doc = await api.getSeries(run.id, signal);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      panel.hidden = false;
+      note.textContent = `The time series could not be read: ${err.message}`;
+      return;
+    }
+    if (!doc || signal.aborted) return;
+    panel.hidden = false;
+    this.el('series-intro').textContent = seriesIntro(doc);
+    this.seriesCharts = new SeriesCharts(this.el('series-graphs'), [{ doc, name: '', colour: null }],
+      { csv: (table) => api.seriesCsvUrl(run.id, table), idPrefix: 'series' });
+    if (doc.truncated) note.textContent = 'A table reached its bound: the graphs end where it stopped.';
+    this.root.dataset.seriesRun = String(run.id);
   }
 
   // The server's text as received: JSON.stringify of the parsed object

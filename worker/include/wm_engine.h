@@ -79,6 +79,9 @@ typedef struct wm_engine_file_limits {
                                    temporary files, about 130 KiB of
                                    memory each while the file is read);
                                    0: WM_ENGINE_DEFAULT_ROW_CONNECTIONS */
+    uint64_t max_frames;        /* more frames stop reading with
+                                   WM_ERR_TOO_LARGE as the one past it is
+                                   read, not after; 0: no limit */
 } wm_engine_file_limits;
 
 #define WM_ENGINE_DEFAULT_ROW_CONNECTIONS 256u

@@ -26,6 +26,7 @@
 #include "wm_error.h"
 #include "wm_path.h"
 #include "wm_presets.h"
+#include "wm_series.h"
 #include "wm_transfer.h"
 
 #define WM_LABEL_MAX 100
@@ -47,6 +48,10 @@ typedef struct wm_run_config {
     const char *ends_path;      /* with sender_pcap_path: every frame sent,
                                    matched across the ends, written here
                                    when not NULL (wm_engine_ends) */
+    /* The time series (wm_series.h). */
+    uint32_t series_interval_us; /* TCP_INFO sampling interval, 0: auto */
+    const char *series_path;     /* the series document is written here
+                                    when not NULL */
 } wm_run_config;
 
 /* A run as asked for: its configuration and what is only echoed back. */

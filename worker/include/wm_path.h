@@ -2,7 +2,8 @@
  * (65,536-byte MTU, offload, no queue); "link" puts the client and the
  * server each in a network namespace of its own — two hosts — joined
  * through a third, the wire: a bridge with a veth pair to each host, whose
- * ends toward the hosts carry the run's rate, queue, loss and delay. The
+ * ends toward the hosts carry the run's rate, queue, loss and delay
+ * (loss by an eBPF filter seeded by `seed`, delay by netem). The
  * MTU and offload are those of every veth end. So each host's capture
  * sees its own side: the sender's what TCP sent, the receiver's what
  * arrived.
@@ -44,27 +45,65 @@ typedef enum wm_path_kind {
 #define WM_PATH_MAX_DELAY_MS 10000u
 #define WM_PATH_QUEUE_DEFAULT_MS 50u  /* queue 0: this long at the rate */
 #define WM_PATH_INTERFACE "wm0"       /* each host's veth end */
+/* The loss's seed when none is asked: a fixed one, so that the same
+ * request loses the same frames (a student comparing cubic and bbr on
+ * "1 % loss" compares them on one loss pattern, not two draws). */
+#define WM_PATH_DEFAULT_SEED 1u
+
+/* The settings of one direction of the link: the wire's end toward one
+ * host, what that host receives. */
+typedef struct wm_path_way {
+    uint32_t rate_kbit;    /* tbf rate, 0: unlimited */
+    uint32_t queue_bytes;  /* tbf limit, 0: WM_PATH_QUEUE_DEFAULT_MS */
+    uint32_t loss_centi;   /* random loss, in 1/100 % */
+    uint32_t delay_ms;     /* one-way delay (netem) */
+    uint32_t jitter_ms;    /* spread around delay (netem) */
+} wm_path_way;
+
+/* A member's bit in wm_path_options.overridden: 1 << its index. */
+enum {
+    WM_PATH_WAY_RATE = 1u << 0,
+    WM_PATH_WAY_QUEUE = 1u << 1,
+    WM_PATH_WAY_LOSS = 1u << 2,
+    WM_PATH_WAY_DELAY = 1u << 3,
+    WM_PATH_WAY_JITTER = 1u << 4,
+};
 
 /* The link's settings. rate, queue, loss, delay and jitter apply to each
- * direction alike: the link is symmetric, as an Ethernet cable is. */
+ * direction alike, as on an Ethernet cable, unless a direction overrides
+ * one (an asymmetric home line): toward[side] holds the overrides, each
+ * where its bit (wm_path_way's member index) is set in overridden[side].
+ * wm_path_toward gives what applies. Named by the host a direction goes
+ * to, not up or down: which way the data goes is the run's `direction`. */
 typedef struct wm_path_options {
     wm_path_kind kind;
     uint32_t mtu_bytes;    /* the veth's MTU */
     bool offload;          /* TSO, GSO and GRO on the veth */
-    uint32_t rate_kbit;    /* tbf rate per direction, 0: unlimited */
-    uint32_t queue_bytes;  /* tbf limit, 0: WM_PATH_QUEUE_DEFAULT_MS */
-    uint32_t loss_centi;   /* random loss per direction, in 1/100 % */
-    uint32_t delay_ms;     /* one-way delay per direction (netem) */
-    uint32_t jitter_ms;    /* spread around delay (netem) */
+    uint32_t rate_kbit;    /* each way, as wm_path_way's */
+    uint32_t queue_bytes;
+    uint32_t loss_centi;
+    uint32_t delay_ms;
+    uint32_t jitter_ms;
+    uint32_t seed;         /* the loss's generator's seed (path_bpf) */
+    wm_path_way toward[2]; /* by wm_path_side: overrides */
+    uint32_t overridden[2];
 } wm_path_options;
+
+typedef enum wm_path_side { WM_PATH_CLIENT, WM_PATH_SERVER } wm_path_side;
+
+/* What applies toward side: each setting's override, or the both-ways
+ * value. */
+wm_path_way wm_path_toward(const wm_path_options *opts, wm_path_side side);
 
 void wm_path_options_default(wm_path_options *opts);
 
 /* What this host can run, probed once, and why not when it cannot. */
 typedef struct wm_path_caps {
     bool link;                /* namespaces, veth, bridge, tbf */
-    bool netem;               /* sch_netem: delay, jitter and loss */
+    bool loss;                /* an eBPF filter on the link: loss */
+    bool netem;               /* sch_netem: delay and jitter */
     char link_why[160];       /* "" when link */
+    char loss_why[160];       /* "" when loss */
     char netem_why[160];      /* "" when netem */
 } wm_path_caps;
 
@@ -74,14 +113,27 @@ const wm_path_caps *wm_path_capabilities(void);
  * another path, another family's MTU or a feature this host lacks. */
 int wm_path_validate(const wm_path_options *opts, bool ipv6, wm_error *err);
 
-typedef enum wm_path_side { WM_PATH_CLIENT, WM_PATH_SERVER } wm_path_side;
-
 typedef struct wm_path wm_path;
 
-/* Makes the two hosts and their link; wm_path_close undoes all of it. */
+/* Makes the two hosts and their link; wm_path_close undoes all of it and
+ * returns how long that took (ns): a run's teardown comes after its
+ * result is made, so only a caller timing it can report it. */
 int wm_path_open(const wm_path_options *opts, bool ipv6, wm_path **out,
                  wm_error *err);
-void wm_path_close(wm_path *path);
+int64_t wm_path_close(wm_path *path);
+
+/* How long wm_path_open took to make the namespaces and the link, ns. */
+int64_t wm_path_setup_ns(const wm_path *path);
+
+/* What the loss filter on the wire end toward one host did so far: zeros
+ * when the link has no loss. Only TCP frames draw (path_bpf.h says why). */
+typedef struct wm_path_loss {
+    uint64_t tcp_frames;     /* TCP frames that crossed the filter */
+    uint64_t dropped_frames; /* of them, dropped by it */
+} wm_path_loss;
+
+int wm_path_loss_counts(const wm_path *path, wm_path_side toward,
+                        wm_path_loss *out, wm_error *err);
 
 /* A socket made in side's namespace (SOCK_CLOEXEC added). */
 int wm_path_socket(const wm_path *path, wm_path_side side, int family,

@@ -40,10 +40,18 @@ typedef struct wm_transfer_options {
     char congestion[16];    /* TCP_CONGESTION, "": kernel default */
     bool ipv6;              /* ::1 instead of 127.0.0.1 */
     uint32_t io_timeout_ms; /* deadline of each blocking step */
+    bool sendfile;          /* the sender hands the kernel the pattern's
+                               pages (sendfile from a memfd) instead of
+                               copying it in with each write */
     const struct wm_cancel *cancel; /* fired: both sides stop at once
                                        (WM_ERR_CANCELLED); NULL: none */
     const struct wm_path *path; /* the link whose hosts the client and the
                                    server live on; NULL: loopback */
+    /* Called with the data sender's socket when it starts sending, and
+     * with -1 before that socket is closed (the time series' sampler,
+     * wm_series.h); NULL: none. From the sending thread. */
+    void (*on_sender)(void *ctx, int fd);
+    void *on_sender_ctx;
 } wm_transfer_options;
 
 typedef struct wm_tcp_stats {

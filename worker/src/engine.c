@@ -13,6 +13,7 @@
 
 #include "path_ends.h"
 #include "rows.h"
+#include "series_run.h"
 #include "wm_analyze.h"
 #include "wm_budget.h"
 #include "wm_report.h"
@@ -32,18 +33,25 @@ json_t *wm_engine_run(const wm_run_request *request, wm_progress_fn progress,
                       void *progress_ctx, unsigned flags, wm_error *err)
 {
     wm_run_result result;
-    if (wm_run_execute(&request->config, progress, progress_ctx, &result,
-                       err) != 0)
+    wm_run_config config;
+    series_job series;
+    if (series_job_prepare(&request->config, &config, &series, err) != 0)
         return NULL;
+    if (wm_run_execute(&config, progress, progress_ctx, &result, err) != 0) {
+        series_job_free(&series);
+        return NULL;
+    }
     json_t *doc = wm_report_run(request, &result, flags);
     if (!doc)
         out_of_memory(err, "rendering the result");
-    else if (request->config.rows_path &&
-             wm_rows_write(request->config.rows_path, &result.trace,
-                           &result.analysis, result.connection, err) != 0) {
+    else if ((request->config.rows_path &&
+              wm_rows_write(request->config.rows_path, &result.trace,
+                            &result.analysis, result.connection, err) != 0) ||
+             series_job_finish(&series, &config, &result, err) != 0) {
         json_decref(doc);
         doc = NULL;
     }
+    series_job_free(&series);
     wm_run_result_free(&result);
     return doc;
 }
@@ -263,7 +271,8 @@ int wm_engine_analyze_file_each(const char *path, unsigned flags,
         return -1;
     wm_trace trace;
     const wm_trace_limits read_limits = {
-        .max_record_bytes = limits->max_record_bytes};
+        .max_record_bytes = limits->max_record_bytes,
+        .max_frames = limits->max_frames};
     if (wm_trace_stream_file_limited(path, &read_limits, stream_packet,
                                      stream, &trace, err) != 0) {
         wm_stream_free(stream);

@@ -51,6 +51,19 @@ struct param_row {
 
 #define AT(f) offsetof(wm_run_request, f), sizeof(((wm_run_request *)0)->f)
 
+/* A setting's override toward the client and toward the server. */
+#define WAY_ROW(name, side, host, kind, member, min, max, zero, allowed,    \
+                help, metavar, parse)                                        \
+    {name "_to_" host, kind, AT(config.path.toward[side].member), min, max,  \
+     zero, allowed, help " toward the " host " (what it receives), "         \
+     "overriding " name, "as " name, metavar, NULL, parse}
+#define WAY_ROWS(name, kind, member, min, max, zero, allowed, help, metavar, \
+                 parse)                                                      \
+    WAY_ROW(name, WM_PATH_CLIENT, "client", kind, member, min, max, zero,    \
+            allowed, help, metavar, parse),                                  \
+    WAY_ROW(name, WM_PATH_SERVER, "server", kind, member, min, max, zero,    \
+            allowed, help, metavar, parse)
+
 static const char *const directions[] = {"download", "upload", NULL};
 static const char *const path_kinds[] = {"loopback", "link", NULL};
 static const char *const bool_words[] = {"true", "false", "1", "0", "yes",
@@ -77,6 +90,9 @@ static int parse_percent(const param_row *row, wm_run_request *request,
 static int parse_preset(const param_row *row, wm_run_request *request,
                         const char *value, const wm_params_limits *lim,
                         wm_error *err);
+static int parse_interval(const param_row *row, wm_run_request *request,
+                          const char *value, const wm_params_limits *lim,
+                          wm_error *err);
 
 /* The table. Order is the order of usage text, OpenAPI and "params". */
 static const param_row rows[] = {
@@ -114,6 +130,12 @@ static const param_row rows[] = {
      WM_CAPTURE_MAX_SNAPLEN, false, "{min} to {max}, or \"full\"",
      "Bytes captured per frame", "{value}: headers only", "N|full", NULL,
      parse_snaplen},
+    /* The send path (issue 14). */
+    {"sendfile", KIND_BOOL, AT(config.transfer.sendfile), 0, 0, false,
+     "true, false, 1, 0, yes or no",
+     "The sender hands the kernel the pattern's pages (sendfile from a "
+     "memfd, as iperf3 -Z) instead of copying them in with each write",
+     NULL, NULL, bool_words, NULL},
     {"timeout", KIND_UINT, AT(config.transfer.io_timeout_ms), 1,
      WM_TRANSFER_MAX_TIMEOUT_MS, false, "{min} to {max} (milliseconds)",
      "Deadline of each blocking step of the transfer", NULL, "MS", NULL,
@@ -147,15 +169,43 @@ static const param_row rows[] = {
      "0: 50 ms at the rate", "SIZE", NULL, NULL},
     {"loss", KIND_PERCENT, AT(config.path.loss_centi), 0,
      WM_PATH_MAX_LOSS_CENTI, false,
-     "0 to {max} (percent, two decimals at most; needs sch_netem)",
-     "Random loss on the link, each direction", NULL, "PERCENT", NULL,
-     parse_percent},
+     "0 to {max} (percent, two decimals at most)",
+     "Random loss of TCP frames on the link, each direction (an eBPF "
+     "filter)", NULL, "PERCENT", NULL, parse_percent},
+    {"seed", KIND_UINT, AT(config.path.seed), 0, UINT32_MAX, false,
+     "{min} to {max}",
+     "The loss's random generator's seed: the same seed drops the same "
+     "frames", NULL, "N", NULL, NULL},
     {"delay", KIND_UINT, AT(config.path.delay_ms), 0, WM_PATH_MAX_DELAY_MS,
      false, "{min} to {max} (milliseconds; needs sch_netem)",
      "One-way delay on the link, each direction", NULL, "MS", NULL, NULL},
     {"jitter", KIND_UINT, AT(config.path.jitter_ms), 0, WM_PATH_MAX_DELAY_MS,
      false, "0 to the delay (milliseconds; needs sch_netem)",
      "Spread of the delay", NULL, "MS", NULL, NULL},
+    /* Each direction's overrides of the five above (wm_path_way): the
+     * same kind, bounds and parser, at config.path.toward[side]. */
+    WAY_ROWS("rate", KIND_RATE, rate_kbit, 1, WM_PATH_MAX_RATE_KBIT, true,
+             "0 (unlimited) or {min} to {max}, in kbit, mbit or gbit",
+             "The link's bit rate", "RATE", parse_rate),
+    WAY_ROWS("queue", KIND_BYTES, queue_bytes, 0, WM_PATH_MAX_QUEUE_BYTES,
+             false, "0 or up to {max}, in the size forms",
+             "The bottleneck's buffer", "SIZE", NULL),
+    WAY_ROWS("loss", KIND_PERCENT, loss_centi, 0, WM_PATH_MAX_LOSS_CENTI,
+             false, "0 to {max} (percent, two decimals at most)",
+             "Random loss of TCP frames", "PERCENT", parse_percent),
+    WAY_ROWS("delay", KIND_UINT, delay_ms, 0, WM_PATH_MAX_DELAY_MS, false,
+             "{min} to {max} (milliseconds; needs sch_netem)",
+             "One-way delay", "MS", NULL),
+    WAY_ROWS("jitter", KIND_UINT, jitter_ms, 0, WM_PATH_MAX_DELAY_MS, false,
+             "0 to the delay (milliseconds; needs sch_netem)",
+             "Spread of the delay", "MS", NULL),
+    /* The time series (wm_series.h). */
+    {"interval", KIND_UINT, AT(config.series_interval_us),
+     WM_SERIES_MIN_INTERVAL_US, WM_SERIES_MAX_INTERVAL_US, true,
+     "auto (or 0), or {min} to {max} (microseconds)",
+     "Interval of the time series: the sender's TCP_INFO sampled, the "
+     "capture's throughput summed", "auto: about 500 samples a run",
+     "US|auto", NULL, parse_interval},
     {"label", KIND_STRING, AT(label), 0, WM_LABEL_MAX, false,
      "up to {max} bytes of printable UTF-8 text",
      "A free text stored with the run",
@@ -563,6 +613,69 @@ static int parse_percent(const param_row *row, wm_run_request *request,
     return 0;
 }
 
+/* A direction's override (WAY_ROWS): its side, its bit in
+ * config.path.overridden, and the both-ways row it overrides. */
+static bool way_override(const param_row *row, wm_path_side *side,
+                         uint32_t *bit, const param_row **both)
+{
+    size_t base = offsetof(wm_run_request, config.path.toward);
+    size_t rel = row->offset - base;
+    if (row->offset < base ||
+        rel >= sizeof(((wm_path_options *)0)->toward))
+        return false;
+    *side = (wm_path_side)(rel / sizeof(wm_path_way));
+    *bit = 1u << (rel % sizeof(wm_path_way) / sizeof(uint32_t));
+    const char *to = strstr(row->name, "_to_");
+    assert(to);
+    char name[16];
+    snprintf(name, sizeof name, "%.*s", (int)(to - row->name), row->name);
+    *both = find_row(name);
+    assert(*both && (*both)->kind == row->kind);
+    return true;
+}
+
+/* What a row shows: an override not given shows its both-ways value. */
+static const void *shown_field(const param_row *row,
+                               const wm_run_request *request)
+{
+    wm_path_side side;
+    uint32_t bit;
+    const param_row *both;
+    if (way_override(row, &side, &bit, &both) &&
+        !(request->config.path.overridden[side] & bit))
+        return field_of(both, request);
+    return field_of(row, request);
+}
+
+/* "auto" is 0, which the row also takes as a number. */
+static int parse_interval(const param_row *row, wm_run_request *request,
+                          const char *value, const wm_params_limits *lim,
+                          wm_error *err)
+{
+    (void)lim;
+    if (strcmp(value, "auto") == 0) {
+        memcpy(field(row, request), &(uint32_t){0}, sizeof(uint32_t));
+        return 0;
+    }
+    return parse_by_kind(row, request, value, err);
+}
+
+/* One row from its text, a direction's override marked as given (what
+ * the caller writes and what a preset fills alike). */
+static int set_row(const param_row *row, wm_run_request *request,
+                   const char *value, const wm_params_limits *limits,
+                   wm_error *err)
+{
+    int rc = row->parse ? row->parse(row, request, value, limits, err)
+                        : parse_by_kind(row, request, value, err);
+    wm_path_side side;
+    uint32_t bit;
+    const param_row *both;
+    if (rc == 0 && way_override(row, &side, &bit, &both))
+        request->config.path.overridden[side] |= bit;
+    return rc;
+}
+
 int wm_params_set(wm_run_request *request, const char *name,
                   const char *value, const wm_params_limits *limits,
                   wm_error *err)
@@ -576,8 +689,7 @@ int wm_params_set(wm_run_request *request, const char *name,
                               wm_error_quote(name, 24, shown, sizeof shown),
                               "unknown parameter '%s'; allowed: %s", shown,
                               wm_params_names());
-    int rc = row->parse ? row->parse(row, request, value, limits, err)
-                        : parse_by_kind(row, request, value, err);
+    int rc = set_row(row, request, value, limits, err);
     if (rc == 0)
         request->given |= UINT64_C(1) << (row - rows);
     return rc;
@@ -611,11 +723,17 @@ static int apply_preset(wm_run_request *request, uint64_t *filled,
         const param_row *row = find_row(s->name);
         assert(row && row->parse != parse_preset);
         uint64_t bit = UINT64_C(1) << (row - rows);
-        if (request->given & bit)
+        /* A direction's override yields to its both-ways row given: the
+         * caller's rate=10mbit is each direction's. */
+        wm_path_side side;
+        uint32_t way_bit;
+        const param_row *both = NULL;
+        bool both_given =
+            way_override(row, &side, &way_bit, &both) &&
+            (request->given & (UINT64_C(1) << (both - rows)));
+        if ((request->given & bit) || both_given)
             continue;
-        int rc = row->parse ? row->parse(row, request, s->value, NULL, err)
-                            : parse_by_kind(row, request, s->value, err);
-        if (rc != 0) {
+        if (set_row(row, request, s->value, NULL, err) != 0) {
             char prefix[64];
             snprintf(prefix, sizeof prefix, "preset %s: ", preset->name);
             return wm_error_prefix(err, prefix);
@@ -654,7 +772,7 @@ int wm_params_finish(wm_run_request *request, wm_error *err)
 /* One row's value as JSON: the number, boolean or text the run uses. */
 static json_t *row_json(const param_row *row, const wm_run_request *request)
 {
-    const void *at = field_of(row, request);
+    const void *at = shown_field(row, request);
     uint32_t n = 0;
     switch (row->kind) {
     case KIND_SIZE:

@@ -5,7 +5,9 @@
  * the server's, and the wire between them; in the wire a bridge and two
  * veth pairs whose far ends are made directly in the hosts (so nothing
  * ever appears in the daemon's namespace); every end's MTU and offload,
- * each host's address; then the wire's qdiscs. Closing the namespace
+ * each host's address; then, on each wire end, the loss filter and the
+ * qdiscs — all of it rtnetlink messages (path_netlink.h), no process
+ * started. Closing the namespace
  * descriptors is the whole teardown: the kernel deletes the veths, the
  * bridge and the qdiscs with the namespaces.
  *
@@ -29,13 +31,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/pkt_sched.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "path_tool.h"
+#include "path_bpf.h"
+#include "path_netlink.h"
 
 #define ETHERNET_HEADER_BYTES 14u
-#define BATCH_MAX 512u
 
 #define WIRE 2 /* ns[] index of the wire, after the two wm_path_sides */
 #define NAMESPACES 3
@@ -46,6 +50,8 @@ struct wm_path {
     wm_path_options opts;
     bool ipv6;
     int ns[NAMESPACES]; /* by wm_path_side, then WIRE */
+    int loss_map[2];    /* the loss filter's map toward each side, -1 */
+    int64_t setup_ns;   /* wm_path_open's time, monotonic */
 };
 
 /* Link-local and ULA: never routed, and the same for every run since no
@@ -58,6 +64,25 @@ void wm_path_options_default(wm_path_options *opts)
     memset(opts, 0, sizeof *opts);
     opts->kind = WM_PATH_LOOPBACK;
     opts->mtu_bytes = WM_PATH_DEFAULT_MTU;
+    opts->seed = WM_PATH_DEFAULT_SEED;
+}
+
+wm_path_way wm_path_toward(const wm_path_options *o, wm_path_side side)
+{
+    const wm_path_way both = {o->rate_kbit, o->queue_bytes, o->loss_centi,
+                              o->delay_ms, o->jitter_ms};
+    enum { MEMBERS = sizeof both / sizeof(uint32_t) };
+    _Static_assert(sizeof(wm_path_way) == MEMBERS * sizeof(uint32_t),
+                   "wm_path_way: uint32_t members only, indexed by bit");
+    uint32_t from_both[MEMBERS], from_side[MEMBERS];
+    memcpy(from_both, &both, sizeof both);
+    memcpy(from_side, &o->toward[side], sizeof from_side);
+    for (unsigned i = 0; i < MEMBERS; i++)
+        if (o->overridden[side] & (1u << i))
+            from_both[i] = from_side[i];
+    wm_path_way out;
+    memcpy(&out, from_both, sizeof out);
+    return out;
 }
 
 static int own_namespace(wm_error *err)
@@ -172,27 +197,43 @@ static int set_offload(const wm_path *path, wm_error *err)
     return 0;
 }
 
-/* One wire end's egress: netem (delay, jitter, loss) at the root when
- * asked, then tbf (rate, queue) under it or at the root. Nothing when
- * neither. Returns the length written. */
-static size_t qdisc_commands(const wm_path_options *o, const char *dev,
-                             char *buf, size_t len)
+/* Interface indexes, chosen rather than asked back (path_netlink.h):
+ * far above lo's 1 and the few fallback tunnels a kernel may add to each
+ * new namespace. */
+enum { BRIDGE_INDEX = 100, WIRE_END_INDEX = 101, HOST_INDEX = 100 };
+#define NETEM_HANDLE TC_H_MAKE(1u << 16, 0)
+#define TBF_HANDLE TC_H_MAKE(2u << 16, 0)
+
+/* One wire end's egress, toward side: the loss filter (clsact, before any
+ * queue: a dropped frame never waits in it), netem (delay, jitter) at the
+ * root when asked, then tbf (rate, queue) under it or at the root. */
+static int shape_end(wm_path *path, int nl, int side, wm_error *err)
 {
-    size_t used = 0;
-    buf[0] = '\0';
-    const char *tbf_parent = "root handle 1:";
-    if (o->delay_ms || o->jitter_ms || o->loss_centi) {
-        used += (size_t)snprintf(buf, len,
-                                 "qdisc add dev %s root handle 1: netem "
-                                 "delay %ums %ums loss random %u.%02u%%\n",
-                                 dev, o->delay_ms, o->jitter_ms,
-                                 o->loss_centi / 100, o->loss_centi % 100);
-        tbf_parent = "parent 1: handle 2:";
+    const wm_path_way way = wm_path_toward(&path->opts, (wm_path_side)side);
+    const wm_path_way *o = &way;
+    int ifindex = WIRE_END_INDEX + side;
+    if (o->loss_centi) {
+        int prog;
+        if (path_bpf_loss(o->loss_centi, path->opts.seed, (uint32_t)side, &prog,
+                          &path->loss_map[side], err) != 0)
+            return -1;
+        int rc = path_nl_egress_bpf(nl, ifindex, prog, "wm_loss", err);
+        close(prog); /* the filter holds it now */
+        if (rc != 0)
+            return -1;
+    }
+    uint32_t tbf_parent = 0;
+    if (o->delay_ms || o->jitter_ms) {
+        if (path_nl_netem(nl, ifindex, NETEM_HANDLE,
+                          (uint64_t)o->delay_ms * 1000000u,
+                          (uint64_t)o->jitter_ms * 1000000u, err) != 0)
+            return -1;
+        tbf_parent = NETEM_HANDLE;
     }
     if (!o->rate_kbit)
-        return used;
+        return 0;
     uint64_t bytes_per_s = (uint64_t)o->rate_kbit * 1000u / 8u;
-    uint64_t frame = o->mtu_bytes + ETHERNET_HEADER_BYTES;
+    uint64_t frame = path->opts.mtu_bytes + ETHERNET_HEADER_BYTES;
     /* A millisecond's bytes, at least two frames: tbf's clock is fine
      * grained, and a burst below a frame would never send it. */
     uint64_t burst = bytes_per_s / 1000u;
@@ -201,68 +242,109 @@ static size_t qdisc_commands(const wm_path_options *o, const char *dev,
                          ? o->queue_bytes
                          : bytes_per_s * WM_PATH_QUEUE_DEFAULT_MS / 1000u;
     limit = limit > frame ? limit : frame;
-    assert(used < len);
-    used += (size_t)snprintf(buf + used, len - used,
-                             "qdisc add dev %s %s tbf rate %ukbit burst %llu "
-                             "limit %llu\n", dev, tbf_parent, o->rate_kbit,
-                             (unsigned long long)burst,
-                             (unsigned long long)limit);
-    assert(used < len);
-    return used;
+    limit = limit < UINT32_MAX ? limit : UINT32_MAX;
+    burst = burst < UINT32_MAX ? burst : UINT32_MAX;
+    return path_nl_tbf(nl, ifindex, tbf_parent, TBF_HANDLE, bytes_per_s,
+                       (uint32_t)burst, (uint32_t)limit, err);
 }
 
-/* The wire: a bridge and a veth pair to each host, whose host end is made
- * in the host's namespace (passed to ip as /proc/self/fd/10 and 11). */
-static int make_wire(const wm_path *path, wm_error *err)
+/* A netlink socket in each namespace, made there (it stays bound to it). */
+static int sockets(const wm_path *path, int nl[NAMESPACES], wm_error *err)
 {
-    char batch[BATCH_MAX];
-    unsigned mtu = path->opts.mtu_bytes;
-    int n = snprintf(batch, sizeof batch,
-                     "link add br0 type bridge\n"
-                     "link add %s type veth peer name %s netns "
-                     "/proc/self/fd/10\n"
-                     "link add %s type veth peer name %s netns "
-                     "/proc/self/fd/11\n"
-                     "link set %s mtu %u master br0 up\n"
-                     "link set %s mtu %u master br0 up\n"
-                     "link set br0 up\n",
-                     wire_ends[0], WM_PATH_INTERFACE, wire_ends[1],
-                     WM_PATH_INTERFACE, wire_ends[0], mtu, wire_ends[1], mtu);
-    assert(n > 0 && (size_t)n < sizeof batch);
-    (void)n;
-    _Static_assert(PATH_TOOL_PEER_FD == 10, "the peers' paths above");
-    const int peers[PATH_TOOL_PEERS] = {path->ns[WM_PATH_CLIENT],
-                                        path->ns[WM_PATH_SERVER]};
-    return path_tool_batch("ip", path->ns[WIRE], peers, batch, err);
+    for (int which = 0; which < NAMESPACES; which++) {
+        int back;
+        if (enter(path, which, &back, err) != 0)
+            return -1;
+        nl[which] = path_nl_socket(err);
+        wm_path_leave(back);
+        if (nl[which] < 0)
+            return -1;
+    }
+    return 0;
 }
 
-static int make_link(wm_path *path, wm_error *err)
+/* The wire (a bridge, and a veth pair to each host whose far end is made
+ * in the host's namespace), each host's address, offload, the shaping. */
+static int build(wm_path *path, const int nl[NAMESPACES], wm_error *err)
 {
-    char batch[BATCH_MAX];
-    const char *const *addresses = path->ipv6 ? ipv6_addresses
-                                              : ipv4_addresses;
-    const char *prefix = path->ipv6 ? "126 dev " WM_PATH_INTERFACE " nodad"
-                                    : "30 dev " WM_PATH_INTERFACE;
-    if (make_wire(path, err) != 0)
+    if (path_nl_bridge(nl[WIRE], "br0", BRIDGE_INDEX, err) != 0)
         return -1;
+    for (int side = 0; side < 2; side++)
+        if (path_nl_veth(nl[WIRE], wire_ends[side], WIRE_END_INDEX + side,
+                         BRIDGE_INDEX, WM_PATH_INTERFACE, HOST_INDEX,
+                         path->ns[side], path->opts.mtu_bytes, err) != 0)
+            return -1;
     for (int side = 0; side < 2; side++) {
-        int n = snprintf(batch, sizeof batch,
-                         "link set %s mtu %u up\naddr add %s/%s\n",
-                         WM_PATH_INTERFACE, path->opts.mtu_bytes,
-                         addresses[side], prefix);
-        assert(n > 0 && (size_t)n < sizeof batch);
-        (void)n;
-        if (path_tool_batch("ip", path->ns[side], NULL, batch, err) != 0)
+        unsigned char address[16];
+        int family = path->ipv6 ? AF_INET6 : AF_INET;
+        int ok = inet_pton(family, (path->ipv6 ? ipv6_addresses
+                                               : ipv4_addresses)[side],
+                           address);
+        assert(ok == 1);
+        (void)ok;
+        if (path_nl_up(nl[side], HOST_INDEX, err) != 0 ||
+            path_nl_address(nl[side], HOST_INDEX, family, address,
+                            path->ipv6 ? 126 : 30, err) != 0)
             return -1;
     }
     if (set_offload(path, err) != 0)
         return -1;
-    size_t used = 0;
-    for (int end = 0; end < 2; end++)
-        used += qdisc_commands(&path->opts, wire_ends[end], batch + used,
-                               sizeof batch - used);
-    return used ? path_tool_batch("tc", path->ns[WIRE], NULL, batch, err)
-                : 0;
+    for (int side = 0; side < 2; side++)
+        if (shape_end(path, nl[WIRE], side, err) != 0)
+            return -1;
+    return 0;
+}
+
+static int make_link(wm_path *path, wm_error *err)
+{
+    int nl[NAMESPACES] = {-1, -1, -1};
+    int rc = sockets(path, nl, err) == 0 && build(path, nl, err) == 0 ? 0
+                                                                      : -1;
+    for (int which = 0; which < NAMESPACES; which++)
+        if (nl[which] >= 0)
+            close(nl[which]);
+    return rc;
+}
+
+static wm_path *path_new(const wm_path_options *opts, bool ipv6)
+{
+    wm_path *path = calloc(1, sizeof *path);
+    if (!path)
+        return NULL;
+    path->opts = *opts;
+    path->ipv6 = ipv6;
+    for (int which = 0; which < NAMESPACES; which++)
+        path->ns[which] = -1;
+    path->loss_map[0] = path->loss_map[1] = -1;
+    return path;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The namespaces and the link, without validating opts (the probe's). */
+static int open_unchecked(const wm_path_options *opts, bool ipv6,
+                          wm_path **out, wm_error *err)
+{
+    *out = NULL;
+    int64_t start = now_ns();
+    wm_path *path = path_new(opts, ipv6);
+    if (!path)
+        return wm_error_set(err, WM_ERR_INTERNAL, "path: out of memory");
+    if (new_namespace(&path->ns[WM_PATH_CLIENT], err) != 0 ||
+        new_namespace(&path->ns[WM_PATH_SERVER], err) != 0 ||
+        new_namespace(&path->ns[WIRE], err) != 0 ||
+        make_link(path, err) != 0) {
+        wm_path_close(path);
+        return -1;
+    }
+    path->setup_ns = now_ns() - start;
+    *out = path;
+    return 0;
 }
 
 int wm_path_open(const wm_path_options *opts, bool ipv6, wm_path **out,
@@ -272,31 +354,41 @@ int wm_path_open(const wm_path_options *opts, bool ipv6, wm_path **out,
     assert(opts->kind == WM_PATH_LINK);
     if (wm_path_validate(opts, ipv6, err) != 0)
         return -1;
-    wm_path *path = calloc(1, sizeof *path);
-    if (!path)
-        return wm_error_set(err, WM_ERR_INTERNAL, "path: out of memory");
-    path->opts = *opts;
-    path->ipv6 = ipv6;
-    path->ns[0] = path->ns[1] = path->ns[WIRE] = -1;
-    if (new_namespace(&path->ns[WM_PATH_CLIENT], err) != 0 ||
-        new_namespace(&path->ns[WM_PATH_SERVER], err) != 0 ||
-        new_namespace(&path->ns[WIRE], err) != 0 ||
-        make_link(path, err) != 0) {
-        wm_path_close(path);
-        return -1;
-    }
-    *out = path;
-    return 0;
+    return open_unchecked(opts, ipv6, out, err);
 }
 
-void wm_path_close(wm_path *path)
+int64_t wm_path_close(wm_path *path)
 {
     if (!path)
-        return;
+        return 0;
+    int64_t start = now_ns();
+    for (int side = 0; side < 2; side++)
+        if (path->loss_map[side] >= 0)
+            close(path->loss_map[side]);
     for (int which = 0; which < NAMESPACES; which++)
         if (path->ns[which] >= 0)
             close(path->ns[which]);
     free(path);
+    return now_ns() - start;
+}
+
+int64_t wm_path_setup_ns(const wm_path *path)
+{
+    return path->setup_ns;
+}
+
+int wm_path_loss_counts(const wm_path *path, wm_path_side toward,
+                        wm_path_loss *out, wm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (path->loss_map[toward] < 0)
+        return 0;
+    path_bpf_counts counts;
+    if (path_bpf_read(path->loss_map[toward], &counts, err) != 0)
+        return -1;
+    out->tcp_frames = counts.seen_frames;
+    out->dropped_frames = counts.dropped_frames;
+    return 0;
 }
 
 int wm_path_socket(const wm_path *path, wm_path_side side, int family,
@@ -335,42 +427,48 @@ socklen_t wm_path_address(const wm_path *path, wm_path_side side,
 static wm_path_caps caps;
 static pthread_once_t caps_once = PTHREAD_ONCE_INIT;
 
-/* Tried, not guessed: a real link with tbf, then netem on it. */
+/* Whether a link with opts can be made; why not into why. */
+static bool try_link(const wm_path_options *opts, char *why, size_t len)
+{
+    wm_path *path;
+    wm_error err = {0};
+    if (open_unchecked(opts, false, &path, &err) == 0) {
+        wm_path_close(path);
+        why[0] = '\0';
+        return true;
+    }
+    /* A refused request: the kernel's words, without "path: adding
+     * netem: "; anything else whole. */
+    static const char adding[] = "path: adding ";
+    const char *said = strncmp(err.message, adding, sizeof adding - 1) == 0
+                           ? strstr(err.message + sizeof adding - 1, ": ")
+                           : NULL;
+    snprintf(why, len, "%.150s", said ? said + 2 : err.message);
+    return false;
+}
+
+/* Tried, not guessed: a real link with tbf, then one with the loss
+ * filter, then one with netem. */
 static void probe(void)
 {
     wm_path_options opts;
     wm_path_options_default(&opts);
     opts.kind = WM_PATH_LINK;
     opts.rate_kbit = 1000;
-    wm_path *path = calloc(1, sizeof *path);
-    wm_error err = {0};
-    if (!path) {
-        snprintf(caps.link_why, sizeof caps.link_why, "out of memory");
-        snprintf(caps.netem_why, sizeof caps.netem_why, "out of memory");
+    caps.link = try_link(&opts, caps.link_why, sizeof caps.link_why);
+    if (!caps.link) {
+        snprintf(caps.loss_why, sizeof caps.loss_why, "no link");
+        snprintf(caps.netem_why, sizeof caps.netem_why, "no link");
         return;
     }
-    path->opts = opts;
-    path->ns[0] = path->ns[1] = path->ns[WIRE] = -1;
-    caps.link = new_namespace(&path->ns[WM_PATH_CLIENT], &err) == 0 &&
-                new_namespace(&path->ns[WM_PATH_SERVER], &err) == 0 &&
-                new_namespace(&path->ns[WIRE], &err) == 0 &&
-                make_link(path, &err) == 0;
-    if (!caps.link) {
-        snprintf(caps.link_why, sizeof caps.link_why, "%.150s",
-                 err.message);
-        snprintf(caps.netem_why, sizeof caps.netem_why, "no link");
-    } else {
-        caps.netem = path_tool_batch("tc", path->ns[WIRE], NULL,
-                                     "qdisc replace dev toclient root netem "
-                                     "delay 1ms\n", &err) == 0;
-        /* The tool's own words, without "path: `tc` failed (status 1)". */
-        const char *said = strstr(err.message, "): ");
-        if (!caps.netem)
-            snprintf(caps.netem_why, sizeof caps.netem_why,
-                     "`tc qdisc add ... netem` answers: %.110s",
-                     said ? said + 3 : err.message);
-    }
-    wm_path_close(path);
+    wm_path_options_default(&opts);
+    opts.kind = WM_PATH_LINK;
+    opts.loss_centi = 1;
+    caps.loss = try_link(&opts, caps.loss_why, sizeof caps.loss_why);
+    wm_path_options_default(&opts);
+    opts.kind = WM_PATH_LINK;
+    opts.delay_ms = 1;
+    caps.netem = try_link(&opts, caps.netem_why, sizeof caps.netem_why);
 }
 
 const wm_path_caps *wm_path_capabilities(void)
@@ -387,7 +485,8 @@ int wm_path_validate(const wm_path_options *o, bool ipv6, wm_error *err)
         if (memcmp(o, &loopback, sizeof *o) != 0)
             return wm_error_param(err, WM_ERR_INVALID, "path",
                                   "path: mtu, offload, rate, queue, loss, "
-                                  "delay and jitter are a link's; allowed: "
+                                  "seed, delay and jitter (and their _to_ "
+                                  "overrides) are a link's; allowed: "
                                   "path=link with them, or none of them");
         return 0;
     }
@@ -396,27 +495,50 @@ int wm_path_validate(const wm_path_options *o, bool ipv6, wm_error *err)
                               "mtu: %u is below IPv6's least; allowed with "
                               "ipv6: %u to %u", o->mtu_bytes,
                               WM_PATH_MIN_MTU_IPV6, WM_PATH_MAX_MTU);
-    if (o->queue_bytes && !o->rate_kbit)
-        return wm_error_param(err, WM_ERR_INVALID, "queue",
-                              "queue: a queue builds only behind a rate; "
-                              "allowed: queue with rate");
-    if (o->jitter_ms > o->delay_ms)
-        return wm_error_param(err, WM_ERR_INVALID, "jitter",
-                              "jitter: %u ms is more than the delay (%u ms); "
-                              "allowed: 0 to delay", o->jitter_ms,
-                              o->delay_ms);
+    static const char *const to[2] = {"_to_client", "_to_server"};
+    bool loss = false, netem = false;
+    const char *netem_name = "delay";
+    for (int side = 0; side < 2; side++) {
+        wm_path_way w = wm_path_toward(o, (wm_path_side)side);
+        /* An override's name when the setting was overridden. */
+        const char *suffix = to[side];
+        char name[24];
+        bool q_own = o->overridden[side] & WM_PATH_WAY_QUEUE;
+        bool j_own = o->overridden[side] & WM_PATH_WAY_JITTER;
+        if (w.queue_bytes && !w.rate_kbit) {
+            snprintf(name, sizeof name, "queue%s", q_own ? suffix : "");
+            return wm_error_param(err, WM_ERR_INVALID, name,
+                                  "%s: a queue builds only behind a rate; "
+                                  "allowed: queue with rate", name);
+        }
+        if (w.jitter_ms > w.delay_ms) {
+            snprintf(name, sizeof name, "jitter%s", j_own ? suffix : "");
+            return wm_error_param(err, WM_ERR_INVALID, name,
+                                  "%s: %u ms is more than the delay (%u "
+                                  "ms); allowed: 0 to delay", name,
+                                  w.jitter_ms, w.delay_ms);
+        }
+        loss |= w.loss_centi > 0;
+        if (w.delay_ms && !netem)
+            netem_name = o->overridden[side] & WM_PATH_WAY_DELAY
+                             ? (side ? "delay_to_server" : "delay_to_client")
+                             : "delay";
+        netem |= w.delay_ms > 0;
+    }
     const wm_path_caps *c = wm_path_capabilities();
     if (!c->link)
         return wm_error_param(err, WM_ERR_INVALID, "path",
                               "path: this host cannot run a link (%s); "
                               "allowed: loopback", c->link_why);
-    const char *needs_netem = o->delay_ms ? "delay"
-                              : o->loss_centi ? "loss"
-                                              : NULL;
-    if (needs_netem && !c->netem)
-        return wm_error_param(err, WM_ERR_INVALID, needs_netem,
+    if (loss && !c->loss)
+        return wm_error_param(err, WM_ERR_INVALID, "loss",
+                              "loss: needs an eBPF program on the link "
+                              "(cls_bpf), which this host refuses (%s); "
+                              "allowed: 0", c->loss_why);
+    if (netem && !c->netem)
+        return wm_error_param(err, WM_ERR_INVALID, netem_name,
                               "%s: needs the kernel module sch_netem, which "
                               "this host lacks (%s); allowed: 0",
-                              needs_netem, c->netem_why);
+                              netem_name, c->netem_why);
     return 0;
 }

@@ -21,6 +21,11 @@ typedef struct ends_frame {
     uint32_t frame_len;
     uint32_t frame_no;  /* 1-based, in its file */
     int64_t ts_ns;
+    /* A sender's frame in the window: received already, and where. */
+    bool matched;
+    uint32_t got_frame_no;
+    int64_t got_ts_ns;
+    uint64_t pos;       /* 0-based, among its direction's sent frames */
 } ends_frame;
 
 static bool same_frame(const ends_frame *a, const ends_frame *b)
@@ -158,6 +163,7 @@ static int window_fill(ends_window *w, ends_reader *sender,
         int rc = reader_next(sender, &f, err);
         if (rc <= 0)
             return rc;
+        f.pos = d->sent_frames;
         d->sent_frames++;
         d->sent_bytes += f.frame_len;
         w->frames[(w->head + w->count) % WM_ENDS_WINDOW] = f;
@@ -180,46 +186,74 @@ static int count_match(const ends_out *out, wm_ends_direction *d,
     return emit(out, sent, got, err);
 }
 
-/* One direction: the receiver's frames against the sender's window. */
+/* Settles the window's oldest frames: received ones are matched; one not
+ * received while a frame sent more than WM_ENDS_REORDER after it was is
+ * lost. all: the receiver's capture is over, nothing more will come. */
+static int settle(ends_window *w, const ends_out *out, wm_ends_direction *d,
+                  uint64_t newest_pos, bool any_matched, bool all,
+                  wm_error *err)
+{
+    while (w->count > 0) {
+        ends_frame *head = window_at(w, 0);
+        if (head->matched) {
+            ends_frame got = {.frame_no = head->got_frame_no,
+                              .ts_ns = head->got_ts_ns};
+            if (count_match(out, d, head, &got, err) != 0)
+                return -1;
+        } else if (all || (any_matched &&
+                           newest_pos > head->pos + WM_ENDS_REORDER)) {
+            if (count_lost(out, d, head, err) != 0)
+                return -1;
+        } else {
+            return 0;
+        }
+        window_pop(w);
+    }
+    return 0;
+}
+
+/* One direction: the receiver's frames against the sender's window. A
+ * received frame matches the oldest frame of the window not yet received
+ * with the same headers; it need not be the oldest (two frames can cross
+ * on the way), so a frame passed over is held, and counted lost only
+ * once frames sent well after it (WM_ENDS_REORDER) have arrived. */
 static int match_direction(ends_reader *sender, ends_reader *receiver,
                            ends_window *w, const ends_out *out,
                            wm_ends_direction *d, wm_error *err)
 {
     ends_frame got;
     int rc;
+    uint64_t newest_pos = 0;
+    bool any_matched = false;
     while ((rc = reader_next(receiver, &got, err)) == 1) {
         d->received_frames++;
         d->received_bytes += got.frame_len;
         if (window_fill(w, sender, d, err) != 0)
             return -1;
         size_t i = 0;
-        while (i < w->count && !same_frame(window_at(w, i), &got))
+        while (i < w->count && (window_at(w, i)->matched ||
+                                !same_frame(window_at(w, i), &got)))
             i++;
         if (i == w->count) {
             d->unmatched_frames++;
             continue;
         }
-        /* FIFO: what the sender sent before this one, and no frame of the
-         * receiver's matched, the link dropped. */
-        for (size_t k = 0; k < i; k++) {
-            if (count_lost(out, d, window_at(w, 0), err) != 0)
-                return -1;
-            window_pop(w);
-        }
-        if (count_match(out, d, window_at(w, 0), &got, err) != 0)
+        ends_frame *sent = window_at(w, i);
+        sent->matched = true;
+        sent->got_frame_no = got.frame_no;
+        sent->got_ts_ns = got.ts_ns;
+        if (!any_matched || sent->pos > newest_pos)
+            newest_pos = sent->pos;
+        any_matched = true;
+        if (settle(w, out, d, newest_pos, any_matched, false, err) != 0)
             return -1;
-        window_pop(w);
     }
     if (rc < 0)
         return -1;
     /* The receiver's capture is over: the rest was never received. */
     do {
-        while (w->count > 0) {
-            if (count_lost(out, d, window_at(w, 0), err) != 0)
-                return -1;
-            window_pop(w);
-        }
-        if (window_fill(w, sender, d, err) != 0)
+        if (settle(w, out, d, newest_pos, any_matched, true, err) != 0 ||
+            window_fill(w, sender, d, err) != 0)
             return -1;
     } while (w->count > 0);
     return 0;

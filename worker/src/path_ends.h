@@ -7,13 +7,18 @@
  * and acknowledgement numbers, flags, payload length, window and TSval.
  * TSval and the IP id set a retransmission apart from its original.
  *
- * Bounded memory: the link is a FIFO each way (a bridge and a tbf queue;
- * netem's jitter, which could reorder, is not on this kernel), so the
- * receiver's frames one way are the sender's in the same order, less the
- * lost ones. Each direction keeps a window of at most WM_ENDS_WINDOW of
- * the sender's frames not yet seen at the receiver; a receiver's frame
- * found nowhere in it is counted as unmatched (none on a FIFO link), and
- * the sender's frames passed over to reach a match are the lost ones.
+ * Bounded memory, and small reordering allowed: the link is nearly a
+ * FIFO each way (a bridge and a tbf queue), but two frames sent from two
+ * CPUs can cross in the veths' per-CPU backlogs (two ACKs, say), and
+ * netem's jitter may reorder where it exists. So a received frame matches
+ * the oldest not-yet-received frame of the sender's with its headers, and
+ * a sender's frame passed over is counted lost only once a frame sent
+ * more than WM_ENDS_REORDER after it has arrived (or the receiver's
+ * capture ends). Each direction keeps a window of at most WM_ENDS_WINDOW
+ * of the sender's frames not yet settled; a receiver's frame found
+ * nowhere in it is counted as unmatched (none on a link that only drops),
+ * and so is one that arrives more than WM_ENDS_REORDER frames late (the
+ * frame it was is then counted lost too).
  * Both files are read as streams, each direction by a reader of its own.
  * Private to the engine. */
 #ifndef WM_PATH_ENDS_H
@@ -29,6 +34,12 @@
  * this many frames one way in a row (12 MB of 1514-byte frames) and
  * still be matched exactly. */
 #define WM_ENDS_WINDOW 8192u
+
+/* How far two frames may cross on the link and still be matched: far more
+ * than two CPUs' backlogs swap, far less than the window. */
+#define WM_ENDS_REORDER 64u
+_Static_assert(WM_ENDS_REORDER < WM_ENDS_WINDOW / 2,
+               "the window holds the frames held back");
 
 /* One direction of the link, as both ends saw it: "sent" at the end it
  * leaves from (the data sender's for data, the receiver's for its acks).

@@ -2,8 +2,11 @@
 #include "wm_pattern.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* An odd multiplier spreads neighbouring block indexes before the
  * xorshift, so that neighbouring blocks never look alike. */
@@ -61,6 +64,31 @@ void wm_pattern_free(wm_pattern *pattern)
 {
     free(pattern->bytes);
     memset(pattern, 0, sizeof *pattern);
+}
+
+int wm_pattern_memfd(const wm_pattern *pattern, wm_error *err)
+{
+    int fd = memfd_create("wiremeter-pattern", MFD_CLOEXEC);
+    if (fd < 0) {
+        wm_error_set(err, WM_ERR_IO, "transfer: memfd_create: %s",
+                     strerror(errno));
+        return -1;
+    }
+    size_t done = 0;
+    while (done < pattern->len) {
+        ssize_t n = write(fd, pattern->bytes + done, pattern->len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            wm_error_set(err, WM_ERR_IO,
+                         "transfer: writing the pattern's memfd: %s",
+                         n < 0 ? strerror(errno) : "no progress");
+            close(fd);
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return fd;
 }
 
 size_t wm_pattern_iov(const wm_pattern *pattern, uint64_t offset, size_t len,

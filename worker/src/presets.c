@@ -3,8 +3,9 @@
  * The settings are what a student would meet, not a vendor's sheet: a
  * switched gigabit LAN with a switch port's modest buffer, a home line
  * with a provider's big one, a radio link that loses and jitters, and a
- * line whose buffer holds two seconds, the textbook bufferbloat. A rate
- * is given per direction alike: the link is symmetric (wm_path.h). */
+ * line whose buffer holds two seconds, the textbook bufferbloat. A
+ * setting is each direction's unless an override (rate_to_server...)
+ * says otherwise: a home line is slower up than down. */
 #include "wm_presets.h"
 
 #include <assert.h>
@@ -21,10 +22,11 @@ static const wm_preset presets[] = {
      {{"path", "link"}, {"mtu", "1500"}, {"rate", "1gbit"},
       {"queue", "256KiB"}, {NULL, NULL}}},
     {"home-broadband", "Home broadband",
-     "A home line: 100 Mbit/s, 10 ms each way to the server, and a "
-     "provider's buffer of 1 MB (80 ms at the rate).",
+     "A home line: 100 Mbit/s down, 20 Mbit/s up, 10 ms each way to the "
+     "server, and a provider's buffer of 1 MB (80 ms at 100 Mbit/s).",
      {{"path", "link"}, {"mtu", "1500"}, {"rate", "100mbit"},
-      {"queue", "1MB"}, {"delay", "10"}, {NULL, NULL}}},
+      {"rate_to_server", "20mbit"}, {"queue", "1MB"}, {"delay", "10"},
+      {NULL, NULL}}},
     {"lossy-wifi", "Lossy Wi-Fi",
      "A busy radio link: 50 Mbit/s, 2 % of frames lost, 5 ms each way "
      "spread by 2 ms.",

@@ -370,6 +370,24 @@ static json_t *ends_json(const wm_run_result *result)
         ends_direction_json(&result->ends.dir[WM_ENDS_TO_SENDER]));
 }
 
+static json_t *link_loss_json(const wm_path_loss *l)
+{
+    return json_pack("{s:I, s:I}", "tcp_frames", (json_int_t)l->tcp_frames,
+                     "dropped_frames", (json_int_t)l->dropped_frames);
+}
+
+/* What the link said of itself; null on loopback. */
+static json_t *link_json(const wm_run_result *result)
+{
+    if (!result->has_link)
+        return json_null();
+    return json_pack("{s:I, s:o, s:o}", "setup_ns",
+                     (json_int_t)result->link_setup_ns, "loss_to_client",
+                     link_loss_json(&result->link_loss[WM_PATH_CLIENT]),
+                     "loss_to_server",
+                     link_loss_json(&result->link_loss[WM_PATH_SERVER]));
+}
+
 json_t *wm_report_run(const wm_run_request *request,
                       const wm_run_result *result, unsigned flags)
 {
@@ -389,7 +407,8 @@ json_t *wm_report_run(const wm_run_request *request,
         time_json(result->finished_ns));
     bool ok = doc && fragment && rest &&
               json_object_update(doc, fragment) == 0 &&
-              json_object_update(doc, rest) == 0;
+              json_object_update(doc, rest) == 0 &&
+              json_object_set_new(doc, "link", link_json(result)) == 0;
     json_decref(fragment);
     json_decref(rest);
     if (!ok) {

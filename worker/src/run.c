@@ -304,6 +304,20 @@ static int receiver_scratch(const wm_run_config *config, char *buf,
     return 0;
 }
 
+/* What the link itself says: its setup time and its loss filters' counts,
+ * read while it still exists. */
+static int link_counts(const wm_path *path, wm_run_result *result,
+                       wm_error *err)
+{
+    result->has_link = true;
+    result->link_setup_ns = wm_path_setup_ns(path);
+    for (int side = 0; side < 2; side++)
+        if (wm_path_loss_counts(path, (wm_path_side)side,
+                                &result->link_loss[side], err) != 0)
+            return -1;
+    return 0;
+}
+
 static int execute(const wm_run_config *config, const char *receiver_pcap,
                    wm_progress_fn progress, void *progress_ctx,
                    wm_run_result *result, wm_error *err)
@@ -325,6 +339,8 @@ static int execute(const wm_run_config *config, const char *receiver_pcap,
     result->started_ns = wm_clock_wall_ns();
     int rc = measure(config, path, progress, progress_ctx, stream, result,
                      err);
+    if (rc == 0 && path)
+        rc = link_counts(path, result, err);
     wm_path_close(path);
     if (rc != 0) {
         wm_stream_free(stream);

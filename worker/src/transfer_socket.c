@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -273,6 +274,31 @@ int wm_tsock_write_all(int fd, const uint8_t *buf, size_t len,
 {
     struct iovec one = {.iov_base = (void *)buf, .iov_len = len};
     return wm_tsock_writev_all(fd, &one, 1, ctx, what, err);
+}
+
+int wm_tsock_sendfile_all(int fd, int in_fd, off_t *offset, size_t len,
+                          const wm_tsock_ctx *ctx, const char *what,
+                          wm_error *err)
+{
+    while (len > 0) {
+        ssize_t n = sendfile(fd, in_fd, offset, len);
+        if (n > 0) {
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0) /* the file is shorter than the caller thought */
+            return wm_error_set(err, WM_ERR_INTERNAL,
+                                "transfer: %s: sendfile sent nothing", what);
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return wm_error_set(err, WM_ERR_IO, "transfer: %s: %s", what,
+                                strerror(errno));
+        int rc = wait_ready(fd, POLLOUT, ctx, what, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
 }
 
 ssize_t wm_tsock_read_some(int fd, uint8_t *buf, size_t len,

@@ -56,6 +56,11 @@ int wm_tsock_writev_all(int fd, struct iovec *iov, size_t count,
                         wm_error *err);
 
 /* Bytes read (> 0), 0 at EOF, or -1 / WM_TSOCK_CANCELLED. */
+/* Sends len bytes of in_fd from *offset with sendfile, advancing it. */
+int wm_tsock_sendfile_all(int fd, int in_fd, off_t *offset, size_t len,
+                          const wm_tsock_ctx *ctx, const char *what,
+                          wm_error *err);
+
 ssize_t wm_tsock_read_some(int fd, uint8_t *buf, size_t len,
                            const wm_tsock_ctx *ctx, const char *what,
                            wm_error *err);

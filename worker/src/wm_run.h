@@ -16,6 +16,7 @@
 #include "wm_capture.h"
 #include "wm_error.h"
 #include "wm_params.h"
+#include "wm_path.h"
 #include "wm_trace.h"
 #include "wm_transfer.h"
 
@@ -33,6 +34,10 @@ typedef struct wm_run_result {
                                         its rows kept */
     bool has_ends;                   /* captured at both ends of a link */
     wm_ends ends;                    /* what the link did, when has_ends */
+    bool has_link;                   /* crossed a link (path=link) */
+    int64_t link_setup_ns;           /* making it took, when has_link */
+    wm_path_loss link_loss[2];       /* its loss filter toward each
+                                        wm_path_side, when has_link */
 } wm_run_result;
 
 /* Runs it all. On failure nothing needs freeing; on success the result is

@@ -1,0 +1,175 @@
+/* jobs_watch: wm_jobs_watch, a call-back when a run ends, so that a POST
+ * that waits for its run needs no thread of its own.
+ *
+ * Why: a thread started per POST to block in wm_jobs_wait cost a thread
+ * start and one more wake-up on every small run. A watch is a list entry
+ * instead: jobs_end calls it from the worker that ended the run, and one
+ * timer thread of the pool calls those whose wait ran out. A watch is
+ * taken off the list under the pool's lock before it is called, so it is
+ * called exactly once, by whichever comes first. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "jobs_internal.h"
+
+struct jobs_watch {
+    int64_t id;
+    struct timespec deadline;   /* CLOCK_MONOTONIC */
+    wm_jobs_end_fn fn;
+    void *arg;
+    struct jobs_watch *next;
+};
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec ||
+           (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Takes the watches that match out of the list into *out. Lock held. */
+static void take_locked(wm_jobs *jobs, bool (*match)(const jobs_watch *w,
+                                                     const void *key),
+                        const void *key, jobs_watch **out)
+{
+    jobs_watch **p = &jobs->watches;
+    while (*p) {
+        jobs_watch *w = *p;
+        if (match(w, key)) {
+            *p = w->next;
+            w->next = *out;
+            *out = w;
+        } else {
+            p = &w->next;
+        }
+    }
+}
+
+static void call_all(jobs_watch *list, bool ended)
+{
+    while (list) {
+        jobs_watch *next = list->next;
+        list->fn(list->arg, ended);
+        free(list);
+        list = next;
+    }
+}
+
+static bool same_id(const jobs_watch *w, const void *key)
+{
+    return w->id == *(const int64_t *)key;
+}
+
+static bool expired(const jobs_watch *w, const void *key)
+{
+    return !before((const struct timespec *)key, &w->deadline);
+}
+
+static bool any(const jobs_watch *w, const void *key)
+{
+    (void)w;
+    (void)key;
+    return true;
+}
+
+void jobs_watch_ended_locked(wm_jobs *jobs, int64_t id, jobs_watch **out)
+{
+    take_locked(jobs, same_id, &id, out);
+}
+
+void jobs_watch_call(jobs_watch *list, bool ended)
+{
+    call_all(list, ended);
+}
+
+static void *timer_main(void *arg)
+{
+    wm_jobs *jobs = arg;
+    pthread_mutex_lock(&jobs->lock);
+    while (!jobs->timer_quit) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        jobs_watch *due = NULL;
+        take_locked(jobs, expired, &now, &due);
+        if (due) {
+            pthread_mutex_unlock(&jobs->lock);
+            call_all(due, false);
+            pthread_mutex_lock(&jobs->lock);
+            continue;
+        }
+        const jobs_watch *first = jobs->watches;
+        for (const jobs_watch *w = jobs->watches; w; w = w->next)
+            if (before(&w->deadline, &first->deadline))
+                first = w;
+        if (first)
+            pthread_cond_timedwait(&jobs->timer_wake, &jobs->lock,
+                                   &first->deadline);
+        else
+            pthread_cond_wait(&jobs->timer_wake, &jobs->lock);
+    }
+    pthread_mutex_unlock(&jobs->lock);
+    return NULL;
+}
+
+int jobs_watch_start(wm_jobs *jobs)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&jobs->timer_wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (rc != 0)
+        return -1;
+    rc = pthread_create(&jobs->timer, NULL, timer_main, jobs);
+    if (rc != 0) {
+        pthread_cond_destroy(&jobs->timer_wake);
+        return -1;
+    }
+    jobs->timer_started = true;
+    return 0;
+}
+
+void jobs_watch_stop(wm_jobs *jobs)
+{
+    if (!jobs->timer_started)
+        return;
+    pthread_mutex_lock(&jobs->lock);
+    jobs->timer_quit = true;
+    pthread_cond_signal(&jobs->timer_wake);
+    jobs_watch *left = NULL;
+    take_locked(jobs, any, NULL, &left);
+    pthread_mutex_unlock(&jobs->lock);
+    pthread_join(jobs->timer, NULL);
+    pthread_cond_destroy(&jobs->timer_wake);
+    jobs->timer_started = false;
+    /* Every run has ended by now (the workers are joined): the store
+     * holds each one's final state. */
+    call_all(left, true);
+}
+
+bool wm_jobs_watching(const wm_jobs *jobs)
+{
+    return jobs->timer_started;
+}
+
+int wm_jobs_watch(wm_jobs *jobs, int64_t id, unsigned timeout_ms,
+                  wm_jobs_end_fn fn, void *arg)
+{
+    if (!jobs->timer_started)
+        return -1;
+    jobs_watch *w = malloc(sizeof *w);
+    if (!w)
+        return -1;
+    *w = (jobs_watch){.id = id, .fn = fn, .arg = arg};
+    wm_clock_deadline(&w->deadline, timeout_ms);
+    pthread_mutex_lock(&jobs->lock);
+    if (!jobs_find_active(jobs, id)) {
+        pthread_mutex_unlock(&jobs->lock);
+        free(w);
+        return 0;
+    }
+    w->next = jobs->watches;
+    jobs->watches = w;
+    pthread_cond_signal(&jobs->timer_wake); /* it may be the first due */
+    pthread_mutex_unlock(&jobs->lock);
+    return 1;
+}

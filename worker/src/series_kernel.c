@@ -1,0 +1,235 @@
+/* series_kernel: see series_kernel.h. */
+#include "series_kernel.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "wm_clock.h"
+#include "wm_series.h"
+
+/* The kernel's TCP_INFINITE_SSTHRESH (include/net/tcp.h), not exported
+ * to user space. */
+#define KERNEL_INFINITE_SSTHRESH 0x7fffffffu
+
+struct series_kernel {
+    pthread_t thread;
+    bool started, stopping;
+    pthread_mutex_t lock;      /* guards everything below */
+    pthread_cond_t wake;       /* on the monotonic clock */
+    int fd;                    /* the sender's socket, -1: none (yet) */
+    bool automatic;            /* interval "auto" */
+    int64_t interval_ns;
+    series_sample *samples;    /* WM_SERIES_MAX_SAMPLES of room */
+    size_t count;
+    uint64_t dropped;
+    char congestion[16];
+};
+
+int series_kernel_read(int fd, int64_t t_ns, series_sample *out)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    memset(&info, 0, sizeof info);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
+        return -1;
+    *out = (series_sample){
+        .t_ns = t_ns,
+        .cwnd = info.tcpi_snd_cwnd,
+        .ssthresh = info.tcpi_snd_ssthresh >= KERNEL_INFINITE_SSTHRESH
+                        ? SERIES_NO_SSTHRESH : info.tcpi_snd_ssthresh,
+        .mss = info.tcpi_snd_mss,
+        .rtt_us = info.tcpi_rtt,
+        .rttvar_us = info.tcpi_rttvar,
+        .unacked = info.tcpi_unacked,
+        .retrans = info.tcpi_retrans,
+        .total_retrans = info.tcpi_total_retrans,
+        .lost = info.tcpi_lost,
+        /* The kernel gives both rates in bytes per second. */
+        .delivery_rate_bps = info.tcpi_delivery_rate * 8,
+        .pacing_rate_bps = info.tcpi_pacing_rate == UINT64_MAX
+                               ? 0 : info.tcpi_pacing_rate * 8,
+        .bytes_acked = info.tcpi_bytes_acked,
+        .bytes_sent = info.tcpi_bytes_sent,
+    };
+    return 0;
+}
+
+/* Auto's bound reached: every other sample goes, the interval doubles,
+ * so the samples kept stay evenly spaced. */
+static void halve(series_kernel *k)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < k->count; i += 2)
+        k->samples[kept++] = k->samples[i];
+    k->count = kept;
+    k->interval_ns *= 2;
+}
+
+/* One sample of the socket, under the lock. */
+static void sample_locked(series_kernel *k)
+{
+    assert(k->fd >= 0);
+    size_t room = k->automatic ? 2 * WM_SERIES_AUTO_SAMPLES
+                               : WM_SERIES_MAX_SAMPLES;
+    _Static_assert(2 * WM_SERIES_AUTO_SAMPLES <= WM_SERIES_MAX_SAMPLES,
+                   "auto keeps within the bound");
+    if (k->count == room && k->automatic)
+        halve(k);
+    if (k->count == room) {
+        k->dropped++;
+        return;
+    }
+    if (series_kernel_read(k->fd, wm_clock_wall_ns(),
+                           &k->samples[k->count]) == 0)
+        k->count++;
+}
+
+static void add_ns(struct timespec *ts, int64_t ns)
+{
+    int64_t total = (int64_t)ts->tv_nsec + ns;
+    ts->tv_sec += (time_t)(total / 1000000000);
+    ts->tv_nsec = (long)(total % 1000000000);
+}
+
+static void *sampler(void *arg)
+{
+    series_kernel *k = arg;
+    pthread_mutex_lock(&k->lock);
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    while (!k->stopping) {
+        if (k->fd < 0) {
+            /* Nothing to read until the sender starts. */
+            pthread_cond_wait(&k->wake, &k->lock);
+            clock_gettime(CLOCK_MONOTONIC, &next);
+            add_ns(&next, k->interval_ns);
+            continue;
+        }
+        int rc = pthread_cond_timedwait(&k->wake, &k->lock, &next);
+        if (rc == ETIMEDOUT && k->fd >= 0 && !k->stopping) {
+            sample_locked(k);
+            add_ns(&next, k->interval_ns);
+            /* A late wake-up does not make a burst of samples. */
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec > next.tv_sec ||
+                (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec)) {
+                next = now;
+                add_ns(&next, k->interval_ns);
+            }
+        }
+    }
+    pthread_mutex_unlock(&k->lock);
+    return NULL;
+}
+
+int series_kernel_start(uint32_t interval_us, series_kernel **out,
+                        wm_error *err)
+{
+    assert(interval_us == 0 || (interval_us >= WM_SERIES_MIN_INTERVAL_US &&
+                                interval_us <= WM_SERIES_MAX_INTERVAL_US));
+    *out = NULL;
+    series_kernel *k = calloc(1, sizeof *k);
+    if (k)
+        k->samples = malloc(WM_SERIES_MAX_SAMPLES * sizeof *k->samples);
+    if (!k || !k->samples) {
+        if (k)
+            free(k);
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "out of memory for the kernel's samples");
+    }
+    k->fd = -1;
+    k->automatic = interval_us == 0;
+    k->interval_ns = (int64_t)(interval_us ? interval_us
+                                           : WM_SERIES_MIN_INTERVAL_US) * 1000;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    int rc = pthread_create(&k->thread, NULL, sampler, k);
+    if (rc != 0) {
+        series_kernel_free(k);
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "cannot start the TCP_INFO sampler: %s",
+                            strerror(rc));
+    }
+    k->started = true;
+    *out = k;
+    return 0;
+}
+
+void series_kernel_on_sender(void *kernel, int fd)
+{
+    series_kernel *k = kernel;
+    pthread_mutex_lock(&k->lock);
+    if (fd >= 0) {
+        k->fd = fd;
+        socklen_t len = sizeof k->congestion;
+        if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, k->congestion,
+                       &len) != 0)
+            k->congestion[0] = '\0';
+        k->congestion[sizeof k->congestion - 1] = '\0';
+        sample_locked(k);
+    } else if (k->fd >= 0) {
+        sample_locked(k);
+        k->fd = -1;
+    }
+    pthread_cond_signal(&k->wake);
+    pthread_mutex_unlock(&k->lock);
+}
+
+void series_kernel_stop(series_kernel *k)
+{
+    if (!k || !k->started)
+        return;
+    pthread_mutex_lock(&k->lock);
+    k->stopping = true;
+    k->fd = -1;
+    pthread_cond_signal(&k->wake);
+    pthread_mutex_unlock(&k->lock);
+    pthread_join(k->thread, NULL);
+    k->started = false;
+}
+
+const series_sample *series_kernel_samples(const series_kernel *k,
+                                           size_t *count)
+{
+    assert(!k->started);
+    *count = k->count;
+    return k->samples;
+}
+
+uint64_t series_kernel_dropped(const series_kernel *k)
+{
+    return k->dropped;
+}
+
+int64_t series_kernel_interval_ns(const series_kernel *k)
+{
+    return k->interval_ns;
+}
+
+const char *series_kernel_congestion(const series_kernel *k)
+{
+    return k->congestion;
+}
+
+void series_kernel_free(series_kernel *k)
+{
+    if (!k)
+        return;
+    series_kernel_stop(k);
+    pthread_cond_destroy(&k->wake);
+    pthread_mutex_destroy(&k->lock);
+    free(k->samples);
+    free(k);
+}
