@@ -331,6 +331,8 @@ export function captureFileName(capture) {
 
 export function downloadCapture(capture) {
   return download(capture.links.pcap, captureFileName(capture), 'The capture');
+}
+
 // ---- Paths and time series (issue 13) ------------------------------------
 
 // GET that answers null for a 404: a run without a series, a daemon
