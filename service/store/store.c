@@ -288,6 +288,7 @@ void wm_store_close(wm_store *store)
     if (store->lock_fd >= 0)
         close(store->lock_fd);
     free(store->unsaved);
+    free(store->running);
     pthread_mutex_destroy(&store->lock);
     free(store);
 }

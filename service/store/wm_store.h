@@ -211,7 +211,10 @@ int wm_store_insert_run(wm_store *store, const char *label,
                         uint64_t size_bytes, const char *params_json,
                         int64_t sweep_id, int64_t *id, wm_error *err);
 
-/* queued -> running, started now. */
+/* queued -> running, started now. Kept in memory, not written (every
+ * read shows it; finish_run or fail_run writes the start with the end):
+ * one commit a run fewer, and recovery fails a run left queued as it
+ * fails one left running. */
 int wm_store_mark_running(wm_store *store, int64_t id, wm_error *err);
 
 /* running -> done with its result (a JSON text), finished now. */
