@@ -54,6 +54,7 @@ struct wm_store {
     store_stmt_slot stmts[STORE_STMT_CACHE];
     size_t stmt_count;
     int lock_fd;                 /* flock on <data>/wiremeter.lock */
+    int pcap_dir_fd;             /* <data>/pcaps, for its fsync */
     int version;                 /* user_version after migrations */
     char data_dir[PATH_MAX];
     char pcap_dir[PATH_MAX];

@@ -278,6 +278,11 @@ int wm_store_count_by_status(wm_store *store,
 int wm_store_pcap_path(const wm_store *store, int64_t id, char *buf,
                        size_t buflen, wm_error *err);
 
+/* Makes the renames done in <data>/pcaps durable (fsync of the
+ * directory, held open since the store opened). -1 with WM_ERR_NO_SPACE
+ * or WM_ERR_IO; the message names no path. */
+int wm_store_sync_pcap_dir(wm_store *store, wm_error *err);
+
 /* <data>/pcaps/<id>.pcap.tmp, where a worker writes it before renaming,
  * so that a reader never sees half a file. */
 int wm_store_pcap_tmp_path(const wm_store *store, int64_t id, char *buf,
