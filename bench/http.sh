@@ -11,8 +11,9 @@
 #       row (the floor of one request through this client on this host);
 #       The daemon's CPU time per POST (user + system, /proc/PID/stat) and
 #       its system calls per POST (strace -f -c over WM_BENCH_STRACE_POSTS
-#       more, after the timed ones: strace slows what it watches) change
-#       little with the machine's load, unlike the latencies; beside them,
+#       more, after the timed ones: strace slows what it watches): the
+#       counts do not change with the machine's load, the CPU time less
+#       than the latencies; beside them,
 #       the disk's floor: one 4 KiB write + fdatasync in the data directory
 #       (dd oflag=dsync), which every fsync of a run costs at least;
 #   (c) runs per second with 8 POST /runs?size=13B in flight at once (wrk).
