@@ -9,6 +9,13 @@
 #       daemon's own split of where the time went, beside the same client
 #       fetching nginx's static copy of a run's document 500 times in a
 #       row (the floor of one request through this client on this host);
+#       The daemon's CPU time per POST (user + system, /proc/PID/stat) and
+#       its system calls per POST (strace -f -c over WM_BENCH_STRACE_POSTS
+#       more, after the timed ones: strace slows what it watches): the
+#       counts do not change with the machine's load, the CPU time less
+#       than the latencies; beside them,
+#       the disk's floor: one 4 KiB write + fdatasync in the data directory
+#       (dd oflag=dsync), which every fsync of a run costs at least;
 #   (c) runs per second with 8 POST /runs?size=13B in flight at once (wrk).
 # Nothing here is a test: the figures vary with the machine and its load;
 # read them, do not gate on them. wrk, nginx and the daemon share the
@@ -17,7 +24,8 @@
 # usage: bench/http.sh [WIREMETER]   (default: build/wiremeter)
 # env:   WM_BENCH_SECONDS (wrk duration, 10), WM_BENCH_CONNECTIONS (wrk
 #        connections for (a), 32), WM_BENCH_POSTS (500), WM_BENCH_SIZE
-#        (the run whose document (a) fetches, 1MB)
+#        (the run whose document (a) fetches, 1MB), WM_BENCH_STRACE_POSTS
+#        (200; 0 skips strace)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wiremeter=$(realpath "${1:-build/wiremeter}")
@@ -25,6 +33,7 @@ seconds=${WM_BENCH_SECONDS:-10}
 connections=${WM_BENCH_CONNECTIONS:-32}
 posts=${WM_BENCH_POSTS:-500}
 doc_size=${WM_BENCH_SIZE:-1MB}
+strace_posts=${WM_BENCH_STRACE_POSTS:-200}
 tmp=$(mktemp -d /tmp/wm-bench-http.XXXXXX)
 daemon_pid=
 nginx_pid=
@@ -46,6 +55,7 @@ need_binary "$wiremeter"
 need wrk "apt-get install wrk"
 need python3 "apt-get install python3"
 need ss "apt-get install iproute2"
+[ "$strace_posts" = 0 ] || need strace "apt-get install strace"
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx" ] || { echo "http.sh: nginx is needed (apt-get install nginx-light)" >&2; exit 1; }
 
@@ -129,9 +139,13 @@ read -r ng_rps ng_p99 ng_bad < <(get_bench nginx "http://127.0.0.1:$nport/runs/$
 
 # ---- (b) POST /runs?size=13B, one after another on one connection
 echo "POST /runs?size=13B x $posts, sequential; nginx GET x $posts with the same client ..." >&2
-python3 - "$port" "$posts" "$nport" "/runs/$run_id" >"$tmp/posts.txt" <<'PY'
-import http.client, json, sys, time
+python3 - "$port" "$posts" "$nport" "/runs/$run_id" "$daemon_pid" >"$tmp/posts.txt" <<'PY'
+import http.client, json, os, sys, time
 port, count, nport, npath = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+daemon_pid = sys.argv[5]
+def daemon_cpu_s():   # utime + stime of every thread, in seconds
+    fields = open(f"/proc/{daemon_pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 conn = http.client.HTTPConnection("127.0.0.1", port)
 nconn = http.client.HTTPConnection("127.0.0.1", nport)
 def get_static():
@@ -157,8 +171,11 @@ for _ in range(20):   # warm-up, not counted
     post()
     get_static()
 lat, queued, ran, static = [], [], [], []
+cpu_s = 0.0
 for _ in range(count):   # in turn, so that the load hits both alike
+    cpu0 = daemon_cpu_s()
     elapsed, doc = post()
+    cpu_s += daemon_cpu_s() - cpu0
     lat.append(elapsed / 1e6)
     queued.append((doc["started_ns"] - doc["created_ns"]) / 1e6)
     ran.append((doc["finished_ns"] - doc["started_ns"]) / 1e6)
@@ -167,9 +184,46 @@ def pct(values, p):   # nearest rank
     s = sorted(values)
     return s[max(0, -(-len(s) * p // 100) - 1)]
 print(pct(lat, 50), pct(lat, 99), pct(queued, 50), pct(ran, 50),
-      pct(static, 50), pct(static, 99))
+      pct(static, 50), pct(static, 99), cpu_s * 1e3 / count)
 PY
-read -r post_p50 post_p99 queued_p50 ran_p50 static_p50 static_p99 <"$tmp/posts.txt"
+read -r post_p50 post_p99 queued_p50 ran_p50 static_p50 static_p99 cpu_ms <"$tmp/posts.txt"
+
+# The system calls of strace_posts more POSTs, per POST: all of them, and
+# those the small run's time was found in (bench/README.md).
+syscalls="- -"
+if [ "$strace_posts" != 0 ]; then
+    echo "strace -f -c -p $daemon_pid over $strace_posts POST /runs?size=13B ..." >&2
+    strace -f -c -o "$tmp/strace.txt" -p "$daemon_pid" 2>/dev/null &
+    strace_pid=$!
+    sleep 1   # attached to every thread
+    python3 - "$port" "$strace_posts" <<'PY'
+import http.client, sys
+conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+for _ in range(int(sys.argv[2])):
+    conn.request("POST", "/runs?size=13B")
+    conn.getresponse().read()
+PY
+    kill -INT "$strace_pid"
+    wait "$strace_pid" || true
+    syscalls=$(python3 - "$tmp/strace.txt" "$strace_posts" <<'PY'
+import sys
+calls = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) >= 5 and f[3].isdigit():
+        calls[f[-1]] = int(f[3])
+n = int(sys.argv[2])
+each = " / ".join(f"{calls.get(name, 0) / n:.1f}" for name in
+                  ("fsync", "openat", "clone3", "fcntl", "pwrite64", "futex"))
+print(f"{calls.get('total', 0) / n:.0f} {each}")
+PY
+)
+fi
+
+# The disk's floor: one 4 KiB write + fdatasync in the data directory.
+dd_s=$(dd if=/dev/zero of="$tmp/data/dsync.test" bs=4k count=500 oflag=dsync 2>&1 |
+       sed -n 's/.* copied, \([0-9.]*\) s.*/\1/p')
+rm -f "$tmp/data/dsync.test"
 
 # ---- (c) runs per second, 8 in flight
 cat >"$tmp/post.lua" <<'EOF'
@@ -184,12 +238,13 @@ workers=$(python3 -c 'import json,sys,urllib.request; print(json.load(urllib.req
 load_after=$(uptime)
 python3 - "$wm_rps" "$wm_p99" "$wm_bad" "$ng_rps" "$ng_p99" "$ng_bad" \
     "$post_p50" "$post_p99" "$queued_p50" "$ran_p50" "$runs_s" "$runs_p99" "$runs_bad" \
-    "$static_p50" "$static_p99" \
+    "$static_p50" "$static_p99" "$cpu_ms" "$dd_s" "$syscalls" "$strace_posts" \
     "$doc_bytes" "$doc_size" "$posts" "$connections" "$workers" <<'PY'
 import sys
 (wm_rps, wm_p99, wm_bad, ng_rps, ng_p99, ng_bad, p50, p99, q50, r50,
- runs_s, runs_p99, runs_bad, s50, s99) = map(float, sys.argv[1:16])
-doc_bytes, doc_size, posts, conns, workers = sys.argv[16:21]
+ runs_s, runs_p99, runs_bad, s50, s99, cpu_ms, dd_s) = map(float, sys.argv[1:18])
+syscalls, strace_posts = sys.argv[18:20]
+doc_bytes, doc_size, posts, conns, workers = sys.argv[20:25]
 rows = [
     ("figure", "wiremeter", "nginx", "ratio", "target"),
     (f"GET /runs/{{id}} ({doc_size} run, {doc_bytes} B), requests/s, {conns} conns",
@@ -201,6 +256,12 @@ rows = [
     (f"POST /runs?size=13B p99, {posts} sequential (ms); nginx: the same GET",
      f"{p99:.3f}", f"{s99:.3f}", "-", "-"),
     ("  of which queued / running, p50 (ms)", f"{q50:.2f} / {r50:.2f}", "-", "-", "-"),
+    ("  daemon CPU per POST, user + system (ms)", f"{cpu_ms:.3f}", "-", "-", "-"),
+    (f"  syscalls per POST (strace -f -c, {strace_posts} POSTs)", syscalls.split(None, 1)[0], "-", "-", "-"),
+    ("    of which fsync / openat / clone3 / fcntl / pwrite64 / futex", syscalls.split(None, 1)[1],
+     "-", "-", "-"),
+    ("  disk floor: 4 KiB write + fdatasync in the data dir (ms)",
+     f"{dd_s / 500 * 1e3:.3f}", "-", "-", "-"),
     (f"runs/s, 8 POSTs in flight ({workers} workers)", f"{runs_s:.1f}", "-", "-", "-"),
     ("  p99 latency at 8 in flight (ms)", f"{runs_p99:.2f}", "-", "-", "-"),
 ]

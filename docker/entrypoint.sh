@@ -9,7 +9,8 @@
 #   in the log at every start (`docker compose logs wiremeter`), so the
 #   page, which asks for it, and scripts can use it.
 #
-# Arguments are passed on to `wiremeter serve`.
+# Arguments are passed on to `wiremeter serve`; its exit status is this
+# script's.
 set -eu
 
 data=${WIREMETER_DATA_DIR:-/var/lib/wiremeter}
@@ -29,4 +30,20 @@ if [ -z "${WIREMETER_TOKEN:-}" ] && [ -z "${WIREMETER_TOKEN_FILE:-}" ]; then
     echo "wiremeter: API token (the page asks for it; curl -H 'Authorization: Bearer TOKEN'): $(cat "$file")"
     export WIREMETER_TOKEN_FILE="$file"
 fi
-exec wiremeter serve --listen 0.0.0.0:8080 --data-dir "$data" "$@"
+# Not exec'd: with compose.paths.yaml the daemon moves into a network
+# namespace of its own (README, "Without root"), and `docker exec` — the
+# health check among them — joins the namespaces of the container's first
+# process. So this shell stays the first process, in the container's
+# namespace where the daemon's socket listens, and hands it the stop signal.
+set +e
+wiremeter serve --listen 0.0.0.0:8080 --data-dir "$data" "$@" &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null' TERM INT
+# A trapped signal ends `wait` early: wait again until the daemon is gone,
+# and leave with its status.
+while :; do
+    wait "$pid"
+    rc=$?
+    kill -0 "$pid" 2>/dev/null || break
+done
+exit "$rc"

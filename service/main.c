@@ -1,5 +1,5 @@
-/* wiremeter: one binary, four subcommands. The daemon (`serve`) and the
- * command line (`run`, `sweep`, `analyze`) share the same engine. */
+/* wiremeter: one binary, its subcommands. The daemon (`serve`) and the
+ * command line (`run`, `sweep`, `analyze`, `presets`) share the same engine. */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +15,7 @@ static void usage(FILE *out)
             "  run --size SIZE       one captured TCP transfer, reported\n"
             "  sweep SIZE...         the lab's tables for several sizes\n"
             "  analyze FILE          analyse every TCP connection of a pcap/pcapng\n"
+            "  presets               the links with plain names (run --preset NAME)\n"
             "  version               print the version\n"
             "\n"
             "`wiremeter COMMAND --help` describes each command's options.\n");
@@ -35,6 +36,8 @@ int main(int argc, char **argv)
         return wm_cli_sweep(argc - 1, argv + 1);
     if (strcmp(command, "analyze") == 0)
         return wm_cli_analyze(argc - 1, argv + 1);
+    if (strcmp(command, "presets") == 0)
+        return wm_cli_presets(argc - 1, argv + 1);
     if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
         printf("wiremeter %s\n", WM_VERSION);
         return 0;

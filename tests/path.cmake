@@ -4,7 +4,7 @@
 # exits 77 — skipped — where this host cannot make a link (namespaces,
 # veth, tbf) or lacks tshark, and fails under WIREMETER_REQUIRE_CAPTURE=1.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
-foreach(name link isolation ends loss series)
+foreach(name link isolation ends loss series userns)
   add_test(NAME path_${name}
            COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/path/test_${name}.py
                    $<TARGET_FILE:wiremeter>)

@@ -68,14 +68,18 @@ static json_t *feature_json(bool available, const char *why)
                      available ? NULL : reason);
 }
 
-/* What paths this host can run (wm_path_capabilities, probed once). */
-static json_t *capabilities_json(void)
+/* What paths this host can run (wm_path_capabilities, probed once), and
+ * with what right (wm_userns.h). */
+static json_t *capabilities_json(const wm_app *app)
 {
     const wm_path_caps *c = wm_path_capabilities();
-    return json_pack("{s:o, s:o, s:o}", "link",
+    char why[sizeof app->userns.why];
+    wm_public_message(app->userns.why, why, sizeof why);
+    return json_pack("{s:o, s:o, s:o, s:{s:s, s:s}}", "link",
                      feature_json(c->link, c->link_why), "loss",
                      feature_json(c->loss, c->loss_why), "netem",
-                     feature_json(c->netem, c->netem_why));
+                     feature_json(c->netem, c->netem_why), "rights", "mode",
+                     wm_userns_mode_name(app->userns.mode), "reason", why);
 }
 
 int wm_handle_healthz(wm_http_request *req)
@@ -101,7 +105,7 @@ int wm_handle_healthz(wm_http_request *req)
         "workers", (int)j.workers, "running", (int)j.running, "queued",
         (int)j.queue_depth, "queue_max", (int)j.queue_max);
     if (doc)
-        json_object_set_new(doc, "capabilities", capabilities_json());
+        json_object_set_new(doc, "capabilities", capabilities_json(app));
     bool degraded = doc && add_store_health(app, doc);
     if (degraded && store_ok && !draining)
         json_object_set_new(doc, "status", json_string("degraded"));

@@ -43,6 +43,8 @@ static const wm_route routes[] = {
      "One sweep and its tables, as JSON, CSV, SVG or printable HTML"},
     {"GET", "/lab", wm_handle_lab,
      "The lab's tables over the newest finished runs, by settings"},
+    {"GET", "/presets", wm_handle_presets,
+     "Links with plain names and the settings each sets"},
     {"GET", "/healthz", wm_handle_healthz,
      "Store, capture permission, version, uptime"},
     {"GET", "/metrics", wm_handle_metrics, "Prometheus metrics"},

@@ -15,6 +15,7 @@
 #include "wm_config.h"
 #include "wm_http.h"
 #include "wm_params.h"
+#include "wm_userns.h"
 
 struct wm_store;
 struct wm_jobs;
@@ -31,6 +32,7 @@ typedef struct wm_app {
     int64_t started_ns;          /* wall clock at start, for uptime */
     bool capture_permitted;
     char capture_reason[480];    /* why not, and how to grant it */
+    wm_userns_state userns;      /* where runs live, and with what right */
     atomic_bool draining;        /* shutting down: new work gets 503 */
     atomic_uint port;            /* the port bound, for the Host check */
 } wm_app;
@@ -67,6 +69,9 @@ int wm_handle_lab(wm_http_request *req);
 int wm_handle_healthz(wm_http_request *req);
 int wm_handle_metrics(wm_http_request *req);
 int wm_handle_openapi(wm_http_request *req);
+
+/* handlers_presets.c */
+int wm_handle_presets(wm_http_request *req);
 
 /* static.c */
 int wm_handle_static(wm_http_request *req);

@@ -18,6 +18,7 @@
 #include "wm_budget.h"
 #include "wm_series.h"
 #include "wm_size.h"
+#include "wm_userns.h"
 
 #define FALLBACK_WEB_ROOT "/usr/share/wiremeter/web"
 
@@ -92,6 +93,11 @@ static const opt_spec opts[] = {
      "Chart.js served at /vendor/chart.js"},
     {"--interface", "WIREMETER_INTERFACE", OPT_STRING, FIELD(interface), 1,
      0, "lo", "capture interface"},
+    {"--user-namespace", "WIREMETER_USER_NAMESPACE", OPT_STRING,
+     FIELD(user_namespace), 1, 0, "auto",
+     "run in a user and network namespace of its own, where links and "
+     "capture need no root (auto: only without CAP_SYS_ADMIN and "
+     "CAP_NET_ADMIN; always: root too)"},
     {"--drain", "WIREMETER_DRAIN", OPT_UINT, FIELD(drain_s), 0, 86400, "30",
      "seconds running runs may finish at shutdown"},
     {"--max-body", "WIREMETER_MAX_BODY", OPT_SIZE, FIELD(max_body_bytes), 1,
@@ -118,6 +124,23 @@ static const opt_spec opts[] = {
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
+/* Text settings that take only some words (NULL-ended lists, each kept
+ * by the module that reads the setting). */
+static const struct {
+    const char *flag;
+    const char *const *choices;
+} choice_opts[] = {
+    {"--user-namespace", wm_userns_policies},
+};
+
+static const char *const *choices_of(const opt_spec *o)
+{
+    for (size_t i = 0; i < sizeof choice_opts / sizeof choice_opts[0]; i++)
+        if (strcmp(choice_opts[i].flag, o->flag) == 0)
+            return choice_opts[i].choices;
+    return NULL;
+}
+
 static const char *const bool_allowed = "1, 0, true, false, yes or no";
 
 /* What a setting allows, in words made from its bounds. */
@@ -132,6 +155,16 @@ static void allowed_text(const opt_spec *o, char *buf, size_t len)
         snprintf(buf, len, "HOST:PORT, [IPv6]:PORT or :PORT");
         return;
     case OPT_STRING:
+        if (choices_of(o)) {
+            const char *const *c = choices_of(o);
+            size_t used = 0;
+            buf[0] = '\0';
+            for (size_t i = 0; c[i] && used < len; i++)
+                used += (size_t)snprintf(buf + used, len - used, "%s%s",
+                                         i == 0 ? "" : c[i + 1] ? ", " : " or ",
+                                         c[i]);
+            return;
+        }
         snprintf(buf, len, "a text of %" PRIu64 " to %zu bytes", o->min,
                  o->length - 1);
         return;
@@ -268,6 +301,9 @@ static int apply(wm_config *cfg, const opt_spec *o, const char *source,
     case OPT_LISTEN:
         if (strlen(value) < o->min || strlen(value) >= o->length)
             return bad(err, o, source, value);
+        for (const char *const *c = choices_of(o); c && strcmp(value, *c);)
+            if (!*++c)
+                return bad(err, o, source, value);
         memcpy(field, value, strlen(value) + 1);
         return 0;
     }

@@ -48,6 +48,7 @@ typedef struct wm_config {
     char web_root[PATH_MAX];
     char chartjs_path[PATH_MAX];
     char interface[32];           /* capture interface */
+    char user_namespace[16];      /* wm_userns_policy, as written */
     unsigned drain_s;             /* deadline for running runs at exit */
     size_t max_body_bytes;        /* request bodies above: 413 */
     size_t max_upload_bytes;      /* POST /captures bodies above: 413 */

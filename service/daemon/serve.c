@@ -7,8 +7,15 @@
  * calls. Shutdown order: refuse new work (503), stop accepting
  * connections, let running runs finish up to --drain (the pool marks the
  * rest "interrupted by shutdown"), let the requests in flight (a POST that
- * waited for its run) be answered, then close connections and the store. */
+ * waited for its run) be answered, then close connections and the store.
+ *
+ * Start-up order matters once: the listening socket is made first, in the
+ * host's network namespace, then the daemon may move into a user and
+ * network namespace of its own (wm_userns.h), which the kernel allows
+ * only to a process of one thread, and only then does anything probe
+ * capture or paths, or start a thread. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -33,6 +40,7 @@
 #include "wm_router.h"
 #include "wm_run_cache.h"
 #include "wm_store.h"
+#include "wm_userns.h"
 
 /* Documents of ended runs kept for GET /runs/{id}: a few MiB at most. */
 #define RUN_CACHE_SLOTS 256u
@@ -47,6 +55,8 @@ typedef struct serve_state {
     wm_config config;
     wm_app app;
     wm_http_daemon *http;
+    int listen_fd;      /* made before the namespaces; the gate's once
+                           wm_http_start succeeds */
     unsigned port;
 } serve_state;
 
@@ -96,6 +106,8 @@ static void announce(const serve_state *s)
     printf("  budget:    %" PRIu64 " packets, %" PRIu64 " pcap bytes, %u s "
            "per run\n", cfg->max_packets, cfg->max_pcap_bytes,
            cfg->max_duration_s);
+    printf("  rights:    %s: %s\n", wm_userns_mode_name(s->app.userns.mode),
+           s->app.userns.why);
     if (s->app.capture_permitted)
         printf("  capture:   permitted on %s\n", cfg->interface);
     else
@@ -190,6 +202,8 @@ static int start_http(serve_state *s, wm_error *err)
     wm_http_options ho = {
         .addr = (const struct sockaddr *)&s->config.addr,
         .addr_len = (unsigned)s->config.addr_len,
+        .listen_fd_given = true,
+        .listen_fd = s->listen_fd,
         .max_body_bytes = s->config.max_body_bytes,
         .max_upload_bytes = s->config.max_upload_bytes,
         .upload_dir = wm_store_capture_dir(s->app.store),
@@ -209,7 +223,9 @@ static int start_http(serve_state *s, wm_error *err)
     const struct sockaddr_in6 *in6 = (const void *)&s->config.addr;
     atomic_store(&s->app.port, ntohs(s->config.addr.ss_family == AF_INET6
                                          ? in6->sin6_port : in->sin_port));
-    if (wm_http_start(&ho, &s->http, &s->port, err) != 0) {
+    int started = wm_http_start(&ho, &s->http, &s->port, err);
+    s->listen_fd = -1; /* the gate's now, or closed by it on failure */
+    if (started != 0) {
         char prefix[200];
         snprintf(prefix, sizeof prefix, "listening on %s: ", s->config.listen);
         return wm_error_prefix(err, prefix);
@@ -304,6 +320,27 @@ int wm_serve_main(int argc, char **argv)
         free(s);
         return fail("", &err), 2;
     }
+    /* Before any thread, and before the namespaces (see the top). */
+    s->listen_fd = wm_http_listen((const struct sockaddr *)&s->config.addr,
+                                  (unsigned)s->config.addr_len, &err);
+    if (s->listen_fd < 0) {
+        char prefix[200];
+        snprintf(prefix, sizeof prefix, "listening on %s: ", s->config.listen);
+        wm_error_prefix(&err, prefix);
+        free(s);
+        return fail("", &err);
+    }
+    int policy = wm_userns_policy_parse(s->config.user_namespace);
+    assert(policy >= 0); /* the config table allows only these */
+    wm_userns_enter((wm_userns_policy)policy, &s->app.userns);
+    if (s->app.userns.stranded) {
+        fprintf(stderr, "wiremeter serve: entering a user namespace failed "
+                "half way (%s): try --user-namespace never\n",
+                s->app.userns.why);
+        close(s->listen_fd);
+        free(s);
+        return 1;
+    }
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -328,6 +365,8 @@ int wm_serve_main(int argc, char **argv)
         printf("wiremeter: stopped\n");
     }
     release(s);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
     free(s);
     return rc;
 }

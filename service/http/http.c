@@ -509,13 +509,21 @@ int wm_http_start(const wm_http_options *opts, wm_http_daemon **out,
                   unsigned *port, wm_error *err)
 {
     assert(opts->max_connections_per_ip > 0 && opts->header_timeout_s > 0);
+    /* A socket given is ours whatever happens: closed on every failure
+     * before the gate takes it, by the gate after. */
+    int given = opts->listen_fd_given ? opts->listen_fd : -1;
     if (http_conns_fd_budget(opts->max_connections, err) != 0)
-        return -1;
+        return given >= 0 ? close(given), -1 : -1;
     wm_http_daemon *d = calloc(1, sizeof *d);
-    if (!d)
+    if (!d) {
+        if (given >= 0)
+            close(given);
         return wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
+    }
     if (init_sync(d) != 0) {
         free(d);
+        if (given >= 0)
+            close(given);
         return wm_error_set(err, WM_ERR_INTERNAL, "http: out of resources");
     }
     d->opts = *opts;
@@ -524,6 +532,8 @@ int wm_http_start(const wm_http_options *opts, wm_http_daemon **out,
                               opts->max_connections_per_ip);
     if (!d->conns) {
         free_daemon(d);
+        if (given >= 0)
+            close(given);
         return wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
     }
     if (http_gate_open(d, &d->gate, port, err) != 0) {

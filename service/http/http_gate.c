@@ -319,29 +319,38 @@ static void *gate_main(void *arg)
 
 /* The listening socket, as libmicrohttpd would make it: address reuse,
  * IPv6 only on an IPv6 address, non-blocking. */
-static int listen_on(const wm_http_options *o, unsigned *port)
+int wm_http_listen(const struct sockaddr *addr, unsigned addr_len,
+                   wm_error *err)
 {
-    int fd = socket(o->addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
-                                            SOCK_CLOEXEC, 0);
+    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+                                         SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return -1;
+        return wm_error_set(err, WM_ERR_IO, "cannot listen: %s",
+                            strerror(errno));
     int on = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (o->addr->sa_family == AF_INET6)
+    if (addr->sa_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-    struct sockaddr_storage bound;
-    socklen_t len = sizeof bound;
-    if (bind(fd, o->addr, o->addr_len) != 0 || listen(fd, SOMAXCONN) != 0 ||
-        getsockname(fd, (struct sockaddr *)&bound, &len) != 0) {
+    if (bind(fd, addr, addr_len) != 0 || listen(fd, SOMAXCONN) != 0) {
         int saved = errno;
         close(fd);
-        errno = saved;
-        return -1;
+        return wm_error_set(err, WM_ERR_IO, "cannot listen: %s",
+                            strerror(saved));
     }
+    return fd;
+}
+
+/* The port fd is bound to. */
+static int port_of(int fd, unsigned *port)
+{
+    struct sockaddr_storage bound;
+    socklen_t len = sizeof bound;
+    if (getsockname(fd, (struct sockaddr *)&bound, &len) != 0)
+        return -1;
     *port = ntohs(bound.ss_family == AF_INET6
                       ? ((struct sockaddr_in6 *)&bound)->sin6_port
                       : ((struct sockaddr_in *)&bound)->sin_port);
-    return fd;
+    return 0;
 }
 
 static void free_gate(http_gate *g)
@@ -368,10 +377,15 @@ int http_gate_open(wm_http_daemon *d, http_gate **out, unsigned *port,
                    wm_error *err)
 {
     http_gate *g = calloc(1, sizeof *g);
-    if (!g)
+    if (!g) {
+        if (d->opts.listen_fd_given)
+            close(d->opts.listen_fd);
         return wm_error_set(err, WM_ERR_INTERNAL, "out of memory");
+    }
     g->d = d;
-    g->listen_fd = g->epoll_fd = g->wake_fd = -1;
+    g->epoll_fd = g->wake_fd = -1;
+    /* A socket given is the gate's from now on, closed with it. */
+    g->listen_fd = d->opts.listen_fd_given ? d->opts.listen_fd : -1;
     g->buf_len = d->max_head + 1;
     g->buf = malloc(g->buf_len);
     pthread_mutex_init(&g->lock, NULL);
@@ -384,12 +398,17 @@ int http_gate_open(wm_http_daemon *d, http_gate **out, unsigned *port,
         free_gate(g);
         return wm_error_set(err, WM_ERR_INTERNAL, "http: out of resources");
     }
-    g->listen_fd = listen_on(&d->opts, port);
+    if (g->listen_fd < 0)
+        g->listen_fd = wm_http_listen(d->opts.addr, d->opts.addr_len, err);
     if (g->listen_fd < 0) {
+        free_gate(g);
+        return -1;
+    }
+    if (port_of(g->listen_fd, port) != 0) {
         int saved = errno;
         free_gate(g);
-        return wm_error_set(err, WM_ERR_IO, "cannot listen: %s",
-                            strerror(saved));
+        return wm_error_set(err, WM_ERR_IO, "cannot listen: getsockname: "
+                            "%s", strerror(saved));
     }
     *out = g;
     return 0;

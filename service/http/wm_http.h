@@ -57,6 +57,11 @@ typedef struct wm_http_daemon wm_http_daemon;
 typedef struct wm_http_options {
     const struct sockaddr *addr;
     unsigned addr_len;
+    /* A socket from wm_http_listen, made before the daemon moved into a
+     * network namespace of its own (wm_userns.h), is served instead of
+     * binding addr; the daemon owns it from then on. */
+    bool listen_fd_given;
+    int listen_fd;
     size_t max_body_bytes, max_url_bytes;
     /* Uploads: requests for which streams() says so have their body
      * written to a temporary file in upload_dir as it arrives (never held
@@ -75,6 +80,11 @@ typedef struct wm_http_options {
     void (*count)(void *ctx, int route, unsigned status);
     void *count_ctx;
 } wm_http_options;
+
+/* A listening socket on addr (non-blocking, address reuse, IPv6 only on
+ * an IPv6 address), for wm_http_options.listen_fd; -1 with err. */
+int wm_http_listen(const struct sockaddr *addr, unsigned addr_len,
+                   wm_error *err);
 
 /* Binds and starts serving; the bound port (useful with port 0) is
  * returned in *port. */

@@ -5,7 +5,6 @@
 #include "jobs_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <unistd.h>
@@ -33,26 +32,6 @@ static void on_progress(void *ctx, uint64_t bytes_done)
 {
     job *j = ctx;
     atomic_store_explicit(&j->bytes_done, bytes_done, memory_order_relaxed);
-}
-
-/* Makes the rename of a file in dir durable before its run is stored
- * done: a done run must find its pcap after a power cut too. */
-static int sync_dir_of(const char *path, wm_error *err)
-{
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = fd >= 0 ? fsync(fd) : -1;
-    int errnum = errno;
-    if (fd >= 0)
-        close(fd);
-    if (rc == 0)
-        return 0;
-    return wm_error_set(err, errnum == ENOSPC ? WM_ERR_NO_SPACE : WM_ERR_IO,
-                        "storing the pcap: %s", strerror(errnum));
 }
 
 /* Moves the finished packet rows, then the pcap, into place and stores
@@ -117,7 +96,9 @@ static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
         return wm_error_set(err, WM_ERR_IO, "storing the pcap: %s",
                             strerror(errnum));
     }
-    if (sync_dir_of(path, err) != 0 ||
+    /* The renames durable before the run's row says done: a done run must
+     * find its pcap after a power cut too. */
+    if (wm_store_sync_pcap_dir(jobs->store, err) != 0 ||
         wm_store_finish_run(jobs->store, j->id, result_json, err) != 0) {
         remove(path);
         remove(rows);

@@ -226,6 +226,7 @@ int wm_store_open(const wm_store_options *opts, wm_store **out,
     if (!store)
         return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
     store->lock_fd = -1;
+    store->pcap_dir_fd = -1;
     store->min_free_bytes = opts->min_free_bytes;
     store->busy_timeout_ms = opts->busy_timeout_ms;
     store->recovered = true; /* until a recovery cannot be written */
@@ -247,6 +248,15 @@ int wm_store_open(const wm_store_options *opts, wm_store **out,
         make_dir(store->pcap_dir, err) != 0 ||
         make_dir(store->capture_dir, err) != 0 ||
         lock_data_dir(store, err) != 0 || open_db(store, opts, err) != 0) {
+        wm_store_close(store);
+        return -1;
+    }
+    /* Held for wm_store_sync_pcap_dir: an open a run fewer. */
+    store->pcap_dir_fd =
+        open(store->pcap_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (store->pcap_dir_fd < 0) {
+        wm_error_set(err, WM_ERR_IO, "opening %s: %s", store->pcap_dir,
+                     strerror(errno));
         wm_store_close(store);
         return -1;
     }
@@ -287,7 +297,10 @@ void wm_store_close(wm_store *store)
         sqlite3_close(store->db);
     if (store->lock_fd >= 0)
         close(store->lock_fd);
+    if (store->pcap_dir_fd >= 0)
+        close(store->pcap_dir_fd);
     free(store->unsaved);
+    free(store->running);
     pthread_mutex_destroy(&store->lock);
     free(store);
 }

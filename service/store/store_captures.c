@@ -186,18 +186,17 @@ int wm_store_fail_capture(wm_store *store, int64_t id, const char *code,
 {
     /* A capture with no analysis is kept only to say why: its file (maybe
      * hundreds of MiB) would hold the disk for nothing. Removed before the
-     * row says "failed", so that no reader of a failed row finds them. */
-    wm_error removing;
-    wm_error_clear(&removing);
-    int removed = remove_files(store, id, &removing);
+     * row says "failed", so that no client ever sees a failed capture with
+     * a file, and a crash in between leaves a running row without its file,
+     * which the next start deletes (store_captures_recover). */
+    wm_error unlink_err;
+    int removed = remove_files(store, id, &unlink_err);
     if (change_capture(store, SQL_CAP_FAIL, id, code ? code : "internal",
                        message ? message : "", err) != 0)
         return -1;
-    if (removed != 0) {
-        *err = removing;
-        return -1;
-    }
-    return 0;
+    if (removed != 0)
+        *err = unlink_err;
+    return removed;
 }
 
 static void copy_text(sqlite3_stmt *stmt, int col, char *buf, size_t len)

@@ -6,6 +6,7 @@
  * without depending on how the store is opened. */
 #include "store_internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -81,6 +82,16 @@ int wm_store_series_tmp_path(const wm_store *store, int64_t id, char *buf,
                              size_t buflen, wm_error *err)
 {
     return pcap_path(store, id, ".series.json.tmp", buf, buflen, err);
+}
+
+int wm_store_sync_pcap_dir(wm_store *store, wm_error *err)
+{
+    assert(store->pcap_dir_fd >= 0);
+    if (fsync(store->pcap_dir_fd) == 0)
+        return 0;
+    int errnum = errno;
+    return wm_error_set(err, errnum == ENOSPC ? WM_ERR_NO_SPACE : WM_ERR_IO,
+                        "storing the pcap: %s", strerror(errnum));
 }
 
 int store_unlink(const char *path, wm_error *err)

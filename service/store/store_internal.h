@@ -37,6 +37,12 @@ typedef struct store_unsaved {
     int64_t finished_ns;
 } store_unsaved;
 
+/* A run a worker started; its row still says queued (store_running.c). */
+typedef struct store_running {
+    int64_t id;
+    int64_t started_ns;
+} store_running;
+
 typedef struct store_stmt_slot {
     const char *sql;     /* identity: the address of a static SQL text */
     sqlite3_stmt *stmt;
@@ -48,6 +54,7 @@ struct wm_store {
     store_stmt_slot stmts[STORE_STMT_CACHE];
     size_t stmt_count;
     int lock_fd;                 /* flock on <data>/wiremeter.lock */
+    int pcap_dir_fd;             /* <data>/pcaps, for its fsync */
     int version;                 /* user_version after migrations */
     char data_dir[PATH_MAX];
     char pcap_dir[PATH_MAX];
@@ -63,6 +70,8 @@ struct wm_store {
     char write_reason[256];      /* why writes fail, for people: no path */
     store_unsaved *unsaved;      /* states not yet written */
     size_t unsaved_count, unsaved_capacity;
+    store_running *running;      /* runs started, not yet ended */
+    size_t running_count, running_capacity;
 };
 
 /* A growable list of ids, for files to remove once the lock is let go. */
@@ -143,6 +152,17 @@ void store_unsaved_apply(const wm_store *store, wm_store_run *run);
  * kept as interrupted by restart (a store that cannot store its
  * recovery). *count gets the runs. */
 int store_unsaved_recovery(wm_store *store, uint64_t *count, wm_error *err);
+
+/* store_running.c: a started run (not yet in the list); -1 only when
+ * memory runs out. */
+int store_running_add(wm_store *store, int64_t id, int64_t started_ns);
+const store_running *store_running_find(const wm_store *store, int64_t id);
+
+/* Drops a started run from the list: its start time, 0 when not there. */
+int64_t store_running_take(wm_store *store, int64_t id);
+
+/* Shows a queued run a worker started as running. */
+void store_running_apply(const wm_store *store, wm_store_run *run);
 
 /* store.c: replaces a read-only connection with a read-write one when
  * one can be opened now; -1 (the old one kept) otherwise. Lock held. */

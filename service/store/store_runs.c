@@ -11,15 +11,14 @@
 static const char SQL_INSERT[] =
     "INSERT INTO runs (status, label, size_bytes, params_json, created_ns,"
     " sweep_id) VALUES ('queued', ?1, ?2, ?3, ?4, ?5)";
-static const char SQL_MARK_RUNNING[] =
-    "UPDATE runs SET status = 'running', started_ns = ?2"
-    " WHERE id = ?1 AND status = 'queued'";
+/* A started run's row says queued until its end (store_running.c). */
 static const char SQL_FINISH[] =
-    "UPDATE runs SET status = 'done', result_json = ?2, finished_ns = ?3"
-    " WHERE id = ?1 AND status = 'running'";
+    "UPDATE runs SET status = 'done', result_json = ?2, finished_ns = ?3,"
+    " started_ns = ?4 WHERE id = ?1 AND status = 'queued'";
 static const char SQL_FAIL[] =
     "UPDATE runs SET status = 'failed', error_code = ?2,"
-    " error_message = ?3, finished_ns = ?4"
+    " error_message = ?3, finished_ns = ?4,"
+    " started_ns = coalesce(?5, started_ns)"
     " WHERE id = ?1 AND status IN ('queued', 'running')";
 static const char SQL_STATUS_OF[] = "SELECT status FROM runs WHERE id = ?1";
 static const char SQL_GET[] =
@@ -99,33 +98,73 @@ static int change_one(wm_store *store, sqlite3_stmt *stmt, int64_t id,
     return 0;
 }
 
+/* Whether run id may start: its row says queued, and it is neither
+ * started nor failed in memory. Lock held. */
+static int check_queued(wm_store *store, int64_t id, wm_error *err)
+{
+    if (store_running_find(store, id))
+        return wm_error_param(err, WM_ERR_INVALID, "id",
+                              "run %lld is running, not queued",
+                              (long long)id);
+    if (store_unsaved_find(store, id, false))
+        return wm_error_param(err, WM_ERR_INVALID, "id",
+                              "run %lld is failed, not queued",
+                              (long long)id);
+    sqlite3_stmt *stmt = store_stmt(store, SQL_STATUS_OF, err);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, id);
+    bool queued = sqlite3_step(stmt) == SQLITE_ROW &&
+                  strcmp((const char *)sqlite3_column_text(stmt, 0),
+                         "queued") == 0;
+    sqlite3_reset(stmt);
+    return queued ? 0 : explain_no_change(store, id, "queued", err);
+}
+
+/* Nothing is written, but a store that cannot write refuses to start a
+ * run as it did when this was a commit: the run would end unstored. */
 int wm_store_mark_running(wm_store *store, int64_t id, wm_error *err)
 {
     store_lock(store);
-    sqlite3_stmt *stmt = store_stmt(store, SQL_MARK_RUNNING, err);
-    int rc = -1;
-    if (stmt) {
-        sqlite3_bind_int64(stmt, 1, id);
-        sqlite3_bind_int64(stmt, 2, wm_clock_wall_ns());
-        rc = change_one(store, stmt, id, "queued", "starting a run", err);
-    }
+    int rc = store_refuse_if_read_only(store, err);
+    if (rc == 0 && store->write_kind != WM_ERR_NONE)
+        rc = wm_error_set(err, store->write_kind,
+                          "the store cannot be written: %s",
+                          store->write_reason);
+    if (rc == 0)
+        rc = check_queued(store, id, err);
+    if (rc == 0 && store_running_add(store, id, wm_clock_wall_ns()) != 0)
+        rc = wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
     store_unlock(store);
     return rc;
 }
 
+/* The run's end and its start, in one commit. The run stays in the
+ * started list when the write fails: the failure that follows
+ * (wm_store_fail_run) takes it. */
 int wm_store_finish_run(wm_store *store, int64_t id, const char *result_json,
                         wm_error *err)
 {
     if (!result_json)
         return wm_error_set(err, WM_ERR_INTERNAL, "store: no result");
     store_lock(store);
-    sqlite3_stmt *stmt = store_stmt(store, SQL_FINISH, err);
+    const store_running *started = store_running_find(store, id);
     int rc = -1;
-    if (stmt) {
-        sqlite3_bind_int64(stmt, 1, id);
-        store_bind_text(stmt, 2, result_json);
-        sqlite3_bind_int64(stmt, 3, wm_clock_wall_ns());
-        rc = change_one(store, stmt, id, "running", "storing a result", err);
+    if (!started) {
+        rc = explain_no_change(store, id, "running", err);
+    } else {
+        int64_t started_ns = started->started_ns;
+        sqlite3_stmt *stmt = store_stmt(store, SQL_FINISH, err);
+        if (stmt) {
+            sqlite3_bind_int64(stmt, 1, id);
+            store_bind_text(stmt, 2, result_json);
+            sqlite3_bind_int64(stmt, 3, wm_clock_wall_ns());
+            sqlite3_bind_int64(stmt, 4, started_ns);
+            rc = change_one(store, stmt, id, "running", "storing a result",
+                            err);
+        }
+        if (rc == 0)
+            store_running_take(store, id);
     }
     store_unlock(store);
     return rc;
@@ -152,6 +191,7 @@ int wm_store_fail_run(wm_store *store, int64_t id, const char *code,
     wm_error local;
     wm_error_clear(&local);
     store_lock(store);
+    int64_t started_ns = store_running_take(store, id);
     sqlite3_stmt *stmt = store_stmt(store, SQL_FAIL, &local);
     int rc = -1;
     if (stmt) {
@@ -159,6 +199,8 @@ int wm_store_fail_run(wm_store *store, int64_t id, const char *code,
         store_bind_text(stmt, 2, u.code);
         store_bind_text(stmt, 3, u.message);
         sqlite3_bind_int64(stmt, 4, u.finished_ns);
+        if (started_ns)
+            sqlite3_bind_int64(stmt, 5, started_ns);
         rc = change_one(store, stmt, id, "queued or running",
                         "storing a failure", &local);
     }
@@ -226,8 +268,10 @@ int wm_store_get_run(wm_store *store, int64_t id, wm_store_run *out,
     if (stmt) {
         sqlite3_bind_int64(stmt, 1, id);
         int step = sqlite3_step(stmt);
-        if (step == SQLITE_ROW && (rc = read_row(stmt, out, err)) == 0)
+        if (step == SQLITE_ROW && (rc = read_row(stmt, out, err)) == 0) {
+            store_running_apply(store, out);
             store_unsaved_apply(store, out);
+        }
         else if (step == SQLITE_DONE)
             wm_error_param(err, WM_ERR_NOT_FOUND, "id", "no run %lld",
                            (long long)id);
@@ -286,6 +330,7 @@ static int read_list(wm_store *store, sqlite3_stmt *stmt, size_t limit,
             return -1;
         if (read_row(stmt, &out->runs[out->count], err) != 0)
             return -1;
+        store_running_apply(store, &out->runs[out->count]);
         store_unsaved_apply(store, &out->runs[out->count]);
         out->count++;
     }
@@ -373,6 +418,29 @@ static int count_unsaved(wm_store *store,
     return 0;
 }
 
+/* Started runs count as running, though their rows say queued. Lock
+ * held. */
+static int count_running(wm_store *store,
+                         uint64_t counts[WM_STORE_STATUS_COUNT],
+                         wm_error *err)
+{
+    for (size_t i = 0; i < store->running_count; i++) {
+        sqlite3_stmt *stmt = store_stmt(store, SQL_STATUS_OF, err);
+        if (!stmt)
+            return -1;
+        sqlite3_bind_int64(stmt, 1, store->running[i].id);
+        if (sqlite3_step(stmt) == SQLITE_ROW &&
+            strcmp((const char *)sqlite3_column_text(stmt, 0), "queued") ==
+                0 &&
+            counts[WM_STORE_QUEUED] > 0) {
+            counts[WM_STORE_QUEUED]--;
+            counts[WM_STORE_RUNNING]++;
+        }
+        sqlite3_reset(stmt);
+    }
+    return 0;
+}
+
 int wm_store_count_by_status(wm_store *store,
                              uint64_t counts[WM_STORE_STATUS_COUNT],
                              wm_error *err)
@@ -391,6 +459,8 @@ int wm_store_count_by_status(wm_store *store,
         rc = store_db_error(store, "counting runs", err);
     if (stmt)
         sqlite3_reset(stmt);
+    if (rc == 0)
+        rc = count_running(store, counts, err);
     if (rc == 0)
         rc = count_unsaved(store, counts, err);
     store_unlock(store);

@@ -211,7 +211,10 @@ int wm_store_insert_run(wm_store *store, const char *label,
                         uint64_t size_bytes, const char *params_json,
                         int64_t sweep_id, int64_t *id, wm_error *err);
 
-/* queued -> running, started now. */
+/* queued -> running, started now. Kept in memory, not written (every
+ * read shows it; finish_run or fail_run writes the start with the end):
+ * one commit a run fewer, and recovery fails a run left queued as it
+ * fails one left running. */
 int wm_store_mark_running(wm_store *store, int64_t id, wm_error *err);
 
 /* running -> done with its result (a JSON text), finished now. */
@@ -274,6 +277,11 @@ int wm_store_count_by_status(wm_store *store,
  * -1 (WM_ERR_INTERNAL) when buf is too small. */
 int wm_store_pcap_path(const wm_store *store, int64_t id, char *buf,
                        size_t buflen, wm_error *err);
+
+/* Makes the renames done in <data>/pcaps durable (fsync of the
+ * directory, held open since the store opened). -1 with WM_ERR_NO_SPACE
+ * or WM_ERR_IO; the message names no path. */
+int wm_store_sync_pcap_dir(wm_store *store, wm_error *err);
 
 /* <data>/pcaps/<id>.pcap.tmp, where a worker writes it before renaming,
  * so that a reader never sees half a file. */

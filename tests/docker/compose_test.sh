@@ -17,7 +17,12 @@
 #     its pcap (magic; the image's own `wiremeter analyze` and, when the host
 #     has it, tshark or tcpdump count the packets the JSON counts);
 #  6. restarts the container and checks the run is still there;
-#  7. takes it all down with its volume (also on failure), and checks that no
+#  7. checks that the minimal container says link paths are unavailable, and
+#     why; recreates it with compose.paths.yaml over compose.yaml (SYS_ADMIN
+#     in the container's set, for seccomp's sake only) and checks that the
+#     daemon, still unprivileged, is in a user namespace of its own there and
+#     runs a 1 MB link run at mtu 1500, captured at both ends;
+#  8. takes it all down with its volume (also on failure), and checks that no
 #     container, network or volume of the project is left.
 #
 # Exit status: 0 passed; 77 skipped (no engine can be started here; set
@@ -360,7 +365,47 @@ AFTER=$(docker logs "$CID" 2>&1 | sed -n 's/^wiremeter: API token .*: \([0-9a-f]
 [ "$AFTER" = "$TOKEN" ] || fail "the token changed across the restart"
 say "the same token after the restart (kept in the volume)"
 
-# ------------------------------------------------------------------- 7. down
+# ----------------------------------------------------------------- 7. paths
+healthz_field() {  # healthz_field FILE EXPR: a Python expression over doc
+    python3 -c 'import json,sys; doc=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+curl -sS -o "$WORK/healthz.json" "$BASE/healthz" || fail "GET /healthz: curl failed"
+link=$(healthz_field "$WORK/healthz.json" 'doc["capabilities"]["link"]["available"]')
+rights=$(healthz_field "$WORK/healthz.json" 'doc["capabilities"]["rights"]')
+[ "$link" = False ] || fail "the minimal container says it can run a link: $(cat "$WORK/healthz.json")"
+say "minimal compose: link unavailable; rights $rights"
+code=$(curl -sS -X POST "${AUTH[@]}" -o "$WORK/nolink.json" -w '%{http_code}' "$BASE/runs?size=13B&path=link")
+[ "$code" = 400 ] || fail "POST /runs?path=link in the minimal container answered $code, not 400"
+
+say "recreating with compose.paths.yaml"
+dcp() { (cd "$REPO" && "${COMPOSE[@]}" -p "$PROJECT" -f compose.yaml -f compose.paths.yaml "$@"); }
+dcp up -d "$SERVICE" >"$WORK/up-paths.log" 2>&1 || { cat "$WORK/up-paths.log"; fail "compose up with compose.paths.yaml failed"; }
+CID=$(dcp ps -q "$SERVICE")
+[ -n "$CID" ] || fail "no container for service $SERVICE with compose.paths.yaml"
+wait_healthy
+uid=$(docker exec "$CID" id -u)
+[ "$uid" != 0 ] || fail "with compose.paths.yaml the container's user is root"
+curl -sS -o "$WORK/healthz.json" "$BASE/healthz" || fail "GET /healthz: curl failed"
+mode=$(healthz_field "$WORK/healthz.json" 'doc["capabilities"]["rights"]["mode"]')
+link=$(healthz_field "$WORK/healthz.json" 'doc["capabilities"]["link"]')
+[ "$mode" = user_namespace ] || fail "with compose.paths.yaml, rights: $(healthz_field "$WORK/healthz.json" 'doc["capabilities"]["rights"]')"
+say "compose.paths.yaml: user uid $uid, healthy (the health check reaches the daemon), rights $mode, link $link"
+code=$(curl -sS -X POST "${AUTH[@]}" -o "$WORK/link.json" -w '%{http_code}' --max-time 120 "$BASE/runs?size=1MB&path=link&mtu=1500") \
+    || fail "POST /runs?size=1MB&path=link: curl failed"
+linkrun=$(python3 - "$WORK/link.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d.get("result") or {}
+ends = r.get("ends") or {}
+ok = (d.get("status") == "done" and r.get("integrity", {}).get("verified") is True
+      and r.get("totals", {}).get("packets", 0) >= 700 and ends)
+print("%s packets, integrity verified, ends captured" % r["totals"]["packets"] if ok else json.dumps(d)[:600])
+sys.exit(0 if ok else 1)
+PY
+) || fail "POST /runs?size=1MB&path=link answered $code: $linkrun"
+say "POST /runs?size=1MB&path=link&mtu=1500 -> $code, $linkrun"
+
+# ------------------------------------------------------------------- 8. down
 # (the EXIT trap runs `down -v`, checks nothing is left and says PASS)
 say "every check passed; taking the project down"
 exit 0

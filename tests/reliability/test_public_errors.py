@@ -3,8 +3,9 @@
 error) tells what went wrong and what to do, without the paths of this
 host's files; the store keeps the whole message for the operator.
 
-The daemon runs as `nobody` without capture rights, so that capture is
-refused with the engine's own advice — `sudo setcap ... /path/of/wiremeter`
+The daemon runs as `nobody` without capture rights (and kept in the
+host's network namespace, --user-namespace never: in one of its own it
+could capture), so that capture is refused with the engine's own advice — `sudo setcap ... /path/of/wiremeter`
 — which names the binary's path. Needs root (to become nobody); exits 77
 otherwise.
 
@@ -46,7 +47,8 @@ def main():
     os.chown(data, NOBODY, NOBODY)
     # The binary must be reachable by nobody for the test to mean anything.
     check(os.stat(wiremeter).st_mode & stat.S_IXOTH, f"{wiremeter} is not executable by others")
-    with hc.Daemon(as_nobody(wiremeter, tmp), data_dir=data) as d:
+    with hc.Daemon(as_nobody(wiremeter, tmp), ["--user-namespace", "never"],
+                   data_dir=data) as d:
         health = d.get("/healthz").json()
         capture = health["capture"]
         if capture["permitted"]:

@@ -44,6 +44,7 @@ static void test_defaults(void **state)
     assert_false(cfg.open);
     assert_string_equal(cfg.token, "");
     assert_string_equal(cfg.interface, "lo");
+    assert_string_equal(cfg.user_namespace, "auto");
     assert_non_null(strstr(cfg.chartjs_path, "chart.js"));
 }
 
@@ -57,8 +58,10 @@ static void test_environment_and_flags(void **state)
     assert_int_equal(load(&cfg, &err, NULL), WM_CONFIG_RUN);
     assert_int_equal(cfg.queue_length, 7);
     assert_int_equal(cfg.max_body_bytes, 1 << 20);
-    const char *args[] = {"--queue", "9", "--max-body=2KiB", "--open", NULL};
+    const char *args[] = {"--queue", "9", "--max-body=2KiB", "--open",
+                          "--user-namespace", "never", NULL};
     assert_int_equal(load(&cfg, &err, args), WM_CONFIG_RUN);
+    assert_string_equal(cfg.user_namespace, "never");
     assert_int_equal(cfg.queue_length, 9); /* the flag wins */
     assert_int_equal(cfg.max_body_bytes, 2048);
     assert_true(cfg.open);
@@ -85,6 +88,10 @@ static void test_bounds(void **state)
         {"--open=maybe", NULL, "open", "allowed: 1, 0, true, false"},
         {"--max-connections", "10001", "max-connections", "1 to 10000"},
         {"--interface", "", "interface", "a text of 1 to 31 bytes"},
+        {"--user-namespace", "yes", "user-namespace",
+         "allowed: auto, always or never"},
+        {"--user-namespace", "alwaysx", "user-namespace",
+         "allowed: auto, always or never"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         wm_config cfg;

@@ -51,7 +51,7 @@ static void test_accepts_good_values(void **state)
         {"rate", "1kbit"},      {"rate", "100gbit"},    {"rate", "2.5mbit"},
         {"queue", "0"},         {"queue", "64MiB"},     {"loss", "0"},
         {"loss", "50"},         {"loss", "0.01"},       {"delay", "10000"},
-        {"jitter", "0"},
+        {"jitter", "0"},        {"preset", "none"},     {"preset", "bufferbloat"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         wm_run_request r = fresh();
@@ -124,6 +124,8 @@ static void test_refuses_bad_values(void **state)
         {"loss", "", WM_ERR_INVALID, "loss"},
         {"loss", "2%", WM_ERR_INVALID, "loss"},
         {"delay", "10001", WM_ERR_INVALID, "delay"},
+        {"preset", "dsl", WM_ERR_INVALID, "preset"},
+        {"preset", "", WM_ERR_INVALID, "preset"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         wm_run_request r = fresh();
@@ -277,7 +279,132 @@ static void test_specs_match_names(void **state)
         assert_non_null(spec->allowed);
         count++;
     }
-    assert_int_equal(count, 33);
+    assert_int_equal(count, 34);
+}
+
+/* Every preset's settings are run parameters of a link, each given at
+ * most once, in a form the table takes: a preset asks for nothing a
+ * caller could not. */
+static void test_presets_table(void **state)
+{
+    (void)state;
+    const char *const *names = wm_presets_names();
+    assert_string_equal(names[0], WM_PRESET_NONE);
+    size_t count = 0;
+    for (const wm_preset *p = wm_presets(); p->name; p++, count++) {
+        assert_string_equal(names[count + 1], p->name);
+        assert_ptr_equal(wm_presets_find(p->name), p);
+        assert_true(p->title[0] && p->description[0]);
+        wm_run_request r = fresh();
+        for (const wm_preset_setting *s = p->settings; s->name; s++) {
+            wm_error err = {0};
+            if (wm_params_set(&r, s->name, s->value, &limits, &err) != 0)
+                fail_msg("preset %s: %s=%s refused: %s", p->name, s->name,
+                         s->value, err.message);
+            assert_true(strcmp(s->name, "preset") != 0);
+            for (const wm_preset_setting *t = p->settings; t < s; t++)
+                assert_true(strcmp(s->name, t->name) != 0);
+        }
+        assert_int_equal(r.config.path.kind, WM_PATH_LINK);
+    }
+    assert_null(names[count + 1]);
+    assert_int_equal(count, 4);
+    assert_null(wm_presets_find(WM_PRESET_NONE));
+}
+
+/* Finishing also checks that this host can make a link: where it cannot,
+ * only "path" may be refused; the filled settings are there either way. */
+static void finish_anywhere(wm_run_request *r)
+{
+    wm_error err = {0};
+    if (wm_params_finish(r, &err) != 0)
+        assert_string_equal(err.parameter, "path");
+}
+
+static void test_preset_fills_what_is_not_given(void **state)
+{
+    (void)state;
+    /* The explicit rate wins whether it comes before or after. */
+    for (int order = 0; order < 2; order++) {
+        wm_run_request r = fresh();
+        assert_int_equal(wm_params_set(&r, "size", "1kB", &limits, NULL), 0);
+        if (order == 0)
+            assert_int_equal(wm_params_set(&r, "rate", "10mbit", &limits,
+                                           NULL), 0);
+        assert_int_equal(wm_params_set(&r, "preset", "bufferbloat", &limits,
+                                       NULL), 0);
+        if (order == 1)
+            assert_int_equal(wm_params_set(&r, "rate", "10mbit", &limits,
+                                           NULL), 0);
+        finish_anywhere(&r);
+        assert_int_equal(r.config.path.kind, WM_PATH_LINK);
+        assert_int_equal(r.config.path.rate_kbit, 10000);
+        assert_int_equal(r.config.path.queue_bytes, 5000000);
+        /* A second finish (a sweep's each run) changes nothing. */
+        finish_anywhere(&r);
+        assert_int_equal(r.config.path.rate_kbit, 10000);
+        json_t *doc = wm_params_json(&r);
+        assert_string_equal(json_string_value(json_object_get(doc, "preset")),
+                            "bufferbloat");
+        assert_int_equal(json_integer_value(json_object_get(doc, "queue")),
+                         5000000);
+        json_decref(doc);
+    }
+    /* A direction's override from the preset, unless the caller gave
+     * the both-ways setting: then that is each direction's. */
+    for (int given = 0; given < 2; given++) {
+        wm_run_request r = fresh();
+        assert_int_equal(wm_params_set(&r, "size", "1kB", &limits, NULL), 0);
+        assert_int_equal(wm_params_set(&r, "preset", "home-broadband",
+                                       &limits, NULL), 0);
+        assert_int_equal(wm_params_set(&r, "delay", "0", &limits, NULL), 0);
+        if (given)
+            assert_int_equal(wm_params_set(&r, "rate", "10mbit", &limits,
+                                           NULL), 0);
+        wm_error err = {0};
+        (void)wm_params_finish(&r, &err);
+        json_t *doc = wm_params_json(&r);
+        assert_int_equal(
+            json_integer_value(json_object_get(doc, "rate_to_server")),
+            given ? 10000000 : 20000000);
+        assert_int_equal(
+            json_integer_value(json_object_get(doc, "rate_to_client")),
+            given ? 10000000 : 100000000);
+        json_decref(doc);
+    }
+    wm_run_request r = fresh();
+    assert_int_equal(wm_params_set(&r, "size", "1kB", &limits, NULL), 0);
+    finish_anywhere(&r);
+    assert_string_equal(r.preset, WM_PRESET_NONE);
+    assert_int_equal(r.config.path.kind, WM_PATH_LOOPBACK);
+}
+
+/* A refusal caused by a setting the caller never wrote says where it came
+ * from and how to override it; one caused by the caller's own does not. */
+static void test_preset_refusal_names_the_preset(void **state)
+{
+    (void)state;
+    wm_run_request r = fresh();
+    wm_error err = {0};
+    assert_int_equal(wm_params_set(&r, "size", "1kB", &limits, NULL), 0);
+    assert_int_equal(wm_params_set(&r, "preset", "lossy-wifi", &limits, NULL),
+                     0);
+    assert_int_equal(wm_params_set(&r, "delay", "1", &limits, NULL), 0);
+    assert_int_equal(wm_params_finish(&r, &err), -1);
+    assert_string_equal(err.parameter, "jitter"); /* 2 ms > 1 ms */
+    assert_non_null(strstr(err.message, "set by preset lossy-wifi"));
+    finish_fails_on((const char *const[]){"preset", "lossy-wifi", "jitter",
+                                          "9", NULL}, "jitter");
+    r = fresh();
+    assert_int_equal(wm_params_set(&r, "size", "1kB", &limits, NULL), 0);
+    assert_int_equal(wm_params_set(&r, "preset", "lossy-wifi", &limits, NULL),
+                     0);
+    assert_int_equal(wm_params_set(&r, "jitter", "9", &limits, NULL), 0);
+    assert_int_equal(wm_params_finish(&r, &err), -1);
+    assert_null(strstr(err.message, "set by preset"));
+    /* A preset is a link's: with path=loopback given, it is refused. */
+    finish_fails_on((const char *const[]){"preset", "ethernet-1g", "path",
+                                          "loopback", NULL}, "path");
 }
 
 /* The series' interval: "auto" and 0 are the same (0 in the config and
@@ -324,6 +451,9 @@ int main(void)
         cmocka_unit_test(test_specs_match_names),
         cmocka_unit_test(test_path_values_land_in_config),
         cmocka_unit_test(test_path_settings_checked_together),
+        cmocka_unit_test(test_presets_table),
+        cmocka_unit_test(test_preset_fills_what_is_not_given),
+        cmocka_unit_test(test_preset_refusal_names_the_preset),
         cmocka_unit_test(test_interval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

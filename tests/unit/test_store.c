@@ -538,6 +538,64 @@ static void test_concurrent_inserts(void **state)
     wm_store_run_list_free(&list);
 }
 
+/* The database's data_version as another connection sees it: it moves
+ * with every commit of the store's own connection. */
+static int64_t data_version(sqlite3 *db)
+{
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA data_version", -1,
+                                        &stmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return v;
+}
+
+/* A start is not a commit (one a run fewer), yet every read shows the run
+ * running, and its end stores the start with it. */
+static void test_start_is_not_a_commit(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    int64_t id = insert(f->store, "");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", f->data, WM_STORE_DB_NAME);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    int64_t before = data_version(db);
+    wm_error err = {0};
+    assert_int_equal(wm_store_mark_running(f->store, id, &err), 0);
+    assert_int_equal(data_version(db), before);
+    wm_store_run run;
+    assert_int_equal(wm_store_get_run(f->store, id, &run, &err), 0);
+    assert_int_equal(run.status, WM_STORE_RUNNING);
+    int64_t started_ns = run.started_ns;
+    assert_true(started_ns > 0);
+    wm_store_run_free(&run);
+    wm_store_run_list list;
+    assert_int_equal(wm_store_list_runs(f->store, 0, 10, 0, &list, &err), 0);
+    assert_int_equal(list.count, 1);
+    assert_int_equal(list.runs[0].status, WM_STORE_RUNNING);
+    assert_int_equal(list.runs[0].started_ns, started_ns);
+    wm_store_run_list_free(&list);
+    uint64_t counts[WM_STORE_STATUS_COUNT];
+    assert_int_equal(wm_store_count_by_status(f->store, counts, &err), 0);
+    assert_int_equal(counts[WM_STORE_QUEUED], 0);
+    assert_int_equal(counts[WM_STORE_RUNNING], 1);
+    assert_int_equal(wm_store_finish_run(f->store, id, "{}", &err), 0);
+    assert_int_not_equal(data_version(db), before);
+    sqlite3_close(db);
+    /* The start, stored with the end, outlives the process. */
+    wm_store_close(f->store);
+    f->store = open_store(f);
+    assert_int_equal(wm_store_get_run(f->store, id, &run, &err), 0);
+    assert_int_equal(run.status, WM_STORE_DONE);
+    assert_int_equal(run.started_ns, started_ns);
+    assert_true(run.finished_ns >= started_ns);
+    wm_store_run_free(&run);
+}
+
 static void test_status_names(void **state)
 {
     (void)state;
@@ -575,6 +633,7 @@ int main(void)
         T(test_recover_marks_interrupted),
         T(test_sweeps),
         T(test_concurrent_inserts),
+        T(test_start_is_not_a_commit),
         cmocka_unit_test(test_status_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

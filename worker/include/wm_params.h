@@ -25,6 +25,7 @@
 #include "wm_capture.h"
 #include "wm_error.h"
 #include "wm_path.h"
+#include "wm_presets.h"
 #include "wm_series.h"
 #include "wm_transfer.h"
 
@@ -58,7 +59,10 @@ typedef struct wm_run_request {
     wm_run_config config;
     char size_text[WM_SIZE_TEXT_MAX]; /* as the user wrote it */
     char label[WM_LABEL_MAX + 1];
+    char preset[WM_PRESET_NAME_MAX]; /* its name, or WM_PRESET_NONE */
     bool size_given;
+    uint64_t given;   /* bit i: the table's row i was given by the caller
+                         (a preset fills only the others) */
 } wm_run_request;
 
 typedef struct wm_params_limits {
@@ -98,7 +102,8 @@ int wm_params_set(wm_run_request *request, const char *name,
                   wm_error *err);
 
 /* Checks what needs the whole set (size present, options the kernel
- * offers). */
+ * offers), after filling from the preset (wm_presets.h) every setting of
+ * it the caller did not give. Calling it again changes nothing. */
 int wm_params_finish(wm_run_request *request, wm_error *err);
 
 /* Refuses (WM_ERR_TOO_LARGE, naming the limit's flag and the parameters

@@ -87,6 +87,9 @@ static int parse_rate(const param_row *row, wm_run_request *request,
 static int parse_percent(const param_row *row, wm_run_request *request,
                          const char *value, const wm_params_limits *lim,
                          wm_error *err);
+static int parse_preset(const param_row *row, wm_run_request *request,
+                        const char *value, const wm_params_limits *lim,
+                        wm_error *err);
 static int parse_interval(const param_row *row, wm_run_request *request,
                           const char *value, const wm_params_limits *lim,
                           wm_error *err);
@@ -137,6 +140,12 @@ static const param_row rows[] = {
      WM_TRANSFER_MAX_TIMEOUT_MS, false, "{min} to {max} (milliseconds)",
      "Deadline of each blocking step of the transfer", NULL, "MS", NULL,
      NULL},
+    /* A preset (wm_presets.h) fills the rows after it that were not
+     * given; its choices are the presets' names (build_specs). */
+    {"preset", KIND_STRING, AT(preset), 0, 0, false,
+     "{choices} (GET /presets, `wiremeter presets`)",
+     "A link by name: fills path and the link settings not given",
+     NULL, "NAME", NULL, parse_preset},
     /* The path (wm_path.h): every setting after "path" is a link's. */
     {"path", KIND_ENUM, AT(config.path.kind), 0, 0, false,
      "loopback or link",
@@ -204,6 +213,7 @@ static const param_row rows[] = {
 };
 
 #define ROW_COUNT (sizeof rows / sizeof rows[0])
+_Static_assert(ROW_COUNT <= 64, "wm_run_request.given has a bit per row");
 
 static wm_param_spec specs[ROW_COUNT + 1];
 static char allowed_texts[ROW_COUNT][160];
@@ -296,18 +306,21 @@ static void value_text(const param_row *row, const wm_run_request *request,
     }
 }
 
-/* Copies template into buf with each {min}, {max} and {value} filled. */
+/* Copies template into buf with each {min}, {max}, {value} and
+ * {choices} filled. */
 static void fill_words(const char *template, const char *min, const char *max,
-                       const char *value, char *buf, size_t len)
+                       const char *value, const char *choices, char *buf,
+                       size_t len)
 {
-    static const char *const keys[] = {"{min}", "{max}", "{value}"};
-    const char *values[] = {min, max, value};
+    static const char *const keys[] = {"{min}", "{max}", "{value}",
+                                       "{choices}"};
+    const char *values[] = {min, max, value, choices};
     size_t out = 0;
     while (*template && out + 1 < len) {
         size_t k = 0;
-        while (k < 3 && strncmp(template, keys[k], strlen(keys[k])) != 0)
+        while (k < 4 && strncmp(template, keys[k], strlen(keys[k])) != 0)
             k++;
-        if (k == 3) {
+        if (k == 4) {
             buf[out++] = *template++;
             continue;
         }
@@ -318,6 +331,24 @@ static void fill_words(const char *template, const char *min, const char *max,
     buf[out] = '\0';
 }
 
+/* The row's choices: its own, or the presets' names for "preset". */
+static const char *const *row_choices(const param_row *row)
+{
+    return row->parse == parse_preset ? wm_presets_names() : row->choices;
+}
+
+/* The choices as words: "a, b or c". */
+static void choices_text(const char *const *choices, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; choices && choices[i] && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s",
+                                 i == 0 ? "" : choices[i + 1] ? ", " : " or ",
+                                 choices[i]);
+    assert(used < len);
+}
+
 static void build_specs(void)
 {
     wm_run_request defaults;
@@ -325,14 +356,15 @@ static void build_specs(void)
     size_t used = 0;
     for (size_t i = 0; i < ROW_COUNT; i++) {
         const param_row *row = &rows[i];
-        char min[32], max[32], value[64], words[96];
+        char min[32], max[32], value[64], words[96], choices[128];
         bound_text(row, row->min, min, sizeof min);
         bound_text(row, row->max, max, sizeof max);
         value_text(row, &defaults, value, sizeof value);
-        fill_words(row->allowed, min, max, value, allowed_texts[i],
+        choices_text(row_choices(row), choices, sizeof choices);
+        fill_words(row->allowed, min, max, value, choices, allowed_texts[i],
                    sizeof allowed_texts[i]);
         fill_words(row->default_words ? row->default_words : "{value}", min,
-                   max, value, words, sizeof words);
+                   max, value, choices, words, sizeof words);
         snprintf(descriptions[i], sizeof descriptions[i],
                  words[0] ? "%s (default %s)." : "%s.", row->help, words);
         specs[i] = (wm_param_spec){
@@ -340,15 +372,16 @@ static void build_specs(void)
             .type = row->kind == KIND_SIZE || row->kind == KIND_BYTES ? "size"
                     : row->kind == KIND_UINT                         ? "integer"
                     : row->kind == KIND_BOOL                         ? "boolean"
-                    : row->kind == KIND_ENUM                         ? "enum"
+                    : row->kind == KIND_ENUM || row_choices(row)     ? "enum"
                     : row->kind == KIND_RATE                         ? "rate"
                     : row->kind == KIND_PERCENT                      ? "number"
                                                                      : "string",
             .allowed = allowed_texts[i],
             .description = descriptions[i],
             .metavar = row->kind == KIND_BOOL ? NULL : row->metavar,
-            .choices = row->kind == KIND_ENUM ? row->choices : NULL,
-            .max_length = row->kind == KIND_STRING ? row->length - 1 : 0,
+            .choices = row->kind == KIND_BOOL ? NULL : row_choices(row),
+            .max_length = row->kind == KIND_STRING && !row_choices(row)
+                              ? row->length - 1 : 0,
             .required = row->kind == KIND_SIZE,
         };
         used += (size_t)snprintf(names_text + used, sizeof names_text - used,
@@ -390,6 +423,7 @@ void wm_params_init(wm_run_request *request)
     wm_transfer_options_default(&request->config.transfer);
     wm_capture_options_default(&request->config.capture);
     wm_path_options_default(&request->config.path);
+    snprintf(request->preset, sizeof request->preset, "%s", WM_PRESET_NONE);
     _Static_assert(sizeof(wm_direction) == sizeof(uint32_t),
                    "an enum row is stored as a uint32_t");
     _Static_assert(sizeof(wm_path_kind) == sizeof(uint32_t),
@@ -626,6 +660,22 @@ static int parse_interval(const param_row *row, wm_run_request *request,
     return parse_by_kind(row, request, value, err);
 }
 
+/* One row from its text, a direction's override marked as given (what
+ * the caller writes and what a preset fills alike). */
+static int set_row(const param_row *row, wm_run_request *request,
+                   const char *value, const wm_params_limits *limits,
+                   wm_error *err)
+{
+    int rc = row->parse ? row->parse(row, request, value, limits, err)
+                        : parse_by_kind(row, request, value, err);
+    wm_path_side side;
+    uint32_t bit;
+    const param_row *both;
+    if (rc == 0 && way_override(row, &side, &bit, &both))
+        request->config.path.overridden[side] |= bit;
+    return rc;
+}
+
 int wm_params_set(wm_run_request *request, const char *name,
                   const char *value, const wm_params_limits *limits,
                   wm_error *err)
@@ -639,14 +689,58 @@ int wm_params_set(wm_run_request *request, const char *name,
                               wm_error_quote(name, 24, shown, sizeof shown),
                               "unknown parameter '%s'; allowed: %s", shown,
                               wm_params_names());
-    int rc = row->parse ? row->parse(row, request, value, limits, err)
-                        : parse_by_kind(row, request, value, err);
-    wm_path_side side;
-    uint32_t bit;
-    const param_row *both;
-    if (rc == 0 && way_override(row, &side, &bit, &both))
-        request->config.path.overridden[side] |= bit;
+    int rc = set_row(row, request, value, limits, err);
+    if (rc == 0)
+        request->given |= UINT64_C(1) << (row - rows);
     return rc;
+}
+
+static int parse_preset(const param_row *row, wm_run_request *request,
+                        const char *value, const wm_params_limits *lim,
+                        wm_error *err)
+{
+    (void)lim;
+    if (strcmp(value, WM_PRESET_NONE) != 0 && !wm_presets_find(value))
+        return invalid(row, value, err);
+    assert(strlen(value) < row->length);
+    snprintf(request->preset, sizeof request->preset, "%s", value);
+    return 0;
+}
+
+/* The preset's settings the caller did not give. Its table is checked by
+ * the unit tests, so a failure here is a bug of the table; it is still
+ * reported, naming the preset, rather than run with half of it. The
+ * filled rows are not marked given: a second call fills them again with
+ * the same values. */
+static int apply_preset(wm_run_request *request, uint64_t *filled,
+                        wm_error *err)
+{
+    const wm_preset *preset = wm_presets_find(request->preset);
+    *filled = 0;
+    if (!preset)
+        return 0;
+    for (const wm_preset_setting *s = preset->settings; s->name; s++) {
+        const param_row *row = find_row(s->name);
+        assert(row && row->parse != parse_preset);
+        uint64_t bit = UINT64_C(1) << (row - rows);
+        /* A direction's override yields to its both-ways row given: the
+         * caller's rate=10mbit is each direction's. */
+        wm_path_side side;
+        uint32_t way_bit;
+        const param_row *both = NULL;
+        bool both_given =
+            way_override(row, &side, &way_bit, &both) &&
+            (request->given & (UINT64_C(1) << (both - rows)));
+        if ((request->given & bit) || both_given)
+            continue;
+        if (set_row(row, request, s->value, NULL, err) != 0) {
+            char prefix[64];
+            snprintf(prefix, sizeof prefix, "preset %s: ", preset->name);
+            return wm_error_prefix(err, prefix);
+        }
+        *filled |= bit;
+    }
+    return 0;
 }
 
 int wm_params_finish(wm_run_request *request, wm_error *err)
@@ -654,10 +748,25 @@ int wm_params_finish(wm_run_request *request, wm_error *err)
     if (!request->size_given)
         return wm_error_param(err, WM_ERR_INVALID, "size",
                               "size is required; allowed: %s", WM_SIZE_FORMS);
+    uint64_t filled = 0;
+    if (apply_preset(request, &filled, err) != 0)
+        return -1;
     if (wm_transfer_validate(&request->config.transfer, err) != 0)
         return -1;
-    return wm_path_validate(&request->config.path,
-                            request->config.transfer.ipv6, err);
+    if (wm_path_validate(&request->config.path,
+                         request->config.transfer.ipv6, err) == 0)
+        return 0;
+    /* A setting the caller never wrote must be explained: it came from
+     * the preset, and giving it explicitly overrides it. */
+    const param_row *row = find_row(err->parameter);
+    if (row && (filled & (UINT64_C(1) << (row - rows)))) {
+        char said[sizeof err->message];
+        snprintf(said, sizeof said, "%s", err->message);
+        wm_error_param(err, err->kind, row->name, "%s (set by preset %s: "
+                       "give %s explicitly to override it)", said,
+                       request->preset, row->name);
+    }
+    return -1;
 }
 
 /* One row's value as JSON: the number, boolean or text the run uses. */
