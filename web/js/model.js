@@ -66,6 +66,7 @@ export function settingsText(params) {
   const parts = [];
   for (const [name, value] of Object.entries(params)) {
     if (NOT_SETTING.has(name) || value === 0 || value === false || value === '' || value === null) continue;
+    if (name === 'preset' && value === 'none') continue; // no named path: the default
     if (!onLink && (name === 'path' || LINK_ONLY.has(name))) continue;
     if (name === 'direction') parts.unshift(String(value));
     else if (value === true) parts.push(name);

@@ -44,6 +44,11 @@ export class PathForm {
     this.linkNames = runForm.names.filter(isLinkSetting);
     const pathField = fieldOf(this.form, 'path');
     if (!pathField) return; // a daemon without paths
+    // The API's `preset` parameter names a path the daemon fills in; the
+    // picker here fills the fields themselves, shown and editable, so
+    // the form offers the one and not the other as well.
+    const presetField = fieldOf(this.form, 'preset');
+    if (presetField) presetField.hidden = true;
     const wayNames = this.linkNames.filter((n) => n.includes('_to_'));
     this.box.append(pathField, ...this.linkNames.filter((n) => !wayNames.includes(n)).map((n) => fieldOf(this.form, n)));
     this.ways = null;
