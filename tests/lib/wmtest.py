@@ -158,6 +158,8 @@ class Daemon:
 
     def start(self, timeout=20):
         log = open(self.log_path, "ab")
+        # Only what this start writes: a restart appends to the same log.
+        log_start = log.tell()
         cmd = [self.wiremeter, "serve", "--listen", f"127.0.0.1:{self.port}",
                "--data-dir", self.data_dir] + self.args
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env)
@@ -166,6 +168,12 @@ class Daemon:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 fail(f"daemon exited with {self.proc.returncode} at start:\n{self.log()}")
+            # Our daemon says it listens once its socket is bound: until
+            # then, a daemon of another test that was handed the same free
+            # port could be the one answering /healthz.
+            if not self.listening_since(log_start):
+                time.sleep(0.05)
+                continue
             try:
                 if request(self.base, "GET", "/healthz", timeout=2).status in self.READY:
                     return self
@@ -177,6 +185,14 @@ class Daemon:
         self.proc.kill()
         self.proc.wait()
         fail(f"daemon not healthy after {timeout}s:\n{self.log()}")
+
+    def listening_since(self, offset):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                return f"listening on http://127.0.0.1:{self.port}".encode() in f.read()
+        except OSError:
+            return False
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
         if self.proc and self.proc.poll() is None:
