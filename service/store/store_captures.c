@@ -45,6 +45,7 @@ static const char SQL_CAP_DELETE[] =
 static const char SQL_CAP_DELETE_ANY[] = "DELETE FROM captures WHERE id = ?1";
 static const char SQL_CAP_RUNNING[] =
     "SELECT id FROM captures WHERE status = 'running' ORDER BY id";
+static const char SQL_CAP_IDS[] = "SELECT id FROM captures ORDER BY id";
 /* The finished captures beyond the keep (?1) newest finished ones. */
 static const char SQL_CAP_PRUNE[] =
     "DELETE FROM captures WHERE status <> 'running' AND id IN"
@@ -58,8 +59,12 @@ const char *wm_store_capture_dir(const wm_store *store)
     return store->capture_dir;
 }
 
-/* What a capture keeps beside its file, removed with it. */
-static const char *const extra_suffixes[] = {".rows", ".index"};
+/* Every file of a capture: its own and what its analysis keeps beside
+ * it, removed with it. */
+static const char *const all_suffixes[] = {".pcap", ".rows", ".index"};
+/* Added to a file's name to retire it: no reader opens that name, and
+ * start-up removes it (remove_leftovers). */
+#define RETIRED_SUFFIX ".tmp"
 
 int wm_store_capture_path(const wm_store *store, int64_t id, char *buf,
                           size_t buflen, wm_error *err)
@@ -295,15 +300,38 @@ static int remove_files(wm_store *store, int64_t id, wm_error *err)
 {
     char path[PATH_MAX + 32];
     int rc = 0;
-    if (wm_store_capture_path(store, id, path, sizeof path, err) != 0 ||
-        store_unlink(path, err) != 0)
-        rc = -1;
-    for (size_t i = 0; i < sizeof extra_suffixes / sizeof *extra_suffixes;
-         i++)
-        if (wm_store_capture_file(store, id, extra_suffixes[i], path,
+    for (size_t i = 0; i < sizeof all_suffixes / sizeof *all_suffixes; i++)
+        if (wm_store_capture_file(store, id, all_suffixes[i], path,
                                   sizeof path, err) != 0 ||
-            store_unlink(path, err) != 0)
+            store_unlink(path, err) != 0 ||
+            strlen(path) + sizeof RETIRED_SUFFIX > sizeof path ||
+            store_unlink(strcat(path, RETIRED_SUFFIX), err) != 0)
             rc = -1;
+    return rc;
+}
+
+/* Renames a capture's files to their retired names, lock held, for the
+ * reason store_retire_files does for runs (a rename is microseconds, the
+ * unlink of a big file is not); one that cannot be renamed is unlinked
+ * there and then. */
+static int retire_files(wm_store *store, int64_t id, wm_error *err)
+{
+    char path[PATH_MAX + 32], retired[PATH_MAX + 32];
+    int rc = 0;
+    for (size_t i = 0; i < sizeof all_suffixes / sizeof *all_suffixes; i++) {
+        if (wm_store_capture_file(store, id, all_suffixes[i], path,
+                                  sizeof path, err) != 0) {
+            rc = -1;
+            continue;
+        }
+        int n = snprintf(retired, sizeof retired, "%s%s", path,
+                         RETIRED_SUFFIX);
+        if (n < 0 || (size_t)n >= sizeof retired ||
+            (rename(path, retired) != 0 && errno != ENOENT)) {
+            if (store_unlink(path, err) != 0)
+                rc = -1;
+        }
+    }
     return rc;
 }
 
@@ -322,15 +350,59 @@ int wm_store_delete_capture(wm_store *store, int64_t id, wm_error *err)
     int rc = store_refuse_if_read_only(store, err);
     if (rc == 0)
         rc = delete_row(store, SQL_CAP_DELETE, id, err);
+    /* Under the lock: whoever finds the row gone finds the files gone. */
+    int retired = rc == 0 ? retire_files(store, id, err) : 0;
     store_unlock(store);
     if (rc != 0)
         return -1;
-    return remove_files(store, id, err);
+    return remove_files(store, id, err) != 0 ? -1 : retired;
+}
+
+/* The id of a capture's file, "<id>.pcap" or "<id>" and an extra
+ * suffix, or one of those retired (*retired true); 0 for any other
+ * name. */
+static int64_t capture_name_id(const char *name, bool *retired)
+{
+    if (name[0] < '1' || name[0] > '9')
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long long id = strtoll(name, &end, 10);
+    if (errno || id <= 0)
+        return 0;
+    for (size_t i = 0; i < sizeof all_suffixes / sizeof *all_suffixes;
+         i++) {
+        size_t len = strlen(all_suffixes[i]);
+        if (strncmp(end, all_suffixes[i], len) != 0)
+            continue;
+        *retired = strcmp(end + len, RETIRED_SUFFIX) == 0;
+        if (*retired || end[len] == '\0')
+            return (int64_t)id;
+    }
+    return 0;
+}
+
+static bool id_in_sorted(const id_list *ids, int64_t id)
+{
+    size_t lo = 0, hi = ids->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids->ids[mid] == id)
+            return true;
+        if (ids->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
 }
 
 /* Removes every file of the captures directory that is an upload never
- * added, and those of running captures (listed in running, sorted). */
-static int remove_leftovers(wm_store *store, wm_error *err)
+ * added, a capture's file retired, or a file of a capture with no row
+ * (rows, sorted): a crash between a deletion's commit and its unlinks
+ * leaves those two. */
+static int remove_leftovers(wm_store *store, const id_list *rows,
+                            wm_error *err)
 {
     DIR *dir = opendir(store->capture_dir);
     if (!dir)
@@ -341,7 +413,10 @@ static int remove_leftovers(wm_store *store, wm_error *err)
     int rc = 0;
     struct dirent *entry;
     while ((entry = readdir(dir)) != NULL) {
-        if (strncmp(entry->d_name, UPLOAD_PREFIX, strlen(UPLOAD_PREFIX)))
+        bool retired = false;
+        int64_t id = capture_name_id(entry->d_name, &retired);
+        if (strncmp(entry->d_name, UPLOAD_PREFIX, strlen(UPLOAD_PREFIX)) &&
+            (id == 0 || (!retired && id_in_sorted(rows, id))))
             continue;
         char path[PATH_MAX + 300];
         snprintf(path, sizeof path, "%s/%s", store->capture_dir,
@@ -377,15 +452,18 @@ int store_captures_recover(wm_store *store, wm_error *err)
             rc = store_id_list_push(&lost, running.ids[i], err);
     for (size_t i = 0; rc == 0 && i < lost.count; i++)
         rc = delete_row(store, SQL_CAP_DELETE_ANY, lost.ids[i], err);
+    /* After the lost rows went: their files are files of no row. */
+    id_list rows = {0};
+    stmt = rc == 0 ? store_stmt(store, SQL_CAP_IDS, err) : NULL;
+    if (rc == 0)
+        rc = stmt ? store_collect_ids(store, stmt, &rows, "listing captures",
+                                      err) : -1;
     store_unlock(store);
-    for (size_t i = 0; rc == 0 && i < lost.count; i++) {
-        if (remove_files(store, lost.ids[i], err) != 0)
-            rc = -1;
-    }
+    if (rc == 0)
+        rc = remove_leftovers(store, &rows, err);
     free(running.ids);
     free(lost.ids);
-    if (rc == 0)
-        rc = remove_leftovers(store, err);
+    free(rows.ids);
     return rc;
 }
 
@@ -424,12 +502,20 @@ int wm_store_prune_captures(wm_store *store, uint64_t keep,
     } else {
         rc = -1;
     }
+    /* Rows first, then files retired before the lock is let go: a reader
+     * that finds a row gone finds its files gone; a crash between leaves
+     * files of no row, which start-up removes (remove_leftovers), never a
+     * row without its file. */
+    int retired = 0;
+    for (size_t i = 0; rc == 0 && i < gone.count; i++)
+        if (retire_files(store, gone.ids[i], err) != 0)
+            retired = -1;
     store_unlock(store);
-    /* Rows first, then files: a crash between leaves files of no row,
-     * which cost disk, never a row without its file. */
     for (size_t i = 0; rc == 0 && i < gone.count; i++)
         if (remove_files(store, gone.ids[i], err) != 0)
             rc = -1;
+    if (rc == 0)
+        rc = retired;
     if (deleted)
         *deleted = rc == 0 ? gone.count : 0;
     free(gone.ids);
