@@ -360,9 +360,9 @@ void wm_store_sweep_list_free(wm_store_sweep_list *list);
  * (wm_store_recover) the leftovers of uploads ("upload-*.tmp"), the
  * running rows whose file never arrived, and the files of no row or
  * retired ("<id>.pcap.tmp"...: a deletion cut by a crash) are removed:
- * the store never keeps half a capture. A running row with its file is an analysis cut
- * by a crash; it stays running, for the daemon to analyse again
- * (wm_store_unfinished_captures). */
+ * the store never keeps half a capture. A running row with its file is
+ * an analysis cut by a crash; it stays running, for the daemon to analyse
+ * again (wm_store_unfinished_captures). */
 typedef struct wm_store_capture {
     int64_t id;
     wm_store_status status;     /* running (being analysed), done, failed */
