@@ -45,7 +45,9 @@ static const char SQL_CAP_DELETE[] =
 static const char SQL_CAP_DELETE_ANY[] = "DELETE FROM captures WHERE id = ?1";
 static const char SQL_CAP_RUNNING[] =
     "SELECT id FROM captures WHERE status = 'running' ORDER BY id";
-static const char SQL_CAP_IDS[] = "SELECT id FROM captures ORDER BY id";
+/* The captures that keep files: a failed one keeps only its row. */
+static const char SQL_CAP_IDS[] =
+    "SELECT id FROM captures WHERE status <> 'failed' ORDER BY id";
 /* The finished captures beyond the keep (?1) newest finished ones. */
 static const char SQL_CAP_PRUNE[] =
     "DELETE FROM captures WHERE status <> 'running' AND id IN"
@@ -149,11 +151,11 @@ int wm_store_add_capture(wm_store *store, const char *tmp_path,
     return rc;
 }
 
-static int change_capture(wm_store *store, const char *sql, int64_t id,
-                          const char *text1, const char *text2,
-                          wm_error *err)
+/* Lock held. */
+static int change_capture_locked(wm_store *store, const char *sql,
+                                 int64_t id, const char *text1,
+                                 const char *text2, wm_error *err)
 {
-    store_lock(store);
     sqlite3_stmt *stmt = store_stmt(store, sql, err);
     int rc = -1;
     if (stmt) {
@@ -172,6 +174,15 @@ static int change_capture(wm_store *store, const char *sql, int64_t id,
                                 "capture %lld is not being analysed",
                                 (long long)id);
     }
+    return rc;
+}
+
+static int change_capture(wm_store *store, const char *sql, int64_t id,
+                          const char *text1, const char *text2,
+                          wm_error *err)
+{
+    store_lock(store);
+    int rc = change_capture_locked(store, sql, id, text1, text2, err);
     store_unlock(store);
     return rc;
 }
@@ -185,16 +196,23 @@ int wm_store_finish_capture(wm_store *store, int64_t id,
 }
 
 static int remove_files(wm_store *store, int64_t id, wm_error *err);
+static int retire_files(wm_store *store, int64_t id, wm_error *err);
 
 int wm_store_fail_capture(wm_store *store, int64_t id, const char *code,
                           const char *message, wm_error *err)
 {
-    if (change_capture(store, SQL_CAP_FAIL, id, code ? code : "internal",
-                       message ? message : "", err) != 0)
-        return -1;
+    store_lock(store);
+    int rc = change_capture_locked(store, SQL_CAP_FAIL, id,
+                                   code ? code : "internal",
+                                   message ? message : "", err);
     /* A capture with no analysis is kept only to say why: its file (maybe
-     * hundreds of MiB) would hold the disk for nothing. */
-    return remove_files(store, id, err);
+     * hundreds of MiB) would hold the disk for nothing. Retired under the
+     * lock, as a deletion's: whoever sees it failed finds no file. */
+    int retired = rc == 0 ? retire_files(store, id, err) : 0;
+    store_unlock(store);
+    if (rc != 0)
+        return -1;
+    return remove_files(store, id, err) != 0 ? -1 : retired;
 }
 
 static void copy_text(sqlite3_stmt *stmt, int col, char *buf, size_t len)
@@ -398,9 +416,9 @@ static bool id_in_sorted(const id_list *ids, int64_t id)
 }
 
 /* Removes every file of the captures directory that is an upload never
- * added, a capture's file retired, or a file of a capture with no row
- * (rows, sorted): a crash between a deletion's commit and its unlinks
- * leaves those two. */
+ * added, a capture's file retired, or a file of a capture not in rows
+ * (those that keep files, sorted): a crash between a deletion's or a
+ * failure's commit and its unlinks leaves those two. */
 static int remove_leftovers(wm_store *store, const id_list *rows,
                             wm_error *err)
 {

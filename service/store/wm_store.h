@@ -358,8 +358,9 @@ void wm_store_sweep_list_free(wm_store_sweep_list *list);
  * under another name in that directory (wm_store_capture_dir) and becomes
  * a capture only by wm_store_add_capture, which renames it; at start-up
  * (wm_store_recover) the leftovers of uploads ("upload-*.tmp"), the
- * running rows whose file never arrived, and the files of no row or
- * retired ("<id>.pcap.tmp"...: a deletion cut by a crash) are removed:
+ * running rows whose file never arrived, and the files of no row, of a
+ * failed one or retired ("<id>.pcap.tmp"...: a deletion or a failure cut
+ * by a crash) are removed:
  * the store never keeps half a capture. A running row with its file is
  * an analysis cut by a crash; it stays running, for the daemon to analyse
  * again (wm_store_unfinished_captures). */

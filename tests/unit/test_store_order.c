@@ -59,6 +59,8 @@ static bool final_there(void)
     return false;
 }
 
+/* Whether a reader finds the row there, and (a capture) not failed: a
+ * failed capture keeps only its row. */
 static bool row_there(void)
 {
     wm_error err = {0};
@@ -66,8 +68,9 @@ static bool row_there(void)
         wm_store_capture c;
         if (wm_store_get_capture(watch.store, watch.id, &c, &err) != 0)
             return false;
+        bool failed = c.status == WM_STORE_FAILED;
         wm_store_capture_free(&c);
-        return true;
+        return !failed;
     }
     wm_store_run run;
     if (wm_store_get_run(watch.store, watch.id, &run, &err) != 0)
@@ -214,8 +217,8 @@ static void capture_file(wm_store *store, int64_t id, size_t i, char *buf,
              (long long)id, capture_suffixes[i]);
 }
 
-/* A capture analysed, with the files its analysis keeps. */
-static int64_t done_capture(wm_store *store)
+/* A capture being analysed, with the files its analysis writes. */
+static int64_t running_capture(wm_store *store)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/upload-order.tmp",
@@ -225,11 +228,19 @@ static int64_t done_capture(wm_store *store)
     wm_error err = {0};
     if (wm_store_add_capture(store, path, "", 1, &id, &err) != 0)
         fail_msg("add: %s", err.message);
-    assert_int_equal(wm_store_finish_capture(store, id, "{}", &err), 0);
     for (size_t i = 1; i < CAPTURE_FILES; i++) {
         capture_file(store, id, i, path, sizeof path);
         write_file(path);
     }
+    return id;
+}
+
+/* A capture analysed, with the files its analysis keeps. */
+static int64_t done_capture(wm_store *store)
+{
+    int64_t id = running_capture(store);
+    wm_error err = {0};
+    assert_int_equal(wm_store_finish_capture(store, id, "{}", &err), 0);
     return id;
 }
 
@@ -281,6 +292,21 @@ static void test_capture_delete_files_go_with_the_row(void **state)
     assert_capture_files_gone(f->store, id);
 }
 
+static void test_capture_fail_files_go_with_the_status(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    int64_t id = running_capture(f->store);
+    wm_error err = {0};
+    watch_capture(f->store, id);
+    assert_int_equal(wm_store_fail_capture(f->store, id, "too_large", "big",
+                                           &err), 0);
+    watch.store = NULL;
+    assert_true(watch.probes > 0);
+    assert_int_equal(watch.seen, 0);
+    assert_capture_files_gone(f->store, id);
+}
+
 /* A crash after a capture's row went and before its files did: start-up
  * removes the files of no row and the retired ones (of a row or not), and
  * leaves alone those of a row and any name that is not a capture's. */
@@ -289,7 +315,7 @@ static void test_recover_removes_capture_files_of_no_row(void **state)
     fixture *f = *state;
     f->store = open_store(f);
     int64_t kept = done_capture(f->store);
-    int64_t gone = kept + 1; /* never a row: as if its deletion committed */
+    int64_t gone = kept + 100; /* never a row: as if its deletion committed */
     char path[4200], other[4200];
     for (size_t i = 0; i < CAPTURE_FILES; i++) {
         capture_file(f->store, gone, i, path, sizeof path);
@@ -302,6 +328,17 @@ static void test_recover_removes_capture_files_of_no_row(void **state)
              wm_store_capture_dir(f->store), (long long)gone);
     for (size_t i = 0; i < 2; i++)
         write_file(retired[i]);
+    /* A failed capture whose files a crash left: it keeps only its row. */
+    int64_t failed = running_capture(f->store);
+    char failed_pcap[4200];
+    capture_file(f->store, failed, 0, failed_pcap, sizeof failed_pcap);
+    char keep[4300];
+    snprintf(keep, sizeof keep, "%s.keep", failed_pcap);
+    assert_int_equal(link(failed_pcap, keep), 0);
+    wm_error ferr = {0};
+    assert_int_equal(wm_store_fail_capture(f->store, failed, "internal", "x",
+                                           &ferr), 0);
+    assert_int_equal(rename(keep, failed_pcap), 0);
     snprintf(other, sizeof other, "%s/%lld.pcap.note",
              wm_store_capture_dir(f->store), (long long)gone);
     write_file(other);
@@ -320,6 +357,8 @@ static void test_recover_removes_capture_files_of_no_row(void **state)
             fail_msg("%s of a kept capture was removed", path);
     }
     assert_true(exists(other));
+    if (exists(failed_pcap))
+        fail_msg("%s of a failed capture is still there", failed_pcap);
 }
 
 int main(void)
@@ -333,6 +372,8 @@ int main(void)
             test_capture_prune_files_go_with_the_row, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_capture_delete_files_go_with_the_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_capture_fail_files_go_with_the_status, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_recover_removes_capture_files_of_no_row, setup, teardown),
     };
