@@ -45,6 +45,9 @@ static const char SQL_CAP_DELETE[] =
 static const char SQL_CAP_DELETE_ANY[] = "DELETE FROM captures WHERE id = ?1";
 static const char SQL_CAP_RUNNING[] =
     "SELECT id FROM captures WHERE status = 'running' ORDER BY id";
+/* The captures that keep files: a failed one keeps only its row. */
+static const char SQL_CAP_IDS[] =
+    "SELECT id FROM captures WHERE status <> 'failed' ORDER BY id";
 /* The finished captures beyond the keep (?1) newest finished ones. */
 static const char SQL_CAP_PRUNE[] =
     "DELETE FROM captures WHERE status <> 'running' AND id IN"
@@ -58,8 +61,12 @@ const char *wm_store_capture_dir(const wm_store *store)
     return store->capture_dir;
 }
 
-/* What a capture keeps beside its file, removed with it. */
-static const char *const extra_suffixes[] = {".rows", ".index"};
+/* Every file of a capture: its own and what its analysis keeps beside
+ * it, removed with it. */
+static const char *const all_suffixes[] = {".pcap", ".rows", ".index"};
+/* Added to a file's name to retire it: no reader opens that name, and
+ * start-up removes it (remove_leftovers). */
+#define RETIRED_SUFFIX ".tmp"
 
 int wm_store_capture_path(const wm_store *store, int64_t id, char *buf,
                           size_t buflen, wm_error *err)
@@ -144,11 +151,11 @@ int wm_store_add_capture(wm_store *store, const char *tmp_path,
     return rc;
 }
 
-static int change_capture(wm_store *store, const char *sql, int64_t id,
-                          const char *text1, const char *text2,
-                          wm_error *err)
+/* Lock held. */
+static int change_capture_locked(wm_store *store, const char *sql,
+                                 int64_t id, const char *text1,
+                                 const char *text2, wm_error *err)
 {
-    store_lock(store);
     sqlite3_stmt *stmt = store_stmt(store, sql, err);
     int rc = -1;
     if (stmt) {
@@ -167,6 +174,15 @@ static int change_capture(wm_store *store, const char *sql, int64_t id,
                                 "capture %lld is not being analysed",
                                 (long long)id);
     }
+    return rc;
+}
+
+static int change_capture(wm_store *store, const char *sql, int64_t id,
+                          const char *text1, const char *text2,
+                          wm_error *err)
+{
+    store_lock(store);
+    int rc = change_capture_locked(store, sql, id, text1, text2, err);
     store_unlock(store);
     return rc;
 }
@@ -180,23 +196,23 @@ int wm_store_finish_capture(wm_store *store, int64_t id,
 }
 
 static int remove_files(wm_store *store, int64_t id, wm_error *err);
+static int retire_files(wm_store *store, int64_t id, wm_error *err);
 
 int wm_store_fail_capture(wm_store *store, int64_t id, const char *code,
                           const char *message, wm_error *err)
 {
+    store_lock(store);
+    int rc = change_capture_locked(store, SQL_CAP_FAIL, id,
+                                   code ? code : "internal",
+                                   message ? message : "", err);
     /* A capture with no analysis is kept only to say why: its file (maybe
-     * hundreds of MiB) would hold the disk for nothing. Removed before the
-     * row says "failed", so that no client ever sees a failed capture with
-     * a file, and a crash in between leaves a running row without its file,
-     * which the next start deletes (store_captures_recover). */
-    wm_error unlink_err;
-    int removed = remove_files(store, id, &unlink_err);
-    if (change_capture(store, SQL_CAP_FAIL, id, code ? code : "internal",
-                       message ? message : "", err) != 0)
+     * hundreds of MiB) would hold the disk for nothing. Retired under the
+     * lock, as a deletion's: whoever sees it failed finds no file. */
+    int retired = rc == 0 ? retire_files(store, id, err) : 0;
+    store_unlock(store);
+    if (rc != 0)
         return -1;
-    if (removed != 0)
-        *err = unlink_err;
-    return removed;
+    return remove_files(store, id, err) != 0 ? -1 : retired;
 }
 
 static void copy_text(sqlite3_stmt *stmt, int col, char *buf, size_t len)
@@ -302,15 +318,38 @@ static int remove_files(wm_store *store, int64_t id, wm_error *err)
 {
     char path[PATH_MAX + 32];
     int rc = 0;
-    if (wm_store_capture_path(store, id, path, sizeof path, err) != 0 ||
-        store_unlink(path, err) != 0)
-        rc = -1;
-    for (size_t i = 0; i < sizeof extra_suffixes / sizeof *extra_suffixes;
-         i++)
-        if (wm_store_capture_file(store, id, extra_suffixes[i], path,
+    for (size_t i = 0; i < sizeof all_suffixes / sizeof *all_suffixes; i++)
+        if (wm_store_capture_file(store, id, all_suffixes[i], path,
                                   sizeof path, err) != 0 ||
-            store_unlink(path, err) != 0)
+            store_unlink(path, err) != 0 ||
+            strlen(path) + sizeof RETIRED_SUFFIX > sizeof path ||
+            store_unlink(strcat(path, RETIRED_SUFFIX), err) != 0)
             rc = -1;
+    return rc;
+}
+
+/* Renames a capture's files to their retired names, lock held, for the
+ * reason store_retire_files does for runs (a rename is microseconds, the
+ * unlink of a big file is not); one that cannot be renamed is unlinked
+ * there and then. */
+static int retire_files(wm_store *store, int64_t id, wm_error *err)
+{
+    char path[PATH_MAX + 32], retired[PATH_MAX + 32];
+    int rc = 0;
+    for (size_t i = 0; i < sizeof all_suffixes / sizeof *all_suffixes; i++) {
+        if (wm_store_capture_file(store, id, all_suffixes[i], path,
+                                  sizeof path, err) != 0) {
+            rc = -1;
+            continue;
+        }
+        int n = snprintf(retired, sizeof retired, "%s%s", path,
+                         RETIRED_SUFFIX);
+        if (n < 0 || (size_t)n >= sizeof retired ||
+            (rename(path, retired) != 0 && errno != ENOENT)) {
+            if (store_unlink(path, err) != 0)
+                rc = -1;
+        }
+    }
     return rc;
 }
 
@@ -329,15 +368,59 @@ int wm_store_delete_capture(wm_store *store, int64_t id, wm_error *err)
     int rc = store_refuse_if_read_only(store, err);
     if (rc == 0)
         rc = delete_row(store, SQL_CAP_DELETE, id, err);
+    /* Under the lock: whoever finds the row gone finds the files gone. */
+    int retired = rc == 0 ? retire_files(store, id, err) : 0;
     store_unlock(store);
     if (rc != 0)
         return -1;
-    return remove_files(store, id, err);
+    return remove_files(store, id, err) != 0 ? -1 : retired;
+}
+
+/* The id of a capture's file, "<id>.pcap" or "<id>" and an extra
+ * suffix, or one of those retired (*retired true); 0 for any other
+ * name. */
+static int64_t capture_name_id(const char *name, bool *retired)
+{
+    if (name[0] < '1' || name[0] > '9')
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long long id = strtoll(name, &end, 10);
+    if (errno || id <= 0)
+        return 0;
+    for (size_t i = 0; i < sizeof all_suffixes / sizeof *all_suffixes;
+         i++) {
+        size_t len = strlen(all_suffixes[i]);
+        if (strncmp(end, all_suffixes[i], len) != 0)
+            continue;
+        *retired = strcmp(end + len, RETIRED_SUFFIX) == 0;
+        if (*retired || end[len] == '\0')
+            return (int64_t)id;
+    }
+    return 0;
+}
+
+static bool id_in_sorted(const id_list *ids, int64_t id)
+{
+    size_t lo = 0, hi = ids->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids->ids[mid] == id)
+            return true;
+        if (ids->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
 }
 
 /* Removes every file of the captures directory that is an upload never
- * added, and those of running captures (listed in running, sorted). */
-static int remove_leftovers(wm_store *store, wm_error *err)
+ * added, a capture's file retired, or a file of a capture not in rows
+ * (those that keep files, sorted): a crash between a deletion's or a
+ * failure's commit and its unlinks leaves those two. */
+static int remove_leftovers(wm_store *store, const id_list *rows,
+                            wm_error *err)
 {
     DIR *dir = opendir(store->capture_dir);
     if (!dir)
@@ -348,7 +431,10 @@ static int remove_leftovers(wm_store *store, wm_error *err)
     int rc = 0;
     struct dirent *entry;
     while ((entry = readdir(dir)) != NULL) {
-        if (strncmp(entry->d_name, UPLOAD_PREFIX, strlen(UPLOAD_PREFIX)))
+        bool retired = false;
+        int64_t id = capture_name_id(entry->d_name, &retired);
+        if (strncmp(entry->d_name, UPLOAD_PREFIX, strlen(UPLOAD_PREFIX)) &&
+            (id == 0 || (!retired && id_in_sorted(rows, id))))
             continue;
         char path[PATH_MAX + 300];
         snprintf(path, sizeof path, "%s/%s", store->capture_dir,
@@ -384,15 +470,18 @@ int store_captures_recover(wm_store *store, wm_error *err)
             rc = store_id_list_push(&lost, running.ids[i], err);
     for (size_t i = 0; rc == 0 && i < lost.count; i++)
         rc = delete_row(store, SQL_CAP_DELETE_ANY, lost.ids[i], err);
+    /* After the lost rows went: their files are files of no row. */
+    id_list rows = {0};
+    stmt = rc == 0 ? store_stmt(store, SQL_CAP_IDS, err) : NULL;
+    if (rc == 0)
+        rc = stmt ? store_collect_ids(store, stmt, &rows, "listing captures",
+                                      err) : -1;
     store_unlock(store);
-    for (size_t i = 0; rc == 0 && i < lost.count; i++) {
-        if (remove_files(store, lost.ids[i], err) != 0)
-            rc = -1;
-    }
+    if (rc == 0)
+        rc = remove_leftovers(store, &rows, err);
     free(running.ids);
     free(lost.ids);
-    if (rc == 0)
-        rc = remove_leftovers(store, err);
+    free(rows.ids);
     return rc;
 }
 
@@ -431,12 +520,20 @@ int wm_store_prune_captures(wm_store *store, uint64_t keep,
     } else {
         rc = -1;
     }
+    /* Rows first, then files retired before the lock is let go: a reader
+     * that finds a row gone finds its files gone; a crash between leaves
+     * files of no row, which start-up removes (remove_leftovers), never a
+     * row without its file. */
+    int retired = 0;
+    for (size_t i = 0; rc == 0 && i < gone.count; i++)
+        if (retire_files(store, gone.ids[i], err) != 0)
+            retired = -1;
     store_unlock(store);
-    /* Rows first, then files: a crash between leaves files of no row,
-     * which cost disk, never a row without its file. */
     for (size_t i = 0; rc == 0 && i < gone.count; i++)
         if (remove_files(store, gone.ids[i], err) != 0)
             rc = -1;
+    if (rc == 0)
+        rc = retired;
     if (deleted)
         *deleted = rc == 0 ? gone.count : 0;
     free(gone.ids);

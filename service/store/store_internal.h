@@ -115,6 +115,13 @@ int store_unlink(const char *path, wm_error *err);
 /* store_files.c: the files (pcap and rows, final and partial) of runs. */
 int store_remove_pcaps(wm_store *store, const id_list *list, wm_error *err);
 
+/* store_files.c: renames the runs' files to their partial names, which
+ * no reader opens and start-up removes: done with the lock held, in the
+ * deletion's critical section, so that a reader who finds a run gone
+ * finds its files gone; store_remove_pcaps then frees the disk, lock not
+ * held. */
+int store_retire_files(wm_store *store, const id_list *list, wm_error *err);
+
 /* store_db.c: id lists. */
 int store_id_list_push(id_list *list, int64_t id, wm_error *err);
 

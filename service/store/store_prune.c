@@ -67,9 +67,14 @@ int wm_store_prune(wm_store *store, uint64_t keep, uint64_t *deleted,
                                    err);
     if (rc == 0 && gone.count > 0)
         atomic_fetch_add(&store->deletions, gone.count);
+    /* Retired before the lock is let go: a reader that finds a run gone
+     * finds its files gone too (see wm_store_prune). */
+    int retired = rc == 0 ? store_retire_files(store, &gone, err) : 0;
     store_unlock(store);
-    if (rc == 0)
-        rc = store_remove_pcaps(store, &gone, err);
+    if (rc == 0 && store_remove_pcaps(store, &gone, err) == 0)
+        rc = retired;
+    else if (rc == 0)
+        rc = -1;
     if (deleted)
         *deleted = rc == 0 ? gone.count : 0;
     free(gone.ids);

@@ -378,13 +378,17 @@ int wm_store_delete_run(wm_store *store, int64_t id, wm_error *err)
         rc = change_one(store, stmt, id, "finished (done or failed)",
                         "deleting a run", err);
     }
-    if (rc == 0)
+    id_list one = {&id, 1, 1};
+    int retired = 0;
+    if (rc == 0) {
         atomic_fetch_add(&store->deletions, 1);
+        /* As in wm_store_prune: row gone, files gone. */
+        retired = store_retire_files(store, &one, err);
+    }
     store_unlock(store);
     if (rc != 0)
         return -1;
-    id_list one = {&id, 1, 1};
-    return store_remove_pcaps(store, &one, err);
+    return store_remove_pcaps(store, &one, err) != 0 ? -1 : retired;
 }
 
 uint64_t wm_store_deletions(wm_store *store)

@@ -264,7 +264,13 @@ uint64_t wm_store_deletions(wm_store *store);
  * together or not at all: none while the sweep is unfinished, and all
  * once every one of them is older than the keep newest; so more than keep
  * runs may stay, never fewer. *deleted (may be NULL) gets the runs
- * removed. */
+ * removed. Before any other caller of the store runs, the commit is
+ * followed by the files' rename to their partial (.tmp) names: whoever
+ * sees a run gone (a GET, a list) finds its files gone too; they are
+ * unlinked after, the store free again (freeing a GiB takes 0.3 s). A
+ * crash between leaves partial files or files of no run, which
+ * wm_store_recover removes (never a run without its pcap). Also so for
+ * wm_store_delete_run and the captures'. */
 int wm_store_prune(wm_store *store, uint64_t keep, uint64_t *deleted,
                    wm_error *err);
 
@@ -359,11 +365,13 @@ void wm_store_sweep_list_free(wm_store_sweep_list *list);
  * captures and the file <data>/captures/<id>.pcap. An upload is written
  * under another name in that directory (wm_store_capture_dir) and becomes
  * a capture only by wm_store_add_capture, which renames it; at start-up
- * (wm_store_recover) the leftovers of uploads ("upload-*.tmp") and the
- * running rows whose file never arrived are removed: the store never
- * keeps half a capture. A running row with its file is an analysis cut
- * by a crash; it stays running, for the daemon to analyse again
- * (wm_store_unfinished_captures). */
+ * (wm_store_recover) the leftovers of uploads ("upload-*.tmp"), the
+ * running rows whose file never arrived, and the files of no row, of a
+ * failed one or retired ("<id>.pcap.tmp"...: a deletion or a failure cut
+ * by a crash) are removed:
+ * the store never keeps half a capture. A running row with its file is
+ * an analysis cut by a crash; it stays running, for the daemon to analyse
+ * again (wm_store_unfinished_captures). */
 typedef struct wm_store_capture {
     int64_t id;
     wm_store_status status;     /* running (being analysed), done, failed */
@@ -433,8 +441,11 @@ int wm_store_unfinished_captures(wm_store *store, int64_t **ids,
                                  size_t *count, wm_error *err);
 
 /* Retention: keeps the keep newest finished (done or failed) captures and
- * removes older finished ones, row and files. Running ones are never
- * touched. *deleted (may be NULL) gets how many went. */
+ * removes older finished ones, row and files, as wm_store_prune does
+ * (files renamed <id>.pcap.tmp... when the row goes, then unlinked; a
+ * crash between leaves those or files of no row, removed at start-up).
+ * Running ones are never touched. *deleted (may be NULL) gets how many
+ * went. */
 int wm_store_prune_captures(wm_store *store, uint64_t keep,
                             uint64_t *deleted, wm_error *err);
 
