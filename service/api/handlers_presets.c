@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "wm_handlers.h"
+#include "wm_params.h"
 #include "wm_presets.h"
 #include "wm_public_text.h"
 
@@ -15,7 +16,7 @@ static json_t *preset_json(const wm_preset *p)
         json_object_set_new(params, s->name, json_string(s->value));
     wm_error err;
     wm_error_clear(&err);
-    bool available = wm_presets_check(p, &err) == 0;
+    bool available = wm_params_check_preset(p, &err) == 0;
     char reason[sizeof err.message]; /* open to all: no paths */
     wm_public_message(err.message, reason, sizeof reason);
     return json_pack("{s:s, s:s, s:s, s:o*, s:b, s:s?}", "name", p->name,

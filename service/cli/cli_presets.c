@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "wm_cli.h"
+#include "wm_params.h"
 #include "wm_presets.h"
 
 int wm_cli_presets(int argc, char **argv)
@@ -20,7 +21,7 @@ int wm_cli_presets(int argc, char **argv)
     for (const wm_preset *p = wm_presets(); p->name; p++) {
         wm_error err;
         wm_error_clear(&err);
-        bool available = wm_presets_check(p, &err) == 0;
+        bool available = wm_params_check_preset(p, &err) == 0;
         printf("%s — %s\n  %s\n ", p->name, p->title, p->description);
         for (const wm_preset_setting *s = p->settings; s->name; s++)
             printf(" --%s %s", s->name, s->value);

@@ -480,3 +480,22 @@ bool wm_jobs_accepting(wm_jobs *jobs)
     return accepting;
 }
 
+int wm_jobs_watch(wm_jobs *jobs, int64_t id, unsigned timeout_ms,
+                  wm_jobs_end_fn fn, void *arg)
+{
+    jobs_watch *w = jobs_watch_new(jobs, id, timeout_ms, fn, arg);
+    if (!w)
+        return -1;
+    pthread_mutex_lock(&jobs->lock);
+    /* Checked under the lock that jobs_end takes to call the watches:
+     * a run that ended before this line is never watched, one that ends
+     * after it finds its watch. */
+    if (!jobs_find_active(jobs, id)) {
+        pthread_mutex_unlock(&jobs->lock);
+        jobs_watch_free(w);
+        return 0;
+    }
+    jobs_watch_add_locked(jobs, w);
+    pthread_mutex_unlock(&jobs->lock);
+    return 1;
+}

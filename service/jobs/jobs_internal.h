@@ -82,6 +82,18 @@ void jobs_watch_ended_locked(wm_jobs *jobs, int64_t id, jobs_watch **out);
 /* Calls and frees a list of watches. Lock not held. */
 void jobs_watch_call(jobs_watch *list, bool ended);
 
+/* A watch of run id not yet on the list, or NULL when the timer thread
+ * is not running or memory is short. */
+jobs_watch *jobs_watch_new(const wm_jobs *jobs, int64_t id,
+                           unsigned timeout_ms, wm_jobs_end_fn fn, void *arg);
+
+/* Puts w on the list, where jobs_end or the timer will call it. Lock
+ * held. */
+void jobs_watch_add_locked(wm_jobs *jobs, jobs_watch *w);
+
+/* Frees a watch never put on the list. */
+void jobs_watch_free(jobs_watch *w);
+
 /* Starts the timer thread of the watches; -1 when it could not start
  * (wm_jobs_watch then refuses, and callers wait the old way). */
 int jobs_watch_start(wm_jobs *jobs);

@@ -151,25 +151,27 @@ bool wm_jobs_watching(const wm_jobs *jobs)
     return jobs->timer_started;
 }
 
-int wm_jobs_watch(wm_jobs *jobs, int64_t id, unsigned timeout_ms,
-                  wm_jobs_end_fn fn, void *arg)
+jobs_watch *jobs_watch_new(const wm_jobs *jobs, int64_t id,
+                           unsigned timeout_ms, wm_jobs_end_fn fn, void *arg)
 {
     if (!jobs->timer_started)
-        return -1;
+        return NULL;
     jobs_watch *w = malloc(sizeof *w);
     if (!w)
-        return -1;
+        return NULL;
     *w = (jobs_watch){.id = id, .fn = fn, .arg = arg};
     wm_clock_deadline(&w->deadline, timeout_ms);
-    pthread_mutex_lock(&jobs->lock);
-    if (!jobs_find_active(jobs, id)) {
-        pthread_mutex_unlock(&jobs->lock);
-        free(w);
-        return 0;
-    }
+    return w;
+}
+
+void jobs_watch_add_locked(wm_jobs *jobs, jobs_watch *w)
+{
     w->next = jobs->watches;
     jobs->watches = w;
     pthread_cond_signal(&jobs->timer_wake); /* it may be the first due */
-    pthread_mutex_unlock(&jobs->lock);
-    return 1;
+}
+
+void jobs_watch_free(jobs_watch *w)
+{
+    free(w);
 }

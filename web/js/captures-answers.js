@@ -6,7 +6,7 @@
 // (a run's result): both are the same document of a connection.
 
 import * as fmt from './format.js';
-import { endpointText } from './run-view.js';
+import { endpointText } from './format.js';
 
 const HANDSHAKE_NAMES = ['SYN', 'SYN-ACK', 'ACK'];
 

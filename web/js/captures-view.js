@@ -9,10 +9,11 @@
 
 import * as api from './api.js';
 import * as fmt from './format.js';
+import { endpointText } from './format.js';
 import { drawLadder } from './ladder.js';
 import { chartAvailable, drawTimeSequence } from './charts.js';
 import { PacketList, fetchAll } from './packets.js';
-import { buildFacts, buildTotals, card, closureWhy, connectionNote, endpointText, endpointsValue, middleText } from './run-view.js';
+import { buildFacts, buildTotals, card, closureWhy, connectionNote, endpointsValue, middleText } from './run-view.js';
 import { buildAnswers } from './captures-answers.js';
 import { withTerms } from './glossary.js';
 

@@ -120,3 +120,9 @@ export function setValue(el, text, exact, unit = '') {
   el.title = `${shown}${unit ? ' ' + unit : ''}`;
   return el;
 }
+
+// An endpoint as Wireshark writes it: an IPv6 address in brackets.
+export function endpointText(ep) {
+  if (!ep) return '—';
+  return ep.ip.includes(':') ? `[${ep.ip}]:${ep.port}` : `${ep.ip}:${ep.port}`;
+}

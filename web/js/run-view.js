@@ -6,6 +6,7 @@
 
 import * as api from './api.js';
 import * as fmt from './format.js';
+import { endpointText } from './format.js';
 import { drawLadder } from './ladder.js';
 import { chartAvailable, drawTimeSequence } from './charts.js';
 import { PacketList, fetchAll } from './packets.js';
@@ -15,11 +16,6 @@ import { withTerms } from './glossary.js';
 import { buildAnswers } from './captures-answers.js';
 import { drawPath } from './path-view.js';
 import { SeriesCharts } from './series-charts.js';
-
-export function endpointText(ep) {
-  if (!ep) return '—';
-  return ep.ip.includes(':') ? `[${ep.ip}]:${ep.port}` : `${ep.ip}:${ep.port}`;
-}
 
 export function card(field, label, text, exact, unit, sub) {
   const div = document.createElement('div');

@@ -106,6 +106,11 @@ int wm_params_set(wm_run_request *request, const char *name,
  * it the caller did not give. Calling it again changes nothing. */
 int wm_params_finish(wm_run_request *request, wm_error *err);
 
+/* Whether this host can run the preset as it is: 0, or -1 with err
+ * saying what is missing (sch_netem for a delay, say), in the words a
+ * run asking for it would be refused with. */
+int wm_params_check_preset(const wm_preset *preset, wm_error *err);
+
 /* Refuses (WM_ERR_TOO_LARGE, naming the limit's flag and the parameters
  * that cause it) a request whose capture must exceed budget (NULL or
  * zeros: no bound): only what must, whatever the kernel does, so a bound

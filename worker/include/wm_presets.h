@@ -39,9 +39,4 @@ const wm_preset *wm_presets_find(const char *name);
  * allows. */
 const char *const *wm_presets_names(void);
 
-/* Whether this host can run the preset as it is: 0, or -1 with err
- * saying what is missing (sch_netem for a delay, say), in the words a
- * run asking for it would be refused with. */
-int wm_presets_check(const wm_preset *preset, wm_error *err);
-
 #endif

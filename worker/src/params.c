@@ -830,3 +830,15 @@ json_t *wm_params_json(const wm_run_request *request)
     }
     return doc;
 }
+
+int wm_params_check_preset(const wm_preset *preset, wm_error *err)
+{
+    assert(preset);
+    wm_run_request request;
+    wm_params_init(&request);
+    /* A size is required; any will do, the link is what is checked. */
+    if (wm_params_set(&request, "size", "1B", NULL, err) != 0 ||
+        wm_params_set(&request, "preset", preset->name, NULL, err) != 0)
+        return -1;
+    return wm_params_finish(&request, err);
+}

@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "wm_params.h"
-
 static const wm_preset presets[] = {
     {"ethernet-1g", "Ethernet 1 Gbit/s",
      "A switched gigabit LAN: 1500-byte frames, 1 Gbit/s, a switch port's "
@@ -73,15 +71,4 @@ const char *const *wm_presets_names(void)
 {
     pthread_once(&names_once, build_names);
     return names;
-}
-
-int wm_presets_check(const wm_preset *preset, wm_error *err)
-{
-    wm_run_request request;
-    wm_params_init(&request);
-    /* A size is required; any will do, the link is what is checked. */
-    if (wm_params_set(&request, "size", "1B", NULL, err) != 0 ||
-        wm_params_set(&request, "preset", preset->name, NULL, err) != 0)
-        return -1;
-    return wm_params_finish(&request, err);
 }
