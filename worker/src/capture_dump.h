@@ -17,6 +17,7 @@
 
 typedef struct capture_dump {
     pcap_dumper_t *dumper;   /* NULL: no file is written */
+    char *buffer;            /* the stream's, freed once it is closed */
     char *path;              /* to check the size once closed */
     uint64_t bytes;          /* handed to pcap_dump, file header included */
     uint64_t records;
