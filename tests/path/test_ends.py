@@ -145,6 +145,13 @@ def check_ends(tshark, label, result, direction, sender, receiver):
     sender_port = conn["server" if direction == "download" else "client"]["port"]
     theirs = tshark_counts(tshark, sender, receiver, sender_port)
     ends = result["ends"]
+    # A frame the sender's capture dropped would count as lost on the link.
+    at_sender = result["link"]["sender_capture"]
+    wmtest.check(at_sender is not None and at_sender["dropped"] == 0
+                 and at_sender["if_dropped"] == 0 and at_sender["complete"]
+                 and at_sender["frames"] == ends["sender_to_receiver"]["sent_frames"]
+                 + ends["receiver_to_sender"]["received_frames"],
+                 f"{label}: the sender's capture {at_sender}, ends {ends}")
     for name, counts in theirs.items():
         ours = ends[name]
         for field, value in counts.items():

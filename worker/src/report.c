@@ -381,11 +381,16 @@ static json_t *link_json(const wm_run_result *result)
 {
     if (!result->has_link)
         return json_null();
-    return json_pack("{s:I, s:o, s:o}", "setup_ns",
+    return json_pack("{s:I, s:o, s:o, s:o}", "setup_ns",
                      (json_int_t)result->link_setup_ns, "loss_to_client",
                      link_loss_json(&result->link_loss[WM_PATH_CLIENT]),
                      "loss_to_server",
-                     link_loss_json(&result->link_loss[WM_PATH_SERVER]));
+                     link_loss_json(&result->link_loss[WM_PATH_SERVER]),
+                     "sender_capture",
+                     result->has_sender_capture
+                         ? capture_json(&result->sender_capture,
+                                        &result->sender_trace)
+                         : json_null());
 }
 
 json_t *wm_report_run(const wm_run_request *request,

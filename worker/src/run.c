@@ -152,15 +152,16 @@ static int start_sender_capture(const wm_run_config *config,
 }
 
 /* Finishes and frees the sender's capture (NULL: none). */
-static int finish_sender_capture(wm_capture *capture, wm_error *err)
+/* The sender's capture ends with its counts kept in the result: a drop
+ * there would make the both-ends totals wrong, so it must be seen. */
+static int finish_sender_capture(wm_capture *capture, wm_run_result *result,
+                                 wm_error *err)
 {
     if (!capture)
         return 0;
-    wm_trace trace;
-    wm_capture_stats stats;
-    int rc = wm_capture_finish(capture, &trace, &stats, err);
-    if (rc == 0)
-        wm_trace_free(&trace);
+    int rc = wm_capture_finish(capture, &result->sender_trace,
+                               &result->sender_capture, err);
+    result->has_sender_capture = rc == 0;
     wm_capture_free(capture);
     return rc;
 }
@@ -213,7 +214,7 @@ static int measure(const wm_run_config *config, const wm_path *path,
     wm_error capture_err = {0}, sender_err = {0};
     int capture_rc = wm_capture_finish(capture, &result->trace,
                                        &result->capture, &capture_err);
-    int sender_rc = finish_sender_capture(sender, &sender_err);
+    int sender_rc = finish_sender_capture(sender, result, &sender_err);
     wm_capture_free(capture);
     wm_transfer_close(transfer);
     int rc = measure_error(transfer_rc, &transfer_err, capture_rc,
@@ -225,6 +226,10 @@ static int measure(const wm_run_config *config, const wm_path *path,
     }
     if (rc != 0 && capture_rc == 0)
         wm_trace_free(&result->trace);
+    if (rc != 0 && result->has_sender_capture) {
+        wm_trace_free(&result->sender_trace);
+        result->has_sender_capture = false;
+    }
     return rc;
 }
 
@@ -381,5 +386,7 @@ void wm_run_result_free(wm_run_result *result)
         return;
     wm_analysis_free(&result->analysis);
     wm_trace_free(&result->trace);
+    if (result->has_sender_capture)
+        wm_trace_free(&result->sender_trace);
     memset(result, 0, sizeof *result);
 }

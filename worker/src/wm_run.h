@@ -34,6 +34,9 @@ typedef struct wm_run_result {
                                         its rows kept */
     bool has_ends;                   /* captured at both ends of a link */
     wm_ends ends;                    /* what the link did, when has_ends */
+    bool has_sender_capture;         /* the sender's end captured too */
+    wm_capture_stats sender_capture; /* its drops, when has_sender_capture */
+    wm_trace sender_trace;           /* its counts, when has_sender_capture */
     bool has_link;                   /* crossed a link (path=link) */
     int64_t link_setup_ns;           /* making it took, when has_link */
     wm_path_loss link_loss[2];       /* its loss filter toward each
