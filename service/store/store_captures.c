@@ -400,21 +400,6 @@ static int64_t capture_name_id(const char *name, bool *retired)
     return 0;
 }
 
-static bool id_in_sorted(const id_list *ids, int64_t id)
-{
-    size_t lo = 0, hi = ids->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ids->ids[mid] == id)
-            return true;
-        if (ids->ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
-}
-
 /* Removes every file of the captures directory that is an upload never
  * added, a capture's file retired, or a file of a capture not in rows
  * (those that keep files, sorted): a crash between a deletion's or a
@@ -434,7 +419,7 @@ static int remove_leftovers(wm_store *store, const id_list *rows,
         bool retired = false;
         int64_t id = capture_name_id(entry->d_name, &retired);
         if (strncmp(entry->d_name, UPLOAD_PREFIX, strlen(UPLOAD_PREFIX)) &&
-            (id == 0 || (!retired && id_in_sorted(rows, id))))
+            (id == 0 || (!retired && store_id_list_has(rows, id))))
             continue;
         char path[PATH_MAX + 300];
         snprintf(path, sizeof path, "%s/%s", store->capture_dir,

@@ -106,6 +106,21 @@ int store_id_list_push(id_list *list, int64_t id, wm_error *err)
     return 0;
 }
 
+bool store_id_list_has(const id_list *list, int64_t id)
+{
+    size_t lo = 0, hi = list->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (list->ids[mid] == id)
+            return true;
+        if (list->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
 int store_collect_ids(wm_store *store, sqlite3_stmt *stmt, id_list *list,
                       const char *doing, wm_error *err)
 {

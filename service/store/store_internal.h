@@ -125,6 +125,10 @@ int store_retire_files(wm_store *store, const id_list *list, wm_error *err);
 /* store_db.c: id lists. */
 int store_id_list_push(id_list *list, int64_t id, wm_error *err);
 
+/* Whether id is in list, whose ids are sorted (a binary
+ * search: start-up asks it once for every file of a directory). */
+bool store_id_list_has(const id_list *list, int64_t id);
+
 /* Steps a statement that RETURNs ids into list. Lock held. */
 int store_collect_ids(wm_store *store, sqlite3_stmt *stmt, id_list *list,
                       const char *doing, wm_error *err);

@@ -96,21 +96,6 @@ static int64_t pcap_name_id(const char *name, bool *tmp)
     return 0;
 }
 
-static bool in_sorted(const id_list *ids, int64_t id)
-{
-    size_t lo = 0, hi = ids->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ids->ids[mid] == id)
-            return true;
-        if (ids->ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
-}
-
 /* Removes every pcap (and partial pcap) of no done run. */
 static int remove_orphans(wm_store *store, const id_list *done,
                           uint64_t *removed, wm_error *err)
@@ -125,7 +110,7 @@ static int remove_orphans(wm_store *store, const id_list *done,
     while ((entry = readdir(dir)) != NULL) {
         bool tmp = false;
         int64_t id = pcap_name_id(entry->d_name, &tmp);
-        if (id == 0 || (!tmp && in_sorted(done, id)))
+        if (id == 0 || (!tmp && store_id_list_has(done, id)))
             continue;
         snprintf(path, sizeof path, "%s/%s", store->pcap_dir, entry->d_name);
         if (store_unlink(path, err) != 0)
