@@ -84,6 +84,22 @@ static int write_all(int fd, const unsigned char *data, size_t len,
     return 0;
 }
 
+/* Closes what an unpacking wrote; when it failed (rc != 0) its file is
+ * removed too, so that a refused upload leaves nothing behind. */
+static int finish_output(int fd, char **out_path, uint64_t total,
+                         uint64_t *out_size, int rc)
+{
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0 && *out_path) {
+        unlink(*out_path);
+        free(*out_path);
+        *out_path = NULL;
+    }
+    *out_size = total;
+    return rc;
+}
+
 /* Decompresses path into a new file, at most max_bytes of output. */
 static int gunzip(const char *dir, const char *path, uint64_t max_bytes,
                   char **out_path, uint64_t *out_size, wm_error *err)
@@ -131,15 +147,7 @@ static int gunzip(const char *dir, const char *path, uint64_t max_bytes,
     }
     free(buf);
     gzclose(in);
-    if (fd >= 0)
-        close(fd);
-    if (rc != 0 && *out_path) {
-        unlink(*out_path);
-        free(*out_path);
-        *out_path = NULL;
-    }
-    *out_size = total;
-    return rc;
+    return finish_output(fd, out_path, total, out_size, rc);
 }
 
 /* The boundary parameter of a multipart Content-Type, maybe quoted. */
@@ -252,15 +260,7 @@ static int form_file(const char *dir, const char *path, const char *type,
     }
     free(buf);
     close(in);
-    if (fd >= 0)
-        close(fd);
-    if (rc != 0 && *out_path) {
-        unlink(*out_path);
-        free(*out_path);
-        *out_path = NULL;
-    }
-    *out_size = total;
-    return rc;
+    return finish_output(fd, out_path, total, out_size, rc);
 }
 
 /* The first four bytes of a pcap (either byte order, micro- or
