@@ -13,3 +13,13 @@ foreach(name link isolation ends loss series userns)
     SKIP_RETURN_CODE 77
     TIMEOUT 300)
 endforeach()
+
+# The command line without root (wiremeter run/sweep/presets as nobody in
+# a user namespace of their own).
+add_test(NAME path_cli_userns
+         COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/path/test_cli_userns.py
+                 $<TARGET_FILE:wiremeter>)
+set_tests_properties(path_cli_userns PROPERTIES
+  LABELS path
+  SKIP_RETURN_CODE 77
+  TIMEOUT 300)
