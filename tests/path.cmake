@@ -23,3 +23,12 @@ set_tests_properties(path_cli_userns PROPERTIES
   LABELS path
   SKIP_RETURN_CODE 77
   TIMEOUT 300)
+
+# What a command-line run probes of the host: only what it asks for.
+add_test(NAME path_cli_probe
+         COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/path/test_cli_probe.py
+                 $<TARGET_FILE:wiremeter>)
+set_tests_properties(path_cli_probe PROPERTIES
+  LABELS path
+  SKIP_RETURN_CODE 77
+  TIMEOUT 300)
