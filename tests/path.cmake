@@ -32,3 +32,13 @@ set_tests_properties(path_cli_probe PROPERTIES
   LABELS path
   SKIP_RETURN_CODE 77
   TIMEOUT 300)
+
+# Where the time series' kernel samples start: at the connection's
+# establishment.
+add_test(NAME path_series_start
+         COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/path/test_series_start.py
+                 $<TARGET_FILE:wiremeter>)
+set_tests_properties(path_series_start PROPERTIES
+  LABELS path
+  SKIP_RETURN_CODE 77
+  TIMEOUT 300)
