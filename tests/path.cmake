@@ -13,3 +13,32 @@ foreach(name link isolation ends loss series userns)
     SKIP_RETURN_CODE 77
     TIMEOUT 300)
 endforeach()
+
+# The command line without root (wiremeter run/sweep/presets as nobody in
+# a user namespace of their own).
+add_test(NAME path_cli_userns
+         COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/path/test_cli_userns.py
+                 $<TARGET_FILE:wiremeter>)
+set_tests_properties(path_cli_userns PROPERTIES
+  LABELS path
+  SKIP_RETURN_CODE 77
+  TIMEOUT 300)
+
+# What a command-line run probes of the host: only what it asks for.
+add_test(NAME path_cli_probe
+         COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/path/test_cli_probe.py
+                 $<TARGET_FILE:wiremeter>)
+set_tests_properties(path_cli_probe PROPERTIES
+  LABELS path
+  SKIP_RETURN_CODE 77
+  TIMEOUT 300)
+
+# Where the time series' kernel samples start: at the connection's
+# establishment.
+add_test(NAME path_series_start
+         COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/path/test_series_start.py
+                 $<TARGET_FILE:wiremeter>)
+set_tests_properties(path_series_start PROPERTIES
+  LABELS path
+  SKIP_RETURN_CODE 77
+  TIMEOUT 300)

@@ -10,6 +10,7 @@
 #include "wm_engine.h"
 #include "wm_series.h"
 #include "wm_size.h"
+#include "wm_userns.h"
 
 #define USAGE_WIDTH 79
 #define USAGE_INDENT 23 /* where the help column starts */
@@ -23,6 +24,7 @@ static const struct option shared_options[] = {
     {"max-duration", required_argument, NULL, WM_OPT_MAX_DURATION},
     {"series-samples", required_argument, NULL, WM_OPT_SERIES_SAMPLES},
     {"series-points", required_argument, NULL, WM_OPT_SERIES_POINTS},
+    {"user-namespace", required_argument, NULL, WM_OPT_USER_NAMESPACE},
     {"json", no_argument, NULL, WM_OPT_JSON},
     {"packets", no_argument, NULL, WM_OPT_PACKETS},
     {"help", no_argument, NULL, WM_OPT_HELP},
@@ -131,6 +133,12 @@ void wm_cli_run_usage(FILE *out, const char *without)
     snprintf(text, sizeof text, "Largest size accepted (default %s).", max);
     wm_cli_usage_line(out, "max-size", "SIZE", text);
     budget_usage(out);
+    wm_cli_usage_line(out, "user-namespace", "POLICY",
+                      "auto (default), always or never: run in a user and "
+                      "network namespace of this process's own, where link "
+                      "paths and capture need no root (auto: only without "
+                      "CAP_SYS_ADMIN and CAP_NET_ADMIN; always: root too), "
+                      "as `wiremeter serve` does.");
     wm_cli_usage_line(out, "json", NULL, "Print the result as JSON (docs/result.md).");
     wm_cli_usage_line(out, "packets", NULL, "Include the whole packet list.");
     wm_cli_usage_line(out, "-h, --help", NULL, "This help.");
@@ -142,6 +150,26 @@ void wm_cli_run_args_init(wm_cli_run_args *args)
     wm_params_init(&args->request);
     args->limits.max_size_bytes = WM_SIZE_DEFAULT_MAX;
     wm_budget_default(&args->limits.budget);
+    args->user_namespace = WM_USERNS_AUTO;
+}
+
+static int set_user_namespace(wm_cli_run_args *args, const char *value,
+                              wm_error *err)
+{
+    int policy = wm_userns_policy_parse(value);
+    if (policy < 0) {
+        char allowed[64] = "";
+        for (int i = 0; wm_userns_policies[i]; i++) {
+            size_t used = strlen(allowed);
+            snprintf(allowed + used, sizeof allowed - used, "%s%s",
+                     i ? ", " : "", wm_userns_policies[i]);
+        }
+        return wm_error_param(err, WM_ERR_INVALID, "user-namespace",
+                              "user-namespace: '%.64s' is not valid; "
+                              "allowed: %s", value, allowed);
+    }
+    args->user_namespace = policy;
+    return 0;
 }
 
 static int pend(wm_cli_run_args *args, const char *name, const char *value,
@@ -238,6 +266,8 @@ int wm_cli_run_option(wm_cli_run_args *args, int code, const char *value,
         return 0;
     case WM_OPT_MAX_SIZE:
         return set_max_size(args, value, err);
+    case WM_OPT_USER_NAMESPACE:
+        return set_user_namespace(args, value, err);
     case WM_OPT_MAX_PACKETS:
     case WM_OPT_MAX_PCAP:
     case WM_OPT_MAX_DURATION:
@@ -265,6 +295,23 @@ int wm_cli_run_apply(wm_cli_run_args *args, wm_error *err)
     }
     args->request.config.capture.pcap_path = args->pcap_path;
     args->request.config.capture.budget = args->limits.budget;
+    return 0;
+}
+
+int wm_cli_run_rights(const wm_cli_run_args *args, const char *command,
+                      wm_error *err)
+{
+    wm_userns_state state;
+    wm_userns_enter((wm_userns_policy)args->user_namespace, &state);
+    if (state.stranded)
+        return wm_error_set(err, WM_ERR_INTERNAL, "entering a user namespace "
+                            "failed half way (%.400s): try --user-namespace "
+                            "never", state.why);
+    /* Root on the host is what the command line always was: nothing to
+     * say. Otherwise a failed capture or link would not say why. */
+    if (state.mode != WM_USERNS_MODE_HOST)
+        fprintf(stderr, "wiremeter %s: rights: %s: %s\n", command,
+                wm_userns_mode_name(state.mode), state.why);
     return 0;
 }
 

@@ -104,6 +104,10 @@ static int parse(int argc, char **argv, wm_cli_run_args *args,
                      argv[optind]);
         return wm_cli_run_usage_error("run", &err);
     }
+    if (wm_cli_run_rights(args, "run", &err) != 0) {
+        fprintf(stderr, "wiremeter run: %s\n", err.message);
+        return 1;
+    }
     if (wm_cli_run_apply(args, &err) != 0 ||
         wm_params_finish(&args->request, &err) != 0 ||
         check_sender_pcap(args, sender_pcap, &err) != 0 ||

@@ -114,6 +114,10 @@ static int parse(int argc, char **argv, sweep_args *args)
     }
     args->sizes = argv + optind;
     args->size_count = argc - optind;
+    if (wm_cli_run_rights(&args->run, "sweep", &err) != 0) {
+        fprintf(stderr, "wiremeter sweep: %s\n", err.message);
+        return 1;
+    }
     if (wm_cli_run_apply(&args->run, &err) != 0 || parse_sizes(args, &err))
         return wm_cli_run_usage_error("sweep", &err);
     /* The whole set is checked once, with the first size, before any run. */

@@ -37,6 +37,7 @@ enum wm_cli_run_option {
     WM_OPT_REPEAT, /* sweep only */
     WM_OPT_PCAP_SENDER, /* run only: a link's sender-end capture */
     WM_OPT_SERIES, /* run only: the time series' file */
+    WM_OPT_USER_NAMESPACE,
     WM_OPT_PARAM_FIRST = 512,
 };
 
@@ -50,8 +51,8 @@ enum wm_cli_run_option {
  * entries (own, ended by a zero entry; may be NULL), one per run
  * parameter except the one named without (may be NULL), then the options
  * both commands share (--interface, --pcap, --max-size, --max-packets,
- * --max-pcap, --max-duration, --json, --packets, --help), and a zero
- * entry. */
+ * --max-pcap, --max-duration, --user-namespace, --json, --packets,
+ * --help), and a zero entry. */
 void wm_cli_run_options(char **argv, const char *command, struct option *out,
                         size_t cap, const struct option *own,
                         const char *without);
@@ -70,6 +71,7 @@ typedef struct wm_cli_run_args {
     const char *interface;   /* NULL: the capture default */
     const char *pcap_path;   /* NULL: no pcap written */
     bool json, packets;
+    int user_namespace;      /* wm_userns_policy */
     /* Parameters in the order given, applied by wm_cli_run_apply. */
     struct {
         const char *name, *value;
@@ -87,6 +89,15 @@ int wm_cli_run_option(wm_cli_run_args *args, int code, const char *value,
 /* Applies the pending parameters to args->request under args->limits,
  * and the budget of args->limits to its capture. */
 int wm_cli_run_apply(wm_cli_run_args *args, wm_error *err);
+
+/* Where the command's runs live (wm_userns.h): applies
+ * args->user_namespace, and says on stderr, as the daemon does at start,
+ * with what right when it is not the host's root (a user namespace, or
+ * none). Must come before any thread and before a link is validated, so
+ * that the path's capabilities are probed where the runs will be. 0, or
+ * -1 when the process can do nothing (err says why). */
+int wm_cli_run_rights(const wm_cli_run_args *args, const char *command,
+                      wm_error *err);
 
 /* The "wiremeter CMD: message" line and a hint, on stderr; returns 2. */
 int wm_cli_run_usage_error(const char *command, const wm_error *err);

@@ -47,9 +47,10 @@ typedef struct wm_transfer_options {
                                        (WM_ERR_CANCELLED); NULL: none */
     const struct wm_path *path; /* the link whose hosts the client and the
                                    server live on; NULL: loopback */
-    /* Called with the data sender's socket when it starts sending, and
-     * with -1 before that socket is closed (the time series' sampler,
-     * wm_series.h); NULL: none. From the sending thread. */
+    /* Called with the data sender's socket once its connection is
+     * established (accept or connect returned), and with -1 before that
+     * socket is closed (the time series' sampler, wm_series.h); NULL:
+     * none. From the sending thread. */
     void (*on_sender)(void *ctx, int fd);
     void *on_sender_ctx;
 } wm_transfer_options;

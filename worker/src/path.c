@@ -424,8 +424,15 @@ socklen_t wm_path_address(const wm_path *path, wm_path_side side,
     return sizeof *sin;
 }
 
+/* What is known of this host, probed lazily: a command-line run pays
+ * only for the features it asks for, once; the daemon asks for all at
+ * start. Written under caps_lock, and a field only while its bit is not
+ * in probed: once set, it is read without the lock. */
 static wm_path_caps caps;
-static pthread_once_t caps_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t caps_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned probed; /* PROBE_* bits known */
+
+enum { PROBE_LINK = 1u, PROBE_LOSS = 2u, PROBE_NETEM = 4u };
 
 /* Whether a link with opts can be made; why not into why. */
 static bool try_link(const wm_path_options *opts, char *why, size_t len)
@@ -447,33 +454,64 @@ static bool try_link(const wm_path_options *opts, char *why, size_t len)
     return false;
 }
 
-/* Tried, not guessed: a real link with tbf, then one with the loss
- * filter, then one with netem. */
-static void probe(void)
+/* The probe's link: a rate, so that tbf is tried too. */
+static void probe_options(wm_path_options *opts)
+{
+    wm_path_options_default(opts);
+    opts->kind = WM_PATH_LINK;
+    opts->rate_kbit = 1000;
+}
+
+static void probe_link(void)
 {
     wm_path_options opts;
-    wm_path_options_default(&opts);
-    opts.kind = WM_PATH_LINK;
-    opts.rate_kbit = 1000;
+    probe_options(&opts);
     caps.link = try_link(&opts, caps.link_why, sizeof caps.link_why);
-    if (!caps.link) {
-        snprintf(caps.loss_why, sizeof caps.loss_why, "no link");
-        snprintf(caps.netem_why, sizeof caps.netem_why, "no link");
-        return;
+    probed |= PROBE_LINK;
+}
+
+/* Tried, not guessed: a real link with the feature. It proves the link
+ * too; only when it fails is a plain one tried, to tell which failed. */
+static void probe_feature(unsigned bit, bool *ok, char *why, size_t len)
+{
+    wm_path_options opts;
+    probe_options(&opts);
+    if (bit == PROBE_LOSS)
+        opts.loss_centi = 1;
+    else
+        opts.delay_ms = 1;
+    *ok = try_link(&opts, why, len);
+    if (*ok && !(probed & PROBE_LINK)) {
+        caps.link = true;
+        caps.link_why[0] = '\0';
+        probed |= PROBE_LINK;
     }
-    wm_path_options_default(&opts);
-    opts.kind = WM_PATH_LINK;
-    opts.loss_centi = 1;
-    caps.loss = try_link(&opts, caps.loss_why, sizeof caps.loss_why);
-    wm_path_options_default(&opts);
-    opts.kind = WM_PATH_LINK;
-    opts.delay_ms = 1;
-    caps.netem = try_link(&opts, caps.netem_why, sizeof caps.netem_why);
+    if (!*ok && !(probed & PROBE_LINK))
+        probe_link();
+    if (!caps.link)
+        snprintf(why, len, "no link");
+    probed |= bit;
+}
+
+/* Probes what want names and is not known yet. */
+static void probe(unsigned want)
+{
+    pthread_mutex_lock(&caps_lock);
+    if ((want & PROBE_LOSS) && !(probed & PROBE_LOSS))
+        probe_feature(PROBE_LOSS, &caps.loss, caps.loss_why,
+                      sizeof caps.loss_why);
+    if ((want & PROBE_NETEM) && !(probed & PROBE_NETEM))
+        probe_feature(PROBE_NETEM, &caps.netem, caps.netem_why,
+                      sizeof caps.netem_why);
+    if ((want & PROBE_LINK) && !(probed & PROBE_LINK))
+        probe_link();
+    assert((probed & want) == want);
+    pthread_mutex_unlock(&caps_lock);
 }
 
 const wm_path_caps *wm_path_capabilities(void)
 {
-    pthread_once(&caps_once, probe);
+    probe(PROBE_LINK | PROBE_LOSS | PROBE_NETEM);
     return &caps;
 }
 
@@ -525,7 +563,8 @@ int wm_path_validate(const wm_path_options *o, bool ipv6, wm_error *err)
                              : "delay";
         netem |= w.delay_ms > 0;
     }
-    const wm_path_caps *c = wm_path_capabilities();
+    probe(PROBE_LINK | (loss ? PROBE_LOSS : 0) | (netem ? PROBE_NETEM : 0));
+    const wm_path_caps *c = &caps;
     if (!c->link)
         return wm_error_param(err, WM_ERR_INVALID, "path",
                               "path: this host cannot run a link (%s); "

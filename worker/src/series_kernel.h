@@ -1,8 +1,9 @@
 /* series_kernel: the data sender's TCP_INFO, sampled by a thread of its
  * own every interval while the data is sent.
  *
- * The transfer hands the sender's socket over once it starts sending and
- * takes it back (fd -1) before closing it (wm_transfer_options.on_sender,
+ * The transfer hands the sender's socket over once its connection is
+ * established, before the request and the data, and takes it back (fd
+ * -1) before closing it (wm_transfer_options.on_sender,
  * whose callback is series_kernel_on_sender): both calls take the sampler's
  * lock, so the thread never reads a socket that is closed or, worse, a
  * reused descriptor. Each call also takes a sample itself, so that the

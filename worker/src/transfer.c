@@ -171,8 +171,6 @@ static int send_data(side *s, int fd)
         wm_pattern_free(&pattern);
         return -1;
     }
-    if (s->opts->on_sender)
-        s->opts->on_sender(s->opts->on_sender_ctx, fd);
     int rc = send_pattern(s, fd, &pattern, pattern_fd);
     if (pattern_fd >= 0)
         close(pattern_fd);
@@ -194,8 +192,6 @@ static int send_data(side *s, int fd)
     }
     if (rc == 0)
         wm_tsock_tcp_stats(fd, &s->stats);
-    if (s->opts->on_sender)
-        s->opts->on_sender(s->opts->on_sender_ctx, -1);
     return rc;
 }
 
@@ -236,10 +232,35 @@ static int receive_data(side *s, int fd)
 
 /* The side that sends is the server on a download, the client on an
  * upload. */
+static bool sends_data(const side *s, bool is_server)
+{
+    return (s->direction == WM_DOWNLOAD) == is_server;
+}
+
 static int exchange(side *s, int fd, bool is_server)
 {
-    bool sends = (s->direction == WM_DOWNLOAD) == is_server;
-    return sends ? send_data(s, fd) : receive_data(s, fd);
+    return sends_data(s, is_server) ? send_data(s, fd) : receive_data(s, fd);
+}
+
+/* The sender's socket goes to on_sender as soon as the connection is
+ * established (accept or connect returned), so that the time series'
+ * first kernel sample is the handshake's state, not the first write's:
+ * on a link with delay the request's trip lies between them. Whether it
+ * went is decided once, from the options (the server reads the request's
+ * direction only later), and it is taken back on every way out, before
+ * the close. */
+static bool hand_over(const side *s, int fd, bool is_server)
+{
+    if (!s->opts->on_sender || !sends_data(s, is_server))
+        return false;
+    s->opts->on_sender(s->opts->on_sender_ctx, fd);
+    return true;
+}
+
+static void hand_back(const side *s, bool handed)
+{
+    if (handed)
+        s->opts->on_sender(s->opts->on_sender_ctx, -1);
 }
 
 static void serve_side(side *s)
@@ -251,12 +272,14 @@ static void serve_side(side *s)
         fail_side(s, fd);
         return;
     }
+    bool handed = hand_over(s, fd, true);
     int rc = wm_tsock_read_exact(fd, request, sizeof request, &s->ctx,
                                  "reading the client's request", &s->err);
     if (rc == 0)
         rc = request_decode(request, s, &s->err);
     if (rc == 0)
         rc = exchange(s, fd, true);
+    hand_back(s, handed);
     close(fd);
     if (rc != 0)
         fail_side(s, rc);
@@ -277,6 +300,7 @@ static void client_side(side *s, uint16_t server_port)
         return;
     }
     int rc = wm_tsock_connect(fd, s->opts, server_port, &s->ctx, &s->err);
+    bool handed = rc == 0 && hand_over(s, fd, false);
     if (rc == 0)
         rc = wm_tsock_local_port(fd, &s->local_port, &s->err);
     if (rc == 0) {
@@ -286,6 +310,7 @@ static void client_side(side *s, uint16_t server_port)
     }
     if (rc == 0)
         rc = exchange(s, fd, false);
+    hand_back(s, handed);
     close(fd);
     if (rc != 0)
         fail_side(s, rc);
