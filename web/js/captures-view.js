@@ -2,10 +2,10 @@
 // #/captures/{id}/connections/{n}): the file's facts, a picker of its TCP
 // connections (the "main" one — most payload — chosen by default; a file
 // of one connection opens straight on it), and for the chosen connection
-// what a run view shows, from the same pieces (run-view.js, ladder.js,
-// charts.js, packets.js): the lab's six answers, the cards, the ladder,
-// the time–sequence graph, the totals and the packet list. Every figure
-// keeps the API's exact value in data-value, as the run view does.
+// what a run view shows, from the same pieces (connection-parts.js,
+// ladder.js, charts.js, packets.js): the lab's six answers, the cards, the
+// ladder, the time–sequence graph, the totals and the packet list. Every
+// figure keeps the API's exact value in data-value, as the run view does.
 
 import * as api from './api.js';
 import * as fmt from './format.js';
@@ -13,7 +13,7 @@ import { endpointText } from './format.js';
 import { drawLadder } from './ladder.js';
 import { chartAvailable, drawTimeSequence } from './charts.js';
 import { PacketList, fetchAll } from './packets.js';
-import { buildFacts, buildTotals, card, closureWhy, connectionNote, endpointsValue, middleText } from './run-view.js';
+import { buildFacts, buildTotals, card, closureWhy, connectionCards, fact, middleText } from './connection-parts.js';
 import { buildAnswers } from './captures-answers.js';
 import { withTerms } from './glossary.js';
 
@@ -23,32 +23,13 @@ function linktypeText(types) {
   return (types || []).map((t) => `${LINKTYPES[t] || 'link type'} (${t})`).join(', ') || '—';
 }
 
-function fact(label, text, exact) {
-  const dt = document.createElement('dt');
-  dt.textContent = label;
-  const dd = document.createElement('dd');
-  fmt.setValue(dd, text, exact);
-  return [dt, dd];
-}
-
 // A connection's cards: what a run's are, without what only a run has
-// (drops during capture, the integrity of its data).
-function connectionCards(conn) {
-  const c = conn.connection || {};
+// (drops during capture, the integrity of its data), and its
+// retransmissions instead.
+function captureCards(conn) {
   const t = conn.totals || {};
-  const tm = conn.timing || {};
-  const avg = conn.average_packet_size || {};
-  const endpoints = `${endpointText(c.client)} → ${endpointText(c.server)}`;
   return [
-    endpointsValue(card('endpoints', 'Endpoints (client → server)', endpoints, endpoints, '', connectionNote(c)), c),
-    card('packets', 'Packets', fmt.integer(t.packets), t.packets, 'packets',
-      `${fmt.integer(t.client_to_server)} from client · ${fmt.integer(t.server_to_client)} from server · ${fmt.integer(t.data_packets)} with data`),
-    card('total_ns', 'Total time', fmt.duration(tm.total_ns), tm.total_ns, 'ns',
-      `handshake ${fmt.duration(tm.handshake_ns)} · transfer ${fmt.duration(tm.transfer_ns)} · closure ${fmt.duration(tm.closure_ns)}`),
-    card('average_packet_size', 'Average packet size', fmt.bytes(avg.all), avg.all, 'bytes',
-      `data packets: ${fmt.bytes(avg.data)} · ${fmt.bytes(t.wire_bytes)} on the wire`),
-    card('throughput_bps', 'Throughput', fmt.bitrate(tm.throughput_bps), tm.throughput_bps, 'bit/s',
-      `${fmt.bytes(t.payload_bytes)} payload`),
+    ...connectionCards(conn, `${fmt.bytes(t.payload_bytes)} payload`),
     card('retransmissions', 'Retransmissions', fmt.integer(t.retransmissions), t.retransmissions, 'packets',
       `${fmt.integer(t.duplicate_acks)} duplicate ACKs · ${fmt.integer(t.out_of_order)} out of order`),
   ];
@@ -247,7 +228,7 @@ export class CaptureView {
       + `${endpointText(conn.connection.client)} → ${endpointText(conn.connection.server)}`;
     this.el('cap-answers').replaceChildren(...buildAnswers(conn,
       `Each answer is a field of analysis.connections[${n}] in GET /captures/${capture.id}, named beside it.`));
-    this.el('cap-cards').replaceChildren(...connectionCards(conn));
+    this.el('cap-cards').replaceChildren(...captureCards(conn));
     drawLadder(this.el('cap-ladder'), conn, middleText(conn));
     this.el('cap-ladder-facts').replaceChildren(...buildFacts(conn));
     withTerms(this.el('cap-closure-why'), closureWhy(conn.closure));
