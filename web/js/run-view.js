@@ -1,21 +1,21 @@
 // run-view: one run at #/runs/{id}: the lab's six answers, summary cards,
 // the handshake/closure ladder, the time–sequence graph, the packet list,
-// the pcap link and the raw JSON. A run still under way is followed until it ends, then drawn.
-// Every figure keeps the API's exact value in data-value, so what is shown
-// can be checked against GET /runs/{id}.
+// the pcap link and the raw JSON (what a capture's view shows too, drawn
+// by item-view.js), and what only a run has: why its numbers differ from
+// the handout, its path and its graphs over time. A run still under way is
+// followed until it ends, then drawn. Every figure keeps the API's exact
+// value in data-value, so what is shown can be checked against GET /runs/{id}.
 
 import * as api from './api.js';
 import * as fmt from './format.js';
-import { drawLadder } from './ladder.js';
-import { chartAvailable, drawTimeSequence } from './charts.js';
-import { PacketList, fetchAll } from './packets.js';
 import { follow } from './progress.js';
 import { isFinal, runSize } from './model.js';
 import { withTerms } from './glossary.js';
-import { buildAnswers } from './captures-answers.js';
 import { drawPath } from './path-view.js';
+import { chartAvailable } from './charts.js';
 import { SeriesCharts } from './series-charts.js';
-import { buildFacts, buildTotals, card, closureWhy, connectionCards, middleText } from './connection-parts.js';
+import { buildTotals, card, connectionCards } from './connection-parts.js';
+import { ItemView } from './item-view.js';
 
 // A run's cards: the connection's five, and the drops of its capture.
 export function buildCards(result) {
@@ -93,80 +93,51 @@ function seriesIntro(doc) {
     + 'a point\'s tooltip gives its frame number in that capture, for Wireshark.';
 }
 
-export class RunView {
+export class RunView extends ItemView {
   constructor(root, { onDeleted, confirmDelete, announce }) {
-    this.root = root;
-    this.el = (id) => root.querySelector(`#${id}`);
-    this.onDeleted = onDeleted;
-    this.confirmDelete = confirmDelete;
-    this.announce = announce;
-    this.packets = new PacketList(root, (err) => this.showError(err.message));
-    this.tsgChart = null;
-    this.seriesCharts = null;
-    this.controller = null;
-    this.run = null;
-    this.el('run-delete').addEventListener('click', () => this.remove());
-    this.el('raw-details').addEventListener('toggle', () => this.fillRaw());
-    this.el('run-pcap').addEventListener('click', (e) => {
-      if (!api.hasToken() || !this.run) return; // the plain link will do
-      e.preventDefault();
-      api.downloadPcap(this.run).catch((err) => this.showError(err.message));
+    super(root, {
+      ids: {
+        title: 'run-title', subtitle: 'run-subtitle', status: 'run-status', pcap: 'run-pcap', delete: 'run-delete',
+        error: 'run-error', body: 'run-body', rawDetails: 'raw-details', rawJson: 'raw-json',
+        answers: 'run-answers', cards: 'cards', ladder: 'ladder', ladderFacts: 'ladder-facts',
+        closureWhy: 'closure-why', totals: 'totals-list', tsgChart: 'chart-tsg', tsgNote: 'tsg-note',
+      },
+      noun: 'Run',
+      failed: 'This run failed',
+      missing: 'deleted, or never made',
+      packetPrefix: '',
+      onDeleted,
+      confirmDelete,
+      announce,
     });
+    this.seriesCharts = null;
   }
 
-  showError(message) {
-    const box = this.el('run-error');
-    box.textContent = message;
-    box.hidden = !message;
+  download(run) {
+    return api.downloadPcap(run);
   }
 
-  close() {
-    if (this.controller) this.controller.abort();
-    this.controller = null;
+  deleteItem(id) {
+    return api.deleteRun(id);
   }
 
   reset(id) {
-    this.run = null;
-    this.el('run-title').textContent = `Run ${id}`;
-    this.el('run-subtitle').textContent = '';
-    this.el('run-status').textContent = '';
-    this.el('run-status').className = 'badge';
-    this.el('run-pcap').hidden = true;
-    this.el('run-body').hidden = true;
+    super.reset(id);
     this.el('run-progress').replaceChildren();
     this.el('run-progress').hidden = true;
-    this.el('raw-details').open = false;
-    this.el('raw-json').textContent = '';
     this.el('cards').replaceChildren();
     this.el('run-answers').replaceChildren();
-    this.showError('');
   }
 
-  async open(id) {
-    this.close();
-    this.controller = new AbortController();
-    const { signal } = this.controller;
-    this.id = id;
-    this.reset(id);
-    try {
-      let run = await api.getRun(id, signal);
+  // A run still under way is followed (progress.js) until it ends.
+  async fetchFinal(id, signal) {
+    let run = await api.getRun(id, signal);
+    this.header(run);
+    if (!isFinal(run.status)) {
+      run = await follow(this.el('run-progress'), id, run.params && run.params.size_text, signal);
       this.header(run);
-      if (!isFinal(run.status)) {
-        run = await follow(this.el('run-progress'), id, run.params && run.params.size_text, signal);
-        this.header(run);
-      }
-      if (signal.aborted) return;
-      this.run = run;
-      if (run.status === 'failed') {
-        this.showError(`This run failed: ${(run.error && run.error.message) || 'no reason given'}`);
-        return;
-      }
-      this.el('run-progress').hidden = true;
-      await this.render(run, signal);
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      this.showError(err.status === 404 ? `There is no run ${id} (deleted, or never made).` : err.message);
     }
+    return run;
   }
 
   header(run) {
@@ -177,31 +148,22 @@ export class RunView {
     if (p.nodelay) bits.push('TCP_NODELAY');
     if (run.label) bits.push(`“${run.label}”`);
     bits.push(run.created_time ? `${fmt.exactTime(run.created_time)} UTC` : fmt.clock(run.created_ns));
-    this.el('run-title').textContent = `Run ${run.id}`;
-    const sub = this.el('run-subtitle');
-    sub.textContent = bits.join(' · ');
-    sub.dataset.size = String(size);
-    const badge = this.el('run-status');
-    badge.textContent = run.status;
-    badge.className = `badge status-${run.status}`;
-    const pcap = this.el('run-pcap');
-    pcap.href = api.pcapUrl(run);
-    pcap.setAttribute('download', `wiremeter-run-${run.id}.pcap`);
-    pcap.hidden = run.status !== 'done';
-    document.title = `Run ${run.id} · ${fmt.bytes(size)} · wiremeter`;
+    this.showHeader(run, {
+      subtitle: bits.join(' · '),
+      pcap: api.pcapUrl(run),
+      fileName: `wiremeter-run-${run.id}.pcap`,
+      title: `Run ${run.id} · ${fmt.bytes(size)} · wiremeter`,
+    });
+    this.el('run-subtitle').dataset.size = String(size);
   }
 
   async render(run, signal) {
     const result = run.result;
+    this.el('run-progress').hidden = true;
     this.el('run-body').hidden = false;
-    this.el('run-answers').replaceChildren(...buildAnswers(result,
-      `Each answer is a field of result in GET /runs/${run.id}, named beside it.`));
-    this.el('cards').replaceChildren(...buildCards(result));
-    drawLadder(this.el('ladder'), result, middleText(result));
-    this.el('ladder-facts').replaceChildren(...buildFacts(result));
-    withTerms(this.el('closure-why'), closureWhy(result.closure));
+    this.drawConnection(result, `Each answer is a field of result in GET /runs/${run.id}, named beside it.`,
+      buildCards(result), buildTotals(result));
     this.el('why-list').replaceChildren(...whyDiffer(run));
-    this.el('totals-list').replaceChildren(...buildTotals(result));
     const total = result.totals && result.totals.packets;
     const listed = this.packets.open(run.id, total);
     const graphed = this.drawGraph(run.id, signal);
@@ -210,23 +172,6 @@ export class RunView {
     await Promise.all([listed, graphed, series]);
     this.root.dataset.renderedRun = String(run.id);
     this.announce(`Run ${run.id} loaded: ${fmt.integer(total)} packets in ${fmt.duration(result.timing && result.timing.total_ns)}.`);
-  }
-
-  async drawGraph(id, signal) {
-    const note = this.el('tsg-note');
-    note.textContent = '';
-    if (!chartAvailable()) {
-      note.textContent = 'Chart.js is not available at /vendor/chart.js, so the graph cannot be drawn.';
-      return;
-    }
-    try {
-      const { packets, truncated } = await fetchAll(id, signal);
-      if (signal.aborted) return;
-      this.tsgChart = drawTimeSequence(this.el('chart-tsg'), packets, this.tsgChart);
-      if (truncated) note.textContent = `Only the first ${fmt.integer(packets.length)} packets are drawn.`;
-    } catch (err) {
-      if (err.name !== 'AbortError') note.textContent = `The packet list could not be read: ${err.message}`;
-    }
   }
 
   // The graphs over time, when the run has a series: its links say so
@@ -255,25 +200,5 @@ export class RunView {
       { csv: (table) => api.seriesCsvUrl(run.id, table), idPrefix: 'series' });
     if (doc.truncated) note.textContent = 'A table reached its bound: the graphs end where it stopped.';
     this.root.dataset.seriesRun = String(run.id);
-  }
-
-  // The server's text as received: JSON.stringify of the parsed object
-  // would print the BigInt times differently and reorder nothing useful.
-  fillRaw() {
-    const details = this.el('raw-details');
-    if (!details.open || !this.run) return;
-    this.el('raw-json').textContent = api.rawText(this.run) ?? '';
-  }
-
-  async remove() {
-    if (!this.id) return;
-    const ok = await this.confirmDelete(this.id);
-    if (!ok) return;
-    try {
-      await api.deleteRun(this.id);
-      this.onDeleted(this.id);
-    } catch (err) {
-      this.showError(err.message);
-    }
   }
 }
