@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jobs_sync.h"
 #include "wm_clock.h"
 
 struct wm_capture_ticket {
@@ -133,25 +134,10 @@ static void release_all(wm_capture_jobs *jobs)
         next = t->next;
         free(t);
     }
-    pthread_mutex_destroy(&jobs->lock);
-    pthread_cond_destroy(&jobs->work);
-    pthread_cond_destroy(&jobs->ended);
+    jobs_sync_destroy(&jobs->lock, &jobs->work, &jobs->ended);
     free(jobs->analysing);
     free(jobs->threads);
     free(jobs);
-}
-
-static int init_sync(wm_capture_jobs *jobs)
-{
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    /* A wall clock step must not stretch or cut a POST's wait. */
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_mutex_init(&jobs->lock, NULL) ||
-             pthread_cond_init(&jobs->work, &attr) ||
-             pthread_cond_init(&jobs->ended, &attr);
-    pthread_condattr_destroy(&attr);
-    return rc ? -1 : 0;
 }
 
 int wm_capture_jobs_start(wm_store *store,
@@ -172,7 +158,8 @@ int wm_capture_jobs_start(wm_store *store,
     jobs->opts = *opts;
     jobs->threads = calloc(opts->workers, sizeof *jobs->threads);
     jobs->analysing = calloc(opts->workers, sizeof *jobs->analysing);
-    if (!jobs->threads || !jobs->analysing || init_sync(jobs) != 0) {
+    if (!jobs->threads || !jobs->analysing ||
+        jobs_sync_init(&jobs->lock, &jobs->work, &jobs->ended) != 0) {
         free(jobs->threads);
         free(jobs->analysing);
         free(jobs);

@@ -5,6 +5,7 @@
  * own lock is then taken), never the other way round; workers call the
  * store and the engine without the pool's lock. */
 #include "jobs_internal.h"
+#include "jobs_sync.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -189,26 +190,10 @@ void jobs_stop_workers(wm_jobs *jobs)
 
 void jobs_release(wm_jobs *jobs)
 {
-    pthread_mutex_destroy(&jobs->lock);
-    pthread_cond_destroy(&jobs->work);
-    pthread_cond_destroy(&jobs->ended);
+    jobs_sync_destroy(&jobs->lock, &jobs->work, &jobs->ended);
     wm_capture_pool_free(jobs->captures); /* the workers are joined */
     free(jobs->threads);
     free(jobs);
-}
-
-static int init_sync(wm_jobs *jobs)
-{
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    /* Waits are measured on the monotonic clock: a wall clock step must
-     * not stretch or cut a POST's wait. */
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_mutex_init(&jobs->lock, NULL) ||
-             pthread_cond_init(&jobs->work, &attr) ||
-             pthread_cond_init(&jobs->ended, &attr);
-    pthread_condattr_destroy(&attr);
-    return rc ? -1 : 0;
 }
 
 int wm_jobs_start(wm_store *store, const wm_jobs_options *opts,
@@ -226,7 +211,8 @@ int wm_jobs_start(wm_store *store, const wm_jobs_options *opts,
     if (jobs->opts.workers == 0)
         jobs->opts.workers = default_workers();
     jobs->threads = calloc(jobs->opts.workers, sizeof *jobs->threads);
-    if (!jobs->threads || init_sync(jobs) != 0) {
+    if (!jobs->threads ||
+        jobs_sync_init(&jobs->lock, &jobs->work, &jobs->ended) != 0) {
         free(jobs->threads);
         free(jobs);
         return wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of resources");

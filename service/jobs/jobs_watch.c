@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "jobs_internal.h"
+#include "jobs_sync.h"
 
 struct jobs_watch {
     int64_t id;
@@ -112,14 +113,9 @@ static void *timer_main(void *arg)
 
 int jobs_watch_start(wm_jobs *jobs)
 {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&jobs->timer_wake, &attr);
-    pthread_condattr_destroy(&attr);
-    if (rc != 0)
+    if (jobs_sync_cond_init(&jobs->timer_wake) != 0)
         return -1;
-    rc = pthread_create(&jobs->timer, NULL, timer_main, jobs);
+    int rc = pthread_create(&jobs->timer, NULL, timer_main, jobs);
     if (rc != 0) {
         pthread_cond_destroy(&jobs->timer_wake);
         return -1;

@@ -2,20 +2,16 @@
 // #/captures/{id}/connections/{n}): the file's facts, a picker of its TCP
 // connections (the "main" one — most payload — chosen by default; a file
 // of one connection opens straight on it), and for the chosen connection
-// what a run view shows, from the same pieces (run-view.js, ladder.js,
-// charts.js, packets.js): the lab's six answers, the cards, the ladder,
-// the time–sequence graph, the totals and the packet list. Every figure
-// keeps the API's exact value in data-value, as the run view does.
+// what a run view shows, drawn as it draws it (item-view.js,
+// connection-parts.js): the lab's six answers, the cards, the ladder, the
+// time–sequence graph, the totals and the packet list. Every figure keeps
+// the API's exact value in data-value, as the run view does.
 
 import * as api from './api.js';
 import * as fmt from './format.js';
 import { endpointText } from './format.js';
-import { drawLadder } from './ladder.js';
-import { chartAvailable, drawTimeSequence } from './charts.js';
-import { PacketList, fetchAll } from './packets.js';
-import { buildFacts, buildTotals, card, closureWhy, connectionNote, endpointsValue, middleText } from './run-view.js';
-import { buildAnswers } from './captures-answers.js';
-import { withTerms } from './glossary.js';
+import { buildTotals, card, connectionCards, fact } from './connection-parts.js';
+import { ItemView } from './item-view.js';
 
 const LINKTYPES = { 0: 'BSD loopback', 1: 'Ethernet', 12: 'raw IP', 101: 'raw IP', 113: 'Linux cooked (SLL)', 228: 'raw IPv4', 229: 'raw IPv6', 276: 'Linux cooked v2 (SLL2)' };
 
@@ -23,125 +19,86 @@ function linktypeText(types) {
   return (types || []).map((t) => `${LINKTYPES[t] || 'link type'} (${t})`).join(', ') || '—';
 }
 
-function fact(label, text, exact) {
-  const dt = document.createElement('dt');
-  dt.textContent = label;
-  const dd = document.createElement('dd');
-  fmt.setValue(dd, text, exact);
-  return [dt, dd];
-}
-
 // A connection's cards: what a run's are, without what only a run has
-// (drops during capture, the integrity of its data).
-function connectionCards(conn) {
-  const c = conn.connection || {};
+// (drops during capture, the integrity of its data), and its
+// retransmissions instead.
+function captureCards(conn) {
   const t = conn.totals || {};
-  const tm = conn.timing || {};
-  const avg = conn.average_packet_size || {};
-  const endpoints = `${endpointText(c.client)} → ${endpointText(c.server)}`;
   return [
-    endpointsValue(card('endpoints', 'Endpoints (client → server)', endpoints, endpoints, '', connectionNote(c)), c),
-    card('packets', 'Packets', fmt.integer(t.packets), t.packets, 'packets',
-      `${fmt.integer(t.client_to_server)} from client · ${fmt.integer(t.server_to_client)} from server · ${fmt.integer(t.data_packets)} with data`),
-    card('total_ns', 'Total time', fmt.duration(tm.total_ns), tm.total_ns, 'ns',
-      `handshake ${fmt.duration(tm.handshake_ns)} · transfer ${fmt.duration(tm.transfer_ns)} · closure ${fmt.duration(tm.closure_ns)}`),
-    card('average_packet_size', 'Average packet size', fmt.bytes(avg.all), avg.all, 'bytes',
-      `data packets: ${fmt.bytes(avg.data)} · ${fmt.bytes(t.wire_bytes)} on the wire`),
-    card('throughput_bps', 'Throughput', fmt.bitrate(tm.throughput_bps), tm.throughput_bps, 'bit/s',
-      `${fmt.bytes(t.payload_bytes)} payload`),
+    ...connectionCards(conn, `${fmt.bytes(t.payload_bytes)} payload`),
     card('retransmissions', 'Retransmissions', fmt.integer(t.retransmissions), t.retransmissions, 'packets',
       `${fmt.integer(t.duplicate_acks)} duplicate ACKs · ${fmt.integer(t.out_of_order)} out of order`),
   ];
 }
 
-export class CaptureView {
+export class CaptureView extends ItemView {
   constructor(root, { onDeleted, confirmDelete, announce }) {
-    this.root = root;
-    this.el = (id) => root.querySelector(`#${id}`);
-    this.onDeleted = onDeleted;
-    this.confirmDelete = confirmDelete;
-    this.announce = announce;
-    this.packets = new PacketList(root, (err) => this.showError(err.message), 'cap-');
-    this.tsgChart = null;
-    this.controller = null;
-    this.capture = null;
-    this.chosen = null;
-    this.el('cap-delete').addEventListener('click', () => this.remove());
-    this.el('cap-raw-details').addEventListener('toggle', () => this.fillRaw());
-    this.el('cap-pcap').addEventListener('click', (e) => {
-      if (!api.hasToken() || !this.capture) return; // the plain link will do
-      e.preventDefault();
-      api.downloadCapture(this.capture).catch((err) => this.showError(err.message));
+    super(root, {
+      ids: {
+        title: 'cap-title', subtitle: 'cap-subtitle', status: 'cap-status', pcap: 'cap-pcap', delete: 'cap-delete',
+        error: 'cap-error', body: 'cap-body', rawDetails: 'cap-raw-details', rawJson: 'cap-raw-json',
+        answers: 'cap-answers', cards: 'cap-cards', ladder: 'cap-ladder', ladderFacts: 'cap-ladder-facts',
+        closureWhy: 'cap-closure-why', totals: 'cap-totals-list', tsgChart: 'cap-chart-tsg', tsgNote: 'cap-tsg-note',
+      },
+      noun: 'Capture',
+      failed: 'The analysis of this capture failed',
+      missing: 'deleted, or never uploaded',
+      packetPrefix: 'cap-',
+      onDeleted,
+      confirmDelete,
+      announce,
     });
+    this.chosen = null;
     this.el('cap-connections').addEventListener('change', (e) => {
-      if (e.target.name === 'cap-conn' && this.capture) {
-        window.location.hash = `#/captures/${this.capture.id}/connections/${e.target.value}`;
+      if (e.target.name === 'cap-conn' && this.item) {
+        window.location.hash = `#/captures/${this.item.id}/connections/${e.target.value}`;
       }
     });
   }
 
-  showError(message) {
-    const box = this.el('cap-error');
-    box.textContent = message;
-    box.hidden = !message;
+  download(capture) {
+    return api.downloadCapture(capture);
+  }
+
+  deleteItem(id) {
+    return api.deleteCapture(id);
   }
 
   close() {
-    if (this.controller) this.controller.abort();
-    this.controller = null;
-    this.capture = null;
+    super.close();
+    this.item = null;
     this.chosen = null;
   }
 
   reset(id) {
-    this.el('cap-title').textContent = `Capture ${id}`;
-    this.el('cap-subtitle').textContent = '';
-    this.el('cap-status').textContent = '';
-    this.el('cap-status').className = 'badge';
-    this.el('cap-pcap').hidden = true;
-    this.el('cap-body').hidden = true;
+    super.reset(id);
     this.el('cap-conn').hidden = true;
-    this.el('cap-raw-details').open = false;
-    this.el('cap-raw-json').textContent = '';
     delete this.root.dataset.renderedCapture;
     delete this.root.dataset.renderedConnection;
-    this.showError('');
   }
 
   // n: the connection asked for in the address, or undefined for the
   // main one. The same capture again only changes the connection.
   async open(id, n) {
-    if (this.capture && this.capture.id === id && this.controller) {
+    if (this.item && this.item.id === id && this.controller) {
       await this.choose(n);
       return;
     }
-    this.close();
-    this.controller = new AbortController();
-    const { signal } = this.controller;
-    this.id = id;
-    this.reset(id);
-    try {
-      let capture = await api.getCapture(id, signal);
+    await super.open(id, n);
+  }
+
+  // The analysis runs apart from the upload: polled until it ends.
+  async fetchFinal(id, signal) {
+    let capture = await api.getCapture(id, signal);
+    this.header(capture);
+    while (capture.status !== 'done' && capture.status !== 'failed') {
+      this.el('cap-subtitle').textContent = 'Analysing…';
+      await new Promise((resolve) => { setTimeout(resolve, 500); });
+      if (signal.aborted) break;
+      capture = await api.getCapture(id, signal);
       this.header(capture);
-      while (capture.status !== 'done' && capture.status !== 'failed') {
-        this.el('cap-subtitle').textContent = 'Analysing…';
-        await new Promise((resolve) => { setTimeout(resolve, 500); });
-        if (signal.aborted) return;
-        capture = await api.getCapture(id, signal);
-        this.header(capture);
-      }
-      if (signal.aborted) return;
-      this.capture = capture;
-      if (capture.status === 'failed') {
-        this.showError(`The analysis of this capture failed: ${(capture.error && capture.error.message) || 'no reason given'}`);
-        return;
-      }
-      this.renderFile(capture);
-      await this.choose(n);
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      this.showError(err.status === 404 ? `There is no capture ${id} (deleted, or never uploaded).` : err.message);
     }
+    return capture;
   }
 
   header(capture) {
@@ -149,16 +106,17 @@ export class CaptureView {
     if (capture.label) bits.push(`“${capture.label}”`);
     bits.push(`${fmt.bytes(capture.size_bytes)} uploaded`);
     bits.push(`${fmt.exactTime(capture.created_time)} UTC`);
-    this.el('cap-title').textContent = `Capture ${capture.id}`;
-    this.el('cap-subtitle').textContent = bits.join(' · ');
-    const badge = this.el('cap-status');
-    badge.textContent = capture.status;
-    badge.className = `badge status-${capture.status}`;
-    const pcap = this.el('cap-pcap');
-    pcap.href = capture.links.pcap;
-    pcap.setAttribute('download', api.captureFileName(capture));
-    pcap.hidden = capture.status !== 'done';
-    document.title = `Capture ${capture.id} · wiremeter`;
+    this.showHeader(capture, {
+      subtitle: bits.join(' · '),
+      pcap: capture.links.pcap,
+      fileName: api.captureFileName(capture),
+      title: `Capture ${capture.id} · wiremeter`,
+    });
+  }
+
+  async render(capture, signal, n) {
+    this.renderFile(capture);
+    await this.choose(n);
   }
 
   renderFile(capture) {
@@ -226,7 +184,7 @@ export class CaptureView {
   }
 
   async choose(n) {
-    const conns = (this.capture && this.capture.analysis && this.capture.analysis.connections) || [];
+    const conns = (this.item && this.item.analysis && this.item.analysis.connections) || [];
     if (!conns.length) return;
     let index = Number.isInteger(n) && n >= 0 && n < conns.length ? n : conns.findIndex((c) => c.main);
     if (index < 0) index = 0;
@@ -239,67 +197,28 @@ export class CaptureView {
   }
 
   async renderConnection(n) {
-    const capture = this.capture;
+    const capture = this.item;
     const conn = capture.analysis.connections[n];
     const { signal } = this.controller;
     this.el('cap-conn').hidden = false;
     this.el('cap-conn-title').textContent = `Connection #${n}${conn.main ? ' (main)' : ''}: `
       + `${endpointText(conn.connection.client)} → ${endpointText(conn.connection.server)}`;
-    this.el('cap-answers').replaceChildren(...buildAnswers(conn,
-      `Each answer is a field of analysis.connections[${n}] in GET /captures/${capture.id}, named beside it.`));
-    this.el('cap-cards').replaceChildren(...connectionCards(conn));
-    drawLadder(this.el('cap-ladder'), conn, middleText(conn));
-    this.el('cap-ladder-facts').replaceChildren(...buildFacts(conn));
-    withTerms(this.el('cap-closure-why'), closureWhy(conn.closure));
     const totals = buildTotals(conn);
     // A capture's frames are the file's (above), not the connection's.
     const at = totals.findIndex((node) => node.textContent === 'Captured / dropped');
     if (at >= 0) totals.splice(at, 2);
-    this.el('cap-totals-list').replaceChildren(...totals);
+    this.drawConnection(conn,
+      `Each answer is a field of analysis.connections[${n}] in GET /captures/${capture.id}, named beside it.`,
+      captureCards(conn), totals);
     this.el('cap-rows-note').hidden = conn.rows_kept !== false;
     const fetchPage = (offset, limit, sig) => api.getCapturePackets(capture.id, n, offset, limit, sig);
     const key = `${capture.id}/${n}`;
     const listed = this.packets.open(key, conn.totals && conn.totals.packets, fetchPage);
-    const graphed = this.drawGraph(key, fetchPage, signal);
+    const graphed = this.drawGraph(key, signal, fetchPage, 'No packet rows were kept for this connection.');
     await Promise.all([listed, graphed]);
     if (signal.aborted || this.chosen !== n) return;
     this.root.dataset.renderedCapture = String(capture.id);
     this.root.dataset.renderedConnection = String(n);
     this.announce(`Capture ${capture.id}, connection ${n}: ${fmt.integer(conn.totals.packets)} packets.`);
-  }
-
-  async drawGraph(key, fetchPage, signal) {
-    const note = this.el('cap-tsg-note');
-    note.textContent = '';
-    if (!chartAvailable()) {
-      note.textContent = 'Chart.js is not available at /vendor/chart.js, so the graph cannot be drawn.';
-      return;
-    }
-    try {
-      const { packets, truncated } = await fetchAll(key, signal, fetchPage);
-      if (signal.aborted) return;
-      this.tsgChart = drawTimeSequence(this.el('cap-chart-tsg'), packets, this.tsgChart);
-      if (truncated) note.textContent = `Only the first ${fmt.integer(packets.length)} packets are drawn.`;
-      else if (!packets.length) note.textContent = 'No packet rows were kept for this connection.';
-    } catch (err) {
-      if (err.name !== 'AbortError') note.textContent = `The packet list could not be read: ${err.message}`;
-    }
-  }
-
-  fillRaw() {
-    const details = this.el('cap-raw-details');
-    if (!details.open || !this.capture) return;
-    this.el('cap-raw-json').textContent = api.rawText(this.capture) ?? '';
-  }
-
-  async remove() {
-    if (!this.id) return;
-    if (!(await this.confirmDelete(this.id))) return;
-    try {
-      await api.deleteCapture(this.id);
-      this.onDeleted(this.id);
-    } catch (err) {
-      this.showError(err.message);
-    }
   }
 }
