@@ -26,6 +26,7 @@ struct wm_capture_pool {
     parked slots[POOL_SLOTS];
     uint64_t bytes;         /* sum of the parked rings */
     uint64_t max_bytes;
+    capture_filter_cache *filters; /* its own lock */
 };
 
 int wm_capture_pool_new(uint64_t max_bytes, wm_capture_pool **out,
@@ -42,6 +43,13 @@ int wm_capture_pool_new(uint64_t max_bytes, wm_capture_pool **out,
                             "capture: cannot create the handle pool's lock");
     }
     (*out)->max_bytes = max_bytes;
+    (*out)->filters = capture_filter_cache_new();
+    if (!(*out)->filters) {
+        wm_capture_pool_free(*out);
+        *out = NULL;
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "capture: out of memory for the handle pool");
+    }
     return 0;
 }
 
@@ -52,8 +60,14 @@ void wm_capture_pool_free(wm_capture_pool *pool)
     for (size_t i = 0; i < POOL_SLOTS; i++)
         if (pool->slots[i].handle)
             pcap_close(pool->slots[i].handle);
+    capture_filter_cache_free(pool->filters);
     pthread_mutex_destroy(&pool->lock);
     free(pool);
+}
+
+capture_filter_cache *capture_pool_filters(wm_capture_pool *pool)
+{
+    return pool ? pool->filters : NULL;
 }
 
 static bool same(const parked *p, const char *interface, uint32_t snaplen,
