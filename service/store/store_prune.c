@@ -60,7 +60,7 @@ int wm_store_prune(wm_store *store, uint64_t keep, uint64_t *deleted,
     store_lock(store);
     int rc = store_refuse_if_read_only(store, err);
     if (rc == 0)
-        rc = store_exec(store, "BEGIN IMMEDIATE", err);
+        rc = store_begin(store, err);
     if (rc == 0)
         rc = store_end_transaction(store,
                                    prune_locked(store, keep, &gone, err),

@@ -265,7 +265,10 @@ static int set_filter(wm_capture *cap, wm_error *err)
         return wm_error_set(err, WM_ERR_IO,
                             "capture: setting the filter '%s': %s", text,
                             pcap_geterr(cap->handle));
-    if (pcap_setnonblock(cap->handle, 1, NULL) != 0)
+    /* A pooled handle is non-blocking already: two fcntls spared. */
+    char errbuf[PCAP_ERRBUF_SIZE];
+    if (pcap_getnonblock(cap->handle, errbuf) != 1 &&
+        pcap_setnonblock(cap->handle, 1, NULL) != 0)
         return wm_error_set(err, WM_ERR_IO, "capture: non-blocking mode: %s",
                             pcap_geterr(cap->handle));
     return 0;
