@@ -10,6 +10,7 @@
 
 #include "wm_clock.h"
 #include "wm_jobs.h"
+#include "wm_json_text.h"
 #include "wm_public_text.h"
 
 static json_t *ns_or_null(int64_t ns)
@@ -113,11 +114,11 @@ char *wm_runs_document(wm_app *app, const wm_store_run *run,
                        bool with_result)
 {
     json_t *wrapper = wrapper_of(app, run, with_result);
-    char *head = wrapper ? json_dumps(wrapper, JSON_COMPACT) : NULL;
+    size_t len = 0;
+    char *head = wrapper ? wm_json_text(wrapper, &len) : NULL;
     json_decref(wrapper);
     if (!head)
         return NULL;
-    size_t len = strlen(head);
     head[len - 1] = '\0'; /* drop the closing brace: the rest follows */
     const char *result =
         with_result && run->result_json ? run->result_json : "null";

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wm_json_text.h"
 #include "wm_size.h"
 #include "wm_sweep.h"
 
@@ -272,7 +273,7 @@ static job *new_job(const wm_run_request *request, int64_t sweep_id)
 static int enqueue_locked(wm_jobs *jobs, job *j, wm_error *err)
 {
     json_t *params = wm_params_json(&j->request);
-    char *params_json = params ? json_dumps(params, JSON_COMPACT) : NULL;
+    char *params_json = params ? wm_json_text(params, NULL) : NULL;
     json_decref(params);
     int rc = params_json
                  ? wm_store_insert_run(jobs->store, j->request.label,

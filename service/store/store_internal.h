@@ -133,6 +133,9 @@ bool store_id_list_has(const id_list *list, int64_t id);
 int store_collect_ids(wm_store *store, sqlite3_stmt *stmt, id_list *list,
                       const char *doing, wm_error *err);
 
+/* BEGIN IMMEDIATE, from the statement cache. Lock held. */
+int store_begin(wm_store *store, wm_error *err);
+
 /* Ends the transaction begun before the work whose outcome is rc:
  * COMMIT when it succeeded, ROLLBACK otherwise. Lock held. */
 int store_end_transaction(wm_store *store, int rc, wm_error *err);

@@ -252,9 +252,10 @@ static int set_filter(wm_capture *cap, wm_error *err)
      * likely because libpcap filters the ring's current block in user
      * space after a filter change, where "inbound" cannot be evaluated. */
     char text[32];
-    snprintf(text, sizeof text, "tcp port %u", cap->port);
+    capture_filter_text(cap->port, text, sizeof text);
     struct bpf_program prog;
-    if (pcap_compile(cap->handle, &prog, text, 1, PCAP_NETMASK_UNKNOWN) != 0)
+    if (capture_filter_compile(capture_pool_filters(cap->pool), cap->handle,
+                               cap->port, &prog) < 0)
         return wm_error_set(err, WM_ERR_INTERNAL,
                             "capture: compiling the filter '%s': %s", text,
                             pcap_geterr(cap->handle));
@@ -264,7 +265,10 @@ static int set_filter(wm_capture *cap, wm_error *err)
         return wm_error_set(err, WM_ERR_IO,
                             "capture: setting the filter '%s': %s", text,
                             pcap_geterr(cap->handle));
-    if (pcap_setnonblock(cap->handle, 1, NULL) != 0)
+    /* A pooled handle is non-blocking already: two fcntls spared. */
+    char errbuf[PCAP_ERRBUF_SIZE];
+    if (pcap_getnonblock(cap->handle, errbuf) != 1 &&
+        pcap_setnonblock(cap->handle, 1, NULL) != 0)
         return wm_error_set(err, WM_ERR_IO, "capture: non-blocking mode: %s",
                             pcap_geterr(cap->handle));
     return 0;

@@ -4,11 +4,13 @@
  * handful of parked handles, and a linear search is all it needs. */
 #include "capture_pool.h"
 
+#include <linux/filter.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define POOL_SLOTS 16
 
@@ -24,6 +26,7 @@ struct wm_capture_pool {
     parked slots[POOL_SLOTS];
     uint64_t bytes;         /* sum of the parked rings */
     uint64_t max_bytes;
+    capture_filter_cache *filters; /* its own lock */
 };
 
 int wm_capture_pool_new(uint64_t max_bytes, wm_capture_pool **out,
@@ -40,6 +43,13 @@ int wm_capture_pool_new(uint64_t max_bytes, wm_capture_pool **out,
                             "capture: cannot create the handle pool's lock");
     }
     (*out)->max_bytes = max_bytes;
+    (*out)->filters = capture_filter_cache_new();
+    if (!(*out)->filters) {
+        wm_capture_pool_free(*out);
+        *out = NULL;
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "capture: out of memory for the handle pool");
+    }
     return 0;
 }
 
@@ -50,8 +60,14 @@ void wm_capture_pool_free(wm_capture_pool *pool)
     for (size_t i = 0; i < POOL_SLOTS; i++)
         if (pool->slots[i].handle)
             pcap_close(pool->slots[i].handle);
+    capture_filter_cache_free(pool->filters);
     pthread_mutex_destroy(&pool->lock);
     free(pool);
+}
+
+capture_filter_cache *capture_pool_filters(wm_capture_pool *pool)
+{
+    return pool ? pool->filters : NULL;
 }
 
 static bool same(const parked *p, const char *interface, uint32_t snaplen,
@@ -90,12 +106,22 @@ static void discard_frame(u_char *user, const struct pcap_pkthdr *hdr,
 }
 
 /* A filter that accepts nothing, then whatever the ring still holds read
- * and dropped. 0, or -1 when the handle misbehaves (then it is closed). */
+ * and dropped. 0, or -1 when the handle misbehaves (then it is closed).
+ *
+ * The filter goes to the socket directly, not through pcap_setfilter:
+ * on Linux that attaches a reject-all filter, drains the socket, then
+ * attaches the one asked for — two SO_ATTACH_FILTERs, each compiled by
+ * the kernel's JIT, and three fcntl and a recv, for a filter that is a
+ * reject-all itself. libpcap's own state (its copy of the filter, which
+ * ring blocks it filters again in user space) is left as it was: it only
+ * drops frames here, where all are dropped, and the next take's
+ * pcap_setfilter (capture.c) sets it afresh. */
 static int make_inert(pcap_t *handle)
 {
-    struct bpf_insn reject = BPF_STMT(BPF_RET | BPF_K, 0);
-    struct bpf_program none = {.bf_len = 1, .bf_insns = &reject};
-    if (pcap_setfilter(handle, &none) != 0)
+    struct sock_filter reject = BPF_STMT(BPF_RET | BPF_K, 0);
+    struct sock_fprog none = {.len = 1, .filter = &reject};
+    if (setsockopt(pcap_fileno(handle), SOL_SOCKET, SO_ATTACH_FILTER, &none,
+                   sizeof none) != 0)
         return -1;
     int n;
     while ((n = pcap_dispatch(handle, -1, discard_frame, NULL)) > 0)

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "capture_filter.h"
 #include "wm_capture.h"
 
 /* A parked handle with these settings, or NULL when there is none (or no
@@ -42,5 +43,9 @@ pcap_t *capture_pool_take(wm_capture_pool *pool, const char *interface,
 void capture_pool_give(wm_capture_pool *pool, pcap_t *handle,
                        const char *interface, uint32_t snaplen,
                        uint32_t buffer_bytes);
+
+/* The pool's cache of filter programs (capture_filter.h); NULL for no
+ * pool. */
+capture_filter_cache *capture_pool_filters(wm_capture_pool *pool);
 
 #endif
