@@ -13,14 +13,15 @@
 
 #include "wm_clock.h"
 #include "wm_series.h"
+#include "wm_threads.h"
 
 /* The kernel's TCP_INFINITE_SSTHRESH (include/net/tcp.h), not exported
  * to user space. */
 #define KERNEL_INFINITE_SSTHRESH 0x7fffffffu
 
 struct series_kernel {
-    pthread_t thread;
-    bool started, stopping;
+    wm_thread *thread;         /* the sampler; NULL once joined */
+    bool stopping;
     pthread_mutex_t lock;      /* guards everything below */
     pthread_cond_t wake;       /* on the monotonic clock */
     int fd;                    /* the sender's socket, -1: none (yet) */
@@ -101,7 +102,7 @@ static void add_ns(struct timespec *ts, int64_t ns)
     ts->tv_nsec = (long)(total % 1000000000);
 }
 
-static void *sampler(void *arg)
+static void sampler(void *arg)
 {
     series_kernel *k = arg;
     pthread_mutex_lock(&k->lock);
@@ -130,7 +131,6 @@ static void *sampler(void *arg)
         }
     }
     pthread_mutex_unlock(&k->lock);
-    return NULL;
 }
 
 int series_kernel_start(uint32_t interval_us, uint32_t max_samples,
@@ -161,14 +161,10 @@ int series_kernel_start(uint32_t interval_us, uint32_t max_samples,
     pthread_mutex_init(&k->lock, NULL);
     pthread_cond_init(&k->wake, &attr);
     pthread_condattr_destroy(&attr);
-    int rc = pthread_create(&k->thread, NULL, sampler, k);
-    if (rc != 0) {
+    if (wm_threads_start(sampler, k, &k->thread, err) != 0) {
         series_kernel_free(k);
-        return wm_error_set(err, WM_ERR_INTERNAL,
-                            "cannot start the TCP_INFO sampler: %s",
-                            strerror(rc));
+        return -1;
     }
-    k->started = true;
     *out = k;
     return 0;
 }
@@ -195,21 +191,21 @@ void series_kernel_on_sender(void *kernel, int fd)
 
 void series_kernel_stop(series_kernel *k)
 {
-    if (!k || !k->started)
+    if (!k || !k->thread)
         return;
     pthread_mutex_lock(&k->lock);
     k->stopping = true;
     k->fd = -1;
     pthread_cond_signal(&k->wake);
     pthread_mutex_unlock(&k->lock);
-    pthread_join(k->thread, NULL);
-    k->started = false;
+    wm_threads_join(k->thread);
+    k->thread = NULL;
 }
 
 const series_sample *series_kernel_samples(const series_kernel *k,
                                            size_t *count)
 {
-    assert(!k->started);
+    assert(!k->thread);
     *count = k->count;
     return k->samples;
 }

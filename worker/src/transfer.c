@@ -14,7 +14,6 @@
 #include "wm_transfer.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "transfer_socket.h"
 #include "wm_cancel.h"
 #include "wm_pattern.h"
+#include "wm_threads.h"
 
 /* The receiver reads and compares a block at a time, whatever the write
  * size, so that the pattern comparison finds the block still in the cache
@@ -285,10 +285,9 @@ static void serve_side(side *s)
         fail_side(s, rc);
 }
 
-static void *server_thread(void *arg)
+static void server_thread(void *arg)
 {
     serve_side(arg);
-    return NULL;
 }
 
 static void client_side(side *s, uint16_t server_port)
@@ -432,14 +431,11 @@ int wm_transfer_run(wm_transfer *transfer, wm_progress_fn progress,
     side server, client;
     side_init(&server, transfer, &transfer->opts, progress, progress_ctx);
     side_init(&client, transfer, &transfer->opts, progress, progress_ctx);
-    pthread_t thread;
-    int prc = pthread_create(&thread, NULL, server_thread, &server);
-    if (prc != 0)
-        return wm_error_set(err, WM_ERR_INTERNAL,
-                            "transfer: starting the server thread: %s",
-                            strerror(prc));
+    wm_thread *thread;
+    if (wm_threads_start(server_thread, &server, &thread, err) != 0)
+        return -1;
     client_side(&client, transfer->server_port);
-    pthread_join(thread, NULL);
+    wm_threads_join(thread);
     result->server_port = transfer->server_port;
     result->client_port = client.local_port;
     if (server.rc != 0 || client.rc != 0)
