@@ -1,18 +1,25 @@
 /* wm_threads: see wm_threads.h.
  *
- * A kept helper and the thread that keeps it talk through one mutex and
- * one condition variable: the owner sets a task and waits for it to be
- * done; the helper waits for a task or the word to quit. Only the owner
- * chooses a helper for a task (its helpers are its own, through a
- * thread-local pointer), so a helper's `busy` needs no lock. */
+ * A kept helper and the thread that keeps it hand a task over through
+ * one atomic word and the futex on it, not a mutex and a condition
+ * variable: measured under strace, the pair cost 56 futex calls per small
+ * run against 31 with a thread per task (a woken waiter found the mutex
+ * still held); the word costs a wake and a wait per hand-over, and no
+ * wake at all when the other side is not asleep. Only the owner chooses a
+ * helper for a task (its helpers are its own, through a thread-local
+ * pointer), so a helper's `busy` needs no lock. */
 #include "wm_threads.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 typedef enum {
     TASK_NONE,  /* idle, waiting for a task */
@@ -25,10 +32,10 @@ struct wm_thread {
     pthread_t thread;
     bool kept;                 /* one of a keeper's helpers */
     bool busy;                 /* the owner's: between start and join */
-    pthread_mutex_t lock;      /* guards state, fn, arg */
-    pthread_cond_t changed;
-    task_state state;
-    void (*fn)(void *arg);
+    _Atomic uint32_t state;    /* a task_state; the futex word */
+    atomic_bool helper_asleep; /* the helper waits on the word for a task */
+    atomic_bool owner_asleep;  /* the owner waits on it for the task's end */
+    void (*fn)(void *arg);     /* written before state becomes GIVEN */
     void *arg;
 };
 
@@ -40,6 +47,32 @@ typedef struct keeper {
 static _Thread_local keeper *own;
 static atomic_uint_fast64_t created;
 
+/* Until the word is no longer `seen`. Each side has a flag of its own
+ * saying it sleeps: with one, a helper just woken could clear the flag
+ * the owner had set since, and sleep through the end of the task. */
+static void wait_change(wm_thread *h, uint32_t seen, atomic_bool *asleep)
+{
+    while (atomic_load(&h->state) == seen) {
+        atomic_store(asleep, true);
+        /* The store above and the load in the kernel are ordered against
+         * the other side's store of the state and its read of asleep. */
+        if (syscall(SYS_futex, &h->state, FUTEX_WAIT_PRIVATE, seen, NULL,
+                    NULL, 0) != 0) {
+            assert(errno == EAGAIN || errno == EINTR);
+        }
+        atomic_store(asleep, false);
+    }
+}
+
+/* The new state, and a wake when the other side (its flag: sleeper)
+ * sleeps. */
+static void set_state(wm_thread *h, task_state state, atomic_bool *sleeper)
+{
+    atomic_store(&h->state, (uint32_t)state);
+    if (atomic_load(sleeper))
+        syscall(SYS_futex, &h->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
 uint64_t wm_threads_created(void)
 {
     return atomic_load(&created);
@@ -48,20 +81,17 @@ uint64_t wm_threads_created(void)
 static void *helper_main(void *arg)
 {
     wm_thread *h = arg;
-    pthread_mutex_lock(&h->lock);
     for (;;) {
-        while (h->state != TASK_GIVEN && h->state != TASK_QUIT)
-            pthread_cond_wait(&h->changed, &h->lock);
-        if (h->state == TASK_QUIT)
+        uint32_t state;
+        while ((state = atomic_load(&h->state)) == TASK_NONE ||
+               state == TASK_DONE)
+            wait_change(h, state, &h->helper_asleep);
+        if (state == TASK_QUIT)
             break;
-        pthread_mutex_unlock(&h->lock);
+        assert(state == TASK_GIVEN);
         h->fn(h->arg);
-        pthread_mutex_lock(&h->lock);
-        assert(h->state == TASK_GIVEN);
-        h->state = TASK_DONE;
-        pthread_cond_signal(&h->changed);
+        set_state(h, TASK_DONE, &h->owner_asleep);
     }
-    pthread_mutex_unlock(&h->lock);
     return NULL;
 }
 
@@ -90,14 +120,9 @@ void wm_threads_release(void)
         return;
     for (unsigned i = 0; i < own->started; i++) {
         wm_thread *h = &own->helpers[i];
-        assert(!h->busy);
-        pthread_mutex_lock(&h->lock);
-        h->state = TASK_QUIT;
-        pthread_cond_signal(&h->changed);
-        pthread_mutex_unlock(&h->lock);
+        assert(!h->busy && atomic_load(&h->state) == TASK_NONE);
+        set_state(h, TASK_QUIT, &h->helper_asleep);
         pthread_join(h->thread, NULL);
-        pthread_cond_destroy(&h->changed);
-        pthread_mutex_destroy(&h->lock);
     }
     free(own);
     own = NULL;
@@ -117,18 +142,11 @@ static wm_thread *idle_helper(void)
     wm_thread *h = &own->helpers[own->started];
     memset(h, 0, sizeof *h);
     h->kept = true;
-    h->state = TASK_NONE;
-    if (pthread_mutex_init(&h->lock, NULL) != 0)
-        return NULL;
-    if (pthread_cond_init(&h->changed, NULL) != 0) {
-        pthread_mutex_destroy(&h->lock);
-        return NULL;
-    }
-    if (pthread_create(&h->thread, NULL, helper_main, h) != 0) {
-        pthread_cond_destroy(&h->changed);
-        pthread_mutex_destroy(&h->lock);
+    atomic_init(&h->state, TASK_NONE);
+    atomic_init(&h->helper_asleep, false);
+    atomic_init(&h->owner_asleep, false);
+    if (pthread_create(&h->thread, NULL, helper_main, h) != 0)
         return NULL; /* the task still gets a thread of its own */
-    }
     atomic_fetch_add(&created, 1);
     own->started++;
     return h;
@@ -142,13 +160,11 @@ int wm_threads_start(void (*fn)(void *arg), void *arg, wm_thread **out,
     if (h) {
         assert(h->kept && !h->busy);
         h->busy = true;
-        pthread_mutex_lock(&h->lock);
-        assert(h->state == TASK_NONE);
+        assert(atomic_load(&h->state) == TASK_NONE);
         h->fn = fn;
         h->arg = arg;
-        h->state = TASK_GIVEN;
-        pthread_cond_signal(&h->changed);
-        pthread_mutex_unlock(&h->lock);
+        /* Publishes fn and arg (seq_cst). */
+        set_state(h, TASK_GIVEN, &h->helper_asleep);
         *out = h;
         return 0;
     }
@@ -178,10 +194,10 @@ void wm_threads_join(wm_thread *t)
         return;
     }
     assert(t->busy);
-    pthread_mutex_lock(&t->lock);
-    while (t->state != TASK_DONE)
-        pthread_cond_wait(&t->changed, &t->lock);
-    t->state = TASK_NONE;
-    pthread_mutex_unlock(&t->lock);
+    uint32_t state;
+    while ((state = atomic_load(&t->state)) != TASK_DONE)
+        wait_change(t, state, &t->owner_asleep);
+    /* The helper waits for GIVEN or QUIT: NONE needs no wake. */
+    atomic_store(&t->state, TASK_NONE);
     t->busy = false;
 }
