@@ -1,8 +1,8 @@
 /* wm_threads: tasks run on a thread of their own unless the caller keeps
  * helpers, whose threads are then created once and reused run after run;
- * and a run's three helper tasks (the transfer's server side, the TCP_INFO
- * sampler, the capture's reader) are started through it, so that a job
- * worker's second run creates no thread. The capture's part needs capture
+ * and a run's helper tasks (the transfer's server side, the capture's
+ * reader) are started through it, so that a job worker's second run
+ * creates no thread; the TCP_INFO sampler needs none, its sender samples. The capture's part needs capture
  * rights and skips without them (fails with WIREMETER_REQUIRE_CAPTURE=1). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -98,19 +98,22 @@ static void test_kept_helpers_are_reused(void **state)
 }
 
 /* A 13 B download with the sampler hooked to its sender, as a small run
- * is: how many threads it created. */
-static uint64_t sampled_transfer(void)
+ * is: how many threads it created. It samples at the handshake and at the
+ * end, from the sender. */
+static uint64_t sampled_transfer_of(uint64_t size, size_t *samples)
 {
     uint64_t before = wm_threads_created();
     wm_error err = {0};
     series_kernel *k = NULL;
-    assert_int_equal(series_kernel_start(WM_SERIES_MIN_INTERVAL_US,
-                                         WM_SERIES_MIN_BOUND, &k, &err), 0);
+    /* Auto, the default: the last state is always kept. */
+    assert_int_equal(series_kernel_start(0, WM_SERIES_MAX_SAMPLES, &k, &err),
+                     0);
     wm_transfer_options opts;
     wm_transfer_options_default(&opts);
-    opts.size_bytes = 13;
+    opts.size_bytes = size;
     opts.on_sender = series_kernel_on_sender;
     opts.on_sender_ctx = k;
+    opts.on_sender_tick = series_kernel_tick;
     wm_transfer *t = NULL;
     uint16_t port = 0;
     assert_int_equal(wm_transfer_open(&opts, &t, &port, &err), 0);
@@ -121,19 +124,40 @@ static uint64_t sampled_transfer(void)
     assert_true(result.integrity.verified);
     series_kernel_stop(k);
     size_t count = 0;
-    series_kernel_samples(k, &count);
+    const series_sample *sample = series_kernel_samples(k, &count);
     assert_true(count >= 2); /* at the handshake and at the end */
+    for (size_t i = 1; i < count; i++)
+        assert_true(sample[i].t_ns >= sample[i - 1].t_ns);
+    assert_int_equal(sample[count - 1].bytes_acked, size + 1);
     series_kernel_free(k);
+    *samples = count;
     return wm_threads_created() - before;
+}
+
+static uint64_t sampled_transfer(void)
+{
+    size_t samples;
+    return sampled_transfer_of(13, &samples);
+}
+
+/* 256 MiB take far longer than the 100 us interval even on loopback:
+ * the sender samples between its writes and in its waits, with no
+ * sampler thread. */
+static void test_the_sender_samples_a_long_run(void **state)
+{
+    (void)state;
+    size_t samples = 0;
+    assert_int_equal(sampled_transfer_of(256ull << 20, &samples), 1);
+    assert_true(samples > 2);
 }
 
 static void test_a_run_reuses_its_workers_helpers(void **state)
 {
     (void)state;
-    assert_int_equal(sampled_transfer(), 2); /* server side, sampler */
+    assert_int_equal(sampled_transfer(), 1); /* the server side alone */
     wm_error err = {0};
     assert_int_equal(wm_threads_keep(&err), 0);
-    assert_int_equal(sampled_transfer(), 2);
+    assert_int_equal(sampled_transfer(), 1);
     assert_int_equal(sampled_transfer(), 0);
     assert_int_equal(sampled_transfer(), 0);
     wm_threads_release();
@@ -191,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_kept_helpers_are_reused),
         cmocka_unit_test(test_a_run_reuses_its_workers_helpers),
         cmocka_unit_test(test_the_capture_reader_is_kept_too),
+        cmocka_unit_test(test_the_sender_samples_a_long_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

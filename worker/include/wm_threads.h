@@ -1,11 +1,11 @@
 /* wm_threads: the helper threads of a run, kept between runs by a thread
  * that runs many of them.
  *
- * Why: a run needs up to four threads beside its caller's (the transfer's
- * server side, the capture's reader, the sender's capture reader on a link
- * with both ends captured, the TCP_INFO sampler). Creating and joining
- * each costs a clone, a stack and its madvise, 11-13 us here, several
- * times per small run. A caller that runs runs one after another (the
+ * Why: a run needs up to three threads beside its caller's (the
+ * transfer's server side, the capture's reader, the sender's capture
+ * reader on a link with both ends captured; the TCP_INFO sampler runs in
+ * the sender's). Creating and joining each costs a clone, a stack and
+ * its madvise, 11-13 us here, several times per small run. A caller that runs runs one after another (the
  * daemon's job workers) calls wm_threads_keep() once: its runs' helpers
  * are then started once and handed their next task with a condition
  * variable. Without it (the CLI, the tests) each task gets a thread of
@@ -21,8 +21,9 @@
 
 #include "wm_error.h"
 
-/* Helpers kept per calling thread: the most a run uses at once. A run
- * needing more gets a thread of its own for each task beyond. */
+/* Helpers kept per calling thread: the most a run uses at once, and one
+ * spare. A run needing more gets a thread of its own for each task
+ * beyond. */
 #define WM_THREADS_KEPT 4u
 
 typedef struct wm_thread wm_thread;

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,7 @@ typedef struct side {
     uint64_t mismatch_offset;  /* stream offset of the first such byte */
     uint16_t local_port;
     wm_tcp_stats stats;        /* the sender's only */
+    wm_tsock_tick tick;        /* the sender's on_sender_tick, once handed */
     int rc;                    /* 0, -1 or WM_TSOCK_CANCELLED */
     unsigned failure_order;    /* 1 for the first side that failed */
     wm_error err;
@@ -149,6 +151,7 @@ static int send_pattern(side *s, int fd, const wm_pattern *pattern,
             s->bytes += n;
             if (s->progress)
                 s->progress(s->progress_ctx, s->bytes);
+            wm_tsock_tick_due(s->ctx.tick);
         }
     }
     if (rc == 0 && s->size_bytes == 0 && s->progress)
@@ -249,16 +252,24 @@ static int exchange(side *s, int fd, bool is_server)
  * went is decided once, from the options (the server reads the request's
  * direction only later), and it is taken back on every way out, before
  * the close. */
-static bool hand_over(const side *s, int fd, bool is_server)
+static bool hand_over(side *s, int fd, bool is_server)
 {
     if (!s->opts->on_sender || !sends_data(s, is_server))
         return false;
     s->opts->on_sender(s->opts->on_sender_ctx, fd);
+    if (s->opts->on_sender_tick) {
+        /* Due at once: the hook itself says when it wants the next. */
+        s->tick = (wm_tsock_tick){.fn = s->opts->on_sender_tick,
+                                  .arg = s->opts->on_sender_ctx,
+                                  .at_ns = INT64_MIN};
+        s->ctx.tick = &s->tick;
+    }
     return true;
 }
 
-static void hand_back(const side *s, bool handed)
+static void hand_back(side *s, bool handed)
 {
+    s->ctx.tick = NULL;
     if (handed)
         s->opts->on_sender(s->opts->on_sender_ctx, -1);
 }
