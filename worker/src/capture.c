@@ -51,6 +51,7 @@ struct wm_capture {
     uint32_t snaplen;
     uint32_t buffer_bytes;     /* the ring's size, to park the handle */
     uint32_t block_ms;         /* 0: frame by frame; else in blocks */
+    uint64_t handed;           /* frames libpcap handed to on_frame */
     wm_capture_pool *pool;     /* where the handle goes back, or NULL */
     wm_packet_fn on_packet;
     void *on_packet_ctx;       /* set: packets go there, not to trace */
@@ -147,6 +148,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *hdr,
                      const u_char *data)
 {
     wm_capture *cap = (wm_capture *)user;
+    cap->handed++;
     /* The handle is nanosecond-precision: tv_usec holds nanoseconds. */
     int64_t ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + hdr->ts.tv_usec;
     wm_packet packet;
@@ -217,19 +219,34 @@ static void consume_signal(wm_capture *cap)
     }
 }
 
+/* Whether every frame the kernel put in the ring since the capture began
+ * was handed over. Never on loopback, where the kernel also counts the
+ * outgoing copy of each frame, which libpcap discards. */
+static bool all_handed(wm_capture *cap)
+{
+    struct pcap_stat ps;
+    if (pcap_stats(cap->handle, &ps) != 0)
+        return false;
+    /* u_int arithmetic: right across a counter's wrap too. */
+    u_int in_ring = (ps.ps_recv - cap->base.ps_recv) -
+                    (ps.ps_drop - cap->base.ps_drop);
+    return cap->handed >= in_ring;
+}
+
 /* The last drain. Frame by frame, the ring holds every frame the kernel
  * took. In blocks, the last frames may sit in a block not yet handed
- * over (it is, block_ms after its first frame, when not full): so wait
- * for it, and for any block after it, until a block's time passes with
- * nothing handed over — a few milliseconds, bounded by the grace. A
- * closure seen complete does not make this needless: frames may follow
- * the closure's last ACK within a block's time (a retransmitted FIN). */
+ * over (it is, block_ms after its first frame, when not full): unless
+ * the kernel's count says every frame was handed over, wait for it, and
+ * for any block after it, until a block's time passes with nothing
+ * handed over — a few milliseconds, bounded by the grace. A closure seen
+ * complete does not make this needless: frames may follow the closure's
+ * last ACK within a block's time (a retransmitted FIN). */
 static int drain_last_blocks(wm_capture *cap, int fd)
 {
     int frames = 0;
     if (drain(cap, &frames) != 0)
         return -1;
-    if (cap->block_ms == 0)
+    if (cap->block_ms == 0 || all_handed(cap))
         return 0;
     int64_t end_ns =
         wm_clock_monotonic_ns() + (int64_t)cap->grace_ms * 1000000;
