@@ -66,6 +66,49 @@ static void test_half_close_is_not_complete(void **state)
     wm_trace_free(&trace);
 }
 
+/* Read in blocks, a capture whose closure never comes still ends with
+ * every frame the kernel took: the last block, handed over only a block's
+ * time after its first frame, is waited for (here 300 ms, well past the
+ * 50 ms grace) rather than left unread. */
+static void test_last_block_is_read(void **state)
+{
+    (void)state;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    socklen_t len = sizeof sin;
+    getsockname(lfd, (struct sockaddr *)&sin, &len);
+    wm_capture_options copts;
+    wm_capture_options_default(&copts);
+    copts.port = ntohs(sin.sin_port);
+    copts.grace_ms = 50;
+    copts.block_ms = 300;
+    wm_capture *cap = NULL;
+    wm_error err = {0};
+    assert_int_equal(wm_capture_start(&copts, &cap, &err), 0);
+    int cfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(cfd, (struct sockaddr *)&sin, sizeof sin), 0);
+    int sfd = accept(lfd, NULL, NULL);
+    assert_true(sfd >= 0);
+    assert_int_equal(shutdown(cfd, SHUT_WR), 0); /* the client's FIN */
+    char c;
+    assert_int_equal(read(sfd, &c, 1), 0); /* the server has it (EOF) */
+    wm_trace trace;
+    wm_capture_stats stats;
+    assert_int_equal(wm_capture_finish(cap, &trace, &stats, &err), 0);
+    wm_capture_free(cap);
+    close(sfd);
+    close(cfd);
+    close(lfd);
+    /* SYN, SYN-ACK, ACK, the client's FIN and its ACK. */
+    assert_int_equal(trace.count, 5);
+    assert_int_equal(count_fins(&trace), 1);
+    assert_false(stats.complete);
+    wm_trace_free(&trace);
+}
+
 int main(void)
 {
     wm_error err = {0};
@@ -81,6 +124,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_half_close_is_not_complete),
+        cmocka_unit_test(test_last_block_is_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
