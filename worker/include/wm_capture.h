@@ -49,6 +49,10 @@ typedef struct wm_capture_options {
     uint32_t buffer_bytes;   /* kernel ring size */
     uint32_t grace_ms;       /* wait for the closure after the transfer */
     const char *pcap_path;   /* written when not NULL */
+    size_t pcap_inline_max;  /* with pcap_inline: a pcap of at most this
+                                many bytes is kept there (wm_blob.h) and
+                                no file made at pcap_path; 0: the file */
+    struct wm_blob *pcap_inline;
     wm_capture_pool *pool;   /* NULL: open and close a handle of its own */
     const struct wm_path *path; /* when set, the capture is opened on the
                                    interface in this link's host: */
