@@ -34,10 +34,6 @@ static void on_progress(void *ctx, uint64_t bytes_done)
     atomic_store_explicit(&j->bytes_done, bytes_done, memory_order_relaxed);
 }
 
-/* Moves the finished packet rows, then the pcap, into place and stores
- * the result. A run that shutdown already marked failed keeps that state
- * and loses both files. (Rows lost to a crash are made again from the
- * pcap when first asked for: wm_engine_index_pcap.) */
 /* A link run's sender's pcap and both-ends table, under their .tmp
  * names (both "" for any other run), and every run's time series. */
 typedef struct link_files {
@@ -55,9 +51,35 @@ static void remove_link_files(const link_files *lf)
         remove(lf->series_tmp);
 }
 
+/* The outputs the engine held in memory, as the store takes them. */
+static void held_of(const wm_run_blobs *blobs,
+                    wm_store_bytes held[WM_STORE_OUTPUT_COUNT])
+{
+    const wm_blob *by_kind[WM_STORE_OUTPUT_COUNT] = {
+        [WM_STORE_OUTPUT_PCAP] = &blobs->pcap,
+        [WM_STORE_OUTPUT_ROWS] = &blobs->rows,
+        [WM_STORE_OUTPUT_SERIES] = &blobs->series,
+    };
+    for (int k = 0; k < WM_STORE_OUTPUT_COUNT; k++)
+        held[k] = by_kind[k]->held
+                      ? (wm_store_bytes){.data = by_kind[k]->data
+                                                     ? by_kind[k]->data
+                                                     : (const void *)"",
+                                         .len = by_kind[k]->len}
+                      : (wm_store_bytes){.data = NULL, .len = 0};
+}
+
+/* Moves the finished files into place — the packet rows, a link run's
+ * sender's end and both-ends table, the series, then the pcap, whose
+ * presence is what recovery takes for a stored run — and stores the
+ * result with the outputs held in memory (blobs: those have no file),
+ * in one commit. A run that shutdown already marked failed keeps that
+ * state and loses its files. (Rows lost to a crash are made again from
+ * the pcap when first asked for: wm_engine_index_pcap.) */
 static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
                          const char *rows_tmp, const link_files *lf,
-                         const char *result_json, wm_error *err)
+                         const wm_run_blobs *blobs, const char *result_json,
+                         wm_error *err)
 {
     char path[PATH_MAX], rows[PATH_MAX], sender[PATH_MAX], ends[PATH_MAX];
     char series[PATH_MAX];
@@ -69,14 +91,20 @@ static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
                                   err) != 0 ||
         wm_store_ends_path(jobs->store, j->id, ends, sizeof ends, err) != 0)
         return -1;
-    if (rename(rows_tmp, rows) != 0)
-        return wm_error_set(err, WM_ERR_IO, "storing the packet rows: %s",
-                            strerror(errno));
+    bool renamed = false;
+    if (!blobs->rows.held) {
+        if (rename(rows_tmp, rows) != 0)
+            return wm_error_set(err, WM_ERR_IO,
+                                "storing the packet rows: %s",
+                                strerror(errno));
+        renamed = true;
+    }
     /* The sender's end before the receiver's pcap, whose presence is what
      * recovery takes for a stored run. */
     if ((lf->sender_tmp[0] && rename(lf->sender_tmp, sender) != 0) ||
         (lf->ends_tmp[0] && rename(lf->ends_tmp, ends) != 0) ||
-        (lf->series_tmp[0] && rename(lf->series_tmp, series) != 0)) {
+        (!blobs->series.held && lf->series_tmp[0] &&
+         rename(lf->series_tmp, series) != 0)) {
         int errnum = errno;
         remove(rows);
         remove(sender);
@@ -86,20 +114,29 @@ static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
                             "both-ends table or the time series: %s",
                             strerror(errnum));
     }
+    renamed = renamed || lf->sender_tmp[0] || lf->ends_tmp[0] ||
+              (!blobs->series.held && lf->series_tmp[0]);
     /* No path in the message: it is the run's error, which anyone reads. */
-    if (rename(tmp_path, path) != 0) {
-        int errnum = errno;
-        remove(rows);
-        remove(sender);
-        remove(ends);
-        remove(series);
-        return wm_error_set(err, WM_ERR_IO, "storing the pcap: %s",
-                            strerror(errnum));
+    if (!blobs->pcap.held) {
+        if (rename(tmp_path, path) != 0) {
+            int errnum = errno;
+            remove(rows);
+            remove(sender);
+            remove(ends);
+            remove(series);
+            return wm_error_set(err, WM_ERR_IO, "storing the pcap: %s",
+                                strerror(errnum));
+        }
+        renamed = true;
     }
     /* The renames durable before the run's row says done: a done run must
-     * find its pcap after a power cut too. */
-    if (wm_store_sync_pcap_dir(jobs->store, err) != 0 ||
-        wm_store_finish_run(jobs->store, j->id, result_json, err) != 0) {
+     * find its pcap after a power cut too. Outputs held in memory go in
+     * the commit itself: nothing to sync for them. */
+    wm_store_bytes held[WM_STORE_OUTPUT_COUNT];
+    held_of(blobs, held);
+    if ((renamed && wm_store_sync_pcap_dir(jobs->store, err) != 0) ||
+        wm_store_finish_run_held(jobs->store, j->id, result_json, held,
+                                 err) != 0) {
         remove(path);
         remove(rows);
         remove(sender);
@@ -141,16 +178,22 @@ static int run_and_store(wm_jobs *jobs, job *j, const char *tmp_path,
     request.config.series_path = lf.series_tmp;
     request.config.capture.pool = jobs->captures;
     request.config.cancel = j->cancel; /* fired by a drain's end */
+    /* Small outputs come back in memory and go to the database with the
+     * result: no file, no fsync (store_outputs.c). */
+    wm_run_blobs blobs;
+    request.config.inline_max = jobs->opts.inline_max;
+    request.config.inline_out = &blobs;
     json_t *doc = wm_engine_run(&request, on_progress, j, 0, run_err);
     if (!doc) {
         remove_link_files(&lf);
         return -1;
     }
     char *text = json_dumps(doc, JSON_COMPACT);
-    int rc = text ? store_success(jobs, j, tmp_path, rows_tmp, &lf, text,
-                                  run_err)
+    int rc = text ? store_success(jobs, j, tmp_path, rows_tmp, &lf, &blobs,
+                                  text, run_err)
                   : wm_error_set(run_err, WM_ERR_INTERNAL,
                                  "rendering the result: out of memory");
+    wm_run_blobs_free(&blobs);
     if (rc != 0) {
         remove(rows_tmp);
         remove_link_files(&lf);
