@@ -69,66 +69,84 @@ static void held_of(const wm_run_blobs *blobs,
                       : (wm_store_bytes){.data = NULL, .len = 0};
 }
 
-/* Moves the finished files into place — the packet rows, a link run's
+/* Where a run's files end up once it is done. */
+typedef struct final_paths {
+    char pcap[PATH_MAX], rows[PATH_MAX], sender[PATH_MAX], ends[PATH_MAX];
+    char series[PATH_MAX];
+} final_paths;
+
+static int final_paths_of(wm_store *store, int64_t id, final_paths *to,
+                          wm_error *err)
+{
+    return wm_store_pcap_path(store, id, to->pcap, sizeof to->pcap, err) ||
+           wm_store_series_path(store, id, to->series, sizeof to->series,
+                                err) ||
+           wm_store_rows_path(store, id, to->rows, sizeof to->rows, err) ||
+           wm_store_sender_pcap_path(store, id, to->sender,
+                                     sizeof to->sender, err) ||
+           wm_store_ends_path(store, id, to->ends, sizeof to->ends, err)
+               ? -1 : 0;
+}
+
+static void remove_finals(const final_paths *to)
+{
+    remove(to->pcap);
+    remove(to->rows);
+    remove(to->sender);
+    remove(to->ends);
+    remove(to->series);
+}
+
+/* Renames the files the run wrote — the packet rows, a link run's
  * sender's end and both-ends table, the series, then the pcap, whose
- * presence is what recovery takes for a stored run — and stores the
- * result with the outputs held in memory (blobs: those have no file),
- * in one commit. A run that shutdown already marked failed keeps that
- * state and loses its files. (Rows lost to a crash are made again from
- * the pcap when first asked for: wm_engine_index_pcap.) */
+ * presence is what recovery takes for a stored run — leaving out the
+ * outputs held in memory (they have none). *renamed says whether any
+ * was. On failure none is left under its final name. */
+static int move_files(const final_paths *to, const char *tmp_path,
+                      const char *rows_tmp, const link_files *lf,
+                      const wm_run_blobs *blobs, bool *renamed,
+                      wm_error *err)
+{
+    const char *series_tmp = blobs->series.held ? "" : lf->series_tmp;
+    *renamed = !blobs->rows.held || !blobs->pcap.held || lf->sender_tmp[0] ||
+               lf->ends_tmp[0] || series_tmp[0];
+    if (!blobs->rows.held && rename(rows_tmp, to->rows) != 0)
+        return wm_error_set(err, WM_ERR_IO, "storing the packet rows: %s",
+                            strerror(errno));
+    if ((lf->sender_tmp[0] && rename(lf->sender_tmp, to->sender) != 0) ||
+        (lf->ends_tmp[0] && rename(lf->ends_tmp, to->ends) != 0) ||
+        (series_tmp[0] && rename(series_tmp, to->series) != 0)) {
+        int errnum = errno;
+        remove_finals(to);
+        return wm_error_set(err, WM_ERR_IO, "storing the sender's pcap, the "
+                            "both-ends table or the time series: %s",
+                            strerror(errnum));
+    }
+    /* No path in the message: it is the run's error, which anyone reads. */
+    if (!blobs->pcap.held && rename(tmp_path, to->pcap) != 0) {
+        int errnum = errno;
+        remove_finals(to);
+        return wm_error_set(err, WM_ERR_IO, "storing the pcap: %s",
+                            strerror(errnum));
+    }
+    return 0;
+}
+
+/* Moves the finished files into place and stores the result with the
+ * outputs held in memory, in one commit. A run that shutdown already
+ * marked failed keeps that state and loses its files. (Rows lost to a
+ * crash are made again from the pcap when first asked for:
+ * wm_engine_index_pcap.) */
 static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
                          const char *rows_tmp, const link_files *lf,
                          const wm_run_blobs *blobs, const char *result_json,
                          wm_error *err)
 {
-    char path[PATH_MAX], rows[PATH_MAX], sender[PATH_MAX], ends[PATH_MAX];
-    char series[PATH_MAX];
-    if (wm_store_pcap_path(jobs->store, j->id, path, sizeof path, err) != 0 ||
-        wm_store_series_path(jobs->store, j->id, series, sizeof series,
-                             err) != 0 ||
-        wm_store_rows_path(jobs->store, j->id, rows, sizeof rows, err) != 0 ||
-        wm_store_sender_pcap_path(jobs->store, j->id, sender, sizeof sender,
-                                  err) != 0 ||
-        wm_store_ends_path(jobs->store, j->id, ends, sizeof ends, err) != 0)
-        return -1;
+    final_paths to;
     bool renamed = false;
-    if (!blobs->rows.held) {
-        if (rename(rows_tmp, rows) != 0)
-            return wm_error_set(err, WM_ERR_IO,
-                                "storing the packet rows: %s",
-                                strerror(errno));
-        renamed = true;
-    }
-    /* The sender's end before the receiver's pcap, whose presence is what
-     * recovery takes for a stored run. */
-    if ((lf->sender_tmp[0] && rename(lf->sender_tmp, sender) != 0) ||
-        (lf->ends_tmp[0] && rename(lf->ends_tmp, ends) != 0) ||
-        (!blobs->series.held && lf->series_tmp[0] &&
-         rename(lf->series_tmp, series) != 0)) {
-        int errnum = errno;
-        remove(rows);
-        remove(sender);
-        remove(ends);
-        remove(series);
-        return wm_error_set(err, WM_ERR_IO, "storing the sender's pcap, the "
-                            "both-ends table or the time series: %s",
-                            strerror(errnum));
-    }
-    renamed = renamed || lf->sender_tmp[0] || lf->ends_tmp[0] ||
-              (!blobs->series.held && lf->series_tmp[0]);
-    /* No path in the message: it is the run's error, which anyone reads. */
-    if (!blobs->pcap.held) {
-        if (rename(tmp_path, path) != 0) {
-            int errnum = errno;
-            remove(rows);
-            remove(sender);
-            remove(ends);
-            remove(series);
-            return wm_error_set(err, WM_ERR_IO, "storing the pcap: %s",
-                                strerror(errnum));
-        }
-        renamed = true;
-    }
+    if (final_paths_of(jobs->store, j->id, &to, err) != 0 ||
+        move_files(&to, tmp_path, rows_tmp, lf, blobs, &renamed, err) != 0)
+        return -1;
     /* The renames durable before the run's row says done: a done run must
      * find its pcap after a power cut too. Outputs held in memory go in
      * the commit itself: nothing to sync for them. */
@@ -137,11 +155,7 @@ static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
     if ((renamed && wm_store_sync_pcap_dir(jobs->store, err) != 0) ||
         wm_store_finish_run_held(jobs->store, j->id, result_json, held,
                                  err) != 0) {
-        remove(path);
-        remove(rows);
-        remove(sender);
-        remove(ends);
-        remove(series);
+        remove_finals(&to);
         return -1;
     }
     return 0;
