@@ -67,7 +67,8 @@ static void test_life_of_a_capture(void **state)
 {
     fixture *f = *state;
     f->store = open_store(f);
-    assert_int_equal(wm_store_schema_version(f->store), 2);
+    assert_int_equal(wm_store_schema_version(f->store),
+                     WM_STORE_SCHEMA_VERSION);
     int64_t id = add(f->store, "mine");
     char path[4200], rows[4200];
     wm_error err = {0};

@@ -72,6 +72,10 @@ typedef struct wm_capture_options {
                                 block_ms after its first frame (see
                                 wm_capture_link_block_ms) */
     const char *pcap_path;   /* written when not NULL */
+    size_t pcap_inline_max;  /* with pcap_inline: a pcap of at most this
+                                many bytes is kept there (wm_blob.h) and
+                                no file made at pcap_path; 0: the file */
+    struct wm_blob *pcap_inline;
     wm_capture_pool *pool;   /* NULL: open and close a handle of its own */
     const struct wm_path *path; /* when set, the capture is opened on the
                                    interface in this link's host: */

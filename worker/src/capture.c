@@ -424,6 +424,7 @@ int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
         memset(&cap->base, 0, sizeof cap->base);
     if (rc == 0 && opts->pcap_path)
         rc = capture_dump_open(&cap->dump, cap->handle, opts->pcap_path,
+                               opts->pcap_inline_max, opts->pcap_inline,
                                err);
     if (rc == 0) {
         wm_trace_init(&cap->trace, pcap_datalink(cap->handle));

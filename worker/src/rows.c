@@ -73,9 +73,17 @@ int wm_rows_write(const char *path, const wm_trace *trace,
                   const wm_analysis *analysis, const wm_connection *conn,
                   wm_error *err)
 {
+    return wm_rows_write_held(path, trace, analysis, conn, 0, NULL, err);
+}
+
+int wm_rows_write_held(const char *path, const wm_trace *trace,
+                       const wm_analysis *analysis,
+                       const wm_connection *conn, size_t inline_max,
+                       wm_blob *held, wm_error *err)
+{
     if (conn->spool) /* a run's rows, written as its packets came */
         return rows_spool_commit(conn->spool, path, analysis->first_ts_ns,
-                                 err);
+                                 inline_max, held, err);
     if (!wm_connection_has_rows(conn))
         return wm_error_set(err, WM_ERR_INTERNAL,
                             "rows: the connection's rows were not kept");
@@ -103,6 +111,17 @@ static int stale(const char *path, wm_error *err)
                         "rows: %s is not a rows file of this version", path);
 }
 
+/* Whether h, read from the start of a rows file of size bytes, is of
+ * this layout and agrees with the size. */
+static bool header_ok(const rows_header *h, uint64_t size)
+{
+    return !memcmp(h->magic, ROWS_MAGIC, sizeof h->magic) &&
+           h->version == ROWS_VERSION &&
+           h->record_bytes == sizeof(rows_record) &&
+           h->count <= (UINT64_MAX - sizeof *h) / sizeof(rows_record) &&
+           size == sizeof *h + h->count * sizeof(rows_record);
+}
+
 /* Opens the file and checks its header against its size. */
 static int open_rows(const char *path, rows_header *h, wm_error *err)
 {
@@ -114,12 +133,7 @@ static int open_rows(const char *path, rows_header *h, wm_error *err)
     struct stat st;
     bool ok = fstat(fd, &st) == 0 &&
               pread(fd, h, sizeof *h, 0) == (ssize_t)sizeof *h &&
-              !memcmp(h->magic, ROWS_MAGIC, sizeof h->magic) &&
-              h->version == ROWS_VERSION &&
-              h->record_bytes == sizeof(rows_record) &&
-              h->count <= (UINT64_MAX - sizeof *h) / sizeof(rows_record) &&
-              (uint64_t)st.st_size ==
-                  sizeof *h + h->count * sizeof(rows_record);
+              header_ok(h, (uint64_t)st.st_size);
     if (!ok) {
         close(fd);
         return stale(path, err);
@@ -144,6 +158,14 @@ static json_t *render(const rows_header *h, const rows_record *records,
     return rows;
 }
 
+/* How many rows of h a page at offset of at most limit rows holds. */
+static size_t page_count(const rows_header *h, size_t offset, size_t limit)
+{
+    if (offset >= h->count)
+        return 0;
+    return h->count - offset < limit ? (size_t)(h->count - offset) : limit;
+}
+
 json_t *wm_rows_page(const char *path, size_t offset, size_t limit,
                      size_t *total, wm_error *err)
 {
@@ -151,9 +173,7 @@ json_t *wm_rows_page(const char *path, size_t offset, size_t limit,
     int fd = open_rows(path, &h, err);
     if (fd < 0)
         return NULL;
-    size_t count = 0;
-    if (offset < h.count)
-        count = h.count - offset < limit ? (size_t)(h.count - offset) : limit;
+    size_t count = page_count(&h, offset, limit);
     rows_record *records = count ? calloc(count, sizeof *records) : NULL;
     json_t *rows = NULL;
     if (count && !records) {
@@ -170,5 +190,39 @@ json_t *wm_rows_page(const char *path, size_t offset, size_t limit,
     }
     free(records);
     close(fd);
+    return rows;
+}
+
+/* The bytes of a rows file need not be aligned for its records (a
+ * database hands them out as it likes): header and records are copied
+ * out, as pread would. */
+json_t *wm_rows_page_held(const void *data, size_t len, size_t offset,
+                          size_t limit, size_t *total, wm_error *err)
+{
+    rows_header h;
+    if (len >= sizeof h)
+        memcpy(&h, data, sizeof h);
+    if (len < sizeof h || !header_ok(&h, len)) {
+        stale("(held rows)", err);
+        return NULL;
+    }
+    size_t count = page_count(&h, offset, limit);
+    rows_record *records = count ? calloc(count, sizeof *records) : NULL;
+    json_t *rows = NULL;
+    if (count && !records) {
+        wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
+    } else {
+        if (count)
+            memcpy(records,
+                   (const unsigned char *)data + sizeof h +
+                       offset * sizeof *records,
+                   count * sizeof *records);
+        rows = render(&h, records, count);
+        if (!rows)
+            wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
+        else
+            *total = (size_t)h.count;
+    }
+    free(records);
     return rows;
 }
