@@ -18,19 +18,6 @@
 #include "store_fixture.h"
 #include "wm_store.h"
 
-static wm_store *open_store(fixture *f)
-{
-    wm_store_options opts;
-    wm_store_options_default(&opts);
-    opts.data_dir = f->data;
-    opts.min_free_bytes = 0;
-    wm_error err = {0};
-    wm_store *store = NULL;
-    if (wm_store_open(&opts, &store, &err) != 0)
-        fail_msg("open: %s", err.message);
-    return store;
-}
-
 static int64_t started(wm_store *store)
 {
     int64_t id = 0;
@@ -69,7 +56,7 @@ static wm_store_status status_of(wm_store *store, int64_t id, char *code,
 static void test_held_with_done(void **state)
 {
     fixture *f = *state;
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     int64_t id = started(f->store);
     finish_held(f->store, id, true);
     void *data = NULL;
@@ -113,7 +100,7 @@ static void test_held_with_done(void **state)
 static void test_retention_takes_them(void **state)
 {
     fixture *f = *state;
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     int64_t old = started(f->store);
     finish_held(f->store, old, false);
     int64_t young = started(f->store);
@@ -131,14 +118,14 @@ static void test_retention_takes_them(void **state)
 static void test_recovery_counts_held(void **state)
 {
     fixture *f = *state;
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     int64_t held = started(f->store);
     finish_held(f->store, held, false);
     int64_t lost = started(f->store);
     wm_error err = {0};
     assert_int_equal(wm_store_finish_run(f->store, lost, "{}", &err), 0);
     wm_store_close(f->store);
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     uint64_t count = 9;
     assert_int_equal(wm_store_recover(f->store, &count, &err), 0);
     assert_int_equal(count, 0);
