@@ -166,6 +166,50 @@ static size_t page_count(const rows_header *h, size_t offset, size_t limit)
     return h->count - offset < limit ? (size_t)(h->count - offset) : limit;
 }
 
+/* Where a page's records come from: a rows file (fd) or its bytes held
+ * in memory (data), already checked against their header. */
+typedef struct rows_source {
+    const char *name;          /* for the error of a file cut short */
+    int fd;                    /* -1: read data instead */
+    const unsigned char *data;
+} rows_source;
+
+/* The bytes of a rows file need not be aligned for its records (a
+ * database hands them out as it likes): records are copied out of held
+ * bytes, as pread would. 0, or -1 when the file is shorter than its
+ * header said (cut since it was opened). */
+static int read_records(const rows_source *src, void *dst, size_t at,
+                        size_t len)
+{
+    if (src->fd < 0) {
+        memcpy(dst, src->data + at, len);
+        return 0;
+    }
+    return pread(src->fd, dst, len, (off_t)at) == (ssize_t)len ? 0 : -1;
+}
+
+static json_t *page(const rows_source *src, const rows_header *h,
+                    size_t offset, size_t limit, size_t *total,
+                    wm_error *err)
+{
+    size_t count = page_count(h, offset, limit);
+    rows_record *records = count ? calloc(count, sizeof *records) : NULL;
+    json_t *rows = NULL;
+    if (count && !records) {
+        wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
+    } else if (count &&
+               read_records(src, records, sizeof *h + offset * sizeof *records,
+                            count * sizeof *records) != 0) {
+        stale(src->name, err);
+    } else if (!(rows = render(h, records, count))) {
+        wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
+    } else {
+        *total = (size_t)h->count;
+    }
+    free(records);
+    return rows;
+}
+
 json_t *wm_rows_page(const char *path, size_t offset, size_t limit,
                      size_t *total, wm_error *err)
 {
@@ -173,29 +217,12 @@ json_t *wm_rows_page(const char *path, size_t offset, size_t limit,
     int fd = open_rows(path, &h, err);
     if (fd < 0)
         return NULL;
-    size_t count = page_count(&h, offset, limit);
-    rows_record *records = count ? calloc(count, sizeof *records) : NULL;
-    json_t *rows = NULL;
-    if (count && !records) {
-        wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
-    } else if (count &&
-               pread(fd, records, count * sizeof *records,
-                     (off_t)(sizeof h + offset * sizeof *records)) !=
-                   (ssize_t)(count * sizeof *records)) {
-        stale(path, err); /* shorter than its header said: cut since */
-    } else if (!(rows = render(&h, records, count))) {
-        wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
-    } else {
-        *total = (size_t)h.count;
-    }
-    free(records);
+    rows_source src = {.name = path, .fd = fd};
+    json_t *rows = page(&src, &h, offset, limit, total, err);
     close(fd);
     return rows;
 }
 
-/* The bytes of a rows file need not be aligned for its records (a
- * database hands them out as it likes): header and records are copied
- * out, as pread would. */
 json_t *wm_rows_page_held(const void *data, size_t len, size_t offset,
                           size_t limit, size_t *total, wm_error *err)
 {
@@ -206,23 +233,6 @@ json_t *wm_rows_page_held(const void *data, size_t len, size_t offset,
         stale("(held rows)", err);
         return NULL;
     }
-    size_t count = page_count(&h, offset, limit);
-    rows_record *records = count ? calloc(count, sizeof *records) : NULL;
-    json_t *rows = NULL;
-    if (count && !records) {
-        wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
-    } else {
-        if (count)
-            memcpy(records,
-                   (const unsigned char *)data + sizeof h +
-                       offset * sizeof *records,
-                   count * sizeof *records);
-        rows = render(&h, records, count);
-        if (!rows)
-            wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
-        else
-            *total = (size_t)h.count;
-    }
-    free(records);
-    return rows;
+    rows_source src = {.name = "(held rows)", .fd = -1, .data = data};
+    return page(&src, &h, offset, limit, total, err);
 }
