@@ -245,6 +245,7 @@ static void shut_down(serve_state *s, int sig)
     atomic_store(&s->app.draining, true);
     if (s->http)
         wm_http_quiesce(s->http);
+    atomic_store(&s->app.closed, true);
     uint64_t interrupted = 0;
     wm_error err;
     if (s->app.jobs &&
