@@ -11,6 +11,10 @@
 #       receive offload off, the same addresses, and the same tbf (rate,
 #       burst, limit) on the wire's ends; at each WM_BENCH_RATES (default
 #       unlimited and 1gbit). Target: >= 0.9x at each rate.
+#       Beside it, the same iperf3 with tcpdump capturing at both ends
+#       (each host's end of the link, snaplen and ring as wiremeter's:
+#       -s 160 -B 32768), to tell the capture's own cost on this machine
+#       from wiremeter's: the third column, and wiremeter's ratio to it.
 #   (b) how long a path takes to set up and tear down: `wiremeter run
 #       --size 1B --path link` against `--path loopback`, the difference of
 #       the medians (the run's own work is the same; the link adds its
@@ -38,12 +42,15 @@ setup_runs=${WM_BENCH_SETUP_RUNS:-20}
 tmp=$(mktemp -d /tmp/wm-bench-path.XXXXXX)
 ns=wmbench$$
 iperf_pid=
+dump_pids=
 
 cleanup() {
-    if [ -n "$iperf_pid" ] && kill -0 "$iperf_pid" 2>/dev/null; then
-        kill "$iperf_pid" 2>/dev/null || true
-        wait "$iperf_pid" 2>/dev/null || true
-    fi
+    for pid in $iperf_pid $dump_pids; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
     for n in c s w; do ip netns del "$ns$n" 2>/dev/null || true; done
     rm -rf "$tmp"
 }
@@ -56,6 +63,7 @@ need iperf3 "apt-get install iperf3"
 need ip "apt-get install iproute2"
 need tc "apt-get install iproute2"
 need ethtool "apt-get install ethtool"
+need tcpdump "apt-get install tcpdump"
 need python3 "apt-get install python3"
 [ "$(id -u)" = 0 ] || { echo "$bench: run as root (ip netns)" >&2; exit 1; }
 
@@ -110,7 +118,51 @@ load_before=$(uptime)
 echo "wiremeter path benchmark: $(nproc) CPUs, $(uname -r), $(date -u +%FT%TZ)" >&2
 echo "load before: $load_before" >&2
 
-# (a) round by round: for each rate, wiremeter then iperf3.
+# One iperf3 -R of $size over a fresh link into $tmp/i.json; with
+# "captured", a tcpdump at each host's end of the link writes a pcap
+# meanwhile (and its count of frames the kernel dropped is kept).
+iperf_over_link() {   # iperf_over_link RATE plain|captured
+    link_up "$1"
+    dump_pids=
+    if [ "$2" = captured ]; then
+        for n in c s; do
+            ip netns exec "$ns$n" tcpdump -i wm0 -s 160 -B 32768 -n -w "$tmp/d$n.pcap" \
+                "tcp" 2>"$tmp/d$n.log" &
+            dump_pids="$dump_pids $!"
+        done
+        for n in c s; do   # tcpdump says "listening on" once its ring is up
+            for _ in $(seq 200); do
+                grep -q "listening on" "$tmp/d$n.log" && break
+                sleep 0.05
+            done
+        done
+    fi
+    local port; port=$(free_port)
+    ip netns exec "${ns}s" iperf3 -s -1 -B 169.254.0.2 -p "$port" >"$tmp/iperf-s.log" 2>&1 &
+    iperf_pid=$!
+    for _ in $(seq 200); do
+        ip netns exec "${ns}s" ss -Hltn "sport = :$port" | grep -q . && break
+        sleep 0.05
+    done
+    ip netns exec "${ns}c" iperf3 -c 169.254.0.2 -p "$port" -R -n "$size" -J >"$tmp/i.json"
+    wait "$iperf_pid" || true
+    iperf_pid=
+    for pid in $dump_pids; do
+        kill -INT "$pid" 2>/dev/null || true
+        wait "$pid" || true
+    done
+    dump_pids=
+    rm -f "$tmp"/d?.pcap
+    link_down
+}
+
+# Frames both tcpdumps say the kernel dropped, of the last captured run.
+dumps_dropped() {
+    cat "$tmp"/d?.log | sed -n 's/^\([0-9]*\) packets* dropped by kernel$/\1/p' |
+        awk '{n += $1} END {print n + 0}'
+}
+
+# (a) round by round: for each rate, wiremeter, iperf3, iperf3 captured.
 : >"$tmp/a.txt"
 for round in $(seq "$rounds"); do
     for rate in $rates; do
@@ -119,19 +171,10 @@ for round in $(seq "$rounds"); do
         echo "wm $rate $(field "$tmp/w.json" timing.throughput_bps)" \
              "$(field "$tmp/w.json" integrity.verified)" >>"$tmp/a.txt"
         rm -f "$tmp/r.pcap" "$tmp/s.pcap"
-        link_up "$rate"
-        port=$(free_port)
-        ip netns exec "${ns}s" iperf3 -s -1 -B 169.254.0.2 -p "$port" >"$tmp/iperf-s.log" 2>&1 &
-        iperf_pid=$!
-        for _ in $(seq 200); do
-            ip netns exec "${ns}s" ss -Hltn "sport = :$port" | grep -q . && break
-            sleep 0.05
-        done
-        ip netns exec "${ns}c" iperf3 -c 169.254.0.2 -p "$port" -R -n "$size" -J >"$tmp/i.json"
-        wait "$iperf_pid" || true
-        iperf_pid=
+        iperf_over_link "$rate" plain
         echo "ip $rate $(field "$tmp/i.json" end.sum_received.bits_per_second) -" >>"$tmp/a.txt"
-        link_down
+        iperf_over_link "$rate" captured
+        echo "id $rate $(field "$tmp/i.json" end.sum_received.bits_per_second) $(dumps_dropped)" >>"$tmp/a.txt"
     done
     echo "round $round of $rounds done" >&2
 done
@@ -159,10 +202,14 @@ import sys
 a_path, b_path, size, rounds, mtu, setup_runs, before, after = sys.argv[1:]
 runs = {}
 verified = True
+dump_drops = 0
 for line in open(a_path):
     tool, rate, bps, ok = line.split()
     runs.setdefault((tool, rate), []).append(float(bps) / 1e6)
-    verified &= ok in ("True", "-")
+    if tool == "id":
+        dump_drops += int(ok)
+    else:
+        verified &= ok in ("True", "-")
 
 
 def stat(values, fmt="{:.1f}"):
@@ -180,12 +227,14 @@ print(f"(a) {size} download over path=link, mtu {mtu}, offload off, Mbit/s: "
       f"median (range) of {rounds} runs each, interleaved")
 rows = []
 for rate in dict.fromkeys(r for _, r in runs):
-    wm, ip = runs[("wm", rate)], runs[("ip", rate)]
+    wm, ip, dumped = runs[("wm", rate)], runs[("ip", rate)], runs[("id", rate)]
     rows.append(["unlimited" if rate == "0" else rate, stat(wm), stat(ip),
-                 f"{statistics.median(wm) / statistics.median(ip):.2f}x", ">= 0.9x"])
+                 f"{statistics.median(wm) / statistics.median(ip):.2f}x", ">= 0.9x",
+                 stat(dumped), f"{statistics.median(wm) / statistics.median(dumped):.2f}x"])
 table(["rate", "wiremeter, both ends captured, verified", "iperf3 -R, same link, no capture",
-       "ratio of medians", "target"], rows)
+       "ratio of medians", "target", "iperf3 -R + tcpdump at both ends", "ratio to it"], rows)
 print(f"every wiremeter run's bytes verified: {'yes' if verified else 'NO'}")
+print(f"frames the tcpdumps' kernel rings dropped, all runs: {dump_drops}")
 print()
 times = {}
 for line in open(b_path):

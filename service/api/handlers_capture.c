@@ -4,7 +4,9 @@
  * list is the engine's analysis of it, kept by the run in a rows file
  * beside it (wm_packet_pages.h), so that a page costs a page and SQLite
  * never holds a packet list that could be megabytes of JSON per run. */
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -139,6 +141,42 @@ static int end_param(void *opaque, const char *name, const char *value,
                           wm_error_quote(value, 32, shown, sizeof shown));
 }
 
+/* A small run's pcap, kept in the database with it (store_outputs.c),
+ * as a file of memory (memfd): the ranges and the streaming of a pcap on
+ * disk apply unchanged, and no disk is touched. Its mtime is the run's
+ * end, the Last-Modified of its file. -1 with WM_ERR_NOT_FOUND when the
+ * pcap is a file. */
+static int held_pcap(wm_store *store, int64_t id, int64_t finished_ns,
+                     struct stat *st, wm_error *err)
+{
+    void *data = NULL;
+    size_t len = 0;
+    if (wm_store_read_output(store, id, WM_STORE_OUTPUT_PCAP, &data, &len,
+                             err) != 0)
+        return -1;
+    int fd = memfd_create("wiremeter-pcap", MFD_CLOEXEC);
+    bool ok = fd >= 0;
+    for (size_t done = 0; ok && done < len;) {
+        ssize_t n = write(fd, (const char *)data + done, len - done);
+        ok = n > 0 || (n < 0 && errno == EINTR);
+        done += n > 0 ? (size_t)n : 0;
+    }
+    struct timespec end = {.tv_sec = finished_ns / 1000000000,
+                           .tv_nsec = finished_ns % 1000000000};
+    struct timespec times[2] = {end, end};
+    ok = ok && futimens(fd, times) == 0 && fstat(fd, st) == 0;
+    free(data);
+    if (!ok) {
+        int errnum = errno;
+        if (fd >= 0)
+            close(fd);
+        return wm_error_set(err, WM_ERR_INTERNAL,
+                            "run %" PRId64 ": serving its pcap: %s", id,
+                            strerror(errnum));
+    }
+    return fd;
+}
+
 int wm_handle_run_pcap(wm_http_request *req)
 {
     end_ctx end = {.sender = false};
@@ -153,15 +191,22 @@ int wm_handle_run_pcap(wm_http_request *req)
     if (done_run(req, &run, &rc))
         return rc;
     int64_t id = run.id;
+    int64_t finished_ns = run.finished_ns;
     wm_store_run_free(&run);
+    struct stat st;
+    int fd = end.sender ? -1 : held_pcap(req->app->store, id, finished_ns,
+                                         &st, &err);
+    if (fd < 0 && err.kind != WM_ERR_NOT_FOUND && !end.sender)
+        return wm_api_send_error(req, &err);
     char path[4096];
-    if ((end.sender ? wm_store_sender_pcap_path(req->app->store, id, path,
+    if (fd < 0 &&
+        (end.sender ? wm_store_sender_pcap_path(req->app->store, id, path,
                                                 sizeof path, &err)
                     : wm_store_pcap_path(req->app->store, id, path,
                                          sizeof path, &err)) != 0)
         return wm_api_send_error(req, &err);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    struct stat st;
+    if (fd < 0)
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0)
             close(fd);

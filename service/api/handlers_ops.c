@@ -88,7 +88,7 @@ int wm_handle_healthz(wm_http_request *req)
     bool store_ok = wm_store_ping(app->store);
     wm_jobs_metrics j;
     wm_jobs_metrics_get(app->jobs, &j);
-    bool draining = atomic_load(&app->draining);
+    bool draining = atomic_load(&app->closed);
     int64_t uptime_ns = wm_clock_wall_ns() - app->started_ns;
     char reason[sizeof app->capture_reason]; /* open to all: no paths */
     wm_public_message(app->capture_reason, reason, sizeof reason);

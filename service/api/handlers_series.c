@@ -124,32 +124,67 @@ static int no_series(wm_http_request *req, int64_t id)
                               "stored before series were kept has none)", id);
 }
 
-/* The file as the engine wrote it, with the run's id put first: its
- * bytes are sent, not parsed, so a long run's series costs its size in
- * memory once, not a JSON tree many times that. */
-static int send_document(wm_http_request *req, int64_t id, const char *path)
+/* The document's text, as the engine wrote it: kept in the database
+ * with a small run (store_outputs.c), else its file. *text malloc'd with
+ * room for skip bytes before it; NULL when the run has none. */
+static char *series_text(wm_app *app, int64_t id, size_t skip, size_t *len)
 {
+    void *data = NULL;
+    size_t n = 0;
+    wm_error err;
+    if (wm_store_read_output(app->store, id, WM_STORE_OUTPUT_SERIES, &data,
+                             &n, &err) == 0) {
+        char *text = malloc(skip + n + 1);
+        if (text) {
+            memcpy(text + skip, data, n);
+            text[skip + n] = '\0';
+            *len = n;
+        }
+        free(data);
+        return text;
+    }
+    char path[PATH_MAX];
+    if (wm_store_series_path(app->store, id, path, sizeof path, &err) != 0)
+        return NULL;
     FILE *f = fopen(path, "rb");
-    char *text = NULL;
     long size = -1;
     if (f && fseek(f, 0, SEEK_END) == 0)
         size = ftell(f);
+    char *text = size >= 0 && fseek(f, 0, SEEK_SET) == 0
+                     ? malloc(skip + (size_t)size + 1)
+                     : NULL;
+    if (text && fread(text + skip, 1, (size_t)size, f) != (size_t)size) {
+        free(text);
+        text = NULL;
+    }
+    if (text) {
+        text[skip + (size_t)size] = '\0';
+        *len = (size_t)size;
+    }
+    if (f)
+        fclose(f);
+    return text;
+}
+
+/* The document as the engine wrote it, with the run's id put first: its
+ * bytes are sent, not parsed, so a long run's series costs its size in
+ * memory once, not a JSON tree many times that. */
+static int send_document(wm_http_request *req, int64_t id)
+{
     char prefix[48];
     int prefix_len = snprintf(prefix, sizeof prefix, "{\"run\":%" PRId64 ",",
                               id);
     assert(prefix_len > 0 && (size_t)prefix_len < sizeof prefix);
-    if (size > 1 && fseek(f, 1, SEEK_SET) == 0)
-        text = malloc((size_t)prefix_len + (size_t)size);
-    bool ok = text && fread(text + prefix_len, 1, (size_t)size - 1, f) ==
-                          (size_t)size - 1;
-    if (f)
-        fclose(f);
-    if (!ok) {
+    /* The document's own opening brace is overwritten by the prefix's
+     * last character. */
+    size_t size = 0;
+    char *text = series_text(req->app, id, (size_t)prefix_len - 1, &size);
+    if (!text || size < 2 || text[prefix_len - 1] != '{') {
         free(text);
         return no_series(req, id);
     }
     memcpy(text, prefix, (size_t)prefix_len);
-    size_t len = (size_t)prefix_len + (size_t)size - 1;
+    size_t len = (size_t)prefix_len - 1 + size;
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
@@ -174,13 +209,12 @@ int wm_handle_run_series(wm_http_request *req)
     int rc = 0;
     if (done_run_id(req, &id, &rc))
         return rc;
-    char path[PATH_MAX];
-    if (wm_store_series_path(req->app->store, id, path, sizeof path,
-                             &err) != 0)
-        return wm_api_send_error(req, &err);
     if (!q.csv)
-        return send_document(req, id, path);
-    json_t *doc = json_load_file(path, 0, NULL);
+        return send_document(req, id);
+    size_t len = 0;
+    char *text = series_text(req->app, id, 0, &len);
+    json_t *doc = text ? json_loadb(text, len, 0, NULL) : NULL;
+    free(text);
     if (!doc)
         return no_series(req, id);
     rc = send_csv(req, id, doc, q.table);

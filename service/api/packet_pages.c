@@ -38,15 +38,36 @@ typedef struct build_job {
     char result_json[];   /* the run's stored result, for its ports */
 } build_job;
 
-/* The page document: rows from the rows file, and the link to the next. */
+/* A page of a small run's rows, kept in the database with it
+ * (store_outputs.c); WM_ERR_NOT_FOUND when they are a file. */
+static json_t *held_rows(wm_store *store, int64_t id, uint64_t offset,
+                         uint64_t limit, size_t *total, wm_error *err)
+{
+    void *data = NULL;
+    size_t len = 0;
+    if (wm_store_read_output(store, id, WM_STORE_OUTPUT_ROWS, &data, &len,
+                             err) != 0)
+        return NULL;
+    json_t *rows = wm_engine_packets_held(data, len, offset, limit, total,
+                                          err);
+    free(data);
+    return rows;
+}
+
+/* The page document: rows from the database or the rows file, and the
+ * link to the next. */
 static json_t *page_doc(wm_store *store, int64_t id, uint64_t offset,
                         uint64_t limit, wm_error *err)
 {
-    char rows_path[PATH_MAX];
-    if (wm_store_rows_path(store, id, rows_path, sizeof rows_path, err) != 0)
-        return NULL;
     size_t total = 0;
-    json_t *rows = wm_engine_packets(rows_path, offset, limit, &total, err);
+    json_t *rows = held_rows(store, id, offset, limit, &total, err);
+    if (!rows && err->kind == WM_ERR_NOT_FOUND) {
+        char rows_path[PATH_MAX];
+        if (wm_store_rows_path(store, id, rows_path, sizeof rows_path,
+                               err) != 0)
+            return NULL;
+        rows = wm_engine_packets(rows_path, offset, limit, &total, err);
+    }
     if (!rows)
         return NULL;
     json_t *next = json_null();

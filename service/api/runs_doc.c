@@ -100,9 +100,10 @@ static json_t *wrapper_of(wm_app *app, const wm_store_run *run,
     wm_error err;
     wm_error_clear(&err);
     if (doc && run->status == WM_STORE_DONE &&
-        wm_store_series_path(app->store, run->id, path, sizeof path,
-                             &err) == 0 &&
-        access(path, R_OK) == 0) {
+        (wm_store_has_output(app->store, run->id, WM_STORE_OUTPUT_SERIES) ||
+         (wm_store_series_path(app->store, run->id, path, sizeof path,
+                               &err) == 0 &&
+          access(path, R_OK) == 0))) {
         snprintf(series, sizeof series, "%s/series", self);
         json_object_set_new(json_object_get(doc, "links"), "series",
                             json_string(series));

@@ -34,6 +34,10 @@ typedef struct wm_app {
     char capture_reason[480];    /* why not, and how to grant it */
     wm_userns_state userns;      /* where runs live, and with what right */
     atomic_bool draining;        /* shutting down: new work gets 503 */
+    atomic_bool closed;          /* draining, and no new connection is
+                                    accepted any more: what /healthz
+                                    calls draining, so that a client
+                                    told so is not then let in */
     atomic_uint port;            /* the port bound, for the Host check */
 } wm_app;
 

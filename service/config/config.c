@@ -72,6 +72,10 @@ static const opt_spec opts[] = {
     {"--min-free", "WIREMETER_MIN_FREE", OPT_SIZE, FIELD(min_free_bytes), 0,
      UINT64_MAX, "64MiB",
      "free space the data directory keeps: new runs get 507 below it"},
+    {"--inline-max", "WIREMETER_INLINE_MAX", OPT_SIZE, FIELD(inline_max_bytes),
+     0, 16u << 20, "256KiB",
+     "a run's pcap, packet rows or time series up to this size is kept in "
+     "the database, not as a file (0: always files)"},
     {"--token", "WIREMETER_TOKEN", OPT_STRING, FIELD(token), 1, 0, NULL,
      "bearer token that POST and DELETE require (16+ characters)"},
     {"--token-file", "WIREMETER_TOKEN_FILE", OPT_STRING, FIELD(token_file),

@@ -184,6 +184,7 @@ static int open_backends(serve_state *s, wm_error *err)
     jo.workers = s->config.workers;
     jo.queue_max = s->config.queue_length;
     jo.history_max = s->config.history_runs;
+    jo.inline_max = s->config.inline_max_bytes;
     if (wm_jobs_start(s->app.store, &jo, &s->app.jobs, err) != 0)
         return wm_error_prefix(err, "workers: ");
     if (start_capture_jobs(s, err) != 0)
@@ -244,6 +245,7 @@ static void shut_down(serve_state *s, int sig)
     atomic_store(&s->app.draining, true);
     if (s->http)
         wm_http_quiesce(s->http);
+    atomic_store(&s->app.closed, true);
     uint64_t interrupted = 0;
     wm_error err;
     if (s->app.jobs &&

@@ -29,6 +29,7 @@ void wm_jobs_options_default(wm_jobs_options *opts)
     opts->workers = 0;
     opts->queue_max = WM_JOBS_DEFAULT_QUEUE_MAX;
     opts->history_max = WM_JOBS_DEFAULT_HISTORY_MAX;
+    opts->inline_max = 0;
 }
 
 job *jobs_find_active(wm_jobs *jobs, int64_t id)

@@ -35,10 +35,6 @@ static void on_progress(void *ctx, uint64_t bytes_done)
     atomic_store_explicit(&j->bytes_done, bytes_done, memory_order_relaxed);
 }
 
-/* Moves the finished packet rows, then the pcap, into place and stores
- * the result. A run that shutdown already marked failed keeps that state
- * and loses both files. (Rows lost to a crash are made again from the
- * pcap when first asked for: wm_engine_index_pcap.) */
 /* A link run's sender's pcap and both-ends table, under their .tmp
  * names (both "" for any other run), and every run's time series. */
 typedef struct link_files {
@@ -56,56 +52,111 @@ static void remove_link_files(const link_files *lf)
         remove(lf->series_tmp);
 }
 
-static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
-                         const char *rows_tmp, const link_files *lf,
-                         const char *result_json, wm_error *err)
+/* The outputs the engine held in memory, as the store takes them. */
+static void held_of(const wm_run_blobs *blobs,
+                    wm_store_bytes held[WM_STORE_OUTPUT_COUNT])
 {
-    char path[PATH_MAX], rows[PATH_MAX], sender[PATH_MAX], ends[PATH_MAX];
+    const wm_blob *by_kind[WM_STORE_OUTPUT_COUNT] = {
+        [WM_STORE_OUTPUT_PCAP] = &blobs->pcap,
+        [WM_STORE_OUTPUT_ROWS] = &blobs->rows,
+        [WM_STORE_OUTPUT_SERIES] = &blobs->series,
+    };
+    for (int k = 0; k < WM_STORE_OUTPUT_COUNT; k++)
+        held[k] = by_kind[k]->held
+                      ? (wm_store_bytes){.data = by_kind[k]->data
+                                                     ? by_kind[k]->data
+                                                     : (const void *)"",
+                                         .len = by_kind[k]->len}
+                      : (wm_store_bytes){.data = NULL, .len = 0};
+}
+
+/* Where a run's files end up once it is done. */
+typedef struct final_paths {
+    char pcap[PATH_MAX], rows[PATH_MAX], sender[PATH_MAX], ends[PATH_MAX];
     char series[PATH_MAX];
-    if (wm_store_pcap_path(jobs->store, j->id, path, sizeof path, err) != 0 ||
-        wm_store_series_path(jobs->store, j->id, series, sizeof series,
-                             err) != 0 ||
-        wm_store_rows_path(jobs->store, j->id, rows, sizeof rows, err) != 0 ||
-        wm_store_sender_pcap_path(jobs->store, j->id, sender, sizeof sender,
-                                  err) != 0 ||
-        wm_store_ends_path(jobs->store, j->id, ends, sizeof ends, err) != 0)
-        return -1;
-    if (rename(rows_tmp, rows) != 0)
+} final_paths;
+
+static int final_paths_of(wm_store *store, int64_t id, final_paths *to,
+                          wm_error *err)
+{
+    return wm_store_pcap_path(store, id, to->pcap, sizeof to->pcap, err) ||
+           wm_store_series_path(store, id, to->series, sizeof to->series,
+                                err) ||
+           wm_store_rows_path(store, id, to->rows, sizeof to->rows, err) ||
+           wm_store_sender_pcap_path(store, id, to->sender,
+                                     sizeof to->sender, err) ||
+           wm_store_ends_path(store, id, to->ends, sizeof to->ends, err)
+               ? -1 : 0;
+}
+
+static void remove_finals(const final_paths *to)
+{
+    remove(to->pcap);
+    remove(to->rows);
+    remove(to->sender);
+    remove(to->ends);
+    remove(to->series);
+}
+
+/* Renames the files the run wrote — the packet rows, a link run's
+ * sender's end and both-ends table, the series, then the pcap, whose
+ * presence is what recovery takes for a stored run — leaving out the
+ * outputs held in memory (they have none). *renamed says whether any
+ * was. On failure none is left under its final name. */
+static int move_files(const final_paths *to, const char *tmp_path,
+                      const char *rows_tmp, const link_files *lf,
+                      const wm_run_blobs *blobs, bool *renamed,
+                      wm_error *err)
+{
+    const char *series_tmp = blobs->series.held ? "" : lf->series_tmp;
+    *renamed = !blobs->rows.held || !blobs->pcap.held || lf->sender_tmp[0] ||
+               lf->ends_tmp[0] || series_tmp[0];
+    if (!blobs->rows.held && rename(rows_tmp, to->rows) != 0)
         return wm_error_set(err, WM_ERR_IO, "storing the packet rows: %s",
                             strerror(errno));
-    /* The sender's end before the receiver's pcap, whose presence is what
-     * recovery takes for a stored run. */
-    if ((lf->sender_tmp[0] && rename(lf->sender_tmp, sender) != 0) ||
-        (lf->ends_tmp[0] && rename(lf->ends_tmp, ends) != 0) ||
-        (lf->series_tmp[0] && rename(lf->series_tmp, series) != 0)) {
+    if ((lf->sender_tmp[0] && rename(lf->sender_tmp, to->sender) != 0) ||
+        (lf->ends_tmp[0] && rename(lf->ends_tmp, to->ends) != 0) ||
+        (series_tmp[0] && rename(series_tmp, to->series) != 0)) {
         int errnum = errno;
-        remove(rows);
-        remove(sender);
-        remove(ends);
-        remove(series);
+        remove_finals(to);
         return wm_error_set(err, WM_ERR_IO, "storing the sender's pcap, the "
                             "both-ends table or the time series: %s",
                             strerror(errnum));
     }
     /* No path in the message: it is the run's error, which anyone reads. */
-    if (rename(tmp_path, path) != 0) {
+    if (!blobs->pcap.held && rename(tmp_path, to->pcap) != 0) {
         int errnum = errno;
-        remove(rows);
-        remove(sender);
-        remove(ends);
-        remove(series);
+        remove_finals(to);
         return wm_error_set(err, WM_ERR_IO, "storing the pcap: %s",
                             strerror(errnum));
     }
+    return 0;
+}
+
+/* Moves the finished files into place and stores the result with the
+ * outputs held in memory, in one commit. A run that shutdown already
+ * marked failed keeps that state and loses its files. (Rows lost to a
+ * crash are made again from the pcap when first asked for:
+ * wm_engine_index_pcap.) */
+static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
+                         const char *rows_tmp, const link_files *lf,
+                         const wm_run_blobs *blobs, const char *result_json,
+                         wm_error *err)
+{
+    final_paths to;
+    bool renamed = false;
+    if (final_paths_of(jobs->store, j->id, &to, err) != 0 ||
+        move_files(&to, tmp_path, rows_tmp, lf, blobs, &renamed, err) != 0)
+        return -1;
     /* The renames durable before the run's row says done: a done run must
-     * find its pcap after a power cut too. */
-    if (wm_store_sync_pcap_dir(jobs->store, err) != 0 ||
-        wm_store_finish_run(jobs->store, j->id, result_json, err) != 0) {
-        remove(path);
-        remove(rows);
-        remove(sender);
-        remove(ends);
-        remove(series);
+     * find its pcap after a power cut too. Outputs held in memory go in
+     * the commit itself: nothing to sync for them. */
+    wm_store_bytes held[WM_STORE_OUTPUT_COUNT];
+    held_of(blobs, held);
+    if ((renamed && wm_store_sync_pcap_dir(jobs->store, err) != 0) ||
+        wm_store_finish_run_held(jobs->store, j->id, result_json, held,
+                                 err) != 0) {
+        remove_finals(&to);
         return -1;
     }
     return 0;
@@ -142,6 +193,11 @@ static int run_and_store(wm_jobs *jobs, job *j, const char *tmp_path,
     request.config.series_path = lf.series_tmp;
     request.config.capture.pool = jobs->captures;
     request.config.cancel = j->cancel; /* fired by a drain's end */
+    /* Small outputs come back in memory and go to the database with the
+     * result: no file, no fsync (store_outputs.c). */
+    wm_run_blobs blobs;
+    request.config.inline_max = jobs->opts.inline_max;
+    request.config.inline_out = &blobs;
     json_t *doc = wm_engine_run(&request, on_progress, j, 0, run_err);
     if (!doc) {
         remove_link_files(&lf);
@@ -150,10 +206,11 @@ static int run_and_store(wm_jobs *jobs, job *j, const char *tmp_path,
     /* wm_json_text, not json_dumps: the same bytes at a fraction of the
      * CPU, which is a small run's (wm_json_text.h). */
     char *text = wm_json_text(doc, NULL);
-    int rc = text ? store_success(jobs, j, tmp_path, rows_tmp, &lf, text,
-                                  run_err)
+    int rc = text ? store_success(jobs, j, tmp_path, rows_tmp, &lf, &blobs,
+                                  text, run_err)
                   : wm_error_set(run_err, WM_ERR_INTERNAL,
                                  "rendering the result: out of memory");
+    wm_run_blobs_free(&blobs);
     if (rc != 0) {
         remove(rows_tmp);
         remove_link_files(&lf);

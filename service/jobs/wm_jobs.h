@@ -64,6 +64,10 @@ typedef struct wm_jobs_options {
     unsigned workers;      /* concurrent runs; 0: number of online cores */
     unsigned queue_max;    /* runs waiting for a worker; at least 1 */
     uint64_t history_max;  /* finished runs kept; 0: keep all */
+    size_t inline_max;     /* a run output (pcap, rows, series) of at most
+                              this many bytes is kept in the database, not
+                              in a file (wm_store_finish_run_held); 0:
+                              always files */
 } wm_jobs_options;
 
 /* What a run looks like in memory while it is queued or running. */

@@ -136,6 +136,14 @@ int store_collect_ids(wm_store *store, sqlite3_stmt *stmt, id_list *list,
 /* BEGIN IMMEDIATE, from the statement cache. Lock held. */
 int store_begin(wm_store *store, wm_error *err);
 
+/* store_outputs.c: inserts the held outputs of run id (lock held, inside
+ * the transaction that marks it done); the ids of runs whose pcap is
+ * held, sorted (lock not held). */
+int store_outputs_put(wm_store *store, int64_t id,
+                      const wm_store_bytes held[WM_STORE_OUTPUT_COUNT],
+                      wm_error *err);
+int store_outputs_held_pcaps(wm_store *store, id_list *ids, wm_error *err);
+
 /* Ends the transaction begun before the work whose outcome is rc:
  * COMMIT when it succeeded, ROLLBACK otherwise. Lock held. */
 int store_end_transaction(wm_store *store, int rc, wm_error *err);

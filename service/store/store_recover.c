@@ -122,18 +122,24 @@ static int remove_orphans(wm_store *store, const id_list *done,
     return rc;
 }
 
-/* A done run must have its capture: one found without it fails,
- * "capture_lost", its result kept in the row. Lock not held. */
+/* A done run must have its capture, in the database (held: written in
+ * the very commit that says done) or as its file: one found without it
+ * fails, "capture_lost", its result kept in the row. Lock not held. */
 static int fail_lost(wm_store *store, const id_list *done, uint64_t *lost,
                      wm_error *err)
 {
     char path[PATH_MAX + 64];
     struct stat st;
-    int rc = 0;
+    id_list held = {0};
+    int rc = store_outputs_held_pcaps(store, &held, err);
     for (size_t i = 0; i < done->count && rc == 0; i++) {
+        if (store_id_list_has(&held, done->ids[i]))
+            continue;
         if (wm_store_pcap_path(store, done->ids[i], path, sizeof path,
-                               err) != 0)
-            return -1;
+                               err) != 0) {
+            rc = -1;
+            break;
+        }
         if (stat(path, &st) == 0 || errno != ENOENT)
             continue;
         store_lock(store);
@@ -150,6 +156,7 @@ static int fail_lost(wm_store *store, const id_list *done, uint64_t *lost,
         if (rc == 0)
             (*lost)++;
     }
+    free(held.ids);
     return rc;
 }
 

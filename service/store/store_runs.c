@@ -145,27 +145,59 @@ int wm_store_mark_running(wm_store *store, int64_t id, wm_error *err)
 int wm_store_finish_run(wm_store *store, int64_t id, const char *result_json,
                         wm_error *err)
 {
+    return wm_store_finish_run_held(store, id, result_json, NULL, err);
+}
+
+/* The UPDATE to done, then the held outputs: one transaction when there
+ * are outputs, so that they and "done" reach the disk together. Lock
+ * held. */
+static int finish_locked(wm_store *store, int64_t id, int64_t started_ns,
+                         const char *result_json,
+                         const wm_store_bytes *held, wm_error *err)
+{
+    bool any = false;
+    for (int k = 0; held && k < WM_STORE_OUTPUT_COUNT; k++)
+        any = any || held[k].data;
+    if (any && store_exec(store, "BEGIN IMMEDIATE", err) != 0)
+        return -1;
+    sqlite3_stmt *stmt = store_stmt(store, SQL_FINISH, err);
+    int rc = -1;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, id);
+        store_bind_text(stmt, 2, result_json);
+        sqlite3_bind_int64(stmt, 3, wm_clock_wall_ns());
+        sqlite3_bind_int64(stmt, 4, started_ns);
+        rc = change_one(store, stmt, id, "running", "storing a result", err);
+    }
+    if (rc == 0 && any)
+        rc = store_outputs_put(store, id, held, err);
+    if (!any)
+        return rc;
+    rc = store_end_transaction(store, rc, err);
+    /* A COMMIT that failed (a full disk) may leave the transaction
+     * open: the run must read as still running, not half done. */
+    if (rc != 0 && !sqlite3_get_autocommit(store->db))
+        store_exec(store, "ROLLBACK", NULL);
+    return rc;
+}
+
+int wm_store_finish_run_held(wm_store *store, int64_t id,
+                             const char *result_json,
+                             const wm_store_bytes held[WM_STORE_OUTPUT_COUNT],
+                             wm_error *err)
+{
     if (!result_json)
         return wm_error_set(err, WM_ERR_INTERNAL, "store: no result");
     store_lock(store);
     const store_running *started = store_running_find(store, id);
     int rc = -1;
-    if (!started) {
+    if (!started)
         rc = explain_no_change(store, id, "running", err);
-    } else {
-        int64_t started_ns = started->started_ns;
-        sqlite3_stmt *stmt = store_stmt(store, SQL_FINISH, err);
-        if (stmt) {
-            sqlite3_bind_int64(stmt, 1, id);
-            store_bind_text(stmt, 2, result_json);
-            sqlite3_bind_int64(stmt, 3, wm_clock_wall_ns());
-            sqlite3_bind_int64(stmt, 4, started_ns);
-            rc = change_one(store, stmt, id, "running", "storing a result",
-                            err);
-        }
-        if (rc == 0)
-            store_running_take(store, id);
-    }
+    else
+        rc = finish_locked(store, id, started->started_ns, result_json, held,
+                           err);
+    if (rc == 0)
+        store_running_take(store, id);
     store_unlock(store);
     return rc;
 }

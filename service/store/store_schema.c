@@ -51,6 +51,14 @@ static const char *const migrations[] = {
     " error_message TEXT,"
     " created_ns INTEGER NOT NULL,"
     " finished_ns INTEGER);",
+    /* v3: a small run's outputs (its pcap, packet rows, time series) in
+     * the database rather than in pcaps/, written in the commit that
+     * marks the run done (wm_store_finish_run_held); gone with the run. */
+    "CREATE TABLE run_outputs ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL CHECK (kind IN ('pcap','rows','series')),"
+    " data BLOB NOT NULL,"
+    " PRIMARY KEY (run_id, kind));",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 

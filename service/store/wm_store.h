@@ -8,7 +8,9 @@
  * <data>/wiremeter.db in WAL mode (readers never block the writer),
  * synchronous=NORMAL (a power cut may lose the last commits, never corrupt),
  * foreign_keys=ON. Captures are plain files, <data>/pcaps/<id>.pcap, so
- * they are streamed from disk and opened in Wireshark as they are.
+ * they are streamed from disk and opened in Wireshark as they are; a
+ * small run's pcap, rows and series are BLOBs instead (run_outputs,
+ * store_outputs.c), which spares it three inodes and two fsyncs.
  *
  * Schema: versioned with PRAGMA user_version; migrations are an ordered
  * list, each applied in its own transaction together with the new version
@@ -54,7 +56,7 @@
 #include "wm_params.h"
 
 /* The schema version this binary writes (PRAGMA user_version). */
-#define WM_STORE_SCHEMA_VERSION 2
+#define WM_STORE_SCHEMA_VERSION 3
 
 #define WM_STORE_DB_NAME "wiremeter.db"
 #define WM_STORE_PCAP_DIR "pcaps"
@@ -220,6 +222,37 @@ int wm_store_mark_running(wm_store *store, int64_t id, wm_error *err);
 /* running -> done with its result (a JSON text), finished now. */
 int wm_store_finish_run(wm_store *store, int64_t id, const char *result_json,
                         wm_error *err);
+
+/* A run's outputs that may be kept in the database instead of in pcaps/
+ * (a small run's: no inode, no fsync, and never a done run without them:
+ * they are written in the commit that says done). */
+typedef enum wm_store_output {
+    WM_STORE_OUTPUT_PCAP,    /* what <id>.pcap holds otherwise */
+    WM_STORE_OUTPUT_ROWS,    /* <id>.rows */
+    WM_STORE_OUTPUT_SERIES,  /* <id>.series.json */
+    WM_STORE_OUTPUT_COUNT
+} wm_store_output;
+
+typedef struct wm_store_bytes {
+    const void *data;  /* NULL: this output is a file, if anything */
+    size_t len;
+} wm_store_bytes;
+
+/* wm_store_finish_run, with held[k].data (when not NULL) stored as the
+ * run's output k in the same commit. */
+int wm_store_finish_run_held(wm_store *store, int64_t id,
+                             const char *result_json,
+                             const wm_store_bytes held[WM_STORE_OUTPUT_COUNT],
+                             wm_error *err);
+
+/* A copy of run id's output kept in the database (*data malloc'd, free
+ * it; *len bytes). WM_ERR_NOT_FOUND when it has none there: look for its
+ * file. */
+int wm_store_read_output(wm_store *store, int64_t id, wm_store_output kind,
+                         void **data, size_t *len, wm_error *err);
+
+/* Whether run id's output kind is kept in the database. */
+bool wm_store_has_output(wm_store *store, int64_t id, wm_store_output kind);
 
 /* queued or running -> failed with a machine code (wm_error_code's, or
  * "interrupted") and a message for people, finished now. When the store

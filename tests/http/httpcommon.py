@@ -289,7 +289,10 @@ def store_snapshot(daemon):
     # Finished captures only: a running run's <id>.pcap.tmp comes and goes.
     files = sorted(f for f in os.listdir(pcap_dir) if f.endswith(".pcap")) \
         if os.path.isdir(pcap_dir) else []
-    return jdump(runs), files
+    # A small run's pcap is kept in the database instead.
+    held = sorted(wmtest.held_outputs(daemon.data_dir, "pcap")) \
+        if os.path.exists(os.path.join(daemon.data_dir, "wiremeter.db")) else []
+    return jdump(runs), files, held
 
 
 def wait_run(daemon, run_id, timeout=120):

@@ -122,7 +122,10 @@ def check_recovered(wiremeter, d, before, unfinished, sweep_id):
 def test():
     wiremeter = wmtest.binary()
     wmtest.require_capture(wiremeter)
-    with hc.Daemon(wiremeter, ["--workers", "1"] + hc.LONG_ARGS) as d:
+    # Every output a file (--inline-max 0): this is about the files a kill
+    # leaves behind; reliability/test_inline_outputs.py kills a daemon
+    # that keeps small runs' outputs in its database.
+    with hc.Daemon(wiremeter, ["--workers", "1", "--inline-max", "0"] + hc.LONG_ARGS) as d:
         before, unfinished, sweep_id = kill_during_runs(wiremeter, d)
         d.start()
         after = check_recovered(wiremeter, d, before, unfinished, sweep_id)

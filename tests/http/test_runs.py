@@ -203,7 +203,7 @@ def test_pcap(wiremeter, d, run):
         check(resp.body[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1",
                                 b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"),
               f"not a pcap file: {resp.body[:4]!r}")
-        stored = hc.load(os.path.join(d.data_dir, "pcaps", f"{run['id']}.pcap"))
+        stored = wmtest.run_output(d.data_dir, run["id"], "pcap")
         check(resp.body == stored, "the download differs from the stored pcap")
         offline = hc.analyze(wiremeter, path)
         check(len(offline["connections"]) == 1,
@@ -223,14 +223,18 @@ def test_pcap(wiremeter, d, run):
 def test_delete(d, run_id):
     pcap = os.path.join(d.data_dir, "pcaps", f"{run_id}.pcap")
     rows = os.path.join(d.data_dir, "pcaps", f"{run_id}.rows")
-    check(os.path.exists(pcap), f"{pcap} missing before DELETE")
-    check(os.path.exists(rows), f"{rows} (the run's packet rows) missing before DELETE")
+    for kind in ("pcap", "rows"):
+        check(wmtest.run_output(d.data_dir, run_id, kind) is not None,
+              f"run {run_id}'s {kind} missing before DELETE")
     before = [r["id"] for r in hc.all_runs(d)]
     resp = d.delete(f"/runs/{run_id}")
     hc.expect_status(resp, 204, "DELETE")
     check(resp.body == b"", "204 with a body")
     check(not os.path.exists(pcap), f"{pcap} still there after DELETE")
     check(not os.path.exists(rows), f"{rows} still there after DELETE")
+    for kind in ("pcap", "rows", "series"):
+        check(wmtest.run_output(d.data_dir, run_id, kind) is None,
+              f"run {run_id}'s {kind} still stored after DELETE")
     hc.expect_error(d.get(f"/runs/{run_id}"), 404, "GET after DELETE")
     hc.expect_error(d.get(f"/runs/{run_id}/pcap"), 404, "pcap after DELETE")
     hc.expect_error(d.get(f"/runs/{run_id}/packets"), 404, "packets after DELETE")
@@ -265,6 +269,9 @@ def test_retention(wiremeter):
             for ext in ("pcap", "rows", "sender.pcap", "ends", "series.json"):
                 check(not os.path.exists(os.path.join(d.data_dir, "pcaps", f"{gone}.{ext}")),
                       f"the {ext} file of pruned run {gone} is still there")
+            for kind in ("pcap", "rows", "series"):
+                check(gone not in wmtest.held_outputs(d.data_dir, kind),
+                      f"the {kind} of pruned run {gone} is still in the database")
         for kept in ids[2:]:
             hc.expect_status(d.get(f"/runs/{kept}/pcap"), 200, f"pcap of kept run {kept}")
         hc.finish(d)

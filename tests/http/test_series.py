@@ -22,7 +22,9 @@
 
 usage: test_series.py WIREMETER
 """
+import contextlib
 import os
+import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -115,6 +117,30 @@ def test_csv(d, run, doc):
     print(f"ok: CSV of {len(TABLES)} tables, headers the JSON's fields; bad queries refused")
 
 
+def hide_series(data_dir, run_id):
+    """Takes run_id's series away, file or database row; what
+    restore_series puts back."""
+    path = os.path.join(data_dir, "pcaps", f"{run_id}.series.json")
+    if os.path.exists(path):
+        os.rename(path, path + ".kept")
+        return None
+    data = wmtest.held_outputs(data_dir, "series")[run_id]
+    with contextlib.closing(sqlite3.connect(os.path.join(data_dir, "wiremeter.db"), timeout=30)) as db:
+        db.execute("DELETE FROM run_outputs WHERE run_id = ? AND kind = 'series'", (run_id,))
+        db.commit()
+    return data
+
+
+def restore_series(data_dir, run_id, hidden):
+    path = os.path.join(data_dir, "pcaps", f"{run_id}.series.json")
+    if hidden is None:
+        os.rename(path + ".kept", path)
+        return
+    with contextlib.closing(sqlite3.connect(os.path.join(data_dir, "wiremeter.db"), timeout=30)) as db:
+        db.execute("INSERT INTO run_outputs (run_id, kind, data) VALUES (?, 'series', ?)", (run_id, hidden))
+        db.commit()
+
+
 def test_states(d, run):
     hc.expect_error(d.get("/runs/999999/series"), 404, "a missing run's series")
     resp = hc.post_run(d, f"{hc.LONG}&wait=0")
@@ -128,16 +154,18 @@ def test_states(d, run):
     hc.wait_run(d, busy["id"], timeout=300)
     pcaps = os.path.join(d.data_dir, "pcaps")
     # As a run stored before series were kept (the daemon's cache of done
-    # runs is its memory: a restart is what an upgrade does).
-    os.rename(os.path.join(pcaps, f"{busy['id']}.series.json"), os.path.join(pcaps, "kept.json"))
+    # runs is its memory: a restart is what an upgrade does). A small
+    # run's series is in the database rather than a file.
+    hidden = hide_series(d.data_dir, busy["id"])
     d.restart()
     old = hc.body_json(d.get(f"/runs/{busy['id']}"), "GET a run without its series file")
     check(old["status"] == "done" and "series" not in old["links"], f"links without the file: {old['links']}")
-    os.rename(os.path.join(pcaps, "kept.json"), os.path.join(pcaps, f"{busy['id']}.series.json"))
-    check(f"{run['id']}.series.json" in os.listdir(pcaps), "no series file beside the pcap")
+    restore_series(d.data_dir, busy["id"], hidden)
+    check(wmtest.run_output(d.data_dir, run["id"], "series") is not None, "no series stored with the run")
     hc.expect_status(d.delete(f"/runs/{run['id']}"), 204, "DELETE")
     left = [n for n in os.listdir(pcaps) if n.startswith(f"{run['id']}.")]
     check(not left, f"after DELETE: {left}")
+    check(wmtest.run_output(d.data_dir, run["id"], "series") is None, "the series outlived its run")
     hc.expect_error(d.get(f"/runs/{run['id']}/series"), 404, "a deleted run's series")
     print("ok: 404 for a missing run, 409 while it runs, the file removed with the run; "
           "links.series only where the file is")

@@ -243,3 +243,30 @@ def main(test):
     except AssertionError as err:
         fail(str(err) or "assertion failed")
     print("PASS")
+
+
+# A small run's outputs live in the database, not in pcaps/ (the daemon's
+# --inline-max): what tests read of a stored run, they read from either.
+OUTPUT_FILES = {"pcap": ".pcap", "rows": ".rows", "series": ".series.json"}
+
+
+def held_outputs(data_dir, kind):
+    """{run id: bytes} of the runs whose `kind` output ("pcap", "rows",
+    "series") is kept in the database."""
+    import sqlite3
+    path = os.path.join(data_dir, "wiremeter.db")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        return dict(db.execute("SELECT run_id, data FROM run_outputs WHERE kind = ?", (kind,)))
+    finally:
+        db.close()
+
+
+def run_output(data_dir, run_id, kind):
+    """A stored run's output: its file in pcaps/, else its bytes in the
+    database; None when it has neither."""
+    path = os.path.join(data_dir, "pcaps", f"{run_id}{OUTPUT_FILES[kind]}")
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            return f.read()
+    return held_outputs(data_dir, kind).get(run_id)

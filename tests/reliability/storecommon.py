@@ -88,16 +88,32 @@ def log_outside(data_dir):
 
 def check_done_pcaps(wiremeter, d, runs, what):
     """Every done run's pcap is whole: `wiremeter analyze` reads it to the
-    last record and counts the frames its result says."""
+    last record and counts the frames its result says. (A small run's pcap
+    is in the database: it is read from there.)"""
     for run in runs:
         if run["status"] != "done":
             continue
-        path = os.path.join(d.data_dir, "pcaps", f"{run['id']}.pcap")
-        check(os.path.exists(path), f"{what}: done run {run['id']} has no pcap")
-        got = hc.analyze(wiremeter, path)["frames"]
+        data = wmtest.run_output(d.data_dir, run["id"], "pcap")
+        check(data is not None, f"{what}: done run {run['id']} has no pcap")
+        fd, path = tempfile.mkstemp(prefix="wm-store-", suffix=".pcap")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        try:
+            got = hc.analyze(wiremeter, path)["frames"]
+        finally:
+            os.unlink(path)
         want = run["result"]["capture"]["frames"]
         check(got == want, f"{what}: run {run['id']} is done with {want} frames, "
                            f"its pcap holds {got}")
+
+
+def lose_outputs(db, data_dir, run_id):
+    """What a crash in the middle of run_id leaves of its outputs: none,
+    in pcaps/ or in the database (db: a connection the caller commits)."""
+    for ext in wmtest.OUTPUT_FILES.values():
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(data_dir, "pcaps", f"{run_id}{ext}"))
+    db.execute("DELETE FROM run_outputs WHERE run_id = ?", (run_id,))
 
 
 def check_failure_reason(run, d, what):

@@ -77,9 +77,9 @@ def crash_on_full_disk(wiremeter, d, before):
     crashed = max(before)
     db.execute("UPDATE runs SET status = 'running', result_json = NULL,"
                " finished_ns = NULL WHERE id = ?", (crashed,))
+    sc.lose_outputs(db, d.data_dir, crashed)
     db.commit()
     db.close()
-    os.remove(os.path.join(d.data_dir, "pcaps", f"{crashed}.pcap"))
     sc.fill(d.data_dir)
     d.start()
     health = d.get("/healthz")

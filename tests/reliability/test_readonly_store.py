@@ -39,9 +39,9 @@ def crash_a_run(data_dir, docs):
     db = sqlite3.connect(os.path.join(data_dir, "wiremeter.db"))
     db.execute("UPDATE runs SET status = 'running', result_json = NULL,"
                " finished_ns = NULL WHERE id = ?", (crashed,))
+    sc.lose_outputs(db, data_dir, crashed)
     db.commit()
     db.close()
-    os.remove(os.path.join(data_dir, "pcaps", f"{crashed}.pcap"))
     return crashed
 
 

@@ -6,6 +6,7 @@
 #define WM_TEST_STORE_FIXTURE_H
 
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -43,6 +44,33 @@ static inline int teardown(void **state)
     nftw(f->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
     return 0;
+}
+
+/* Opens f->data as a store with the store's default options, failing the
+ * test if it cannot; open_store_no_floor also drops the free-space floor
+ * (min_free_bytes), for tests whose runs must not meet it. */
+static inline wm_store *open_store_floor(fixture *f, bool keep_floor)
+{
+    wm_store_options opts;
+    wm_store_options_default(&opts);
+    opts.data_dir = f->data;
+    if (!keep_floor)
+        opts.min_free_bytes = 0;
+    wm_error err = {0};
+    wm_store *store = NULL;
+    if (wm_store_open(&opts, &store, &err) != 0)
+        fail_msg("open: %s", err.message);
+    return store;
+}
+
+static inline wm_store *open_store(fixture *f)
+{
+    return open_store_floor(f, true);
+}
+
+static inline wm_store *open_store_no_floor(fixture *f)
+{
+    return open_store_floor(f, false);
 }
 
 #endif

@@ -64,18 +64,6 @@ static void allow(unsigned n)
     pthread_mutex_unlock(&g.lock);
 }
 
-static wm_store *open_store(fixture *f)
-{
-    wm_store_options opts;
-    wm_store_options_default(&opts);
-    opts.data_dir = f->data;
-    wm_error err = {0};
-    wm_store *store = NULL;
-    if (wm_store_open(&opts, &store, &err) != 0)
-        fail_msg("open: %s", err.message);
-    return store;
-}
-
 static int64_t add(wm_store *store, int n)
 {
     char tmp[4200];

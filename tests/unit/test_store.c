@@ -22,18 +22,6 @@
 #include "store_fixture.h"
 #include "wm_store.h"
 
-static wm_store *open_store(fixture *f)
-{
-    wm_store_options opts;
-    wm_store_options_default(&opts);
-    opts.data_dir = f->data;
-    wm_error err = {0};
-    wm_store *store = NULL;
-    if (wm_store_open(&opts, &store, &err) != 0)
-        fail_msg("open: %s", err.message);
-    return store;
-}
-
 static int open_expect_failure(fixture *f, wm_error *err)
 {
     wm_store_options opts;

@@ -23,18 +23,6 @@
 #include "store_fixture.h"
 #include "wm_store.h"
 
-static wm_store *open_store(fixture *f)
-{
-    wm_store_options opts;
-    wm_store_options_default(&opts);
-    opts.data_dir = f->data;
-    wm_error err = {0};
-    wm_store *store = NULL;
-    if (wm_store_open(&opts, &store, &err) != 0)
-        fail_msg("open: %s", err.message);
-    return store;
-}
-
 static void write_file(const char *path, const char *text)
 {
     FILE *fp = fopen(path, "w");
@@ -67,7 +55,8 @@ static void test_life_of_a_capture(void **state)
 {
     fixture *f = *state;
     f->store = open_store(f);
-    assert_int_equal(wm_store_schema_version(f->store), 2);
+    assert_int_equal(wm_store_schema_version(f->store),
+                     WM_STORE_SCHEMA_VERSION);
     int64_t id = add(f->store, "mine");
     char path[4200], rows[4200];
     wm_error err = {0};

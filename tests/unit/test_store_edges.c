@@ -10,15 +10,10 @@
 
 #include "store_fixture.h"
 
-static wm_store *open_store(fixture *f)
+/* The store, kept in the fixture so that teardown closes it. */
+static wm_store *open_fixture_store(fixture *f)
 {
-    wm_store_options opts;
-    wm_store_options_default(&opts);
-    opts.data_dir = f->data;
-    wm_error err = {0};
-    if (wm_store_open(&opts, &f->store, &err) != 0)
-        fail_msg("open: %s", err.message);
-    return f->store;
+    return f->store = open_store(f);
 }
 
 static int64_t insert(wm_store *store, int64_t sweep_id)
@@ -62,7 +57,7 @@ static void test_failed_is_final(void **state)
 static void test_failed_runs_are_pruned(void **state)
 {
     fixture *f = *state;
-    wm_store *store = open_store(f);
+    wm_store *store = open_fixture_store(f);
     wm_error err = {0};
     int64_t failed = insert(store, 0);
     assert_int_equal(wm_store_fail_run(store, failed, "timeout", "stalled",
@@ -80,7 +75,7 @@ static void test_failed_runs_are_pruned(void **state)
 static void test_sweep_at_the_bound_stays_whole(void **state)
 {
     fixture *f = *state;
-    wm_store *store = open_store(f);
+    wm_store *store = open_fixture_store(f);
     wm_error err = {0};
     int64_t sweep = 0;
     assert_int_equal(wm_store_insert_sweep(store, "{}", &sweep, &err), 0);

@@ -98,19 +98,6 @@ int unlink(const char *path)
     return unlinkat(AT_FDCWD, path, 0);
 }
 
-static wm_store *open_store(fixture *f)
-{
-    wm_store_options opts;
-    wm_store_options_default(&opts);
-    opts.data_dir = f->data;
-    opts.min_free_bytes = 0;
-    wm_error err = {0};
-    wm_store *store = NULL;
-    if (wm_store_open(&opts, &store, &err) != 0)
-        fail_msg("open: %s", err.message);
-    return store;
-}
-
 static void write_file(const char *path)
 {
     FILE *fp = fopen(path, "w");
@@ -174,7 +161,7 @@ static void assert_run_files_gone(wm_store *store, int64_t id)
 static void test_prune_files_go_with_the_row(void **state)
 {
     fixture *f = *state;
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     int64_t old = done_run(f->store);
     done_run(f->store);
     done_run(f->store);
@@ -195,7 +182,7 @@ static void test_prune_files_go_with_the_row(void **state)
 static void test_delete_files_go_with_the_row(void **state)
 {
     fixture *f = *state;
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     int64_t id = done_run(f->store);
     watch_run(f->store, id);
     wm_error err = {0};
@@ -264,7 +251,7 @@ static void assert_capture_files_gone(wm_store *store, int64_t id)
 static void test_capture_prune_files_go_with_the_row(void **state)
 {
     fixture *f = *state;
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     int64_t old = done_capture(f->store);
     done_capture(f->store);
     watch_capture(f->store, old);
@@ -281,7 +268,7 @@ static void test_capture_prune_files_go_with_the_row(void **state)
 static void test_capture_delete_files_go_with_the_row(void **state)
 {
     fixture *f = *state;
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     int64_t id = done_capture(f->store);
     watch_capture(f->store, id);
     wm_error err = {0};
@@ -295,7 +282,7 @@ static void test_capture_delete_files_go_with_the_row(void **state)
 static void test_capture_fail_files_go_with_the_status(void **state)
 {
     fixture *f = *state;
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     int64_t id = running_capture(f->store);
     wm_error err = {0};
     watch_capture(f->store, id);
@@ -313,7 +300,7 @@ static void test_capture_fail_files_go_with_the_status(void **state)
 static void test_recover_removes_capture_files_of_no_row(void **state)
 {
     fixture *f = *state;
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     int64_t kept = done_capture(f->store);
     int64_t gone = kept + 100; /* never a row: as if its deletion committed */
     char path[4200], other[4200];
@@ -343,7 +330,7 @@ static void test_recover_removes_capture_files_of_no_row(void **state)
              wm_store_capture_dir(f->store), (long long)gone);
     write_file(other);
     wm_store_close(f->store);
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     uint64_t count = 0;
     wm_error err = {0};
     assert_int_equal(wm_store_recover(f->store, &count, &err), 0);

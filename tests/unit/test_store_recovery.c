@@ -20,19 +20,6 @@
 #include "store_fixture.h"
 #include "wm_store.h"
 
-static wm_store *open_store(fixture *f)
-{
-    wm_store_options opts;
-    wm_store_options_default(&opts);
-    opts.data_dir = f->data;
-    opts.min_free_bytes = 0;
-    wm_error err = {0};
-    wm_store *store = NULL;
-    if (wm_store_open(&opts, &store, &err) != 0)
-        fail_msg("open: %s", err.message);
-    return store;
-}
-
 static int64_t insert(wm_store *store, int64_t sweep_id)
 {
     int64_t id = 0;
@@ -84,7 +71,7 @@ static wm_store_status status_of(wm_store *store, int64_t id, char *code,
 static void test_recover_reconciles_files(void **state)
 {
     fixture *f = *state;
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     int64_t kept = insert(f->store, 0), lost = insert(f->store, 0);
     int64_t failed = insert(f->store, 0);
     finish(f->store, kept);
@@ -104,7 +91,7 @@ static void test_recover_reconciles_files(void **state)
         write_file(files[i]);
     /* As after a kill -9: the next process opens the same directory. */
     wm_store_close(f->store);
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     uint64_t count = 9;
     assert_int_equal(wm_store_recover(f->store, &count, &err), 0);
     assert_int_equal(count, 0);
@@ -126,7 +113,7 @@ static void test_recover_reconciles_files(void **state)
 static void test_recover_link_run_files(void **state)
 {
     fixture *f = *state;
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     int64_t kept = insert(f->store, 0), failed = insert(f->store, 0);
     finish(f->store, kept);
     wm_error err = {0};
@@ -152,7 +139,7 @@ static void test_recover_link_run_files(void **state)
     for (size_t i = 0; i < 4; i++)
         write_file(drop[i]);
     wm_store_close(f->store);
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     assert_int_equal(wm_store_recover(f->store, NULL, &err), 0);
     assert_true(exists(kept_pcap) && exists(keep[0]) && exists(keep[1]));
     for (size_t i = 0; i < 4; i++)
@@ -162,7 +149,7 @@ static void test_recover_link_run_files(void **state)
 static void test_prune_keeps_sweeps_whole(void **state)
 {
     fixture *f = *state;
-    f->store = open_store(f);
+    f->store = open_store_no_floor(f);
     wm_error err = {0};
     int64_t sweep = 0, runs[5];
     assert_int_equal(wm_store_insert_sweep(f->store, NULL, &sweep, &err), 0);

@@ -67,6 +67,50 @@ static int add_packet(void *stream, const wm_packet *p, int64_t first_ts_ns,
     return wm_stream_add(stream, p, 0, first_ts_ns, err);
 }
 
+/* The rows of a spooled connection kept in memory (a small run's, for
+ * the daemon's database) are the bytes of its rows file at path, and
+ * read as the same pages; rows that left memory (more than the spool's
+ * tail) go to the file whatever the bound. */
+static void check_held(const wm_trace *trace, const wm_analysis *an,
+                       const wm_connection *conn, const char *path)
+{
+    wm_error err = {0};
+    char c[64];
+    snprintf(c, sizeof c, "/tmp/wm-test-stream-%ld-c.rows", (long)getpid());
+    unlink(c);
+    wm_blob held = {0};
+    assert_int_equal(wm_rows_write_held(c, trace, an, conn, 64u << 20,
+                                        &held, &err), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    if (!held.held) {
+        assert_true(st.st_size > 100 * 1024); /* past the spool's tail */
+        assert_same_file(path, c);
+        unlink(c);
+        return;
+    }
+    assert_int_not_equal(access(c, F_OK), 0); /* no file made */
+    assert_int_equal(held.len, (size_t)st.st_size);
+    unsigned char *bytes = malloc(held.len);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(bytes, 1, held.len, f), held.len);
+    fclose(f);
+    assert_memory_equal(bytes, held.data, held.len);
+    free(bytes);
+    size_t total_file = 0, total_held = 0;
+    json_t *from_file = wm_rows_page(path, 1, 7, &total_file, &err);
+    json_t *from_held = wm_rows_page_held(held.data, held.len, 1, 7,
+                                          &total_held, &err);
+    assert_int_equal(total_file, total_held);
+    assert_same_json(from_file, from_held);
+    /* Bytes that are not a rows file are refused, not read. */
+    assert_null(wm_rows_page_held(held.data, held.len - 1, 0, 7, &total_held,
+                                  &err));
+    assert_int_equal(err.kind, WM_ERR_NOT_FOUND);
+    wm_blob_free(&held);
+}
+
 /* trace analysed both ways: the same documents and rows files. */
 static void check_trace(const wm_trace *trace)
 {
@@ -93,6 +137,7 @@ static void check_trace(const wm_trace *trace)
             wm_report_connection(trace, &mem, cm, WM_REPORT_PACKETS),
             wm_report_connection(trace, &spooled, cs, WM_REPORT_PACKETS));
         assert_int_equal(wm_rows_write(a, trace, &mem, cm, &err), 0);
+        check_held(trace, &spooled, cs, a);
         assert_int_equal(wm_rows_write(b, trace, &spooled, cs, &err), 0);
         assert_same_file(a, b);
     }

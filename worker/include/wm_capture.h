@@ -1,6 +1,7 @@
 /* wm_capture: libpcap on the loopback interface, for one run's port.
  *
- * The handle is activated (immediate mode, nanosecond timestamps, the
+ * The handle is activated (immediate mode, or blocks for a fast link's
+ * large ring: see WM_CAPTURE_BLOCKS_MIN_BUFFER; nanosecond timestamps, the
  * run's snaplen, a filter on the server port) before the client connects,
  * and read by a thread of its own that dissects frames as they arrive. The
  * capture ends when the closure is seen complete — both FINs and the ACK of
@@ -27,6 +28,24 @@
 #define WM_CAPTURE_DEFAULT_GRACE_MS 500u
 #define WM_CAPTURE_DEFAULT_BUFFER (32u * 1024u * 1024u)
 
+/* A fast link's capture with a large ring is read in blocks (TPACKET_V3)
+ * rather than frame by frame (immediate mode, TPACKET_V2): at 1500-byte
+ * frames and no rate limit, the kernel's frame-by-frame hand-over (each
+ * slot's status shared with the reader, a wake-up per frame) at both ends
+ * of the link cost the transfer a third of its speed. A block is handed
+ * over when full or WM_CAPTURE_LINK_BLOCK_MS after its first frame.
+ * libpcap's blocks are 256 KiB whatever the ring, and a slow link's
+ * blocks are retired by the timer holding a few frames each: a 1 MiB
+ * ring (a small run's) is then 4 blocks, and the kernel drops frames as
+ * soon as the reader is 4 blocks late; a 32 MiB ring at 20 Mbit/s holds
+ * half a second where frame by frame it holds a minute. So blocks only
+ * where they pay: a ring of at least WM_CAPTURE_BLOCKS_MIN_BUFFER and
+ * data at no rate limit or at least WM_CAPTURE_BLOCKS_MIN_KBIT. Never
+ * on loopback, where a small run's closure would wait for its block. */
+#define WM_CAPTURE_BLOCKS_MIN_BUFFER (16u * 1024u * 1024u)
+#define WM_CAPTURE_BLOCKS_MIN_KBIT 1000000u
+#define WM_CAPTURE_LINK_BLOCK_MS 4u
+
 /* Activated handles kept from one capture to the next (capture_pool.h
  * says why): owned by whoever runs many captures, shared by their
  * threads. */
@@ -48,7 +67,15 @@ typedef struct wm_capture_options {
     uint32_t snaplen;        /* bytes kept per frame */
     uint32_t buffer_bytes;   /* kernel ring size */
     uint32_t grace_ms;       /* wait for the closure after the transfer */
+    uint32_t block_ms;       /* 0: frame by frame; more: the ring in
+                                blocks, each handed over when full or
+                                block_ms after its first frame (see
+                                wm_capture_link_block_ms) */
     const char *pcap_path;   /* written when not NULL */
+    size_t pcap_inline_max;  /* with pcap_inline: a pcap of at most this
+                                many bytes is kept there (wm_blob.h) and
+                                no file made at pcap_path; 0: the file */
+    struct wm_blob *pcap_inline;
     wm_capture_pool *pool;   /* NULL: open and close a handle of its own */
     const struct wm_path *path; /* when set, the capture is opened on the
                                    interface in this link's host: */
@@ -83,6 +110,11 @@ typedef struct wm_capture_stats {
 typedef struct wm_capture wm_capture;
 
 void wm_capture_options_default(wm_capture_options *opts);
+
+/* The block_ms of a link's capture whose data comes at rate_kbit (0:
+ * unlimited) into a ring of buffer_bytes: WM_CAPTURE_LINK_BLOCK_MS where
+ * blocks pay, 0 (frame by frame) elsewhere. */
+uint32_t wm_capture_link_block_ms(uint32_t rate_kbit, uint32_t buffer_bytes);
 
 /* Opens, filters, activates and starts reading. WM_ERR_PERMISSION with a
  * message saying how to grant CAP_NET_RAW when the kernel refuses. */

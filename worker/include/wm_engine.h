@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wm_blob.h"
 #include "wm_error.h"
 #include "wm_params.h"
 #include "wm_transfer.h"
@@ -32,7 +33,10 @@ enum wm_engine_flags {
  * tcp_info, capture, integrity. The capture is also written to
  * request->config.capture.pcap_path when that is set (complete once this
  * returns), and the packet rows to request->config.rows_path when that is
- * set (wm_engine_packets reads them). It stays within
+ * set (wm_engine_packets reads them); with request->config.inline_max
+ * and inline_out, the small ones are handed back in memory instead
+ * (wm_blob.h: the caller frees them; nothing held when this fails). It
+ * stays within
  * request->config.capture.budget (wm_budget.h): a run over it fails with
  * WM_ERR_BUDGET. progress (may be NULL) is called from the sending thread.
  * request->config.cancel (wm_cancel.h), when fired from any thread, stops
@@ -49,6 +53,11 @@ json_t *wm_engine_run(const wm_run_request *request, wm_progress_fn progress,
  * another layout: make it again with wm_engine_index_pcap. */
 json_t *wm_engine_packets(const char *rows_path, size_t offset, size_t limit,
                           size_t *total, wm_error *err);
+
+/* The same from a rows file's len bytes held in memory (a run's
+ * inline_out->rows, wm_blob.h). */
+json_t *wm_engine_packets_held(const void *rows, size_t len, size_t offset,
+                               size_t limit, size_t *total, wm_error *err);
 
 /* Rows [offset, offset + limit) of a link run's both-ends table (written
  * when request->config.ends_path was set): every frame sent, each

@@ -52,6 +52,12 @@ typedef struct wm_run_config {
     uint32_t series_interval_us; /* TCP_INFO sampling interval, 0: auto */
     const char *series_path;     /* the series document is written here
                                     when not NULL */
+    /* Small outputs in memory (wm_blob.h): the pcap, rows and series of
+     * a loopback run, each that stays within inline_max bytes, go to
+     * *inline_out and not to their paths. 0 or NULL: always the paths
+     * (a link run's outputs always are). */
+    size_t inline_max;
+    struct wm_run_blobs *inline_out;
 } wm_run_config;
 
 /* A run as asked for: its configuration and what is only echoed back. */

@@ -51,6 +51,8 @@ struct wm_capture {
     uint16_t port;
     uint32_t snaplen;
     uint32_t buffer_bytes;     /* the ring's size, to park the handle */
+    uint32_t block_ms;         /* 0: frame by frame; else in blocks */
+    uint64_t handed;           /* frames libpcap handed to on_frame */
     wm_capture_pool *pool;     /* where the handle goes back, or NULL */
     wm_packet_fn on_packet;
     void *on_packet_ctx;       /* set: packets go there, not to trace */
@@ -82,6 +84,13 @@ void wm_capture_options_default(wm_capture_options *opts)
     opts->buffer_bytes = WM_CAPTURE_DEFAULT_BUFFER;
     opts->grace_ms = WM_CAPTURE_DEFAULT_GRACE_MS;
     wm_budget_default(&opts->budget);
+}
+
+uint32_t wm_capture_link_block_ms(uint32_t rate_kbit, uint32_t buffer_bytes)
+{
+    bool fast = rate_kbit == 0 || rate_kbit >= WM_CAPTURE_BLOCKS_MIN_KBIT;
+    return fast && buffer_bytes >= WM_CAPTURE_BLOCKS_MIN_BUFFER
+               ? WM_CAPTURE_LINK_BLOCK_MS : 0;
 }
 
 /* Serial-number comparison (RFC 1982): a reaches at least b. */
@@ -139,6 +148,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *hdr,
                      const u_char *data)
 {
     wm_capture *cap = (wm_capture *)user;
+    cap->handed++;
     /* The handle is nanosecond-precision: tv_usec holds nanoseconds. */
     int64_t ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + hdr->ts.tv_usec;
     wm_packet packet;
@@ -151,7 +161,11 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *hdr,
         return;
     }
     capture_dump_frame(&cap->dump, hdr, data);
-    if (tcp) {
+    /* Only a FIN, an RST, or an ACK once a FIN was seen can move the
+     * closure: the rest need not take the lock (fin[] is written by this
+     * thread alone, so it reads it without). */
+    if (tcp && ((packet.flags & (WM_TCP_FIN | WM_TCP_RST)) ||
+                cap->fin[0].seen || cap->fin[1].seen)) {
         pthread_mutex_lock(&cap->lock);
         track_closure(cap, &packet);
         pthread_mutex_unlock(&cap->lock);
@@ -205,6 +219,53 @@ static void consume_signal(wm_capture *cap)
     }
 }
 
+/* Whether every frame the kernel put in the ring since the capture began
+ * was handed over. Never on loopback, where the kernel also counts the
+ * outgoing copy of each frame, which libpcap discards. */
+static bool all_handed(wm_capture *cap)
+{
+    struct pcap_stat ps;
+    if (pcap_stats(cap->handle, &ps) != 0)
+        return false;
+    /* u_int arithmetic: right across a counter's wrap too. */
+    u_int in_ring = (ps.ps_recv - cap->base.ps_recv) -
+                    (ps.ps_drop - cap->base.ps_drop);
+    return cap->handed >= in_ring;
+}
+
+/* The last drain. Frame by frame, the ring holds every frame the kernel
+ * took. In blocks, the last frames may sit in a block not yet handed
+ * over (it is, block_ms after its first frame, when not full): unless
+ * the kernel's count says every frame was handed over, wait for it, and
+ * for any block after it, until a block's time passes with nothing
+ * handed over — a few milliseconds, bounded by the grace. A closure seen
+ * complete does not make this needless: frames may follow the closure's
+ * last ACK within a block's time (a retransmitted FIN). */
+static int drain_last_blocks(wm_capture *cap, int fd)
+{
+    int frames = 0;
+    if (drain(cap, &frames) != 0)
+        return -1;
+    if (cap->block_ms == 0 || all_handed(cap))
+        return 0;
+    int64_t end_ns =
+        wm_clock_monotonic_ns() + (int64_t)cap->grace_ms * 1000000;
+    /* Twice a block's time: the kernel's timer may fire a little late. */
+    int wait_ms = 2 * (int)cap->block_ms;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    while (wm_clock_monotonic_ns() < end_ns) {
+        int n = poll(&pfd, 1, wait_ms);
+        if (n < 0 && errno != EINTR)
+            return wm_error_set(&cap->thread_err, WM_ERR_IO,
+                                "capture: poll: %s", strerror(errno));
+        if (n == 0)
+            return 0; /* a block's time with nothing handed over */
+        if (drain(cap, &frames) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static void reader_thread(void *arg)
 {
     wm_capture *cap = arg;
@@ -216,7 +277,10 @@ static void reader_thread(void *arg)
     int rc = 0, frames = 0;
     while (rc == 0 && !atomic_load(&cap->stop) &&
            !wm_cancel_fired(cap->cancel)) {
-        if (frames > 0 && !atomic_load(&cap->finishing)) {
+        /* Blocks: the kernel wakes the reader once per block, no pause
+         * needed. */
+        if (frames > 0 && !atomic_load(&cap->finishing) &&
+            cap->block_ms == 0) {
             pause_between_batches(cap);
         } else if (poll(fds, 3, POLL_SAFETY_MS) < 0 && errno != EINTR) {
             rc = wm_error_set(&cap->thread_err, WM_ERR_IO,
@@ -235,7 +299,7 @@ static void reader_thread(void *arg)
         rc = wm_error_set(&cap->thread_err, WM_ERR_CANCELLED,
                           "capture: the run was cancelled");
     if (rc == 0)
-        rc = drain(cap, &frames);
+        rc = drain_last_blocks(cap, fds[0].fd);
     pthread_mutex_lock(&cap->lock);
     cap->thread_rc = rc;
     cap->thread_done = true;
@@ -303,7 +367,9 @@ static wm_capture *capture_new(const wm_capture_options *opts)
     cap->port = opts->port;
     cap->snaplen = opts->snaplen;
     cap->buffer_bytes = opts->buffer_bytes;
-    cap->pool = opts->pool;
+    cap->block_ms = opts->block_ms;
+    cap->pool = cap->block_ms == 0 ? opts->pool : NULL; /* the pool's
+                                   handles are all frame by frame */
     cap->cancel = opts->cancel;
     cap->on_packet = opts->on_packet;
     cap->on_packet_ctx = opts->on_packet_ctx;
@@ -337,16 +403,18 @@ int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
         if (wm_path_enter(opts->path, (wm_path_side)opts->path_side, &back,
                           err) == 0) {
             cap->handle = capture_open_handle(opts->interface, opts->snaplen,
-                                              opts->buffer_bytes, err);
+                                              opts->buffer_bytes,
+                                              cap->block_ms, err);
             wm_path_leave(back);
         }
     } else {
-        cap->handle = capture_pool_take(opts->pool, opts->interface,
+        cap->handle = capture_pool_take(cap->pool, opts->interface,
                                         opts->snaplen, opts->buffer_bytes);
     }
     if (!cap->handle && !opts->path)
         cap->handle = capture_open_handle(opts->interface, opts->snaplen,
-                                          opts->buffer_bytes, err);
+                                          opts->buffer_bytes, cap->block_ms,
+                                          err);
     if (!cap->handle)
         rc = -1;
     if (rc == 0)
@@ -355,6 +423,7 @@ int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
         memset(&cap->base, 0, sizeof cap->base);
     if (rc == 0 && opts->pcap_path)
         rc = capture_dump_open(&cap->dump, cap->handle, opts->pcap_path,
+                               opts->pcap_inline_max, opts->pcap_inline,
                                err);
     if (rc == 0) {
         wm_trace_init(&cap->trace, pcap_datalink(cap->handle));

@@ -9,8 +9,6 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define FILE_HEADER_BYTES 24u
 #define RECORD_HEADER_BYTES 16u
@@ -30,15 +28,16 @@ static int write_error(wm_error *err, int errnum, const char *doing)
 }
 
 int capture_dump_open(capture_dump *d, pcap_t *handle, const char *path,
-                      wm_error *err)
+                      size_t inline_max, wm_blob *held, wm_error *err)
 {
     memset(d, 0, sizeof *d);
-    d->path = strdup(path);
-    if (!d->path)
-        return wm_error_set(err, WM_ERR_INTERNAL, "capture: out of memory");
+    d->out.fd = -1;
+    d->held = held && inline_max ? held : NULL;
     d->buffer = malloc(DUMP_BUFFER_BYTES);
     errno = 0;
-    FILE *f = d->buffer ? fopen(path, "wb") : NULL;
+    FILE *f = d->buffer ? spill_open(&d->out, path, d->held ? inline_max
+                                                            : 0)
+                        : NULL;
     int errnum = errno ? errno : d->buffer ? EIO : ENOMEM;
     if (f) {
         setvbuf(f, d->buffer, _IOFBF, DUMP_BUFFER_BYTES);
@@ -51,12 +50,12 @@ int capture_dump_open(capture_dump *d, pcap_t *handle, const char *path,
          * not). */
         d->dumper = pcap_dump_fopen(handle, f);
         errnum = errno ? errno : EIO;
+        if (!d->dumper)
+            spill_discard(&d->out);
     }
     if (!d->dumper) {
         free(d->buffer);
         d->buffer = NULL;
-        free(d->path);
-        d->path = NULL;
         return write_error(err, errnum, "creating");
     }
     d->bytes = FILE_HEADER_BYTES;
@@ -80,18 +79,19 @@ void capture_dump_frame(capture_dump *d, const struct pcap_pkthdr *hdr,
     d->records++;
 }
 
-/* The file on disk against what was written; 0 when they agree. */
+/* The file on disk (or the bytes held) against what was written; 0 when
+ * they agree. */
 static int check_file(const capture_dump *d, uint64_t expected_records,
                       wm_error *err)
 {
-    struct stat st;
-    if (stat(d->path, &st) != 0)
+    long long size = spill_size(&d->out);
+    if (size < 0)
         return write_error(err, errno, "checking");
-    if ((uint64_t)st.st_size != d->bytes)
+    if ((uint64_t)size != d->bytes)
         return wm_error_set(err, WM_ERR_IO,
                             "capture: the pcap file holds %llu bytes where "
                             "%llu were written",
-                            (unsigned long long)st.st_size,
+                            (unsigned long long)size,
                             (unsigned long long)d->bytes);
     if (d->records != expected_records)
         return wm_error_set(err, WM_ERR_IO,
@@ -107,14 +107,15 @@ int capture_dump_close(capture_dump *d, uint64_t expected_records,
 {
     if (!d->dumper)
         return 0;
-    FILE *f = pcap_dump_file(d->dumper);
-    assert(f);
+    assert(pcap_dump_file(d->dumper));
     int errnum = d->error;
     const char *doing = "writing";
     errno = 0;
     if (!errnum && pcap_dump_flush(d->dumper) != 0)
         errnum = errno ? errno : EIO;
-    if (!errnum && fsync(fileno(f)) != 0) {
+    /* Held in memory, there is no file to sync: the caller stores the
+     * bytes, durably, with the run. */
+    if (!errnum && spill_sync(&d->out) != 0) {
         errnum = errno;
         doing = "syncing";
     }
@@ -126,11 +127,17 @@ int capture_dump_close(capture_dump *d, uint64_t expected_records,
     d->buffer = NULL;
     int rc = errnum ? write_error(err, errnum, doing)
                     : check_file(d, expected_records, err);
-    free(d->path);
-    d->path = NULL;
+    wm_blob kept;
+    spill_take(&d->out, &kept);
+    if (rc == 0 && d->held)
+        *d->held = kept;
+    else
+        wm_blob_free(&kept);
     return rc;
 }
 
+/* The file, if one was made, stays: the caller removes what it asked
+ * for. */
 void capture_dump_discard(capture_dump *d)
 {
     if (d->dumper)
@@ -138,6 +145,7 @@ void capture_dump_discard(capture_dump *d)
     d->dumper = NULL;
     free(d->buffer);
     d->buffer = NULL;
-    free(d->path);
-    d->path = NULL;
+    wm_blob kept;
+    spill_take(&d->out, &kept);
+    wm_blob_free(&kept);
 }

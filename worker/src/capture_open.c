@@ -36,7 +36,8 @@ static int activate_error(pcap_t *handle, const char *interface, int status,
 }
 
 pcap_t *capture_open_handle(const char *interface, uint32_t snaplen,
-                            uint32_t buffer_bytes, wm_error *err)
+                            uint32_t buffer_bytes, uint32_t block_ms,
+                            wm_error *err)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     pcap_t *handle = pcap_create(interface, errbuf);
@@ -46,8 +47,12 @@ pcap_t *capture_open_handle(const char *interface, uint32_t snaplen,
         return NULL;
     }
     int status = pcap_set_snaplen(handle, (int)snaplen);
+    /* libpcap picks the ring's layout from immediate mode: on, one slot
+     * per frame; off, blocks retired after the timeout. */
     if (status == 0)
-        status = pcap_set_immediate_mode(handle, 1);
+        status = pcap_set_immediate_mode(handle, block_ms == 0);
+    if (status == 0 && block_ms > 0)
+        status = pcap_set_timeout(handle, (int)block_ms);
     if (status == 0)
         status = pcap_set_tstamp_precision(handle,
                                            PCAP_TSTAMP_PRECISION_NANO);
@@ -68,7 +73,7 @@ bool wm_capture_permitted(const char *interface, wm_error *err)
 {
     pcap_t *handle = capture_open_handle(interface ? interface : "lo",
                                  WM_CAPTURE_DEFAULT_SNAPLEN,
-                                 CAPTURE_MIN_BUFFER_BYTES, err);
+                                 CAPTURE_MIN_BUFFER_BYTES, 0, err);
     if (!handle)
         return false;
     pcap_close(handle);

@@ -13,9 +13,13 @@
 
 #define CAPTURE_MIN_BUFFER_BYTES (64u * 1024u)
 
-/* pcap_create and activate (immediate mode, nanosecond timestamps, the
- * snaplen and ring size); the handle, or NULL with err filled. */
+/* pcap_create and activate (nanosecond timestamps, the snaplen and ring
+ * size); the handle, or NULL with err filled. block_ms 0: immediate mode
+ * (TPACKET_V2), each frame handed over as soon as the kernel wrote it;
+ * more: the ring in blocks (TPACKET_V3), each handed over when it is full
+ * or block_ms after its first frame. */
 pcap_t *capture_open_handle(const char *interface, uint32_t snaplen,
-                            uint32_t buffer_bytes, wm_error *err);
+                            uint32_t buffer_bytes, uint32_t block_ms,
+                            wm_error *err);
 
 #endif

@@ -29,6 +29,23 @@ static json_t *out_of_memory(wm_error *err, const char *doing)
     return NULL;
 }
 
+/* Where a run's small outputs go (wm_blob.h): the capture's is handed
+ * to it; the rows' and the series' are written after the run. A link
+ * run keeps files: its two ends are read back from them. */
+static void hold_outputs(wm_run_config *config)
+{
+    if (config->inline_out)
+        memset(config->inline_out, 0, sizeof *config->inline_out);
+    if (!config->inline_out || config->inline_max == 0 ||
+        config->path.kind == WM_PATH_LINK) {
+        config->inline_out = NULL;
+        config->inline_max = 0;
+        return;
+    }
+    config->capture.pcap_inline_max = config->inline_max;
+    config->capture.pcap_inline = &config->inline_out->pcap;
+}
+
 json_t *wm_engine_run(const wm_run_request *request, wm_progress_fn progress,
                       void *progress_ctx, unsigned flags, wm_error *err)
 {
@@ -37,19 +54,26 @@ json_t *wm_engine_run(const wm_run_request *request, wm_progress_fn progress,
     series_job series;
     if (series_job_prepare(&request->config, &config, &series, err) != 0)
         return NULL;
+    hold_outputs(&config);
     if (wm_run_execute(&config, progress, progress_ctx, &result, err) != 0) {
         series_job_free(&series);
+        wm_run_blobs_free(config.inline_out);
         return NULL;
     }
     json_t *doc = wm_report_run(request, &result, flags);
     if (!doc)
         out_of_memory(err, "rendering the result");
-    else if ((request->config.rows_path &&
-              wm_rows_write(request->config.rows_path, &result.trace,
-                            &result.analysis, result.connection, err) != 0) ||
+    else if ((config.rows_path &&
+              wm_rows_write_held(config.rows_path, &result.trace,
+                                 &result.analysis, result.connection,
+                                 config.inline_max,
+                                 config.inline_out ? &config.inline_out->rows
+                                                   : NULL,
+                                 err) != 0) ||
              series_job_finish(&series, &config, &result, err) != 0) {
         json_decref(doc);
         doc = NULL;
+        wm_run_blobs_free(config.inline_out);
     }
     series_job_free(&series);
     wm_run_result_free(&result);
@@ -69,6 +93,12 @@ json_t *wm_engine_packets(const char *rows_path, size_t offset, size_t limit,
                           size_t *total, wm_error *err)
 {
     return wm_rows_page(rows_path, offset, limit, total, err);
+}
+
+json_t *wm_engine_packets_held(const void *rows, size_t len, size_t offset,
+                               size_t limit, size_t *total, wm_error *err)
+{
+    return wm_rows_page_held(rows, len, offset, limit, total, err);
 }
 
 static json_t *ends_row_json(const wm_ends_row *r)

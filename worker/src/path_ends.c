@@ -26,6 +26,9 @@ typedef struct ends_frame {
     uint32_t got_frame_no;
     int64_t got_ts_ns;
     uint64_t pos;       /* 0-based, among its direction's sent frames */
+    uint64_t next;      /* matched: a pos after it, no later than the first
+                           frame after it not yet received (see
+                           first_unmatched) */
 } ends_frame;
 
 static bool same_frame(const ends_frame *a, const ends_frame *b)
@@ -113,6 +116,50 @@ static ends_frame *window_at(ends_window *w, size_t i)
 {
     assert(i < w->count);
     return &w->frames[(w->head + i) % WM_ENDS_WINDOW];
+}
+
+/* The window's frame sent at pos, which it must hold. */
+static ends_frame *window_pos(ends_window *w, uint64_t pos)
+{
+    uint64_t first = window_at(w, 0)->pos;
+    assert(pos >= first && pos - first < w->count);
+    return window_at(w, (size_t)(pos - first));
+}
+
+/* The pos of the first frame at or after pos not yet received, or the
+ * window's end. Frames received out of order stay in the window until
+ * the oldest ahead of them settles — thousands of them behind one lost
+ * frame — so each received frame would pass over them all; instead every
+ * received frame points past itself (next), and the chains walked are
+ * shortened as they are walked, so that the search passes over frames
+ * not yet received only. */
+static uint64_t first_unmatched(ends_window *w, uint64_t pos)
+{
+    uint64_t end = window_at(w, 0)->pos + w->count, found = pos;
+    while (found < end && window_pos(w, found)->matched)
+        found = window_pos(w, found)->next;
+    assert(found <= end);
+    while (pos < found) {
+        ends_frame *f = window_pos(w, pos);
+        assert(f->matched && f->next > pos);
+        pos = f->next;
+        f->next = found;
+    }
+    return found;
+}
+
+/* The oldest frame of the window not yet received with got's headers,
+ * or NULL. */
+static ends_frame *find_sent(ends_window *w, const ends_frame *got)
+{
+    if (w->count == 0)
+        return NULL;
+    uint64_t end = window_at(w, 0)->pos + w->count;
+    for (uint64_t pos = first_unmatched(w, window_at(w, 0)->pos); pos < end;
+         pos = first_unmatched(w, pos + 1))
+        if (same_frame(window_pos(w, pos), got))
+            return window_pos(w, pos);
+    return NULL;
 }
 
 /* Where the rows go, and the direction being matched. */
@@ -230,16 +277,13 @@ static int match_direction(ends_reader *sender, ends_reader *receiver,
         d->received_bytes += got.frame_len;
         if (window_fill(w, sender, d, err) != 0)
             return -1;
-        size_t i = 0;
-        while (i < w->count && (window_at(w, i)->matched ||
-                                !same_frame(window_at(w, i), &got)))
-            i++;
-        if (i == w->count) {
+        ends_frame *sent = find_sent(w, &got);
+        if (!sent) {
             d->unmatched_frames++;
             continue;
         }
-        ends_frame *sent = window_at(w, i);
         sent->matched = true;
+        sent->next = sent->pos + 1;
         sent->got_frame_no = got.frame_no;
         sent->got_ts_ns = got.ts_ns;
         if (!any_matched || sent->pos > newest_pos)

@@ -73,9 +73,17 @@ int wm_rows_write(const char *path, const wm_trace *trace,
                   const wm_analysis *analysis, const wm_connection *conn,
                   wm_error *err)
 {
+    return wm_rows_write_held(path, trace, analysis, conn, 0, NULL, err);
+}
+
+int wm_rows_write_held(const char *path, const wm_trace *trace,
+                       const wm_analysis *analysis,
+                       const wm_connection *conn, size_t inline_max,
+                       wm_blob *held, wm_error *err)
+{
     if (conn->spool) /* a run's rows, written as its packets came */
         return rows_spool_commit(conn->spool, path, analysis->first_ts_ns,
-                                 err);
+                                 inline_max, held, err);
     if (!wm_connection_has_rows(conn))
         return wm_error_set(err, WM_ERR_INTERNAL,
                             "rows: the connection's rows were not kept");
@@ -103,6 +111,17 @@ static int stale(const char *path, wm_error *err)
                         "rows: %s is not a rows file of this version", path);
 }
 
+/* Whether h, read from the start of a rows file of size bytes, is of
+ * this layout and agrees with the size. */
+static bool header_ok(const rows_header *h, uint64_t size)
+{
+    return !memcmp(h->magic, ROWS_MAGIC, sizeof h->magic) &&
+           h->version == ROWS_VERSION &&
+           h->record_bytes == sizeof(rows_record) &&
+           h->count <= (UINT64_MAX - sizeof *h) / sizeof(rows_record) &&
+           size == sizeof *h + h->count * sizeof(rows_record);
+}
+
 /* Opens the file and checks its header against its size. */
 static int open_rows(const char *path, rows_header *h, wm_error *err)
 {
@@ -114,12 +133,7 @@ static int open_rows(const char *path, rows_header *h, wm_error *err)
     struct stat st;
     bool ok = fstat(fd, &st) == 0 &&
               pread(fd, h, sizeof *h, 0) == (ssize_t)sizeof *h &&
-              !memcmp(h->magic, ROWS_MAGIC, sizeof h->magic) &&
-              h->version == ROWS_VERSION &&
-              h->record_bytes == sizeof(rows_record) &&
-              h->count <= (UINT64_MAX - sizeof *h) / sizeof(rows_record) &&
-              (uint64_t)st.st_size ==
-                  sizeof *h + h->count * sizeof(rows_record);
+              header_ok(h, (uint64_t)st.st_size);
     if (!ok) {
         close(fd);
         return stale(path, err);
@@ -144,6 +158,58 @@ static json_t *render(const rows_header *h, const rows_record *records,
     return rows;
 }
 
+/* How many rows of h a page at offset of at most limit rows holds. */
+static size_t page_count(const rows_header *h, size_t offset, size_t limit)
+{
+    if (offset >= h->count)
+        return 0;
+    return h->count - offset < limit ? (size_t)(h->count - offset) : limit;
+}
+
+/* Where a page's records come from: a rows file (fd) or its bytes held
+ * in memory (data), already checked against their header. */
+typedef struct rows_source {
+    const char *name;          /* for the error of a file cut short */
+    int fd;                    /* -1: read data instead */
+    const unsigned char *data;
+} rows_source;
+
+/* The bytes of a rows file need not be aligned for its records (a
+ * database hands them out as it likes): records are copied out of held
+ * bytes, as pread would. 0, or -1 when the file is shorter than its
+ * header said (cut since it was opened). */
+static int read_records(const rows_source *src, void *dst, size_t at,
+                        size_t len)
+{
+    if (src->fd < 0) {
+        memcpy(dst, src->data + at, len);
+        return 0;
+    }
+    return pread(src->fd, dst, len, (off_t)at) == (ssize_t)len ? 0 : -1;
+}
+
+static json_t *page(const rows_source *src, const rows_header *h,
+                    size_t offset, size_t limit, size_t *total,
+                    wm_error *err)
+{
+    size_t count = page_count(h, offset, limit);
+    rows_record *records = count ? calloc(count, sizeof *records) : NULL;
+    json_t *rows = NULL;
+    if (count && !records) {
+        wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
+    } else if (count &&
+               read_records(src, records, sizeof *h + offset * sizeof *records,
+                            count * sizeof *records) != 0) {
+        stale(src->name, err);
+    } else if (!(rows = render(h, records, count))) {
+        wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
+    } else {
+        *total = (size_t)h->count;
+    }
+    free(records);
+    return rows;
+}
+
 json_t *wm_rows_page(const char *path, size_t offset, size_t limit,
                      size_t *total, wm_error *err)
 {
@@ -151,24 +217,22 @@ json_t *wm_rows_page(const char *path, size_t offset, size_t limit,
     int fd = open_rows(path, &h, err);
     if (fd < 0)
         return NULL;
-    size_t count = 0;
-    if (offset < h.count)
-        count = h.count - offset < limit ? (size_t)(h.count - offset) : limit;
-    rows_record *records = count ? calloc(count, sizeof *records) : NULL;
-    json_t *rows = NULL;
-    if (count && !records) {
-        wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
-    } else if (count &&
-               pread(fd, records, count * sizeof *records,
-                     (off_t)(sizeof h + offset * sizeof *records)) !=
-                   (ssize_t)(count * sizeof *records)) {
-        stale(path, err); /* shorter than its header said: cut since */
-    } else if (!(rows = render(&h, records, count))) {
-        wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
-    } else {
-        *total = (size_t)h.count;
-    }
-    free(records);
+    rows_source src = {.name = path, .fd = fd};
+    json_t *rows = page(&src, &h, offset, limit, total, err);
     close(fd);
     return rows;
+}
+
+json_t *wm_rows_page_held(const void *data, size_t len, size_t offset,
+                          size_t limit, size_t *total, wm_error *err)
+{
+    rows_header h;
+    if (len >= sizeof h)
+        memcpy(&h, data, sizeof h);
+    if (len < sizeof h || !header_ok(&h, len)) {
+        stale("(held rows)", err);
+        return NULL;
+    }
+    rows_source src = {.name = "(held rows)", .fd = -1, .data = data};
+    return page(&src, &h, offset, limit, total, err);
 }

@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "wm_analyze.h"
+#include "wm_blob.h"
 #include "wm_error.h"
 #include "wm_trace.h"
 
@@ -35,9 +36,21 @@ int wm_rows_write(const char *path, const wm_trace *trace,
                   const wm_analysis *analysis, const wm_connection *conn,
                   wm_error *err);
 
+/* wm_rows_write, but a run's rows file of at most inline_max bytes whose
+ * rows never left memory goes to *held (wm_blob.h) and path is left
+ * alone; held NULL or inline_max 0: always the file. */
+int wm_rows_write_held(const char *path, const wm_trace *trace,
+                       const wm_analysis *analysis,
+                       const wm_connection *conn, size_t inline_max,
+                       wm_blob *held, wm_error *err);
+
 /* Rows [offset, offset + limit) as a JSON array; *total gets the count.
  * WM_ERR_NOT_FOUND when the file is missing or not of this layout. */
 json_t *wm_rows_page(const char *path, size_t offset, size_t limit,
                      size_t *total, wm_error *err);
+
+/* The same from the bytes of a rows file held in memory (len bytes). */
+json_t *wm_rows_page_held(const void *data, size_t len, size_t offset,
+                          size_t limit, size_t *total, wm_error *err);
 
 #endif

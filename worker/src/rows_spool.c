@@ -25,8 +25,9 @@
 #define COPY_BYTES (256u * 1024u)
 
 struct rows_spool {
-    int fd;
+    int fd;                  /* -1 until the tail first fills */
     bool linkable;           /* O_TMPFILE: linkat puts it in place */
+    char *dir;               /* where the file is made */
     rows_header head;        /* endpoints by the records' `from` */
     uint64_t count;          /* rows appended */
     uint64_t flushed;        /* rows [0, flushed) are in the file */
@@ -104,6 +105,9 @@ static int open_anonymous(const char *dir, bool *linkable)
     return fd;
 }
 
+/* The file is made when the tail first fills, not before: the rows of
+ * a small run never leave memory, and a run whose rows are kept in
+ * memory (rows_spool_commit's inline_max) makes no inode at all. */
 int rows_spool_open(const char *dir, rows_spool **out, wm_error *err)
 {
     *out = NULL;
@@ -113,16 +117,15 @@ int rows_spool_open(const char *dir, rows_spool **out, wm_error *err)
             dir = "/tmp";
     }
     rows_spool *s = malloc(sizeof *s);
-    if (!s)
-        return wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
-    memset(s, 0, offsetof(rows_spool, tail)); /* the buffers need not be */
-    rows_header_init(&s->head);
-    s->fd = open_anonymous(dir, &s->linkable);
-    if (s->fd < 0) {
-        int errnum = errno;
+    if (!s || !(s->dir = strdup(dir))) {
         free(s);
-        return io_error(err, errnum);
+        return wm_error_set(err, WM_ERR_INTERNAL, "rows: out of memory");
     }
+    char *kept = s->dir;
+    memset(s, 0, offsetof(rows_spool, tail)); /* the buffers need not be */
+    s->dir = kept;
+    s->fd = -1;
+    rows_header_init(&s->head);
     *out = s;
     return 0;
 }
@@ -135,6 +138,11 @@ uint64_t rows_spool_count(const rows_spool *spool)
 static int flush_tail(rows_spool *s, wm_error *err)
 {
     size_t n = (size_t)(s->count - s->flushed);
+    if (n && s->fd < 0) {
+        s->fd = open_anonymous(s->dir, &s->linkable);
+        if (s->fd < 0)
+            return io_error(err, errno);
+    }
     if (n && write_at(s->fd, s->tail, n * sizeof *s->tail,
                       offset_of(s->flushed), err) != 0)
         return -1;
@@ -283,11 +291,36 @@ static int copy_to(rows_spool *s, const char *path, wm_error *err)
     return rc;
 }
 
+/* The rows file's bytes into out, when they are all still in memory
+ * and no more than max: header then tail. */
+static bool hold(rows_spool *s, size_t max, wm_blob *out)
+{
+    uint64_t bytes = (uint64_t)offset_of(s->count);
+    if (s->flushed != 0 || bytes > max)
+        return false;
+    assert(s->fd < 0);
+    unsigned char *data = malloc((size_t)bytes);
+    if (!data)
+        return false; /* the file then, as for a large one */
+    memcpy(data, &s->head, sizeof s->head);
+    memcpy(data + sizeof s->head, s->tail, (size_t)bytes - sizeof s->head);
+    *out = (wm_blob){.data = data, .len = (size_t)bytes, .held = true};
+    return true;
+}
+
 int rows_spool_commit(rows_spool *s, const char *path, int64_t first_ts_ns,
-                      wm_error *err)
+                      size_t inline_max, wm_blob *held, wm_error *err)
 {
     s->head.count = s->count;
     s->head.first_ts_ns = first_ts_ns;
+    if (held && hold(s, inline_max, held))
+        return 0;
+    if (s->count == s->flushed && s->fd < 0) {
+        /* No row yet: the file is the header alone. */
+        s->fd = open_anonymous(s->dir, &s->linkable);
+        if (s->fd < 0)
+            return io_error(err, errno);
+    }
     if (flush_tail(s, err) != 0 ||
         write_at(s->fd, &s->head, sizeof s->head, 0, err) != 0)
         return -1;
@@ -308,6 +341,8 @@ void rows_spool_free(rows_spool *spool)
 {
     if (!spool)
         return;
-    close(spool->fd);
+    if (spool->fd >= 0)
+        close(spool->fd);
+    free(spool->dir);
     free(spool);
 }

@@ -10,8 +10,9 @@
  * client, the handshake and closure marks) is patched in place: records
  * have a fixed size.
  *
- * The file is anonymous (O_TMPFILE, or created and unlinked at once) in
- * the directory it is asked for — the rows file's, so that it costs the
+ * The file is anonymous (O_TMPFILE, or created and unlinked at once,
+ * when the first ~100 KiB of rows are written out) in the directory it
+ * is asked for — the rows file's, so that it costs the
  * disk the rows file would anyway and a crash leaves nothing behind — and
  * becomes a rows file only when committed: its header written, linked
  * (or, where O_TMPFILE is missing, copied) to its path. Private to the
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include "wm_analyze.h"
+#include "wm_blob.h"
 #include "wm_error.h"
 
 typedef struct rows_spool rows_spool;
@@ -51,9 +53,12 @@ int rows_spool_flip(rows_spool *spool, wm_error *err);
 /* Writes the header (first_ts_ns: the zero of the Time column; the
  * endpoints by side as the rows now name them) and puts the rows file at
  * path, replacing what was there. On failure nothing is left at path.
- * The spool stays readable. */
+ * With held not NULL, a rows file of at most inline_max bytes whose rows
+ * never left memory goes to *held instead (wm_blob.h), and path is not
+ * touched. The spool stays readable. */
 int rows_spool_commit(rows_spool *spool, const char *path,
-                      int64_t first_ts_ns, wm_error *err);
+                      int64_t first_ts_ns, size_t inline_max,
+                      wm_blob *held, wm_error *err);
 
 /* Closes it; an uncommitted spool leaves no file. NULL is fine. */
 void rows_spool_free(rows_spool *spool);

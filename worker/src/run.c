@@ -197,6 +197,10 @@ static int measure(const wm_run_config *config, const wm_path *path,
         copts.path_side = config->transfer.direction == WM_DOWNLOAD
                               ? WM_PATH_CLIENT : WM_PATH_SERVER;
         copts.interface = WM_PATH_INTERFACE;
+        /* A fast link's frames are read in blocks (wm_capture.h). */
+        copts.block_ms = wm_capture_link_block_ms(
+            wm_path_toward(&config->path, copts.path_side).rate_kbit,
+            copts.buffer_bytes);
     }
     wm_capture *capture = NULL, *sender = NULL;
     if (wm_capture_start(&copts, &capture, err) != 0) {

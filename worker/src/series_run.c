@@ -9,6 +9,7 @@
 
 #include "path_ends.h"
 #include "series.h"
+#include "spill.h"
 #include "wm_series.h"
 
 /* A bound of the run budget (wm_budget.h): 0 is the hard maximum. */
@@ -145,17 +146,30 @@ static int analyse_sender(const char *pcap, uint16_t client, uint16_t server,
     return 0;
 }
 
-static int write_file(const char *path, const series_tables *tables,
-                      const char *source, const series_kernel *kernel,
-                      wm_error *err)
+/* The document to path, or into *held when it is at most inline_max
+ * bytes (held not NULL): no file is made then (spill.h). */
+static int write_file(const char *path, size_t inline_max, wm_blob *held,
+                      const series_tables *tables, const char *source,
+                      const series_kernel *kernel, wm_error *err)
 {
-    FILE *f = fopen(path, "w");
+    spill out;
+    FILE *f = spill_open(&out, path, held ? inline_max : 0);
     if (!f)
         return wm_error_set(err, WM_ERR_IO, "cannot write the time series");
     int rc = series_write(f, tables, source, kernel, err);
     if (fclose(f) != 0 && rc == 0)
         rc = wm_error_set(err, WM_ERR_IO, "writing the time series");
-    return rc;
+    if (rc != 0) {
+        spill_discard(&out);
+        return rc;
+    }
+    wm_blob kept;
+    spill_take(&out, &kept);
+    if (held)
+        *held = kept;
+    else
+        wm_blob_free(&kept);
+    return 0;
 }
 
 int series_job_finish(series_job *job, const wm_run_config *config,
@@ -191,7 +205,11 @@ int series_job_finish(series_job *job, const wm_run_config *config,
                                  series_kernel_interval_ns(job->kernel),
                                  max_points, &tables, err);
     if (rc == 0) {
-        rc = write_file(config->series_path, &tables,
+        rc = write_file(config->series_path,
+                        config->inline_out ? config->inline_max : 0,
+                        config->inline_out ? &config->inline_out->series
+                                           : NULL,
+                        &tables,
                         link ? "sender" : "receiver", job->kernel, err);
         series_tables_free(&tables);
     }

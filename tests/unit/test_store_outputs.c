@@ -1,0 +1,150 @@
+/* A run's outputs kept in the database (store_outputs.c): written in the
+ * commit that marks the run done and only then (a run not running keeps
+ * none), read back byte for byte (an empty one too), absent for a run
+ * whose outputs are files, gone with the run (DELETE and retention), and
+ * taken for the run's capture by the start-up recovery, which fails a
+ * done run whose pcap is neither a file nor held ("capture_lost"). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_fixture.h"
+#include "wm_store.h"
+
+static int64_t started(wm_store *store)
+{
+    int64_t id = 0;
+    wm_error err = {0};
+    if (wm_store_insert_run(store, "", 13, NULL, 0, &id, &err) != 0 ||
+        wm_store_mark_running(store, id, &err) != 0)
+        fail_msg("start: %s", err.message);
+    return id;
+}
+
+static const char pcap_bytes[] = "\xd4\xc3\xb2\xa1 a pcap \0 with a NUL";
+
+static void finish_held(wm_store *store, int64_t id, bool rows)
+{
+    wm_store_bytes held[WM_STORE_OUTPUT_COUNT] = {
+        [WM_STORE_OUTPUT_PCAP] = {pcap_bytes, sizeof pcap_bytes},
+        [WM_STORE_OUTPUT_ROWS] = {rows ? "" : NULL, 0},
+    };
+    wm_error err = {0};
+    assert_int_equal(wm_store_finish_run_held(store, id, "{\"ok\":1}", held,
+                                              &err), 0);
+}
+
+static wm_store_status status_of(wm_store *store, int64_t id, char *code,
+                                 size_t len)
+{
+    wm_store_run run;
+    wm_error err = {0};
+    assert_int_equal(wm_store_get_run(store, id, &run, &err), 0);
+    wm_store_status status = run.status;
+    snprintf(code, len, "%s", run.error_code);
+    wm_store_run_free(&run);
+    return status;
+}
+
+static void test_held_with_done(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store_no_floor(f);
+    int64_t id = started(f->store);
+    finish_held(f->store, id, true);
+    void *data = NULL;
+    size_t len = 0;
+    wm_error err = {0};
+    assert_int_equal(wm_store_read_output(f->store, id, WM_STORE_OUTPUT_PCAP,
+                                          &data, &len, &err), 0);
+    assert_int_equal(len, sizeof pcap_bytes);
+    assert_memory_equal(data, pcap_bytes, len);
+    free(data);
+    assert_int_equal(wm_store_read_output(f->store, id, WM_STORE_OUTPUT_ROWS,
+                                          &data, &len, &err), 0);
+    assert_int_equal(len, 0);
+    free(data);
+    assert_true(wm_store_has_output(f->store, id, WM_STORE_OUTPUT_ROWS));
+    assert_false(wm_store_has_output(f->store, id, WM_STORE_OUTPUT_SERIES));
+    assert_int_equal(wm_store_read_output(f->store, id,
+                                          WM_STORE_OUTPUT_SERIES, &data, &len,
+                                          &err), -1);
+    assert_int_equal(err.kind, WM_ERR_NOT_FOUND);
+    assert_null(data);
+    /* Finished once: a second end is refused and writes nothing. */
+    wm_store_bytes again[WM_STORE_OUTPUT_COUNT] = {
+        [WM_STORE_OUTPUT_SERIES] = {"{}", 2},
+    };
+    assert_int_equal(wm_store_finish_run_held(f->store, id, "{}", again,
+                                              &err), -1);
+    assert_false(wm_store_has_output(f->store, id, WM_STORE_OUTPUT_SERIES));
+    /* A run that was never started keeps nothing either. */
+    int64_t queued = 0;
+    assert_int_equal(wm_store_insert_run(f->store, "", 13, NULL, 0, &queued,
+                                         &err), 0);
+    assert_int_equal(wm_store_finish_run_held(f->store, queued, "{}", again,
+                                              &err), -1);
+    assert_false(wm_store_has_output(f->store, queued,
+                                     WM_STORE_OUTPUT_SERIES));
+    assert_int_equal(wm_store_delete_run(f->store, id, &err), 0);
+    assert_false(wm_store_has_output(f->store, id, WM_STORE_OUTPUT_PCAP));
+}
+
+static void test_retention_takes_them(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store_no_floor(f);
+    int64_t old = started(f->store);
+    finish_held(f->store, old, false);
+    int64_t young = started(f->store);
+    finish_held(f->store, young, false);
+    uint64_t deleted = 0;
+    wm_error err = {0};
+    assert_int_equal(wm_store_prune(f->store, 1, &deleted, &err), 0);
+    assert_int_equal(deleted, 1);
+    assert_false(wm_store_has_output(f->store, old, WM_STORE_OUTPUT_PCAP));
+    assert_true(wm_store_has_output(f->store, young, WM_STORE_OUTPUT_PCAP));
+}
+
+/* After a kill -9: a held pcap is the run's capture; a done run with
+ * neither it nor the file lost its capture. */
+static void test_recovery_counts_held(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store_no_floor(f);
+    int64_t held = started(f->store);
+    finish_held(f->store, held, false);
+    int64_t lost = started(f->store);
+    wm_error err = {0};
+    assert_int_equal(wm_store_finish_run(f->store, lost, "{}", &err), 0);
+    wm_store_close(f->store);
+    f->store = open_store_no_floor(f);
+    uint64_t count = 9;
+    assert_int_equal(wm_store_recover(f->store, &count, &err), 0);
+    assert_int_equal(count, 0);
+    char code[32];
+    assert_int_equal(status_of(f->store, held, code, sizeof code),
+                     WM_STORE_DONE);
+    assert_int_equal(status_of(f->store, lost, code, sizeof code),
+                     WM_STORE_FAILED);
+    assert_string_equal(code, WM_STORE_CODE_CAPTURE_LOST);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_held_with_done),
+        T(test_retention_takes_them),
+        T(test_recovery_counts_held),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
