@@ -18,6 +18,7 @@
 #include "wm_json_text.h"
 #include "wm_size.h"
 #include "wm_sweep.h"
+#include "wm_threads.h"
 
 const double wm_jobs_duration_bounds_s[WM_JOBS_DURATION_BUCKETS - 1] = {
     0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
@@ -160,6 +161,11 @@ static job *next_job(wm_jobs *jobs)
 static void *worker_main(void *arg)
 {
     wm_jobs *jobs = arg;
+    /* Its runs' helper threads live as long as it does (wm_threads.h);
+     * without them each run starts its own, slower, still right. */
+    wm_error err = {0};
+    if (wm_threads_keep(&err) != 0)
+        jobs_log("a worker's helper threads", &err);
     job *j;
     while ((j = next_job(jobs)) != NULL) {
         double duration_s = 0;
@@ -168,6 +174,7 @@ static void *worker_main(void *arg)
         jobs_execute(jobs, j, &duration_s, &done, &payload_bytes);
         jobs_end(jobs, j, done, true, duration_s, payload_bytes);
     }
+    wm_threads_release();
     return NULL;
 }
 

@@ -47,8 +47,11 @@ struct wm_jobs {
     wm_capture_pool *captures; /* capture handles reused by the runs */
     jobs_watch *watches;       /* wm_jobs_watch's, not yet called */
     pthread_t timer;           /* calls the watches whose wait ran out */
-    pthread_cond_t timer_wake; /* a watch was added, or the timer quits */
+    pthread_cond_t timer_wake; /* a watch due sooner, or the timer quits */
     bool timer_started, timer_quit;
+    bool timer_bounded;        /* the timer sleeps until timer_until, */
+    struct timespec timer_until; /* else forever (or it is awake) */
+    uint64_t timer_signals;    /* timer_wake signalled for a new watch */
 };
 
 /* Executes one job end to end and records its outcome in the store; the

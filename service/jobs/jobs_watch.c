@@ -101,11 +101,15 @@ static void *timer_main(void *arg)
         for (const jobs_watch *w = jobs->watches; w; w = w->next)
             if (before(&w->deadline, &first->deadline))
                 first = w;
-        if (first)
+        jobs->timer_bounded = first != NULL;
+        if (first) {
+            jobs->timer_until = first->deadline;
             pthread_cond_timedwait(&jobs->timer_wake, &jobs->lock,
-                                   &first->deadline);
-        else
+                                   &jobs->timer_until);
+        } else {
             pthread_cond_wait(&jobs->timer_wake, &jobs->lock);
+        }
+        jobs->timer_bounded = false; /* awake: it looks at every watch */
     }
     pthread_mutex_unlock(&jobs->lock);
     return NULL;
@@ -164,7 +168,14 @@ void jobs_watch_add_locked(wm_jobs *jobs, jobs_watch *w)
 {
     w->next = jobs->watches;
     jobs->watches = w;
-    pthread_cond_signal(&jobs->timer_wake); /* it may be the first due */
+    /* Only a watch due before the timer's wake-up needs it earlier. A
+     * synchronous POST's watch is due after the one before it (the same
+     * wait, begun later), whose wake-up the timer still sleeps towards
+     * after that run ended: no wake, no switch to the timer, per POST. */
+    if (jobs->timer_bounded && !before(&w->deadline, &jobs->timer_until))
+        return;
+    jobs->timer_signals++;
+    pthread_cond_signal(&jobs->timer_wake);
 }
 
 void jobs_watch_free(jobs_watch *w)

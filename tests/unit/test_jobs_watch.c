@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "jobs_internal.h"
 
@@ -148,6 +149,48 @@ static void test_stop_calls_what_is_left(void **state)
     assert_true(s.ended);
 }
 
+/* Until the timer sleeps towards a deadline (at most 30 s). */
+static bool timer_bounded(wm_jobs *jobs)
+{
+    for (int i = 0; i < 30000; i++) {
+        pthread_mutex_lock(&jobs->lock);
+        bool bounded = jobs->timer_bounded;
+        pthread_mutex_unlock(&jobs->lock);
+        if (bounded)
+            return true;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    return false;
+}
+
+/* A watch due after the one the timer sleeps towards does not wake it
+ * (a synchronous POST after another); one due sooner does, and is
+ * called when its wait runs out. */
+static void test_only_a_sooner_watch_wakes_the_timer(void **state)
+{
+    (void)state;
+    job run;
+    wm_jobs *jobs = pool_with_run(&run);
+    seen first, later, sooner;
+    seen_init(&first);
+    seen_init(&later);
+    seen_init(&sooner);
+    assert_int_equal(wm_jobs_watch(jobs, 7, 600000, on_end, &first), 1);
+    assert_true(timer_bounded(jobs));
+    uint64_t signals = jobs->timer_signals;
+    assert_int_equal(wm_jobs_watch(jobs, 7, 700000, on_end, &later), 1);
+    assert_int_equal(jobs->timer_signals, signals);
+    assert_int_equal(wm_jobs_watch(jobs, 7, 1, on_end, &sooner), 1);
+    assert_int_equal(jobs->timer_signals, signals + 1);
+    assert_int_equal(wait_called(&sooner), 1);
+    assert_false(sooner.ended);
+    end_run(jobs, &run);
+    assert_int_equal(first.calls, 1);
+    assert_int_equal(later.calls, 1);
+    pool_free(jobs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_wait_runs_out_first),
         cmocka_unit_test(test_not_active_is_not_watched),
         cmocka_unit_test(test_stop_calls_what_is_left),
+        cmocka_unit_test(test_only_a_sooner_watch_wakes_the_timer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

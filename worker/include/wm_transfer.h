@@ -53,6 +53,13 @@ typedef struct wm_transfer_options {
      * none. From the sending thread. */
     void (*on_sender)(void *ctx, int fd);
     void *on_sender_ctx;
+    /* With on_sender: called by the data sender, between its writes and
+     * while it waits for its socket, once the time it last returned (on
+     * the monotonic clock, wm_clock_monotonic_ns) has come; it returns
+     * the next such time. Its first call is due at once after
+     * on_sender(fd). So the sampler needs no thread of its own; NULL:
+     * none. */
+    int64_t (*on_sender_tick)(void *ctx);
 } wm_transfer_options;
 
 typedef struct wm_tcp_stats {

@@ -31,6 +31,7 @@
 #include "wm_cancel.h"
 #include "wm_clock.h"
 #include "wm_path.h"
+#include "wm_threads.h"
 
 #define POLL_SAFETY_MS 100 /* re-check the handle even without a wake-up */
 #define READ_BATCH_PAUSE_NS 500000L /* see pause_between_batches */
@@ -62,8 +63,7 @@ struct wm_capture {
     int stop_fd;               /* eventfd: finish wakes the thread */
     atomic_bool finishing;     /* the transfer is over: no more pauses */
     atomic_bool stop;
-    pthread_t thread;
-    bool thread_started, thread_joined;
+    wm_thread *thread;         /* the reader; NULL once joined */
 
     pthread_mutex_t lock;      /* guards what follows */
     pthread_cond_t changed;
@@ -266,7 +266,7 @@ static int drain_last_blocks(wm_capture *cap, int fd)
     return 0;
 }
 
-static void *reader_thread(void *arg)
+static void reader_thread(void *arg)
 {
     wm_capture *cap = arg;
     struct pollfd fds[3] = {
@@ -305,7 +305,6 @@ static void *reader_thread(void *arg)
     cap->thread_done = true;
     pthread_cond_broadcast(&cap->changed);
     pthread_mutex_unlock(&cap->lock);
-    return NULL;
 }
 
 static int set_filter(wm_capture *cap, wm_error *err)
@@ -434,12 +433,7 @@ int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
                               strerror(errno));
     }
     if (rc == 0) {
-        int prc = pthread_create(&cap->thread, NULL, reader_thread, cap);
-        if (prc != 0)
-            rc = wm_error_set(err, WM_ERR_INTERNAL,
-                              "capture: starting the reader thread: %s",
-                              strerror(prc));
-        cap->thread_started = prc == 0;
+        rc = wm_threads_start(reader_thread, cap, &cap->thread, err);
     }
     if (rc != 0) {
         wm_capture_free(cap);
@@ -451,15 +445,15 @@ int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
 
 static void stop_thread(wm_capture *cap)
 {
-    if (!cap->thread_started || cap->thread_joined)
+    if (!cap->thread)
         return;
     atomic_store(&cap->stop, true);
     uint64_t one = 1;
     if (write(cap->stop_fd, &one, sizeof one) < 0) {
         /* Only on counter overflow, i.e. already signalled. */
     }
-    pthread_join(cap->thread, NULL);
-    cap->thread_joined = true;
+    wm_threads_join(cap->thread);
+    cap->thread = NULL;
 }
 
 /* Until the closure is complete, the thread has stopped, or grace_ms. */

@@ -2,14 +2,12 @@
 #include "series_kernel.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "wm_clock.h"
 #include "wm_series.h"
@@ -19,13 +17,12 @@
 #define KERNEL_INFINITE_SSTHRESH 0x7fffffffu
 
 struct series_kernel {
-    pthread_t thread;
-    bool started, stopping;
+    bool stopped;              /* series_kernel_stop was called */
     pthread_mutex_t lock;      /* guards everything below */
-    pthread_cond_t wake;       /* on the monotonic clock */
     int fd;                    /* the sender's socket, -1: none (yet) */
     bool automatic;            /* interval "auto" */
     int64_t interval_ns;
+    int64_t next_ns;           /* monotonic: the next sample's time */
     series_sample *samples;    /* max_samples of room */
     size_t count, max_samples;
     uint64_t dropped;
@@ -94,43 +91,21 @@ static void sample_locked(series_kernel *k)
         k->count++;
 }
 
-static void add_ns(struct timespec *ts, int64_t ns)
+int64_t series_kernel_tick(void *kernel)
 {
-    int64_t total = (int64_t)ts->tv_nsec + ns;
-    ts->tv_sec += (time_t)(total / 1000000000);
-    ts->tv_nsec = (long)(total % 1000000000);
-}
-
-static void *sampler(void *arg)
-{
-    series_kernel *k = arg;
+    series_kernel *k = kernel;
     pthread_mutex_lock(&k->lock);
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    while (!k->stopping) {
-        if (k->fd < 0) {
-            /* Nothing to read until the sender starts. */
-            pthread_cond_wait(&k->wake, &k->lock);
-            clock_gettime(CLOCK_MONOTONIC, &next);
-            add_ns(&next, k->interval_ns);
-            continue;
-        }
-        int rc = pthread_cond_timedwait(&k->wake, &k->lock, &next);
-        if (rc == ETIMEDOUT && k->fd >= 0 && !k->stopping) {
-            sample_locked(k);
-            add_ns(&next, k->interval_ns);
-            /* A late wake-up does not make a burst of samples. */
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (now.tv_sec > next.tv_sec ||
-                (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec)) {
-                next = now;
-                add_ns(&next, k->interval_ns);
-            }
-        }
+    int64_t now = wm_clock_monotonic_ns();
+    if (k->fd >= 0 && now >= k->next_ns) {
+        sample_locked(k);
+        k->next_ns += k->interval_ns;
+        /* A late call does not make a burst of samples. */
+        if (k->next_ns < now)
+            k->next_ns = now + k->interval_ns;
     }
+    int64_t next = k->fd >= 0 ? k->next_ns : INT64_MAX;
     pthread_mutex_unlock(&k->lock);
-    return NULL;
+    return next;
 }
 
 int series_kernel_start(uint32_t interval_us, uint32_t max_samples,
@@ -155,20 +130,7 @@ int series_kernel_start(uint32_t interval_us, uint32_t max_samples,
     k->automatic = interval_us == 0;
     k->interval_ns = (int64_t)(interval_us ? interval_us
                                            : WM_SERIES_MIN_INTERVAL_US) * 1000;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_mutex_init(&k->lock, NULL);
-    pthread_cond_init(&k->wake, &attr);
-    pthread_condattr_destroy(&attr);
-    int rc = pthread_create(&k->thread, NULL, sampler, k);
-    if (rc != 0) {
-        series_kernel_free(k);
-        return wm_error_set(err, WM_ERR_INTERNAL,
-                            "cannot start the TCP_INFO sampler: %s",
-                            strerror(rc));
-    }
-    k->started = true;
     *out = k;
     return 0;
 }
@@ -185,31 +147,28 @@ void series_kernel_on_sender(void *kernel, int fd)
             k->congestion[0] = '\0';
         k->congestion[sizeof k->congestion - 1] = '\0';
         sample_locked(k);
+        k->next_ns = wm_clock_monotonic_ns() + k->interval_ns;
     } else if (k->fd >= 0) {
         sample_locked(k);
         k->fd = -1;
     }
-    pthread_cond_signal(&k->wake);
     pthread_mutex_unlock(&k->lock);
 }
 
 void series_kernel_stop(series_kernel *k)
 {
-    if (!k || !k->started)
+    if (!k)
         return;
     pthread_mutex_lock(&k->lock);
-    k->stopping = true;
+    k->stopped = true;
     k->fd = -1;
-    pthread_cond_signal(&k->wake);
     pthread_mutex_unlock(&k->lock);
-    pthread_join(k->thread, NULL);
-    k->started = false;
 }
 
 const series_sample *series_kernel_samples(const series_kernel *k,
                                            size_t *count)
 {
-    assert(!k->started);
+    assert(k->stopped);
     *count = k->count;
     return k->samples;
 }
@@ -238,8 +197,6 @@ void series_kernel_free(series_kernel *k)
 {
     if (!k)
         return;
-    series_kernel_stop(k);
-    pthread_cond_destroy(&k->wake);
     pthread_mutex_destroy(&k->lock);
     free(k->samples);
     free(k);

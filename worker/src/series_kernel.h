@@ -1,13 +1,19 @@
-/* series_kernel: the data sender's TCP_INFO, sampled by a thread of its
- * own every interval while the data is sent.
+/* series_kernel: the data sender's TCP_INFO, sampled every interval
+ * while the data is sent, by the sending thread itself.
  *
  * The transfer hands the sender's socket over once its connection is
  * established, before the request and the data, and takes it back (fd
- * -1) before closing it (wm_transfer_options.on_sender,
- * whose callback is series_kernel_on_sender): both calls take the sampler's
- * lock, so the thread never reads a socket that is closed or, worse, a
- * reused descriptor. Each call also takes a sample itself, so that the
- * first and the last state are always kept.
+ * -1) before closing it (wm_transfer_options.on_sender, whose callback
+ * is series_kernel_on_sender); in between it calls series_kernel_tick
+ * (on_sender_tick) between its writes and in its waits, whenever the time
+ * the last call returned has come. Each hand-over takes a sample itself,
+ * so that the first (the handshake's) and the last state are always kept,
+ * and a run shorter than one interval costs two samples and nothing
+ * else. Why no thread: a sampler thread of its own cost a thread (or a
+ * kept helper's hand-over) per run, and a wake-up and a switch for every
+ * hand-over and sample, most of a small run's futex calls; the sender's
+ * waits are bounded (transfer_socket.c cuts them at the tick's times), so
+ * a sender blocked on a slow link is still sampled on time.
  *
  * Samples are stamped on the wall clock, the one pcap timestamps use, so
  * that they align with the capture. Memory is bounded: at most
@@ -40,7 +46,7 @@ typedef struct series_sample {
 
 typedef struct series_kernel series_kernel;
 
-/* Starts the thread; interval_us 0: auto, else WM_SERIES_MIN_INTERVAL_US
+/* A sampler; interval_us 0: auto, else WM_SERIES_MIN_INTERVAL_US
  * to WM_SERIES_MAX_INTERVAL_US; max_samples WM_SERIES_MIN_BOUND to
  * WM_SERIES_MAX_SAMPLES. */
 int series_kernel_start(uint32_t interval_us, uint32_t max_samples,
@@ -49,7 +55,11 @@ int series_kernel_start(uint32_t interval_us, uint32_t max_samples,
 /* The transfer's hook: fd >= 0 starts sampling it, -1 ends it. */
 void series_kernel_on_sender(void *kernel, int fd);
 
-/* Stops and joins the thread; what was sampled stays readable. */
+/* The sender's tick: a sample if its time has come; returns the next
+ * time (wm_clock_monotonic_ns), INT64_MAX when no socket is handed. */
+int64_t series_kernel_tick(void *kernel);
+
+/* Ends the sampling; what was sampled stays readable. */
 void series_kernel_stop(series_kernel *kernel);
 
 /* After series_kernel_stop: the samples in time order, how many, how

@@ -68,6 +68,7 @@ int series_job_prepare(const wm_run_config *in, wm_run_config *out,
         return -1;
     }
     out->transfer.on_sender = series_kernel_on_sender;
+    out->transfer.on_sender_tick = series_kernel_tick;
     out->transfer.on_sender_ctx = job->kernel;
     return 0;
 }

@@ -14,8 +14,8 @@
 #include "wm_transfer.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +26,7 @@
 #include "transfer_socket.h"
 #include "wm_cancel.h"
 #include "wm_pattern.h"
+#include "wm_threads.h"
 
 /* The receiver reads and compares a block at a time, whatever the write
  * size, so that the pattern comparison finds the block still in the cache
@@ -64,6 +65,7 @@ typedef struct side {
     uint64_t mismatch_offset;  /* stream offset of the first such byte */
     uint16_t local_port;
     wm_tcp_stats stats;        /* the sender's only */
+    wm_tsock_tick tick;        /* the sender's on_sender_tick, once handed */
     int rc;                    /* 0, -1 or WM_TSOCK_CANCELLED */
     unsigned failure_order;    /* 1 for the first side that failed */
     wm_error err;
@@ -149,6 +151,7 @@ static int send_pattern(side *s, int fd, const wm_pattern *pattern,
             s->bytes += n;
             if (s->progress)
                 s->progress(s->progress_ctx, s->bytes);
+            wm_tsock_tick_due(s->ctx.tick);
         }
     }
     if (rc == 0 && s->size_bytes == 0 && s->progress)
@@ -249,16 +252,24 @@ static int exchange(side *s, int fd, bool is_server)
  * went is decided once, from the options (the server reads the request's
  * direction only later), and it is taken back on every way out, before
  * the close. */
-static bool hand_over(const side *s, int fd, bool is_server)
+static bool hand_over(side *s, int fd, bool is_server)
 {
     if (!s->opts->on_sender || !sends_data(s, is_server))
         return false;
     s->opts->on_sender(s->opts->on_sender_ctx, fd);
+    if (s->opts->on_sender_tick) {
+        /* Due at once: the hook itself says when it wants the next. */
+        s->tick = (wm_tsock_tick){.fn = s->opts->on_sender_tick,
+                                  .arg = s->opts->on_sender_ctx,
+                                  .at_ns = INT64_MIN};
+        s->ctx.tick = &s->tick;
+    }
     return true;
 }
 
-static void hand_back(const side *s, bool handed)
+static void hand_back(side *s, bool handed)
 {
+    s->ctx.tick = NULL;
     if (handed)
         s->opts->on_sender(s->opts->on_sender_ctx, -1);
 }
@@ -285,10 +296,9 @@ static void serve_side(side *s)
         fail_side(s, rc);
 }
 
-static void *server_thread(void *arg)
+static void server_thread(void *arg)
 {
     serve_side(arg);
-    return NULL;
 }
 
 static void client_side(side *s, uint16_t server_port)
@@ -432,14 +442,11 @@ int wm_transfer_run(wm_transfer *transfer, wm_progress_fn progress,
     side server, client;
     side_init(&server, transfer, &transfer->opts, progress, progress_ctx);
     side_init(&client, transfer, &transfer->opts, progress, progress_ctx);
-    pthread_t thread;
-    int prc = pthread_create(&thread, NULL, server_thread, &server);
-    if (prc != 0)
-        return wm_error_set(err, WM_ERR_INTERNAL,
-                            "transfer: starting the server thread: %s",
-                            strerror(prc));
+    wm_thread *thread;
+    if (wm_threads_start(server_thread, &server, &thread, err) != 0)
+        return -1;
     client_side(&client, transfer->server_port);
-    pthread_join(thread, NULL);
+    wm_threads_join(thread);
     result->server_port = transfer->server_port;
     result->client_port = client.local_port;
     if (server.rc != 0 || client.rc != 0)

@@ -9,14 +9,27 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "wm_clock.h"
 #include "wm_path.h"
 
-/* Waits until fd is ready for events. 0 when ready, -1 on a timeout or a
- * poll failure, WM_TSOCK_CANCELLED when the run was cancelled. */
+void wm_tsock_tick_due(wm_tsock_tick *tick)
+{
+    if (!tick || !tick->fn)
+        return;
+    int64_t now = wm_clock_monotonic_ns();
+    if (now >= tick->at_ns)
+        tick->at_ns = tick->fn(tick->arg);
+}
+
+/* Waits until fd is ready for events, or ctx->timeout_ms without it. 0
+ * when ready, -1 on a timeout or a poll failure, WM_TSOCK_CANCELLED when
+ * the run was cancelled. A sender's tick is called when due in between:
+ * the wait is cut in pieces that end at its times. */
 static int wait_ready(int fd, short events, const wm_tsock_ctx *ctx,
                       const char *what, wm_error *err)
 {
@@ -28,13 +41,29 @@ static int wait_ready(int fd, short events, const wm_tsock_ctx *ctx,
         {.fd = ctx->stop_fd, .events = POLLIN},
     };
     nfds_t count = 3;
+    wm_tsock_tick *tick = ctx->tick && ctx->tick->fn ? ctx->tick : NULL;
+    int64_t give_up_ns = wm_clock_monotonic_ns() +
+                         (int64_t)ctx->timeout_ms * 1000000;
     for (;;) {
-        int ready = poll(fds, count, (int)ctx->timeout_ms);
+        int64_t until_ns = give_up_ns;
+        if (tick) {
+            wm_tsock_tick_due(tick);
+            if (tick->at_ns < until_ns)
+                until_ns = tick->at_ns;
+        }
+        int64_t left_ns = until_ns - wm_clock_monotonic_ns();
+        if (left_ns < 0)
+            left_ns = 0;
+        struct timespec wait = {.tv_sec = (time_t)(left_ns / 1000000000),
+                                .tv_nsec = (long)(left_ns % 1000000000)};
+        int ready = ppoll(fds, count, &wait, NULL);
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready < 0)
             return wm_error_set(err, WM_ERR_IO, "transfer: poll while %s: %s",
                                 what, strerror(errno));
+        if (ready == 0 && wm_clock_monotonic_ns() < give_up_ns)
+            continue; /* the tick's time, not the step's deadline */
         if (ready == 0)
             return wm_error_set(err, WM_ERR_TIMEOUT,
                                 "transfer: %s: no progress for %u ms", what,

@@ -22,12 +22,24 @@
  * run failed first: its error, not this one, is the cause to report. */
 #define WM_TSOCK_CANCELLED (-2)
 
+/* The sender's periodic hook (wm_transfer_options.on_sender_tick). */
+typedef struct wm_tsock_tick {
+    int64_t (*fn)(void *arg);  /* NULL: none */
+    void *arg;
+    int64_t at_ns;             /* monotonic: when fn is due next */
+} wm_tsock_tick;
+
 typedef struct wm_tsock_ctx {
     int cancel_fd;       /* eventfd, readable once the other side failed */
     int stop_fd;         /* readable once the caller cancelled the run
                             (wm_cancel_fd), -1 when it cannot */
     uint32_t timeout_ms; /* deadline of each step */
+    wm_tsock_tick *tick; /* the sender's hook, called in its waits; NULL:
+                            none */
 } wm_tsock_ctx;
+
+/* Calls the tick's hook if it is due (tick NULL or without one: nothing). */
+void wm_tsock_tick_due(wm_tsock_tick *tick);
 
 /* A non-blocking TCP socket of the family with the options set that must
  * precede connect or listen (buffers and MSS shape the SYN). */
