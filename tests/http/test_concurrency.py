@@ -101,7 +101,13 @@ def test():
 
 
 def overlaps(a, b):
-    return a["started_ns"] < b["finished_ns"] and b["started_ns"] < a["finished_ns"]
+    """Whether the two runs' connections were on the wire at the same time
+    (first to last packet). Not the runs' whole spans: once a run's
+    connection is closed its ports are free, and the kernel may give one
+    to a run that starts while the first is still being analysed."""
+    ta, tb = a["result"]["timing"], b["result"]["timing"]
+    return (ta["first_packet_ns"] <= tb["last_packet_ns"]
+            and tb["first_packet_ns"] <= ta["last_packet_ns"])
 
 
 if __name__ == "__main__":
