@@ -17,6 +17,7 @@ import csv
 import io
 import os
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -213,7 +214,13 @@ def test_forms_and_wait(d):
           f"202 sweep with nothing pending: {doc['runs']}")
     for r in doc["runs"]:
         hc.wait_run(d, r["id"])
+    # The sweep is settled by the worker just after its last run is stored
+    # done, so a reader can come in between: wait for it, boundedly.
+    deadline = time.monotonic() + 30
     final = d.get(f"/sweeps/{doc['id']}").json()
+    while final["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.02)
+        final = d.get(f"/sweeps/{doc['id']}").json()
     check(final["status"] == "done" and final["params"]["direction"] == "upload"
           and [row["size"] for row in final["table"]] == [0, 1000]
           and all(row["pending"] == 0 and row["runs"] == 2 for row in final["table"]),
