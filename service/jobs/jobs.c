@@ -7,6 +7,7 @@
 #include "jobs_internal.h"
 #include "jobs_sync.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -264,11 +265,21 @@ static int refuse_locked(wm_jobs *jobs, size_t n, wm_error *err)
     return wm_store_check_room(jobs->store, err);
 }
 
+/* A job with its params rendered as the engine renders them into its
+ * result (wm_params_json): here, before the pool's lock is taken, since
+ * nothing in it needs the lock and every worker ending a run waits on it. */
 static job *new_job(const wm_run_request *request, int64_t sweep_id)
 {
     job *j = calloc(1, sizeof *j);
     if (!j)
         return NULL;
+    json_t *params = wm_params_json(request);
+    j->params_json = params ? wm_json_text(params, NULL) : NULL;
+    json_decref(params);
+    if (!j->params_json) {
+        free(j);
+        return NULL;
+    }
     j->request = *request;
     j->sweep_id = sweep_id;
     j->status = WM_STORE_QUEUED;
@@ -276,21 +287,26 @@ static job *new_job(const wm_run_request *request, int64_t sweep_id)
     return j;
 }
 
-/* Stores j as queued, with its params as the engine renders them into
- * its result (wm_params_json), and appends it to the queue. Lock held. */
+static void free_job(job *j)
+{
+    if (!j)
+        return;
+    free(j->params_json);
+    free(j);
+}
+
+/* Stores j as queued, with its params, and appends it to the queue. Lock
+ * held. */
 static int enqueue_locked(wm_jobs *jobs, job *j, wm_error *err)
 {
-    json_t *params = wm_params_json(&j->request);
-    char *params_json = params ? wm_json_text(params, NULL) : NULL;
-    json_decref(params);
-    int rc = params_json
-                 ? wm_store_insert_run(jobs->store, j->request.label,
-                                       j->request.config.transfer.size_bytes,
-                                       params_json, j->sweep_id, &j->id, err)
-                 : wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of memory");
-    free(params_json);
+    assert(j->params_json);
+    int rc = wm_store_insert_run(jobs->store, j->request.label,
+                                 j->request.config.transfer.size_bytes,
+                                 j->params_json, j->sweep_id, &j->id, err);
     if (rc != 0)
         return -1;
+    free(j->params_json); /* stored: the job needs it no more */
+    j->params_json = NULL;
     if (jobs->queue_tail)
         jobs->queue_tail->next = j;
     else
@@ -319,7 +335,7 @@ int wm_jobs_submit(wm_jobs *jobs, const wm_run_request *request,
         *id = j->id;
     pthread_mutex_unlock(&jobs->lock);
     if (rc != 0)
-        free(j);
+        free_job(j);
     return rc;
 }
 
@@ -331,7 +347,7 @@ typedef struct sweep_plan {
 static void sweep_plan_free(sweep_plan *plan)
 {
     for (size_t i = 0; i < plan->count; i++)
-        free(plan->jobs[i]);
+        free_job(plan->jobs[i]);
     free(plan->jobs);
 }
 

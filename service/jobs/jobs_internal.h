@@ -17,6 +17,8 @@ typedef struct job {
     int64_t id;
     int64_t sweep_id;          /* 0: none */
     wm_run_request request;
+    char *params_json;         /* the request's params as stored; NULL
+                                  once they are (until then, the job's) */
     wm_store_status status;    /* queued or running; guarded by the lock */
     _Atomic uint64_t bytes_done; /* written by the sending thread */
     int64_t started_ns;        /* wall clock; 0 while queued */

@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -32,10 +34,43 @@ static void test_rfc3339(void **state)
     expect(INT64_MIN, "1677-09-21T00:12:43.145224192Z");
 }
 
+/* The formatter counts days itself (no gmtime_r): it must agree with
+ * the C library on every day, leap days and century years included. */
+static void reference(int64_t ns, char out[128])
+{
+    int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+    if (frac < 0)
+        sec--, frac += 1000000000;
+    time_t t = (time_t)sec;
+    struct tm tm;
+    assert_non_null(gmtime_r(&t, &tm));
+    snprintf(out, 128,
+             "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (long long)frac);
+}
+
+static void test_rfc3339_every_day(void **state)
+{
+    (void)state;
+    const int64_t day_ns = 86400LL * 1000000000LL;
+    char want[128], got[WM_CLOCK_RFC3339_SIZE];
+    /* Every whole day of 1677..2262 (the two cut days at the ends of
+     * int64 are test_rfc3339's), each at another time of day. */
+    for (int64_t d = INT64_MIN / day_ns; d < INT64_MAX / day_ns; d++) {
+        int64_t ns = d * day_ns + (d * 1000000007LL % day_ns + day_ns) %
+                                      day_ns;
+        reference(ns, want);
+        wm_clock_rfc3339(ns, got);
+        assert_string_equal(got, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_rfc3339_every_day),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
