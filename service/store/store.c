@@ -121,6 +121,7 @@ static int configure(wm_store *store, unsigned busy_timeout_ms,
                             "store: %s/" WM_STORE_DB_NAME
                             " cannot use WAL mode: %s",
                             store->data_dir, sqlite3_errmsg(store->db));
+    sqlite3_wal_hook(store->db, store_wal_hook, store);
     return store_exec(store,
                       "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
                       err);
@@ -231,6 +232,12 @@ int wm_store_open(const wm_store_options *opts, wm_store **out,
     store->busy_timeout_ms = opts->busy_timeout_ms;
     store->recovered = true; /* until a recovery cannot be written */
     pthread_mutex_init(&store->lock, NULL);
+    /* Before the first COMMIT (the migrations'), whose hook may wake it. */
+    if (store_checkpoint_start(store) != 0) {
+        wm_store_close(store);
+        return wm_error_set(err, WM_ERR_INTERNAL, "store: cannot start the "
+                            "checkpoint thread");
+    }
     int n = snprintf(store->data_dir, sizeof store->data_dir, "%s",
                      opts->data_dir);
     int m = snprintf(store->pcap_dir, sizeof store->pcap_dir,
@@ -291,6 +298,7 @@ void wm_store_close(wm_store *store)
 {
     if (!store)
         return;
+    store_checkpoint_stop(store);
     for (size_t i = 0; i < store->stmt_count; i++)
         sqlite3_finalize(store->stmts[i].stmt);
     if (store->db)

@@ -43,6 +43,26 @@ typedef struct store_running {
     int64_t started_ns;
 } store_running;
 
+/* The WAL's checkpoints (store_checkpoint.c): a COMMIT that leaves the
+ * WAL at STORE_WAL_CHECKPOINT_PAGES pages or more (SQLite's own default
+ * for its automatic checkpoint: 4 MB of 4 KB pages) wakes the checkpoint
+ * thread; one that leaves it at STORE_WAL_INLINE_PAGES (16 MB) or more
+ * checkpoints itself: the bound of the WAL while the thread falls behind.
+ * The thread runs at nice STORE_CHECKPOINT_NICE. */
+#define STORE_WAL_CHECKPOINT_PAGES 1000
+#define STORE_WAL_INLINE_PAGES 4000
+#define STORE_CHECKPOINT_NICE 10
+
+typedef struct store_checkpointer {
+    pthread_t thread;
+    pthread_mutex_t lock;        /* guards due and stop */
+    pthread_cond_t wake;
+    bool due, stop;
+    bool inited, started;
+    sqlite3 *db;                 /* the thread's own connection */
+    atomic_uint_fast64_t background_count, inline_count; /* for tests */
+} store_checkpointer;
+
 typedef struct store_stmt_slot {
     const char *sql;     /* identity: the address of a static SQL text */
     sqlite3_stmt *stmt;
@@ -72,6 +92,7 @@ struct wm_store {
     size_t unsaved_count, unsaved_capacity;
     store_running *running;      /* runs started, not yet ended */
     size_t running_count, running_capacity;
+    store_checkpointer ckpt;     /* store_checkpoint.c */
 };
 
 /* A growable list of ids, for files to remove once the lock is let go. */
@@ -185,6 +206,17 @@ int64_t store_running_take(wm_store *store, int64_t id);
 
 /* Shows a queued run a worker started as running. */
 void store_running_apply(const wm_store *store, wm_store_run *run);
+
+/* store_checkpoint.c: the hook every connection of the store that
+ * writes gets (sqlite3_wal_hook; it replaces SQLite's automatic
+ * checkpoint); the checkpoint thread, started before the store opens its
+ * database and stopped before that connection closes; how many
+ * checkpoints were taken by the thread or, in_commit, by a COMMIT past
+ * STORE_WAL_INLINE_PAGES. */
+int store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages);
+int store_checkpoint_start(wm_store *store);
+void store_checkpoint_stop(wm_store *store);
+uint64_t store_checkpoint_count(wm_store *store, bool in_commit);
 
 /* store.c: replaces a read-only connection with a read-write one when
  * one can be opened now; -1 (the old one kept) otherwise. Lock held. */

@@ -175,6 +175,23 @@ static json_t *info_text(const wm_packet *p, const wm_packet_info *info)
     return json_string(t.buf);
 }
 
+/* A row is set key by key rather than through json_pack: its format
+ * string was parsed again for every row, and its three partial objects
+ * merged by json_object_update, a quarter of a small run's report. The
+ * keys are this file's ASCII literals: nothing to check in them. The
+ * order of the calls is the order of the keys in the document; each
+ * counts its failures (no memory), which drop the whole row as json_pack
+ * did. */
+static int set(json_t *obj, const char *key, json_t *value)
+{
+    return json_object_set_new_nocheck(obj, key, value) != 0;
+}
+
+static int set_int(json_t *obj, const char *key, json_int_t value)
+{
+    return set(obj, key, json_integer(value));
+}
+
 static json_t *options_json(const wm_packet *p, const wm_packet_info *info)
 {
     const wm_tcp_options *o = &p->opts;
@@ -183,23 +200,29 @@ static json_t *options_json(const wm_packet *p, const wm_packet_info *info)
         json_object_set_new(opts, "mss", json_integer(o->mss));
     if (o->sack_permitted)
         json_object_set_new(opts, "sack_permitted", json_true());
-    if (o->has_timestamps)
-        json_object_set_new(opts, "timestamps",
-                            json_pack("{s:I, s:I}", "val",
-                                      (json_int_t)o->ts_val, "ecr",
-                                      (json_int_t)o->ts_ecr));
-    else if (o->ts_val_cut)
-        json_object_set_new(opts, "timestamps",
-                            json_pack("{s:I}", "val", (json_int_t)o->ts_val));
+    if (o->has_timestamps) {
+        json_t *ts = json_object();
+        set_int(ts, "val", (json_int_t)o->ts_val);
+        set_int(ts, "ecr", (json_int_t)o->ts_ecr);
+        json_object_set_new(opts, "timestamps", ts);
+    } else if (o->ts_val_cut) {
+        json_t *ts = json_object();
+        set_int(ts, "val", (json_int_t)o->ts_val);
+        json_object_set_new(opts, "timestamps", ts);
+    }
     if (o->has_wscale)
         json_object_set_new(opts, "wscale", json_integer(o->wscale));
     if (o->sack_count) {
         json_t *blocks = json_array();
         uint32_t base = sack_base(p, info);
-        for (unsigned i = 0; i < o->sack_count; i++)
+        for (unsigned i = 0; i < o->sack_count; i++) {
+            json_t *block = json_array();
             json_array_append_new(
-                blocks, json_pack("[I, I]", (json_int_t)(o->sack[i].left - base),
-                                  (json_int_t)(o->sack[i].right - base)));
+                block, json_integer((json_int_t)(o->sack[i].left - base)));
+            json_array_append_new(
+                block, json_integer((json_int_t)(o->sack[i].right - base)));
+            json_array_append_new(blocks, block);
+        }
         json_object_set_new(opts, "sack", blocks);
         if (info->marks & WM_MARK_DSACK) /* always the first block */
             json_object_set_new(opts, "dsack", json_incref(
@@ -254,24 +277,28 @@ static json_t *count_or_null(uint32_t n)
 /* Wireshark's tcp.analysis values, each null where tshark shows none:
  * ack_rtt with its acks_frame, bytes_in_flight with push_bytes_sent,
  * rto with its rto_frame (retransmissions), the connection's iRTT. */
-static json_t *measures_json(const wm_packet *p, const wm_packet_info *info)
+static int measures_json(const wm_packet *p, const wm_packet_info *info,
+                         json_t *row)
 {
     bool acks = info->acks_frame != 0;
     bool bif = info->bytes_in_flight != 0;
     bool rto = info->rto_ns != 0 && (info->marks & WM_MARK_RETRANSMISSION);
-    return json_pack(
-        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "nxtseq",
-        /* no length, or tshark stopped at the bogus header length */
-        (p->anomalies & (WM_PKT_NO_SEGLEN | WM_PKT_BAD_HEADER_LEN))
-            ? json_null() : json_integer((json_int_t)info->next_rel_seq),
-        "acks_frame",
-        count_or_null(info->acks_frame), "ack_rtt_ns",
-        ns_or_null(acks ? info->ack_rtt_ns : 0), "bytes_in_flight",
-        count_or_null(info->bytes_in_flight), "push_bytes_sent",
-        bif ? json_integer((json_int_t)info->push_bytes_sent) : json_null(),
-        "initial_rtt_ns", ns_or_null(info->initial_rtt_ns), "rto_ns",
-        ns_or_null(rto ? info->rto_ns : 0), "rto_frame",
-        count_or_null(rto ? info->rto_frame : 0));
+    int n = 0;
+    /* no length, or tshark stopped at the bogus header length */
+    n += set(row, "nxtseq",
+             (p->anomalies & (WM_PKT_NO_SEGLEN | WM_PKT_BAD_HEADER_LEN))
+                 ? json_null()
+                 : json_integer((json_int_t)info->next_rel_seq));
+    n += set(row, "acks_frame", count_or_null(info->acks_frame));
+    n += set(row, "ack_rtt_ns", ns_or_null(acks ? info->ack_rtt_ns : 0));
+    n += set(row, "bytes_in_flight", count_or_null(info->bytes_in_flight));
+    n += set(row, "push_bytes_sent",
+             bif ? json_integer((json_int_t)info->push_bytes_sent)
+                 : json_null());
+    n += set(row, "initial_rtt_ns", ns_or_null(info->initial_rtt_ns));
+    n += set(row, "rto_ns", ns_or_null(rto ? info->rto_ns : 0));
+    n += set(row, "rto_frame", count_or_null(rto ? info->rto_frame : 0));
+    return n;
 }
 
 static const char *role_of(const wm_packet *p, const wm_packet_info *info)
@@ -283,34 +310,44 @@ static const char *role_of(const wm_packet *p, const wm_packet_info *info)
     return p->payload_len > 0 ? "data" : "ack";
 }
 
-static json_t *endpoints_json(const wm_packet *p, const wm_packet_info *info)
+static int endpoints_json(const wm_packet *p, const wm_packet_info *info,
+                          json_t *row)
 {
     char src[64], dst[64];
     wm_addr_format(&p->src, src, sizeof src);
     wm_addr_format(&p->dst, dst, sizeof dst);
-    return json_pack("{s:s, s:i, s:s, s:i, s:s}", "source", src,
-                     "source_port", p->src_port, "destination", dst,
-                     "destination_port", p->dst_port, "from",
-                     wm_report_side_name(info->from));
+    int n = 0;
+    n += set(row, "source", json_string(src));
+    n += set_int(row, "source_port", p->src_port);
+    n += set(row, "destination", json_string(dst));
+    n += set_int(row, "destination_port", p->dst_port);
+    n += set(row, "from", json_string(wm_report_side_name(info->from)));
+    return n;
 }
 
-static json_t *numbers_json(const wm_packet *p, const wm_packet_info *info,
-                            int64_t first_ts_ns)
+static int numbers_json(const wm_packet *p, const wm_packet_info *info,
+                        int64_t first_ts_ns, json_t *row)
 {
     char flags[48];
     char ts_time[WM_CLOCK_RFC3339_SIZE]; /* ts_ns passes 2^53: docs/result.md */
     wm_tcp_flags_format(p->flags, flags, sizeof flags);
     wm_clock_rfc3339(p->ts_ns, ts_time);
-    return json_pack(
-        "{s:I, s:I, s:I, s:s, s:I, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:i, "
-        "s:I}",
-        "no", (json_int_t)p->frame_no, "time_ns",
-        (json_int_t)(p->ts_ns - first_ts_ns), "ts_ns", (json_int_t)p->ts_ns,
-        "ts_time", ts_time, "length", (json_int_t)p->frame_len, "flags", flags, "flags_raw",
-        p->flags, "seq", (json_int_t)info->rel_seq, "ack",
-        (json_int_t)info->rel_ack, "raw_seq", (json_int_t)p->seq, "raw_ack",
-        (json_int_t)p->ack, "window", (json_int_t)info->window, "window_raw",
-        p->window, "len", (json_int_t)p->payload_len);
+    int n = 0;
+    n += set_int(row, "no", (json_int_t)p->frame_no);
+    n += set_int(row, "time_ns", (json_int_t)(p->ts_ns - first_ts_ns));
+    n += set_int(row, "ts_ns", (json_int_t)p->ts_ns);
+    n += set(row, "ts_time", json_string(ts_time));
+    n += set_int(row, "length", (json_int_t)p->frame_len);
+    n += set(row, "flags", json_string(flags));
+    n += set_int(row, "flags_raw", p->flags);
+    n += set_int(row, "seq", (json_int_t)info->rel_seq);
+    n += set_int(row, "ack", (json_int_t)info->rel_ack);
+    n += set_int(row, "raw_seq", (json_int_t)p->seq);
+    n += set_int(row, "raw_ack", (json_int_t)p->ack);
+    n += set_int(row, "window", (json_int_t)info->window);
+    n += set_int(row, "window_raw", p->window);
+    n += set_int(row, "len", (json_int_t)p->payload_len);
+    return n;
 }
 
 /* What the dissector noticed, only when it noticed something. */
@@ -350,30 +387,25 @@ json_t *wm_report_packet(const wm_trace *trace, const wm_analysis *analysis,
 json_t *wm_report_packet_row(const wm_packet *p, const wm_packet_info *info,
                              int64_t first_ts_ns)
 {
-    json_t *row = numbers_json(p, info, first_ts_ns);
-    json_t *ends = endpoints_json(p, info);
-    if (!row || !ends || json_object_update(row, ends) != 0) {
+    json_t *row = json_object();
+    if (!row)
+        return NULL;
+    if (numbers_json(p, info, first_ts_ns, row) +
+            endpoints_json(p, info, row) + measures_json(p, info, row) !=
+        0) {
         json_decref(row);
-        json_decref(ends);
         return NULL;
     }
-    json_decref(ends);
-    json_t *measures = measures_json(p, info);
-    if (!measures || json_object_update(row, measures) != 0) {
-        json_decref(row);
-        json_decref(measures);
-        return NULL;
-    }
-    json_decref(measures);
     if (p->flags & WM_TCP_URG)
         json_object_set_new(row, "urgent_pointer", json_integer(p->urgent));
     json_object_set_new(row, "options", options_json(p, info));
     json_object_set_new(row, "analysis", analysis_json(info));
-    if (info->marks & WM_MARK_DUP_ACK)
-        json_object_set_new(row, "dup_ack",
-                            json_pack("{s:I, s:I}", "num",
-                                      (json_int_t)info->dup_ack_num, "of",
-                                      (json_int_t)info->dup_ack_frame));
+    if (info->marks & WM_MARK_DUP_ACK) {
+        json_t *dup = json_object();
+        set_int(dup, "num", (json_int_t)info->dup_ack_num);
+        set_int(dup, "of", (json_int_t)info->dup_ack_frame);
+        json_object_set_new(row, "dup_ack", dup);
+    }
     json_object_set_new(row, "role", json_string(role_of(p, info)));
     packet_anomalies(p, row);
     json_object_set_new(row, "info", info_text(p, info));
