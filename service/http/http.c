@@ -184,10 +184,7 @@ static void *wait_main(void *arg)
     http_ctx *ctx = job->ctx;
     job->wait(ctx->answer_arg);
     free(job);
-    wm_http_daemon *d = ctx->daemon;
-    /* From here the request is libmicrohttpd's again: ctx may be gone. */
-    MHD_resume_connection(ctx->req.conn);
-    waiters_done(d);
+    wm_http_resume(&ctx->req);
     return NULL;
 }
 
@@ -203,13 +200,7 @@ int wm_http_wait_then(wm_http_request *req, void (*wait)(void *arg),
         return rc;
     }
     *job = (wait_job){.ctx = ctx, .wait = wait};
-    ctx->answer = answer;
-    ctx->answer_arg = arg;
-    wm_http_daemon *d = ctx->daemon;
-    pthread_mutex_lock(&d->lock);
-    d->waiters++;
-    pthread_mutex_unlock(&d->lock);
-    MHD_suspend_connection(req->conn);
+    wm_http_suspend(req, answer, arg);
     pthread_attr_t attr;
     pthread_t thread;
     int rc = pthread_attr_init(&attr);
@@ -222,8 +213,7 @@ int wm_http_wait_then(wm_http_request *req, void (*wait)(void *arg),
         /* No thread to wait on: resumed at once, answer() will answer
          * with what there is. */
         free(job);
-        MHD_resume_connection(req->conn);
-        waiters_done(d);
+        wm_http_resume(req);
     }
     return 0;
 }
