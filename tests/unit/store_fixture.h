@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "wm_store.h"
 
@@ -44,6 +45,20 @@ static inline int teardown(void **state)
     nftw(f->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
     return 0;
+}
+
+/* A file holding one byte, standing for any file a run may leave. */
+static inline void touch_file(const char *path)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("x", fp);
+    fclose(fp);
+}
+
+static inline bool file_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
 }
 
 /* Opens f->data as a store with the store's default options, failing the

@@ -59,11 +59,6 @@ static void write_file(const char *path, const char *text)
     fclose(fp);
 }
 
-static bool file_exists(const char *path)
-{
-    return access(path, F_OK) == 0;
-}
-
 static void pcap_of(wm_store *store, int64_t id, char *buf, size_t len)
 {
     assert_int_equal(wm_store_pcap_path(store, id, buf, len, NULL), 0);

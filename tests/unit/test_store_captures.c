@@ -31,11 +31,6 @@ static void write_file(const char *path, const char *text)
     fclose(fp);
 }
 
-static bool exists(const char *path)
-{
-    return access(path, F_OK) == 0;
-}
-
 /* An upload as the HTTP layer leaves it, added as a capture. */
 static int64_t add(wm_store *store, const char *label)
 {
@@ -47,7 +42,7 @@ static int64_t add(wm_store *store, const char *label)
     wm_error err = {0};
     if (wm_store_add_capture(store, tmp, label, 10, &id, &err) != 0)
         fail_msg("add: %s", err.message);
-    assert_false(exists(tmp)); /* renamed, not copied */
+    assert_false(file_exists(tmp)); /* renamed, not copied */
     return id;
 }
 
@@ -62,7 +57,7 @@ static void test_life_of_a_capture(void **state)
     wm_error err = {0};
     assert_int_equal(wm_store_capture_path(f->store, id, path, sizeof path,
                                            &err), 0);
-    assert_true(exists(path));
+    assert_true(file_exists(path));
     wm_store_capture c;
     assert_int_equal(wm_store_get_capture(f->store, id, &c, &err), 0);
     assert_int_equal(c.status, WM_STORE_RUNNING);
@@ -85,8 +80,8 @@ static void test_life_of_a_capture(void **state)
                                            sizeof rows, &err), 0);
     write_file(rows, "{}\n");
     assert_int_equal(wm_store_delete_capture(f->store, id, &err), 0);
-    assert_false(exists(path));
-    assert_false(exists(rows));
+    assert_false(file_exists(path));
+    assert_false(file_exists(rows));
     assert_int_equal(wm_store_get_capture(f->store, id, &c, &err), -1);
     assert_int_equal(err.kind, WM_ERR_NOT_FOUND);
     assert_int_equal(wm_store_delete_capture(f->store, id, &err), -1);
@@ -141,9 +136,9 @@ static void test_recover_keeps_whole_uploads(void **state)
     f->store = open_store(f);
     uint64_t count = 0;
     assert_int_equal(wm_store_recover(f->store, &count, &err), 0);
-    assert_false(exists(leftover));
-    assert_true(exists(cut_path)); /* whole: analysed again */
-    assert_true(exists(done_path));
+    assert_false(file_exists(leftover));
+    assert_true(file_exists(cut_path)); /* whole: analysed again */
+    assert_true(file_exists(done_path));
     wm_store_capture c;
     assert_int_equal(wm_store_get_capture(f->store, lost, &c, &err), -1);
     assert_int_equal(wm_store_get_capture(f->store, cut, &c, &err), 0);
@@ -173,8 +168,8 @@ static void test_fail_keeps_only_the_row(void **state)
     write_file(rows, "{}\n");
     assert_int_equal(wm_store_fail_capture(f->store, id, "too_large",
                                            "over the budget", &err), 0);
-    assert_false(exists(path));
-    assert_false(exists(rows));
+    assert_false(file_exists(path));
+    assert_false(file_exists(rows));
     wm_store_capture c;
     assert_int_equal(wm_store_get_capture(f->store, id, &c, &err), 0);
     assert_int_equal(c.status, WM_STORE_FAILED);
@@ -214,7 +209,7 @@ static void test_prune_keeps_newest_finished(void **state)
                          kept ? 0 : -1);
         wm_store_capture_free(&c);
         wm_store_capture_path(f->store, ids[i], path, sizeof path, &err);
-        assert_int_equal(exists(path), i == 2 || i == 4);
+        assert_int_equal(file_exists(path), i == 2 || i == 4);
     }
     assert_int_equal(wm_store_prune_captures(f->store, 2, &deleted, &err),
                      0);

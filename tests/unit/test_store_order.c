@@ -98,19 +98,6 @@ int unlink(const char *path)
     return unlinkat(AT_FDCWD, path, 0);
 }
 
-static void write_file(const char *path)
-{
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs("x", fp);
-    fclose(fp);
-}
-
-static bool exists(const char *path)
-{
-    return access(path, F_OK) == 0;
-}
-
 /* Every file a run may have, the partial ones too. */
 static const char *const run_suffixes[] = {
     ".pcap", ".rows", ".sender.pcap", ".ends", ".series.json",
@@ -136,7 +123,7 @@ static int64_t done_run(wm_store *store)
     char path[4200];
     for (size_t i = 0; i < RUN_FILES; i++) {
         run_file(store, id, i, path, sizeof path);
-        write_file(path);
+        touch_file(path);
     }
     return id;
 }
@@ -153,7 +140,7 @@ static void assert_run_files_gone(wm_store *store, int64_t id)
     char path[4200];
     for (size_t i = 0; i < RUN_FILES; i++) {
         run_file(store, id, i, path, sizeof path);
-        if (exists(path))
+        if (file_exists(path))
             fail_msg("%s is still there", path);
     }
 }
@@ -210,14 +197,14 @@ static int64_t running_capture(wm_store *store)
     char path[4200];
     snprintf(path, sizeof path, "%s/upload-order.tmp",
              wm_store_capture_dir(store));
-    write_file(path);
+    touch_file(path);
     int64_t id = 0;
     wm_error err = {0};
     if (wm_store_add_capture(store, path, "", 1, &id, &err) != 0)
         fail_msg("add: %s", err.message);
     for (size_t i = 1; i < CAPTURE_FILES; i++) {
         capture_file(store, id, i, path, sizeof path);
-        write_file(path);
+        touch_file(path);
     }
     return id;
 }
@@ -243,7 +230,7 @@ static void assert_capture_files_gone(wm_store *store, int64_t id)
     char path[4200];
     for (size_t i = 0; i < CAPTURE_FILES; i++) {
         capture_file(store, id, i, path, sizeof path);
-        if (exists(path))
+        if (file_exists(path))
             fail_msg("%s is still there", path);
     }
 }
@@ -306,7 +293,7 @@ static void test_recover_removes_capture_files_of_no_row(void **state)
     char path[4200], other[4200];
     for (size_t i = 0; i < CAPTURE_FILES; i++) {
         capture_file(f->store, gone, i, path, sizeof path);
-        write_file(path);
+        touch_file(path);
     }
     char retired[2][4200];
     snprintf(retired[0], sizeof retired[0], "%s/%lld.rows.tmp",
@@ -314,7 +301,7 @@ static void test_recover_removes_capture_files_of_no_row(void **state)
     snprintf(retired[1], sizeof retired[1], "%s/%lld.pcap.tmp",
              wm_store_capture_dir(f->store), (long long)gone);
     for (size_t i = 0; i < 2; i++)
-        write_file(retired[i]);
+        touch_file(retired[i]);
     /* A failed capture whose files a crash left: it keeps only its row. */
     int64_t failed = running_capture(f->store);
     char failed_pcap[4200];
@@ -328,7 +315,7 @@ static void test_recover_removes_capture_files_of_no_row(void **state)
     assert_int_equal(rename(keep, failed_pcap), 0);
     snprintf(other, sizeof other, "%s/%lld.pcap.note",
              wm_store_capture_dir(f->store), (long long)gone);
-    write_file(other);
+    touch_file(other);
     wm_store_close(f->store);
     f->store = open_store_no_floor(f);
     uint64_t count = 0;
@@ -336,15 +323,15 @@ static void test_recover_removes_capture_files_of_no_row(void **state)
     assert_int_equal(wm_store_recover(f->store, &count, &err), 0);
     assert_capture_files_gone(f->store, gone);
     for (size_t i = 0; i < 2; i++)
-        if (exists(retired[i]))
+        if (file_exists(retired[i]))
             fail_msg("%s (retired) is still there", retired[i]);
     for (size_t i = 0; i < CAPTURE_FILES; i++) {
         capture_file(f->store, kept, i, path, sizeof path);
-        if (!exists(path))
+        if (!file_exists(path))
             fail_msg("%s of a kept capture was removed", path);
     }
-    assert_true(exists(other));
-    if (exists(failed_pcap))
+    assert_true(file_exists(other));
+    if (file_exists(failed_pcap))
         fail_msg("%s of a failed capture is still there", failed_pcap);
 }
 

@@ -36,19 +36,6 @@ static void finish(wm_store *store, int64_t id)
     assert_int_equal(wm_store_finish_run(store, id, "{\"ok\":1}", &err), 0);
 }
 
-static void write_file(const char *path)
-{
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs("x", fp);
-    fclose(fp);
-}
-
-static bool exists(const char *path)
-{
-    return access(path, F_OK) == 0;
-}
-
 static void pcap_of(wm_store *store, int64_t id, char *buf, size_t len)
 {
     assert_int_equal(wm_store_pcap_path(store, id, buf, len, NULL), 0);
@@ -88,15 +75,15 @@ static void test_recover_reconciles_files(void **state)
     snprintf(foreign, sizeof foreign, "%s/pcaps/notes.txt", f->data);
     const char *files[] = {kept_pcap, failed_pcap, orphan, partial, foreign};
     for (size_t i = 0; i < 5; i++)
-        write_file(files[i]);
+        touch_file(files[i]);
     /* As after a kill -9: the next process opens the same directory. */
     wm_store_close(f->store);
     f->store = open_store_no_floor(f);
     uint64_t count = 9;
     assert_int_equal(wm_store_recover(f->store, &count, &err), 0);
     assert_int_equal(count, 0);
-    assert_true(exists(kept_pcap) && exists(foreign));
-    assert_false(exists(failed_pcap) || exists(orphan) || exists(partial));
+    assert_true(file_exists(kept_pcap) && file_exists(foreign));
+    assert_false(file_exists(failed_pcap) || file_exists(orphan) || file_exists(partial));
     char code[32];
     assert_int_equal(status_of(f->store, kept, NULL, 0), WM_STORE_DONE);
     assert_int_equal(status_of(f->store, lost, code, sizeof code),
@@ -133,17 +120,17 @@ static void test_recover_link_run_files(void **state)
                                                    512, &err), 0);
     assert_int_equal(wm_store_ends_tmp_path(f->store, kept, drop[3], 512,
                                             &err), 0);
-    write_file(kept_pcap);
+    touch_file(kept_pcap);
     for (size_t i = 0; i < 2; i++)
-        write_file(keep[i]);
+        touch_file(keep[i]);
     for (size_t i = 0; i < 4; i++)
-        write_file(drop[i]);
+        touch_file(drop[i]);
     wm_store_close(f->store);
     f->store = open_store_no_floor(f);
     assert_int_equal(wm_store_recover(f->store, NULL, &err), 0);
-    assert_true(exists(kept_pcap) && exists(keep[0]) && exists(keep[1]));
+    assert_true(file_exists(kept_pcap) && file_exists(keep[0]) && file_exists(keep[1]));
     for (size_t i = 0; i < 4; i++)
-        assert_false(exists(drop[i]));
+        assert_false(file_exists(drop[i]));
 }
 
 static void test_prune_keeps_sweeps_whole(void **state)
