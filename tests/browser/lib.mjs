@@ -6,11 +6,25 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const SKIP = 77;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+// Where each browser test finds Chromium, the page and playwright, and
+// puts its screenshots: the same environment for all of them.
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const artifacts = process.env.WM_ARTIFACTS || path.join(os.tmpdir(), 'wm-browser-artifacts');
+export const webRoot = process.env.WM_WEB_ROOT || path.resolve(here, '../../web');
+export const docsShots = process.env.WM_UPDATE_SCREENSHOTS === '1'
+  ? (process.env.WM_DOCS_SCREENSHOTS || '') : '';
+export const chromiumPath = process.env.WM_CHROMIUM || '/usr/bin/chromium';
 
 export class Failure extends Error {}
 
@@ -176,4 +190,19 @@ export function median(values) {
 export function expectedNotFound(msg) {
   const url = (msg.location && msg.location().url) || '';
   return /status of 404/.test(msg.text()) && /\/runs\/\d+\/series$|\/presets$/.test(url);
+}
+
+export function loadPlaywright() {
+  const dir = process.env.WM_NODE_MODULES;
+  check(dir && fs.existsSync(path.join(dir, 'playwright-core')),
+    `playwright-core is not installed in WM_NODE_MODULES=${dir} (ctest runs browser_npm_ci first)`);
+  return createRequire(path.join(path.resolve(dir), 'noop.js'))('playwright-core');
+}
+
+// A screenshot of a whole page, or of one element (a locator has no url).
+export async function shot(target, name) {
+  const file = path.join(artifacts, name);
+  await target.screenshot(target.url ? { path: file, fullPage: true } : { path: file });
+  log(`screenshot: ${file}`);
+  return file;
 }

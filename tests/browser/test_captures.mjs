@@ -22,18 +22,18 @@
 // needed: nothing is captured here.
 
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Daemon, Failure, api, check, checkEqual, log } from './lib.mjs';
+import {
+  api, artifacts, check, checkEqual, CHROMIUM_ARGS, chromiumPath, Daemon, docsShots,
+  Failure, loadPlaywright, log, shot, webRoot
+} from './lib.mjs';
 import { checkAnswers } from './answers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WIDE = { width: 1440, height: 900 };
 const NARROW = { width: 390, height: 844 };
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TSHARK = path.resolve(here, '../data/tshark');
 // Two connections, the second the main one (most payload), from two
 // interfaces of two link types; the same cut short.
@@ -42,24 +42,6 @@ const CUT = path.join(TSHARK, 'lo_and_any_cut_short.pcap');
 const ONE = path.join(TSHARK, 'client_closes.pcap');
 
 const wiremeter = process.argv[2];
-const artifacts = process.env.WM_ARTIFACTS || path.join(os.tmpdir(), 'wm-browser-artifacts');
-const webRoot = process.env.WM_WEB_ROOT || path.resolve(here, '../../web');
-const docsShots = process.env.WM_UPDATE_SCREENSHOTS === '1' ? (process.env.WM_DOCS_SCREENSHOTS || '') : '';
-const chromiumPath = process.env.WM_CHROMIUM || '/usr/bin/chromium';
-
-function loadPlaywright() {
-  const dir = process.env.WM_NODE_MODULES;
-  check(dir && fs.existsSync(path.join(dir, 'playwright-core')),
-    `playwright-core is not installed in WM_NODE_MODULES=${dir} (ctest runs browser_npm_ci first)`);
-  return createRequire(path.join(path.resolve(dir), 'noop.js'))('playwright-core');
-}
-
-async function shot(page, name) {
-  const file = path.join(artifacts, name);
-  await page.screenshot({ path: file, fullPage: true });
-  log(`screenshot: ${file}`);
-  return file;
-}
 
 async function waitConnection(page, id, n) {
   await page.waitForFunction(([cid, cn]) => {

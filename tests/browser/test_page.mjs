@@ -30,34 +30,21 @@
 // test_report.mjs.)
 
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Daemon, Failure, SKIP, expectedNotFound, api, captureRequired, check, checkEqual, checkShown, log, median, rawRequest,
+  api, artifacts, captureRequired, check, checkEqual, checkShown, CHROMIUM_ARGS,
+  chromiumPath, Daemon, docsShots, expectedNotFound, Failure, loadPlaywright, log,
+  median, rawRequest, shot, SKIP, webRoot
 } from './lib.mjs';
 import { checkAnswers } from './answers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WIDE = { width: 1440, height: 900 };
 const NARROW = { width: 390, height: 844 };
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 const wiremeter = process.argv[2];
-const artifacts = process.env.WM_ARTIFACTS || path.join(os.tmpdir(), 'wm-browser-artifacts');
-const webRoot = process.env.WM_WEB_ROOT || path.resolve(here, '../../web');
-const docsShots = process.env.WM_UPDATE_SCREENSHOTS === '1'
-  ? (process.env.WM_DOCS_SCREENSHOTS || '') : '';
-const chromiumPath = process.env.WM_CHROMIUM || '/usr/bin/chromium';
-
-function loadPlaywright() {
-  const dir = process.env.WM_NODE_MODULES;
-  check(dir && fs.existsSync(path.join(dir, 'playwright-core')),
-    `playwright-core is not installed in WM_NODE_MODULES=${dir} (ctest runs browser_npm_ci first)`);
-  return createRequire(path.join(path.resolve(dir), 'noop.js'))('playwright-core');
-}
 
 // ---- Static files, over plain HTTP ---------------------------------------
 
@@ -105,13 +92,6 @@ async function checkStatic(base) {
 }
 
 // ---- Page helpers ----------------------------------------------------------
-
-async function shot(page, name) {
-  const file = path.join(artifacts, name);
-  await page.screenshot({ path: file, fullPage: true });
-  log(`screenshot: ${file}`);
-  return file;
-}
 
 // Pixels of a chart's plot area (inside the axes, without the legend) that
 // are drawn at all, and those of the given hue.

@@ -21,43 +21,23 @@
 // congestion row as the difference.
 
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Daemon, Failure, SKIP, api, captureRequired, check, checkEqual, expectedNotFound, log, rawRequest,
+  api, artifacts, captureRequired, check, checkEqual, CHROMIUM_ARGS, chromiumPath,
+  Daemon, docsShots, expectedNotFound, Failure, loadPlaywright, log, rawRequest, shot,
+  SKIP, webRoot
 } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WIDE = { width: 1280, height: 900 };
 const NARROW = { width: 390, height: 844 };
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const LINK_RUN = 'size=10MB&path=link&rate=100mbit&queue=16KB';
 // A link that differs by direction: each arrow of the drawing says its own.
 const ASYMMETRIC_RUN = 'size=1MB&path=link&rate_to_client=100mbit&rate_to_server=20mbit&loss_to_server=1&seed=7';
 const LINK_FIELDS = ['mtu', 'offload', 'rate', 'queue', 'loss', 'seed', 'delay', 'jitter'];
 
 const wiremeter = process.argv[2];
-const artifacts = process.env.WM_ARTIFACTS || path.join(os.tmpdir(), 'wm-browser-artifacts');
-const webRoot = process.env.WM_WEB_ROOT || path.resolve(here, '../../web');
-const docsShots = process.env.WM_UPDATE_SCREENSHOTS === '1' ? (process.env.WM_DOCS_SCREENSHOTS || '') : '';
-const chromiumPath = process.env.WM_CHROMIUM || '/usr/bin/chromium';
-
-function loadPlaywright() {
-  const dir = process.env.WM_NODE_MODULES;
-  check(dir && fs.existsSync(path.join(dir, 'playwright-core')),
-    `playwright-core is not installed in WM_NODE_MODULES=${dir} (ctest runs browser_npm_ci first)`);
-  return createRequire(path.join(path.resolve(dir), 'noop.js'))('playwright-core');
-}
-
-async function shot(target, name) {
-  const file = path.join(artifacts, name);
-  await target.screenshot(target.url ? { path: file, fullPage: true } : { path: file });
-  log(`screenshot: ${file}`);
-  return file;
-}
 
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 

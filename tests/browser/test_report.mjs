@@ -20,12 +20,13 @@
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Daemon, Failure, SKIP, expectedNotFound, api, captureRequired, check, checkEqual, checkShown, log, median, rawRequest,
+  api, artifacts, captureRequired, check, checkEqual, checkShown, CHROMIUM_ARGS,
+  chromiumPath, Daemon, docsShots, expectedNotFound, Failure, loadPlaywright, log,
+  median, rawRequest, shot, SKIP, webRoot
 } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,29 +35,9 @@ const NARROW = { width: 390, height: 844 };
 // A4's width less the print stylesheet's 12 mm margins, in CSS px: the
 // width Chromium lays the printed page out at.
 const A4_CONTENT = { width: 703, height: 1032 };
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const LAB_SIZES = [13, 2000, 439000, 1000000];
 
 const wiremeter = process.argv[2];
-const artifacts = process.env.WM_ARTIFACTS || path.join(os.tmpdir(), 'wm-browser-artifacts');
-const webRoot = process.env.WM_WEB_ROOT || path.resolve(here, '../../web');
-const docsShots = process.env.WM_UPDATE_SCREENSHOTS === '1' ? (process.env.WM_DOCS_SCREENSHOTS || '') : '';
-const chromiumPath = process.env.WM_CHROMIUM || '/usr/bin/chromium';
-
-function loadPlaywright() {
-  const dir = process.env.WM_NODE_MODULES;
-  check(dir && fs.existsSync(path.join(dir, 'playwright-core')),
-    `playwright-core is not installed in WM_NODE_MODULES=${dir} (ctest runs browser_npm_ci first)`);
-  return createRequire(path.join(path.resolve(dir), 'noop.js'))('playwright-core');
-}
-
-async function shot(page, name) {
-  const file = path.join(artifacts, name);
-  await page.screenshot({ path: file, fullPage: true });
-  log(`screenshot: ${file}`);
-  return file;
-}
 
 // An RFC 3339 UTC time with nanoseconds as BigInt ns since 1970.
 function nsOf(text) {
