@@ -3,7 +3,8 @@
  * the same port with the same filter. A kept port sees more than its
  * runs; these tests put a stranger's connection in its backlog and a
  * late frame of the last run's connection on the wire during the next
- * run, and check that the run neither takes the stranger for its client
+ * run, and a frame between the run's port numbers from another loopback
+ * address, and check that the run neither takes the stranger for its client
  * nor counts, analyses or stores a frame that is not of its own 4-tuple.
  * Needs capture rights (the late frame is sent on a raw socket): without
  * them the program exits 77 (skip) with a message saying why, or 1 when
@@ -183,6 +184,90 @@ static void test_late_frame_of_the_last_run(void **state)
     wm_capture_pool_free(pool);
 }
 
+/* The run's client port, as the kernel lists the client's socket
+ * (/proc/net/tcp: local 127.0.0.1:port, remote the server's port,
+ * established); 0 when not found. */
+static uint16_t client_port_of(uint16_t server_port)
+{
+    FILE *f = fopen("/proc/net/tcp", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    unsigned local_addr, local_port, remote_port, st;
+    uint16_t found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        if (sscanf(line, " %*u: %8X:%4X %*8X:%4X %2X", &local_addr,
+                   &local_port, &remote_port, &st) == 4 &&
+            remote_port == server_port && local_port != server_port &&
+            st == 1 && local_addr == htonl(INADDR_LOOPBACK) &&
+            local_port != 0)
+            found = (uint16_t)local_port;
+    fclose(f);
+    return found;
+}
+
+/* A frame between the run's two port numbers, but from another loopback
+ * address (127.0.0.2), sent while the run sends its data: not the run's
+ * 4-tuple, although a check of the ports alone would take it. */
+typedef struct other_address {
+    uint16_t server_port, client_port;
+    bool sent;
+} other_address;
+
+static void send_from_other_address(void *ctx, uint64_t bytes_done)
+{
+    (void)bytes_done;
+    other_address *o = ctx;
+    if (o->sent)
+        return;
+    o->sent = true;
+    o->client_port = client_port_of(o->server_port);
+    if (o->client_port == 0)
+        fail_msg("the run's client socket is not in /proc/net/tcp");
+    int raw = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+    if (raw < 0)
+        fail_msg("raw socket: %s", strerror(errno));
+    struct sockaddr_in from = {.sin_family = AF_INET,
+                               .sin_addr.s_addr = htonl(0x7f000002)};
+    if (bind(raw, (struct sockaddr *)&from, sizeof from) != 0)
+        fail_msg("binding to 127.0.0.2: %s", strerror(errno));
+    struct tcphdr th = {0};
+    th.th_sport = htons(o->client_port);
+    th.th_dport = htons(o->server_port);
+    th.th_seq = htonl(1000);
+    th.th_ack = htonl(2000);
+    th.th_off = sizeof th / 4;
+    th.th_flags = TH_ACK;
+    th.th_win = htons(512);
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (sendto(raw, &th, sizeof th, 0, (struct sockaddr *)&to, sizeof to) !=
+        (ssize_t)sizeof th)
+        fail_msg("sending from 127.0.0.2: %s", strerror(errno));
+    close(raw);
+}
+
+static void test_same_ports_other_address(void **state)
+{
+    (void)state;
+    wm_capture_pool *pool = new_pool();
+    wm_run_result first, second;
+    run_ok(pool, NULL, NULL, NULL, &first);
+    other_address o = {.server_port = first.transfer.server_port};
+    char pcap_path[] = "/tmp/wm-test-station-XXXXXX";
+    int fd = mkstemp(pcap_path);
+    assert_true(fd >= 0);
+    close(fd);
+    run_ok(pool, pcap_path, send_from_other_address, &o, &second);
+    assert_true(o.sent);
+    assert_int_equal(o.client_port, second.transfer.client_port);
+    check_only_its_own(&second, pcap_path);
+    unlink(pcap_path);
+    wm_run_result_free(&first);
+    wm_run_result_free(&second);
+    wm_capture_pool_free(pool);
+}
+
 /* Runs with other socket options make their own listener, and leave the
  * default's station where it was. */
 static void test_other_options_other_station(void **state)
@@ -231,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_station_is_kept),
         cmocka_unit_test(test_stranger_in_the_backlog),
         cmocka_unit_test(test_late_frame_of_the_last_run),
+        cmocka_unit_test(test_same_ports_other_address),
         cmocka_unit_test(test_other_options_other_station),
     };
     require_capture_or_exit();

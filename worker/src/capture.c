@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -79,6 +80,8 @@ struct wm_capture {
     fin_state fin[2];          /* [0]: sent by the server port's peer,
                                   [1]: sent by the server port */
     uint16_t peer_port;        /* a station's client port; 0: not yet */
+    wm_addr peer_addr;         /* a station's client address */
+    wm_addr server_addr;       /* a station's server address */
     bool rst_seen;
     bool complete;
     bool thread_done;
@@ -154,8 +157,17 @@ static int keep_frame(wm_capture *cap, int64_t ts_ns,
                 : 0;
 }
 
+/* Whether a packet's end (addr, port) is this one. */
+static bool is_end(const wm_addr *addr, uint16_t port, const wm_addr *want,
+                   uint16_t want_port)
+{
+    size_t len = want->family == 6 ? 16 : 4;
+    return port == want_port && addr->family == want->family &&
+           memcmp(addr->bytes, want->bytes, len) == 0;
+}
+
 /* A station's frame belongs to the run when it is between the run's two
- * ports. One that is not TCP or not whole cannot say: kept, as any
+ * ends. One that is not TCP or not whole cannot say: kept, as any
  * capture keeps it. */
 static bool of_the_run(const wm_capture *cap, const struct pcap_pkthdr *hdr,
                        const u_char *data)
@@ -164,8 +176,10 @@ static bool of_the_run(const wm_capture *cap, const struct pcap_pkthdr *hdr,
     if (wm_dissect_frame(cap->linktype, data, hdr->caplen, &p) !=
         WM_DISSECT_TCP)
         return true;
-    return (p.src_port == cap->port && p.dst_port == cap->peer_port) ||
-           (p.src_port == cap->peer_port && p.dst_port == cap->port);
+    return (is_end(&p.src, p.src_port, &cap->server_addr, cap->port) &&
+            is_end(&p.dst, p.dst_port, &cap->peer_addr, cap->peer_port)) ||
+           (is_end(&p.src, p.src_port, &cap->peer_addr, cap->peer_port) &&
+            is_end(&p.dst, p.dst_port, &cap->server_addr, cap->port));
 }
 
 static void on_frame(u_char *user, const struct pcap_pkthdr *hdr,
@@ -522,10 +536,36 @@ int capture_start_station(const wm_capture_options *opts, pcap_t *handle,
     return 0;
 }
 
-void capture_station_peer(wm_capture *capture, uint16_t client_port)
+/* A socket address as a packet's end; its port into *port. */
+static wm_addr addr_of(const struct sockaddr_storage *ss, uint16_t *port)
 {
-    assert(client_port != 0);
+    wm_addr a = {0};
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const void *)ss;
+        a.family = 6;
+        memcpy(a.bytes, &sin6->sin6_addr, 16);
+        *port = ntohs(sin6->sin6_port);
+    } else {
+        const struct sockaddr_in *sin = (const void *)ss;
+        assert(ss->ss_family == AF_INET);
+        a.family = 4;
+        memcpy(a.bytes, &sin->sin_addr, 4);
+        *port = ntohs(sin->sin_port);
+    }
+    return a;
+}
+
+void capture_station_peer(wm_capture *capture,
+                          const struct sockaddr_storage *client,
+                          const struct sockaddr_storage *server)
+{
+    uint16_t client_port = 0, server_port = 0;
+    wm_addr peer = addr_of(client, &client_port);
+    wm_addr own = addr_of(server, &server_port);
+    assert(client_port != 0 && server_port == capture->port);
     pthread_mutex_lock(&capture->lock);
+    capture->peer_addr = peer;
+    capture->server_addr = own;
     capture->peer_port = client_port;
     pthread_cond_broadcast(&capture->changed);
     pthread_mutex_unlock(&capture->lock);

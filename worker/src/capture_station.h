@@ -6,9 +6,11 @@
  * in principle, a late frame of an earlier run's connection on it. What
  * came while the station was parked is dropped when it is taken
  * (capture_pool_take_station). During the run, the reader hands over
- * nothing until the client's port is known (capture_station_peer, called
+ * nothing until the client's end is known (capture_station_peer, called
  * once its connect returned; the frames wait in the ring meanwhile), and
- * then only the frames between the two ports: no other frame is in the
+ * then only the frames between the run's two ends, address and port: a
+ * connection from another loopback address (127.0.0.2) with the client's
+ * port number is not the run's either. No other frame is in the
  * run's trace, its pcap, its analysis or its frame counts. The kernel's
  * own counters (received, dropped) still count every frame its filter
  * took. A station is parked again only after a run that ended well with
@@ -19,6 +21,7 @@
 
 #include <pcap/pcap.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "capture_pool.h"
 #include "wm_capture.h"
@@ -31,9 +34,12 @@ int capture_start_station(const wm_capture_options *opts, pcap_t *handle,
                           int listen_fd, const capture_station_key *key,
                           wm_capture **out, wm_error *err);
 
-/* The client's port: from now on the reader hands over the run's frames
- * (a station's capture hands over none before). */
-void capture_station_peer(wm_capture *capture, uint16_t client_port);
+/* The run's two ends (addresses and ports, the server's port the
+ * capture's): from now on the reader hands over the run's frames (a
+ * station's capture hands over none before). */
+void capture_station_peer(wm_capture *capture,
+                          const struct sockaddr_storage *client,
+                          const struct sockaddr_storage *server);
 
 /* The capture's handle and listen_fd (the listener on its filter's port,
  * which it now owns) are parked as a station at wm_capture_free. Called

@@ -201,9 +201,9 @@ static void take_station(const wm_run_config *config, const wm_path *path,
 }
 
 /* The station's capture learns the client's port (transfer_station.h). */
-static void station_peer(void *capture, uint16_t client_port)
+static void station_peer(void *capture, const wm_transfer_ends *ends)
 {
-    capture_station_peer(capture, client_port);
+    capture_station_peer(capture, &ends->client, &ends->server);
 }
 
 /* The transfer on the station's listener, or on one of its own. */

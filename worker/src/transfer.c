@@ -47,7 +47,7 @@ struct wm_transfer {
     wm_transfer_options opts;
     int listen_fd;
     bool borrowed;             /* listen_fd is the caller's: not closed */
-    void (*on_connected)(void *ctx, uint16_t client_port);
+    void (*on_connected)(void *ctx, const wm_transfer_ends *ends);
     void *on_connected_ctx;
     int cancel_fd;             /* eventfd shared by both sides */
     uint16_t server_port;
@@ -329,8 +329,18 @@ static int client_connect(side *s, uint16_t server_port,
         return -1;
     }
     wm_transfer *t = s->transfer;
-    if (t && t->on_connected)
-        t->on_connected(t->on_connected_ctx, s->local_port);
+    if (t && t->on_connected) {
+        wm_transfer_ends ends = {.client = *local};
+        socklen_t len = sizeof ends.server;
+        if (getpeername(fd, (struct sockaddr *)&ends.server, &len) != 0) {
+            wm_error_set(&s->err, WM_ERR_IO, "transfer: getpeername: %s",
+                         strerror(errno));
+            close(fd);
+            fail_side(s, -1);
+            return -1;
+        }
+        t->on_connected(t->on_connected_ctx, &ends);
+    }
     return fd;
 }
 
@@ -445,7 +455,8 @@ int wm_transfer_detach_listener(wm_transfer *transfer)
 }
 
 void wm_transfer_on_connected(wm_transfer *transfer,
-                              void (*fn)(void *ctx, uint16_t client_port),
+                              void (*fn)(void *ctx,
+                                         const wm_transfer_ends *ends),
                               void *ctx)
 {
     transfer->on_connected = fn;

@@ -16,6 +16,7 @@
 #define TRANSFER_STATION_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "wm_error.h"
 #include "wm_transfer.h"
@@ -29,11 +30,18 @@ int wm_transfer_open_on(const wm_transfer_options *opts, int listen_fd,
  * -1 when it made none (wm_transfer_open_on). */
 int wm_transfer_detach_listener(wm_transfer *transfer);
 
-/* fn(ctx, client_port) on the client's thread once its connect returned
- * and before anything is sent: the capture's wait for the run's 4-tuple
- * ends there. */
+/* The run's connection, each end's address and port, as its client's
+ * socket has them. */
+typedef struct wm_transfer_ends {
+    struct sockaddr_storage client, server;
+} wm_transfer_ends;
+
+/* fn(ctx, ends) on the client's thread once its connect returned and
+ * before anything is sent: the capture's wait for the run's 4-tuple ends
+ * there. */
 void wm_transfer_on_connected(wm_transfer *transfer,
-                              void (*fn)(void *ctx, uint16_t client_port),
+                              void (*fn)(void *ctx,
+                                         const wm_transfer_ends *ends),
                               void *ctx);
 
 #endif
