@@ -15,7 +15,11 @@
  * own counters (received, dropped) still count every frame its filter
  * took. A station is parked again only after a run that ended well with
  * its closure seen complete, so that no connection of it is left open on
- * the port. */
+ * the port. What cannot be told apart is a frame of an earlier
+ * connection with the very same 4-tuple (the kernel may give the client
+ * a port an earlier run's client had, the server's TIME_WAIT of it then
+ * taken over by the new SYN); on loopback nothing sends one once that
+ * connection's closure was complete. */
 #ifndef CAPTURE_STATION_H
 #define CAPTURE_STATION_H
 
