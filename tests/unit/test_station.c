@@ -125,6 +125,39 @@ static void test_stranger_in_the_backlog(void **state)
     wm_capture_pool_free(pool);
 }
 
+/* Strangers that fill the kept port's backlog while it is parked: the
+ * run closes them before it connects, so its SYN is taken at once,
+ * not dropped for a full queue and sent again a second later (a SYN
+ * retransmission in its capture). */
+static void test_backlog_full_of_strangers(void **state)
+{
+    (void)state;
+    wm_capture_pool *pool = new_pool();
+    wm_run_result first, second;
+    run_ok(pool, NULL, NULL, NULL, &first);
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons(first.transfer.server_port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    enum { STRANGERS = 8 }; /* more than the listener's backlog holds */
+    int strangers[STRANGERS];
+    for (int i = 0; i < STRANGERS; i++) {
+        strangers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(strangers[i] >= 0);
+        int rc = connect(strangers[i], (struct sockaddr *)&to, sizeof to);
+        assert_true(rc == 0 || errno == EINPROGRESS);
+    }
+    run_ok(pool, NULL, NULL, NULL, &second);
+    assert_int_equal(second.transfer.server_port, first.transfer.server_port);
+    check_only_its_own(&second, NULL);
+    assert_int_equal(
+        second.connection->side[WM_SIDE_CLIENT].retransmissions, 0);
+    for (int i = 0; i < STRANGERS; i++)
+        close(strangers[i]);
+    wm_run_result_free(&first);
+    wm_run_result_free(&second);
+    wm_capture_pool_free(pool);
+}
+
 /* The last run's 4-tuple, for the late frame. */
 typedef struct late_frame {
     uint16_t server_port, old_client_port;
@@ -316,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_station_is_kept),
         cmocka_unit_test(test_stranger_in_the_backlog),
         cmocka_unit_test(test_late_frame_of_the_last_run),
+        cmocka_unit_test(test_backlog_full_of_strangers),
         cmocka_unit_test(test_same_ports_other_address),
         cmocka_unit_test(test_other_options_other_station),
     };

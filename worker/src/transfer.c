@@ -541,6 +541,8 @@ int wm_transfer_run(wm_transfer *transfer, wm_progress_fn progress,
      * knows which connection is its own (transfer_station.h); the server
      * side starts on the accepted connection. */
     struct sockaddr_storage local;
+    if (transfer->borrowed)
+        wm_tsock_drain_backlog(transfer->listen_fd);
     int fd = client_connect(&client, transfer->server_port, &local);
     if (fd >= 0) {
         server.accepted_fd = wm_tsock_accept(transfer->listen_fd, &local,

@@ -268,6 +268,17 @@ int wm_tsock_accept(int listen_fd, const struct sockaddr_storage *peer,
     }
 }
 
+void wm_tsock_drain_backlog(int listen_fd)
+{
+    for (;;) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0)
+            close(fd);
+        else if (errno != EINTR && errno != ECONNABORTED)
+            return; /* EAGAIN: the backlog is empty */
+    }
+}
+
 int wm_tsock_local_addr(int fd, struct sockaddr_storage *ss, uint16_t *port,
                         wm_error *err)
 {

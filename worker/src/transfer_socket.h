@@ -58,6 +58,12 @@ int wm_tsock_connect(int fd, const wm_transfer_options *opts, uint16_t port,
 int wm_tsock_accept(int listen_fd, const struct sockaddr_storage *peer,
                     const wm_tsock_ctx *ctx, wm_error *err);
 
+/* Accepts and closes every connection waiting on a kept listener: they
+ * came while it was parked, so none is the run's, and a backlog filled
+ * by strangers would drop the run's SYN (the kernel retries it a second
+ * later). */
+void wm_tsock_drain_backlog(int listen_fd);
+
 /* The local port of a bound or connected socket. */
 int wm_tsock_local_port(int fd, uint16_t *port, wm_error *err);
 
