@@ -203,21 +203,16 @@ static int send_data(side *s, int fd)
 static int receive_data(side *s, int fd)
 {
     const size_t len = RECV_BLOCK_BYTES;
-    wm_pattern pattern;
-    if (wm_pattern_init(&pattern, s->size_bytes, &s->err) != 0)
-        return -1;
     uint8_t *buf = malloc(len);
-    if (!buf) {
-        wm_pattern_free(&pattern);
+    if (!buf)
         return wm_error_set(&s->err, WM_ERR_INTERNAL,
                             "transfer: out of memory for a read buffer");
-    }
     ssize_t n;
     while ((n = wm_tsock_read_some(fd, buf, len, &s->ctx,
                                    "receiving the data", &s->err)) > 0) {
         size_t same = s->mismatch ? (size_t)n
-                                  : wm_pattern_match(&pattern, s->bytes, buf,
-                                                     (size_t)n);
+                                  : wm_pattern_match(s->size_bytes, s->bytes,
+                                                     buf, (size_t)n);
         if (same < (size_t)n) {
             s->mismatch = true;
             s->mismatch_offset = s->bytes + same;
@@ -229,7 +224,6 @@ static int receive_data(side *s, int fd)
         }
     }
     free(buf);
-    wm_pattern_free(&pattern);
     return (int)n;
 }
 
