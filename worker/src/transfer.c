@@ -55,7 +55,7 @@
  * thread 4563 -> 2198, sending 874 -> 1970; CPU s/GiB, medians of 6
  * interleaved runs: 0.45-0.50 -> 0.36, and 0.42-0.46 -> 0.38-0.40 for
  * copied 64 KiB, 128 KiB and 1 MiB writes. 16 and 32 KiB did no better,
- * 256 KiB about half as well (bench/README.md). */
+ * 256 KiB kept less of the gain (bench/README.md). */
 #define SEND_NOTSENT_LOWAT_BYTES (64u * 1024u)
 
 struct wm_transfer {
