@@ -36,7 +36,8 @@
  * writes (perf, samples of memcmp): 1 MiB reads cost a quarter more than
  * 64 KiB ones, and 16 KiB reads save little on the compare and lose it
  * again on the four times as many system calls (32 and 128 KiB: no
- * better). The compare stays on the receiving thread: handed to a
+ * better; the same with the compare computed in registers, pattern.c).
+ * The compare stays on the receiving thread: handed to a
  * verifier thread through a ring of such blocks, it left the receiving
  * thread, but the kernel's copy into blocks the other core had just read
  * cost twice as much (_copy_to_iter 239 -> 533 samples per GiB), more
