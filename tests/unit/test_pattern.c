@@ -116,23 +116,96 @@ static void test_iov_crosses_periods(void **state)
 static void test_match_finds_first_difference(void **state)
 {
     (void)state;
-    wm_pattern p;
     uint64_t size = 2ull * PERIOD + 10;
-    assert_int_equal(wm_pattern_init(&p, size, NULL), 0);
     uint8_t buf[4096];
     uint64_t offset = PERIOD - 2000; /* the buffer spans a boundary */
     wm_pattern_fill(offset, buf, sizeof buf);
-    assert_int_equal(wm_pattern_match(&p, offset, buf, sizeof buf),
+    assert_int_equal(wm_pattern_match(size, offset, buf, sizeof buf),
                      sizeof buf);
     buf[2500] ^= 0x80;
-    assert_int_equal(wm_pattern_match(&p, offset, buf, sizeof buf), 2500);
+    assert_int_equal(wm_pattern_match(size, offset, buf, sizeof buf), 2500);
     /* the right bytes at the wrong offset */
     wm_pattern_fill(offset, buf, sizeof buf);
-    assert_int_equal(wm_pattern_match(&p, offset + 8, buf, sizeof buf), 0);
+    assert_int_equal(wm_pattern_match(size, offset + 8, buf, sizeof buf), 0);
     /* bytes past the end of the stream never match */
     wm_pattern_fill(size - 6, buf, 16);
-    assert_int_equal(wm_pattern_match(&p, size - 6, buf, 16), 6);
-    wm_pattern_free(&p);
+    assert_int_equal(wm_pattern_match(size, size - 6, buf, 16), 6);
+}
+
+/* Every byte is compared, whichever way pattern.c takes it (the bytes up
+ * to a block's start, 64-byte vectors of 8 blocks gathered 16 at a time,
+ * single vectors, single blocks, the period's short last block): a single
+ * flipped byte at every position of spans that start at each phase of a
+ * block and cross those paths' edges is found exactly. */
+static void test_match_every_position(void **state)
+{
+    (void)state;
+    const uint64_t size = 3ull * PERIOD;
+    /* two groups of vectors, a vector, a block, bytes */
+    enum { GROUP_BYTES = 16 * 64, LEN = 2 * GROUP_BYTES + 64 + 8 + 7 };
+    uint8_t buf[LEN];
+    const uint64_t starts[] = {
+        0, 1, 3, 7, 8, 13,            /* each phase of a block: mid-word */
+        PERIOD - LEN / 2,             /* across the period's wrap */
+        PERIOD - LEN / 2 + 3,
+        2ull * PERIOD - 5 - GROUP_BYTES, /* the short block after a group */
+        PERIOD + 8 * (PERIOD / 8) - 8, /* the second period: phase moved */
+    };
+    for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
+        uint64_t offset = starts[s];
+        wm_pattern_fill(offset, buf, sizeof buf);
+        assert_int_equal(wm_pattern_match(size, offset, buf, sizeof buf),
+                         sizeof buf);
+        for (size_t i = 0; i < sizeof buf; i++) {
+            buf[i] ^= 0x01;
+            assert_int_equal(wm_pattern_match(size, offset, buf, sizeof buf),
+                             i);
+            buf[i] ^= 0x81;
+            assert_int_equal(wm_pattern_match(size, offset, buf, sizeof buf),
+                             i);
+            buf[i] ^= 0x80;
+        }
+        /* every length from each start: the tail's edges */
+        for (size_t len = 0; len <= sizeof buf; len++) {
+            assert_int_equal(wm_pattern_match(size, offset, buf, len), len);
+            if (len == 0)
+                continue;
+            buf[len - 1] ^= 0x40;
+            assert_int_equal(wm_pattern_match(size, offset, buf, len),
+                             len - 1);
+            buf[len - 1] ^= 0x40;
+        }
+    }
+}
+
+/* A receive block of 64 KiB compared whole, at the offsets a stream of
+ * 1 MiB reads reaches (its phase against the blocks moves by 5 bytes each
+ * period), with a difference in its last 8-byte word and in its first. */
+static void test_match_large_reads(void **state)
+{
+    (void)state;
+    const uint64_t size = 5ull * PERIOD;
+    size_t len = 64u * 1024u + 3;
+    uint8_t *buf = malloc(len);
+    assert_non_null(buf);
+    const uint64_t starts[] = {0, 5, PERIOD - 7000, 3ull * PERIOD + 11,
+                               size - len};
+    for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
+        wm_pattern_fill(starts[s], buf, len);
+        assert_int_equal(wm_pattern_match(size, starts[s], buf, len), len);
+        const size_t at[] = {0, 7, len / 2, len - 9, len - 8, len - 1};
+        for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+            buf[at[i]] ^= 0x20;
+            assert_int_equal(wm_pattern_match(size, starts[s], buf, len),
+                             at[i]);
+            buf[at[i]] ^= 0x20;
+        }
+    }
+    /* a read that runs past the stream's end stops there */
+    wm_pattern_fill(size - 100, buf, len);
+    assert_int_equal(wm_pattern_match(size, size - 100, buf, len), 100);
+    assert_int_equal(wm_pattern_match(size, size, buf, len), 0);
+    free(buf);
 }
 
 int main(void)
@@ -144,6 +217,8 @@ int main(void)
         cmocka_unit_test(test_neighbour_blocks_differ),
         cmocka_unit_test(test_iov_crosses_periods),
         cmocka_unit_test(test_match_finds_first_difference),
+        cmocka_unit_test(test_match_every_position),
+        cmocka_unit_test(test_match_large_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,9 +10,12 @@
 
 /* An odd multiplier spreads neighbouring block indexes before the
  * xorshift, so that neighbouring blocks never look alike. */
+#define BLOCK_MUL 0x9e3779b97f4a7c15ULL
+#define BLOCK_ADD 0x632be59bd9b4e019ULL
+
 static uint64_t block_word(uint64_t block)
 {
-    uint64_t x = block * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
+    uint64_t x = block * BLOCK_MUL + BLOCK_ADD;
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
@@ -111,30 +114,110 @@ size_t wm_pattern_iov(const wm_pattern *pattern, uint64_t offset, size_t len,
     return used;
 }
 
-/* The index of the first byte where a and b differ; they do differ. */
-static size_t first_difference(const uint8_t *a, const uint8_t *b, size_t len)
+/* The receiver computes the words it expects rather than reading them
+ * from the table: a comparison with the table reads two streams (the
+ * received bytes and a window moving through 1 MiB of table, which the
+ * kernel's socket buffers keep pushing out of the cache), while a block's
+ * word costs an add, three shifts and three xors, eight blocks at a time
+ * in one 64-byte vector. So the receiver builds no table either.
+ * Words are little-endian: byte i & 7 of a block is bits 8 * (i & 7) up. */
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "wm_pattern_match loads a block's 8 bytes as a little-endian word"
+#endif
+
+#define LANES 8u   /* blocks per vector */
+#define GROUP 16u  /* vectors whose differences are gathered per test */
+
+typedef uint64_t words __attribute__((vector_size(LANES * sizeof(uint64_t))));
+
+/* Of the count whole blocks first, first + 1, ... at buf, how many from
+ * the start are known to be right: a multiple of LANES, short of count by
+ * less than LANES if all are right. A vector that differs is left to the
+ * caller's word-by-word compare, which finds the byte (and which alone
+ * decides that a byte is wrong). The differences are tested once per
+ * GROUP vectors: the test's horizontal OR costs as much as a vector.
+ * The build targets any x86-64, so the clones pick AVX-512 (a vector in
+ * one register) or AVX2 (in two) when the program is loaded. */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+static size_t blocks_match(uint64_t first, const uint8_t *buf, size_t count)
 {
-    size_t i = 0;
-    while (i < len && a[i] == b[i])
-        i++;
-    return i;
+    words x, step;
+    for (unsigned j = 0; j < LANES; j++) {
+        x[j] = (first + j) * BLOCK_MUL + BLOCK_ADD;
+        step[j] = LANES * BLOCK_MUL;
+    }
+    size_t done = 0;
+    while (count - done >= LANES) {
+        unsigned vectors = count - done >= GROUP * LANES ? GROUP : 1;
+        words diff = {0};
+        for (unsigned v = 0; v < vectors; v++) {
+            words w = x ^ (x << 13);
+            w ^= w >> 7;
+            w ^= w << 17;
+            words got;
+            memcpy(&got, buf + 8 * (done + v * LANES), sizeof got);
+            diff |= got ^ w;
+            x += step;
+        }
+        uint64_t any = 0;
+        for (unsigned j = 0; j < LANES; j++)
+            any |= diff[j];
+        if (any)
+            break;
+        done += vectors * LANES;
+    }
+    return done;
 }
 
-size_t wm_pattern_match(const wm_pattern *pattern, uint64_t offset,
+/* The index of the first byte of buf that differs from the period from
+ * at on, or span if none does; [at, at + span) lies within the period. */
+static size_t period_match(uint32_t at, const uint8_t *buf, size_t span)
+{
+    assert(at + span <= WM_PATTERN_PERIOD);
+    size_t i = 0;
+    while (i < span && ((at + i) & 7u) != 0) { /* up to a block's start */
+        if (buf[i] != period_byte((uint32_t)(at + i)))
+            return i;
+        i++;
+    }
+    /* Whole blocks within [at, at + span) are never the period's last,
+     * short one (WM_PATTERN_PERIOD % 8 is 5): that is left to the bytes. */
+    i += 8 * blocks_match((at + i) >> 3, buf + i, (span - i) / 8);
+    assert(i <= span);
+    /* What the vectors left, or from a vector that differs on. */
+    for (; i + 8 <= span; i += 8) {
+        uint64_t got;
+        memcpy(&got, buf + i, sizeof got);
+        if (got != block_word((at + i) >> 3))
+            break;
+    }
+    for (; i < span; i++)
+        if (buf[i] != period_byte((uint32_t)(at + i)))
+            return i;
+    return span;
+}
+
+size_t wm_pattern_match(uint64_t size_bytes, uint64_t offset,
                         const uint8_t *buf, size_t len)
 {
+    if (offset >= size_bytes)
+        return 0;
+    if (len > size_bytes - offset)
+        len = (size_t)(size_bytes - offset); /* the rest never match */
     size_t done = 0;
-    while (done < len && offset < pattern->size_bytes) {
+    while (done < len) {
         uint32_t at = (uint32_t)(offset % WM_PATTERN_PERIOD);
-        size_t span = pattern->len - at;
+        size_t span = WM_PATTERN_PERIOD - at;
         if (span > len - done)
             span = len - done;
-        if (span > pattern->size_bytes - offset)
-            span = (size_t)(pattern->size_bytes - offset);
-        const uint8_t *want = pattern->bytes + at;
-        if (memcmp(buf + done, want, span) != 0)
-            return done + first_difference(buf + done, want, span);
-        done += span;
+        size_t same = period_match(at, buf + done, span);
+        done += same;
+        if (same < span)
+            break;
         offset += span;
     }
     return done;

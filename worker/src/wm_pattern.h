@@ -5,8 +5,9 @@
  * the sender's arithmetic instead of TCP (a byte-wise hash capped runs at
  * about 2 Gbit/s on loopback, where TCP itself moves 30). So the stream is
  * one period of pseudo-random bytes repeated: the sender hands slices of it
- * to sendmsg as they are, and the receiver memcmp()s what it reads against
- * it, which costs far less than the copy out of the kernel. The period is a
+ * to sendmsg as they are, and the receiver compares what it reads with the
+ * same bytes computed in vector registers (wm_pattern_match), which costs
+ * far less than the copy out of the kernel. The period is a
  * prime number of bytes, so data delivered at a wrong offset never lines up
  * with the pattern, whatever the write or segment size; and within a
  * period every 8-byte block differs from its neighbours, so swapped or
@@ -45,9 +46,11 @@ size_t wm_pattern_iov(const wm_pattern *pattern, uint64_t offset, size_t len,
  * offset is the file at offset % WM_PATTERN_PERIOD. -1 on failure. */
 int wm_pattern_memfd(const wm_pattern *pattern, wm_error *err);
 
-/* How many bytes of buf, from the start, equal the stream at offset;
- * bytes past the stream's end never match. len means all of them. */
-size_t wm_pattern_match(const wm_pattern *pattern, uint64_t offset,
+/* How many bytes of buf, from the start, equal the stream of size_bytes
+ * at offset; bytes past the stream's end never match. len means all of
+ * them. The expected bytes are computed, not read from a table, so a
+ * receiver needs no wm_pattern. */
+size_t wm_pattern_match(uint64_t size_bytes, uint64_t offset,
                         const uint8_t *buf, size_t len);
 
 /* The stream's bytes at offset, computed without a table (for tests and
