@@ -56,7 +56,7 @@
 #include "wm_params.h"
 
 /* The schema version this binary writes (PRAGMA user_version). */
-#define WM_STORE_SCHEMA_VERSION 3
+#define WM_STORE_SCHEMA_VERSION 4
 
 #define WM_STORE_DB_NAME "wiremeter.db"
 #define WM_STORE_PCAP_DIR "pcaps"

@@ -79,6 +79,34 @@ static int db_pragma(fixture *f, const char *sql)
     return value;
 }
 
+/* v3 -> v4: a store whose runs_by_sweep indexed every run (as v3 made
+ * it) gets the partial index, its runs kept. */
+static void test_migrates_sweep_index(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    int64_t id = insert(f->store, "before");
+    wm_store_close(f->store);
+    f->store = NULL;
+    db_pragma(f, "DROP INDEX runs_by_sweep");
+    db_pragma(f, "CREATE INDEX runs_by_sweep ON runs(sweep_id)");
+    db_pragma(f, "PRAGMA user_version = 3");
+    const char *partial = "SELECT sql LIKE '%WHERE sweep_id IS NOT NULL'"
+                          " FROM sqlite_master WHERE name = 'runs_by_sweep'";
+    assert_int_equal(db_pragma(f, partial), 0);
+    f->store = open_store(f);
+    assert_int_equal(wm_store_schema_version(f->store), 4);
+    wm_store_run run;
+    wm_error err = {0};
+    assert_int_equal(wm_store_get_run(f->store, id, &run, &err), 0);
+    assert_string_equal(run.label, "before");
+    wm_store_run_free(&run);
+    wm_store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(db_pragma(f, partial), 1);
+    assert_int_equal(db_pragma(f, "PRAGMA user_version"), 4);
+}
+
 static void test_open_fresh(void **state)
 {
     fixture *f = *state;
@@ -602,6 +630,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_open_fresh),
+        T(test_migrates_sweep_index),
         T(test_open_makes_parents),
         T(test_reopen_keeps_data),
         T(test_newer_schema_refused),
