@@ -373,6 +373,38 @@ static void test_prune_at_the_edge(void **state)
     wm_store_run_free(&run);
 }
 
+/* From 64 kept on, retention waits for keep / 64 more finished runs (at
+ * most 16) and then deletes them all, back to keep exactly; below 64 it
+ * is exact at every run (test_prune_at_the_edge). A queued run is not
+ * counted. */
+static void test_prune_in_batches(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    enum { KEEP = 128, SLACK = KEEP / 64 };
+    int64_t first = 0;
+    for (int i = 0; i < KEEP + SLACK; i++) {
+        int64_t id = insert(f->store, "");
+        finish(f->store, id);
+        if (i == 0)
+            first = id;
+    }
+    insert(f->store, "queued");
+    wm_error err = {0};
+    uint64_t deleted = 99;
+    assert_int_equal(wm_store_prune(f->store, KEEP, &deleted, &err), 0);
+    assert_int_equal(deleted, 0);
+    finish(f->store, insert(f->store, ""));
+    assert_int_equal(wm_store_prune(f->store, KEEP, &deleted, &err), 0);
+    assert_int_equal(deleted, SLACK + 1);
+    wm_store_run run;
+    assert_int_equal(wm_store_get_run(f->store, first + SLACK, &run, NULL),
+                     -1);
+    assert_int_equal(wm_store_get_run(f->store, first + SLACK + 1, &run,
+                                      NULL), 0);
+    wm_store_run_free(&run);
+}
+
 static void test_prune_keeps_newest_finished(void **state)
 {
     fixture *f = *state;
@@ -640,6 +672,7 @@ int main(void)
         T(test_life_of_a_run),
         T(test_list_cursor),
         T(test_delete_removes_pcap),
+        T(test_prune_in_batches),
         T(test_prune_keeps_newest_finished),
         T(test_prune_at_the_edge),
         T(test_recover_marks_interrupted),
