@@ -20,7 +20,8 @@ static const char SQL_GET[] =
     "SELECT data FROM run_outputs WHERE run_id = ?1 AND kind = ?2";
 static const char SQL_HAS[] =
     "SELECT 1 FROM run_outputs WHERE run_id = ?1 AND kind = ?2";
-static const char SQL_KINDS[] = "SELECT kind FROM run_outputs WHERE run_id = ?1";
+static const char SQL_KINDS[] =
+    "SELECT kind FROM run_outputs WHERE run_id = ?1";
 static const char SQL_HELD_PCAPS[] =
     "SELECT run_id FROM run_outputs WHERE kind = 'pcap' ORDER BY run_id";
 

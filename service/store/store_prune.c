@@ -50,9 +50,9 @@ static const char SQL_FINISHED[] =
     " WHERE status IN ('queued', 'running'))";
 static const char SQL_DELETE_ONE[] = "DELETE FROM runs WHERE id = ?1";
 /* Whether fewer than keep + 1 runs exist at all (then nothing is
- * pruned), from two seeks of the primary key: the count of SQL_FINISHED
- * reads the status index, and SQL_DOOMED opened a temporary table for
- * its subqueries even when there was nothing to delete, which (its page
+ * pruned), from two seeks of the primary key, before SQL_FINISHED's
+ * counts and SQL_DOOMED, which opens a temporary table for its
+ * subqueries even when there is nothing to delete: that (its page
  * cache's malloc, and the consolidation of the heap it set off) was 4 %
  * of a small run's CPU, paid at the end of every run. Two subqueries:
  * max(id) - min(id) in one SELECT is not a seek but a scan of an index
@@ -77,11 +77,10 @@ static int one_int(wm_store *store, const char *sql, int64_t *out,
         *out = sqlite3_column_int64(stmt, 0);
     }
     sqlite3_reset(stmt);
-    return step == SQLITE_ROW ? 0 : store_db_error(store, "pruning runs", err);
+    return step == SQLITE_ROW ? 0
+                              : store_db_error(store, "pruning runs", err);
 }
 
-/* The runs retention drops, into gone with what of their outputs the
- * database holds, then deleted. Inside one transaction; lock held. */
 /* How many finished runs past keep retention lets end before it deletes
  * them, all at once: a 64th of keep, at most 16; none below 64 kept, so
  * a small history is exact. Why: deleting a run rewrote some 13 pages of
@@ -97,6 +96,8 @@ static int64_t prune_slack(int64_t keep)
     return slack < 16 ? slack : 16;
 }
 
+/* The runs retention drops, into gone with what of their outputs the
+ * database holds, then deleted. Inside one transaction; lock held. */
 static int prune_runs_locked(wm_store *store, int64_t keep, id_list *gone,
                              wm_error *err)
 {
@@ -119,7 +120,8 @@ static int prune_runs_locked(wm_store *store, int64_t keep, id_list *gone,
     sqlite3_bind_int64(stmt, 2, finished);
     if (store_collect_ids(store, stmt, gone, "pruning runs", err) != 0)
         return -1;
-    if (gone->count && !(gone->held = calloc(gone->count, sizeof *gone->held)))
+    if (gone->count &&
+        !(gone->held = calloc(gone->count, sizeof *gone->held)))
         return wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
     for (size_t i = 0; i < gone->count; i++) {
         if (store_outputs_held(store, gone->ids[i], &gone->held[i], err) != 0)

@@ -313,8 +313,9 @@ uint64_t wm_store_deletions(wm_store *store);
  * deletes older finished ones with their pcaps, then sweeps left with no
  * run. With keep of 64 or more, it waits until a 64th of keep more (at
  * most 16) have ended, then deletes them together (store_prune.c says
- * why): up to keep + min(keep / 64, 16) finished runs are kept. Queued and running runs are never touched. A sweep's runs go
- * together or not at all: none while the sweep is unfinished, and all
+ * why): up to keep + min(keep / 64, 16) finished runs are kept. Queued
+ * and running runs are never touched. A sweep's runs go together or not
+ * at all: none while the sweep is unfinished, and all
  * once every one of them is older than the keep newest; so more than keep
  * runs may stay, never fewer. *deleted (may be NULL) gets the runs
  * removed. Before any other caller of the store runs, the commit is
