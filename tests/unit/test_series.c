@@ -311,6 +311,33 @@ static void test_kernel_bound(void **state)
     close(server);
 }
 
+/* The samples' room grows as they come (it starts small, for a small
+ * run's two): every sample up to the bound is kept, in order, and only
+ * those past it are dropped. */
+static void test_kernel_room_grows(void **state)
+{
+    (void)state;
+    int server;
+    int fd = connected(&server);
+    series_kernel *k = NULL;
+    wm_error err = {0};
+    const unsigned bound = 100, calls = 150;
+    assert_int_equal(series_kernel_start(WM_SERIES_MAX_INTERVAL_US, bound,
+                                         &k, &err), 0);
+    for (unsigned i = 0; i < calls; i++)
+        series_kernel_on_sender(k, fd);
+    series_kernel_stop(k);
+    size_t count = 0;
+    const series_sample *s = series_kernel_samples(k, &count);
+    assert_int_equal(count, bound);
+    assert_int_equal(series_kernel_dropped(k), calls - bound);
+    for (size_t i = 1; i < count; i++)
+        assert_true(s[i].t_ns >= s[i - 1].t_ns && s[i].cwnd > 0);
+    series_kernel_free(k);
+    close(fd);
+    close(server);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_document_and_csv),
         cmocka_unit_test(test_kernel_sampler),
         cmocka_unit_test(test_kernel_bound),
+        cmocka_unit_test(test_kernel_room_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
  * only as a bound. */
 #include "wm_capture.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <pcap/pcap.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -28,8 +30,10 @@
 #include "capture_dump.h"
 #include "capture_open.h"
 #include "capture_pool.h"
+#include "capture_station.h"
 #include "wm_cancel.h"
 #include "wm_clock.h"
+#include "wm_dissect.h"
 #include "wm_path.h"
 #include "wm_threads.h"
 
@@ -58,6 +62,12 @@ struct wm_capture {
     void *on_packet_ctx;       /* set: packets go there, not to trace */
     uint32_t grace_ms;
     char interface[32];
+    bool station;              /* on a station: hands over only the
+                                  frames between port and peer_port */
+    int listen_fd;             /* a station's listener, owned; -1: none */
+    bool keep;                 /* park the station at wm_capture_free */
+    capture_station_key key;   /* the listener's, when kept */
+    int linktype;              /* the handle's, for the station's check */
     struct pcap_stat base;     /* the handle's counters when this capture
                                   began: a pooled handle counts for life */
     int stop_fd;               /* eventfd: finish wakes the thread */
@@ -69,6 +79,9 @@ struct wm_capture {
     pthread_cond_t changed;
     fin_state fin[2];          /* [0]: sent by the server port's peer,
                                   [1]: sent by the server port */
+    uint16_t peer_port;        /* a station's client port; 0: not yet */
+    wm_addr peer_addr;         /* a station's client address */
+    wm_addr server_addr;       /* a station's server address */
     bool rst_seen;
     bool complete;
     bool thread_done;
@@ -144,11 +157,38 @@ static int keep_frame(wm_capture *cap, int64_t ts_ns,
                 : 0;
 }
 
+/* Whether a packet's end (addr, port) is this one. */
+static bool is_end(const wm_addr *addr, uint16_t port, const wm_addr *want,
+                   uint16_t want_port)
+{
+    size_t len = want->family == 6 ? 16 : 4;
+    return port == want_port && addr->family == want->family &&
+           memcmp(addr->bytes, want->bytes, len) == 0;
+}
+
+/* A station's frame belongs to the run when it is between the run's two
+ * ends. One that is not TCP or not whole cannot say: kept, as any
+ * capture keeps it. */
+static bool of_the_run(const wm_capture *cap, const struct pcap_pkthdr *hdr,
+                       const u_char *data)
+{
+    wm_packet p;
+    if (wm_dissect_frame(cap->linktype, data, hdr->caplen, &p) !=
+        WM_DISSECT_TCP)
+        return true;
+    return (is_end(&p.src, p.src_port, &cap->server_addr, cap->port) &&
+            is_end(&p.dst, p.dst_port, &cap->peer_addr, cap->peer_port)) ||
+           (is_end(&p.src, p.src_port, &cap->peer_addr, cap->peer_port) &&
+            is_end(&p.dst, p.dst_port, &cap->server_addr, cap->port));
+}
+
 static void on_frame(u_char *user, const struct pcap_pkthdr *hdr,
                      const u_char *data)
 {
     wm_capture *cap = (wm_capture *)user;
     cap->handed++;
+    if (cap->station && !of_the_run(cap, hdr, data))
+        return;
     /* The handle is nanosecond-precision: tv_usec holds nanoseconds. */
     int64_t ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + hdr->ts.tv_usec;
     wm_packet packet;
@@ -266,9 +306,22 @@ static int drain_last_blocks(wm_capture *cap, int fd)
     return 0;
 }
 
+/* A station's reader hands nothing over until the client's port is known
+ * (capture_station.h): until then, or until it is stopped. */
+static void await_peer(wm_capture *cap)
+{
+    if (!cap->station)
+        return;
+    pthread_mutex_lock(&cap->lock);
+    while (cap->peer_port == 0 && !atomic_load(&cap->stop))
+        pthread_cond_wait(&cap->changed, &cap->lock);
+    pthread_mutex_unlock(&cap->lock);
+}
+
 static void reader_thread(void *arg)
 {
     wm_capture *cap = arg;
+    await_peer(cap);
     struct pollfd fds[3] = {
         {.fd = pcap_get_selectable_fd(cap->handle), .events = POLLIN},
         {.fd = cap->stop_fd, .events = POLLIN},
@@ -377,6 +430,7 @@ static wm_capture *capture_new(const wm_capture_options *opts)
     cap->grace_ms = opts->grace_ms;
     snprintf(cap->interface, sizeof cap->interface, "%s", opts->interface);
     cap->stop_fd = -1;
+    cap->listen_fd = -1;
     pthread_mutex_init(&cap->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -385,6 +439,33 @@ static wm_capture *capture_new(const wm_capture_options *opts)
     pthread_condattr_destroy(&attr);
     return cap;
 }
+
+/* The rest of a start, on a filtered handle: the counters' baseline, the
+ * pcap file, the reader. */
+static int begin(wm_capture *cap, const wm_capture_options *opts,
+                 wm_error *err)
+{
+    int rc = 0;
+    cap->linktype = pcap_datalink(cap->handle);
+    if (pcap_stats(cap->handle, &cap->base) != 0)
+        memset(&cap->base, 0, sizeof cap->base);
+    if (rc == 0 && opts->pcap_path)
+        rc = capture_dump_open(&cap->dump, cap->handle, opts->pcap_path,
+                               opts->pcap_inline_max, opts->pcap_inline,
+                               err);
+    if (rc == 0) {
+        wm_trace_init(&cap->trace, pcap_datalink(cap->handle));
+        cap->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (cap->stop_fd < 0)
+            rc = wm_error_set(err, WM_ERR_IO, "capture: eventfd: %s",
+                              strerror(errno));
+    }
+    if (rc == 0) {
+        rc = wm_threads_start(reader_thread, cap, &cap->thread, err);
+    }
+    return rc;
+}
+
 
 int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
                      wm_error *err)
@@ -419,22 +500,8 @@ int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
         rc = -1;
     if (rc == 0)
         rc = set_filter(cap, err);
-    if (rc == 0 && pcap_stats(cap->handle, &cap->base) != 0)
-        memset(&cap->base, 0, sizeof cap->base);
-    if (rc == 0 && opts->pcap_path)
-        rc = capture_dump_open(&cap->dump, cap->handle, opts->pcap_path,
-                               opts->pcap_inline_max, opts->pcap_inline,
-                               err);
-    if (rc == 0) {
-        wm_trace_init(&cap->trace, pcap_datalink(cap->handle));
-        cap->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (cap->stop_fd < 0)
-            rc = wm_error_set(err, WM_ERR_IO, "capture: eventfd: %s",
-                              strerror(errno));
-    }
-    if (rc == 0) {
-        rc = wm_threads_start(reader_thread, cap, &cap->thread, err);
-    }
+    if (rc == 0)
+        rc = begin(cap, opts, err);
     if (rc != 0) {
         wm_capture_free(cap);
         return -1;
@@ -443,11 +510,86 @@ int wm_capture_start(const wm_capture_options *opts, wm_capture **out,
     return 0;
 }
 
+int capture_start_station(const wm_capture_options *opts, pcap_t *handle,
+                          int listen_fd, const capture_station_key *key,
+                          wm_capture **out, wm_error *err)
+{
+    assert(handle && listen_fd >= 0 && opts->pool && !opts->path);
+    *out = NULL;
+    int rc = validate(opts, err);
+    wm_capture *cap = rc == 0 ? capture_new(opts) : NULL;
+    if (!cap) {
+        pcap_close(handle);
+        close(listen_fd);
+        return rc != 0 ? -1 : wm_error_set(err, WM_ERR_INTERNAL,
+                                           "capture: out of memory");
+    }
+    cap->handle = handle;
+    cap->station = true;
+    cap->listen_fd = listen_fd;
+    cap->key = *key;
+    if (begin(cap, opts, err) != 0) {
+        wm_capture_free(cap);
+        return -1;
+    }
+    *out = cap;
+    return 0;
+}
+
+/* A socket address as a packet's end; its port into *port. */
+static wm_addr addr_of(const struct sockaddr_storage *ss, uint16_t *port)
+{
+    wm_addr a = {0};
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const void *)ss;
+        a.family = 6;
+        memcpy(a.bytes, &sin6->sin6_addr, 16);
+        *port = ntohs(sin6->sin6_port);
+    } else {
+        const struct sockaddr_in *sin = (const void *)ss;
+        assert(ss->ss_family == AF_INET);
+        a.family = 4;
+        memcpy(a.bytes, &sin->sin_addr, 4);
+        *port = ntohs(sin->sin_port);
+    }
+    return a;
+}
+
+void capture_station_peer(wm_capture *capture,
+                          const struct sockaddr_storage *client,
+                          const struct sockaddr_storage *server)
+{
+    uint16_t client_port = 0, server_port = 0;
+    wm_addr peer = addr_of(client, &client_port);
+    wm_addr own = addr_of(server, &server_port);
+    assert(client_port != 0 && server_port == capture->port);
+    pthread_mutex_lock(&capture->lock);
+    capture->peer_addr = peer;
+    capture->server_addr = own;
+    capture->peer_port = client_port;
+    pthread_cond_broadcast(&capture->changed);
+    pthread_mutex_unlock(&capture->lock);
+}
+
+void capture_station_keep(wm_capture *capture, int listen_fd,
+                          const capture_station_key *key)
+{
+    assert(capture->pool && (listen_fd >= 0) != capture->station);
+    if (!capture->station) {
+        capture->listen_fd = listen_fd;
+        capture->key = *key;
+    }
+    capture->keep = true;
+}
+
 static void stop_thread(wm_capture *cap)
 {
     if (!cap->thread)
         return;
     atomic_store(&cap->stop, true);
+    pthread_mutex_lock(&cap->lock); /* a station's reader may wait there */
+    pthread_cond_broadcast(&cap->changed);
+    pthread_mutex_unlock(&cap->lock);
     uint64_t one = 1;
     if (write(cap->stop_fd, &one, sizeof one) < 0) {
         /* Only on counter overflow, i.e. already signalled. */
@@ -512,8 +654,16 @@ void wm_capture_free(wm_capture *capture)
         return;
     stop_thread(capture);
     capture_dump_discard(&capture->dump);
-    capture_pool_give(capture->pool, capture->handle, capture->interface,
-                      capture->snaplen, capture->buffer_bytes);
+    if (capture->keep) {
+        capture_pool_park(capture->pool, capture->handle, capture->interface,
+                          capture->snaplen, capture->buffer_bytes,
+                          &capture->key, capture->listen_fd, capture->port);
+    } else {
+        if (capture->listen_fd >= 0)
+            close(capture->listen_fd);
+        capture_pool_give(capture->pool, capture->handle, capture->interface,
+                          capture->snaplen, capture->buffer_bytes);
+    }
     if (capture->stop_fd >= 0)
         close(capture->stop_fd);
     if (capture->trace.packets || capture->trace.reasm)

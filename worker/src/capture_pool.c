@@ -4,6 +4,7 @@
  * handful of parked handles, and a linear search is all it needs. */
 #include "capture_pool.h"
 
+#include <assert.h>
 #include <linux/filter.h>
 #include <net/if.h>
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define POOL_SLOTS 16
 
@@ -19,6 +21,9 @@ typedef struct parked {
     char interface[IFNAMSIZ];
     uint32_t snaplen;
     uint32_t buffer_bytes;  /* the ring, kernel memory held while parked */
+    int listen_fd;          /* a station's listener; -1: a plain handle */
+    uint16_t port;          /* a station's: its listener's, its filter's */
+    capture_station_key key; /* a station's */
 } parked;
 
 struct wm_capture_pool {
@@ -57,9 +62,12 @@ void wm_capture_pool_free(wm_capture_pool *pool)
 {
     if (!pool)
         return;
-    for (size_t i = 0; i < POOL_SLOTS; i++)
+    for (size_t i = 0; i < POOL_SLOTS; i++) {
         if (pool->slots[i].handle)
             pcap_close(pool->slots[i].handle);
+        if (pool->slots[i].handle && pool->slots[i].listen_fd >= 0)
+            close(pool->slots[i].listen_fd);
+    }
     capture_filter_cache_free(pool->filters);
     pthread_mutex_destroy(&pool->lock);
     free(pool);
@@ -78,6 +86,25 @@ static bool same(const parked *p, const char *interface, uint32_t snaplen,
            strcmp(p->interface, interface) == 0;
 }
 
+static bool same_key(const capture_station_key *a,
+                     const capture_station_key *b)
+{
+    return a->ipv6 == b->ipv6 && a->nodelay == b->nodelay &&
+           a->sndbuf_bytes == b->sndbuf_bytes &&
+           a->rcvbuf_bytes == b->rcvbuf_bytes &&
+           a->mss_bytes == b->mss_bytes &&
+           strncmp(a->congestion, b->congestion, sizeof a->congestion) == 0;
+}
+
+/* The slot's handle, the slot freed; lock held. */
+static pcap_t *take_locked(wm_capture_pool *pool, parked *slot)
+{
+    pcap_t *handle = slot->handle;
+    slot->handle = NULL;
+    pool->bytes -= slot->buffer_bytes;
+    return handle;
+}
+
 pcap_t *capture_pool_take(wm_capture_pool *pool, const char *interface,
                           uint32_t snaplen, uint32_t buffer_bytes)
 {
@@ -87,11 +114,9 @@ pcap_t *capture_pool_take(wm_capture_pool *pool, const char *interface,
     pthread_mutex_lock(&pool->lock);
     for (size_t i = 0; i < POOL_SLOTS && !handle; i++) {
         parked *slot = &pool->slots[i];
-        if (!same(slot, interface, snaplen, buffer_bytes))
-            continue;
-        handle = slot->handle;
-        slot->handle = NULL;
-        pool->bytes -= buffer_bytes;
+        if (same(slot, interface, snaplen, buffer_bytes) &&
+            slot->listen_fd < 0)
+            handle = take_locked(pool, slot);
     }
     pthread_mutex_unlock(&pool->lock);
     return handle;
@@ -157,9 +182,76 @@ void capture_pool_give(wm_capture_pool *pool, pcap_t *handle,
         snprintf(slot->interface, sizeof slot->interface, "%s", interface);
         slot->snaplen = snaplen;
         slot->buffer_bytes = buffer_bytes;
+        slot->listen_fd = -1;
         pool->bytes += buffer_bytes;
     }
     pthread_mutex_unlock(&pool->lock);
     if (!slot)
         pcap_close(handle); /* outside the lock: it takes milliseconds */
+}
+
+pcap_t *capture_pool_take_station(wm_capture_pool *pool,
+                                  const char *interface, uint32_t snaplen,
+                                  uint32_t buffer_bytes,
+                                  const capture_station_key *key,
+                                  int *listen_fd, uint16_t *port)
+{
+    *listen_fd = -1;
+    *port = 0;
+    if (!pool)
+        return NULL;
+    pcap_t *handle = NULL;
+    pthread_mutex_lock(&pool->lock);
+    for (size_t i = 0; i < POOL_SLOTS && !handle; i++) {
+        parked *slot = &pool->slots[i];
+        if (!same(slot, interface, snaplen, buffer_bytes) ||
+            slot->listen_fd < 0 || !same_key(&slot->key, key))
+            continue;
+        *listen_fd = slot->listen_fd;
+        *port = slot->port;
+        handle = take_locked(pool, slot);
+    }
+    pthread_mutex_unlock(&pool->lock);
+    if (!handle)
+        return NULL;
+    assert(*listen_fd >= 0 && *port != 0);
+    /* Frames of the port that came while it was parked (a stranger's
+     * connection, a probe) are no run's: dropped before the next begins. */
+    int n;
+    while ((n = pcap_dispatch(handle, -1, discard_frame, NULL)) > 0)
+        ;
+    if (n == 0)
+        return handle;
+    pcap_close(handle);
+    close(*listen_fd);
+    *listen_fd = -1;
+    *port = 0;
+    return NULL;
+}
+
+void capture_pool_park(wm_capture_pool *pool, pcap_t *handle,
+                       const char *interface, uint32_t snaplen,
+                       uint32_t buffer_bytes, const capture_station_key *key,
+                       int listen_fd, uint16_t port)
+{
+    assert(handle && listen_fd >= 0 && port != 0);
+    parked *slot = NULL;
+    if (pool && strlen(interface) < IFNAMSIZ) {
+        pthread_mutex_lock(&pool->lock);
+        slot = free_slot_locked(pool, buffer_bytes);
+        if (slot) {
+            *slot = (parked){.handle = handle, .snaplen = snaplen,
+                             .buffer_bytes = buffer_bytes,
+                             .listen_fd = listen_fd, .port = port,
+                             .key = *key};
+            snprintf(slot->interface, sizeof slot->interface, "%s",
+                     interface);
+            pool->bytes += buffer_bytes;
+        }
+        pthread_mutex_unlock(&pool->lock);
+    }
+    if (!slot) {
+        pcap_close(handle);
+        close(listen_fd);
+    }
 }

@@ -16,6 +16,10 @@
  * activation; the filter is each run's own. pcap_stats counts over a
  * handle's whole life, so a capture takes a baseline at its start.
  *
+ * A parked handle may also be a station (capture_station.h): it keeps
+ * its filter on a port with the transfer's listener on that port, parked
+ * beside it, so that the next run on the same settings changes nothing.
+ *
  * The pool is an object its user owns (wm_capture_pool_new in
  * wm_capture.h: the daemon's job pool, a command-line sweep), bounded by
  * the kernel memory its rings hold; past that, handles are closed as
@@ -32,8 +36,18 @@
 #include "capture_filter.h"
 #include "wm_capture.h"
 
+/* The socket options a station's listener was made with
+ * (capture_station.h): a run with other options makes its own. */
+typedef struct capture_station_key {
+    bool ipv6;
+    bool nodelay;
+    uint32_t sndbuf_bytes, rcvbuf_bytes, mss_bytes;
+    char congestion[16];
+} capture_station_key;
+
 /* A parked handle with these settings, or NULL when there is none (or no
- * pool). */
+ * pool). Never a station's: that is kept for the runs it fits, whose
+ * settings all match (one station per kind of run in the pool). */
 pcap_t *capture_pool_take(wm_capture_pool *pool, const char *interface,
                           uint32_t snaplen, uint32_t buffer_bytes);
 
@@ -43,6 +57,23 @@ pcap_t *capture_pool_take(wm_capture_pool *pool, const char *interface,
 void capture_pool_give(wm_capture_pool *pool, pcap_t *handle,
                        const char *interface, uint32_t snaplen,
                        uint32_t buffer_bytes);
+
+/* A parked station with these settings: its handle, filtered on *port,
+ * its ring drained of what came while it was parked, and *listen_fd, the
+ * listener on *port. NULL when there is none (or no pool). */
+pcap_t *capture_pool_take_station(wm_capture_pool *pool,
+                                  const char *interface, uint32_t snaplen,
+                                  uint32_t buffer_bytes,
+                                  const capture_station_key *key,
+                                  int *listen_fd, uint16_t *port);
+
+/* Parks a station: the handle with its filter on port left attached, and
+ * the listener on that port. Both are closed when there is no pool or it
+ * is full. The caller no longer owns either. */
+void capture_pool_park(wm_capture_pool *pool, pcap_t *handle,
+                       const char *interface, uint32_t snaplen,
+                       uint32_t buffer_bytes, const capture_station_key *key,
+                       int listen_fd, uint16_t port);
 
 /* The pool's cache of filter programs (capture_filter.h); NULL for no
  * pool. */

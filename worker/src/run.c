@@ -18,6 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture_station.h"
+#include "transfer_station.h"
+#include "wm_cancel.h"
 #include "wm_clock.h"
 
 void wm_run_config_default(wm_run_config *config)
@@ -166,6 +169,75 @@ static int finish_sender_capture(wm_capture *capture, wm_run_result *result,
     return rc;
 }
 
+/* A station (capture_station.h): a listener and a capture handle kept
+ * from one loopback run to the next by a caller with a capture pool. */
+typedef struct station {
+    bool fits;                 /* the run may take and leave one */
+    capture_station_key key;
+    pcap_t *handle;            /* taken: filtered on port; NULL: none */
+    int listen_fd;
+    uint16_t port;
+} station;
+
+/* A parked station for this run, when it may have one. */
+static void take_station(const wm_run_config *config, const wm_path *path,
+                         uint32_t ring_bytes, station *st)
+{
+    const wm_transfer_options *t = &config->transfer;
+    memset(st, 0, sizeof *st);
+    st->listen_fd = -1;
+    st->fits = config->capture.pool && !path;
+    if (!st->fits)
+        return;
+    st->key = (capture_station_key){.ipv6 = t->ipv6, .nodelay = t->nodelay,
+                                    .sndbuf_bytes = t->sndbuf_bytes,
+                                    .rcvbuf_bytes = t->rcvbuf_bytes,
+                                    .mss_bytes = t->mss_bytes};
+    memcpy(st->key.congestion, t->congestion, sizeof st->key.congestion);
+    st->handle = capture_pool_take_station(
+        config->capture.pool, config->capture.interface,
+        config->capture.snaplen, ring_bytes, &st->key, &st->listen_fd,
+        &st->port);
+}
+
+/* The station's capture learns the client's port (transfer_station.h). */
+static void station_peer(void *capture, const wm_transfer_ends *ends)
+{
+    capture_station_peer(capture, &ends->client, &ends->server);
+}
+
+/* The transfer on the station's listener, or on one of its own. */
+static int open_transfer(const wm_transfer_options *topts, station *st,
+                         wm_transfer **transfer, uint16_t *port,
+                         wm_error *err)
+{
+    if (!st->handle)
+        return wm_transfer_open(topts, transfer, port, err);
+    *port = st->port;
+    if (wm_transfer_open_on(topts, st->listen_fd, st->port, transfer,
+                            err) == 0)
+        return 0;
+    pcap_close(st->handle);
+    close(st->listen_fd);
+    st->handle = NULL;
+    return -1;
+}
+
+/* Left for the next run only after a run that ended well, its closure
+ * complete: nothing of it is left on the port. */
+static void leave_station(const wm_run_config *config, station *st,
+                          wm_transfer *transfer, wm_capture *capture,
+                          const wm_run_result *result)
+{
+    if (!st->fits || !result->capture.complete ||
+        wm_cancel_fired(config->cancel))
+        return;
+    capture_station_keep(capture,
+                         st->handle ? -1
+                                    : wm_transfer_detach_listener(transfer),
+                         &st->key);
+}
+
 /* Transfer and capture, in the order that makes the trace whole: the sink's
  * port names the filter, the capture is active before the client
  * connects, and it is finished only after the transfer returned. The
@@ -180,7 +252,9 @@ static int measure(const wm_run_config *config, const wm_path *path,
     wm_transfer_options topts = config->transfer;
     topts.cancel = config->cancel;
     topts.path = path;
-    if (wm_transfer_open(&topts, &transfer, &port, err) != 0)
+    station st;
+    take_station(config, path, ring_bytes_for(config), &st);
+    if (open_transfer(&topts, &st, &transfer, &port, err) != 0)
         return -1;
     wm_capture_options copts = config->capture;
     copts.cancel = config->cancel;
@@ -203,10 +277,14 @@ static int measure(const wm_run_config *config, const wm_path *path,
             copts.buffer_bytes);
     }
     wm_capture *capture = NULL, *sender = NULL;
-    if (wm_capture_start(&copts, &capture, err) != 0) {
+    if ((st.handle ? capture_start_station(&copts, st.handle, st.listen_fd,
+                                           &st.key, &capture, err)
+                   : wm_capture_start(&copts, &capture, err)) != 0) {
         wm_transfer_close(transfer);
         return -1;
     }
+    if (st.handle)
+        wm_transfer_on_connected(transfer, station_peer, capture);
     if (start_sender_capture(config, &copts, &sender, err) != 0) {
         wm_capture_free(capture);
         wm_transfer_close(transfer);
@@ -219,6 +297,8 @@ static int measure(const wm_run_config *config, const wm_path *path,
     int capture_rc = wm_capture_finish(capture, &result->trace,
                                        &result->capture, &capture_err);
     int sender_rc = finish_sender_capture(sender, result, &sender_err);
+    if (transfer_rc == 0 && capture_rc == 0)
+        leave_station(config, &st, transfer, capture, result);
     wm_capture_free(capture);
     wm_transfer_close(transfer);
     int rc = measure_error(transfer_rc, &transfer_err, capture_rc,

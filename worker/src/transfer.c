@@ -13,6 +13,7 @@
  * options and their checks are in transfer_options.c. */
 #include "wm_transfer.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "transfer_socket.h"
+#include "transfer_station.h"
 #include "wm_cancel.h"
 #include "wm_pattern.h"
 #include "wm_threads.h"
@@ -44,6 +46,9 @@
 struct wm_transfer {
     wm_transfer_options opts;
     int listen_fd;
+    bool borrowed;             /* listen_fd is the caller's: not closed */
+    void (*on_connected)(void *ctx, const wm_transfer_ends *ends);
+    void *on_connected_ctx;
     int cancel_fd;             /* eventfd shared by both sides */
     uint16_t server_port;
     atomic_uint failures;      /* orders the sides' failures */
@@ -66,6 +71,8 @@ typedef struct side {
     uint16_t local_port;
     wm_tcp_stats stats;        /* the sender's only */
     wm_tsock_tick tick;        /* the sender's on_sender_tick, once handed */
+    int accepted_fd;           /* the server's connection, accepted for
+                                  it by the client's thread; -1: accept */
     int rc;                    /* 0, -1 or WM_TSOCK_CANCELLED */
     unsigned failure_order;    /* 1 for the first side that failed */
     wm_error err;
@@ -278,7 +285,9 @@ static void serve_side(side *s)
 {
     wm_transfer *t = s->transfer;
     uint8_t request[WM_TRANSFER_REQUEST_BYTES];
-    int fd = wm_tsock_accept(t->listen_fd, &s->ctx, &s->err);
+    int fd = s->accepted_fd >= 0
+                 ? s->accepted_fd
+                 : wm_tsock_accept(t->listen_fd, NULL, &s->ctx, &s->err);
     if (fd < 0) {
         fail_side(s, fd);
         return;
@@ -301,29 +310,62 @@ static void server_thread(void *arg)
     serve_side(arg);
 }
 
-static void client_side(side *s, uint16_t server_port)
+/* The client's socket, connected: -1 (the side failed) or its fd, with
+ * *local its address. */
+static int client_connect(side *s, uint16_t server_port,
+                          struct sockaddr_storage *local)
 {
-    uint8_t request[WM_TRANSFER_REQUEST_BYTES];
     int fd = wm_tsock_open(s->opts, false, &s->err);
     if (fd < 0) {
         fail_side(s, -1);
-        return;
+        return -1;
     }
     int rc = wm_tsock_connect(fd, s->opts, server_port, &s->ctx, &s->err);
-    bool handed = rc == 0 && hand_over(s, fd, false);
     if (rc == 0)
-        rc = wm_tsock_local_port(fd, &s->local_port, &s->err);
-    if (rc == 0) {
-        wm_transfer_request_encode(s->direction, s->size_bytes, request);
-        rc = wm_tsock_write_all(fd, request, sizeof request, &s->ctx,
-                                "sending the request", &s->err);
+        rc = wm_tsock_local_addr(fd, local, &s->local_port, &s->err);
+    if (rc != 0) {
+        close(fd);
+        fail_side(s, rc);
+        return -1;
     }
+    wm_transfer *t = s->transfer;
+    if (t && t->on_connected) {
+        wm_transfer_ends ends = {.client = *local};
+        socklen_t len = sizeof ends.server;
+        if (getpeername(fd, (struct sockaddr *)&ends.server, &len) != 0) {
+            wm_error_set(&s->err, WM_ERR_IO, "transfer: getpeername: %s",
+                         strerror(errno));
+            close(fd);
+            fail_side(s, -1);
+            return -1;
+        }
+        t->on_connected(t->on_connected_ctx, &ends);
+    }
+    return fd;
+}
+
+/* The request, the exchange, the close, on a connected socket. */
+static void client_exchange(side *s, int fd)
+{
+    uint8_t request[WM_TRANSFER_REQUEST_BYTES];
+    bool handed = hand_over(s, fd, false);
+    wm_transfer_request_encode(s->direction, s->size_bytes, request);
+    int rc = wm_tsock_write_all(fd, request, sizeof request, &s->ctx,
+                                "sending the request", &s->err);
     if (rc == 0)
         rc = exchange(s, fd, false);
     hand_back(s, handed);
     close(fd);
     if (rc != 0)
         fail_side(s, rc);
+}
+
+static void client_side(side *s, uint16_t server_port)
+{
+    struct sockaddr_storage local;
+    int fd = client_connect(s, server_port, &local);
+    if (fd >= 0)
+        client_exchange(s, fd);
 }
 
 static void side_init(side *s, wm_transfer *t, const wm_transfer_options *o,
@@ -335,10 +377,32 @@ static void side_init(side *s, wm_transfer *t, const wm_transfer_options *o,
     s->ctx.cancel_fd = t ? t->cancel_fd : -1;
     s->ctx.stop_fd = wm_cancel_fd(o->cancel);
     s->ctx.timeout_ms = o->io_timeout_ms;
+    s->accepted_fd = -1;
     s->direction = o->direction;
     s->size_bytes = o->size_bytes;
     s->progress = progress;
     s->progress_ctx = progress_ctx;
+}
+
+/* The transfer and its eventfd, without a listener yet. */
+static wm_transfer *transfer_new(const wm_transfer_options *opts,
+                                 wm_error *err)
+{
+    wm_transfer *t = calloc(1, sizeof *t);
+    if (!t) {
+        wm_error_set(err, WM_ERR_INTERNAL, "transfer: out of memory");
+        return NULL;
+    }
+    t->opts = *opts;
+    t->listen_fd = -1;
+    t->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (t->cancel_fd < 0) {
+        wm_error_set(err, WM_ERR_IO, "transfer: eventfd: %s",
+                     strerror(errno));
+        free(t);
+        return NULL;
+    }
+    return t;
 }
 
 int wm_transfer_open(const wm_transfer_options *opts, wm_transfer **out,
@@ -347,14 +411,10 @@ int wm_transfer_open(const wm_transfer_options *opts, wm_transfer **out,
     *out = NULL;
     if (wm_transfer_validate(opts, err) != 0)
         return -1;
-    wm_transfer *t = calloc(1, sizeof *t);
+    wm_transfer *t = transfer_new(opts, err);
     if (!t)
-        return wm_error_set(err, WM_ERR_INTERNAL, "transfer: out of memory");
-    t->opts = *opts;
-    t->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    t->listen_fd = t->cancel_fd < 0 ? -1 : wm_tsock_open(opts, true, err);
-    if (t->cancel_fd < 0)
-        wm_error_set(err, WM_ERR_IO, "transfer: eventfd: %s", strerror(errno));
+        return -1;
+    t->listen_fd = wm_tsock_open(opts, true, err);
     int rc = t->listen_fd < 0 ? -1 : wm_tsock_bind_listen(t->listen_fd, opts,
                                                          err);
     if (rc == 0)
@@ -366,6 +426,41 @@ int wm_transfer_open(const wm_transfer_options *opts, wm_transfer **out,
     *server_port = t->server_port;
     *out = t;
     return 0;
+}
+
+int wm_transfer_open_on(const wm_transfer_options *opts, int listen_fd,
+                        uint16_t port, wm_transfer **out, wm_error *err)
+{
+    assert(listen_fd >= 0 && port != 0);
+    *out = NULL;
+    if (wm_transfer_validate(opts, err) != 0)
+        return -1;
+    wm_transfer *t = transfer_new(opts, err);
+    if (!t)
+        return -1;
+    t->listen_fd = listen_fd;
+    t->borrowed = true;
+    t->server_port = port;
+    *out = t;
+    return 0;
+}
+
+int wm_transfer_detach_listener(wm_transfer *transfer)
+{
+    if (transfer->borrowed)
+        return -1;
+    int fd = transfer->listen_fd;
+    transfer->listen_fd = -1;
+    return fd;
+}
+
+void wm_transfer_on_connected(wm_transfer *transfer,
+                              void (*fn)(void *ctx,
+                                         const wm_transfer_ends *ends),
+                              void *ctx)
+{
+    transfer->on_connected = fn;
+    transfer->on_connected_ctx = ctx;
 }
 
 void wm_transfer_cancel(wm_transfer *transfer)
@@ -381,7 +476,7 @@ void wm_transfer_close(wm_transfer *transfer)
 {
     if (!transfer)
         return;
-    if (transfer->listen_fd >= 0)
+    if (transfer->listen_fd >= 0 && !transfer->borrowed)
         close(transfer->listen_fd);
     if (transfer->cancel_fd >= 0)
         close(transfer->cancel_fd);
@@ -442,11 +537,31 @@ int wm_transfer_run(wm_transfer *transfer, wm_progress_fn progress,
     side server, client;
     side_init(&server, transfer, &transfer->opts, progress, progress_ctx);
     side_init(&client, transfer, &transfer->opts, progress, progress_ctx);
-    wm_thread *thread;
-    if (wm_threads_start(server_thread, &server, &thread, err) != 0)
+    /* The client's thread accepts, once its connect returned, so that it
+     * knows which connection is its own (transfer_station.h); the server
+     * side starts on the accepted connection. */
+    struct sockaddr_storage local;
+    int fd = client_connect(&client, transfer->server_port, &local);
+    if (fd >= 0) {
+        server.accepted_fd = wm_tsock_accept(transfer->listen_fd, &local,
+                                             &server.ctx, &server.err);
+        if (server.accepted_fd < 0) {
+            fail_side(&server, server.accepted_fd);
+            close(fd);
+            fd = -1;
+        }
+    }
+    wm_thread *thread = NULL;
+    if (fd >= 0 &&
+        wm_threads_start(server_thread, &server, &thread, err) != 0) {
+        close(server.accepted_fd);
+        close(fd);
         return -1;
-    client_side(&client, transfer->server_port);
-    wm_threads_join(thread);
+    }
+    if (fd >= 0)
+        client_exchange(&client, fd);
+    if (thread)
+        wm_threads_join(thread);
     result->server_port = transfer->server_port;
     result->client_port = client.local_port;
     if (server.rc != 0 || client.rc != 0)

@@ -226,10 +226,34 @@ int wm_tsock_connect(int fd, const wm_transfer_options *opts, uint16_t port,
     return 0;
 }
 
-int wm_tsock_accept(int listen_fd, const wm_tsock_ctx *ctx, wm_error *err)
+/* Whether a and b are one address and port (IPv4 or IPv6). */
+static bool same_endpoint(const struct sockaddr_storage *a,
+                          const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+        return x->sin6_port == y->sin6_port &&
+               memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+    }
+    const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+    return x->sin_port == y->sin_port &&
+           x->sin_addr.s_addr == y->sin_addr.s_addr;
+}
+
+int wm_tsock_accept(int listen_fd, const struct sockaddr_storage *peer,
+                    const wm_tsock_ctx *ctx, wm_error *err)
 {
     for (;;) {
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage from;
+        socklen_t from_len = sizeof from;
+        int fd = accept4(listen_fd, (struct sockaddr *)&from, &from_len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0 && peer && !same_endpoint(peer, &from)) {
+            close(fd); /* a stranger's: not the run's connection */
+            continue;
+        }
         if (fd >= 0)
             return fd;
         if (errno == EINTR || errno == ECONNABORTED)
@@ -244,18 +268,24 @@ int wm_tsock_accept(int listen_fd, const wm_tsock_ctx *ctx, wm_error *err)
     }
 }
 
+int wm_tsock_local_addr(int fd, struct sockaddr_storage *ss, uint16_t *port,
+                        wm_error *err)
+{
+    socklen_t len = sizeof *ss;
+    if (getsockname(fd, (struct sockaddr *)ss, &len) != 0)
+        return wm_error_set(err, WM_ERR_IO, "transfer: getsockname: %s",
+                            strerror(errno));
+    if (ss->ss_family == AF_INET6)
+        *port = ntohs(((struct sockaddr_in6 *)ss)->sin6_port);
+    else
+        *port = ntohs(((struct sockaddr_in *)ss)->sin_port);
+    return 0;
+}
+
 int wm_tsock_local_port(int fd, uint16_t *port, wm_error *err)
 {
     struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-        return wm_error_set(err, WM_ERR_IO, "transfer: getsockname: %s",
-                            strerror(errno));
-    if (ss.ss_family == AF_INET6)
-        *port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    else
-        *port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    return 0;
+    return wm_tsock_local_addr(fd, &ss, port, err);
 }
 
 /* Drops the first done bytes of iov; returns the entries left. */

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -52,10 +53,17 @@ int wm_tsock_bind_listen(int fd, const wm_transfer_options *opts,
 
 int wm_tsock_connect(int fd, const wm_transfer_options *opts, uint16_t port,
                      const wm_tsock_ctx *ctx, wm_error *err);
-int wm_tsock_accept(int listen_fd, const wm_tsock_ctx *ctx, wm_error *err);
+/* A connection from peer (NULL: from anyone); the others accepted on the
+ * way are closed. */
+int wm_tsock_accept(int listen_fd, const struct sockaddr_storage *peer,
+                    const wm_tsock_ctx *ctx, wm_error *err);
 
 /* The local port of a bound or connected socket. */
 int wm_tsock_local_port(int fd, uint16_t *port, wm_error *err);
+
+/* The local address and port of a bound or connected socket. */
+int wm_tsock_local_addr(int fd, struct sockaddr_storage *ss, uint16_t *port,
+                        wm_error *err);
 
 int wm_tsock_write_all(int fd, const uint8_t *buf, size_t len,
                        const wm_tsock_ctx *ctx, const char *what,
