@@ -14,7 +14,8 @@
  * <data>/pcaps/<id>.pcap.tmp (renamed to <id>.pcap on success, removed on
  * failure), renders the result with wm_report_run and stores it, or stores
  * the failure with the wm_error's code and message. After each run,
- * retention prunes the store to history_max finished runs.
+ * retention prunes the store to history_max finished runs (in batches
+ * from 64 on: wm_store_prune), while the run's waiters are answered.
  *
  * What lives only in memory, for runs that are queued or running in this
  * process: bytes done so far (updated by the transfer's progress callback),
