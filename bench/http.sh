@@ -9,6 +9,8 @@
 #       daemon's own split of where the time went, beside the same client
 #       fetching nginx's static copy of a run's document 500 times in a
 #       row (the floor of one request through this client on this host);
+#       the same POSTs and GETs again with a client whose own floor is
+#       small (wrk -t1 -c1, one connection, one request at a time);
 #       The daemon's CPU time per POST (user + system, /proc/PID/stat) and
 #       its system calls per POST (strace -f -c over WM_BENCH_STRACE_POSTS
 #       more, after the timed ones: strace slows what it watches): the
@@ -59,18 +61,20 @@ need ss "apt-get install iproute2"
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx" ] || { echo "http.sh: nginx is needed (apt-get install nginx-light)" >&2; exit 1; }
 
-# wrk's figures as "requests/s p99_ms non_2xx"; wrk prints latencies
-# with their own unit (us, ms, s).
+# wrk's figures as "requests/s p99_ms non_2xx p50_ms"; wrk prints
+# latencies with their own unit (us, ms, s).
 wrk_figures() {
     python3 - "$1" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-p99 = float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+def pct(p):
+    m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s)\s*$" % p, text, re.M)
+    return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+p99, p50 = pct(99), pct(50)
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 errors = re.search(r"Socket errors: (.*)", text)
-print(f"{rps} {p99} {int(bad.group(1)) if bad else 0}")
+print(f"{rps} {p99} {int(bad.group(1)) if bad else 0} {p50}")
 if errors:
     print(f"wrk: socket errors: {errors.group(1)}", file=sys.stderr)
 PY
@@ -78,6 +82,10 @@ PY
 
 echo "wiremeter HTTP benchmark: $(nproc) CPUs, $(uname -r), $(date -u +%FT%TZ)" >&2
 load_before=$(uptime)
+# Each run leaves a socket in TIME_WAIT, and a run's bind to port 0 walks
+# past all of them on the machine: a latency means little without it.
+timewait() { ss -s | sed -n 's/.*timewait \([0-9]*\).*/\1/p'; }
+timewait_before=$(timewait)
 
 # ---- the daemon, and the run whose document (a) fetches
 port=$(free_port)
@@ -134,8 +142,8 @@ get_bench() {   # name url
     wrk -t2 -c"$connections" -d"${seconds}s" --latency "$2" >"$tmp/wrk-$1.txt"
     wrk_figures "$tmp/wrk-$1.txt"
 }
-read -r wm_rps wm_p99 wm_bad < <(get_bench wiremeter "$base/runs/$run_id")
-read -r ng_rps ng_p99 ng_bad < <(get_bench nginx "http://127.0.0.1:$nport/runs/$run_id")
+read -r wm_rps wm_p99 wm_bad _ < <(get_bench wiremeter "$base/runs/$run_id")
+read -r ng_rps ng_p99 ng_bad _ < <(get_bench nginx "http://127.0.0.1:$nport/runs/$run_id")
 
 # ---- (b) POST /runs?size=13B, one after another on one connection
 echo "POST /runs?size=13B x $posts, sequential; nginx GET x $posts with the same client ..." >&2
@@ -158,19 +166,22 @@ def get_static():
         sys.exit(f"http.sh: nginx answered {resp.status}")
     return elapsed
 def post():
+    sent_ns = time.time_ns()   # the wall clock, as the daemon's *_ns
     t0 = time.perf_counter_ns()
     conn.request("POST", "/runs?size=13B")
     resp = conn.getresponse()
     body = resp.read()
     elapsed = time.perf_counter_ns() - t0
+    received_ns = time.time_ns()
     doc = json.loads(body)
     if resp.status != 201 or doc["status"] != "done":
         sys.exit(f"http.sh: POST answered {resp.status} {doc.get('status')}: {body[:300]!r}")
+    doc["sent_ns"], doc["received_ns"] = sent_ns, received_ns
     return elapsed, doc
 for _ in range(20):   # warm-up, not counted
     post()
     get_static()
-lat, queued, ran, static = [], [], [], []
+lat, queued, ran, static, inward, outward = [], [], [], [], [], []
 cpu_s = 0.0
 for _ in range(count):   # in turn, so that the load hits both alike
     cpu0 = daemon_cpu_s()
@@ -179,14 +190,34 @@ for _ in range(count):   # in turn, so that the load hits both alike
     lat.append(elapsed / 1e6)
     queued.append((doc["started_ns"] - doc["created_ns"]) / 1e6)
     ran.append((doc["finished_ns"] - doc["started_ns"]) / 1e6)
+    inward.append((doc["created_ns"] - doc["sent_ns"]) / 1e6)
+    outward.append((doc["received_ns"] - doc["finished_ns"]) / 1e6)
     static.append(get_static() / 1e6)
 def pct(values, p):   # nearest rank
     s = sorted(values)
     return s[max(0, -(-len(s) * p // 100) - 1)]
 print(pct(lat, 50), pct(lat, 99), pct(queued, 50), pct(ran, 50),
-      pct(static, 50), pct(static, 99), cpu_s * 1e3 / count)
+      pct(static, 50), pct(static, 99), cpu_s * 1e3 / count,
+      pct(inward, 50), pct(outward, 50))
 PY
-read -r post_p50 post_p99 queued_p50 ran_p50 static_p50 static_p99 cpu_ms <"$tmp/posts.txt"
+read -r post_p50 post_p99 queued_p50 ran_p50 static_p50 static_p99 cpu_ms \
+    inward_p50 outward_p50 <"$tmp/posts.txt"
+
+# ---- (b) again with wrk -t1 -c1: one connection, one request at a time,
+# a client whose own floor is a fraction of Python's
+cat >"$tmp/post.lua" <<'EOF'
+wrk.method = "POST"
+EOF
+one_bench() {   # name url [wrk args]
+    local name=$1 url=$2
+    shift 2
+    wrk -t1 -c1 -d2s "$@" "$url" >/dev/null
+    echo "wrk -t1 -c1 -d${seconds}s --latency $* $url" >&2
+    wrk -t1 -c1 -d"${seconds}s" --latency "$@" "$url" >"$tmp/wrk-$name.txt"
+    wrk_figures "$tmp/wrk-$name.txt"
+}
+read -r _ wrk_post_p99 wrk_post_bad wrk_post_p50 < <(one_bench post1 "$base/runs?size=13B" -s "$tmp/post.lua")
+read -r _ wrk_static_p99 wrk_static_bad wrk_static_p50 < <(one_bench static1 "http://127.0.0.1:$nport/runs/$run_id")
 
 # The system calls of strace_posts more POSTs, per POST: all of them, and
 # those the small run's time was found in (bench/README.md).
@@ -226,25 +257,26 @@ dd_s=$(dd if=/dev/zero of="$tmp/data/dsync.test" bs=4k count=500 oflag=dsync 2>&
 rm -f "$tmp/data/dsync.test"
 
 # ---- (c) runs per second, 8 in flight
-cat >"$tmp/post.lua" <<'EOF'
-wrk.method = "POST"
-EOF
 wrk -t2 -c8 -d2s -s "$tmp/post.lua" "$base/runs?size=13B" >/dev/null
 echo "wrk -t2 -c8 -d${seconds}s -s post.lua $base/runs?size=13B" >&2
 wrk -t2 -c8 -d"${seconds}s" --latency -s "$tmp/post.lua" "$base/runs?size=13B" >"$tmp/wrk-post.txt"
-read -r runs_s runs_p99 runs_bad < <(wrk_figures "$tmp/wrk-post.txt")
+read -r runs_s runs_p99 runs_bad _ < <(wrk_figures "$tmp/wrk-post.txt")
 workers=$(python3 -c 'import json,sys,urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1]+"/healthz"))["runs"]["workers"])' "$base")
 
 load_after=$(uptime)
 python3 - "$wm_rps" "$wm_p99" "$wm_bad" "$ng_rps" "$ng_p99" "$ng_bad" \
     "$post_p50" "$post_p99" "$queued_p50" "$ran_p50" "$runs_s" "$runs_p99" "$runs_bad" \
     "$static_p50" "$static_p99" "$cpu_ms" "$dd_s" "$syscalls" "$strace_posts" \
-    "$doc_bytes" "$doc_size" "$posts" "$connections" "$workers" <<'PY'
+    "$doc_bytes" "$doc_size" "$posts" "$connections" "$workers" \
+    "$inward_p50" "$outward_p50" "$wrk_post_p50" "$wrk_post_p99" \
+    "$wrk_static_p50" "$wrk_static_p99" "$wrk_post_bad" "$seconds" <<'PY'
 import sys
 (wm_rps, wm_p99, wm_bad, ng_rps, ng_p99, ng_bad, p50, p99, q50, r50,
  runs_s, runs_p99, runs_bad, s50, s99, cpu_ms, dd_s) = map(float, sys.argv[1:18])
 syscalls, strace_posts = sys.argv[18:20]
 doc_bytes, doc_size, posts, conns, workers = sys.argv[20:25]
+(in50, out50, w50, w99, ws50, ws99, w_bad) = map(float, sys.argv[25:32])
+seconds = sys.argv[32]
 rows = [
     ("figure", "wiremeter", "nginx", "ratio", "target"),
     (f"GET /runs/{{id}} ({doc_size} run, {doc_bytes} B), requests/s, {conns} conns",
@@ -255,7 +287,12 @@ rows = [
      f"{p50:.3f}", f"{s50:.3f}", f"{p50/0.5:.2f}x the target", "<= 0.5 ms"),
     (f"POST /runs?size=13B p99, {posts} sequential (ms); nginx: the same GET",
      f"{p99:.3f}", f"{s99:.3f}", "-", "-"),
-    ("  of which queued / running, p50 (ms)", f"{q50:.2f} / {r50:.2f}", "-", "-", "-"),
+    ("  of which send -> created / queued / running / finished -> received, p50 (ms)",
+     f"{in50:.2f} / {q50:.2f} / {r50:.2f} / {out50:.2f}", "-", "-", "-"),
+    (f"POST /runs?size=13B p50, wrk -t1 -c1 {seconds} s (ms); nginx: the static GET",
+     f"{w50:.3f}", f"{ws50:.3f}", f"{w50/0.5:.2f}x the target", "<= 0.5 ms"),
+    (f"POST /runs?size=13B p99, wrk -t1 -c1 {seconds} s (ms); nginx: the same GET",
+     f"{w99:.3f}", f"{ws99:.3f}", "-", "-"),
     ("  daemon CPU per POST, user + system (ms)", f"{cpu_ms:.3f}", "-", "-", "-"),
     (f"  syscalls per POST (strace -f -c, {strace_posts} POSTs)", syscalls.split(None, 1)[0], "-", "-", "-"),
     ("    of which fsync / openat / clone3 / fcntl / pwrite64 / futex", syscalls.split(None, 1)[1],
@@ -270,9 +307,11 @@ for i, r in enumerate(rows):
     print(" | ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
     if i == 0:
         print("-|-".join("-" * w for w in widths))
-for what, n in (("GET (wiremeter)", wm_bad), ("GET (nginx)", ng_bad), ("POST at 8", runs_bad)):
+for what, n in (("GET (wiremeter)", wm_bad), ("GET (nginx)", ng_bad), ("POST at 8", runs_bad),
+                ("POST at 1 (wrk)", w_bad)):
     if n:
         print(f"warning: {what}: {n:.0f} non-2xx answers")
 PY
 echo "load before: $load_before"
 echo "load after:  $load_after"
+echo "sockets in TIME_WAIT (ss -s): $timewait_before before, $(timewait) after"

@@ -93,10 +93,21 @@ static int respond_created(wm_http_request *req, int64_t id, bool ended)
 typedef struct run_wait {
     struct wm_jobs *jobs;
     wm_http_request *req;  /* while suspended by wm_http_suspend */
+    wm_app *app;
     int64_t id;
     unsigned timeout_ms;
     bool ended;
+    char *text;            /* the run's document, rendered by its worker
+                              from the row it stored; NULL: read it */
+    uint64_t deletions;    /* the store's count the row is valid under */
 } run_wait;
+
+static void run_wait_free(void *arg)
+{
+    run_wait *w = arg;
+    free(w->text);
+    free(w);
+}
 
 static void wait_for_run(void *arg)
 {
@@ -104,17 +115,34 @@ static void wait_for_run(void *arg)
     w->ended = wm_jobs_wait(w->jobs, w->id, w->timeout_ms);
 }
 
-/* The pool's call when the run ended or the wait ran out. */
-static void run_watched(void *arg, bool ended)
+/* The pool's call when the run ended or the wait ran out: the worker
+ * renders the document of a run that ended done from the row it stored,
+ * so that the answer neither reads it back nor waits for the store's
+ * lock (retention may be holding it). Without memory for it, the answer
+ * reads the row as a GET would. */
+static void run_watched(void *arg, bool ended, const wm_jobs_stored *stored)
 {
     run_wait *w = arg;
     w->ended = ended;
+    if (stored) {
+        w->text = wm_runs_document_done(w->app, stored->run,
+                                        stored->has_series);
+        w->deletions = stored->deletions;
+    }
     wm_http_resume(w->req);
 }
 
 static int answer_run(wm_http_request *req, void *arg)
 {
     run_wait *w = arg;
+    if (w->text) {
+        size_t len = strlen(w->text);
+        wm_run_cache_put(req->app->run_cache, w->id, w->deletions, w->text,
+                         len);
+        char *text = w->text;
+        w->text = NULL; /* send_text takes it over */
+        return send_text(req, 201, w->id, text, len);
+    }
     /* Asked again: when no thread could wait, the run may have ended. */
     bool ended = w->ended || wm_jobs_wait(w->jobs, w->id, 0);
     return respond_created(req, w->id, ended);
@@ -131,11 +159,11 @@ static int wait_then_respond(wm_http_request *req, int64_t id,
     run_wait *w = timeout_ms ? malloc(sizeof *w) : NULL;
     if (!w)
         return respond_created(req, id, wm_jobs_wait(jobs, id, 0));
-    *w = (run_wait){.jobs = jobs, .req = req, .id = id,
+    *w = (run_wait){.jobs = jobs, .req = req, .app = req->app, .id = id,
                     .timeout_ms = timeout_ms};
     if (!wm_jobs_watching(jobs))
         return wm_http_wait_then(req, wait_for_run, answer_run, w);
-    wm_http_suspend(req, answer_run, w);
+    wm_http_suspend(req, answer_run, w, run_wait_free);
     int watched = wm_jobs_watch(jobs, id, timeout_ms, run_watched, w);
     if (watched == 1)
         return 0;

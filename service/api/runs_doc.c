@@ -62,8 +62,23 @@ static json_t *summary_of(const wm_store_run *run)
     return summary ? summary : json_null();
 }
 
+/* Whether the run has a series to link to. Only a series that is
+ * there: a run stored before series were kept has none, and a link the
+ * page follows must not be a 404. */
+static bool series_stored(wm_app *app, const wm_store_run *run)
+{
+    char path[PATH_MAX];
+    wm_error err;
+    wm_error_clear(&err);
+    return run->status == WM_STORE_DONE &&
+           (wm_store_has_output(app->store, run->id, WM_STORE_OUTPUT_SERIES) ||
+            (wm_store_series_path(app->store, run->id, path, sizeof path,
+                                  &err) == 0 &&
+             access(path, R_OK) == 0));
+}
+
 static json_t *wrapper_of(wm_app *app, const wm_store_run *run,
-                          bool with_result)
+                          bool with_result, bool has_series)
 {
     char self[48], packets[64], pcap[64];
     snprintf(self, sizeof self, "/runs/%" PRId64, run->id);
@@ -95,16 +110,8 @@ static json_t *wrapper_of(wm_app *app, const wm_store_run *run,
         "packets", packets, "pcap", pcap);
     if (doc && with_result)
         json_object_del(doc, "summary");
-    /* Only a series that is there: a run stored before series were kept
-     * has none, and a link the page follows must not be a 404. */
-    char series[64], path[PATH_MAX];
-    wm_error err;
-    wm_error_clear(&err);
-    if (doc && run->status == WM_STORE_DONE &&
-        (wm_store_has_output(app->store, run->id, WM_STORE_OUTPUT_SERIES) ||
-         (wm_store_series_path(app->store, run->id, path, sizeof path,
-                               &err) == 0 &&
-          access(path, R_OK) == 0))) {
+    char series[64];
+    if (doc && has_series) {
         snprintf(series, sizeof series, "%s/series", self);
         json_object_set_new(json_object_get(doc, "links"), "series",
                             json_string(series));
@@ -133,10 +140,10 @@ static char *join(const char *const parts[], size_t count)
     return text;
 }
 
-char *wm_runs_document(wm_app *app, const wm_store_run *run,
-                       bool with_result)
+static char *document(wm_app *app, const wm_store_run *run,
+                      bool with_result, bool has_series)
 {
-    json_t *wrapper = wrapper_of(app, run, with_result);
+    json_t *wrapper = wrapper_of(app, run, with_result, has_series);
     size_t len = 0;
     char *head = wrapper ? wm_json_text(wrapper, &len) : NULL;
     json_decref(wrapper);
@@ -153,6 +160,19 @@ char *wm_runs_document(wm_app *app, const wm_store_run *run,
                                     sizeof without / sizeof without[0]);
     free(head);
     return text;
+}
+
+char *wm_runs_document(wm_app *app, const wm_store_run *run,
+                       bool with_result)
+{
+    return document(app, run, with_result, series_stored(app, run));
+}
+
+char *wm_runs_document_done(wm_app *app, const wm_store_run *run,
+                            bool has_series)
+{
+    assert(run->status == WM_STORE_DONE && run->result_json);
+    return document(app, run, true, has_series);
 }
 
 char *wm_runs_list_document(wm_app *app, const wm_store_run_list *list,

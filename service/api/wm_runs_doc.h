@@ -19,6 +19,12 @@
 char *wm_runs_document(wm_app *app, const wm_store_run *run,
                        bool with_result);
 
+/* The same document, with its result, of a run that ended done, from the
+ * row its worker stored (has_series: its series was stored too): the
+ * store is not read, so the worker that ended the run may render it. */
+char *wm_runs_document_done(wm_app *app, const wm_store_run *run,
+                            bool has_series);
+
 /* The RFC 3339 text (wm_clock_rfc3339) of an absolute time, for the
  * *_time beside a *_ns; null for 0, the store's "not yet". */
 json_t *wm_doc_time(int64_t ns);

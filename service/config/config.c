@@ -67,8 +67,9 @@ static const opt_spec opts[] = {
     {"--max-wait", "WIREMETER_MAX_WAIT", OPT_UINT, FIELD(max_wait_s), 0,
      86400, "300", "longest wait= in seconds"},
     {"--history", "WIREMETER_HISTORY", OPT_UINT, FIELD(history_runs), 1,
-     100000000, "1000", "runs kept before the oldest are removed (and as "
-     "many uploaded captures, counted apart)"},
+     100000000, "1000", "runs kept before the oldest are removed, in "
+     "batches of up to N/64 (at most 16) from 64 on (and as many uploaded "
+     "captures, counted apart)"},
     {"--min-free", "WIREMETER_MIN_FREE", OPT_SIZE, FIELD(min_free_bytes), 0,
      UINT64_MAX, "64MiB",
      "free space the data directory keeps: new runs get 507 below it"},

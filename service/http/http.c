@@ -51,6 +51,7 @@ typedef struct http_ctx {
     bool dispatched;    /* counted in in_flight until completed */
     wm_http_answer_fn answer; /* set while suspended: answers on resume */
     void *answer_arg;   /* freed once answered, or with the context */
+    void (*answer_release)(void *arg); /* how: NULL for free() */
 } http_ctx;
 
 typedef struct wait_job {
@@ -145,7 +146,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
     if (d->opts.count && !ctx->req.counted)
         d->opts.count(d->opts.count_ctx, ctx->req.route, ctx->req.status);
     bool dispatched = ctx->dispatched;
-    free(ctx->answer_arg); /* the client left before it was answered */
+    /* The client left before it was answered. */
+    if (ctx->answer_release)
+        ctx->answer_release(ctx->answer_arg);
+    else
+        free(ctx->answer_arg);
     upload_end(ctx);
     free(ctx->raw_uri);
     free(ctx->body);
@@ -200,7 +205,7 @@ int wm_http_wait_then(wm_http_request *req, void (*wait)(void *arg),
         return rc;
     }
     *job = (wait_job){.ctx = ctx, .wait = wait};
-    wm_http_suspend(req, answer, arg);
+    wm_http_suspend(req, answer, arg, NULL);
     pthread_attr_t attr;
     pthread_t thread;
     int rc = pthread_attr_init(&attr);
@@ -219,11 +224,12 @@ int wm_http_wait_then(wm_http_request *req, void (*wait)(void *arg),
 }
 
 void wm_http_suspend(wm_http_request *req, wm_http_answer_fn answer,
-                     void *arg)
+                     void *arg, void (*release)(void *arg))
 {
     http_ctx *ctx = (http_ctx *)req;
     ctx->answer = answer;
     ctx->answer_arg = arg;
+    ctx->answer_release = release;
     wm_http_daemon *d = ctx->daemon;
     pthread_mutex_lock(&d->lock);
     d->waiters++;
@@ -244,10 +250,15 @@ static enum MHD_Result answer_resumed(http_ctx *ctx)
 {
     wm_http_answer_fn answer = ctx->answer;
     void *arg = ctx->answer_arg;
+    void (*release)(void *) = ctx->answer_release;
     ctx->answer = NULL;
     ctx->answer_arg = NULL;
+    ctx->answer_release = NULL;
     int rc = answer(&ctx->req, arg);
-    free(arg);
+    if (release)
+        release(arg);
+    else
+        free(arg);
     return rc == 0 ? MHD_YES : MHD_NO;
 }
 

@@ -120,11 +120,13 @@ int wm_http_wait_then(wm_http_request *req, void (*wait)(void *arg),
 
 /* For a handler whose wait another thread ends: suspends the request
  * until wm_http_resume, then calls answer(req, arg) on the connection's
- * thread. No thread is started. arg is a malloc'd block, freed as with
- * wm_http_wait_then. wm_http_resume must follow exactly once, from any
- * thread (at once when the wait turned out not to be needed). */
+ * thread. No thread is started. arg is freed as with wm_http_wait_then,
+ * by release(arg) (NULL: it is a malloc'd block, free()d): it may carry
+ * what the waking thread made for the answer. wm_http_resume must follow
+ * exactly once, from any thread (at once when the wait turned out not
+ * to be needed). */
 void wm_http_suspend(wm_http_request *req, wm_http_answer_fn answer,
-                     void *arg);
+                     void *arg, void (*release)(void *arg));
 
 /* Ends the suspension of wm_http_suspend; req may be gone on return. */
 void wm_http_resume(wm_http_request *req);

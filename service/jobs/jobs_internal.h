@@ -17,8 +17,11 @@ typedef struct job {
     int64_t id;
     int64_t sweep_id;          /* 0: none */
     wm_run_request request;
-    char *params_json;         /* the request's params as stored; NULL
-                                  once they are (until then, the job's) */
+    char *params_json;         /* the request's params as stored */
+    int64_t created_ns;        /* as stored; wall clock */
+    char *result_json;         /* as stored once done, else NULL */
+    wm_store_finished finished; /* what the store wrote when it was done */
+    bool has_series;           /* its time series was stored */
     wm_store_status status;    /* queued or running; guarded by the lock */
     _Atomic uint64_t bytes_done; /* written by the sending thread */
     int64_t started_ns;        /* wall clock; 0 while queued */
@@ -74,9 +77,13 @@ void jobs_count_end(wm_jobs *jobs, bool done, bool started,
                     double duration_s, uint64_t payload_bytes);
 
 /* A run whose final state is stored has ended: settles its sweep, then
- * drops it from the live list (waking waiters), counts it, applies
- * retention and frees it. In that order, so that a POST that waited for
- * a sweep's last run reads the sweep already done. Lock not held. */
+ * drops it from the live list, counts it, and calls its watches with the
+ * run as stored from inside retention, once that holds the store's lock
+ * (wm_store_prune_rows): the answer does not wait for retention, and a
+ * read after it finds the history bounded. Then a pruned run's files
+ * are unlinked and the job freed. The sweep first, so that a POST that
+ * waited for a sweep's last run reads the sweep already done. Lock not
+ * held. */
 void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
               double duration_s, uint64_t payload_bytes);
 
@@ -85,7 +92,8 @@ void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
 void jobs_watch_ended_locked(wm_jobs *jobs, int64_t id, jobs_watch **out);
 
 /* Calls and frees a list of watches. Lock not held. */
-void jobs_watch_call(jobs_watch *list, bool ended);
+void jobs_watch_call(jobs_watch *list, bool ended,
+                     const wm_jobs_stored *stored);
 
 /* A watch of run id not yet on the list, or NULL when the timer thread
  * is not running or memory is short. */

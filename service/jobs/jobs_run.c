@@ -155,10 +155,12 @@ static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
     held_of(blobs, held);
     if ((renamed && wm_store_sync_pcap_dir(jobs->store, err) != 0) ||
         wm_store_finish_run_held(jobs->store, j->id, result_json, held,
-                                 err) != 0) {
+                                 &j->finished, err) != 0) {
         remove_finals(&to);
         return -1;
     }
+    /* Held, or renamed into place by move_files (or the run failed). */
+    j->has_series = true;
     return 0;
 }
 
@@ -218,7 +220,10 @@ static int run_and_store(wm_jobs *jobs, job *j, const char *tmp_path,
     if (rc == 0)
         *payload_bytes = (uint64_t)json_integer_value(json_object_get(
             json_object_get(doc, "integrity"), "received_bytes"));
-    free(text);
+    if (rc == 0) /* as stored: the run's answer is rendered from it */
+        j->result_json = text;
+    else
+        free(text);
     json_decref(doc);
     return rc;
 }

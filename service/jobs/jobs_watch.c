@@ -45,11 +45,12 @@ static void take_locked(wm_jobs *jobs, bool (*match)(const jobs_watch *w,
     }
 }
 
-static void call_all(jobs_watch *list, bool ended)
+static void call_all(jobs_watch *list, bool ended,
+                     const wm_jobs_stored *stored)
 {
     while (list) {
         jobs_watch *next = list->next;
-        list->fn(list->arg, ended);
+        list->fn(list->arg, ended, stored);
         free(list);
         list = next;
     }
@@ -77,9 +78,10 @@ void jobs_watch_ended_locked(wm_jobs *jobs, int64_t id, jobs_watch **out)
     take_locked(jobs, same_id, &id, out);
 }
 
-void jobs_watch_call(jobs_watch *list, bool ended)
+void jobs_watch_call(jobs_watch *list, bool ended,
+                     const wm_jobs_stored *stored)
 {
-    call_all(list, ended);
+    call_all(list, ended, stored);
 }
 
 static void *timer_main(void *arg)
@@ -93,7 +95,7 @@ static void *timer_main(void *arg)
         take_locked(jobs, expired, &now, &due);
         if (due) {
             pthread_mutex_unlock(&jobs->lock);
-            call_all(due, false);
+            call_all(due, false, NULL);
             pthread_mutex_lock(&jobs->lock);
             continue;
         }
@@ -143,7 +145,7 @@ void jobs_watch_stop(wm_jobs *jobs)
     jobs->timer_started = false;
     /* Every run has ended by now (the workers are joined): the store
      * holds each one's final state. */
-    call_all(left, true);
+    call_all(left, true, NULL);
 }
 
 bool wm_jobs_watching(const wm_jobs *jobs)

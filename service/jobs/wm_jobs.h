@@ -14,7 +14,8 @@
  * <data>/pcaps/<id>.pcap.tmp (renamed to <id>.pcap on success, removed on
  * failure), renders the result with wm_report_run and stores it, or stores
  * the failure with the wm_error's code and message. After each run,
- * retention prunes the store to history_max finished runs.
+ * retention prunes the store to history_max finished runs (in batches
+ * from 64 on: wm_store_prune), while the run's waiters are answered.
  *
  * What lives only in memory, for runs that are queued or running in this
  * process: bytes done so far (updated by the transfer's progress callback),
@@ -133,10 +134,23 @@ int wm_jobs_submit_sweep(wm_jobs *jobs, const wm_run_request *base,
  * the store holds its final state; false on timeout. */
 bool wm_jobs_wait(wm_jobs *jobs, int64_t id, unsigned timeout_ms);
 
+/* A run as its worker stored it when it ended done: the row GET
+ * /runs/{id} reads, handed to the run's watches so that a POST that
+ * waited answers without reading it back under the store's lock. */
+typedef struct wm_jobs_stored {
+    const wm_store_run *run;  /* status done, result_json set */
+    bool has_series;          /* its time series is stored */
+    uint64_t deletions;       /* wm_store_finished's */
+} wm_jobs_stored;
+
 /* Called once, on a thread of the pool, lock not held: ended true when
  * the run ended (the store holds its final state), false when the wait
- * ran out first. It must not block. */
-typedef void (*wm_jobs_end_fn)(void *arg, bool ended);
+ * ran out first. stored: the run as stored when it ended done, else
+ * NULL; valid during the call only. It must not block, nor call the
+ * store: retention may hold the store's lock around the call, so that
+ * whoever it wakes finds the history already bounded. */
+typedef void (*wm_jobs_end_fn)(void *arg, bool ended,
+                               const wm_jobs_stored *stored);
 
 /* Calls fn(arg, ...) when the run ends or timeout_ms passed, whichever
  * is first, with no thread of the caller's waiting. 1: it will be

@@ -105,17 +105,29 @@ int store_unlink(const char *path, wm_error *err)
 typedef int (*path_fn)(const wm_store *, int64_t, char *, size_t,
                        wm_error *);
 
-/* Every file of a run: its final name and the partial one it is written
- * under (also the name it is retired to). */
+/* Every file of a run: its final name, the partial one it is written
+ * under (also the name it is retired to), and the output whose presence
+ * in the database means the run never had this file: a link run keeps
+ * all its outputs in files (wm_engine), so a held pcap also rules out
+ * the sender's pcap and the both-ends table. */
 static const struct {
     path_fn final, partial;
+    wm_store_output held_instead;
 } run_files[] = {
-    {wm_store_pcap_path, wm_store_pcap_tmp_path},
-    {wm_store_rows_path, wm_store_rows_tmp_path},
-    {wm_store_sender_pcap_path, wm_store_sender_pcap_tmp_path},
-    {wm_store_ends_path, wm_store_ends_tmp_path},
-    {wm_store_series_path, wm_store_series_tmp_path},
+    {wm_store_pcap_path, wm_store_pcap_tmp_path, WM_STORE_OUTPUT_PCAP},
+    {wm_store_rows_path, wm_store_rows_tmp_path, WM_STORE_OUTPUT_ROWS},
+    {wm_store_sender_pcap_path, wm_store_sender_pcap_tmp_path,
+     WM_STORE_OUTPUT_PCAP},
+    {wm_store_ends_path, wm_store_ends_tmp_path, WM_STORE_OUTPUT_PCAP},
+    {wm_store_series_path, wm_store_series_tmp_path, WM_STORE_OUTPUT_SERIES},
 };
+
+/* Whether run i of list may have file f. */
+static bool may_have(const id_list *list, size_t i, size_t f)
+{
+    return !list->held ||
+           !(list->held[i] & (1u << run_files[f].held_instead));
+}
 
 /* A rename, not an unlink: unlinking a GiB pcap frees its blocks there
  * and then (0.3 s on ext4, measured), which must not hold the store's
@@ -129,6 +141,8 @@ int store_retire_files(wm_store *store, const id_list *list, wm_error *err)
     for (size_t i = 0; i < list->count; i++)
         for (size_t f = 0; f < sizeof run_files / sizeof *run_files; f++) {
             wm_error local;
+            if (!may_have(list, i, f))
+                continue;
             if (run_files[f].final(store, list->ids[i], final, sizeof final,
                                    &local) != 0 ||
                 run_files[f].partial(store, list->ids[i], partial,
@@ -151,6 +165,8 @@ int store_remove_pcaps(wm_store *store, const id_list *list, wm_error *err)
     for (size_t i = 0; i < list->count; i++)
         for (size_t f = 0; f < sizeof run_files / sizeof *run_files; f++) {
             wm_error local;
+            if (!may_have(list, i, f))
+                continue;
             if (run_files[f].final(store, list->ids[i], path, sizeof path,
                                    &local) != 0 ||
                 store_unlink(path, &local) != 0 ||

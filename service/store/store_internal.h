@@ -98,6 +98,9 @@ struct wm_store {
 /* A growable list of ids, for files to remove once the lock is let go. */
 typedef struct id_list {
     int64_t *ids;
+    unsigned *held;  /* NULL, or per id: bit k when the database held its
+                        output k (wm_store_output), so that it never had
+                        that file (nor, pcap held, a link run's two) */
     size_t count, capacity;
 } id_list;
 
@@ -164,6 +167,11 @@ int store_outputs_put(wm_store *store, int64_t id,
                       const wm_store_bytes held[WM_STORE_OUTPUT_COUNT],
                       wm_error *err);
 int store_outputs_held_pcaps(wm_store *store, id_list *ids, wm_error *err);
+
+/* store_outputs.c: which outputs of run id the database holds, bit k
+ * for output k (wm_store_output). Lock held. */
+int store_outputs_held(wm_store *store, int64_t id, unsigned *held,
+                       wm_error *err);
 
 /* Ends the transaction begun before the work whose outcome is rc:
  * COMMIT when it succeeded, ROLLBACK otherwise. Lock held. */

@@ -20,6 +20,8 @@ static const char SQL_GET[] =
     "SELECT data FROM run_outputs WHERE run_id = ?1 AND kind = ?2";
 static const char SQL_HAS[] =
     "SELECT 1 FROM run_outputs WHERE run_id = ?1 AND kind = ?2";
+static const char SQL_KINDS[] =
+    "SELECT kind FROM run_outputs WHERE run_id = ?1";
 static const char SQL_HELD_PCAPS[] =
     "SELECT run_id FROM run_outputs WHERE kind = 'pcap' ORDER BY run_id";
 
@@ -125,4 +127,25 @@ int store_outputs_held_pcaps(wm_store *store, id_list *ids, wm_error *err)
                   : -1;
     store_unlock(store);
     return rc;
+}
+
+int store_outputs_held(wm_store *store, int64_t id, unsigned *held,
+                       wm_error *err)
+{
+    *held = 0;
+    sqlite3_stmt *stmt = store_stmt(store, SQL_KINDS, err);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, id);
+    int step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(stmt, 0);
+        for (int k = 0; kind && k < WM_STORE_OUTPUT_COUNT; k++)
+            if (!strcmp(kind, kind_names[k]))
+                *held |= 1u << k;
+    }
+    sqlite3_reset(stmt);
+    return step == SQLITE_DONE ? 0
+                               : store_db_error(store, "reading a run's "
+                                                "outputs", err);
 }

@@ -39,6 +39,15 @@ int wm_store_insert_run(wm_store *store, const char *label,
                         uint64_t size_bytes, const char *params_json,
                         int64_t sweep_id, int64_t *id, wm_error *err)
 {
+    return wm_store_insert_run_at(store, label, size_bytes, params_json,
+                                  sweep_id, wm_clock_wall_ns(), id, err);
+}
+
+int wm_store_insert_run_at(wm_store *store, const char *label,
+                           uint64_t size_bytes, const char *params_json,
+                           int64_t sweep_id, int64_t created_ns, int64_t *id,
+                           wm_error *err)
+{
     if (size_bytes > INT64_MAX)
         return wm_error_param(err, WM_ERR_TOO_LARGE, "size",
                               "size: more than the store can hold");
@@ -49,7 +58,7 @@ int wm_store_insert_run(wm_store *store, const char *label,
         store_bind_text(stmt, 1, label ? label : "");
         sqlite3_bind_int64(stmt, 2, (sqlite3_int64)size_bytes);
         store_bind_text(stmt, 3, params_json ? params_json : "{}");
-        sqlite3_bind_int64(stmt, 4, wm_clock_wall_ns());
+        sqlite3_bind_int64(stmt, 4, created_ns);
         if (sweep_id > 0)
             sqlite3_bind_int64(stmt, 5, sweep_id);
         rc = store_step_done(store, stmt, "inserting a run", err);
@@ -145,7 +154,7 @@ int wm_store_mark_running(wm_store *store, int64_t id, wm_error *err)
 int wm_store_finish_run(wm_store *store, int64_t id, const char *result_json,
                         wm_error *err)
 {
-    return wm_store_finish_run_held(store, id, result_json, NULL, err);
+    return wm_store_finish_run_held(store, id, result_json, NULL, NULL, err);
 }
 
 /* The UPDATE to done, then the held outputs: one transaction when there
@@ -153,19 +162,20 @@ int wm_store_finish_run(wm_store *store, int64_t id, const char *result_json,
  * held. */
 static int finish_locked(wm_store *store, int64_t id, int64_t started_ns,
                          const char *result_json,
-                         const wm_store_bytes *held, wm_error *err)
+                         const wm_store_bytes *held, int64_t finished_ns,
+                         wm_error *err)
 {
     bool any = false;
     for (int k = 0; held && k < WM_STORE_OUTPUT_COUNT; k++)
         any = any || held[k].data;
-    if (any && store_exec(store, "BEGIN IMMEDIATE", err) != 0)
+    if (any && store_begin(store, err) != 0)
         return -1;
     sqlite3_stmt *stmt = store_stmt(store, SQL_FINISH, err);
     int rc = -1;
     if (stmt) {
         sqlite3_bind_int64(stmt, 1, id);
         store_bind_text(stmt, 2, result_json);
-        sqlite3_bind_int64(stmt, 3, wm_clock_wall_ns());
+        sqlite3_bind_int64(stmt, 3, finished_ns);
         sqlite3_bind_int64(stmt, 4, started_ns);
         rc = change_one(store, stmt, id, "running", "storing a result", err);
     }
@@ -184,20 +194,26 @@ static int finish_locked(wm_store *store, int64_t id, int64_t started_ns,
 int wm_store_finish_run_held(wm_store *store, int64_t id,
                              const char *result_json,
                              const wm_store_bytes held[WM_STORE_OUTPUT_COUNT],
-                             wm_error *err)
+                             wm_store_finished *done, wm_error *err)
 {
     if (!result_json)
         return wm_error_set(err, WM_ERR_INTERNAL, "store: no result");
     store_lock(store);
     const store_running *started = store_running_find(store, id);
+    wm_store_finished fin = {
+        .deletions = atomic_load(&store->deletions),
+        .finished_ns = wm_clock_wall_ns(),
+    };
     int rc = -1;
     if (!started)
         rc = explain_no_change(store, id, "running", err);
     else
-        rc = finish_locked(store, id, started->started_ns, result_json, held,
-                           err);
+        rc = finish_locked(store, id, fin.started_ns = started->started_ns,
+                           result_json, held, fin.finished_ns, err);
     if (rc == 0)
         store_running_take(store, id);
+    if (rc == 0 && done)
+        *done = fin;
     store_unlock(store);
     return rc;
 }
@@ -410,7 +426,7 @@ int wm_store_delete_run(wm_store *store, int64_t id, wm_error *err)
         rc = change_one(store, stmt, id, "finished (done or failed)",
                         "deleting a run", err);
     }
-    id_list one = {&id, 1, 1};
+    id_list one = {.ids = &id, .count = 1, .capacity = 1};
     int retired = 0;
     if (rc == 0) {
         atomic_fetch_add(&store->deletions, 1);

@@ -59,6 +59,14 @@ static const char *const migrations[] = {
     " kind TEXT NOT NULL CHECK (kind IN ('pcap','rows','series')),"
     " data BLOB NOT NULL,"
     " PRIMARY KEY (run_id, kind));",
+    /* v4: runs_by_sweep holds only the runs of a sweep. Every run outside
+     * one wrote a NULL entry into it at its insert and at its deletion,
+     * one WAL page of the insert's four (measured on a copy of a store of
+     * 1000 runs: 4.35 -> 3.15 pages an insert, 15 -> 14 a pruned run);
+     * every query of it asks for sweep_id = ?, which the partial index
+     * answers. */
+    "DROP INDEX runs_by_sweep;"
+    "CREATE INDEX runs_by_sweep ON runs(sweep_id) WHERE sweep_id IS NOT NULL;",
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 

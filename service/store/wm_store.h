@@ -56,7 +56,7 @@
 #include "wm_params.h"
 
 /* The schema version this binary writes (PRAGMA user_version). */
-#define WM_STORE_SCHEMA_VERSION 3
+#define WM_STORE_SCHEMA_VERSION 4
 
 #define WM_STORE_DB_NAME "wiremeter.db"
 #define WM_STORE_PCAP_DIR "pcaps"
@@ -213,6 +213,13 @@ int wm_store_insert_run(wm_store *store, const char *label,
                         uint64_t size_bytes, const char *params_json,
                         int64_t sweep_id, int64_t *id, wm_error *err);
 
+/* wm_store_insert_run, created at created_ns (wall clock): for a caller
+ * that keeps what it stored, to render the run without reading it back. */
+int wm_store_insert_run_at(wm_store *store, const char *label,
+                           uint64_t size_bytes, const char *params_json,
+                           int64_t sweep_id, int64_t created_ns, int64_t *id,
+                           wm_error *err);
+
 /* queued -> running, started now. Kept in memory, not written (every
  * read shows it; finish_run or fail_run writes the start with the end):
  * one commit a run fewer, and recovery fails a run left queued as it
@@ -238,12 +245,23 @@ typedef struct wm_store_bytes {
     size_t len;
 } wm_store_bytes;
 
+/* What the store wrote besides the caller's own when it marked a run
+ * done: with the run's insert and result, the whole row (GET /runs/{id}
+ * renders it without reading it back under the store's lock). */
+typedef struct wm_store_finished {
+    int64_t started_ns, finished_ns;
+    uint64_t deletions;  /* wm_store_deletions while the run was unfinished
+                            (none could delete it): a cache of its
+                            document keys on it (wm_run_cache) */
+} wm_store_finished;
+
 /* wm_store_finish_run, with held[k].data (when not NULL) stored as the
- * run's output k in the same commit. */
+ * run's output k in the same commit; *done (may be NULL) gets what was
+ * written. */
 int wm_store_finish_run_held(wm_store *store, int64_t id,
                              const char *result_json,
                              const wm_store_bytes held[WM_STORE_OUTPUT_COUNT],
-                             wm_error *err);
+                             wm_store_finished *done, wm_error *err);
 
 /* A copy of run id's output kept in the database (*data malloc'd, free
  * it; *len bytes). WM_ERR_NOT_FOUND when it has none there: look for its
@@ -293,8 +311,11 @@ uint64_t wm_store_deletions(wm_store *store);
 
 /* Retention: keeps the keep newest finished (done or failed) runs and
  * deletes older finished ones with their pcaps, then sweeps left with no
- * run. Queued and running runs are never touched. A sweep's runs go
- * together or not at all: none while the sweep is unfinished, and all
+ * run. With keep of 64 or more, it waits until a 64th of keep more (at
+ * most 16) have ended, then deletes them together (store_prune.c says
+ * why): up to keep + min(keep / 64, 16) finished runs are kept. Queued
+ * and running runs are never touched. A sweep's runs go together or not
+ * at all: none while the sweep is unfinished, and all
  * once every one of them is older than the keep newest; so more than keep
  * runs may stay, never fewer. *deleted (may be NULL) gets the runs
  * removed. Before any other caller of the store runs, the commit is
@@ -306,6 +327,30 @@ uint64_t wm_store_deletions(wm_store *store);
  * wm_store_delete_run and the captures'. */
 int wm_store_prune(wm_store *store, uint64_t keep, uint64_t *deleted,
                    wm_error *err);
+
+/* wm_store_prune in two halves, for a caller that must not wait for the
+ * disk to free a pruned run's files before it goes on (a worker whose
+ * run's answer waits): the rows deleted and the files renamed, their
+ * list into *later; then the files unlinked, *later freed. Files a
+ * pruned run never had (its outputs were held in the database) are
+ * neither renamed nor unlinked. wm_store_prune_files must follow every
+ * wm_store_prune_rows, whatever it returned.
+ *
+ * locked (may be NULL) is called once, with arg, as soon as the store's
+ * lock is held, before anything is pruned: a run's worker wakes its
+ * waiters there, so that their answer does not wait for retention, yet
+ * whoever reads the store after it finds the history already bounded.
+ * It must not call the store. */
+typedef struct wm_store_pruned {
+    int64_t *ids;
+    unsigned *held;  /* per id: the outputs the database held */
+    size_t count;
+} wm_store_pruned;
+int wm_store_prune_rows(wm_store *store, uint64_t keep,
+                        void (*locked)(void *arg), void *arg,
+                        wm_store_pruned *later, wm_error *err);
+int wm_store_prune_files(wm_store *store, wm_store_pruned *later,
+                         wm_error *err);
 
 /* Runs by status, indexed by wm_store_status (for /metrics). */
 int wm_store_count_by_status(wm_store *store,

@@ -30,7 +30,7 @@ def test_healthz(d, wiremeter):
     check(h["status"] == "ok" and h["draining"] is False, f"healthz status: {h}")
     store = dict(h["store"])
     free = store.pop("free_bytes")
-    check(store == {"ok": True, "schema": 3, "writable": True, "read_only": False,
+    check(store == {"ok": True, "schema": 4, "writable": True, "read_only": False,
                     "reason": None, "min_free_bytes": 64 << 20, "unsaved": 0}
           and isinstance(free, int) and free >= 64 << 20, f"healthz store: {h['store']}")
     version = subprocess.run([wiremeter, "--version"], capture_output=True, text=True).stdout

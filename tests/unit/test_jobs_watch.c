@@ -24,8 +24,9 @@ typedef struct seen {
     bool ended;
 } seen;
 
-static void on_end(void *arg, bool ended)
+static void on_end(void *arg, bool ended, const wm_jobs_stored *stored)
 {
+    (void)stored;
     seen *s = arg;
     pthread_mutex_lock(&s->lock);
     s->calls++;
@@ -85,7 +86,7 @@ static void end_run(wm_jobs *jobs, job *run)
     jobs_unlink_active(jobs, run);
     jobs_watch_ended_locked(jobs, run->id, &ended);
     pthread_mutex_unlock(&jobs->lock);
-    jobs_watch_call(ended, true);
+    jobs_watch_call(ended, true, NULL);
 }
 
 static void test_run_ends_first(void **state)

@@ -79,6 +79,34 @@ static int db_pragma(fixture *f, const char *sql)
     return value;
 }
 
+/* v3 -> v4: a store whose runs_by_sweep indexed every run (as v3 made
+ * it) gets the partial index, its runs kept. */
+static void test_migrates_sweep_index(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    int64_t id = insert(f->store, "before");
+    wm_store_close(f->store);
+    f->store = NULL;
+    db_pragma(f, "DROP INDEX runs_by_sweep");
+    db_pragma(f, "CREATE INDEX runs_by_sweep ON runs(sweep_id)");
+    db_pragma(f, "PRAGMA user_version = 3");
+    const char *partial = "SELECT sql LIKE '%WHERE sweep_id IS NOT NULL'"
+                          " FROM sqlite_master WHERE name = 'runs_by_sweep'";
+    assert_int_equal(db_pragma(f, partial), 0);
+    f->store = open_store(f);
+    assert_int_equal(wm_store_schema_version(f->store), 4);
+    wm_store_run run;
+    wm_error err = {0};
+    assert_int_equal(wm_store_get_run(f->store, id, &run, &err), 0);
+    assert_string_equal(run.label, "before");
+    wm_store_run_free(&run);
+    wm_store_close(f->store);
+    f->store = NULL;
+    assert_int_equal(db_pragma(f, partial), 1);
+    assert_int_equal(db_pragma(f, "PRAGMA user_version"), 4);
+}
+
 static void test_open_fresh(void **state)
 {
     fixture *f = *state;
@@ -345,6 +373,38 @@ static void test_prune_at_the_edge(void **state)
     wm_store_run_free(&run);
 }
 
+/* From 64 kept on, retention waits for keep / 64 more finished runs (at
+ * most 16) and then deletes them all, back to keep exactly; below 64 it
+ * is exact at every run (test_prune_at_the_edge). A queued run is not
+ * counted. */
+static void test_prune_in_batches(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store(f);
+    enum { KEEP = 128, SLACK = KEEP / 64 };
+    int64_t first = 0;
+    for (int i = 0; i < KEEP + SLACK; i++) {
+        int64_t id = insert(f->store, "");
+        finish(f->store, id);
+        if (i == 0)
+            first = id;
+    }
+    insert(f->store, "queued");
+    wm_error err = {0};
+    uint64_t deleted = 99;
+    assert_int_equal(wm_store_prune(f->store, KEEP, &deleted, &err), 0);
+    assert_int_equal(deleted, 0);
+    finish(f->store, insert(f->store, ""));
+    assert_int_equal(wm_store_prune(f->store, KEEP, &deleted, &err), 0);
+    assert_int_equal(deleted, SLACK + 1);
+    wm_store_run run;
+    assert_int_equal(wm_store_get_run(f->store, first + SLACK, &run, NULL),
+                     -1);
+    assert_int_equal(wm_store_get_run(f->store, first + SLACK + 1, &run,
+                                      NULL), 0);
+    wm_store_run_free(&run);
+}
+
 static void test_prune_keeps_newest_finished(void **state)
 {
     fixture *f = *state;
@@ -602,6 +662,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_open_fresh),
+        T(test_migrates_sweep_index),
         T(test_open_makes_parents),
         T(test_reopen_keeps_data),
         T(test_newer_schema_refused),
@@ -611,6 +672,7 @@ int main(void)
         T(test_life_of_a_run),
         T(test_list_cursor),
         T(test_delete_removes_pcap),
+        T(test_prune_in_batches),
         T(test_prune_keeps_newest_finished),
         T(test_prune_at_the_edge),
         T(test_recover_marks_interrupted),

@@ -1,7 +1,8 @@
 /* A run's outputs kept in the database (store_outputs.c): written in the
  * commit that marks the run done and only then (a run not running keeps
  * none), read back byte for byte (an empty one too), absent for a run
- * whose outputs are files, gone with the run (DELETE and retention), and
+ * whose outputs are files, gone with the run (DELETE and retention, which
+ * leaves alone the files of the outputs a run held: it never had them), and
  * taken for the run's capture by the start-up recovery, which fails a
  * done run whose pcap is neither a file nor held ("capture_lost"). */
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +39,8 @@ static void finish_held(wm_store *store, int64_t id, bool rows)
         [WM_STORE_OUTPUT_ROWS] = {rows ? "" : NULL, 0},
     };
     wm_error err = {0};
-    assert_int_equal(wm_store_finish_run_held(store, id, "{\"ok\":1}", held,
-                                              &err), 0);
+    assert_int_equal(wm_store_finish_run_held(store, id, "{\"ok\":1}",
+                                              held, NULL, &err), 0);
 }
 
 static wm_store_status status_of(wm_store *store, int64_t id, char *code,
@@ -83,14 +85,14 @@ static void test_held_with_done(void **state)
         [WM_STORE_OUTPUT_SERIES] = {"{}", 2},
     };
     assert_int_equal(wm_store_finish_run_held(f->store, id, "{}", again,
-                                              &err), -1);
+                                              NULL, &err), -1);
     assert_false(wm_store_has_output(f->store, id, WM_STORE_OUTPUT_SERIES));
     /* A run that was never started keeps nothing either. */
     int64_t queued = 0;
     assert_int_equal(wm_store_insert_run(f->store, "", 13, NULL, 0, &queued,
                                          &err), 0);
     assert_int_equal(wm_store_finish_run_held(f->store, queued, "{}", again,
-                                              &err), -1);
+                                              NULL, &err), -1);
     assert_false(wm_store_has_output(f->store, queued,
                                      WM_STORE_OUTPUT_SERIES));
     assert_int_equal(wm_store_delete_run(f->store, id, &err), 0);
@@ -111,6 +113,78 @@ static void test_retention_takes_them(void **state)
     assert_int_equal(deleted, 1);
     assert_false(wm_store_has_output(f->store, old, WM_STORE_OUTPUT_PCAP));
     assert_true(wm_store_has_output(f->store, young, WM_STORE_OUTPUT_PCAP));
+}
+
+/* Retention renames and unlinks only the files a pruned run may have had:
+ * with its pcap held, neither its pcap nor a link run's two ends; its
+ * series, not held, was a file. Stray files under the other names show
+ * what was touched. */
+static void test_retention_spares_files_never_had(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store_no_floor(f);
+    int64_t old = started(f->store);
+    finish_held(f->store, old, true);
+    int64_t young = started(f->store);
+    finish_held(f->store, young, true);
+    char pcap[PATH_MAX], sender[PATH_MAX], series[PATH_MAX];
+    wm_error err = {0};
+    assert_int_equal(wm_store_pcap_path(f->store, old, pcap, sizeof pcap,
+                                        &err), 0);
+    assert_int_equal(wm_store_sender_pcap_path(f->store, old, sender,
+                                               sizeof sender, &err), 0);
+    assert_int_equal(wm_store_series_path(f->store, old, series,
+                                          sizeof series, &err), 0);
+    touch_file(pcap);
+    touch_file(sender);
+    touch_file(series);
+    uint64_t deleted = 0;
+    assert_int_equal(wm_store_prune(f->store, 1, &deleted, &err), 0);
+    assert_int_equal(deleted, 1);
+    assert_true(file_exists(pcap));
+    assert_true(file_exists(sender));
+    assert_false(file_exists(series));
+}
+
+/* A worker wakes its run's waiters from wm_store_prune_rows' callback:
+ * it is called once, before anything is pruned (the deletion count
+ * unchanged), also when there is nothing to prune. */
+typedef struct woken {
+    wm_store *store;
+    unsigned calls;
+    uint64_t deletions;
+} woken;
+
+static void on_locked(void *arg)
+{
+    woken *w = arg;
+    w->calls++;
+    w->deletions = wm_store_deletions(w->store);
+}
+
+static void test_prune_rows_wakes_first(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store_no_floor(f);
+    finish_held(f->store, started(f->store), false);
+    woken w = {.store = f->store};
+    wm_store_pruned later;
+    wm_error err = {0};
+    assert_int_equal(wm_store_prune_rows(f->store, 1, on_locked, &w, &later,
+                                         &err), 0);
+    assert_int_equal(w.calls, 1);
+    assert_int_equal(later.count, 0);
+    assert_int_equal(wm_store_prune_files(f->store, &later, &err), 0);
+    finish_held(f->store, started(f->store), false);
+    uint64_t before = wm_store_deletions(f->store);
+    assert_int_equal(wm_store_prune_rows(f->store, 1, on_locked, &w, &later,
+                                         &err), 0);
+    assert_int_equal(w.calls, 2);
+    assert_int_equal(w.deletions, before);
+    assert_int_equal(later.count, 1);
+    assert_int_equal(wm_store_deletions(f->store), before + 1);
+    assert_int_equal(wm_store_prune_files(f->store, &later, &err), 0);
+    assert_null(later.ids);
 }
 
 /* After a kill -9: a held pcap is the run's capture; a done run with
@@ -144,6 +218,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_held_with_done),
         T(test_retention_takes_them),
+        T(test_retention_spares_files_never_had),
+        T(test_prune_rows_wakes_first),
         T(test_recovery_counts_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
