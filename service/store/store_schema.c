@@ -65,8 +65,9 @@ static const char *const migrations[] = {
      * 1000 runs: 4.35 -> 3.15 pages an insert, 15 -> 14 a pruned run);
      * every query of it asks for sweep_id = ?, which the partial index
      * answers. */
-    "DROP INDEX runs_by_sweep;"
-    "CREATE INDEX runs_by_sweep ON runs(sweep_id) WHERE sweep_id IS NOT NULL;",
+    ("DROP INDEX runs_by_sweep;"
+     "CREATE INDEX runs_by_sweep ON runs(sweep_id)"
+     " WHERE sweep_id IS NOT NULL;"), /* one migration, two statements */
 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
