@@ -175,23 +175,10 @@ static json_t *info_text(const wm_packet *p, const wm_packet_info *info)
     return json_string(t.buf);
 }
 
-/* A row is set key by key rather than through json_pack: its format
- * string was parsed again for every row, and its three partial objects
- * merged by json_object_update, a quarter of a small run's report. The
- * keys are this file's ASCII literals: nothing to check in them. The
- * order of the calls is the order of the keys in the document; each
- * counts its failures (no memory), which drop the whole row as json_pack
- * did. */
-static int set(json_t *obj, const char *key, json_t *value)
-{
-    return json_object_set_new_nocheck(obj, key, value) != 0;
-}
-
-static int set_int(json_t *obj, const char *key, json_int_t value)
-{
-    return set(obj, key, json_integer(value));
-}
-
+/* A row is set key by key (report_set) rather than through json_pack:
+ * its format string was parsed again for every row, and its three
+ * partial objects merged by json_object_update, a quarter of a small
+ * run's report. */
 static json_t *options_json(const wm_packet *p, const wm_packet_info *info)
 {
     const wm_tcp_options *o = &p->opts;
@@ -202,12 +189,12 @@ static json_t *options_json(const wm_packet *p, const wm_packet_info *info)
         json_object_set_new(opts, "sack_permitted", json_true());
     if (o->has_timestamps) {
         json_t *ts = json_object();
-        set_int(ts, "val", (json_int_t)o->ts_val);
-        set_int(ts, "ecr", (json_int_t)o->ts_ecr);
+        report_set_int(ts, "val", (json_int_t)o->ts_val);
+        report_set_int(ts, "ecr", (json_int_t)o->ts_ecr);
         json_object_set_new(opts, "timestamps", ts);
     } else if (o->ts_val_cut) {
         json_t *ts = json_object();
-        set_int(ts, "val", (json_int_t)o->ts_val);
+        report_set_int(ts, "val", (json_int_t)o->ts_val);
         json_object_set_new(opts, "timestamps", ts);
     }
     if (o->has_wscale)
@@ -285,19 +272,19 @@ static int measures_json(const wm_packet *p, const wm_packet_info *info,
     bool rto = info->rto_ns != 0 && (info->marks & WM_MARK_RETRANSMISSION);
     int n = 0;
     /* no length, or tshark stopped at the bogus header length */
-    n += set(row, "nxtseq",
+    n += report_set(row, "nxtseq",
              (p->anomalies & (WM_PKT_NO_SEGLEN | WM_PKT_BAD_HEADER_LEN))
                  ? json_null()
                  : json_integer((json_int_t)info->next_rel_seq));
-    n += set(row, "acks_frame", count_or_null(info->acks_frame));
-    n += set(row, "ack_rtt_ns", ns_or_null(acks ? info->ack_rtt_ns : 0));
-    n += set(row, "bytes_in_flight", count_or_null(info->bytes_in_flight));
-    n += set(row, "push_bytes_sent",
+    n += report_set(row, "acks_frame", count_or_null(info->acks_frame));
+    n += report_set(row, "ack_rtt_ns", ns_or_null(acks ? info->ack_rtt_ns : 0));
+    n += report_set(row, "bytes_in_flight", count_or_null(info->bytes_in_flight));
+    n += report_set(row, "push_bytes_sent",
              bif ? json_integer((json_int_t)info->push_bytes_sent)
                  : json_null());
-    n += set(row, "initial_rtt_ns", ns_or_null(info->initial_rtt_ns));
-    n += set(row, "rto_ns", ns_or_null(rto ? info->rto_ns : 0));
-    n += set(row, "rto_frame", count_or_null(rto ? info->rto_frame : 0));
+    n += report_set(row, "initial_rtt_ns", ns_or_null(info->initial_rtt_ns));
+    n += report_set(row, "rto_ns", ns_or_null(rto ? info->rto_ns : 0));
+    n += report_set(row, "rto_frame", count_or_null(rto ? info->rto_frame : 0));
     return n;
 }
 
@@ -317,11 +304,11 @@ static int endpoints_json(const wm_packet *p, const wm_packet_info *info,
     wm_addr_format(&p->src, src, sizeof src);
     wm_addr_format(&p->dst, dst, sizeof dst);
     int n = 0;
-    n += set(row, "source", json_string(src));
-    n += set_int(row, "source_port", p->src_port);
-    n += set(row, "destination", json_string(dst));
-    n += set_int(row, "destination_port", p->dst_port);
-    n += set(row, "from", json_string(wm_report_side_name(info->from)));
+    n += report_set(row, "source", json_string(src));
+    n += report_set_int(row, "source_port", p->src_port);
+    n += report_set(row, "destination", json_string(dst));
+    n += report_set_int(row, "destination_port", p->dst_port);
+    n += report_set(row, "from", json_string(wm_report_side_name(info->from)));
     return n;
 }
 
@@ -333,20 +320,20 @@ static int numbers_json(const wm_packet *p, const wm_packet_info *info,
     wm_tcp_flags_format(p->flags, flags, sizeof flags);
     wm_clock_rfc3339(p->ts_ns, ts_time);
     int n = 0;
-    n += set_int(row, "no", (json_int_t)p->frame_no);
-    n += set_int(row, "time_ns", (json_int_t)(p->ts_ns - first_ts_ns));
-    n += set_int(row, "ts_ns", (json_int_t)p->ts_ns);
-    n += set(row, "ts_time", json_string(ts_time));
-    n += set_int(row, "length", (json_int_t)p->frame_len);
-    n += set(row, "flags", json_string(flags));
-    n += set_int(row, "flags_raw", p->flags);
-    n += set_int(row, "seq", (json_int_t)info->rel_seq);
-    n += set_int(row, "ack", (json_int_t)info->rel_ack);
-    n += set_int(row, "raw_seq", (json_int_t)p->seq);
-    n += set_int(row, "raw_ack", (json_int_t)p->ack);
-    n += set_int(row, "window", (json_int_t)info->window);
-    n += set_int(row, "window_raw", p->window);
-    n += set_int(row, "len", (json_int_t)p->payload_len);
+    n += report_set_int(row, "no", (json_int_t)p->frame_no);
+    n += report_set_int(row, "time_ns", (json_int_t)(p->ts_ns - first_ts_ns));
+    n += report_set_int(row, "ts_ns", (json_int_t)p->ts_ns);
+    n += report_set(row, "ts_time", json_string(ts_time));
+    n += report_set_int(row, "length", (json_int_t)p->frame_len);
+    n += report_set(row, "flags", json_string(flags));
+    n += report_set_int(row, "flags_raw", p->flags);
+    n += report_set_int(row, "seq", (json_int_t)info->rel_seq);
+    n += report_set_int(row, "ack", (json_int_t)info->rel_ack);
+    n += report_set_int(row, "raw_seq", (json_int_t)p->seq);
+    n += report_set_int(row, "raw_ack", (json_int_t)p->ack);
+    n += report_set_int(row, "window", (json_int_t)info->window);
+    n += report_set_int(row, "window_raw", p->window);
+    n += report_set_int(row, "len", (json_int_t)p->payload_len);
     return n;
 }
 
@@ -402,8 +389,8 @@ json_t *wm_report_packet_row(const wm_packet *p, const wm_packet_info *info,
     json_object_set_new(row, "analysis", analysis_json(info));
     if (info->marks & WM_MARK_DUP_ACK) {
         json_t *dup = json_object();
-        set_int(dup, "num", (json_int_t)info->dup_ack_num);
-        set_int(dup, "of", (json_int_t)info->dup_ack_frame);
+        report_set_int(dup, "num", (json_int_t)info->dup_ack_num);
+        report_set_int(dup, "of", (json_int_t)info->dup_ack_frame);
         json_object_set_new(row, "dup_ack", dup);
     }
     json_object_set_new(row, "role", json_string(role_of(p, info)));
