@@ -5,9 +5,13 @@
  *
  *   build/bench/report_bench tests/data/tshark/client_closes.pcap 20000
  *
- * prints the process's CPU time per document for each step, measured
+ * prints the process's CPU time per document for each step of the two
+ * ways to the stored text: the tree (wm_report_run, then wm_json_text,
+ * then json_decref), and the text written directly (wm_report_run_text,
+ * then free), checked to be the same bytes; measured
  * over the whole loop (CLOCK_PROCESS_CPUTIME_ID: the other engineers'
  * builds on the machine slow the wall clock, not this). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +33,10 @@ static double cpu_ns(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: report_bench FILE.pcap ITERATIONS\n");
+    /* "text": the direct text alone, for a profile of it (perf record). */
+    bool text_only = argc == 4 && strcmp(argv[3], "text") == 0;
+    if (argc != 3 && !text_only) {
+        fprintf(stderr, "usage: report_bench FILE.pcap ITERATIONS [text]\n");
         return 2;
     }
     long iterations = strtol(argv[2], NULL, 10);
@@ -75,32 +81,54 @@ int main(int argc, char **argv)
         .valid = true, .rtt_us = 31, .rttvar_us = 15, .snd_cwnd = 10,
         .snd_mss = 32768, .rcv_mss = 536, .congestion = "cubic"};
 
-    size_t bytes = 0;
-    double build = 0, text = 0;
-    for (long i = 0; i < iterations; i++) {
-        double t0 = cpu_ns();
-        json_t *doc = wm_report_run(&request, &result, 0);
-        double t1 = cpu_ns();
-        size_t len;
-        char *s = wm_json_text(doc, &len);
-        double t2 = cpu_ns();
-        if (!doc || !s) {
-            fprintf(stderr, "report_bench: out of memory\n");
-            return 1;
-        }
-        bytes = len;
-        build += t1 - t0;
-        text += t2 - t1;
-        free(s);
-        json_decref(doc);
+    /* The same bytes both ways, checked once. */
+    size_t tree_len = 0, text_len = 0;
+    json_t *doc = wm_report_run(&request, &result, 0);
+    char *a = wm_json_text(doc, &tree_len);
+    char *b = wm_report_run_text(&request, &result, 0, &text_len);
+    if (!doc || !a || !b) {
+        fprintf(stderr, "report_bench: out of memory\n");
+        return 1;
     }
-    printf("%s: %zu packets, %zu bytes of JSON, %ld documents\n", argv[1],
-           analysis.connections[0].packet_count, bytes, iterations);
-    printf("wm_report_run  %8.2f us CPU per document\n",
-           build / 1e3 / (double)iterations);
-    printf("wm_json_text   %8.2f us CPU per document\n",
-           text / 1e3 / (double)iterations);
+    bool same = tree_len == text_len && memcmp(a, b, text_len) == 0;
+    json_decref(doc);
+    free(a);
+    free(b);
+    printf("%s: %zu packets, %zu bytes of JSON, %ld documents a loop, "
+           "direct text %s\n", argv[1], analysis.connections[0].packet_count,
+           text_len, iterations, same ? "identical" : "DIFFERENT");
+
+    /* Each way in a loop of its own (its own warm caches, as one run of
+     * the daemon has), the two loops alternated three times. */
+    for (int round = 0; round < 3; round++) {
+        double build = 0, text = 0, release = 0;
+        for (long i = 0; !text_only && i < iterations; i++) {
+            double t0 = cpu_ns();
+            doc = wm_report_run(&request, &result, 0);
+            double t1 = cpu_ns();
+            char *s = wm_json_text(doc, NULL);
+            double t2 = cpu_ns();
+            json_decref(doc);
+            free(s);
+            double t3 = cpu_ns();
+            build += t1 - t0;
+            text += t2 - t1;
+            release += t3 - t2;
+        }
+        double t0 = cpu_ns();
+        for (long i = 0; i < iterations; i++)
+            free(wm_report_run_text(&request, &result, 0, NULL));
+        double direct = cpu_ns() - t0;
+        double n = (double)iterations * 1e3;
+        if (!text_only)
+            printf("tree: wm_report_run %.2f + wm_json_text %.2f + "
+                   "json_decref, free %.2f = %.2f us CPU a document\n",
+                   build / n, text / n, release / n,
+                   (build + text + release) / n);
+        printf("text: wm_report_run_text + free %.2f us CPU a document\n",
+               direct / n);
+    }
     wm_analysis_free(&analysis);
     wm_trace_free(&trace);
-    return 0;
+    return same ? 0 : 1;
 }
