@@ -3,7 +3,7 @@
  * The connection fragment is built from the analysis alone, so a live run
  * and `wiremeter analyze` of its pcap render it identically; what only a
  * live run knows (params, TCP_INFO, capture counters, integrity) is added
- * around it by wm_report_run. A figure that cannot be known — no SYN, no
+ * around it by wm_report_run (report_run.c). A figure that cannot be known — no SYN, no
  * data packet, a zero-length transfer phase — is null, never a made-up 0.
  *
  * A document is written field by field, in the order docs/result.md
@@ -19,14 +19,11 @@
  * UTF-8) fails the whole document, as json_pack failed it. */
 #include "report_internal.h"
 
-#include "params_emit.h"
-
 #include "wm_clock.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-
 
 /* An integer, or null when the analyser marked it unknown (negative). */
 static void ns_or_null(emit *e, const char *key, int64_t ns)
@@ -38,7 +35,7 @@ static void ns_or_null(emit *e, const char *key, int64_t ns)
 }
 
 /* value when known, else null. */
-static void int_if(emit *e, const char *key, bool known, json_int_t value)
+void report_int_if(emit *e, const char *key, bool known, json_int_t value)
 {
     if (known)
         emit_int(e, key, value);
@@ -56,7 +53,7 @@ static void bool_if(emit *e, const char *key, bool known, bool value)
 }
 
 /* The RFC 3339 text of an absolute time, written beside its *_ns. */
-static void time_emit(emit *e, const char *key, int64_t ns)
+void report_time(emit *e, const char *key, int64_t ns)
 {
     char text[WM_CLOCK_RFC3339_SIZE];
     wm_clock_rfc3339(ns, text);
@@ -79,8 +76,8 @@ static void per_side(emit *e, const char *key, bool client_has,
                      json_int_t client, bool server_has, json_int_t server)
 {
     emit_object(e, key);
-    int_if(e, "client", client_has, client);
-    int_if(e, "server", server_has, server);
+    report_int_if(e, "client", client_has, client);
+    report_int_if(e, "server", server_has, server);
     emit_end(e);
 }
 
@@ -123,8 +120,8 @@ static void handshake_emit(emit *e, const wm_analysis *analysis,
     emit_bool(e, "complete", conn->handshake_complete);
     ns_or_null(e, "duration_ns", conn->handshake_ns);
     emit_object(e, "isn");
-    int_if(e, "client", c->isn_known, c->isn);
-    int_if(e, "server", s->isn_known, s->isn);
+    report_int_if(e, "client", c->isn_known, c->isn);
+    report_int_if(e, "server", s->isn_known, s->isn);
     emit_end(e);
     emit_array(e, "packets");
     for (size_t k = 0; k < 3; k++)
@@ -174,7 +171,7 @@ static void closure_emit(emit *e, const wm_analysis *analysis,
 static void stream_bytes(emit *e, const char *key, const wm_connection *conn,
                          wm_side side)
 {
-    int_if(e, key, conn->side[side].isn_known,
+    report_int_if(e, key, conn->side[side].isn_known,
            (json_int_t)(conn->side[side].stream_end - 1));
 }
 
@@ -214,7 +211,7 @@ static void throughput_emit(emit *e, const wm_connection *conn)
     uint64_t c = conn->side[WM_SIDE_CLIENT].payload_bytes;
     uint64_t s = conn->side[WM_SIDE_SERVER].payload_bytes;
     uint64_t bytes = c > s ? c : s;
-    int_if(e, "throughput_bps", transfer_ns > 0,
+    report_int_if(e, "throughput_bps", transfer_ns > 0,
            transfer_ns > 0 ? (json_int_t)((double)bytes * 8.0 * 1e9 /
                                           (double)transfer_ns)
                            : 0);
@@ -225,9 +222,9 @@ static void timing_emit(emit *e, const wm_connection *conn)
     int64_t transfer_ns = conn->transfer_end_ns - conn->transfer_start_ns;
     emit_object(e, "timing");
     emit_int(e, "first_packet_ns", (json_int_t)conn->first_ts_ns);
-    time_emit(e, "first_packet_time", conn->first_ts_ns);
+    report_time(e, "first_packet_time", conn->first_ts_ns);
     emit_int(e, "last_packet_ns", (json_int_t)conn->last_ts_ns);
-    time_emit(e, "last_packet_time", conn->last_ts_ns);
+    report_time(e, "last_packet_time", conn->last_ts_ns);
     emit_int(e, "total_ns", (json_int_t)wm_connection_total_ns(conn));
     ns_or_null(e, "handshake_ns", conn->handshake_ns);
     emit_int(e, "transfer_ns",
@@ -268,8 +265,8 @@ static void rtt_emit(emit *e, const wm_rtt_summary *r)
     if (r->count != 0) {
         emit_int(e, "min_ns", (json_int_t)r->min_ns);
         emit_int(e, "mean_ns", (json_int_t)r->mean_ns);
-        int_if(e, "p50_ns", r->percentiles_known, r->p50_ns);
-        int_if(e, "p99_ns", r->percentiles_known, r->p99_ns);
+        report_int_if(e, "p50_ns", r->percentiles_known, r->p50_ns);
+        report_int_if(e, "p99_ns", r->percentiles_known, r->p99_ns);
         emit_int(e, "max_ns", (json_int_t)r->max_ns);
     }
     emit_end(e);
@@ -295,7 +292,7 @@ static void mark_counts_emit(emit *e, const wm_connection *conn)
 static void analysis_emit(emit *e, const wm_connection *conn)
 {
     emit_object(e, "analysis");
-    int_if(e, "initial_rtt_ns", conn->initial_rtt_ns != 0,
+    report_int_if(e, "initial_rtt_ns", conn->initial_rtt_ns != 0,
            conn->initial_rtt_ns);
     rtt_emit(e, &conn->rtt);
     emit_object(e, "bytes_in_flight_max");
@@ -311,7 +308,7 @@ static void analysis_emit(emit *e, const wm_connection *conn)
 
 /* The connection fragment's fields, into the object open: a run's
  * document has them between its params and its tcp_info. */
-static void connection_fields(emit *e, const wm_analysis *analysis,
+void report_connection_fields(emit *e, const wm_analysis *analysis,
                               const wm_connection *conn, unsigned flags)
 {
     connection_emit(e, conn);
@@ -337,31 +334,13 @@ json_t *wm_report_connection(const wm_trace *trace,
     emit e;
     emit_start(&e, true);
     emit_object(&e, NULL);
-    connection_fields(&e, analysis, conn, flags);
+    report_connection_fields(&e, analysis, conn, flags);
     emit_end(&e);
     return emit_tree(&e);
 }
 
-static void tcp_info_emit(emit *e, const wm_tcp_stats *s)
-{
-    if (!s->valid) {
-        emit_null(e, "tcp_info");
-        return;
-    }
-    emit_object(e, "tcp_info");
-    emit_int(e, "rtt_us", (json_int_t)s->rtt_us);
-    emit_int(e, "rttvar_us", (json_int_t)s->rttvar_us);
-    emit_int(e, "snd_cwnd", (json_int_t)s->snd_cwnd);
-    emit_int(e, "snd_mss", (json_int_t)s->snd_mss);
-    emit_int(e, "rcv_mss", (json_int_t)s->rcv_mss);
-    emit_int(e, "total_retrans", (json_int_t)s->total_retrans);
-    emit_int(e, "retransmits", (json_int_t)s->retransmits);
-    emit_string(e, "congestion", s->congestion);
-    emit_end(e);
-}
-
 /* IP fragments: how many, and what became of their datagrams. */
-static void fragments_emit(emit *e, const wm_trace *trace)
+void report_fragments(emit *e, const wm_trace *trace)
 {
     const wm_fragment_counts *f = &trace->fragments;
     emit_object(e, "fragments");
@@ -370,135 +349,6 @@ static void fragments_emit(emit *e, const wm_trace *trace)
     emit_int(e, "incomplete", (json_int_t)f->incomplete);
     emit_int(e, "cut", (json_int_t)f->cut);
     emit_end(e);
-}
-
-static void capture_emit(emit *e, const char *key, const wm_capture_stats *c,
-                         const wm_trace *trace)
-{
-    emit_object(e, key);
-    emit_string(e, "interface", c->interface);
-    emit_int(e, "received", (json_int_t)c->received);
-    emit_int(e, "dropped", (json_int_t)c->dropped);
-    emit_int(e, "if_dropped", (json_int_t)c->if_dropped);
-    emit_int(e, "snaplen", (json_int_t)c->snaplen);
-    emit_bool(e, "complete", c->complete);
-    emit_int(e, "frames", (json_int_t)trace->frames);
-    emit_int(e, "malformed", (json_int_t)trace->malformed);
-    emit_int(e, "not_tcp", (json_int_t)trace->not_tcp);
-    fragments_emit(e, trace);
-    emit_end(e);
-}
-
-static void integrity_emit(emit *e, const wm_integrity *i)
-{
-    emit_object(e, "integrity");
-    emit_int(e, "expected_bytes", (json_int_t)i->expected_bytes);
-    emit_int(e, "received_bytes", (json_int_t)i->received_bytes);
-    int_if(e, "first_mismatch", i->mismatch, (json_int_t)i->mismatch_offset);
-    emit_bool(e, "verified", i->verified);
-    emit_end(e);
-}
-
-static void ends_direction_emit(emit *e, const char *key,
-                                const wm_ends_direction *d)
-{
-    bool any = d->matched_frames > 0;
-    json_int_t mean = any ? (json_int_t)(d->transit_sum_ns /
-                                         (int64_t)d->matched_frames) : 0;
-    emit_object(e, key);
-    emit_int(e, "sent_frames", (json_int_t)d->sent_frames);
-    emit_int(e, "sent_bytes", (json_int_t)d->sent_bytes);
-    emit_int(e, "received_frames", (json_int_t)d->received_frames);
-    emit_int(e, "received_bytes", (json_int_t)d->received_bytes);
-    emit_int(e, "lost_frames", (json_int_t)d->lost_frames);
-    emit_int(e, "lost_bytes", (json_int_t)d->lost_bytes);
-    emit_int(e, "both_ends_frames", (json_int_t)d->matched_frames);
-    emit_int(e, "unmatched_frames", (json_int_t)d->unmatched_frames);
-    int_if(e, "transit_min_ns", any, d->transit_min_ns);
-    int_if(e, "transit_mean_ns", any, mean);
-    int_if(e, "transit_max_ns", any, d->transit_max_ns);
-    emit_end(e);
-}
-
-/* What the link did, from its two ends' captures; null when only the
- * receiver's end was captured (a loopback run has one end). */
-static void ends_emit(emit *e, const wm_run_result *result)
-{
-    if (!result->has_ends) {
-        emit_null(e, "ends");
-        return;
-    }
-    emit_object(e, "ends");
-    ends_direction_emit(e, "sender_to_receiver",
-                        &result->ends.dir[WM_ENDS_FROM_SENDER]);
-    ends_direction_emit(e, "receiver_to_sender",
-                        &result->ends.dir[WM_ENDS_TO_SENDER]);
-    emit_end(e);
-}
-
-static void link_loss_emit(emit *e, const char *key, const wm_path_loss *l)
-{
-    emit_object(e, key);
-    emit_int(e, "tcp_frames", (json_int_t)l->tcp_frames);
-    emit_int(e, "dropped_frames", (json_int_t)l->dropped_frames);
-    emit_end(e);
-}
-
-/* What the link said of itself; null on loopback. */
-static void link_emit(emit *e, const wm_run_result *result)
-{
-    if (!result->has_link) {
-        emit_null(e, "link");
-        return;
-    }
-    emit_object(e, "link");
-    emit_int(e, "setup_ns", (json_int_t)result->link_setup_ns);
-    link_loss_emit(e, "loss_to_client", &result->link_loss[WM_PATH_CLIENT]);
-    link_loss_emit(e, "loss_to_server", &result->link_loss[WM_PATH_SERVER]);
-    if (result->has_sender_capture)
-        capture_emit(e, "sender_capture", &result->sender_capture,
-                     &result->sender_trace);
-    else
-        emit_null(e, "sender_capture");
-    emit_end(e);
-}
-
-static void run_emit(emit *e, const wm_run_request *request,
-                     const wm_run_result *result, unsigned flags)
-{
-    emit_object(e, NULL);
-    emit_int(e, "schema", WM_REPORT_SCHEMA);
-    params_emit(e, "params", request);
-    connection_fields(e, &result->analysis, result->connection, flags);
-    tcp_info_emit(e, &result->transfer.sender);
-    ends_emit(e, result);
-    capture_emit(e, "capture", &result->capture, &result->trace);
-    integrity_emit(e, &result->transfer.integrity);
-    emit_int(e, "started_ns", (json_int_t)result->started_ns);
-    time_emit(e, "started_time", result->started_ns);
-    emit_int(e, "finished_ns", (json_int_t)result->finished_ns);
-    time_emit(e, "finished_time", result->finished_ns);
-    link_emit(e, result);
-    emit_end(e);
-}
-
-json_t *wm_report_run(const wm_run_request *request,
-                      const wm_run_result *result, unsigned flags)
-{
-    emit e;
-    emit_start(&e, true);
-    run_emit(&e, request, result, flags);
-    return emit_tree(&e);
-}
-
-char *wm_report_run_text(const wm_run_request *request,
-                         const wm_run_result *result, unsigned flags,
-                         size_t *len)
-{
-    emit e;
-    emit_start(&e, false);
-    run_emit(&e, request, result, flags);
-    return emit_finish_text(&e, len);
 }
 
 json_t *wm_report_file(const char *path, const wm_trace *trace,
@@ -513,11 +363,11 @@ json_t *wm_report_file(const char *path, const wm_trace *trace,
     emit_int(&e, "frames", (json_int_t)trace->frames);
     emit_int(&e, "malformed", (json_int_t)trace->malformed);
     emit_int(&e, "not_tcp", (json_int_t)trace->not_tcp);
-    fragments_emit(&e, trace);
+    report_fragments(&e, trace);
     emit_array(&e, "connections");
     for (size_t k = 0; k < analysis->count; k++) {
         emit_object(&e, NULL);
-        connection_fields(&e, analysis, &analysis->connections[k], flags);
+        report_connection_fields(&e, analysis, &analysis->connections[k], flags);
         emit_end(&e);
     }
     emit_end(&e);
