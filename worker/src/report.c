@@ -3,8 +3,9 @@
  * The connection fragment is built from the analysis alone, so a live run
  * and `wiremeter analyze` of its pcap render it identically; what only a
  * live run knows (params, TCP_INFO, capture counters, integrity) is added
- * around it by wm_report_run (report_run.c). A figure that cannot be known — no SYN, no
- * data packet, a zero-length transfer phase — is null, never a made-up 0.
+ * around it by wm_report_run (report_run.c). A figure that cannot be
+ * known — no SYN, no data packet, a zero-length transfer phase — is null,
+ * never a made-up 0.
  *
  * A document is written field by field, in the order docs/result.md
  * gives (the order of the calls is the order of the keys), through
