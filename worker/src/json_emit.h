@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Nesting a document may have; a run's has 5. */
+/* Nesting a document may have; a run's has 7 (a SACK block in a row). */
 #define EMIT_MAX_DEPTH 16
 
 /* Text growing in one buffer (cap > len always: room for the NUL). */
