@@ -45,6 +45,17 @@ enum wm_engine_flags {
 json_t *wm_engine_run(const wm_run_request *request, wm_progress_fn progress,
                       void *progress_ctx, unsigned flags, wm_error *err);
 
+/* The same run, its document as compact JSON text: the very bytes
+ * wm_json_text writes of wm_engine_run's, written without making the
+ * JSON tree (a small run's rendering in a fraction of the CPU): what the
+ * daemon stores. malloc'd, NUL-terminated, its length into *len when len
+ * is not NULL; *received_bytes (may be NULL) gets its
+ * integrity.received_bytes. NULL with err filled when the run failed. */
+char *wm_engine_run_text(const wm_run_request *request,
+                         wm_progress_fn progress, void *progress_ctx,
+                         unsigned flags, size_t *len,
+                         uint64_t *received_bytes, wm_error *err);
+
 /* Rows [offset, offset + limit) of a stored run's packet list, from its
  * rows file (written by the run when request->config.rows_path was set,
  * or by wm_engine_index_pcap): a few preads, whatever the run's size, and

@@ -46,38 +46,85 @@ static void hold_outputs(wm_run_config *config)
     config->capture.pcap_inline = &config->inline_out->pcap;
 }
 
-json_t *wm_engine_run(const wm_run_request *request, wm_progress_fn progress,
-                      void *progress_ctx, unsigned flags, wm_error *err)
+/* A run, its result rendered as a tree (*doc) or, when doc is NULL, as
+ * text (*text, *len): the daemon stores only the text, which is written
+ * without the tree (wm_report_run_text). -1 with err filled when the run
+ * failed; nothing is left to free. */
+static int run_rendered(const wm_run_request *request,
+                        wm_progress_fn progress, void *progress_ctx,
+                        unsigned flags, json_t **doc, char **text,
+                        size_t *len, uint64_t *received_bytes, wm_error *err)
 {
     wm_run_result result;
     wm_run_config config;
     series_job series;
     if (series_job_prepare(&request->config, &config, &series, err) != 0)
-        return NULL;
+        return -1;
     hold_outputs(&config);
     if (wm_run_execute(&config, progress, progress_ctx, &result, err) != 0) {
         series_job_free(&series);
         wm_run_blobs_free(config.inline_out);
-        return NULL;
+        return -1;
     }
-    json_t *doc = wm_report_run(request, &result, flags);
-    if (!doc)
+    if (received_bytes)
+        *received_bytes = result.transfer.integrity.received_bytes;
+    bool rendered;
+    if (doc) {
+        *doc = wm_report_run(request, &result, flags);
+        rendered = *doc != NULL;
+    } else {
+        *text = wm_report_run_text(request, &result, flags, len);
+        rendered = *text != NULL;
+    }
+    int rc = 0;
+    if (!rendered) { /* nothing held when this fails (wm_engine.h) */
         out_of_memory(err, "rendering the result");
-    else if ((config.rows_path &&
-              wm_rows_write_held(config.rows_path, &result.trace,
-                                 &result.analysis, result.connection,
-                                 config.inline_max,
-                                 config.inline_out ? &config.inline_out->rows
-                                                   : NULL,
-                                 err) != 0) ||
-             series_job_finish(&series, &config, &result, err) != 0) {
-        json_decref(doc);
-        doc = NULL;
         wm_run_blobs_free(config.inline_out);
+        rc = -1;
+    } else if ((config.rows_path &&
+                wm_rows_write_held(config.rows_path, &result.trace,
+                                   &result.analysis, result.connection,
+                                   config.inline_max,
+                                   config.inline_out
+                                       ? &config.inline_out->rows
+                                       : NULL,
+                                   err) != 0) ||
+               series_job_finish(&series, &config, &result, err) != 0) {
+        if (doc) {
+            json_decref(*doc);
+            *doc = NULL;
+        } else {
+            free(*text);
+            *text = NULL;
+        }
+        wm_run_blobs_free(config.inline_out);
+        rc = -1;
     }
     series_job_free(&series);
     wm_run_result_free(&result);
+    return rc;
+}
+
+json_t *wm_engine_run(const wm_run_request *request, wm_progress_fn progress,
+                      void *progress_ctx, unsigned flags, wm_error *err)
+{
+    json_t *doc = NULL;
+    if (run_rendered(request, progress, progress_ctx, flags, &doc, NULL, NULL,
+                     NULL, err) != 0)
+        return NULL;
     return doc;
+}
+
+char *wm_engine_run_text(const wm_run_request *request,
+                         wm_progress_fn progress, void *progress_ctx,
+                         unsigned flags, size_t *len,
+                         uint64_t *received_bytes, wm_error *err)
+{
+    char *text = NULL;
+    if (run_rendered(request, progress, progress_ctx, flags, NULL, &text, len,
+                     received_bytes, err) != 0)
+        return NULL;
+    return text;
 }
 
 /* A port of the result's connection ("client" or "server"), 0 if none. */

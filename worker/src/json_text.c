@@ -1,7 +1,10 @@
-/* wm_json_text: see wm_json_text.h. The formats of numbers and the
- * escapes are jansson 2.14's (dump.c, strconv.c), so that text written
- * here and text written by json_dumps are interchangeable. */
+/* wm_json_text: see wm_json_text.h; and json_emit.h's writer, which
+ * shares its formats. The formats of numbers and the escapes are jansson
+ * 2.14's (dump.c, strconv.c), so that text written here and text written
+ * by json_dumps are interchangeable. */
 #include "wm_json_text.h"
+
+#include "json_emit.h"
 
 #include <assert.h>
 #include <locale.h>
@@ -14,11 +17,7 @@
 /* Room for the 7 KB document of a small run without growing. */
 #define FIRST_CAPACITY 8192u
 
-typedef struct text {
-    char *bytes;
-    size_t len, cap;  /* cap > len always: room for the NUL */
-    bool failed;      /* out of memory or bad input: give up */
-} text;
+typedef emit_text text;
 
 static bool reserve(text *t, size_t more)
 {
@@ -272,4 +271,210 @@ char *wm_json_text(const json_t *value, size_t *len)
     if (len)
         *len = t.len;
     return t.bytes;
+}
+
+/* json_emit.h's writer. */
+
+void emit_start(emit *e, bool tree)
+{
+    memset(e, 0, sizeof *e);
+    e->tree = tree;
+    if (!tree) {
+        e->text.bytes = malloc(FIRST_CAPACITY);
+        e->text.cap = FIRST_CAPACITY;
+        e->failed = e->text.bytes == NULL;
+    }
+}
+
+/* Text: the comma before a value that is not its container's first, and
+ * its key in an object. */
+static void text_key(emit *e, const char *key)
+{
+    if (e->more[e->depth])
+        put_char(&e->text, ',');
+    e->more[e->depth] = true;
+    if (key) {
+        /* The keys are the builders' [a-z_] literals: nothing to escape. */
+        size_t n = strlen(key);
+        if (reserve(&e->text, n + 3)) {
+            char *out = e->text.bytes + e->text.len;
+            out[0] = '"';
+            memcpy(out + 1, key, n);
+            out[n + 1] = '"';
+            out[n + 2] = ':';
+            e->text.len += n + 3;
+        }
+    }
+}
+
+/* Tree: value into the container open (its reference taken). */
+static void tree_add(emit *e, const char *key, json_t *value)
+{
+    if (!value) {
+        e->failed = true;
+        return;
+    }
+    if (e->depth == 0) {
+        assert(!e->root); /* one document */
+        e->root = value;
+        return;
+    }
+    json_t *top = e->open[e->depth - 1];
+    assert(json_is_object(top) == (key != NULL));
+    if ((key ? json_object_set_new_nocheck(top, key, value)
+             : json_array_append_new(top, value)) != 0)
+        e->failed = true;
+}
+
+static bool going(emit *e)
+{
+    if (e->text.failed)
+        e->failed = true;
+    return !e->failed;
+}
+
+static void open_container(emit *e, const char *key, bool object)
+{
+    if (!going(e))
+        return;
+    if (e->depth == EMIT_MAX_DEPTH) {
+        e->failed = true;
+        return;
+    }
+    if (e->tree) {
+        json_t *c = object ? json_object() : json_array();
+        tree_add(e, key, c);
+        if (e->failed)
+            return;
+        e->open[e->depth] = c; /* borrowed: its parent holds it */
+    } else {
+        text_key(e, key);
+        put_char(&e->text, object ? '{' : '[');
+    }
+    e->object[e->depth] = object;
+    e->depth++;
+    e->more[e->depth] = false;
+}
+
+void emit_object(emit *e, const char *key)
+{
+    open_container(e, key, true);
+}
+
+void emit_array(emit *e, const char *key)
+{
+    open_container(e, key, false);
+}
+
+void emit_end(emit *e)
+{
+    if (!going(e))
+        return;
+    assert(e->depth > 0);
+    e->depth--;
+    if (!e->tree)
+        put_char(&e->text, e->object[e->depth] ? '}' : ']');
+}
+
+void emit_int(emit *e, const char *key, json_int_t value)
+{
+    if (!going(e))
+        return;
+    if (e->tree) {
+        tree_add(e, key, json_integer(value));
+        return;
+    }
+    text_key(e, key);
+    put_integer(&e->text, value);
+}
+
+void emit_real(emit *e, const char *key, double value)
+{
+    if (!going(e))
+        return;
+    if (e->tree) {
+        tree_add(e, key, json_real(value));
+        return;
+    }
+    text_key(e, key);
+    put_real(&e->text, value);
+}
+
+void emit_bool(emit *e, const char *key, bool value)
+{
+    if (!going(e))
+        return;
+    if (e->tree) {
+        tree_add(e, key, json_boolean(value));
+        return;
+    }
+    text_key(e, key);
+    if (value)
+        put(&e->text, "true", 4);
+    else
+        put(&e->text, "false", 5);
+}
+
+void emit_null(emit *e, const char *key)
+{
+    if (!going(e))
+        return;
+    if (e->tree) {
+        tree_add(e, key, json_null());
+        return;
+    }
+    text_key(e, key);
+    put(&e->text, "null", 4);
+}
+
+static void emit_text_string(emit *e, const char *key, const char *value)
+{
+    text_key(e, key);
+    put_string(&e->text, value, strlen(value));
+}
+
+void emit_string(emit *e, const char *key, const char *value)
+{
+    if (!going(e))
+        return;
+    if (e->tree)
+        tree_add(e, key, json_string(value));
+    else
+        emit_text_string(e, key, value);
+}
+
+void emit_ascii(emit *e, const char *key, const char *value)
+{
+    if (!going(e))
+        return;
+    if (e->tree)
+        tree_add(e, key, json_string_nocheck(value));
+    else
+        emit_text_string(e, key, value);
+}
+
+json_t *emit_tree(emit *e)
+{
+    assert(e->tree);
+    if (!going(e) || !e->root) {
+        json_decref(e->root);
+        return NULL;
+    }
+    assert(e->depth == 0);
+    return e->root;
+}
+
+char *emit_finish_text(emit *e, size_t *len)
+{
+    assert(!e->tree);
+    if (!going(e) || e->text.len == 0) {
+        free(e->text.bytes);
+        return NULL;
+    }
+    assert(e->depth == 0);
+    assert(e->text.len < e->text.cap);
+    e->text.bytes[e->text.len] = '\0';
+    if (len)
+        *len = e->text.len;
+    return e->text.bytes;
 }

@@ -11,6 +11,26 @@ void wm_addr_format(const wm_addr *addr, char *buf, unsigned buflen)
     if (buflen == 0)
         return;
     char text[INET6_ADDRSTRLEN];
+    if (addr->family == 4) {
+        /* glibc's inet_ntop writes IPv4 with sprintf: two in each packet
+         * row of a result document, a tenth of its time. */
+        char *out = text;
+        for (int i = 0; i < 4; i++) {
+            unsigned b = addr->bytes[i];
+            if (b >= 100)
+                *out++ = (char)('0' + b / 100);
+            if (b >= 10)
+                *out++ = (char)('0' + b / 10 % 10);
+            *out++ = (char)('0' + b % 10);
+            *out++ = i < 3 ? '.' : '\0';
+        }
+        size_t n = (size_t)(out - text) - 1; /* as snprintf cuts it */
+        if (n >= buflen)
+            n = buflen - 1;
+        memcpy(buf, text, n);
+        buf[n] = '\0';
+        return;
+    }
     int af = addr->family == 4 ? AF_INET : addr->family == 6 ? AF_INET6 : -1;
     if (af < 0 || !inet_ntop(af, addr->bytes, text, sizeof text))
         snprintf(text, sizeof text, "?");

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "params_emit.h"
 #include "wm_size.h"
 
 typedef enum param_kind {
@@ -770,42 +771,51 @@ int wm_params_finish(wm_run_request *request, wm_error *err)
 }
 
 /* One row's value as JSON: the number, boolean or text the run uses. */
-static json_t *row_json(const param_row *row, const wm_run_request *request)
+/* d-report: the params object is written field by field into the run's
+ * document (json_emit.h), as text or as a tree, in rows[]'s order. */
+static void row_emit(emit *e, const param_row *row,
+                     const wm_run_request *request)
 {
     const void *at = shown_field(row, request);
     uint32_t n = 0;
     switch (row->kind) {
     case KIND_SIZE:
-        return json_integer((json_int_t)request->config.transfer.size_bytes);
+        emit_int(e, row->name,
+                 (json_int_t)request->config.transfer.size_bytes);
+        return;
     case KIND_BOOL:
-        return json_boolean(*(const bool *)at);
+        emit_bool(e, row->name, *(const bool *)at);
+        return;
     case KIND_STRING:
-        return json_string((const char *)at);
+        emit_string(e, row->name, (const char *)at);
+        return;
     case KIND_ENUM:
         memcpy(&n, at, sizeof n);
-        return json_string(row->choices[n]);
+        emit_string(e, row->name, row->choices[n]);
+        return;
     case KIND_BYTES:
     case KIND_UINT:
         memcpy(&n, at, sizeof n);
-        return json_integer(n);
+        emit_int(e, row->name, n);
+        return;
     case KIND_RATE: /* bits per second, as throughput is given */
         memcpy(&n, at, sizeof n);
-        return json_integer((json_int_t)n * 1000);
+        emit_int(e, row->name, (json_int_t)n * 1000);
+        return;
     case KIND_PERCENT:
         memcpy(&n, at, sizeof n);
-        return json_real(n / 100.0);
+        emit_real(e, row->name, n / 100.0);
+        return;
     }
-    return NULL;
+    e->failed = true; /* a kind without its case */
 }
 
-json_t *wm_params_json(const wm_run_request *request)
+void params_emit(emit *e, const char *key, const wm_run_request *request)
 {
-    json_t *doc = json_object();
-    bool ok = doc != NULL;
-    for (size_t i = 0; ok && i < ROW_COUNT; i++) {
-        ok = json_object_set_new(doc, rows[i].name,
-                                 row_json(&rows[i], request)) == 0;
-        if (ok && rows[i].kind == KIND_SIZE) {
+    emit_object(e, key);
+    for (size_t i = 0; i < ROW_COUNT; i++) {
+        row_emit(e, &rows[i], request);
+        if (rows[i].kind == KIND_SIZE) {
             /* The size as the user wrote it, or its shortest form. */
             char text[WM_SIZE_TEXT_MAX];
             if (request->size_text[0])
@@ -813,7 +823,7 @@ json_t *wm_params_json(const wm_run_request *request)
             else
                 wm_size_format(request->config.transfer.size_bytes, text,
                                sizeof text);
-            ok = json_object_set_new(doc, "size_text", json_string(text)) == 0;
+            emit_string(e, "size_text", text);
         }
     }
     /* A link's capture is on its veth whatever the daemon's --interface
@@ -821,14 +831,16 @@ json_t *wm_params_json(const wm_run_request *request)
     const char *interface = request->config.path.kind == WM_PATH_LINK
                                 ? WM_PATH_INTERFACE
                                 : request->config.capture.interface;
-    if (ok)
-        ok = json_object_set_new(doc, "interface",
-                                 json_string(interface ? interface : "")) == 0;
-    if (!ok) {
-        json_decref(doc);
-        return NULL;
-    }
-    return doc;
+    emit_string(e, "interface", interface ? interface : "");
+    emit_end(e);
+}
+
+json_t *wm_params_json(const wm_run_request *request)
+{
+    emit e;
+    emit_start(&e, true);
+    params_emit(&e, NULL, request);
+    return emit_tree(&e);
 }
 
 int wm_params_check_preset(const wm_preset *preset, wm_error *err)

@@ -96,6 +96,30 @@ static void text_add(text *t, const char *fmt, ...)
         t->used = sizeof t->buf - 1;
 }
 
+/* The common pieces without vsnprintf, which was a fifth of a row's
+ * time: text and a decimal number. */
+static void text_str(text *t, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > sizeof t->buf - 1 - t->used)
+        n = sizeof t->buf - 1 - t->used;
+    memcpy(t->buf + t->used, s, n);
+    t->used += n;
+    t->buf[t->used] = '\0';
+}
+
+static void text_uint(text *t, uint64_t v)
+{
+    char digits[24];
+    size_t n = sizeof digits - 1;
+    digits[n] = '\0';
+    do {
+        digits[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    text_str(t, digits + n);
+}
+
 /* The prefixes, in mark_names' order; a retransmission is named once, by
  * its most specific kind, where the table lists the three. */
 static void info_prefix(const wm_packet_info *info, text *t)
@@ -104,8 +128,11 @@ static void info_prefix(const wm_packet_info *info, text *t)
         uint32_t mark = mark_names[i].mark;
         if (!(info->marks & mark))
             continue;
-        if (mark_names[i].info)
-            text_add(t, "[%s] ", mark_names[i].info);
+        if (mark_names[i].info) {
+            text_str(t, "[");
+            text_str(t, mark_names[i].info);
+            text_str(t, "] ");
+        }
         else if (mark == WM_MARK_DUP_ACK)
             text_add(t, "[TCP Dup ACK %" PRIu32 "#%" PRIu32 "] ",
                      info->dup_ack_frame, info->dup_ack_num);
@@ -132,12 +159,18 @@ static void info_options(const wm_packet *p, const wm_packet_info *info,
                          text *t)
 {
     const wm_tcp_options *o = &p->opts;
-    if (o->has_mss)
-        text_add(t, " MSS=%u", o->mss);
+    if (o->has_mss) {
+        text_str(t, " MSS=");
+        text_uint(t, o->mss);
+    }
     if (o->sack_permitted)
-        text_add(t, " SACK_PERM");
-    if (o->has_timestamps)
-        text_add(t, " TSval=%" PRIu32 " TSecr=%" PRIu32, o->ts_val, o->ts_ecr);
+        text_str(t, " SACK_PERM");
+    if (o->has_timestamps) {
+        text_str(t, " TSval=");
+        text_uint(t, o->ts_val);
+        text_str(t, " TSecr=");
+        text_uint(t, o->ts_ecr);
+    }
     if (o->has_wscale)
         text_add(t, " WS=%u", o->wscale <= 14 ? 1u << o->wscale : 1u << 14);
     uint32_t base = sack_base(p, info);
@@ -148,157 +181,156 @@ static void info_options(const wm_packet *p, const wm_packet_info *info,
         text_add(t, " TFO=%s", o->tfo == WM_TFO_REQUEST ? "R" : "C");
 }
 
-static json_t *info_text(const wm_packet *p, const wm_packet_info *info)
+static void info_text(emit *e, const wm_packet *p, const wm_packet_info *info)
 {
     text t = {.used = 0};
     t.buf[0] = '\0';
     char flags[48];
     wm_tcp_flags_format(p->flags, flags, sizeof flags);
     info_prefix(info, &t);
-    text_add(&t, "%u \u2192 %u [%s] Seq=%" PRIu32, p->src_port, p->dst_port,
-             flags, info->rel_seq);
-    if (p->flags & WM_TCP_ACK)
-        text_add(&t, " Ack=%" PRIu32, info->rel_ack);
-    text_add(&t, " Win=%" PRIu64, info->window);
+    text_uint(&t, p->src_port);
+    text_str(&t, " \u2192 ");
+    text_uint(&t, p->dst_port);
+    text_str(&t, " [");
+    text_str(&t, flags);
+    text_str(&t, "] Seq=");
+    text_uint(&t, info->rel_seq);
+    if (p->flags & WM_TCP_ACK) {
+        text_str(&t, " Ack=");
+        text_uint(&t, info->rel_ack);
+    }
+    text_str(&t, " Win=");
+    text_uint(&t, info->window);
     if (p->anomalies & WM_PKT_BAD_HEADER_LEN) {
         text_add(&t, ", bogus TCP header length (%u, must be at least 20)",
                  p->header_len);
-        return json_string(t.buf);
+        emit_string(e, "info", t.buf);
+        return;
     }
     if (p->flags & WM_TCP_URG)
         text_add(&t, " Urg=%u", p->urgent);
-    if (!(p->anomalies & WM_PKT_NO_SEGLEN))
-        text_add(&t, " Len=%" PRIu32, p->payload_len);
+    if (!(p->anomalies & WM_PKT_NO_SEGLEN)) {
+        text_str(&t, " Len=");
+        text_uint(&t, p->payload_len);
+    }
     info_options(p, info, &t);
     if (p->opts.truncated) /* where tshark's TCP dissection stopped */
         text_add(&t, "[Packet size limited during capture]");
-    return json_string(t.buf);
+    emit_string(e, "info", t.buf);
 }
 
-/* A row is set key by key rather than through json_pack: its format
- * string was parsed again for every row, and its three partial objects
- * merged by json_object_update, a quarter of a small run's report. The
- * keys are this file's ASCII literals: nothing to check in them. The
- * order of the calls is the order of the keys in the document; each
- * counts its failures (no memory), which drop the whole row as json_pack
- * did. */
-static int set(json_t *obj, const char *key, json_t *value)
-{
-    return json_object_set_new_nocheck(obj, key, value) != 0;
-}
+/* A row is written field by field (json_emit.h), in its order, either
+ * into the run's text or as a tree. */
 
-static int set_int(json_t *obj, const char *key, json_int_t value)
-{
-    return set(obj, key, json_integer(value));
-}
-
-static json_t *options_json(const wm_packet *p, const wm_packet_info *info)
+static void options_emit(emit *e, const wm_packet *p,
+                         const wm_packet_info *info)
 {
     const wm_tcp_options *o = &p->opts;
-    json_t *opts = json_object();
+    emit_object(e, "options");
     if (o->has_mss)
-        json_object_set_new(opts, "mss", json_integer(o->mss));
+        emit_int(e, "mss", o->mss);
     if (o->sack_permitted)
-        json_object_set_new(opts, "sack_permitted", json_true());
-    if (o->has_timestamps) {
-        json_t *ts = json_object();
-        set_int(ts, "val", (json_int_t)o->ts_val);
-        set_int(ts, "ecr", (json_int_t)o->ts_ecr);
-        json_object_set_new(opts, "timestamps", ts);
-    } else if (o->ts_val_cut) {
-        json_t *ts = json_object();
-        set_int(ts, "val", (json_int_t)o->ts_val);
-        json_object_set_new(opts, "timestamps", ts);
+        emit_bool(e, "sack_permitted", true);
+    if (o->has_timestamps || o->ts_val_cut) {
+        emit_object(e, "timestamps");
+        emit_int(e, "val", (json_int_t)o->ts_val);
+        if (o->has_timestamps)
+            emit_int(e, "ecr", (json_int_t)o->ts_ecr);
+        emit_end(e);
     }
     if (o->has_wscale)
-        json_object_set_new(opts, "wscale", json_integer(o->wscale));
+        emit_int(e, "wscale", o->wscale);
+    uint32_t base = sack_base(p, info);
     if (o->sack_count) {
-        json_t *blocks = json_array();
-        uint32_t base = sack_base(p, info);
+        emit_array(e, "sack");
         for (unsigned i = 0; i < o->sack_count; i++) {
-            json_t *block = json_array();
-            json_array_append_new(
-                block, json_integer((json_int_t)(o->sack[i].left - base)));
-            json_array_append_new(
-                block, json_integer((json_int_t)(o->sack[i].right - base)));
-            json_array_append_new(blocks, block);
+            emit_array(e, NULL);
+            emit_int(e, NULL, (json_int_t)(o->sack[i].left - base));
+            emit_int(e, NULL, (json_int_t)(o->sack[i].right - base));
+            emit_end(e);
         }
-        json_object_set_new(opts, "sack", blocks);
-        if (info->marks & WM_MARK_DSACK) /* always the first block */
-            json_object_set_new(opts, "dsack", json_incref(
-                                    json_array_get(blocks, 0)));
+        emit_end(e);
+        if (info->marks & WM_MARK_DSACK) { /* always the first block */
+            emit_array(e, "dsack");
+            emit_int(e, NULL, (json_int_t)(o->sack[0].left - base));
+            emit_int(e, NULL, (json_int_t)(o->sack[0].right - base));
+            emit_end(e);
+        }
     }
-    if (o->tfo == WM_TFO_REQUEST)
-        json_object_set_new(opts, "tfo", json_pack("{s:b}", "request", 1));
+    if (o->tfo == WM_TFO_REQUEST) {
+        emit_object(e, "tfo");
+        emit_bool(e, "request", true);
+        emit_end(e);
+    }
     if (o->tfo == WM_TFO_COOKIE) {
         char hex[2 * WM_TCP_MAX_TFO_COOKIE + 1] = "";
         for (unsigned i = 0; i < o->tfo_cookie_len; i++)
             snprintf(hex + 2 * i, 3, "%02x", o->tfo_cookie[i]);
-        json_object_set_new(opts, "tfo", json_pack("{s:s}", "cookie", hex));
+        emit_object(e, "tfo");
+        emit_ascii(e, "cookie", hex);
+        emit_end(e);
     }
     if (o->nop_count)
-        json_object_set_new(opts, "nop", json_integer(o->nop_count));
+        emit_int(e, "nop", o->nop_count);
     if (o->has_eol)
-        json_object_set_new(opts, "eol", json_true());
+        emit_bool(e, "eol", true);
     if (o->unknown_count)
-        json_object_set_new(opts, "unknown", json_integer(o->unknown_count));
+        emit_int(e, "unknown", o->unknown_count);
     if (o->truncated)
-        json_object_set_new(opts, "truncated", json_true());
-    return opts;
+        emit_bool(e, "truncated", true);
+    emit_end(e);
 }
 
 /* Wireshark's tcp.analysis.retransmission is set for every kind of
  * retransmission, the specific field beside it: the names follow. */
-static json_t *analysis_json(const wm_packet_info *info)
+static void analysis_emit(emit *e, const wm_packet_info *info)
 {
-    json_t *names = json_array();
+    emit_array(e, "analysis");
     if ((info->marks & WM_MARK_ANY_RETRANSMISSION) &&
         !(info->marks & WM_MARK_RETRANSMISSION))
-        json_array_append_new(names, json_string("retransmission"));
+        emit_ascii(e, NULL, "retransmission");
     for (size_t i = 0; i < MARK_NAME_COUNT; i++)
         if (info->marks & mark_names[i].mark)
-            json_array_append_new(names, json_string(mark_names[i].name));
+            emit_ascii(e, NULL, mark_names[i].name);
     for (size_t i = 0; i < QUIET_MARK_COUNT; i++)
         if (info->marks & quiet_marks[i].mark)
-            json_array_append_new(names, json_string(quiet_marks[i].name));
-    return names;
+            emit_ascii(e, NULL, quiet_marks[i].name);
+    emit_end(e);
 }
 
-static json_t *ns_or_null(int64_t ns)
+/* n, or null where tshark shows none (0). */
+static void int_or_null(emit *e, const char *key, int64_t n)
 {
-    return ns ? json_integer((json_int_t)ns) : json_null();
-}
-
-static json_t *count_or_null(uint32_t n)
-{
-    return n ? json_integer((json_int_t)n) : json_null();
+    if (n)
+        emit_int(e, key, (json_int_t)n);
+    else
+        emit_null(e, key);
 }
 
 /* Wireshark's tcp.analysis values, each null where tshark shows none:
  * ack_rtt with its acks_frame, bytes_in_flight with push_bytes_sent,
  * rto with its rto_frame (retransmissions), the connection's iRTT. */
-static int measures_json(const wm_packet *p, const wm_packet_info *info,
-                         json_t *row)
+static void measures_emit(emit *e, const wm_packet *p,
+                          const wm_packet_info *info)
 {
     bool acks = info->acks_frame != 0;
     bool bif = info->bytes_in_flight != 0;
     bool rto = info->rto_ns != 0 && (info->marks & WM_MARK_RETRANSMISSION);
-    int n = 0;
     /* no length, or tshark stopped at the bogus header length */
-    n += set(row, "nxtseq",
-             (p->anomalies & (WM_PKT_NO_SEGLEN | WM_PKT_BAD_HEADER_LEN))
-                 ? json_null()
-                 : json_integer((json_int_t)info->next_rel_seq));
-    n += set(row, "acks_frame", count_or_null(info->acks_frame));
-    n += set(row, "ack_rtt_ns", ns_or_null(acks ? info->ack_rtt_ns : 0));
-    n += set(row, "bytes_in_flight", count_or_null(info->bytes_in_flight));
-    n += set(row, "push_bytes_sent",
-             bif ? json_integer((json_int_t)info->push_bytes_sent)
-                 : json_null());
-    n += set(row, "initial_rtt_ns", ns_or_null(info->initial_rtt_ns));
-    n += set(row, "rto_ns", ns_or_null(rto ? info->rto_ns : 0));
-    n += set(row, "rto_frame", count_or_null(rto ? info->rto_frame : 0));
-    return n;
+    if (p->anomalies & (WM_PKT_NO_SEGLEN | WM_PKT_BAD_HEADER_LEN))
+        emit_null(e, "nxtseq");
+    else
+        emit_int(e, "nxtseq", (json_int_t)info->next_rel_seq);
+    int_or_null(e, "acks_frame", info->acks_frame);
+    int_or_null(e, "ack_rtt_ns", acks ? info->ack_rtt_ns : 0);
+    int_or_null(e, "bytes_in_flight", info->bytes_in_flight);
+    if (bif)
+        emit_int(e, "push_bytes_sent", (json_int_t)info->push_bytes_sent);
+    else
+        emit_null(e, "push_bytes_sent");
+    int_or_null(e, "initial_rtt_ns", info->initial_rtt_ns);
+    int_or_null(e, "rto_ns", rto ? info->rto_ns : 0);
+    int_or_null(e, "rto_frame", rto ? info->rto_frame : 0);
 }
 
 static const char *role_of(const wm_packet *p, const wm_packet_info *info)
@@ -310,55 +342,51 @@ static const char *role_of(const wm_packet *p, const wm_packet_info *info)
     return p->payload_len > 0 ? "data" : "ack";
 }
 
-static int endpoints_json(const wm_packet *p, const wm_packet_info *info,
-                          json_t *row)
+static void endpoints_emit(emit *e, const wm_packet *p,
+                           const wm_packet_info *info)
 {
     char src[64], dst[64];
     wm_addr_format(&p->src, src, sizeof src);
     wm_addr_format(&p->dst, dst, sizeof dst);
-    int n = 0;
-    n += set(row, "source", json_string(src));
-    n += set_int(row, "source_port", p->src_port);
-    n += set(row, "destination", json_string(dst));
-    n += set_int(row, "destination_port", p->dst_port);
-    n += set(row, "from", json_string(wm_report_side_name(info->from)));
-    return n;
+    emit_ascii(e, "source", src);
+    emit_int(e, "source_port", p->src_port);
+    emit_ascii(e, "destination", dst);
+    emit_int(e, "destination_port", p->dst_port);
+    emit_ascii(e, "from", wm_report_side_name(info->from));
 }
 
-static int numbers_json(const wm_packet *p, const wm_packet_info *info,
-                        int64_t first_ts_ns, json_t *row)
+static void numbers_emit(emit *e, const wm_packet *p,
+                         const wm_packet_info *info, int64_t first_ts_ns)
 {
     char flags[48];
     char ts_time[WM_CLOCK_RFC3339_SIZE]; /* ts_ns passes 2^53: docs/result.md */
     wm_tcp_flags_format(p->flags, flags, sizeof flags);
     wm_clock_rfc3339(p->ts_ns, ts_time);
-    int n = 0;
-    n += set_int(row, "no", (json_int_t)p->frame_no);
-    n += set_int(row, "time_ns", (json_int_t)(p->ts_ns - first_ts_ns));
-    n += set_int(row, "ts_ns", (json_int_t)p->ts_ns);
-    n += set(row, "ts_time", json_string(ts_time));
-    n += set_int(row, "length", (json_int_t)p->frame_len);
-    n += set(row, "flags", json_string(flags));
-    n += set_int(row, "flags_raw", p->flags);
-    n += set_int(row, "seq", (json_int_t)info->rel_seq);
-    n += set_int(row, "ack", (json_int_t)info->rel_ack);
-    n += set_int(row, "raw_seq", (json_int_t)p->seq);
-    n += set_int(row, "raw_ack", (json_int_t)p->ack);
-    n += set_int(row, "window", (json_int_t)info->window);
-    n += set_int(row, "window_raw", p->window);
-    n += set_int(row, "len", (json_int_t)p->payload_len);
-    return n;
+    emit_int(e, "no", (json_int_t)p->frame_no);
+    emit_int(e, "time_ns", (json_int_t)(p->ts_ns - first_ts_ns));
+    emit_int(e, "ts_ns", (json_int_t)p->ts_ns);
+    emit_ascii(e, "ts_time", ts_time);
+    emit_int(e, "length", (json_int_t)p->frame_len);
+    emit_ascii(e, "flags", flags);
+    emit_int(e, "flags_raw", p->flags);
+    emit_int(e, "seq", (json_int_t)info->rel_seq);
+    emit_int(e, "ack", (json_int_t)info->rel_ack);
+    emit_int(e, "raw_seq", (json_int_t)p->seq);
+    emit_int(e, "raw_ack", (json_int_t)p->ack);
+    emit_int(e, "window", (json_int_t)info->window);
+    emit_int(e, "window_raw", p->window);
+    emit_int(e, "len", (json_int_t)p->payload_len);
 }
 
 /* What the dissector noticed, only when it noticed something. */
-static void packet_anomalies(const wm_packet *p, json_t *row)
+static void packet_anomalies(emit *e, const wm_packet *p)
 {
     if (p->opts.truncated)
-        json_object_set_new(row, "header_cut", json_true());
+        emit_bool(e, "header_cut", true);
     if (p->anomalies & WM_PKT_REASSEMBLED)
-        json_object_set_new(row, "reassembled", json_true());
+        emit_bool(e, "reassembled", true);
     if (p->anomalies & WM_PKT_NO_SEGLEN)
-        json_object_set_new(row, "fragment_alone", json_true());
+        emit_bool(e, "fragment_alone", true);
     const char *malformed =
         (p->anomalies & WM_PKT_OPTION_SHORT)
             ? "TCP option length below 2: options after it not read"
@@ -370,60 +398,74 @@ static void packet_anomalies(const wm_packet *p, json_t *row)
               "tshark's bogus TCP header length; no options read"
             : NULL;
     if (malformed)
-        json_object_set_new(row, "malformed", json_string(malformed));
+        emit_ascii(e, "malformed", malformed);
+}
+
+void report_packet_emit(emit *e, const wm_packet *p,
+                        const wm_packet_info *info, int64_t first_ts_ns)
+{
+    emit_object(e, NULL);
+    numbers_emit(e, p, info, first_ts_ns);
+    endpoints_emit(e, p, info);
+    measures_emit(e, p, info);
+    if (p->flags & WM_TCP_URG)
+        emit_int(e, "urgent_pointer", p->urgent);
+    options_emit(e, p, info);
+    analysis_emit(e, info);
+    if (info->marks & WM_MARK_DUP_ACK) {
+        emit_object(e, "dup_ack");
+        emit_int(e, "num", (json_int_t)info->dup_ack_num);
+        emit_int(e, "of", (json_int_t)info->dup_ack_frame);
+        emit_end(e);
+    }
+    emit_ascii(e, "role", role_of(p, info));
+    packet_anomalies(e, p);
+    info_text(e, p, info);
+    emit_end(e);
+}
+
+int report_row_emit(emit *e, const wm_connection *conn, int64_t first_ts_ns,
+                    size_t index)
+{
+    wm_packet p;
+    wm_packet_info info;
+    if (wm_connection_row(conn, index, &p, &info, NULL) != 0) {
+        e->failed = true;
+        return -1;
+    }
+    report_packet_emit(e, &p, &info, first_ts_ns);
+    return 0;
 }
 
 json_t *wm_report_packet(const wm_trace *trace, const wm_analysis *analysis,
                          const wm_connection *conn, size_t index)
 {
     (void)trace; /* the rows say where the packets are */
-    wm_packet p;
-    wm_packet_info info;
-    if (wm_connection_row(conn, index, &p, &info, NULL) != 0)
-        return NULL;
-    return wm_report_packet_row(&p, &info, analysis->first_ts_ns);
+    emit e;
+    emit_start(&e, true);
+    report_row_emit(&e, conn, analysis->first_ts_ns, index);
+    return emit_tree(&e);
 }
 
 json_t *wm_report_packet_row(const wm_packet *p, const wm_packet_info *info,
                              int64_t first_ts_ns)
 {
-    json_t *row = json_object();
-    if (!row)
-        return NULL;
-    if (numbers_json(p, info, first_ts_ns, row) +
-            endpoints_json(p, info, row) + measures_json(p, info, row) !=
-        0) {
-        json_decref(row);
-        return NULL;
-    }
-    if (p->flags & WM_TCP_URG)
-        json_object_set_new(row, "urgent_pointer", json_integer(p->urgent));
-    json_object_set_new(row, "options", options_json(p, info));
-    json_object_set_new(row, "analysis", analysis_json(info));
-    if (info->marks & WM_MARK_DUP_ACK) {
-        json_t *dup = json_object();
-        set_int(dup, "num", (json_int_t)info->dup_ack_num);
-        set_int(dup, "of", (json_int_t)info->dup_ack_frame);
-        json_object_set_new(row, "dup_ack", dup);
-    }
-    json_object_set_new(row, "role", json_string(role_of(p, info)));
-    packet_anomalies(p, row);
-    json_object_set_new(row, "info", info_text(p, info));
-    return row;
+    emit e;
+    emit_start(&e, true);
+    report_packet_emit(&e, p, info, first_ts_ns);
+    return emit_tree(&e);
 }
 
 json_t *wm_report_packets(const wm_trace *trace, const wm_analysis *analysis,
                           const wm_connection *conn, size_t offset,
                           size_t limit)
 {
-    json_t *rows = json_array();
-    if (!rows)
-        return NULL;
+    (void)trace;
+    emit e;
+    emit_start(&e, true);
+    emit_array(&e, NULL);
     for (size_t i = offset; i < conn->packet_count && i - offset < limit; i++)
-        if (json_array_append_new(
-                rows, wm_report_packet(trace, analysis, conn, i)) != 0) {
-            json_decref(rows);
-            return NULL;
-        }
-    return rows;
+        report_row_emit(&e, conn, analysis->first_ts_ns, i);
+    emit_end(&e);
+    return emit_tree(&e);
 }

@@ -50,6 +50,14 @@ json_t *wm_report_packets(const wm_trace *trace, const wm_analysis *analysis,
 json_t *wm_report_run(const wm_run_request *request,
                       const wm_run_result *result, unsigned flags);
 
+/* The same document as compact JSON text, the very bytes wm_json_text
+ * writes of wm_report_run's tree, without making the tree: what the
+ * daemon stores. malloc'd, NUL-terminated, its length into *len when len
+ * is not NULL; NULL when out of memory. */
+char *wm_report_run_text(const wm_run_request *request,
+                         const wm_run_result *result, unsigned flags,
+                         size_t *len);
+
 /* `wiremeter analyze`: schema, file, frames, malformed, connections[]. */
 json_t *wm_report_file(const char *path, const wm_trace *trace,
                        const wm_analysis *analysis, unsigned flags);
