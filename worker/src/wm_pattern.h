@@ -4,14 +4,33 @@
  * Why periodic: the sender must not spend CPU per byte, or a run measures
  * the sender's arithmetic instead of TCP (a byte-wise hash capped runs at
  * about 2 Gbit/s on loopback, where TCP itself moves 30). So the stream is
- * one period of pseudo-random bytes repeated: the sender hands slices of it
+ * one period of bytes repeated: the sender hands slices of it
  * to sendmsg as they are, and the receiver compares what it reads with the
  * same bytes computed in vector registers (wm_pattern_match), which costs
- * far less than the copy out of the kernel. The period is a
- * prime number of bytes, so data delivered at a wrong offset never lines up
- * with the pattern, whatever the write or segment size; and within a
- * period every 8-byte block differs from its neighbours, so swapped or
- * duplicated blocks are caught too. */
+ * far less than the copy out of the kernel.
+ *
+ * What the check detects, every byte being compared and the first that
+ * differs reported at its exact offset:
+ *  - any byte changed;
+ *  - data delivered at a wrong offset, by any shift that is not a
+ *    multiple of the period, within its first 8 bytes: no two of the
+ *    period's 8-byte windows (at every byte offset, across its wrap) are
+ *    alike. A block's word is affine in its index, block * K + C with K
+ *    odd, whose 8 bytes all move from one block to the next (unit-tested
+ *    for every window);
+ *  - a segment duplicated, lost or swapped with another, which shifts
+ *    what follows by its length: the period is prime, so no segment or
+ *    write size (a power of two, or any size that is not a multiple of
+ *    it) is a multiple of the period.
+ * What it does not: data shifted by an exact multiple of the period (it
+ * is the same data), and data corrupted on purpose (the pattern is public
+ * and trivially predictable; it is a check of the network stack, not a
+ * MAC).
+ *
+ * Why 131071 bytes (2^17 - 1, prime): the sender hands the kernel slices
+ * of one period, and at 64 or 128 KiB writes a period of 128 KiB stays in
+ * the cache between writes the way iperf3's one buffer does, where the
+ * kernel's socket buffers pushed a 1 MiB period out of it. */
 #ifndef WM_PATTERN_H
 #define WM_PATTERN_H
 
@@ -21,7 +40,7 @@
 
 #include "wm_error.h"
 
-#define WM_PATTERN_PERIOD 1048573u /* bytes; the largest prime < 2^20 */
+#define WM_PATTERN_PERIOD 131071u /* bytes; 2^17 - 1, a prime */
 
 typedef struct wm_pattern {
     uint8_t *bytes;       /* the stream's first len bytes */
