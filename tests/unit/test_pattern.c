@@ -169,6 +169,31 @@ static void test_duplicated_or_lost_segment_caught(void **state)
     }
 }
 
+/* Every write of a size that is a multiple of 64 bytes, at every offset
+ * the sender reaches, is handed to the kernel from a cache line's start
+ * of the table (wm_pattern.h: a copy from mid-line costs more), also past
+ * the period's wrap. */
+static void test_slices_start_on_cache_lines(void **state)
+{
+    (void)state;
+    wm_pattern p;
+    const uint64_t size = 40ull * PERIOD;
+    assert_int_equal(wm_pattern_init(&p, size, NULL), 0);
+    assert_int_equal((uintptr_t)p.bytes % WM_PATTERN_ALIGN, 0);
+    const size_t writes[] = {64, 65536, 131072, 1048576};
+    for (size_t w = 0; w < sizeof writes / sizeof writes[0]; w++) {
+        for (uint64_t at = 0; at + writes[w] <= size; at += writes[w]) {
+            struct iovec iov[16];
+            size_t n = wm_pattern_iov(&p, at, writes[w], iov, 16);
+            for (size_t i = 0; i < n; i++)
+                if ((uintptr_t)iov[i].iov_base % WM_PATTERN_ALIGN != 0)
+                    fail_msg("write of %zu at %llu: slice %zu mid-line",
+                             writes[w], (unsigned long long)at, i);
+        }
+    }
+    wm_pattern_free(&p);
+}
+
 /* The iovecs of a slice that crosses period boundaries, laid end to end,
  * are the stream's bytes. */
 static void test_iov_crosses_periods(void **state)
@@ -219,7 +244,7 @@ static void test_match_finds_first_difference(void **state)
 
 /* Every byte is compared, whichever way pattern.c takes it (the bytes up
  * to a block's start, 64-byte vectors of 8 blocks gathered 16 at a time,
- * single vectors, single blocks, the period's short last block): a single
+ * single vectors, single blocks, the bytes after them): a single
  * flipped byte at every position of spans that start at each phase of a
  * block and cross those paths' edges is found exactly. */
 static void test_match_every_position(void **state)
@@ -233,8 +258,8 @@ static void test_match_every_position(void **state)
         0, 1, 3, 7, 8, 13,            /* each phase of a block: mid-word */
         PERIOD - LEN / 2,             /* across the period's wrap */
         PERIOD - LEN / 2 + 3,
-        2ull * PERIOD - PERIOD % 8 - GROUP_BYTES, /* short block after a group */
-        PERIOD + 8 * (PERIOD / 8) - 8, /* the second period: phase moved */
+        2ull * PERIOD - GROUP_BYTES,  /* a group that ends at the wrap */
+        2ull * PERIOD - 8,            /* a block before the wrap */
     };
     for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
         uint64_t offset = starts[s];
@@ -264,8 +289,8 @@ static void test_match_every_position(void **state)
 }
 
 /* A receive block of 64 KiB compared whole, at the offsets a stream of
- * 1 MiB reads reaches (its phase against the blocks moves by 7 bytes each
- * period), with a difference in its last 8-byte word and in its first. */
+ * 1 MiB reads reaches (which start on whole blocks of the period, each period
+ * too), with a difference in its last 8-byte word and in its first. */
 static void test_match_large_reads(void **state)
 {
     (void)state;
@@ -304,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_every_shift_caught),
         cmocka_unit_test(test_duplicated_or_lost_segment_caught),
         cmocka_unit_test(test_iov_crosses_periods),
+        cmocka_unit_test(test_slices_start_on_cache_lines),
         cmocka_unit_test(test_match_finds_first_difference),
         cmocka_unit_test(test_match_every_position),
         cmocka_unit_test(test_match_large_reads),

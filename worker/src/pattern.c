@@ -48,7 +48,10 @@ int wm_pattern_init(wm_pattern *pattern, uint64_t size_bytes, wm_error *err)
                                                   : WM_PATTERN_PERIOD;
     if (pattern->len == 0)
         return 0;
-    pattern->bytes = malloc(pattern->len);
+    void *bytes = NULL;
+    if (posix_memalign(&bytes, WM_PATTERN_ALIGN, pattern->len) != 0)
+        bytes = NULL;
+    pattern->bytes = bytes;
     if (!pattern->bytes)
         return wm_error_set(err, WM_ERR_INTERNAL,
                             "transfer: out of memory for the data pattern");
@@ -128,8 +131,9 @@ size_t wm_pattern_iov(const wm_pattern *pattern, uint64_t offset, size_t len,
 #error "wm_pattern_match loads a block's 8 bytes as a little-endian word"
 #endif
 
-/* The period's last block is short, so a whole block is never it. */
-_Static_assert(WM_PATTERN_PERIOD % 8 != 0, "the period ends mid-block");
+/* Offsets that are multiples of the alignment stay so in the period. */
+_Static_assert(WM_PATTERN_PERIOD % WM_PATTERN_ALIGN == 0,
+               "the period is a whole number of cache lines");
 
 #define LANES 8u   /* blocks per vector */
 #define GROUP 16u  /* vectors whose differences are gathered per test */
@@ -187,8 +191,6 @@ static size_t period_match(uint32_t at, const uint8_t *buf, size_t span)
             return i;
         i++;
     }
-    /* Whole blocks within [at, at + span) are never the period's last,
-     * short one (WM_PATTERN_PERIOD % 8 is 7): that is left to the bytes. */
     i += 8 * blocks_match((at + i) >> 3, buf + i, (span - i) / 8);
     assert(i <= span);
     /* What the vectors left, or from a vector that differs on. */

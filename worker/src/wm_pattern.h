@@ -19,18 +19,24 @@
  *    odd, whose 8 bytes all move from one block to the next (unit-tested
  *    for every window);
  *  - a segment duplicated, lost or swapped with another, which shifts
- *    what follows by its length: the period is prime, so no segment or
- *    write size (a power of two, or any size that is not a multiple of
- *    it) is a multiple of the period.
+ *    what follows by its length, unless that length is a multiple of the
+ *    period. The period is 64 times a prime (2039): a power-of-two size of
+ *    64 bytes or more (a write, a GSO segment) shifted by k of them goes
+ *    unseen only when 2039 divides k (127 MiB of 64 KiB segments), and an
+ *    odd size such as an MSS only at multiples of the period.
  * What it does not: data shifted by an exact multiple of the period (it
  * is the same data), and data corrupted on purpose (the pattern is public
  * and trivially predictable; it is a check of the network stack, not a
  * MAC).
  *
- * Why 131071 bytes (2^17 - 1, prime): the sender hands the kernel slices
- * of one period, and at 64 or 128 KiB writes a period of 128 KiB stays in
- * the cache between writes the way iperf3's one buffer does, where the
- * kernel's socket buffers pushed a 1 MiB period out of it. */
+ * Why 64 x 2039 = 130496 bytes and not a prime: the period's table is
+ * aligned to 64 bytes, so a write whose offset is a multiple of 64 (every
+ * write of 64 KiB, 128 KiB or 1 MiB) starts on a cache line of it, and
+ * the receiver's reads start on whole blocks. The kernel's copy from a
+ * slice that starts mid-line, and the compare of words that straddle
+ * lines, cost up to twice as much (bench/README.md): a prime period moves
+ * every write's start. And at 127.4 KiB the table stays in the cache
+ * between writes the way iperf3's one buffer does. */
 #ifndef WM_PATTERN_H
 #define WM_PATTERN_H
 
@@ -40,10 +46,12 @@
 
 #include "wm_error.h"
 
-#define WM_PATTERN_PERIOD 131071u /* bytes; 2^17 - 1, a prime */
+#define WM_PATTERN_PERIOD 130496u /* bytes; 64 x 2039 (a prime) */
+#define WM_PATTERN_ALIGN 64u     /* the table's alignment, a cache line */
 
 typedef struct wm_pattern {
-    uint8_t *bytes;       /* the stream's first len bytes */
+    uint8_t *bytes;       /* the stream's first len bytes, WM_PATTERN_ALIGN
+                           * aligned */
     uint32_t len;         /* min(size_bytes, WM_PATTERN_PERIOD) */
     uint64_t size_bytes;  /* the stream's length */
 } wm_pattern;
