@@ -11,8 +11,9 @@
 /* A block's word is affine in its index: an odd multiplier makes it one
  * to one over 2^64 (no two blocks of a period alike, so blocks swapped,
  * duplicated or shifted by whole blocks differ from what is expected),
- * and its bytes, all busy, make a shift by a part of a block mix two
- * words that no block has. It is no random number, and need not be: the
+ * and with this one no 8 bytes at any offset of the period equal those at
+ * another (test_pattern checks every window), so a shift by a part of a
+ * block is caught too. It is no random number, and need not be: the
  * check is against mistakes of the network stack, not an adversary, and a
  * word that costs one vector add lets the receiver compare at the speed
  * it reads. */
