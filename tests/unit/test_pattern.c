@@ -1,7 +1,8 @@
 /* The pattern a transfer carries: the table and the computed bytes agree,
  * slices and iovecs cover the stream exactly across period boundaries, and
  * a match stops at the first byte that differs, at a shifted block, and at
- * the end of the stream; the sendfile sender's memfd holds the period. */
+ * the end of the stream, and at data shifted by any amount, duplicated or
+ * lost; the sendfile sender's memfd holds the period. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,6 +85,115 @@ static void test_neighbour_blocks_differ(void **state)
         assert_memory_not_equal(whole + i, whole + i + 8, 8);
 }
 
+static int word_order(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* What makes any shift visible within 8 bytes (wm_pattern.h): the 8 bytes
+ * at each of the period's offsets, across its wrap, are all different. */
+static void test_every_window_differs(void **state)
+{
+    (void)state;
+    uint8_t *bytes = malloc(PERIOD + 7);
+    uint64_t *windows = malloc(PERIOD * sizeof *windows);
+    assert_non_null(bytes);
+    assert_non_null(windows);
+    wm_pattern_fill(0, bytes, PERIOD + 7);
+    for (size_t i = 0; i < PERIOD; i++)
+        memcpy(&windows[i], bytes + i, 8);
+    qsort(windows, PERIOD, sizeof *windows, word_order);
+    for (size_t i = 1; i < PERIOD; i++)
+        if (windows[i] == windows[i - 1])
+            fail_msg("two 8-byte windows of the period are %016llx",
+                     (unsigned long long)windows[i]);
+    free(bytes);
+    free(windows);
+}
+
+/* Data delivered at a wrong offset, by every shift within a period (a
+ * byte or a block, forward or back), is caught in its first 8 bytes, at
+ * offsets of each phase of a block and next to the period's wrap; a
+ * shift by the period is not (the same data, as wm_pattern.h says). */
+static void test_every_shift_caught(void **state)
+{
+    (void)state;
+    const uint64_t size = 4ull * PERIOD;
+    const uint64_t offsets[] = {PERIOD, PERIOD + 3, 2ull * PERIOD - 4};
+    uint8_t buf[64];
+    for (size_t o = 0; o < sizeof offsets / sizeof offsets[0]; o++) {
+        for (uint64_t shift = 1; shift < PERIOD; shift++) {
+            wm_pattern_fill(offsets[o] + shift, buf, sizeof buf);
+            size_t same = wm_pattern_match(size, offsets[o], buf, sizeof buf);
+            if (same >= 8)
+                fail_msg("shift +%llu at %llu: %zu bytes matched",
+                         (unsigned long long)shift,
+                         (unsigned long long)offsets[o], same);
+            wm_pattern_fill(offsets[o] - shift, buf, sizeof buf);
+            same = wm_pattern_match(size, offsets[o], buf, sizeof buf);
+            if (same >= 8)
+                fail_msg("shift -%llu at %llu: %zu bytes matched",
+                         (unsigned long long)shift,
+                         (unsigned long long)offsets[o], same);
+        }
+        wm_pattern_fill(offsets[o] + PERIOD, buf, sizeof buf);
+        assert_int_equal(wm_pattern_match(size, offsets[o], buf, sizeof buf),
+                         sizeof buf);
+    }
+}
+
+/* A segment received twice, or lost, at the segment sizes a run meets (a
+ * loopback MSS, a 64 KiB GSO segment, a 128 KiB write, a 1 MiB write) is
+ * caught within 8 bytes of where it went wrong. */
+static void test_duplicated_or_lost_segment_caught(void **state)
+{
+    (void)state;
+    const size_t segs[] = {65483, 65536, 131072, 1048576};
+    for (size_t k = 0; k < sizeof segs / sizeof segs[0]; k++) {
+        size_t seg = segs[k];
+        uint64_t size = 4ull * seg + PERIOD;
+        uint8_t *buf = malloc(3 * seg);
+        assert_non_null(buf);
+        /* segments 0, 1, 1 again */
+        wm_pattern_fill(0, buf, 2 * seg);
+        wm_pattern_fill(seg, buf + 2 * seg, seg);
+        size_t same = wm_pattern_match(size, 0, buf, 3 * seg);
+        assert_true(same >= 2 * seg && same < 2 * seg + 8);
+        /* segments 0, 2, 3: the second one lost */
+        wm_pattern_fill(0, buf, seg);
+        wm_pattern_fill(2 * seg, buf + seg, 2 * seg);
+        same = wm_pattern_match(size, 0, buf, 3 * seg);
+        assert_true(same >= seg && same < seg + 8);
+        free(buf);
+    }
+}
+
+/* Every write of a size that is a multiple of 64 bytes, at every offset
+ * the sender reaches, is handed to the kernel from a cache line's start
+ * of the table (wm_pattern.h: a copy from mid-line costs more), also past
+ * the period's wrap. */
+static void test_slices_start_on_cache_lines(void **state)
+{
+    (void)state;
+    wm_pattern p;
+    const uint64_t size = 40ull * PERIOD;
+    assert_int_equal(wm_pattern_init(&p, size, NULL), 0);
+    assert_int_equal((uintptr_t)p.bytes % WM_PATTERN_ALIGN, 0);
+    const size_t writes[] = {64, 65536, 131072, 1048576};
+    for (size_t w = 0; w < sizeof writes / sizeof writes[0]; w++) {
+        for (uint64_t at = 0; at + writes[w] <= size; at += writes[w]) {
+            struct iovec iov[16];
+            size_t n = wm_pattern_iov(&p, at, writes[w], iov, 16);
+            for (size_t i = 0; i < n; i++)
+                if ((uintptr_t)iov[i].iov_base % WM_PATTERN_ALIGN != 0)
+                    fail_msg("write of %zu at %llu: slice %zu mid-line",
+                             writes[w], (unsigned long long)at, i);
+        }
+    }
+    wm_pattern_free(&p);
+}
+
 /* The iovecs of a slice that crosses period boundaries, laid end to end,
  * are the stream's bytes. */
 static void test_iov_crosses_periods(void **state)
@@ -134,7 +244,7 @@ static void test_match_finds_first_difference(void **state)
 
 /* Every byte is compared, whichever way pattern.c takes it (the bytes up
  * to a block's start, 64-byte vectors of 8 blocks gathered 16 at a time,
- * single vectors, single blocks, the period's short last block): a single
+ * single vectors, single blocks, the bytes after them): a single
  * flipped byte at every position of spans that start at each phase of a
  * block and cross those paths' edges is found exactly. */
 static void test_match_every_position(void **state)
@@ -148,8 +258,8 @@ static void test_match_every_position(void **state)
         0, 1, 3, 7, 8, 13,            /* each phase of a block: mid-word */
         PERIOD - LEN / 2,             /* across the period's wrap */
         PERIOD - LEN / 2 + 3,
-        2ull * PERIOD - 5 - GROUP_BYTES, /* the short block after a group */
-        PERIOD + 8 * (PERIOD / 8) - 8, /* the second period: phase moved */
+        2ull * PERIOD - GROUP_BYTES,  /* a group that ends at the wrap */
+        2ull * PERIOD - 8,            /* a block before the wrap */
     };
     for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
         uint64_t offset = starts[s];
@@ -179,8 +289,8 @@ static void test_match_every_position(void **state)
 }
 
 /* A receive block of 64 KiB compared whole, at the offsets a stream of
- * 1 MiB reads reaches (its phase against the blocks moves by 5 bytes each
- * period), with a difference in its last 8-byte word and in its first. */
+ * 1 MiB reads reaches (which start on whole blocks of the period, each period
+ * too), with a difference in its last 8-byte word and in its first. */
 static void test_match_large_reads(void **state)
 {
     (void)state;
@@ -215,7 +325,11 @@ int main(void)
         cmocka_unit_test(test_memfd_holds_the_pattern),
         cmocka_unit_test(test_small_stream_builds_little),
         cmocka_unit_test(test_neighbour_blocks_differ),
+        cmocka_unit_test(test_every_window_differs),
+        cmocka_unit_test(test_every_shift_caught),
+        cmocka_unit_test(test_duplicated_or_lost_segment_caught),
         cmocka_unit_test(test_iov_crosses_periods),
+        cmocka_unit_test(test_slices_start_on_cache_lines),
         cmocka_unit_test(test_match_finds_first_difference),
         cmocka_unit_test(test_match_every_position),
         cmocka_unit_test(test_match_large_reads),

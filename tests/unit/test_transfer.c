@@ -572,7 +572,7 @@ static void test_corrupt_byte_found_anywhere(void **state)
     const size_t block = 64u * 1024u;
     const uint64_t at[] = {
         0,                          /* first */
-        5 * block + block / 2 + 3,  /* the middle of a block */
+        2 * block + block / 2 + 3,  /* the middle of a block */
         block - 1, block,           /* a block's last, the next's first */
         WM_PATTERN_PERIOD - 1,      /* the period's last byte */
         WM_PATTERN_PERIOD,          /* its first, again */
@@ -584,6 +584,7 @@ static void test_corrupt_byte_found_anywhere(void **state)
     wm_pattern_fill(0, data, size);
     for (size_t w = 0; w < sizeof writes / sizeof writes[0]; w++) {
         for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+            assert_true(at[i] < size);
             data[at[i]] ^= 0x10;
             expect_integrity_error_of(data, size, writes[w], size,
                                       (int64_t)at[i]);

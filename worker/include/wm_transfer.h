@@ -132,7 +132,7 @@ int wm_transfer_run_client(const wm_transfer_options *opts,
  * zero bytes, then the size as a big-endian u64. Public so that tests can
  * play a client by hand. */
 #define WM_TRANSFER_REQUEST_BYTES 16u
-#define WM_TRANSFER_PROTOCOL_VERSION 1u
+#define WM_TRANSFER_PROTOCOL_VERSION 2u /* 2: wm_pattern's 64 x 2039 */
 void wm_transfer_request_encode(wm_direction direction, uint64_t size_bytes,
                                 uint8_t out[WM_TRANSFER_REQUEST_BYTES]);
 

@@ -8,18 +8,21 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* An odd multiplier spreads neighbouring block indexes before the
- * xorshift, so that neighbouring blocks never look alike. */
+/* A block's word is affine in its index: an odd multiplier makes it one
+ * to one over 2^64 (no two blocks of a period alike, so blocks swapped,
+ * duplicated or shifted by whole blocks differ from what is expected),
+ * and with this one no 8 bytes at any offset of the period equal those at
+ * another (test_pattern checks every window), so a shift by a part of a
+ * block is caught too. It is no random number, and need not be: the
+ * check is against mistakes of the network stack, not an adversary, and a
+ * word that costs one vector add lets the receiver compare at the speed
+ * it reads. */
 #define BLOCK_MUL 0x9e3779b97f4a7c15ULL
 #define BLOCK_ADD 0x632be59bd9b4e019ULL
 
 static uint64_t block_word(uint64_t block)
 {
-    uint64_t x = block * BLOCK_MUL + BLOCK_ADD;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
+    return block * BLOCK_MUL + BLOCK_ADD;
 }
 
 /* Byte i of a period. */
@@ -46,12 +49,15 @@ int wm_pattern_init(wm_pattern *pattern, uint64_t size_bytes, wm_error *err)
                                                   : WM_PATTERN_PERIOD;
     if (pattern->len == 0)
         return 0;
-    pattern->bytes = malloc(pattern->len);
+    void *bytes = NULL;
+    if (posix_memalign(&bytes, WM_PATTERN_ALIGN, pattern->len) != 0)
+        bytes = NULL;
+    pattern->bytes = bytes;
     if (!pattern->bytes)
         return wm_error_set(err, WM_ERR_INTERNAL,
                             "transfer: out of memory for the data pattern");
-    /* Whole blocks a word at a time: building 1 MiB must stay cheap next
-     * to a small run. */
+    /* Whole blocks a word at a time: building a period must stay cheap
+     * next to a small run. */
     uint32_t whole = pattern->len & ~7u;
     for (uint32_t i = 0; i < whole; i += 8) {
         uint64_t word = block_word(i >> 3);
@@ -116,14 +122,19 @@ size_t wm_pattern_iov(const wm_pattern *pattern, uint64_t offset, size_t len,
 
 /* The receiver computes the words it expects rather than reading them
  * from the table: a comparison with the table reads two streams (the
- * received bytes and a window moving through 1 MiB of table, which the
- * kernel's socket buffers keep pushing out of the cache), while a block's
- * word costs an add, three shifts and three xors, eight blocks at a time
- * in one 64-byte vector. So the receiver builds no table either.
+ * received bytes and a window moving through the table, which the
+ * kernel's socket buffers keep pushing out of the cache), while the next
+ * vector of words is the last one plus a constant, eight blocks at a
+ * time in one 64-byte vector: an add, an xor and an or per 64 bytes. So
+ * the receiver builds no table either.
  * Words are little-endian: byte i & 7 of a block is bits 8 * (i & 7) up. */
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "wm_pattern_match loads a block's 8 bytes as a little-endian word"
 #endif
+
+/* Offsets that are multiples of the alignment stay so in the period. */
+_Static_assert(WM_PATTERN_PERIOD % WM_PATTERN_ALIGN == 0,
+               "the period is a whole number of cache lines");
 
 #define LANES 8u   /* blocks per vector */
 #define GROUP 16u  /* vectors whose differences are gathered per test */
@@ -155,12 +166,9 @@ static size_t blocks_match(uint64_t first, const uint8_t *buf, size_t count)
         unsigned vectors = count - done >= GROUP * LANES ? GROUP : 1;
         words diff = {0};
         for (unsigned v = 0; v < vectors; v++) {
-            words w = x ^ (x << 13);
-            w ^= w >> 7;
-            w ^= w << 17;
             words got;
             memcpy(&got, buf + 8 * (done + v * LANES), sizeof got);
-            diff |= got ^ w;
+            diff |= got ^ x;
             x += step;
         }
         uint64_t any = 0;
@@ -184,8 +192,6 @@ static size_t period_match(uint32_t at, const uint8_t *buf, size_t span)
             return i;
         i++;
     }
-    /* Whole blocks within [at, at + span) are never the period's last,
-     * short one (WM_PATTERN_PERIOD % 8 is 5): that is left to the bytes. */
     i += 8 * blocks_match((at + i) >> 3, buf + i, (span - i) / 8);
     assert(i <= span);
     /* What the vectors left, or from a vector that differs on. */

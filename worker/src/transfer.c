@@ -233,7 +233,12 @@ static int send_data(side *s, int fd)
 static int receive_data(side *s, int fd)
 {
     const size_t len = RECV_BLOCK_BYTES;
-    uint8_t *buf = malloc(len);
+    /* Aligned like the sender's table: a read that starts at a stream
+     * offset that is a multiple of 64 compares whole cache lines. */
+    void *block = NULL;
+    if (posix_memalign(&block, WM_PATTERN_ALIGN, len) != 0)
+        block = NULL;
+    uint8_t *buf = block;
     if (!buf)
         return wm_error_set(&s->err, WM_ERR_INTERNAL,
                             "transfer: out of memory for a read buffer");

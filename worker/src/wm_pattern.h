@@ -4,14 +4,39 @@
  * Why periodic: the sender must not spend CPU per byte, or a run measures
  * the sender's arithmetic instead of TCP (a byte-wise hash capped runs at
  * about 2 Gbit/s on loopback, where TCP itself moves 30). So the stream is
- * one period of pseudo-random bytes repeated: the sender hands slices of it
+ * one period of bytes repeated: the sender hands slices of it
  * to sendmsg as they are, and the receiver compares what it reads with the
  * same bytes computed in vector registers (wm_pattern_match), which costs
- * far less than the copy out of the kernel. The period is a
- * prime number of bytes, so data delivered at a wrong offset never lines up
- * with the pattern, whatever the write or segment size; and within a
- * period every 8-byte block differs from its neighbours, so swapped or
- * duplicated blocks are caught too. */
+ * far less than the copy out of the kernel.
+ *
+ * What the check detects, every byte being compared and the first that
+ * differs reported at its exact offset:
+ *  - any byte changed;
+ *  - data delivered at a wrong offset, by any shift that is not a
+ *    multiple of the period, within its first 8 bytes: no two of the
+ *    period's 8-byte windows (at every byte offset, across its wrap) are
+ *    alike. A block's word is affine in its index, block * K + C with K
+ *    odd, whose 8 bytes all move from one block to the next (unit-tested
+ *    for every window);
+ *  - a segment duplicated, lost or swapped with another, which shifts
+ *    what follows by its length, unless that length is a multiple of the
+ *    period. The period is 64 times a prime (2039): a power-of-two size of
+ *    64 bytes or more (a write, a GSO segment) shifted by k of them goes
+ *    unseen only when 2039 divides k (127 MiB of 64 KiB segments), and an
+ *    odd size such as an MSS only at multiples of the period.
+ * What it does not: data shifted by an exact multiple of the period (it
+ * is the same data), and data corrupted on purpose (the pattern is public
+ * and trivially predictable; it is a check of the network stack, not a
+ * MAC).
+ *
+ * Why 64 x 2039 = 130496 bytes and not a prime: the period's table is
+ * aligned to 64 bytes, so a write whose offset is a multiple of 64 (every
+ * write of 64 KiB, 128 KiB or 1 MiB) starts on a cache line of it, and
+ * the receiver's reads start on whole blocks. The kernel's copy from a
+ * slice that starts mid-line, and the compare of words that straddle
+ * lines, cost up to twice as much (bench/README.md): a prime period moves
+ * every write's start. And at 127.4 KiB the table stays in the cache
+ * between writes the way iperf3's one buffer does. */
 #ifndef WM_PATTERN_H
 #define WM_PATTERN_H
 
@@ -21,10 +46,12 @@
 
 #include "wm_error.h"
 
-#define WM_PATTERN_PERIOD 1048573u /* bytes; the largest prime < 2^20 */
+#define WM_PATTERN_PERIOD 130496u /* bytes; 64 x 2039 (a prime) */
+#define WM_PATTERN_ALIGN 64u     /* the table's alignment, a cache line */
 
 typedef struct wm_pattern {
-    uint8_t *bytes;       /* the stream's first len bytes */
+    uint8_t *bytes;       /* the stream's first len bytes, WM_PATTERN_ALIGN
+                           * aligned */
     uint32_t len;         /* min(size_bytes, WM_PATTERN_PERIOD) */
     uint64_t size_bytes;  /* the stream's length */
 } wm_pattern;
