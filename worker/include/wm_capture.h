@@ -96,6 +96,12 @@ typedef struct wm_capture_options {
      * capture, which then finishes with that error. */
     wm_packet_fn on_packet;
     void *on_packet_ctx;
+    /* No reader thread: the ring is read by the caller's own thread in
+     * wm_capture_finish, after the transfer (hooks then run there). Only
+     * for a capture whose frames all fit the ring unread, which the caller
+     * bounds (wm_run: a small loopback run); frame by frame only. The
+     * kernel's drop count is read as ever, so an overflow still shows. */
+    bool read_after;
 } wm_capture_options;
 
 typedef struct wm_capture_stats {
