@@ -132,11 +132,14 @@ static uint64_t threads_of_run(uint64_t size)
 }
 
 /* A small run's capture has no reader thread (its ring is read after the
- * transfer, run.c's ring_holds_run); a larger one keeps it. */
+ * transfer, run.c's ring_holds_run), and a 13 B one's server side runs on
+ * the caller's thread too (transfer.c's one_thread); a larger run keeps
+ * both helpers. */
 static void test_a_small_run_reads_its_ring_after(void **state)
 {
     (void)state;
-    assert_int_equal(threads_of_run(13), 1);        /* the server side */
+    assert_int_equal(threads_of_run(13), 0);
+    assert_int_equal(threads_of_run(4096), 1);      /* the server side */
     assert_int_equal(threads_of_run(1000000), 2);   /* and the reader */
 }
 
