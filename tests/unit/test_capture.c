@@ -220,6 +220,98 @@ static void test_read_after_sees_what_the_reader_sees(void **state)
     wm_capture_pool_free(pool);
 }
 
+/* What a 13 B exchange puts on the wire, in order: each end's SYN, the
+ * request's last byte, the data's last byte, each end's FIN, each noted
+ * once, at the frame that first carries it. Not the segments themselves:
+ * TCP may merge a FIN with the data, or the request with an upload's
+ * data, in one connection and not the next. */
+enum { EV_SYN_C, EV_SYN_S, EV_REQUEST, EV_DATA, EV_FIN_C, EV_FIN_S,
+       EV_COUNT };
+
+static size_t exchange_events(wm_direction direction, uint32_t sndbuf,
+                              int events[EV_COUNT])
+{
+    wm_transfer_options topts;
+    wm_transfer_options_default(&topts);
+    topts.size_bytes = 13;
+    topts.direction = direction;
+    topts.sndbuf_bytes = sndbuf;
+    wm_transfer *t = NULL;
+    uint16_t port = 0;
+    wm_error err = {0};
+    assert_int_equal(wm_transfer_open(&topts, &t, &port, &err), 0);
+    wm_capture_options copts;
+    wm_capture_options_default(&copts);
+    copts.port = port;
+    wm_capture *cap = NULL;
+    if (wm_capture_start(&copts, &cap, &err) != 0)
+        fail_msg("capture start: %s", err.message);
+    wm_transfer_result result;
+    if (wm_transfer_run(t, NULL, NULL, &result, &err) != 0)
+        fail_msg("transfer: %s", err.message);
+    wm_transfer_close(t);
+    assert_true(result.integrity.verified);
+    wm_trace trace;
+    wm_capture_stats stats;
+    if (wm_capture_finish(cap, &trace, &stats, &err) != 0)
+        fail_msg("capture finish: %s", err.message);
+    wm_capture_free(cap);
+    assert_true(stats.complete);
+    bool download = direction == WM_DOWNLOAD;
+    /* Stream offsets (from each end's SYN) just past each last byte. */
+    uint32_t request_end = 1 + WM_TRANSFER_REQUEST_BYTES;
+    uint32_t data_end = download ? 1 + 13 : request_end + 13;
+    uint32_t isn[2] = {0, 0};
+    bool seen[EV_COUNT] = {false};
+    size_t n = 0;
+    for (size_t i = 0; i < trace.count; i++) {
+        const wm_packet *p = &trace.packets[i];
+        int from_server = p->src_port == port;
+        if (p->flags & WM_TCP_SYN)
+            isn[from_server] = p->seq;
+        uint32_t end = p->seq - isn[from_server] + p->payload_len;
+        bool is[EV_COUNT] = {
+            [EV_SYN_C] = !from_server && (p->flags & WM_TCP_SYN),
+            [EV_SYN_S] = from_server && (p->flags & WM_TCP_SYN),
+            [EV_REQUEST] = !from_server && p->payload_len > 0 &&
+                           end >= request_end,
+            [EV_DATA] = from_server == download && p->payload_len > 0 &&
+                        end >= data_end,
+            [EV_FIN_C] = !from_server && (p->flags & WM_TCP_FIN),
+            [EV_FIN_S] = from_server && (p->flags & WM_TCP_FIN),
+        };
+        for (int e = 0; e < EV_COUNT; e++)
+            if (is[e] && !seen[e]) {
+                seen[e] = true;
+                events[n++] = e;
+            }
+    }
+    wm_trace_free(&trace);
+    return n;
+}
+
+/* A 13 B exchange on one thread (transfer.c's one_thread) puts on the
+ * wire what its two ends on two threads do (a send buffer set keeps the
+ * helper): handshake, request, data, the sender's FIN, the receiver's. */
+static void test_one_thread_exchange_same_wire(void **state)
+{
+    (void)state;
+    for (int d = 0; d < 2; d++) {
+        wm_direction direction = d == 0 ? WM_DOWNLOAD : WM_UPLOAD;
+        int sender_fin = d == 0 ? EV_FIN_S : EV_FIN_C;
+        int want[EV_COUNT] = {EV_SYN_C, EV_SYN_S, EV_REQUEST, EV_DATA,
+                              sender_fin, EV_FIN_C + EV_FIN_S - sender_fin};
+        int one[EV_COUNT], two[EV_COUNT];
+        assert_int_equal(exchange_events(direction, 0, one), EV_COUNT);
+        assert_int_equal(exchange_events(direction, 1u << 20, two),
+                         EV_COUNT);
+        for (int e = 0; e < EV_COUNT; e++) {
+            assert_int_equal(one[e], want[e]);
+            assert_int_equal(two[e], want[e]);
+        }
+    }
+}
+
 static void test_large_upload_no_drops(void **state)
 {
     (void)state;
@@ -384,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_captures_whole_connection),
         cmocka_unit_test(test_reused_handle_sees_only_its_run),
         cmocka_unit_test(test_read_after_sees_what_the_reader_sees),
+        cmocka_unit_test(test_one_thread_exchange_same_wire),
         cmocka_unit_test(test_large_upload_no_drops),
         cmocka_unit_test(test_pcap_written_and_readable),
         cmocka_unit_test(test_grace_bounds_the_wait),
