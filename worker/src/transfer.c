@@ -563,13 +563,19 @@ static int first_failure(const side *a, const side *b, wm_error *err)
  * the server side's hand-over to a helper and back, a futex wake of a
  * sleeping thread each way. */
 #define ONE_THREAD_MAX_BYTES 1024u
+#define ONE_THREAD_MAX_WRITES 16u
 
 static bool one_thread(const wm_transfer *t)
 {
     const wm_transfer_options *o = &t->opts;
+    assert(o->chunk_bytes > 0);
     /* Default buffers are 16 KiB and more: a KiB in segments of the
-     * smallest MSS (12 of them, with their overhead) fits both. */
+     * smallest MSS (12 of them, with their overhead) fits both. Not in
+     * tiny writes, though: with nodelay each is a segment of its own,
+     * whose overhead a receiver that does not read yet would pile up
+     * until its window closed, and the sender would wait on it. */
     return !o->path && o->size_bytes <= ONE_THREAD_MAX_BYTES &&
+           o->size_bytes / o->chunk_bytes < ONE_THREAD_MAX_WRITES &&
            o->sndbuf_bytes == 0 && o->rcvbuf_bytes == 0;
 }
 
