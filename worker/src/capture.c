@@ -465,8 +465,19 @@ static int begin(wm_capture *cap, const wm_capture_options *opts,
                                err);
     if (rc == 0)
         wm_trace_init(&cap->trace, pcap_datalink(cap->handle));
-    if (rc == 0 && cap->read_after)
+    if (rc == 0 && cap->read_after) {
+        /* A new handle took every frame on the interface until its filter
+         * was set (the reject-all of a parked one comes later): a reader
+         * drains those at once, and unread they could fill the ring the
+         * run needs. A station was drained when taken. */
+        int frames = 0;
+        if (!cap->station && drain(cap, &frames) != 0) {
+            if (err)
+                *err = cap->thread_err;
+            return -1;
+        }
         return 0;
+    }
     if (rc == 0) {
         cap->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (cap->stop_fd < 0)
