@@ -206,7 +206,9 @@ def test_list(d, newest):
 
 
 def test_forms_and_wait(d):
-    resp = d.post("/sweeps?wait=0", {"sizes": "0,1kB", "repeat": 2, "direction": "upload"})
+    # 64 MB runs: a sweep of small runs alone may be done before wait=0
+    # answers (a 13 B run takes a few hundred microseconds).
+    resp = d.post("/sweeps?wait=0", {"sizes": "0,64MB", "repeat": 2, "direction": "upload"})
     hc.expect_status(resp, 202, "POST /sweeps wait=0")
     doc = resp.json()
     check(doc["status"] == "running" and doc["finished_ns"] is None, f"202 sweep: {doc['status']}")
@@ -222,7 +224,7 @@ def test_forms_and_wait(d):
         time.sleep(0.02)
         final = d.get(f"/sweeps/{doc['id']}").json()
     check(final["status"] == "done" and final["params"]["direction"] == "upload"
-          and [row["size"] for row in final["table"]] == [0, 1000]
+          and [row["size"] for row in final["table"]] == [0, 64000000]
           and all(row["pending"] == 0 and row["runs"] == 2 for row in final["table"]),
           f"the sweep after its runs: {final}")
     for r in final["runs"]:

@@ -153,6 +153,165 @@ static void test_reused_handle_sees_only_its_run(void **state)
     wm_trace_free(&second.trace);
 }
 
+/* Read after the transfer, without a reader thread, a small run's capture
+ * is as complete as the reader's: a threaded capture and one read after,
+ * both on the same connection, hold the same frames with the same flags
+ * and numbers (each handle stamps its own copy: times differ by ns). Two connections could not be compared: TCP
+ * itself may merge a FIN with an ACK in one and not in the other. */
+static void expect_same_capture(wm_direction direction, wm_capture_pool *pool)
+{
+    wm_transfer_options topts;
+    wm_transfer_options_default(&topts);
+    topts.size_bytes = 13;
+    topts.direction = direction;
+    wm_transfer *t = NULL;
+    uint16_t port = 0;
+    wm_error err = {0};
+    assert_int_equal(wm_transfer_open(&topts, &t, &port, &err), 0);
+    wm_capture *cap[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++) {
+        wm_capture_options copts;
+        wm_capture_options_default(&copts);
+        copts.port = port;
+        copts.read_after = i == 1;
+        copts.pool = copts.read_after ? pool : NULL;
+        if (wm_capture_start(&copts, &cap[i], &err) != 0)
+            fail_msg("capture start: %s", err.message);
+    }
+    wm_transfer_result result;
+    if (wm_transfer_run(t, NULL, NULL, &result, &err) != 0)
+        fail_msg("transfer: %s", err.message);
+    wm_transfer_close(t);
+    wm_trace trace[2];
+    wm_capture_stats stats[2];
+    for (int i = 0; i < 2; i++) {
+        if (wm_capture_finish(cap[i], &trace[i], &stats[i], &err) != 0)
+            fail_msg("capture finish: %s", err.message);
+        wm_capture_free(cap[i]);
+        assert_true(stats[i].complete);
+        assert_int_equal(stats[i].dropped, 0);
+    }
+    assert_int_equal(trace[1].frames, trace[0].frames);
+    assert_int_equal(trace[1].count, trace[0].count);
+    assert_true(trace[1].count >= 8);
+    for (size_t i = 0; i < trace[1].count; i++) {
+        const wm_packet *a = &trace[1].packets[i], *b = &trace[0].packets[i];
+        assert_int_equal(a->flags, b->flags);
+        assert_int_equal(a->src_port, b->src_port);
+        assert_int_equal(a->seq, b->seq);
+        assert_int_equal(a->ack, b->ack);
+        assert_int_equal(a->payload_len, b->payload_len);
+    }
+    assert_int_equal(count_flag(&trace[1], WM_TCP_FIN), 2);
+    wm_trace_free(&trace[0]);
+    wm_trace_free(&trace[1]);
+}
+
+static void test_read_after_sees_what_the_reader_sees(void **state)
+{
+    (void)state;
+    expect_same_capture(WM_DOWNLOAD, NULL);
+    expect_same_capture(WM_UPLOAD, NULL);
+    wm_capture_pool *pool = NULL;
+    assert_int_equal(wm_capture_pool_new(WM_CAPTURE_POOL_DEFAULT_BYTES, &pool,
+                                         NULL), 0);
+    expect_same_capture(WM_DOWNLOAD, pool); /* a new handle, then parked */
+    expect_same_capture(WM_DOWNLOAD, pool); /* the parked one */
+    wm_capture_pool_free(pool);
+}
+
+/* What a 13 B exchange puts on the wire, in order: each end's SYN, the
+ * request's last byte, the data's last byte, each end's FIN, each noted
+ * once, at the frame that first carries it. Not the segments themselves:
+ * TCP may merge a FIN with the data, or the request with an upload's
+ * data, in one connection and not the next. */
+enum { EV_SYN_C, EV_SYN_S, EV_REQUEST, EV_DATA, EV_FIN_C, EV_FIN_S,
+       EV_COUNT };
+
+static size_t exchange_events(wm_direction direction, uint32_t sndbuf,
+                              int events[EV_COUNT])
+{
+    wm_transfer_options topts;
+    wm_transfer_options_default(&topts);
+    topts.size_bytes = 13;
+    topts.direction = direction;
+    topts.sndbuf_bytes = sndbuf;
+    wm_transfer *t = NULL;
+    uint16_t port = 0;
+    wm_error err = {0};
+    assert_int_equal(wm_transfer_open(&topts, &t, &port, &err), 0);
+    wm_capture_options copts;
+    wm_capture_options_default(&copts);
+    copts.port = port;
+    wm_capture *cap = NULL;
+    if (wm_capture_start(&copts, &cap, &err) != 0)
+        fail_msg("capture start: %s", err.message);
+    wm_transfer_result result;
+    if (wm_transfer_run(t, NULL, NULL, &result, &err) != 0)
+        fail_msg("transfer: %s", err.message);
+    wm_transfer_close(t);
+    assert_true(result.integrity.verified);
+    wm_trace trace;
+    wm_capture_stats stats;
+    if (wm_capture_finish(cap, &trace, &stats, &err) != 0)
+        fail_msg("capture finish: %s", err.message);
+    wm_capture_free(cap);
+    assert_true(stats.complete);
+    bool download = direction == WM_DOWNLOAD;
+    /* Stream offsets (from each end's SYN) just past each last byte. */
+    uint32_t request_end = 1 + WM_TRANSFER_REQUEST_BYTES;
+    uint32_t data_end = download ? 1 + 13 : request_end + 13;
+    uint32_t isn[2] = {0, 0};
+    bool seen[EV_COUNT] = {false};
+    size_t n = 0;
+    for (size_t i = 0; i < trace.count; i++) {
+        const wm_packet *p = &trace.packets[i];
+        int from_server = p->src_port == port;
+        if (p->flags & WM_TCP_SYN)
+            isn[from_server] = p->seq;
+        uint32_t end = p->seq - isn[from_server] + p->payload_len;
+        bool is[EV_COUNT] = {
+            [EV_SYN_C] = !from_server && (p->flags & WM_TCP_SYN),
+            [EV_SYN_S] = from_server && (p->flags & WM_TCP_SYN),
+            [EV_REQUEST] = !from_server && p->payload_len > 0 &&
+                           end >= request_end,
+            [EV_DATA] = from_server == download && p->payload_len > 0 &&
+                        end >= data_end,
+            [EV_FIN_C] = !from_server && (p->flags & WM_TCP_FIN),
+            [EV_FIN_S] = from_server && (p->flags & WM_TCP_FIN),
+        };
+        for (int e = 0; e < EV_COUNT; e++)
+            if (is[e] && !seen[e]) {
+                seen[e] = true;
+                events[n++] = e;
+            }
+    }
+    wm_trace_free(&trace);
+    return n;
+}
+
+/* A 13 B exchange on one thread (transfer.c's one_thread) puts on the
+ * wire what its two ends on two threads do (a send buffer set keeps the
+ * helper): handshake, request, data, the sender's FIN, the receiver's. */
+static void test_one_thread_exchange_same_wire(void **state)
+{
+    (void)state;
+    for (int d = 0; d < 2; d++) {
+        wm_direction direction = d == 0 ? WM_DOWNLOAD : WM_UPLOAD;
+        int sender_fin = d == 0 ? EV_FIN_S : EV_FIN_C;
+        int want[EV_COUNT] = {EV_SYN_C, EV_SYN_S, EV_REQUEST, EV_DATA,
+                              sender_fin, EV_FIN_C + EV_FIN_S - sender_fin};
+        int one[EV_COUNT], two[EV_COUNT];
+        assert_int_equal(exchange_events(direction, 0, one), EV_COUNT);
+        assert_int_equal(exchange_events(direction, 1u << 20, two),
+                         EV_COUNT);
+        for (int e = 0; e < EV_COUNT; e++) {
+            assert_int_equal(one[e], want[e]);
+            assert_int_equal(two[e], want[e]);
+        }
+    }
+}
+
 static void test_large_upload_no_drops(void **state)
 {
     (void)state;
@@ -316,6 +475,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_captures_whole_connection),
         cmocka_unit_test(test_reused_handle_sees_only_its_run),
+        cmocka_unit_test(test_read_after_sees_what_the_reader_sees),
+        cmocka_unit_test(test_one_thread_exchange_same_wire),
         cmocka_unit_test(test_large_upload_no_drops),
         cmocka_unit_test(test_pcap_written_and_readable),
         cmocka_unit_test(test_grace_bounds_the_wait),

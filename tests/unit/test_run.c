@@ -22,6 +22,7 @@
 
 #include "wm_report.h"
 #include "wm_run.h"
+#include "wm_threads.h"
 
 typedef struct progress_log {
     unsigned calls;
@@ -113,6 +114,33 @@ static void test_upload(void **state)
     check_size(0, WM_UPLOAD);
     check_size(13, WM_UPLOAD);
     check_size(1000000, WM_UPLOAD);
+}
+
+/* Threads a run of this size starts (none kept: one per task). */
+static uint64_t threads_of_run(uint64_t size)
+{
+    wm_run_config config;
+    wm_run_config_default(&config);
+    config.transfer.size_bytes = size;
+    wm_run_result r;
+    uint64_t before = wm_threads_created();
+    run_ok(&config, &r);
+    uint64_t started = wm_threads_created() - before;
+    check_run(&config, &r);
+    wm_run_result_free(&r);
+    return started;
+}
+
+/* A small run's capture has no reader thread (its ring is read after the
+ * transfer, run.c's ring_holds_run), and a 13 B one's server side runs on
+ * the caller's thread too (transfer.c's one_thread); a larger run keeps
+ * both helpers. */
+static void test_a_small_run_reads_its_ring_after(void **state)
+{
+    (void)state;
+    assert_int_equal(threads_of_run(13), 0);
+    assert_int_equal(threads_of_run(4096), 1);      /* the server side */
+    assert_int_equal(threads_of_run(1000000), 2);   /* and the reader */
 }
 
 static bool ipv6_loopback(void)
@@ -299,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_download),
         cmocka_unit_test(test_upload),
+        cmocka_unit_test(test_a_small_run_reads_its_ring_after),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_pcap_matches_live),
         cmocka_unit_test(test_concurrent_runs_see_only_their_own),

@@ -97,8 +97,8 @@ static void test_kept_helpers_are_reused(void **state)
     wm_threads_release(); /* nothing kept: nothing to do */
 }
 
-/* A 13 B download with the sampler hooked to its sender, as a small run
- * is: how many threads it created. It samples at the handshake and at the
+/* A download with the sampler hooked to its sender, as a run's is: how
+ * many threads it created. It samples at the handshake and at the
  * end, from the sender. */
 static uint64_t sampled_transfer_of(uint64_t size, size_t *samples)
 {
@@ -134,10 +134,26 @@ static uint64_t sampled_transfer_of(uint64_t size, size_t *samples)
     return wm_threads_created() - before;
 }
 
+/* Beyond a one-thread exchange (transfer.c's one_thread): the server side
+ * on a helper. */
+#define HELPED_BYTES 4096u
+
 static uint64_t sampled_transfer(void)
 {
     size_t samples;
-    return sampled_transfer_of(13, &samples);
+    return sampled_transfer_of(HELPED_BYTES, &samples);
+}
+
+/* A 13 B exchange runs both ends on the caller's thread, the sender's
+ * samples taken there as well. */
+static void test_a_small_exchange_needs_no_helper(void **state)
+{
+    (void)state;
+    size_t samples = 0;
+    assert_int_equal(sampled_transfer_of(13, &samples), 0);
+    assert_int_equal(sampled_transfer_of(0, &samples), 0);
+    assert_int_equal(sampled_transfer_of(1024, &samples), 0);
+    assert_int_equal(sampled_transfer_of(1025, &samples), 1);
 }
 
 /* 256 MiB take far longer than the 100 us interval even on loopback:
@@ -163,14 +179,14 @@ static void test_a_run_reuses_its_workers_helpers(void **state)
     wm_threads_release();
 }
 
-/* A capture around a 13 B transfer: threads created. */
+/* A capture around a small transfer: threads created. */
 static uint64_t captured_transfer(void)
 {
     uint64_t before = wm_threads_created();
     wm_error err = {0};
     wm_transfer_options topts;
     wm_transfer_options_default(&topts);
-    topts.size_bytes = 13;
+    topts.size_bytes = HELPED_BYTES;
     wm_transfer *t = NULL;
     uint16_t port = 0;
     assert_int_equal(wm_transfer_open(&topts, &t, &port, &err), 0);
@@ -214,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_a_thread_per_task_without_keeping),
         cmocka_unit_test(test_kept_helpers_are_reused),
         cmocka_unit_test(test_a_run_reuses_its_workers_helpers),
+        cmocka_unit_test(test_a_small_exchange_needs_no_helper),
         cmocka_unit_test(test_the_capture_reader_is_kept_too),
         cmocka_unit_test(test_the_sender_samples_a_long_run),
     };

@@ -3,7 +3,8 @@
  * The handle is activated (immediate mode, or blocks for a fast link's
  * large ring: see WM_CAPTURE_BLOCKS_MIN_BUFFER; nanosecond timestamps, the
  * run's snaplen, a filter on the server port) before the client connects,
- * and read by a thread of its own that dissects frames as they arrive. The
+ * and read by a thread of its own that dissects frames as they arrive
+ * (or, for a small run, by the caller once the transfer is over). The
  * capture ends when the closure is seen complete — both FINs and the ACK of
  * the last, or an RST — or when the grace period after the transfer ends
  * runs out; never after a fixed sleep alone. pcap_stats() counters are
@@ -86,16 +87,23 @@ typedef struct wm_capture_options {
                                 the capture keeps nothing more and
                                 finishes with WM_ERR_BUDGET */
     void (*over_budget)(void *ctx); /* called once, from the reader
-                                thread, when the budget is spent: the
-                                run stops its transfer; may be NULL */
+                                thread (read_after: from the finish),
+                                when the budget is spent: the run stops
+                                its transfer; may be NULL */
     void *over_budget_ctx;
     /* When set, each TCP packet is handed to it as it is dissected, from
-     * the reader thread, and not kept in the trace (which then only
+     * the reader thread (read_after: the finish's), and not kept in the trace (which then only
      * counts frames): a run's streaming analysis. first_ts_ns is the
      * capture's first frame's. Failing (-1, err filled) stops the
      * capture, which then finishes with that error. */
     wm_packet_fn on_packet;
     void *on_packet_ctx;
+    /* No reader thread: the ring is read by the caller's own thread in
+     * wm_capture_finish, after the transfer (hooks then run there). Only
+     * for a capture whose frames all fit the ring unread, which the caller
+     * bounds (wm_run: a small loopback run); frame by frame only. The
+     * kernel's drop count is read as ever, so an overflow still shows. */
+    bool read_after;
 } wm_capture_options;
 
 typedef struct wm_capture_stats {

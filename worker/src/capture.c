@@ -7,7 +7,12 @@
  * closure on the fly (the FIN of each direction and the ACK that covers
  * it, or an RST) and signals a condition variable when it is complete, so
  * that finishing takes as long as the closure does, with the grace period
- * only as a bound. */
+ * only as a bound.
+ *
+ * A small run's capture may have no reader (read_after): its frames wait
+ * in the ring and the run's own thread reads them once the transfer is
+ * over, which spares the reader's wake, its hand-over of the closure and
+ * its join — each a futex wake of a sleeping thread, tens of us here. */
 #include "wm_capture.h"
 
 #include <assert.h>
@@ -62,6 +67,7 @@ struct wm_capture {
     void *on_packet_ctx;       /* set: packets go there, not to trace */
     uint32_t grace_ms;
     char interface[32];
+    bool read_after;           /* no reader: finish reads the ring */
     bool station;              /* on a station: hands over only the
                                   frames between port and peer_port */
     int listen_fd;             /* a station's listener, owned; -1: none */
@@ -421,6 +427,10 @@ static wm_capture *capture_new(const wm_capture_options *opts)
     cap->snaplen = opts->snaplen;
     cap->buffer_bytes = opts->buffer_bytes;
     cap->block_ms = opts->block_ms;
+    cap->read_after = opts->read_after;
+    /* Blocks are handed over on a timer, not frame by frame: a ring read
+     * only at the end would wait for them. */
+    assert(!cap->read_after || cap->block_ms == 0);
     cap->pool = cap->block_ms == 0 ? opts->pool : NULL; /* the pool's
                                    handles are all frame by frame */
     cap->cancel = opts->cancel;
@@ -453,8 +463,22 @@ static int begin(wm_capture *cap, const wm_capture_options *opts,
         rc = capture_dump_open(&cap->dump, cap->handle, opts->pcap_path,
                                opts->pcap_inline_max, opts->pcap_inline,
                                err);
-    if (rc == 0) {
+    if (rc == 0)
         wm_trace_init(&cap->trace, pcap_datalink(cap->handle));
+    if (rc == 0 && cap->read_after) {
+        /* A new handle took every frame on the interface until its filter
+         * was set (the reject-all of a parked one comes later): a reader
+         * drains those at once, and unread they could fill the ring the
+         * run needs. A station was drained when taken. */
+        int frames = 0;
+        if (!cap->station && drain(cap, &frames) != 0) {
+            if (err)
+                *err = cap->thread_err;
+            return -1;
+        }
+        return 0;
+    }
+    if (rc == 0) {
         cap->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (cap->stop_fd < 0)
             rc = wm_error_set(err, WM_ERR_IO, "capture: eventfd: %s",
@@ -612,17 +636,55 @@ static void wait_for_closure(wm_capture *cap, uint32_t grace_ms)
     pthread_mutex_unlock(&cap->lock);
 }
 
+/* The reader's work without a reader (read_after), on the caller's
+ * thread once the transfer is over: the ring holds the run's frames, and
+ * what the closure still lacks (an ACK in flight) is awaited on the
+ * handle's descriptor, bounded by the grace as the reader's wait is. */
+static void read_ring(wm_capture *cap)
+{
+    int fd = pcap_get_selectable_fd(cap->handle);
+    int64_t end_ns =
+        wm_clock_monotonic_ns() + (int64_t)cap->grace_ms * 1000000;
+    int rc = 0, frames = 0;
+    if (wm_cancel_fired(cap->cancel))
+        rc = wm_error_set(&cap->thread_err, WM_ERR_CANCELLED,
+                          "capture: the run was cancelled");
+    if (rc == 0)
+        rc = capture_budget_clock(&cap->budget, &cap->thread_err);
+    if (rc == 0)
+        rc = drain(cap, &frames);
+    while (rc == 0 && !cap->complete) {
+        int64_t left_ns = end_ns - wm_clock_monotonic_ns();
+        if (left_ns <= 0)
+            break;
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int n = poll(&pfd, 1, (int)((left_ns + 999999) / 1000000));
+        if (n < 0 && errno != EINTR)
+            rc = wm_error_set(&cap->thread_err, WM_ERR_IO,
+                              "capture: poll: %s", strerror(errno));
+        else if (n > 0)
+            rc = drain(cap, &frames);
+    }
+    cap->thread_rc = rc;
+    cap->thread_done = true;
+}
+
 int wm_capture_finish(wm_capture *capture, wm_trace *trace,
                       wm_capture_stats *stats, wm_error *err)
 {
     wm_capture *cap = capture;
-    atomic_store(&cap->finishing, true);
-    uint64_t one = 1;
-    if (write(cap->stop_fd, &one, sizeof one) < 0) {
-        /* Only on counter overflow, i.e. already signalled. */
+    if (cap->read_after) {
+        assert(!cap->thread);
+        read_ring(cap);
+    } else {
+        atomic_store(&cap->finishing, true);
+        uint64_t one = 1;
+        if (write(cap->stop_fd, &one, sizeof one) < 0) {
+            /* Only on counter overflow, i.e. already signalled. */
+        }
+        wait_for_closure(cap, cap->grace_ms);
+        stop_thread(cap);
     }
-    wait_for_closure(cap, cap->grace_ms);
-    stop_thread(cap);
     memset(stats, 0, sizeof *stats);
     snprintf(stats->interface, sizeof stats->interface, "%s",
              cap->interface);

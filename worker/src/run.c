@@ -11,6 +11,7 @@
  * so that a caller never frees half of one. */
 #include "wm_run.h"
 
+#include <assert.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -50,7 +51,9 @@ void wm_run_config_default(wm_run_config *config)
 #define LINK_MIN_HEADERS 40u      /* IPv4 and TCP without options */
 _Static_assert(WM_PATH_MIN_MTU > LINK_MIN_HEADERS, "a link segment holds data");
 
-static uint32_t ring_bytes_for(const wm_run_config *config)
+/* The smallest segment the run's data may go in: what its MSS, a link's
+ * MTU, nodelay's chunks and small socket buffers allow. */
+static uint32_t smallest_segment(const wm_run_config *config)
 {
     const wm_transfer_options *t = &config->transfer;
     uint32_t segment = t->mss_bytes ? t->mss_bytes : LOOPBACK_MSS;
@@ -65,12 +68,56 @@ static uint32_t ring_bytes_for(const wm_run_config *config)
     for (int i = 0; i < 2; i++)
         if (buffers[i] && buffers[i] / 4 < segment)
             segment = buffers[i] / 4 ? buffers[i] / 4 : 1;
-    uint64_t frames = 2 * (t->size_bytes / segment + 1) + RUN_OVERHEAD_FRAMES;
+    assert(segment > 0);
+    return segment;
+}
+
+/* At most how many frames a run makes in segments of this size: a
+ * segment and its ACK each, and the handshake's, request's and closure's. */
+static uint64_t frames_bound(const wm_run_config *config, uint32_t segment)
+{
+    return 2 * (config->transfer.size_bytes / segment + 1) +
+           RUN_OVERHEAD_FRAMES;
+}
+
+static uint32_t ring_bytes_for(const wm_run_config *config)
+{
+    uint64_t frames = frames_bound(config, smallest_segment(config));
     if (config->capture.snaplen <= SMALL_RING_MAX_SNAPLEN &&
         frames * RING_SLOT_BYTES <= SMALL_RING_BYTES &&
         config->capture.buffer_bytes > SMALL_RING_BYTES)
         return SMALL_RING_BYTES;
     return config->capture.buffer_bytes;
+}
+
+/* Whether the run's capture may go without a reader thread (read_after in
+ * wm_capture.h): a loopback run, frame by frame, whose frames fit the ring
+ * unread many times over. The bound takes the smallest segment the kernel
+ * allows (WM_TRANSFER_MIN_MSS) even when the MSS is larger, counts each
+ * frame twice (loopback puts its outgoing copy in the ring too) and keeps
+ * UNREAD_RING_MARGIN to spare, for retransmissions and window updates. A
+ * run beyond the bound, and a link's, keep the reader. Should the ring
+ * overflow after all, the kernel's drop count says so, as with a reader. */
+#define UNREAD_RING_MARGIN 8u
+#define RING_SLOT_OVERHEAD 256u /* tpacket header and alignment, at most */
+
+static bool ring_holds_run(const wm_run_config *config, const wm_path *path,
+                           const wm_capture_options *copts)
+{
+    if (path || copts->block_ms != 0 ||
+        copts->snaplen > SMALL_RING_MAX_SNAPLEN)
+        return false;
+    uint32_t segment = smallest_segment(config);
+    if (segment > WM_TRANSFER_MIN_MSS)
+        segment = WM_TRANSFER_MIN_MSS;
+    uint64_t frames = 2 * frames_bound(config, segment);
+    uint64_t slots = copts->buffer_bytes /
+                     (copts->snaplen + RING_SLOT_OVERHEAD);
+    if (frames * UNREAD_RING_MARGIN > slots)
+        return false;
+    assert(frames * (copts->snaplen + RING_SLOT_OVERHEAD) <=
+           copts->buffer_bytes / UNREAD_RING_MARGIN);
+    return true;
 }
 
 /* Connections on the run's port whose rows are kept: the run's own, and
@@ -265,6 +312,7 @@ static int measure(const wm_run_config *config, const wm_path *path,
     copts.over_budget_ctx = transfer;
     copts.on_packet = analyse_packet;
     copts.on_packet_ctx = stream;
+    copts.read_after = ring_holds_run(config, path, &copts);
     if (path) {
         /* The receiver's view: the frames as they arrive off the link. */
         copts.path = path;

@@ -189,10 +189,8 @@ static int send_pattern(side *s, int fd, const wm_pattern *pattern,
     return rc;
 }
 
-/* Sends, shuts the write side, then waits for the receiver's EOF: the
- * sender's FIN leads and its TCP_INFO is read with all data
- * acknowledged. */
-static int send_data(side *s, int fd)
+/* Sends and shuts the write side: the sender's FIN leads. */
+static int send_data_begin(side *s, int fd)
 {
     wm_pattern pattern;
     if (wm_pattern_init(&pattern, s->size_bytes, &s->err) != 0)
@@ -211,21 +209,30 @@ static int send_data(side *s, int fd)
     if (rc == 0 && shutdown(fd, SHUT_WR) != 0)
         rc = wm_error_set(&s->err, WM_ERR_IO, "transfer: shutdown: %s",
                           strerror(errno));
-    if (rc == 0) {
-        uint8_t unexpected[256];
-        ssize_t n = wm_tsock_read_some(fd, unexpected, sizeof unexpected,
-                                       &s->ctx,
-                                       "waiting for the receiver to close",
-                                       &s->err);
-        if (n > 0)
-            rc = wm_error_set(&s->err, WM_ERR_IO,
-                              "transfer: the receiver sent data back");
-        else
-            rc = (int)n;
-    }
-    if (rc == 0)
-        wm_tsock_tcp_stats(fd, &s->stats);
     return rc;
+}
+
+/* Waits for the receiver's EOF, so that the sender's TCP_INFO is read
+ * with all data acknowledged. */
+static int send_data_end(side *s, int fd)
+{
+    uint8_t unexpected[256];
+    ssize_t n = wm_tsock_read_some(fd, unexpected, sizeof unexpected,
+                                   &s->ctx,
+                                   "waiting for the receiver to close",
+                                   &s->err);
+    if (n > 0)
+        return wm_error_set(&s->err, WM_ERR_IO,
+                            "transfer: the receiver sent data back");
+    if (n == 0)
+        wm_tsock_tcp_stats(fd, &s->stats);
+    return (int)n;
+}
+
+static int send_data(side *s, int fd)
+{
+    int rc = send_data_begin(s, fd);
+    return rc == 0 ? send_data_end(s, fd) : rc;
 }
 
 /* Reads to EOF, comparing each byte with the pattern until the first that
@@ -551,6 +558,79 @@ static int first_failure(const side *a, const side *b, wm_error *err)
     return -1;
 }
 
+/* A small loopback run's two ends on the caller's thread, one step of
+ * each at a time, in the order the wire sees them with a thread per end:
+ * the request, the data and the sender's FIN, the receiver's close, the
+ * sender's. None of these steps waits for a later one of the other end,
+ * since the whole exchange fits the sockets' buffers (one_thread), so
+ * no step blocks for long; a side that fails closes at once, so that the
+ * other's next read sees it (its failure also fires the cancel). Spared:
+ * the server side's hand-over to a helper and back, a futex wake of a
+ * sleeping thread each way. */
+#define ONE_THREAD_MAX_BYTES 1024u
+#define ONE_THREAD_MAX_WRITES 16u
+
+static bool one_thread(const wm_transfer *t)
+{
+    const wm_transfer_options *o = &t->opts;
+    assert(o->chunk_bytes > 0);
+    /* Default buffers are 16 KiB and more: a KiB in segments of the
+     * smallest MSS (12 of them, with their overhead) fits both. Not in
+     * tiny writes, though: with nodelay each is a segment of its own,
+     * whose overhead a receiver that does not read yet would pile up
+     * until its window closed, and the sender would wait on it. */
+    return !o->path && o->size_bytes <= ONE_THREAD_MAX_BYTES &&
+           o->size_bytes / o->chunk_bytes < ONE_THREAD_MAX_WRITES &&
+           o->sndbuf_bytes == 0 && o->rcvbuf_bytes == 0;
+}
+
+/* The end of one side: its sender's socket taken back, closed, its
+ * failure recorded. */
+static void end_side(side *s, int *fd, bool handed, int rc)
+{
+    if (*fd < 0)
+        return;
+    hand_back(s, handed);
+    close(*fd);
+    *fd = -1;
+    if (rc != 0)
+        fail_side(s, rc);
+}
+
+static void both_sides(side *server, side *client, int client_fd)
+{
+    int fds[2] = {server->accepted_fd, client_fd};
+    assert(fds[0] >= 0 && fds[1] >= 0);
+    server->accepted_fd = -1;
+    bool handed[2] = {hand_over(server, fds[0], true),
+                      hand_over(client, fds[1], false)};
+    uint8_t request[WM_TRANSFER_REQUEST_BYTES];
+    wm_transfer_request_encode(client->direction, client->size_bytes,
+                               request);
+    int rc = wm_tsock_write_all(fds[1], request, sizeof request,
+                                &client->ctx, "sending the request",
+                                &client->err);
+    if (rc != 0)
+        end_side(client, &fds[1], handed[1], rc);
+    rc = wm_tsock_read_exact(fds[0], request, sizeof request, &server->ctx,
+                             "reading the client's request", &server->err);
+    if (rc == 0)
+        rc = request_decode(request, server, &server->err);
+    if (rc != 0)
+        end_side(server, &fds[0], handed[0], rc);
+    /* [0]: the server, [1]: the client; who sends, who receives. */
+    side *sides[2] = {server, client};
+    int x = client->direction == WM_DOWNLOAD ? 0 : 1, y = 1 - x;
+    if (fds[x] >= 0 && (rc = send_data_begin(sides[x], fds[x])) != 0)
+        end_side(sides[x], &fds[x], handed[x], rc);
+    if (fds[y] >= 0)
+        end_side(sides[y], &fds[y], handed[y],
+                 receive_data(sides[y], fds[y]));
+    if (fds[x] >= 0)
+        end_side(sides[x], &fds[x], handed[x],
+                 send_data_end(sides[x], fds[x]));
+}
+
 int wm_transfer_run(wm_transfer *transfer, wm_progress_fn progress,
                     void *progress_ctx, wm_transfer_result *result,
                     wm_error *err)
@@ -576,6 +656,10 @@ int wm_transfer_run(wm_transfer *transfer, wm_progress_fn progress,
         }
     }
     wm_thread *thread = NULL;
+    if (fd >= 0 && one_thread(transfer)) {
+        both_sides(&server, &client, fd);
+        fd = -1;
+    }
     if (fd >= 0 &&
         wm_threads_start(server_thread, &server, &thread, err) != 0) {
         close(server.accepted_fd);
