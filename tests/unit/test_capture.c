@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "skip_rule.h"
 #include "wm_capture.h"
 #include "wm_transfer.h"
 
@@ -453,25 +454,9 @@ static void test_start_errors(void **state)
     assert_true(wm_capture_permitted("lo", &err));
 }
 
-/* Exits 77 (skip) or 1 (required) when capture is not permitted. */
-static void require_capture_or_exit(void)
-{
-    wm_error err = {0};
-    if (wm_capture_permitted("lo", &err))
-        return;
-    const char *require = getenv("WIREMETER_REQUIRE_CAPTURE");
-    if (require && strcmp(require, "1") == 0) {
-        printf("FAIL: capture is not permitted and "
-               "WIREMETER_REQUIRE_CAPTURE=1: %s\n", err.message);
-        exit(1);
-    }
-    printf("SKIP: capture is not permitted here: %s\n", err.message);
-    exit(77);
-}
-
 int main(void)
 {
-    require_capture_or_exit();
+    WM_TEST_EXIT_UNLESS_CAPTURE();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_captures_whole_connection),
         cmocka_unit_test(test_reused_handle_sees_only_its_run),

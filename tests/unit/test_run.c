@@ -305,22 +305,6 @@ static void test_defaults(void **state)
     assert_null(config.capture.pcap_path);
 }
 
-/* Exits 77 (skip) or 1 (required) when capture is not permitted. */
-static void require_capture_or_exit(void)
-{
-    wm_error err = {0};
-    if (wm_capture_permitted("lo", &err))
-        return;
-    const char *require = getenv("WIREMETER_REQUIRE_CAPTURE");
-    if (require && strcmp(require, "1") == 0) {
-        printf("FAIL: capture is not permitted and "
-               "WIREMETER_REQUIRE_CAPTURE=1: %s\n", err.message);
-        exit(1);
-    }
-    printf("SKIP: capture is not permitted here: %s\n", err.message);
-    exit(77);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +317,6 @@ int main(void)
         cmocka_unit_test(test_concurrent_runs_see_only_their_own),
         cmocka_unit_test(test_errors_leave_nothing),
     };
-    require_capture_or_exit();
+    WM_TEST_EXIT_UNLESS_CAPTURE();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "skip_rule.h"
 #include "wm_run.h"
 
 static void run_ok(wm_capture_pool *pool, const char *pcap_path,
@@ -158,6 +159,35 @@ static void test_backlog_full_of_strangers(void **state)
     wm_capture_pool_free(pool);
 }
 
+/* A bare ACK from port sport (at address from, host order; INADDR_ANY:
+ * the kernel's choice, 127.0.0.1) to 127.0.0.1 port dport, sent on a raw
+ * socket: a segment no socket of the run sent. */
+static void send_raw_ack(uint32_t from, uint16_t sport, uint16_t dport)
+{
+    int raw = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+    if (raw < 0)
+        fail_msg("raw socket: %s", strerror(errno));
+    struct sockaddr_in src = {.sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(from)};
+    if (from != INADDR_ANY &&
+        bind(raw, (struct sockaddr *)&src, sizeof src) != 0)
+        fail_msg("binding to %08x: %s", from, strerror(errno));
+    struct tcphdr th = {0};
+    th.th_sport = htons(sport);
+    th.th_dport = htons(dport);
+    th.th_seq = htonl(1000);
+    th.th_ack = htonl(2000);
+    th.th_off = sizeof th / 4;
+    th.th_flags = TH_ACK;
+    th.th_win = htons(512);
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (sendto(raw, &th, sizeof th, 0, (struct sockaddr *)&to, sizeof to) !=
+        (ssize_t)sizeof th)
+        fail_msg("sending a raw ACK: %s", strerror(errno));
+    close(raw);
+}
+
 /* The last run's 4-tuple, for the late frame. */
 typedef struct late_frame {
     uint16_t server_port, old_client_port;
@@ -176,23 +206,7 @@ static void send_late_frame(void *ctx, uint64_t bytes_done)
     if (late->sent)
         return;
     late->sent = true;
-    int raw = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
-    if (raw < 0)
-        fail_msg("raw socket: %s", strerror(errno));
-    struct tcphdr th = {0};
-    th.th_sport = htons(late->old_client_port);
-    th.th_dport = htons(late->server_port);
-    th.th_seq = htonl(1000);
-    th.th_ack = htonl(2000);
-    th.th_off = sizeof th / 4;
-    th.th_flags = TH_ACK;
-    th.th_win = htons(512);
-    struct sockaddr_in to = {.sin_family = AF_INET,
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (sendto(raw, &th, sizeof th, 0, (struct sockaddr *)&to, sizeof to) !=
-        (ssize_t)sizeof th)
-        fail_msg("sending the late frame: %s", strerror(errno));
-    close(raw);
+    send_raw_ack(INADDR_ANY, late->old_client_port, late->server_port);
 }
 
 static void test_late_frame_of_the_last_run(void **state)
@@ -257,27 +271,7 @@ static void send_from_other_address(void *ctx, uint64_t bytes_done)
     o->client_port = client_port_of(o->server_port);
     if (o->client_port == 0)
         fail_msg("the run's client socket is not in /proc/net/tcp");
-    int raw = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
-    if (raw < 0)
-        fail_msg("raw socket: %s", strerror(errno));
-    struct sockaddr_in from = {.sin_family = AF_INET,
-                               .sin_addr.s_addr = htonl(0x7f000002)};
-    if (bind(raw, (struct sockaddr *)&from, sizeof from) != 0)
-        fail_msg("binding to 127.0.0.2: %s", strerror(errno));
-    struct tcphdr th = {0};
-    th.th_sport = htons(o->client_port);
-    th.th_dport = htons(o->server_port);
-    th.th_seq = htonl(1000);
-    th.th_ack = htonl(2000);
-    th.th_off = sizeof th / 4;
-    th.th_flags = TH_ACK;
-    th.th_win = htons(512);
-    struct sockaddr_in to = {.sin_family = AF_INET,
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (sendto(raw, &th, sizeof th, 0, (struct sockaddr *)&to, sizeof to) !=
-        (ssize_t)sizeof th)
-        fail_msg("sending from 127.0.0.2: %s", strerror(errno));
-    close(raw);
+    send_raw_ack(0x7f000002, o->client_port, o->server_port);
 }
 
 static void test_same_ports_other_address(void **state)
@@ -327,22 +321,6 @@ static void test_other_options_other_station(void **state)
     wm_capture_pool_free(pool);
 }
 
-/* Exits 77 (skip) or 1 (required) when capture is not permitted. */
-static void require_capture_or_exit(void)
-{
-    wm_error err = {0};
-    if (wm_capture_permitted("lo", &err))
-        return;
-    const char *require = getenv("WIREMETER_REQUIRE_CAPTURE");
-    if (require && strcmp(require, "1") == 0) {
-        printf("FAIL: capture is not permitted and "
-               "WIREMETER_REQUIRE_CAPTURE=1: %s\n", err.message);
-        exit(1);
-    }
-    printf("SKIP: capture is not permitted here: %s\n", err.message);
-    exit(77);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +331,6 @@ int main(void)
         cmocka_unit_test(test_same_ports_other_address),
         cmocka_unit_test(test_other_options_other_station),
     };
-    require_capture_or_exit();
+    WM_TEST_EXIT_UNLESS_CAPTURE();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
