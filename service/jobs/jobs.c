@@ -446,6 +446,7 @@ int wm_jobs_run_here(wm_jobs *jobs, const wm_run_request *request,
             rc = insert_locked(jobs, j, err);
         if (rc == 0) {
             start_locked(jobs, j);
+            jobs->metrics.ran_here++;
             rc = 1;
         }
     }

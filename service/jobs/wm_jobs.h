@@ -93,6 +93,7 @@ typedef struct wm_jobs_metrics {
     double duration_sum_s;     /* started to ended, runs that started */
     uint64_t duration_count;
     uint64_t bytes_transferred; /* payload bytes of runs that ended done */
+    uint64_t ran_here;          /* runs started by wm_jobs_run_here */
     unsigned queue_depth;       /* runs waiting now */
     unsigned running;           /* runs executing now */
     unsigned workers, queue_max;
