@@ -129,7 +129,8 @@ static void run_watched(void *arg, bool ended, const wm_jobs_stored *stored)
                                         stored->has_series);
         w->deletions = stored->deletions;
     }
-    wm_http_resume(w->req);
+    if (w->req) /* NULL: the run ran on the request's thread (run_here) */
+        wm_http_resume(w->req);
 }
 
 static int answer_run(wm_http_request *req, void *arg)
@@ -174,6 +175,25 @@ static int wait_then_respond(wm_http_request *req, int64_t id,
     return 0;
 }
 
+/* A small run on this connection's thread (wm_jobs_run_here): the
+ * answer is the one a worker's run gets, with no thread hand-over either
+ * way. The poll thread's other connections wait meanwhile, as they wait
+ * for any handler, a small run's time (the bounds are wm_jobs_run_here's).
+ * 1: answered (rc set); 0: not run here; -1: refused (err). */
+static int run_here(wm_http_request *req, const wm_run_request *request,
+                    int *rc, wm_error *err)
+{
+    /* No req: it is not suspended, so run_watched must not resume it. */
+    run_wait w = {.jobs = req->app->jobs, .app = req->app, .ended = true};
+    int here = wm_jobs_run_here(req->app->jobs, request, &w.id, run_watched,
+                                &w, err);
+    if (here == 1) {
+        *rc = answer_run(req, &w);
+        free(w.text);
+    }
+    return here;
+}
+
 int wm_handle_runs_create(wm_http_request *req)
 {
     wm_app *app = req->app;
@@ -197,6 +217,13 @@ int wm_handle_runs_create(wm_http_request *req)
         return send_busy(req, &err);
     c.request.config.capture.interface = app->config->interface;
     c.request.config.capture.budget = c.limits.budget;
+    int answered = 0;
+    int here = c.wait_s > 0 ? run_here(req, &c.request, &answered, &err) : 0;
+    if (here == 1)
+        return answered;
+    if (here < 0)
+        return err.kind == WM_ERR_BUSY ? send_busy(req, &err)
+                                       : wm_api_send_error(req, &err);
     int64_t id = 0;
     int rc = wm_jobs_submit(app->jobs, &c.request, &id, &err);
     if (rc != 0)

@@ -200,6 +200,11 @@ static void render_runs(const wm_jobs_metrics *j, const uint64_t *stored,
             "that ended done.\n# TYPE wiremeter_bytes_transferred_total "
             "counter\nwiremeter_bytes_transferred_total %" PRIu64 "\n",
             j->bytes_transferred);
+    fprintf(out,
+            "# HELP wiremeter_runs_here_total Runs a waiting POST ran on its "
+            "own thread, not a worker's (--here-max).\n"
+            "# TYPE wiremeter_runs_here_total counter\n"
+            "wiremeter_runs_here_total %" PRIu64 "\n", j->ran_here);
 }
 
 static void render_pool(const wm_jobs_metrics *j, const wm_app *app,

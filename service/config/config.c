@@ -77,6 +77,12 @@ static const opt_spec opts[] = {
      0, 16u << 20, "256KiB",
      "a run's pcap, packet rows or time series up to this size is kept in "
      "the database, not as a file (0: always files)"},
+    {"--here-max", "WIREMETER_HERE_MAX", OPT_SIZE, FIELD(here_max_bytes), 0,
+     1024, "1KiB",
+     "a POST /runs that waits for a loopback run up to this size runs it "
+     "on the request's own thread when a worker is free and none waits "
+     "(0: always a worker; at most 1KiB, the runs whose two ends share "
+     "one thread)"},
     {"--token", "WIREMETER_TOKEN", OPT_STRING, FIELD(token), 1, 0, NULL,
      "bearer token that POST and DELETE require (16+ characters)"},
     {"--token-file", "WIREMETER_TOKEN_FILE", OPT_STRING, FIELD(token_file),

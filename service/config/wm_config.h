@@ -41,6 +41,8 @@ typedef struct wm_config {
     uint64_t min_free_bytes;      /* free-space reserve of the data dir */
     size_t inline_max_bytes;      /* a run output up to this size goes to
                                      the database, not to a file */
+    uint64_t here_max_bytes;      /* a waited-for loopback run up to this
+                                     size may run on the request's thread */
     char token[WM_CONFIG_TOKEN_MAX]; /* "" when none */
     char token_file[PATH_MAX];    /* the token read from a file instead */
     bool protect_reads;           /* every GET but /healthz and the page

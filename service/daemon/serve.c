@@ -185,6 +185,7 @@ static int open_backends(serve_state *s, wm_error *err)
     jo.queue_max = s->config.queue_length;
     jo.history_max = s->config.history_runs;
     jo.inline_max = s->config.inline_max_bytes;
+    jo.here_max = s->config.here_max_bytes;
     if (wm_jobs_start(s->app.store, &jo, &s->app.jobs, err) != 0)
         return wm_error_prefix(err, "workers: ");
     if (start_capture_jobs(s, err) != 0)

@@ -31,6 +31,7 @@ void wm_jobs_options_default(wm_jobs_options *opts)
     opts->queue_max = WM_JOBS_DEFAULT_QUEUE_MAX;
     opts->history_max = WM_JOBS_DEFAULT_HISTORY_MAX;
     opts->inline_max = 0;
+    opts->here_max = 0;
 }
 
 job *jobs_find_active(wm_jobs *jobs, int64_t id)
@@ -67,20 +68,26 @@ void jobs_count_end(wm_jobs *jobs, bool done, bool started,
     m->duration_count++;
 }
 
-/* The watches of a run that ended, and the run as stored when done. */
+/* The watches of a run that ended, the run as stored when done, and
+ * the caller that ran it on its own thread (wm_jobs_run_here), if any. */
 typedef struct end_call {
     jobs_watch *watches;
     const wm_jobs_stored *stored;
+    wm_jobs_end_fn here;
+    void *here_arg;
 } end_call;
 
 static void call_watches(void *arg)
 {
     end_call *c = arg;
     jobs_watch_call(c->watches, true, c->stored);
+    if (c->here)
+        c->here(c->here_arg, true, c->stored);
 }
 
 void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
-              double duration_s, uint64_t payload_bytes)
+              double duration_s, uint64_t payload_bytes,
+              wm_jobs_end_fn here, void *here_arg)
 {
     wm_error err = {0};
     if (j->sweep_id > 0 &&
@@ -94,7 +101,9 @@ void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
     jobs_count_end(jobs, done, started, duration_s, payload_bytes);
     pthread_cond_broadcast(&jobs->ended);
     jobs_watch_ended_locked(jobs, j->id, &watches);
-    if (j->sweep_id > 0) /* the sweep's next run may start now */
+    /* The sweep's next run may start now; and a slot freed while runs
+     * wait may have been all that kept a worker from them (next_job). */
+    if (j->sweep_id > 0 || (started && jobs->queue_head))
         pthread_cond_signal(&jobs->work);
     pthread_mutex_unlock(&jobs->lock);
     /* The row as the worker stored it: the run's answer is rendered from
@@ -109,7 +118,8 @@ void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
     snprintf(run.label, sizeof run.label, "%s", j->request.label);
     wm_jobs_stored stored = {.run = &run, .has_series = j->has_series,
                              .deletions = j->finished.deletions};
-    end_call call = {watches, done && j->result_json ? &stored : NULL};
+    end_call call = {watches, done && j->result_json ? &stored : NULL,
+                     here, here_arg};
     /* Retention wakes the waiters once it holds the store's lock: their
      * answer does not wait for it, and a client's next read finds the
      * history bounded. A pruned run's files are unlinked after (freeing
@@ -173,23 +183,42 @@ static job *take_startable_locked(wm_jobs *jobs)
     return NULL;
 }
 
+/* Takes one of the --workers slots for j: it is running from now on.
+ * Lock held. */
+static void start_locked(wm_jobs *jobs, job *j)
+{
+    assert(jobs->running < jobs->opts.workers);
+    jobs->running++;
+    j->status = WM_STORE_RUNNING;
+    j->started_ns = wm_clock_wall_ns();
+    /* Without one the run still runs; only a drain cannot cut it. */
+    wm_error err;
+    if (!(j->cancel = wm_cancel_new(&err)))
+        jobs_log("a run's cancel", &err);
+}
+
+/* The next queued job that may start, taken out of the queue, when a
+ * slot is free: a run on a request's own thread (wm_jobs_run_here) holds
+ * one, so there are more worker threads than free slots then. Lock
+ * held. */
+static job *take_next_locked(wm_jobs *jobs)
+{
+    if (jobs->running >= jobs->opts.workers)
+        return NULL;
+    return take_startable_locked(jobs);
+}
+
 /* Takes the next queued job that may start, or NULL when the worker must
  * exit. */
 static job *next_job(wm_jobs *jobs)
 {
     pthread_mutex_lock(&jobs->lock);
     job *j;
-    while (!(j = take_startable_locked(jobs)) && !jobs->quit)
+    while (!(j = take_next_locked(jobs)) && !jobs->quit)
         pthread_cond_wait(&jobs->work, &jobs->lock);
     if (j) {
         jobs->queue_depth--;
-        jobs->running++;
-        j->status = WM_STORE_RUNNING;
-        j->started_ns = wm_clock_wall_ns();
-        /* Without one the run still runs; only a drain cannot cut it. */
-        wm_error err;
-        if (!(j->cancel = wm_cancel_new(&err)))
-            jobs_log("a run's cancel", &err);
+        start_locked(jobs, j);
     }
     pthread_mutex_unlock(&jobs->lock);
     return j;
@@ -209,7 +238,8 @@ static void *worker_main(void *arg)
         bool done = false;
         uint64_t payload_bytes = 0;
         jobs_execute(jobs, j, &duration_s, &done, &payload_bytes);
-        jobs_end(jobs, j, done, true, duration_s, payload_bytes);
+        jobs_end(jobs, j, done, true, duration_s, payload_bytes, NULL,
+                 NULL);
     }
     wm_threads_release();
     return NULL;
@@ -331,9 +361,9 @@ static void free_job(job *j)
     free(j);
 }
 
-/* Stores j as queued, with its params, and appends it to the queue. Lock
- * held. */
-static int enqueue_locked(wm_jobs *jobs, job *j, wm_error *err)
+/* Stores j as queued, with its params, and makes it live (waiters see
+ * it). Lock held. */
+static int insert_locked(wm_jobs *jobs, job *j, wm_error *err)
 {
     assert(j->params_json);
     j->created_ns = wm_clock_wall_ns();
@@ -343,14 +373,23 @@ static int enqueue_locked(wm_jobs *jobs, job *j, wm_error *err)
                                     j->created_ns, &j->id, err);
     if (rc != 0)
         return -1;
+    j->active_next = jobs->active;
+    jobs->active = j;
+    return 0;
+}
+
+/* Stores j as queued, with its params, and appends it to the queue. Lock
+ * held. */
+static int enqueue_locked(wm_jobs *jobs, job *j, wm_error *err)
+{
+    if (insert_locked(jobs, j, err) != 0)
+        return -1;
     if (jobs->queue_tail)
         jobs->queue_tail->next = j;
     else
         jobs->queue_head = j;
     jobs->queue_tail = j;
     jobs->queue_depth++;
-    j->active_next = jobs->active;
-    jobs->active = j;
     pthread_cond_signal(&jobs->work);
     return 0;
 }
@@ -373,6 +412,56 @@ int wm_jobs_submit(wm_jobs *jobs, const wm_run_request *request,
     if (rc != 0)
         free_job(j);
     return rc;
+}
+
+/* Whether a run may go on the caller's thread: a loopback run no larger
+ * than here_max, so that the thread is held for a small run's time only,
+ * and no run queued, so that it does not overtake one. Lock held. */
+static bool may_run_here_locked(const wm_jobs *jobs,
+                                const wm_run_request *request)
+{
+    return request->config.path.kind == WM_PATH_LOOPBACK &&
+           request->config.transfer.size_bytes <= jobs->opts.here_max &&
+           !jobs->stopping && jobs->queue_depth == 0 &&
+           jobs->running < jobs->opts.workers;
+}
+
+int wm_jobs_run_here(wm_jobs *jobs, const wm_run_request *request,
+                     int64_t *id, wm_jobs_end_fn fn, void *arg,
+                     wm_error *err)
+{
+    if (request->config.transfer.size_bytes > jobs->opts.here_max)
+        return 0; /* before a job is made: the common case of a large run */
+    job *j = new_job(request, 0);
+    if (!j)
+        return wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of memory");
+    pthread_mutex_lock(&jobs->lock);
+    int rc = 0;
+    if (may_run_here_locked(jobs, request)) {
+        /* As a submit stores it, then as a worker takes it: the run's
+         * row and document are those of a run that went through the
+         * queue. */
+        rc = refuse_locked(jobs, 1, err);
+        if (rc == 0)
+            rc = insert_locked(jobs, j, err);
+        if (rc == 0) {
+            start_locked(jobs, j);
+            jobs->metrics.ran_here++;
+            rc = 1;
+        }
+    }
+    pthread_mutex_unlock(&jobs->lock);
+    if (rc != 1) {
+        free_job(j);
+        return rc;
+    }
+    *id = j->id;
+    double duration_s = 0;
+    bool done = false;
+    uint64_t payload_bytes = 0;
+    jobs_execute(jobs, j, &duration_s, &done, &payload_bytes);
+    jobs_end(jobs, j, done, true, duration_s, payload_bytes, fn, arg);
+    return 1;
 }
 
 typedef struct sweep_plan {

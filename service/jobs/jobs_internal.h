@@ -77,7 +77,8 @@ void jobs_count_end(wm_jobs *jobs, bool done, bool started,
                     double duration_s, uint64_t payload_bytes);
 
 /* A run whose final state is stored has ended: settles its sweep, then
- * drops it from the live list, counts it, and calls its watches with the
+ * drops it from the live list, counts it, and calls its watches (and
+ * here(here_arg, ...) when not NULL: wm_jobs_run_here's caller) with the
  * run as stored from inside retention, once that holds the store's lock
  * (wm_store_prune_rows): the answer does not wait for retention, and a
  * read after it finds the history bounded. Then a pruned run's files
@@ -85,7 +86,8 @@ void jobs_count_end(wm_jobs *jobs, bool done, bool started,
  * waited for a sweep's last run reads the sweep already done. Lock not
  * held. */
 void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
-              double duration_s, uint64_t payload_bytes);
+              double duration_s, uint64_t payload_bytes,
+              wm_jobs_end_fn here, void *here_arg);
 
 /* The watches of run id, taken off the list into *out (a list), to be
  * called with jobs_watch_call once the lock is released. Lock held. */

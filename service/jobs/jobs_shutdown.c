@@ -33,7 +33,7 @@ static uint64_t fail_queued(wm_jobs *jobs, job *head)
             jobs_log("marking a queued run interrupted", &err);
         else
             count++;
-        jobs_end(jobs, j, false, false, 0, 0);
+        jobs_end(jobs, j, false, false, 0, 0, NULL, NULL);
     }
     return count;
 }

@@ -69,6 +69,9 @@ typedef struct wm_jobs_options {
                               this many bytes is kept in the database, not
                               in a file (wm_store_finish_run_held); 0:
                               always files */
+    uint64_t here_max;     /* a loopback run of at most this many bytes may
+                              run on its caller's thread (wm_jobs_run_here);
+                              0: never */
 } wm_jobs_options;
 
 /* What a run looks like in memory while it is queued or running. */
@@ -90,6 +93,7 @@ typedef struct wm_jobs_metrics {
     double duration_sum_s;     /* started to ended, runs that started */
     uint64_t duration_count;
     uint64_t bytes_transferred; /* payload bytes of runs that ended done */
+    uint64_t ran_here;          /* runs started by wm_jobs_run_here */
     unsigned queue_depth;       /* runs waiting now */
     unsigned running;           /* runs executing now */
     unsigned workers, queue_max;
@@ -97,7 +101,7 @@ typedef struct wm_jobs_metrics {
 
 typedef struct wm_jobs wm_jobs;
 
-/* workers 0 (cores), queue_max 64, history_max 1000. */
+/* workers 0 (cores), queue_max 64, history_max 1000, here_max 0. */
 void wm_jobs_options_default(wm_jobs_options *opts);
 
 /* Starts the workers. The store must outlive the pool; the pool does not
@@ -163,6 +167,26 @@ int wm_jobs_watch(wm_jobs *jobs, int64_t id, unsigned timeout_ms,
 /* false when the pool has no timer thread for wm_jobs_watch (it could
  * not start): wm_jobs_watch then always returns -1. */
 bool wm_jobs_watching(const wm_jobs *jobs);
+
+/* A submit that the caller's thread executes at once, when it may: a
+ * loopback run of at most here_max bytes, a slot of the workers free,
+ * no run queued, the pool not shutting down. Why: a small run takes
+ * less time than handing it to a worker and back (two wakes of a
+ * sleeping thread), and the caller waits for it anyway. The run takes
+ * one of the workers' slots as a worker's run does (the workers then
+ * leave a queued run until a slot is free), is stored, started, run,
+ * ended, counted and retained as one from the queue, and a shutdown
+ * drains and cancels it the same way. The caller's thread is held for
+ * the run: its transfer, bounded by the run's timeout and --max-duration,
+ * its capture's closure grace and the store's commits, and the unlink
+ * of the files of the runs retention pruned (after fn).
+ * 1: it ran; *id is its id and fn(arg, true, stored) was called, as a
+ * watch's, before the return. 0: not here; nothing stored: use
+ * wm_jobs_submit. -1: refused as wm_jobs_submit refuses, nothing
+ * stored. */
+int wm_jobs_run_here(wm_jobs *jobs, const wm_run_request *request,
+                     int64_t *id, wm_jobs_end_fn fn, void *arg,
+                     wm_error *err);
 
 /* Progress of a queued or running run; false (out untouched) when the
  * run is not active in this pool: read the store. */
