@@ -45,7 +45,10 @@ def test_same_document(wiremeter):
         check(doc["params"] == worker["params"], f"params {doc['params']} != {worker['params']}")
         hc.check_payload(doc, 13, "download", "w")
         # Not here: no wait, a run larger than the bound.
-        hc.expect_status(hc.post_run(d, "size=13B&wait=0"), 202, "POST wait=0")
+        # A worker may end a 13 B run before the answer is built: 201
+        # then, with the run done; either way not run here.
+        resp = hc.post_run(d, "size=13B&wait=0")
+        check(resp.status in (201, 202), f"POST wait=0: {resp.status}")
         hc.done_run(hc.post_run(d, "size=1025B"), "a run just over --here-max")
         check(ran_here(d) == 1, f"runs here after wait=0 and 1025 B: {ran_here(d)}")
         h = d.get("/healthz").json()["runs"]

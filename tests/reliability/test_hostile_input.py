@@ -74,7 +74,10 @@ def test_host_and_origin(d):
     check(run_ids(d) == before, f"a refused cross-site request changed the runs: {run_ids(d)}")
     for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
         resp = hc.raw(d, "POST", "/runs?size=13B&wait=0", headers={"Origin": origin})
-        check(resp.status == 202, f"POST from the page's own origin {origin}: {resp.status} {resp.body[:200]!r}")
+        # Accepted: 202, or 201 when a worker ended the 13 B run before
+        # the answer was built (wait=0 answers with what is there).
+        check(resp.status in (201, 202),
+              f"POST from the page's own origin {origin}: {resp.status} {resp.body[:200]!r}")
 
 
 def test_allowed_hosts(wiremeter):
