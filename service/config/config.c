@@ -18,6 +18,7 @@
 #include "wm_budget.h"
 #include "wm_series.h"
 #include "wm_size.h"
+#include "wm_transfer.h"
 #include "wm_userns.h"
 
 #define FALLBACK_WEB_ROOT "/usr/share/wiremeter/web"
@@ -78,7 +79,7 @@ static const opt_spec opts[] = {
      "a run's pcap, packet rows or time series up to this size is kept in "
      "the database, not as a file (0: always files)"},
     {"--here-max", "WIREMETER_HERE_MAX", OPT_SIZE, FIELD(here_max_bytes), 0,
-     1024, "1KiB",
+     WM_TRANSFER_ONE_THREAD_MAX_BYTES, "1KiB",
      "a POST /runs that waits for a loopback run up to this size runs it "
      "on the request's own thread when a worker is free and none waits "
      "(0: always a worker; at most 1KiB, the runs whose two ends share "

@@ -152,8 +152,9 @@ static void test_a_small_exchange_needs_no_helper(void **state)
     size_t samples = 0;
     assert_int_equal(sampled_transfer_of(13, &samples), 0);
     assert_int_equal(sampled_transfer_of(0, &samples), 0);
-    assert_int_equal(sampled_transfer_of(1024, &samples), 0);
-    assert_int_equal(sampled_transfer_of(1025, &samples), 1);
+    const uint64_t one_thread = WM_TRANSFER_ONE_THREAD_MAX_BYTES;
+    assert_int_equal(sampled_transfer_of(one_thread, &samples), 0);
+    assert_int_equal(sampled_transfer_of(one_thread + 1, &samples), 1);
 }
 
 /* 256 MiB take far longer than the 100 us interval even on loopback:

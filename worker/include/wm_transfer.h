@@ -28,6 +28,9 @@ typedef enum wm_direction {
 #define WM_TRANSFER_MAX_MSS 32767       /* the kernel's MAX_TCP_WINDOW */
 #define WM_TRANSFER_MAX_SOCKBUF 268435456 /* 256 MiB */
 #define WM_TRANSFER_MAX_TIMEOUT_MS 600000
+/* The largest loopback transfer whose two ends may share one thread
+ * (transfer.c one_thread): the daemon's --here-max is bounded by it. */
+#define WM_TRANSFER_ONE_THREAD_MAX_BYTES 1024u
 
 typedef struct wm_transfer_options {
     uint64_t size_bytes;

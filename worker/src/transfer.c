@@ -571,7 +571,6 @@ static int first_failure(const side *a, const side *b, wm_error *err)
  * other's next read sees it (its failure also fires the cancel). Spared:
  * the server side's hand-over to a helper and back, a futex wake of a
  * sleeping thread each way. */
-#define ONE_THREAD_MAX_BYTES 1024u
 #define ONE_THREAD_MAX_WRITES 16u
 
 static bool one_thread(const wm_transfer *t)
@@ -583,7 +582,7 @@ static bool one_thread(const wm_transfer *t)
      * tiny writes, though: with nodelay each is a segment of its own,
      * whose overhead a receiver that does not read yet would pile up
      * until its window closed, and the sender would wait on it. */
-    return !o->path && o->size_bytes <= ONE_THREAD_MAX_BYTES &&
+    return !o->path && o->size_bytes <= WM_TRANSFER_ONE_THREAD_MAX_BYTES &&
            o->size_bytes / o->chunk_bytes < ONE_THREAD_MAX_WRITES &&
            o->sndbuf_bytes == 0 && o->rcvbuf_bytes == 0;
 }
