@@ -88,7 +88,8 @@ def test_allowed_hosts(wiremeter):
             hc.expect_status(hc.raw(d, "GET", "/runs", headers={"Host": host}), status,
                              f"--allowed-hosts: Host {host}")
         resp = hc.raw(d, "POST", "/runs?size=13B&wait=0", headers={"Origin": "https://wm.example"})
-        hc.expect_status(resp, 202, "POST from an allowed origin")
+        # 202, or 201 when a worker ended the 13 B run before the answer.
+        check(resp.status in (201, 202), f"POST from an allowed origin: {resp.status}")
         hc.finish(d)
     with hc.Daemon(wiremeter, ["--allowed-hosts", "*"]) as d:
         hc.expect_status(hc.raw(d, "GET", "/runs", headers={"Host": "any.example"}), 200,
@@ -143,7 +144,8 @@ def test_long_json_values(d):
     resp = hc.raw(d, "POST", "/runs", body=json.dumps({"size": "13B", "chunk": "0" * 1100 + "7",
                                                       "wait": "0" * 1100}),
                   headers={"Content-Type": "application/json"})
-    hc.expect_status(resp, 202, "a 1101-digit chunk of 7")
+    # 202, or 201 when a worker ended the 13 B run before the answer.
+    check(resp.status in (201, 202), f"a 1101-digit chunk of 7: {resp.status}")
     check(resp.json()["params"]["chunk"] == 7, f"chunk {resp.json()['params']['chunk']}, expected 7")
 
 
