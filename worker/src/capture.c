@@ -266,8 +266,9 @@ static void consume_signal(wm_capture *cap)
 }
 
 /* Whether every frame the kernel put in the ring since the capture began
- * was handed over. Never on loopback, where the kernel also counts the
- * outgoing copy of each frame, which libpcap discards. */
+ * was handed over. Never on loopback under a kernel older than 4.20,
+ * which also counts the outgoing copy of each frame there, which libpcap
+ * discards (capture_open.c). */
 static bool all_handed(wm_capture *cap)
 {
     struct pcap_stat ps;
@@ -368,11 +369,11 @@ static void reader_thread(void *arg)
 
 static int set_filter(wm_capture *cap, wm_error *err)
 {
-    /* Not "and inbound", although on loopback it would spare the kernel
-     * the outgoing copy of each packet (which libpcap discards, and which
-     * doubles ps_recv there): with it the SYN went missing in our tests,
-     * likely because libpcap filters the ring's current block in user
-     * space after a filter change, where "inbound" cannot be evaluated. */
+    /* Not "and inbound" for loopback's outgoing copies: with it the SYN
+     * went missing in our tests, likely because libpcap filters the
+     * ring's current block in user space after a filter change, where
+     * "inbound" cannot be evaluated. A socket option skips them instead
+     * (capture_open.c). */
     char text[32];
     capture_filter_text(cap->port, text, sizeof text);
     struct bpf_program prog;

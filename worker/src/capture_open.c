@@ -1,9 +1,18 @@
 /* capture_open: see capture_open.h. */
 #include "capture_open.h"
 
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+/* Linux 4.20's; older headers lack it. */
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
 
 /* The path of this program, for the setcap hint. */
 static void self_path(char *buf, size_t len)
@@ -33,6 +42,32 @@ static int activate_error(pcap_t *handle, const char *interface, int status,
                         "or grant the capability with `sudo setcap "
                         "cap_net_raw,cap_net_admin+ep %s`", interface, why,
                         path);
+}
+
+/* On a loopback interface every frame passes the capture twice: as it
+ * leaves (outgoing) and as it comes back in (host). libpcap discards the
+ * outgoing copy in user space, after the kernel cloned it, ran the filter
+ * on it and copied it into the ring: half the capture's kernel work of a
+ * loopback run, and a ring counter (ps_recv) twice the frames handed
+ * over. PACKET_IGNORE_OUTGOING makes the kernel skip this socket for
+ * outgoing frames, so only the copy libpcap keeps is made. Nowhere else:
+ * on any other interface the outgoing copy is the only one. A kernel
+ * without the option (before 4.20) keeps the old behaviour. */
+static void capture_skip_outgoing_on_loopback(pcap_t *handle,
+                                              const char *interface)
+{
+    struct ifreq ifr = {0};
+    if (strlen(interface) >= sizeof ifr.ifr_name)
+        return;
+    strcpy(ifr.ifr_name, interface);
+    int fd = pcap_fileno(handle);
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0 || !(ifr.ifr_flags & IFF_LOOPBACK))
+        return;
+    int one = 1;
+    if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+                   sizeof one) != 0) {
+        /* ENOPROTOOPT on an old kernel: frames are still all kept. */
+    }
 }
 
 pcap_t *capture_open_handle(const char *interface, uint32_t snaplen,
@@ -66,6 +101,7 @@ pcap_t *capture_open_handle(const char *interface, uint32_t snaplen,
         return NULL;
     }
     /* A positive status is a warning (e.g. no promiscuous mode): fine. */
+    capture_skip_outgoing_on_loopback(handle, interface);
     return handle;
 }
 

@@ -94,7 +94,8 @@ static uint32_t ring_bytes_for(const wm_run_config *config)
  * wm_capture.h): a loopback run, frame by frame, whose frames fit the ring
  * unread many times over. The bound takes the smallest segment the kernel
  * allows (WM_TRANSFER_MIN_MSS) even when the MSS is larger, counts each
- * frame twice (loopback puts its outgoing copy in the ring too) and keeps
+ * frame twice (a kernel older than 4.20 puts loopback's outgoing copy in
+ * the ring too, capture_open.c) and keeps
  * UNREAD_RING_MARGIN to spare, for retransmissions and window updates. A
  * run beyond the bound, and a link's, keep the reader. Should the ring
  * overflow after all, the kernel's drop count says so, as with a reader. */
