@@ -2,14 +2,17 @@
  * slices and iovecs cover the stream exactly across period boundaries, and
  * a match stops at the first byte that differs, at a shifted block, and at
  * the end of the stream, and at data shifted by any amount, duplicated or
- * lost; the sendfile sender's memfd holds the period. */
+ * lost; the sendfile sender's file holds the period. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,17 +40,35 @@ static void test_table_equals_fill(void **state)
     wm_pattern_free(&p);
 }
 
-/* The memfd a sendfile sender reads holds the period byte for byte (its
+/* The file a sendfile sender reads holds the period byte for byte (its
  * last bytes too), and only as much of it as a short stream uses. */
-static void test_memfd_holds_the_pattern(void **state)
+static void test_file_holds_the_pattern(void **state)
 {
     (void)state;
+    /* An unlinked file in /tmp ($TMPDIR unset) where the file system
+     * makes one, and the memfd where none can be made. */
+    char *saved = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    int probe = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+    bool tmp_has_files = probe >= 0;
+    if (probe >= 0)
+        close(probe);
+    const char *dirs[] = {NULL, "/nonexistent-wiremeter-dir"};
     const uint64_t sizes[] = {2ull * PERIOD, 13};
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    for (size_t i = 0; i < 4; i++) {
+        const char *dir = dirs[i / 2];
+        if (dir)
+            assert_int_equal(setenv("TMPDIR", dir, 1), 0);
+        else
+            assert_int_equal(unsetenv("TMPDIR"), 0);
         wm_pattern p;
-        assert_int_equal(wm_pattern_init(&p, sizes[i], NULL), 0);
-        int fd = wm_pattern_memfd(&p, NULL);
+        assert_int_equal(wm_pattern_init(&p, sizes[i % 2], NULL), 0);
+        int fd = wm_pattern_file(&p, NULL);
         assert_true(fd >= 0);
+        char link[64], target[256] = "";
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        assert_true(readlink(link, target, sizeof target - 1) > 0);
+        bool is_memfd = strncmp(target, "/memfd:", 7) == 0;
+        assert_true(is_memfd == (dir != NULL || !tmp_has_files));
         assert_int_equal(lseek(fd, 0, SEEK_END), p.len);
         uint8_t *got = malloc(p.len);
         uint8_t *want = malloc(p.len);
@@ -61,6 +82,11 @@ static void test_memfd_holds_the_pattern(void **state)
         close(fd);
         wm_pattern_free(&p);
     }
+    if (saved)
+        assert_int_equal(setenv("TMPDIR", saved, 1), 0);
+    else
+        assert_int_equal(unsetenv("TMPDIR"), 0);
+    free(saved);
 }
 
 static void test_small_stream_builds_little(void **state)
@@ -322,7 +348,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_equals_fill),
-        cmocka_unit_test(test_memfd_holds_the_pattern),
+        cmocka_unit_test(test_file_holds_the_pattern),
         cmocka_unit_test(test_small_stream_builds_little),
         cmocka_unit_test(test_neighbour_blocks_differ),
         cmocka_unit_test(test_every_window_differs),

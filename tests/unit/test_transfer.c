@@ -135,8 +135,8 @@ static void test_write_sizes_verified(void **state)
     }
 }
 
-/* sendfile with a stream shorter than the period (a memfd of 13 bytes)
- * and with none at all (no memfd). */
+/* sendfile with a stream shorter than the period (a file of 13 bytes)
+ * and with none at all (no file). */
 static void test_sendfile_small(void **state)
 {
     (void)state;

@@ -44,7 +44,7 @@ typedef struct wm_transfer_options {
     bool ipv6;              /* ::1 instead of 127.0.0.1 */
     uint32_t io_timeout_ms; /* deadline of each blocking step */
     bool sendfile;          /* the sender hands the kernel the pattern's
-                               pages (sendfile from a memfd) instead of
+                               pages (sendfile from a file) instead of
                                copying it in with each write */
     const struct wm_cancel *cancel; /* fired: both sides stop at once
                                        (WM_ERR_CANCELLED); NULL: none */

@@ -135,7 +135,7 @@ static const param_row rows[] = {
     {"sendfile", KIND_BOOL, AT(config.transfer.sendfile), 0, 0, false,
      "true, false, 1, 0, yes or no",
      "The sender hands the kernel the pattern's pages (sendfile from a "
-     "memfd, as iperf3 -Z) instead of copying them in with each write",
+     "file, as iperf3 -Z) instead of copying them in with each write",
      NULL, NULL, bool_words, NULL},
     {"timeout", KIND_UINT, AT(config.transfer.io_timeout_ms), 1,
      WM_TRANSFER_MAX_TIMEOUT_MS, false, "{min} to {max} (milliseconds)",

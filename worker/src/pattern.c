@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -75,27 +76,64 @@ void wm_pattern_free(wm_pattern *pattern)
     memset(pattern, 0, sizeof *pattern);
 }
 
-int wm_pattern_memfd(const wm_pattern *pattern, wm_error *err)
+static int write_whole(int fd, const uint8_t *bytes, size_t len)
 {
-    int fd = memfd_create("wiremeter-pattern", MFD_CLOEXEC);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, bytes + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? errno : EIO; /* EIO: no progress */
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+/* Where the sendfile sender's pages come from. A page cache that holds
+ * the pattern in large folios (ext4 and xfs on recent kernels) makes a
+ * slice of 128 KiB one or two fragments of a segment rather than 32
+ * pages: fewer page references taken and dropped, and fewer of the checks
+ * the receiver's copy makes per fragment (__check_object_size). A memfd
+ * is shmem, in 4 KiB pages unless the machine enables shmem huge pages
+ * (Debian: never). 1 GiB runs with --sendfile at 128 KiB, 9 interleaved
+ * each, memfd -> file in /tmp on ext4 (medians): 51.2 -> 69.7 Gbit/s,
+ * 0.33 -> 0.24 CPU s/GiB. So an
+ * unlinked file (O_TMPFILE: no name, nothing left behind by a crash) in
+ * $TMPDIR or /tmp; a memfd where there is none to be had (a read-only or
+ * full /tmp, a file system without O_TMPFILE) — and a tmpfs /tmp is shmem
+ * anyway. */
+static int pattern_tmpfile(const wm_pattern *pattern)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || dir[0] != '/')
+        dir = "/tmp";
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 && write_whole(fd, pattern->bytes, pattern->len) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+int wm_pattern_file(const wm_pattern *pattern, wm_error *err)
+{
+    int fd = pattern_tmpfile(pattern);
+    if (fd >= 0)
+        return fd;
+    fd = memfd_create("wiremeter-pattern", MFD_CLOEXEC);
     if (fd < 0) {
         wm_error_set(err, WM_ERR_IO, "transfer: memfd_create: %s",
                      strerror(errno));
         return -1;
     }
-    size_t done = 0;
-    while (done < pattern->len) {
-        ssize_t n = write(fd, pattern->bytes + done, pattern->len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            wm_error_set(err, WM_ERR_IO,
-                         "transfer: writing the pattern's memfd: %s",
-                         n < 0 ? strerror(errno) : "no progress");
-            close(fd);
-            return -1;
-        }
-        done += (size_t)n;
+    int failed = write_whole(fd, pattern->bytes, pattern->len);
+    if (failed) {
+        wm_error_set(err, WM_ERR_IO,
+                     "transfer: writing the pattern's memfd: %s",
+                     failed == EIO ? "no progress" : strerror(failed));
+        close(fd);
+        return -1;
     }
     return fd;
 }

@@ -6,7 +6,7 @@
  * leads, as a file server's does on a download), the receiver reads to EOF
  * and closes, and the sender, having read that EOF, reads its TCP_INFO and
  * closes last. The sender writes slices of the pattern (wm_pattern.h), or
- * with sendfile hands the kernel the same slices of a memfd; the
+ * with sendfile hands the kernel the same slices of a file; the
  * receiver compares every byte it reads with the pattern and counts them;
  * the run compares the counts. The first side to fail cancels the
  * other through an eventfd, and its error is the one reported. The
@@ -169,7 +169,7 @@ static void fail_side(side *s, int rc)
 }
 
 /* Writes the data a chunk at a time, each chunk one sendmsg of pattern
- * slices (or, with sendfile, the same slices of the pattern's memfd), so
+ * slices (or, with sendfile, the same slices of the pattern's file), so
  * the application write size is what the user asked for. */
 static int send_pattern(side *s, int fd, const wm_pattern *pattern,
                         int pattern_fd)
@@ -219,7 +219,7 @@ static int send_data_begin(side *s, int fd)
     s->sent = true;
     int pattern_fd = -1;
     if (s->opts->sendfile && pattern.len > 0 &&
-        (pattern_fd = wm_pattern_memfd(&pattern, &s->err)) < 0) {
+        (pattern_fd = wm_pattern_file(&pattern, &s->err)) < 0) {
         wm_pattern_free(&pattern);
         return -1;
     }

@@ -68,10 +68,11 @@ void wm_pattern_free(wm_pattern *pattern);
 size_t wm_pattern_iov(const wm_pattern *pattern, uint64_t offset, size_t len,
                       struct iovec *iov, size_t max);
 
-/* A memfd holding the pattern's len bytes, for a sender that hands the
+/* A file holding the pattern's len bytes, for a sender that hands the
  * kernel pages (sendfile) rather than copying them in: the stream at
- * offset is the file at offset % WM_PATTERN_PERIOD. -1 on failure. */
-int wm_pattern_memfd(const wm_pattern *pattern, wm_error *err);
+ * offset is the file at offset % WM_PATTERN_PERIOD. An unlinked
+ * temporary file, or a memfd where none can be made. -1 on failure. */
+int wm_pattern_file(const wm_pattern *pattern, wm_error *err);
 
 /* How many bytes of buf, from the start, equal the stream of size_bytes
  * at offset; bytes past the stream's end never match. len means all of
