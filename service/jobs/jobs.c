@@ -85,6 +85,40 @@ static void call_watches(void *arg)
         c->here(c->here_arg, true, c->stored);
 }
 
+static void unlink_pruned(wm_jobs *jobs, wm_store_pruned *later)
+{
+    wm_error err = {0};
+    if (wm_store_prune_files(jobs->store, later, &err) != 0)
+        jobs_log("retention", &err);
+}
+
+/* Leaves a pruned run's files to a worker (next_job); false when they
+ * cannot be (memory short, or the workers gone): the caller unlinks
+ * them. Their rows are gone and the files under their partial names
+ * already, so a crash before the worker unlinks them leaves only what
+ * recovery removes at the next start. */
+static bool leave_to_worker(wm_jobs *jobs, wm_store_pruned *later)
+{
+    jobs_trash *t = malloc(sizeof *t);
+    if (!t)
+        return false;
+    t->files = *later;
+    pthread_mutex_lock(&jobs->lock);
+    bool taken = !jobs->quit;
+    if (taken) {
+        t->next = jobs->trash;
+        jobs->trash = t;
+        pthread_cond_signal(&jobs->work);
+    }
+    pthread_mutex_unlock(&jobs->lock);
+    if (!taken) {
+        free(t);
+        return false;
+    }
+    memset(later, 0, sizeof *later);
+    return true;
+}
+
 void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
               double duration_s, uint64_t payload_bytes,
               wm_jobs_end_fn here, void *here_arg)
@@ -123,7 +157,8 @@ void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
     /* Retention wakes the waiters once it holds the store's lock: their
      * answer does not wait for it, and a client's next read finds the
      * history bounded. A pruned run's files are unlinked after (freeing
-     * a GiB takes 0.3 s). */
+     * a GiB takes 0.3 s), and not on a request's thread, whose answer
+     * leaves only once this returns. */
     wm_store_pruned later = {0};
     if (jobs->opts.history_max == 0) {
         call_watches(&call);
@@ -132,8 +167,8 @@ void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
                                 call_watches, &call, &later, &err) != 0 &&
             err.kind != WM_ERR_READ_ONLY) /* said once by the store */
             jobs_log("retention", &err);
-        if (wm_store_prune_files(jobs->store, &later, &err) != 0)
-            jobs_log("retention", &err);
+        if (later.count > 0 && !(here && leave_to_worker(jobs, &later)))
+            unlink_pruned(jobs, &later);
     }
     wm_cancel_free(j->cancel);
     free(j->params_json);
@@ -210,12 +245,27 @@ static job *take_next_locked(wm_jobs *jobs)
 
 /* Takes the next queued job that may start, or NULL when the worker must
  * exit. */
+/* The next run to execute, after unlinking what files were left to the
+ * workers (the disk space first: a run may need it); NULL once the
+ * workers must quit. */
 static job *next_job(wm_jobs *jobs)
 {
     pthread_mutex_lock(&jobs->lock);
     job *j;
-    while (!(j = take_next_locked(jobs)) && !jobs->quit)
+    for (;;) {
+        jobs_trash *t = jobs->trash;
+        if (t) {
+            jobs->trash = t->next;
+            pthread_mutex_unlock(&jobs->lock);
+            unlink_pruned(jobs, &t->files);
+            free(t);
+            pthread_mutex_lock(&jobs->lock);
+            continue;
+        }
+        if ((j = take_next_locked(jobs)) || jobs->quit)
+            break;
         pthread_cond_wait(&jobs->work, &jobs->lock);
+    }
     if (j) {
         jobs->queue_depth--;
         start_locked(jobs, j);
@@ -261,6 +311,14 @@ void jobs_stop_workers(wm_jobs *jobs)
     for (unsigned i = 0; i < jobs->thread_count; i++)
         pthread_join(jobs->threads[i], NULL);
     jobs->thread_count = 0;
+    /* Left after the last worker looked (leave_to_worker refuses once
+     * quit is set, so only if no worker ever started). */
+    while (jobs->trash) {
+        jobs_trash *t = jobs->trash;
+        jobs->trash = t->next;
+        unlink_pruned(jobs, &t->files);
+        free(t);
+    }
     jobs_watch_stop(jobs);
 }
 

@@ -34,6 +34,14 @@ typedef struct job {
 
 typedef struct jobs_watch jobs_watch; /* jobs_watch.c */
 
+/* The files of runs retention dropped, which a run on a request's thread
+ * left to a worker to unlink (jobs_end): a GiB of pcap takes 0.3 s to
+ * free, which the request's answer must not wait for. */
+typedef struct jobs_trash {
+    wm_store_pruned files;
+    struct jobs_trash *next;
+} jobs_trash;
+
 struct wm_jobs {
     wm_store *store;
     wm_jobs_options opts;
@@ -42,6 +50,8 @@ struct wm_jobs {
     pthread_cond_t ended;      /* some run ended (waiters re-check) */
     job *queue_head, *queue_tail;
     job *active;               /* every queued or running job */
+    jobs_trash *trash;         /* pruned files a worker is to unlink,
+                                  before any run it takes */
     unsigned queue_depth, running;
     bool stopping;             /* submit refuses */
     bool quit;                 /* idle workers exit */
@@ -82,7 +92,9 @@ void jobs_count_end(wm_jobs *jobs, bool done, bool started,
  * run as stored from inside retention, once that holds the store's lock
  * (wm_store_prune_rows): the answer does not wait for retention, and a
  * read after it finds the history bounded. Then a pruned run's files
- * are unlinked and the job freed. The sweep first, so that a POST that
+ * are unlinked — by a worker, when here is set, so that the request's
+ * answer does not wait for it — and the job freed. The sweep first, so
+ * that a POST that
  * waited for a sweep's last run reads the sweep already done. Lock not
  * held. */
 void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
@@ -120,7 +132,8 @@ void jobs_watch_stop(wm_jobs *jobs);
 /* Fires the cancel of every running run: the end of a drain. */
 void jobs_cancel_running(wm_jobs *jobs);
 
-/* Tells the workers to quit once the queue is empty, and joins them. */
+/* Tells the workers to quit once the queue is empty, and joins them;
+ * then unlinks what files are left to unlink (jobs_trash). */
 void jobs_stop_workers(wm_jobs *jobs);
 
 /* Frees the pool's memory and capture handles once its workers are

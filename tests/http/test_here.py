@@ -4,7 +4,8 @@
 /runs/{id} answers and shaped as a worker's run's; it takes one of the
 --workers slots, so with one worker a small POST behind a long run waits
 for it in the queue and never runs beside it; --here-max 0 and wait=0
-keep every run on a worker. wiremeter_runs_here_total counts them.
+keep every run on a worker. wiremeter_runs_here_total counts them. The
+files of runs such a run prunes are unlinked by a worker, all of them.
 
 usage: test_here.py WIREMETER
 """
@@ -90,11 +91,47 @@ def test_one_slot(wiremeter):
         hc.finish(d)
 
 
+def files_of(d, run_id):
+    pcaps = os.path.join(d.data_dir, "pcaps")
+    return sorted(n for n in os.listdir(pcaps) if n.split(".")[0] == str(run_id))
+
+
+def test_pruned_files(wiremeter):
+    """--history 1 --inline-max 0: each run's files are on disk, and each
+    run prunes the one before. A small run here prunes a worker's run
+    whose files it leaves to a worker to unlink (its answer does not wait
+    for them): they all go, final and partial names, and nothing of the
+    small runs' own is lost."""
+    with hc.Daemon(wiremeter, ["--history", "1", "--inline-max", "0"]) as d:
+        big = hc.done_run(hc.post_run(d, "size=64KiB"),
+                          "a worker's run with files")
+        check(files_of(d, big["id"]), f"run {big['id']} has no files with --inline-max 0")
+        ids = []
+        for i in range(3):
+            doc = hc.done_run(hc.post_run(d, "size=13B"), f"small run {i}")
+            ids.append(doc["id"])
+            check(ran_here(d) == i + 1, f"runs here after {i + 1} small POSTs: {ran_here(d)}")
+        deadline = time.monotonic() + 30
+        while any(files_of(d, r) for r in [big["id"]] + ids[:-1]):
+            check(time.monotonic() < deadline,
+                  f"pruned runs' files left: {[files_of(d, r) for r in [big['id']] + ids[:-1]]}")
+            time.sleep(0.01)
+        check(d.get(f"/runs/{big['id']}").status == 404, "the worker's run was not pruned")
+        last = files_of(d, ids[-1])
+        check(last and not any(n.endswith(".tmp") for n in last),
+              f"the kept run's files: {last}")
+        resp, path = hc.fetch_pcap(d, ids[-1])
+        os.unlink(path)
+        check(resp.status == 200, f"the kept run's pcap: {resp.status}")
+        hc.finish(d)
+
+
 def test():
     wiremeter = wmtest.binary()
     wmtest.require_capture(wiremeter)
     test_same_document(wiremeter)
     test_one_slot(wiremeter)
+    test_pruned_files(wiremeter)
 
 
 if __name__ == "__main__":
