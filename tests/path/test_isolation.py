@@ -22,6 +22,7 @@ usage: test_isolation.py WIREMETER
 """
 import glob
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -174,6 +175,7 @@ def test():
         wmtest.check(doc["status"] == "done", f"after restart: {doc.get('error')}")
         no_namespace_held(daemon, "after the restart's run")
         print("ok: after restart a link run works, nothing held")
+    shutil.rmtree(workdir)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ usage: test_hostile_input.py WIREMETER
 """
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -166,6 +167,7 @@ def test_fifo(wiremeter):
             check(time.monotonic() - start < 2, f"GET {target} took {time.monotonic() - start:.1f}s")
         hc.expect_status(hc.raw(d, "GET", "/index.html", timeout=5), 200, "the page after the FIFO")
         hc.finish(d)
+    shutil.rmtree(root)
 
 
 def test_ids(d):

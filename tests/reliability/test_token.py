@@ -14,6 +14,7 @@ it guards.
 usage: test_token.py WIREMETER
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,10 +40,11 @@ def refused(wiremeter, args, env=None, words=()):
     never the token given."""
     what = f"serve {args} {env or ''}"
     try:
-        proc = subprocess.run([wiremeter, "serve", "--listen", "127.0.0.1:0",
-                               "--data-dir", tempfile.mkdtemp(prefix="wm-token-")] + args,
-                              capture_output=True, text=True, timeout=10,
-                              env=dict(os.environ, **(env or {})))
+        with tempfile.TemporaryDirectory(prefix="wm-token-") as data:
+            proc = subprocess.run([wiremeter, "serve", "--listen", "127.0.0.1:0",
+                                   "--data-dir", data] + args,
+                                  capture_output=True, text=True, timeout=10,
+                                  env=dict(os.environ, **(env or {})))
     except subprocess.TimeoutExpired:
         hc.fail(f"{what}: the daemon started (and ran 10 s) instead of refusing")
     check(proc.returncode == 2, f"{what}: exit {proc.returncode}, expected a refusal: {proc.stderr!r}")
@@ -73,6 +75,7 @@ def test_weak_tokens(wiremeter):
     refused(wiremeter, ["--token-file", write(os.path.join(d, "ok"), TOKEN + "\n")],
             env={"WIREMETER_TOKEN": TOKEN}, words=("not both",))
     refused(wiremeter, ["--protect-reads"], words=("--protect-reads", "token"))
+    shutil.rmtree(d)
 
 
 def test_token_file(wiremeter):
@@ -92,6 +95,7 @@ def test_token_file(wiremeter):
                       headers={"Authorization": f"Bearer {TOKEN}"})
         check(resp.status in (201, 202),
               f"POST with the token of WIREMETER_TOKEN_FILE: {resp.status}")
+    shutil.rmtree(d)
 
 
 def test_argv_hidden(wiremeter):
