@@ -419,8 +419,14 @@ static void free_job(job *j)
     free(j);
 }
 
-/* Stores j as queued, with its params, and makes it live (waiters see
- * it). Lock held. */
+/* Makes j live: a drain's end cancels it, waiters see it. Lock held. */
+static void activate_locked(wm_jobs *jobs, job *j)
+{
+    j->active_next = jobs->active;
+    jobs->active = j;
+}
+
+/* Stores j as queued, with its params, and makes it live. Lock held. */
 static int insert_locked(wm_jobs *jobs, job *j, wm_error *err)
 {
     assert(j->params_json);
@@ -431,8 +437,8 @@ static int insert_locked(wm_jobs *jobs, job *j, wm_error *err)
                                     j->created_ns, &j->id, err);
     if (rc != 0)
         return -1;
-    j->active_next = jobs->active;
-    jobs->active = j;
+    j->file_id = j->id;
+    activate_locked(jobs, j);
     return 0;
 }
 
@@ -496,13 +502,16 @@ int wm_jobs_run_here(wm_jobs *jobs, const wm_run_request *request,
     pthread_mutex_lock(&jobs->lock);
     int rc = 0;
     if (may_run_here_locked(jobs, request)) {
-        /* As a submit stores it, then as a worker takes it: the run's
-         * row and document are those of a run that went through the
+        /* Refused as a submit would be; stored only once it ended
+         * (jobs_execute), in the commit that says done: nobody can ask
+         * for it before, since its client learns its id with its end.
+         * Its row and document are those of a run that went through the
          * queue. */
         rc = refuse_locked(jobs, 1, err);
-        if (rc == 0)
-            rc = insert_locked(jobs, j, err);
         if (rc == 0) {
+            j->created_ns = wm_clock_wall_ns();
+            j->file_id = wm_store_scratch_id(jobs->store);
+            activate_locked(jobs, j);
             start_locked(jobs, j);
             jobs->metrics.ran_here++;
             rc = 1;
@@ -513,13 +522,17 @@ int wm_jobs_run_here(wm_jobs *jobs, const wm_run_request *request,
         free_job(j);
         return rc;
     }
-    *id = j->id;
     double duration_s = 0;
     bool done = false;
     uint64_t payload_bytes = 0;
     jobs_execute(jobs, j, &duration_s, &done, &payload_bytes);
-    jobs_end(jobs, j, done, true, duration_s, payload_bytes, fn, arg);
-    return 1;
+    *id = j->id;
+    bool stored = j->id != 0;
+    if (!stored)
+        *err = j->store_err;
+    jobs_end(jobs, j, done, true, duration_s, payload_bytes,
+             stored ? fn : NULL, arg);
+    return stored ? 1 : -1;
 }
 
 typedef struct sweep_plan {

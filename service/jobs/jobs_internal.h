@@ -14,13 +14,17 @@
 /* A run queued or running in this pool. Lives from submit until its
  * worker (or shutdown, for a queued one) ended it. */
 typedef struct job {
-    int64_t id;
+    int64_t id;                /* 0 while not stored: a run on a request's
+                                  thread is stored once it ended */
+    int64_t file_id;           /* names its temporary files: id, or a
+                                  scratch id (wm_store_scratch_id) */
     int64_t sweep_id;          /* 0: none */
     wm_run_request request;
     char *params_json;         /* the request's params as stored */
     int64_t created_ns;        /* as stored; wall clock */
     char *result_json;         /* as stored once done, else NULL */
     wm_store_finished finished; /* what the store wrote when it was done */
+    wm_error store_err;        /* why a run not stored yet could not be */
     bool has_series;           /* its time series was stored */
     wm_store_status status;    /* queued or running; guarded by the lock */
     _Atomic uint64_t bytes_done; /* written by the sending thread */
@@ -71,7 +75,9 @@ struct wm_jobs {
 
 /* Executes one job end to end and records its outcome in the store; the
  * job stays owned by the caller. duration_s gets the time it ran and
- * *done whether it ended done. */
+ * *done whether it ended done. A job not stored yet (id 0: a run on a
+ * request's thread) is stored as it ends; j->id stays 0 only when even
+ * that failed (*done false). */
 void jobs_execute(wm_jobs *jobs, job *j, double *duration_s, bool *done,
                   uint64_t *payload_bytes);
 

@@ -4,6 +4,7 @@
  * partial pcap. See wm_jobs.h. */
 #include "jobs_internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -133,6 +134,28 @@ static int move_files(const final_paths *to, const char *tmp_path,
     return 0;
 }
 
+/* A run not stored yet (a small one on a request's thread) gets its row
+ * as a submit would have made it, queued, created when it was, and its
+ * start as a worker would have marked it. */
+static int store_late(wm_jobs *jobs, job *j, wm_error *err)
+{
+    assert(j->id == 0);
+    if (wm_store_insert_run_at(jobs->store, j->request.label,
+                               j->request.config.transfer.size_bytes,
+                               j->params_json, j->sweep_id, j->created_ns,
+                               &j->id, err) != 0)
+        return -1;
+    return wm_store_mark_running_at(jobs->store, j->id, j->started_ns, err);
+}
+
+/* Whether the run wrote any output to a file (else all came back in
+ * memory). */
+static bool wrote_files(const link_files *lf, const wm_run_blobs *blobs)
+{
+    return !blobs->rows.held || !blobs->pcap.held || !blobs->series.held ||
+           lf->sender_tmp[0] || lf->ends_tmp[0];
+}
+
 /* Moves the finished files into place and stores the result with the
  * outputs held in memory, in one commit. A run that shutdown already
  * marked failed keeps that state and loses its files. (Rows lost to a
@@ -143,6 +166,22 @@ static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
                          const wm_run_blobs *blobs, const char *result_json,
                          wm_error *err)
 {
+    wm_store_bytes held[WM_STORE_OUTPUT_COUNT];
+    held_of(blobs, held);
+    if (j->id == 0 && !wrote_files(lf, blobs)) {
+        /* Nothing to rename by its id: the row, its result and outputs
+         * in one commit (wm_store_insert_done_run). */
+        if (wm_store_insert_done_run(
+                jobs->store, j->request.label,
+                j->request.config.transfer.size_bytes, j->params_json,
+                j->created_ns, j->started_ns, result_json, held, &j->id,
+                &j->finished, err) != 0)
+            return -1;
+        j->has_series = true;
+        return 0;
+    }
+    if (j->id == 0 && store_late(jobs, j, err) != 0)
+        return -1;
     final_paths to;
     bool renamed = false;
     if (final_paths_of(jobs->store, j->id, &to, err) != 0 ||
@@ -151,8 +190,6 @@ static int store_success(wm_jobs *jobs, job *j, const char *tmp_path,
     /* The renames durable before the run's row says done: a done run must
      * find its pcap after a power cut too. Outputs held in memory go in
      * the commit itself: nothing to sync for them. */
-    wm_store_bytes held[WM_STORE_OUTPUT_COUNT];
-    held_of(blobs, held);
     if ((renamed && wm_store_sync_pcap_dir(jobs->store, err) != 0) ||
         wm_store_finish_run_held(jobs->store, j->id, result_json, held,
                                  &j->finished, err) != 0) {
@@ -172,19 +209,20 @@ static int run_and_store(wm_jobs *jobs, job *j, const char *tmp_path,
 {
     char rows_tmp[PATH_MAX];
     link_files lf = {.sender_tmp = "", .ends_tmp = "", .series_tmp = ""};
-    if (wm_store_rows_tmp_path(jobs->store, j->id, rows_tmp, sizeof rows_tmp,
-                               run_err) != 0 ||
-        wm_store_series_tmp_path(jobs->store, j->id, lf.series_tmp,
+    if (wm_store_rows_tmp_path(jobs->store, j->file_id, rows_tmp,
+                               sizeof rows_tmp, run_err) != 0 ||
+        wm_store_series_tmp_path(jobs->store, j->file_id, lf.series_tmp,
                                  sizeof lf.series_tmp, run_err) != 0)
         return -1;
     wm_run_request request = j->request;
     /* A link has two ends: both are captured, and the result says what
      * the link did between them. */
     if (request.config.path.kind == WM_PATH_LINK) {
-        if (wm_store_sender_pcap_tmp_path(jobs->store, j->id, lf.sender_tmp,
+        if (wm_store_sender_pcap_tmp_path(jobs->store, j->file_id,
+                                          lf.sender_tmp,
                                           sizeof lf.sender_tmp,
                                           run_err) != 0 ||
-            wm_store_ends_tmp_path(jobs->store, j->id, lf.ends_tmp,
+            wm_store_ends_tmp_path(jobs->store, j->file_id, lf.ends_tmp,
                                    sizeof lf.ends_tmp, run_err) != 0)
             return -1;
         request.config.sender_pcap_path = lf.sender_tmp;
@@ -234,14 +272,16 @@ void jobs_execute(wm_jobs *jobs, job *j, double *duration_s, bool *done,
     *payload_bytes = 0;
     wm_error err = {0};
     char tmp_path[PATH_MAX];
-    if (wm_store_pcap_tmp_path(jobs->store, j->id, tmp_path, sizeof tmp_path,
-                               &err) != 0 ||
-        wm_store_mark_running(jobs->store, j->id, &err) != 0) {
+    if (wm_store_pcap_tmp_path(jobs->store, j->file_id, tmp_path,
+                               sizeof tmp_path, &err) != 0 ||
+        (j->id != 0 && wm_store_mark_running(jobs->store, j->id, &err) != 0)) {
         /* Not started (shutdown marked it, or the store failed): no run
          * to account for. One the store could not start must not stay
          * queued: its failure is kept, in memory if need be. */
         jobs_log("starting a run", &err);
-        if (err.kind == WM_ERR_READ_ONLY || err.kind == WM_ERR_NO_SPACE)
+        if (j->id == 0)
+            j->store_err = err;
+        else if (err.kind == WM_ERR_READ_ONLY || err.kind == WM_ERR_NO_SPACE)
             wm_store_fail_run(jobs->store, j->id, wm_error_code(err.kind),
                               err.message, NULL);
         *duration_s = monotonic_s() - start_s;
@@ -252,10 +292,15 @@ void jobs_execute(wm_jobs *jobs, job *j, double *duration_s, bool *done,
         *done = true;
     } else {
         remove(tmp_path);
-        if (wm_store_fail_run(jobs->store, j->id,
-                              wm_error_code(run_err.kind), run_err.message,
-                              &err) != 0 &&
-            err.kind != WM_ERR_INVALID) /* INVALID: already interrupted */
+        /* A run not stored yet is stored failed, as it would have been
+         * had it gone through the queue; if even that fails, nothing of
+         * it stays and its caller is told why. */
+        if (j->id == 0 && store_late(jobs, j, &err) != 0 && j->id == 0)
+            j->store_err = err;
+        else if (wm_store_fail_run(jobs->store, j->id,
+                                   wm_error_code(run_err.kind),
+                                   run_err.message, &err) != 0 &&
+                 err.kind != WM_ERR_INVALID) /* INVALID: already interrupted */
             jobs_log("storing a failed run", &err);
     }
     *duration_s = monotonic_s() - start_s;

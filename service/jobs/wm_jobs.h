@@ -174,16 +174,19 @@ bool wm_jobs_watching(const wm_jobs *jobs);
  * less time than handing it to a worker and back (two wakes of a
  * sleeping thread), and the caller waits for it anyway. The run takes
  * one of the workers' slots as a worker's run does (the workers then
- * leave a queued run until a slot is free), is stored, started, run,
- * ended, counted and retained as one from the queue, and a shutdown
- * drains and cancels it the same way. The caller's thread is held for
+ * leave a queued run until a slot is free), is started, run, ended,
+ * counted and retained as one from the queue, and a shutdown drains and
+ * cancels it the same way; but it is stored only as it ends, its row,
+ * result and outputs in one commit (wm_store_insert_done_run), since
+ * nobody can ask for it before its caller learns its id (a run that
+ * wrote files, or failed, is stored as a worker's is, late). The caller's thread is held for
  * the run: its transfer, bounded by the run's timeout and --max-duration,
  * its capture's closure grace and the store's commits, and the unlink
  * of the files of the runs retention pruned (after fn).
  * 1: it ran; *id is its id and fn(arg, true, stored) was called, as a
  * watch's, before the return. 0: not here; nothing stored: use
- * wm_jobs_submit. -1: refused as wm_jobs_submit refuses, nothing
- * stored. */
+ * wm_jobs_submit. -1: refused as wm_jobs_submit refuses, or run but not
+ * storable (a full disk since the check); nothing stored. */
 int wm_jobs_run_here(wm_jobs *jobs, const wm_run_request *request,
                      int64_t *id, wm_jobs_end_fn fn, void *arg,
                      wm_error *err);

@@ -81,6 +81,7 @@ struct wm_store {
     char capture_dir[PATH_MAX];  /* <data>/captures */
     atomic_uint_fast64_t deletions; /* runs deleted since open, for
                                        wm_store_deletions */
+    atomic_uint_fast64_t scratch;   /* wm_store_scratch_id's handed out */
     uint64_t min_free_bytes;     /* reserve under which runs are refused */
     unsigned busy_timeout_ms;    /* as opened, for a reopening */
     bool conn_read_only;         /* opened read-only: never writes */

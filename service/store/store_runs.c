@@ -20,6 +20,10 @@ static const char SQL_FAIL[] =
     " error_message = ?3, finished_ns = ?4,"
     " started_ns = coalesce(?5, started_ns)"
     " WHERE id = ?1 AND status IN ('queued', 'running')";
+static const char SQL_INSERT_DONE[] =
+    "INSERT INTO runs (status, label, size_bytes, params_json, created_ns,"
+    " started_ns, finished_ns, result_json)"
+    " VALUES ('done', ?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 static const char SQL_STATUS_OF[] = "SELECT status FROM runs WHERE id = ?1";
 static const char SQL_GET[] =
     "SELECT id, status, label, size_bytes, params_json, result_json,"
@@ -134,6 +138,12 @@ static int check_queued(wm_store *store, int64_t id, wm_error *err)
  * run as it did when this was a commit: the run would end unstored. */
 int wm_store_mark_running(wm_store *store, int64_t id, wm_error *err)
 {
+    return wm_store_mark_running_at(store, id, wm_clock_wall_ns(), err);
+}
+
+int wm_store_mark_running_at(wm_store *store, int64_t id, int64_t started_ns,
+                             wm_error *err)
+{
     store_lock(store);
     int rc = store_refuse_if_read_only(store, err);
     if (rc == 0 && store->write_kind != WM_ERR_NONE)
@@ -142,7 +152,7 @@ int wm_store_mark_running(wm_store *store, int64_t id, wm_error *err)
                           store->write_reason);
     if (rc == 0)
         rc = check_queued(store, id, err);
-    if (rc == 0 && store_running_add(store, id, wm_clock_wall_ns()) != 0)
+    if (rc == 0 && store_running_add(store, id, started_ns) != 0)
         rc = wm_error_set(err, WM_ERR_INTERNAL, "store: out of memory");
     store_unlock(store);
     return rc;
@@ -214,6 +224,72 @@ int wm_store_finish_run_held(wm_store *store, int64_t id,
         store_running_take(store, id);
     if (rc == 0 && done)
         *done = fin;
+    store_unlock(store);
+    return rc;
+}
+
+/* Far above any id SQLite gives (it counts up from 1), and positive, as
+ * recovery's reading of a partial file's name wants. */
+#define SCRATCH_ID_BASE ((int64_t)1 << 62)
+
+int64_t wm_store_scratch_id(wm_store *store)
+{
+    return SCRATCH_ID_BASE + (int64_t)atomic_fetch_add(&store->scratch, 1);
+}
+
+int wm_store_insert_done_run(wm_store *store, const char *label,
+                             uint64_t size_bytes, const char *params_json,
+                             int64_t created_ns, int64_t started_ns,
+                             const char *result_json,
+                             const wm_store_bytes held[WM_STORE_OUTPUT_COUNT],
+                             int64_t *id, wm_store_finished *done,
+                             wm_error *err)
+{
+    if (!result_json)
+        return wm_error_set(err, WM_ERR_INTERNAL, "store: no result");
+    if (size_bytes > INT64_MAX)
+        return wm_error_param(err, WM_ERR_TOO_LARGE, "size",
+                              "size: more than the store can hold");
+    store_lock(store);
+    wm_store_finished fin = {
+        .deletions = atomic_load(&store->deletions),
+        .started_ns = started_ns,
+        .finished_ns = wm_clock_wall_ns(),
+    };
+    int rc = store_refuse_if_read_only(store, err);
+    if (rc == 0 && store->write_kind != WM_ERR_NONE)
+        rc = wm_error_set(err, store->write_kind,
+                          "the store cannot be written: %s",
+                          store->write_reason);
+    if (rc == 0)
+        rc = store_begin(store, err);
+    if (rc == 0) {
+        sqlite3_stmt *stmt = store_stmt(store, SQL_INSERT_DONE, err);
+        rc = -1;
+        if (stmt) {
+            store_bind_text(stmt, 1, label ? label : "");
+            sqlite3_bind_int64(stmt, 2, (sqlite3_int64)size_bytes);
+            store_bind_text(stmt, 3, params_json ? params_json : "{}");
+            sqlite3_bind_int64(stmt, 4, created_ns);
+            sqlite3_bind_int64(stmt, 5, started_ns);
+            sqlite3_bind_int64(stmt, 6, fin.finished_ns);
+            store_bind_text(stmt, 7, result_json);
+            rc = store_step_done(store, stmt, "storing a run", err);
+        }
+        int64_t new_id = rc == 0 ? sqlite3_last_insert_rowid(store->db) : 0;
+        if (rc == 0)
+            rc = store_outputs_put(store, new_id, held, err);
+        rc = store_end_transaction(store, rc, err);
+        /* A COMMIT that failed (a full disk) may leave the transaction
+         * open: nothing of the run may stay. */
+        if (rc != 0 && !sqlite3_get_autocommit(store->db))
+            store_exec(store, "ROLLBACK", NULL);
+        if (rc == 0) {
+            *id = new_id;
+            if (done)
+                *done = fin;
+        }
+    }
     store_unlock(store);
     return rc;
 }

@@ -263,6 +263,31 @@ int wm_store_finish_run_held(wm_store *store, int64_t id,
                              const wm_store_bytes held[WM_STORE_OUTPUT_COUNT],
                              wm_store_finished *done, wm_error *err);
 
+/* A run stored only once it ended done, in one commit: its row, with
+ * created_ns and started_ns as the caller kept them and finished now, and
+ * held[k].data (when not NULL) as its output k. For a run whose outputs
+ * all came back in memory (none to rename into place by its id), which
+ * nobody could see before it ended: a small run on a request's thread,
+ * whose client learns its id with its end. One commit instead of an
+ * insert's and a finish's. *id gets its id, *done what was written. */
+int wm_store_insert_done_run(wm_store *store, const char *label,
+                             uint64_t size_bytes, const char *params_json,
+                             int64_t created_ns, int64_t started_ns,
+                             const char *result_json,
+                             const wm_store_bytes held[WM_STORE_OUTPUT_COUNT],
+                             int64_t *id, wm_store_finished *done,
+                             wm_error *err);
+
+/* wm_store_mark_running of a run inserted after it started: started at
+ * started_ns (wall clock). */
+int wm_store_mark_running_at(wm_store *store, int64_t id, int64_t started_ns,
+                             wm_error *err);
+
+/* An id no run has or will have, to name the temporary files (the
+ * *_tmp_path functions) of a run not yet stored: recovery removes them
+ * as any run's partial files. */
+int64_t wm_store_scratch_id(wm_store *store);
+
 /* A copy of run id's output kept in the database (*data malloc'd, free
  * it; *len bytes). WM_ERR_NOT_FOUND when it has none there: look for its
  * file. */

@@ -211,6 +211,65 @@ static void test_recovery_counts_held(void **state)
     assert_string_equal(code, WM_STORE_CODE_CAPTURE_LOST);
 }
 
+/* A run stored only once it ended (wm_store_insert_done_run): one
+ * commit holds its row, done, with the times it was given, its result
+ * and its outputs; it takes the next id, as an insert would; it is a done
+ * run like any other for reads, recovery and deletion. Scratch ids name
+ * files of no run: above every id, each different. */
+static void test_stored_when_done(void **state)
+{
+    fixture *f = *state;
+    f->store = open_store_no_floor(f);
+    int64_t before = started(f->store);
+    wm_store_bytes held[WM_STORE_OUTPUT_COUNT] = {
+        [WM_STORE_OUTPUT_PCAP] = {pcap_bytes, sizeof pcap_bytes},
+        [WM_STORE_OUTPUT_ROWS] = {"", 0},
+    };
+    int64_t id = 0;
+    wm_store_finished fin = {0};
+    wm_error err = {0};
+    assert_int_equal(wm_store_insert_done_run(f->store, "late", 13,
+                                              "{\"size\":13}", 1000, 2000,
+                                              "{\"ok\":1}", held, &id, &fin,
+                                              &err), 0);
+    assert_int_equal(id, before + 1);
+    assert_int_equal(fin.started_ns, 2000);
+    assert_true(fin.finished_ns >= 2000);
+    wm_store_run run;
+    assert_int_equal(wm_store_get_run(f->store, id, &run, &err), 0);
+    assert_int_equal(run.status, WM_STORE_DONE);
+    assert_string_equal(run.label, "late");
+    assert_int_equal(run.size_bytes, 13);
+    assert_string_equal(run.params_json, "{\"size\":13}");
+    assert_string_equal(run.result_json, "{\"ok\":1}");
+    assert_int_equal(run.created_ns, 1000);
+    assert_int_equal(run.started_ns, 2000);
+    assert_int_equal(run.finished_ns, fin.finished_ns);
+    wm_store_run_free(&run);
+    void *data = NULL;
+    size_t len = 0;
+    assert_int_equal(wm_store_read_output(f->store, id, WM_STORE_OUTPUT_PCAP,
+                                          &data, &len, &err), 0);
+    assert_int_equal(len, sizeof pcap_bytes);
+    assert_memory_equal(data, pcap_bytes, len);
+    free(data);
+    assert_true(wm_store_has_output(f->store, id, WM_STORE_OUTPUT_ROWS));
+    assert_false(wm_store_has_output(f->store, id, WM_STORE_OUTPUT_SERIES));
+    int64_t s1 = wm_store_scratch_id(f->store);
+    int64_t s2 = wm_store_scratch_id(f->store);
+    assert_true(s1 > id && s2 > id && s1 != s2 && s1 > 0 && s2 > 0);
+    /* After a kill -9: done, its held pcap its capture. */
+    wm_store_close(f->store);
+    f->store = open_store_no_floor(f);
+    uint64_t count = 9;
+    assert_int_equal(wm_store_recover(f->store, &count, &err), 0);
+    char code[32];
+    assert_int_equal(status_of(f->store, id, code, sizeof code),
+                     WM_STORE_DONE);
+    assert_int_equal(wm_store_delete_run(f->store, id, &err), 0);
+    assert_false(wm_store_has_output(f->store, id, WM_STORE_OUTPUT_PCAP));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -221,6 +280,7 @@ int main(void)
         T(test_retention_spares_files_never_had),
         T(test_prune_rows_wakes_first),
         T(test_recovery_counts_held),
+        T(test_stored_when_done),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
