@@ -57,11 +57,20 @@
  * what the run measures: not over a link, whose window and timing a
  * receiver that reads late would change (it leaves up to the mark
  * unread in its buffer); not with --rcvbuf, which the user sets to watch
- * the window, and which caps the mark at half of it; not below the mark,
- * where it saves nothing. The kernel wakes the reader anyway at the end
- * (FIN) and when the window is about to close, so the mark never stalls
- * a run. */
+ * the window, and which caps the mark at half of it; not in writes
+ * smaller than RECV_LOWAT_MIN_WRITE, whose small segments cost the
+ * receive buffer far more than their bytes (a kernel buffer each), so
+ * that waiting for the mark filled it, closed the window and made the
+ * sender merge its writes: 12 MB in writes of 1 byte with nodelay went
+ * from some 76,000 segments to 2,500; not in runs below
+ * RECV_LOWAT_MIN_RUN, a lab's sizes, whose packets stay those of a
+ * receiver that reads as data comes, and where it saves next to nothing.
+ * The kernel wakes the reader anyway at the end (FIN), under memory
+ * pressure and when the window is about to close, so the mark never
+ * stalls a run. */
 #define RECV_LOWAT_BYTES (256u * 1024u)
+#define RECV_LOWAT_MIN_WRITE (64u * 1024u)
+#define RECV_LOWAT_MIN_RUN (16u * 1024u * 1024u)
 
 /* The sender keeps at most this much written but not yet sent in its
  * socket (TCP_NOTSENT_LOWAT). Without a bound, a sender faster than its
@@ -272,7 +281,8 @@ static int receive_data(side *s, int fd)
                             "transfer: out of memory for a read buffer");
     int lowat = (int)RECV_LOWAT_BYTES;
     if (!s->opts->path && s->opts->rcvbuf_bytes == 0 &&
-        s->size_bytes > RECV_LOWAT_BYTES &&
+        s->opts->chunk_bytes >= RECV_LOWAT_MIN_WRITE &&
+        s->size_bytes >= RECV_LOWAT_MIN_RUN &&
         setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) != 0) {
         /* Only the number of wakes changes: go on. */
     }
