@@ -134,6 +134,19 @@ static int check_queued(wm_store *store, int64_t id, wm_error *err)
     return queued ? 0 : explain_no_change(store, id, "queued", err);
 }
 
+/* A store that is read-only, or whose writes fail (a full disk), refuses
+ * what would end unstored. Lock held. */
+static int refuse_unwritable(wm_store *store, wm_error *err)
+{
+    if (store_refuse_if_read_only(store, err) != 0)
+        return -1;
+    if (store->write_kind != WM_ERR_NONE)
+        return wm_error_set(err, store->write_kind,
+                            "the store cannot be written: %s",
+                            store->write_reason);
+    return 0;
+}
+
 /* Nothing is written, but a store that cannot write refuses to start a
  * run as it did when this was a commit: the run would end unstored. */
 int wm_store_mark_running(wm_store *store, int64_t id, wm_error *err)
@@ -145,11 +158,7 @@ int wm_store_mark_running_at(wm_store *store, int64_t id, int64_t started_ns,
                              wm_error *err)
 {
     store_lock(store);
-    int rc = store_refuse_if_read_only(store, err);
-    if (rc == 0 && store->write_kind != WM_ERR_NONE)
-        rc = wm_error_set(err, store->write_kind,
-                          "the store cannot be written: %s",
-                          store->write_reason);
+    int rc = refuse_unwritable(store, err);
     if (rc == 0)
         rc = check_queued(store, id, err);
     if (rc == 0 && store_running_add(store, id, started_ns) != 0)
@@ -256,11 +265,7 @@ int wm_store_insert_done_run(wm_store *store, const char *label,
         .started_ns = started_ns,
         .finished_ns = wm_clock_wall_ns(),
     };
-    int rc = store_refuse_if_read_only(store, err);
-    if (rc == 0 && store->write_kind != WM_ERR_NONE)
-        rc = wm_error_set(err, store->write_kind,
-                          "the store cannot be written: %s",
-                          store->write_reason);
+    int rc = refuse_unwritable(store, err);
     if (rc == 0)
         rc = store_begin(store, err);
     if (rc == 0) {
