@@ -9,14 +9,12 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "wm_json_text.h"
 #include "wm_size.h"
 #include "wm_sweep.h"
 #include "wm_threads.h"
@@ -390,16 +388,14 @@ static int refuse_locked(wm_jobs *jobs, size_t n, wm_error *err)
 }
 
 /* A job with its params rendered as the engine renders them into its
- * result (wm_params_json): here, before the pool's lock is taken, since
+ * result (wm_params_text): here, before the pool's lock is taken, since
  * nothing in it needs the lock and every worker ending a run waits on it. */
 static job *new_job(const wm_run_request *request, int64_t sweep_id)
 {
     job *j = calloc(1, sizeof *j);
     if (!j)
         return NULL;
-    json_t *params = wm_params_json(request);
-    j->params_json = params ? wm_json_text(params, NULL) : NULL;
-    json_decref(params);
+    j->params_json = wm_params_text(request, NULL);
     if (!j->params_json) {
         free(j);
         return NULL;

@@ -4,12 +4,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include <jansson.h>
 
+#include "wm_json_text.h"
 #include "wm_params.h"
 #include "wm_path.h"
 
@@ -269,6 +272,43 @@ static void test_override_in_any_order(void **state)
     }
 }
 
+/* The stored params' text, written without a tree, is byte for byte the
+ * tree's text, for the defaults, a link with its two rates, a preset,
+ * sizes as written, booleans, a full snaplen and a label. */
+static void test_params_text_is_the_trees(void **state)
+{
+    (void)state;
+    static const char *const sets[][2][2] = {
+        {{"size", "13B"}, {NULL, NULL}},
+        {{"size", "1MB"}, {"sendfile", "yes"}},
+        {{"size", "1GiB"}, {"snaplen", "full"}},
+        {{"path", "link"}, {"rate_to_client", "50mbit"}},
+        {{"preset", "lossy-wifi"}, {"size", "10MB"}},
+        {{"size", "5MB"}, {"chunk", "1B"}},
+    };
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+        wm_run_request r = fresh();
+        wm_error err = {0};
+        for (int k = 0; k < 2 && sets[i][k][0]; k++)
+            if (wm_params_set(&r, sets[i][k][0], sets[i][k][1], NULL,
+                              &err) != 0)
+                fail_msg("%s=%s: %s", sets[i][k][0], sets[i][k][1],
+                         err.message);
+        snprintf(r.label, sizeof r.label, "run \"%zu\" \xc3\xa9", i);
+        size_t len = 0;
+        char *text = wm_params_text(&r, &len);
+        json_t *doc = wm_params_json(&r);
+        char *tree = wm_json_text(doc, NULL);
+        assert_non_null(text);
+        assert_non_null(tree);
+        assert_int_equal(len, strlen(text));
+        assert_string_equal(text, tree);
+        free(text);
+        free(tree);
+        json_decref(doc);
+    }
+}
+
 static void test_specs_match_names(void **state)
 {
     (void)state;
@@ -455,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_preset_fills_what_is_not_given),
         cmocka_unit_test(test_preset_refusal_names_the_preset),
         cmocka_unit_test(test_interval),
+        cmocka_unit_test(test_params_text_is_the_trees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,4 +134,10 @@ const char *wm_params_names(void);
  * NULL when memory runs out. */
 json_t *wm_params_json(const wm_run_request *request);
 
+/* The same object as compact JSON text (malloc'd; its length into *len
+ * when len is not NULL), byte for byte what wm_json_text writes of
+ * wm_params_json's, written without the tree: what the daemon stores
+ * with each run. NULL when memory runs out. */
+char *wm_params_text(const wm_run_request *request, size_t *len);
+
 #endif

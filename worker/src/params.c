@@ -843,6 +843,14 @@ json_t *wm_params_json(const wm_run_request *request)
     return emit_tree(&e);
 }
 
+char *wm_params_text(const wm_run_request *request, size_t *len)
+{
+    emit e;
+    emit_start(&e, false);
+    params_emit(&e, NULL, request);
+    return emit_finish_text(&e, len);
+}
+
 int wm_params_check_preset(const wm_preset *preset, wm_error *err)
 {
     assert(preset);
