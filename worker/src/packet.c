@@ -31,8 +31,8 @@ void wm_addr_format(const wm_addr *addr, char *buf, unsigned buflen)
         buf[n] = '\0';
         return;
     }
-    int af = addr->family == 4 ? AF_INET : addr->family == 6 ? AF_INET6 : -1;
-    if (af < 0 || !inet_ntop(af, addr->bytes, text, sizeof text))
+    if (addr->family != 6 || !inet_ntop(AF_INET6, addr->bytes, text,
+                                        sizeof text))
         snprintf(text, sizeof text, "?");
     snprintf(buf, buflen, "%s", text);
 }

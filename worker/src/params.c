@@ -770,9 +770,8 @@ int wm_params_finish(wm_run_request *request, wm_error *err)
     return -1;
 }
 
-/* One row's value as JSON: the number, boolean or text the run uses. */
-/* d-report: the params object is written field by field into the run's
- * document (json_emit.h), as text or as a tree, in rows[]'s order. */
+/* One row's value, under its name, into the document being written
+ * (json_emit.h): the number, boolean or text the run uses. */
 static void row_emit(emit *e, const param_row *row,
                      const wm_run_request *request)
 {

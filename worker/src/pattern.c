@@ -98,11 +98,10 @@ static int write_whole(int fd, const uint8_t *bytes, size_t len)
  * is shmem, in 4 KiB pages unless the machine enables shmem huge pages
  * (Debian: never). 1 GiB runs with --sendfile at 128 KiB, 9 interleaved
  * each, memfd -> file in /tmp on ext4 (medians): 51.2 -> 69.7 Gbit/s,
- * 0.33 -> 0.24 CPU s/GiB. So an
- * unlinked file (O_TMPFILE: no name, nothing left behind by a crash) in
- * $TMPDIR or /tmp; a memfd where there is none to be had (a read-only or
- * full /tmp, a file system without O_TMPFILE) — and a tmpfs /tmp is shmem
- * anyway. */
+ * 0.33 -> 0.24 CPU s/GiB. So an unlinked file (O_TMPFILE: no name,
+ * nothing left behind by a crash) in $TMPDIR or /tmp; a memfd where there
+ * is none to be had (a read-only or full /tmp, a file system without
+ * O_TMPFILE) — and a tmpfs /tmp is shmem anyway. */
 static int pattern_tmpfile(const wm_pattern *pattern)
 {
     const char *dir = getenv("TMPDIR");

@@ -26,15 +26,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* An integer, or null when the analyser marked it unknown (negative). */
-static void ns_or_null(emit *e, const char *key, int64_t ns)
-{
-    if (ns >= 0)
-        emit_int(e, key, ns);
-    else
-        emit_null(e, key);
-}
-
 /* value when known, else null. */
 void report_int_if(emit *e, const char *key, bool known, json_int_t value)
 {
@@ -42,6 +33,12 @@ void report_int_if(emit *e, const char *key, bool known, json_int_t value)
         emit_int(e, key, value);
     else
         emit_null(e, key);
+}
+
+/* An integer, or null when the analyser marked it unknown (negative). */
+static void ns_or_null(emit *e, const char *key, int64_t ns)
+{
+    report_int_if(e, key, ns >= 0, ns);
 }
 
 /* value when known, else null. */

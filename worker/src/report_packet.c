@@ -301,10 +301,7 @@ static void analysis_emit(emit *e, const wm_packet_info *info)
 /* n, or null where tshark shows none (0). */
 static void int_or_null(emit *e, const char *key, int64_t n)
 {
-    if (n)
-        emit_int(e, key, (json_int_t)n);
-    else
-        emit_null(e, key);
+    report_int_if(e, key, n != 0, (json_int_t)n);
 }
 
 /* Wireshark's tcp.analysis values, each null where tshark shows none:
@@ -317,17 +314,14 @@ static void measures_emit(emit *e, const wm_packet *p,
     bool bif = info->bytes_in_flight != 0;
     bool rto = info->rto_ns != 0 && (info->marks & WM_MARK_RETRANSMISSION);
     /* no length, or tshark stopped at the bogus header length */
-    if (p->anomalies & (WM_PKT_NO_SEGLEN | WM_PKT_BAD_HEADER_LEN))
-        emit_null(e, "nxtseq");
-    else
-        emit_int(e, "nxtseq", (json_int_t)info->next_rel_seq);
+    report_int_if(e, "nxtseq",
+                  !(p->anomalies & (WM_PKT_NO_SEGLEN | WM_PKT_BAD_HEADER_LEN)),
+                  (json_int_t)info->next_rel_seq);
     int_or_null(e, "acks_frame", info->acks_frame);
     int_or_null(e, "ack_rtt_ns", acks ? info->ack_rtt_ns : 0);
     int_or_null(e, "bytes_in_flight", info->bytes_in_flight);
-    if (bif)
-        emit_int(e, "push_bytes_sent", (json_int_t)info->push_bytes_sent);
-    else
-        emit_null(e, "push_bytes_sent");
+    report_int_if(e, "push_bytes_sent", bif,
+                  (json_int_t)info->push_bytes_sent);
     int_or_null(e, "initial_rtt_ns", info->initial_rtt_ns);
     int_or_null(e, "rto_ns", rto ? info->rto_ns : 0);
     int_or_null(e, "rto_frame", rto ? info->rto_frame : 0);
