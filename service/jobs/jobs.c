@@ -90,6 +90,13 @@ static void unlink_pruned(wm_jobs *jobs, wm_store_pruned *later)
         jobs_log("retention", &err);
 }
 
+/* Unlinks the files t held and frees it. Lock not held. */
+static void empty_trash(wm_jobs *jobs, jobs_trash *t)
+{
+    unlink_pruned(jobs, &t->files);
+    free(t);
+}
+
 /* Leaves a pruned run's files to a worker (next_job); false when they
  * cannot be (memory short, or the workers gone): the caller unlinks
  * them. Their rows are gone and the files under their partial names
@@ -241,8 +248,6 @@ static job *take_next_locked(wm_jobs *jobs)
     return take_startable_locked(jobs);
 }
 
-/* Takes the next queued job that may start, or NULL when the worker must
- * exit. */
 /* The next run to execute, after unlinking what files were left to the
  * workers (the disk space first: a run may need it); NULL once the
  * workers must quit. */
@@ -255,8 +260,7 @@ static job *next_job(wm_jobs *jobs)
         if (t) {
             jobs->trash = t->next;
             pthread_mutex_unlock(&jobs->lock);
-            unlink_pruned(jobs, &t->files);
-            free(t);
+            empty_trash(jobs, t);
             pthread_mutex_lock(&jobs->lock);
             continue;
         }
@@ -314,8 +318,7 @@ void jobs_stop_workers(wm_jobs *jobs)
     while (jobs->trash) {
         jobs_trash *t = jobs->trash;
         jobs->trash = t->next;
-        unlink_pruned(jobs, &t->files);
-        free(t);
+        empty_trash(jobs, t);
     }
     jobs_watch_stop(jobs);
 }
@@ -474,15 +477,11 @@ int wm_jobs_submit(wm_jobs *jobs, const wm_run_request *request,
     return rc;
 }
 
-/* Whether a run may go on the caller's thread: a loopback run no larger
- * than here_max, so that the thread is held for a small run's time only,
- * and no run queued, so that it does not overtake one. Lock held. */
-static bool may_run_here_locked(const wm_jobs *jobs,
-                                const wm_run_request *request)
+/* Whether the pool lets a run go on the caller's thread now: no run
+ * queued, so that it does not overtake one, and a slot free. Lock held. */
+static bool may_run_here_locked(const wm_jobs *jobs)
 {
-    return request->config.path.kind == WM_PATH_LOOPBACK &&
-           request->config.transfer.size_bytes <= jobs->opts.here_max &&
-           !jobs->stopping && jobs->queue_depth == 0 &&
+    return !jobs->stopping && jobs->queue_depth == 0 &&
            jobs->running < jobs->opts.workers;
 }
 
@@ -490,14 +489,18 @@ int wm_jobs_run_here(wm_jobs *jobs, const wm_run_request *request,
                      int64_t *id, wm_jobs_end_fn fn, void *arg,
                      wm_error *err)
 {
-    if (request->config.transfer.size_bytes > jobs->opts.here_max)
-        return 0; /* before a job is made: the common case of a large run */
+    /* A loopback run no larger than here_max, so that the thread is held
+     * for a small run's time only; told before a job is made: the common
+     * case of a large run. */
+    if (request->config.path.kind != WM_PATH_LOOPBACK ||
+        request->config.transfer.size_bytes > jobs->opts.here_max)
+        return 0;
     job *j = new_job(request, 0);
     if (!j)
         return wm_error_set(err, WM_ERR_INTERNAL, "jobs: out of memory");
     pthread_mutex_lock(&jobs->lock);
     int rc = 0;
-    if (may_run_here_locked(jobs, request)) {
+    if (may_run_here_locked(jobs)) {
         /* Refused as a submit would be; stored only once it ended
          * (jobs_execute), in the commit that says done: nobody can ask
          * for it before, since its client learns its id with its end.

@@ -100,9 +100,8 @@ void jobs_count_end(wm_jobs *jobs, bool done, bool started,
  * read after it finds the history bounded. Then a pruned run's files
  * are unlinked — by a worker, when here is set, so that the request's
  * answer does not wait for it — and the job freed. The sweep first, so
- * that a POST that
- * waited for a sweep's last run reads the sweep already done. Lock not
- * held. */
+ * that a POST that waited for a sweep's last run reads the sweep already
+ * done. Lock not held. */
 void jobs_end(wm_jobs *jobs, job *j, bool done, bool started,
               double duration_s, uint64_t payload_bytes,
               wm_jobs_end_fn here, void *here_arg);

@@ -99,6 +99,14 @@ static void remove_finals(const final_paths *to)
     remove(to->series);
 }
 
+/* Whether the run wrote any output to a file, to be renamed into place
+ * (else all came back in memory). */
+static bool wrote_files(const link_files *lf, const wm_run_blobs *blobs)
+{
+    return !blobs->rows.held || !blobs->pcap.held || lf->sender_tmp[0] ||
+           lf->ends_tmp[0] || (!blobs->series.held && lf->series_tmp[0]);
+}
+
 /* Renames the files the run wrote — the packet rows, a link run's
  * sender's end and both-ends table, the series, then the pcap, whose
  * presence is what recovery takes for a stored run — leaving out the
@@ -110,8 +118,7 @@ static int move_files(const final_paths *to, const char *tmp_path,
                       wm_error *err)
 {
     const char *series_tmp = blobs->series.held ? "" : lf->series_tmp;
-    *renamed = !blobs->rows.held || !blobs->pcap.held || lf->sender_tmp[0] ||
-               lf->ends_tmp[0] || series_tmp[0];
+    *renamed = wrote_files(lf, blobs);
     if (!blobs->rows.held && rename(rows_tmp, to->rows) != 0)
         return wm_error_set(err, WM_ERR_IO, "storing the packet rows: %s",
                             strerror(errno));
@@ -146,14 +153,6 @@ static int store_late(wm_jobs *jobs, job *j, wm_error *err)
                                &j->id, err) != 0)
         return -1;
     return wm_store_mark_running_at(jobs->store, j->id, j->started_ns, err);
-}
-
-/* Whether the run wrote any output to a file (else all came back in
- * memory). */
-static bool wrote_files(const link_files *lf, const wm_run_blobs *blobs)
-{
-    return !blobs->rows.held || !blobs->pcap.held || !blobs->series.held ||
-           lf->sender_tmp[0] || lf->ends_tmp[0];
 }
 
 /* Moves the finished files into place and stores the result with the
@@ -295,7 +294,9 @@ void jobs_execute(wm_jobs *jobs, job *j, double *duration_s, bool *done,
         /* A run not stored yet is stored failed, as it would have been
          * had it gone through the queue; if even that fails, nothing of
          * it stays and its caller is told why. */
-        if (j->id == 0 && store_late(jobs, j, &err) != 0 && j->id == 0)
+        if (j->id == 0)
+            store_late(jobs, j, &err); /* on failure, err says why */
+        if (j->id == 0) /* not even its row */
             j->store_err = err;
         else if (wm_store_fail_run(jobs->store, j->id,
                                    wm_error_code(run_err.kind),
