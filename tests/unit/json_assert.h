@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Fails unless a and b print the same; takes both references. */
 static inline void assert_same_json(json_t *a, json_t *b)
@@ -20,6 +21,22 @@ static inline void assert_same_json(json_t *a, json_t *b)
     free(tb);
     json_decref(a);
     json_decref(b);
+}
+
+/* 1 when the two texts differ (printed while *shown < 3), 0 when they
+ * are the same bytes; frees both. For a test that counts every document
+ * that differs rather than stopping at the first. */
+static inline size_t json_texts_differ(const char *what, char *now,
+                                       char *was, size_t *shown)
+{
+    assert_non_null(now);
+    assert_non_null(was);
+    size_t bad = strcmp(now, was) != 0;
+    if (bad && (*shown)++ < 3)
+        print_error("%s:\n now %s\n was %s\n", what, now, was);
+    free(now);
+    free(was);
+    return bad;
 }
 
 #endif

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "skip_rule.h"
 #include "wm_capture.h"
 #include "wm_trace.h"
 
@@ -95,17 +96,7 @@ static void test_last_block_is_read(void **state)
 
 int main(void)
 {
-    wm_error err = {0};
-    if (!wm_capture_permitted("lo", &err)) {
-        const char *require = getenv("WIREMETER_REQUIRE_CAPTURE");
-        if (require && strcmp(require, "1") == 0) {
-            printf("FAIL: capture is not permitted and "
-                   "WIREMETER_REQUIRE_CAPTURE=1: %s\n", err.message);
-            return 1;
-        }
-        printf("SKIP: capture is not permitted here: %s\n", err.message);
-        return 77;
-    }
+    WM_TEST_EXIT_UNLESS_CAPTURE();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_half_close_is_not_complete),
         cmocka_unit_test(test_last_block_is_read),

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_assert.h"
 #include "skip_rule.h"
 
 #include "wm_analyze.h"
@@ -33,8 +34,8 @@
 #include "wm_trace.h"
 
 #include "report_json_pack.inc"
+#include "tshark_samples.h"
 
-#define DATA_DIR WM_TEST_DATA "/tshark"
 #define SHAPES 4
 
 /* 1 when they differ (printed, the first few), 0 when the same bytes. */
@@ -45,16 +46,9 @@ static size_t differ(const char *what, json_t *now, json_t *was,
     assert_non_null(was);
     char *a = wm_json_text(now, NULL);
     char *b = wm_json_text(was, NULL);
-    assert_non_null(a);
-    assert_non_null(b);
-    size_t bad = strcmp(a, b) != 0;
-    if (bad && (*shown)++ < 3)
-        print_error("%s:\n now %s\n was %s\n", what, a, b);
-    free(a);
-    free(b);
     json_decref(now);
     json_decref(was);
-    return bad;
+    return json_texts_differ(what, a, b, shown);
 }
 
 /* The text the daemon stores, written without the tree, against the
@@ -67,16 +61,12 @@ static size_t text_differs(const char *what, const wm_run_request *request,
     char *now = wm_report_run_text(request, r, flags, &len);
     json_t *was = old_report_run(request, r, flags);
     char *b = wm_json_text(was, NULL);
-    assert_non_null(now);
-    assert_non_null(b);
-    assert_int_equal(len, strlen(now));
-    size_t bad = strcmp(now, b) != 0;
-    if (bad && (*shown)++ < 3)
-        print_error("%s, as text:\n now %s\n was %s\n", what, now, b);
-    free(now);
-    free(b);
     json_decref(was);
-    return bad;
+    assert_non_null(now);
+    assert_int_equal(len, strlen(now));
+    char as_text[700];
+    snprintf(as_text, sizeof as_text, "%s, as text", what);
+    return json_texts_differ(as_text, now, b, shown);
 }
 
 /* The run of shape k around conn: each shape sets what the others leave
@@ -136,11 +126,8 @@ static size_t check_capture(const char *file, const wm_run_request *request,
     char path[512];
     wm_trace trace;
     wm_analysis analysis;
-    wm_error err;
-    snprintf(path, sizeof path, "%s/%s", DATA_DIR, file);
-    if (wm_trace_read_file(path, &trace, &err) < 0)
-        fail_msg("%s: %s", path, err.message);
-    assert_int_equal(wm_analyze_trace(&trace, &analysis, &err), 0);
+    snprintf(path, sizeof path, "%s/%s", TSHARK_SAMPLES_DIR, file);
+    sample_read(path, &trace, &analysis);
     size_t bad = 0;
     for (unsigned flags = 0; flags <= WM_REPORT_PACKETS; flags++) {
         bad += differ(file, wm_report_file(path, &trace, &analysis, flags),
@@ -172,13 +159,12 @@ static void test_documents_unchanged(void **state)
     wm_params_init(&request);
     assert_int_equal(wm_params_set(&request, "size", "13B", NULL, &err), 0);
     assert_int_equal(wm_params_finish(&request, &err), 0);
-    DIR *dir = opendir(DATA_DIR);
+    DIR *dir = opendir(TSHARK_SAMPLES_DIR);
     assert_non_null(dir);
     size_t captures = 0, docs = 0, bad = 0, shown = 0;
     struct dirent *e;
     while ((e = readdir(dir))) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".pcap") != 0)
+        if (!sample_stem(e->d_name))
             continue;
         bad += check_capture(e->d_name, &request, &docs, &shown);
         captures++;

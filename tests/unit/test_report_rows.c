@@ -21,21 +21,18 @@
 #include "wm_report.h"
 #include "wm_trace.h"
 
+#include "json_assert.h"
 #include "report_packet_json_pack.inc"
-
-#define DATA_DIR WM_TEST_DATA "/tshark"
+#include "tshark_samples.h"
 
 static size_t check_capture(const char *file, size_t *rows)
 {
     char path[512];
     wm_trace trace;
     wm_analysis analysis;
-    wm_error err;
-    snprintf(path, sizeof path, "%s/%s", DATA_DIR, file);
-    if (wm_trace_read_file(path, &trace, &err) < 0)
-        fail_msg("%s: %s", path, err.message);
-    assert_int_equal(wm_analyze_trace(&trace, &analysis, &err), 0);
-    size_t bad = 0;
+    snprintf(path, sizeof path, "%s/%s", TSHARK_SAMPLES_DIR, file);
+    sample_read(path, &trace, &analysis);
+    size_t bad = 0, shown = 0;
     for (size_t k = 0; k < analysis.count; k++) {
         const wm_connection *c = &analysis.connections[k];
         for (size_t i = 0; i < c->packet_count; i++) {
@@ -48,18 +45,13 @@ static size_t check_capture(const char *file, size_t *rows)
             assert_non_null(was);
             char *a = wm_json_text(now, NULL);
             char *b = wm_json_text(was, NULL);
-            assert_non_null(a);
-            assert_non_null(b);
-            if (strcmp(a, b) != 0) {
-                if (bad++ < 3)
-                    print_error("%s frame %u:\n now %s\n was %s\n", file,
-                                (unsigned)p.frame_no, a, b);
-            }
-            (*rows)++;
-            free(a);
-            free(b);
             json_decref(now);
             json_decref(was);
+            char what[300];
+            snprintf(what, sizeof what, "%s frame %u", file,
+                     (unsigned)p.frame_no);
+            bad += json_texts_differ(what, a, b, &shown);
+            (*rows)++;
         }
     }
     wm_analysis_free(&analysis);
@@ -70,13 +62,12 @@ static size_t check_capture(const char *file, size_t *rows)
 static void test_rows_unchanged(void **state)
 {
     (void)state;
-    DIR *dir = opendir(DATA_DIR);
+    DIR *dir = opendir(TSHARK_SAMPLES_DIR);
     assert_non_null(dir);
     size_t captures = 0, rows = 0, bad = 0;
     struct dirent *e;
     while ((e = readdir(dir))) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".pcap") != 0)
+        if (!sample_stem(e->d_name))
             continue;
         bad += check_capture(e->d_name, &rows);
         captures++;

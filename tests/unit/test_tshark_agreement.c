@@ -27,7 +27,8 @@
 #include "wm_report.h"
 #include "wm_trace.h"
 
-#define DATA_DIR WM_TEST_DATA "/tshark"
+#include "tshark_samples.h"
+
 #define MAX_COLUMNS 64
 #define MAX_LINE 4096
 
@@ -573,14 +574,11 @@ static int check_case(const char *name, size_t *rows)
     char path[512];
     wm_trace trace;
     wm_analysis analysis;
-    wm_error err;
-    snprintf(path, sizeof path, "%s/%s.pcap", DATA_DIR, name);
-    if (wm_trace_read_file(path, &trace, &err) < 0)
-        fail_msg("%s: %s", path, err.message);
-    assert_int_equal(wm_analyze_trace(&trace, &analysis, &err), 0);
-    snprintf(path, sizeof path, "%s/%s.fields", DATA_DIR, name);
+    snprintf(path, sizeof path, "%s/%s.pcap", TSHARK_SAMPLES_DIR, name);
+    sample_read(path, &trace, &analysis);
+    snprintf(path, sizeof path, "%s/%s.fields", TSHARK_SAMPLES_DIR, name);
     int bad = compare_fields(name, path, &analysis, &trace, rows);
-    snprintf(path, sizeof path, "%s/%s.conv", DATA_DIR, name);
+    snprintf(path, sizeof path, "%s/%s.conv", TSHARK_SAMPLES_DIR, name);
     bad += compare_conv(name, path, &analysis, &trace);
     wm_analysis_free(&analysis);
     wm_trace_free(&trace);
@@ -590,17 +588,17 @@ static int check_case(const char *name, size_t *rows)
 static void test_every_case_agrees(void **state)
 {
     (void)state;
-    DIR *dir = opendir(DATA_DIR);
+    DIR *dir = opendir(TSHARK_SAMPLES_DIR);
     assert_non_null(dir);
     size_t cases = 0, rows = 0;
     int bad = 0;
     struct dirent *e;
     while ((e = readdir(dir))) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".pcap") != 0)
+        size_t stem = sample_stem(e->d_name);
+        if (!stem)
             continue;
         char name[256];
-        snprintf(name, sizeof name, "%.*s", (int)(len - 5), e->d_name);
+        snprintf(name, sizeof name, "%.*s", (int)stem, e->d_name);
         bad += check_case(name, &rows);
         cases++;
     }
